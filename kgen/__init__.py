@@ -1,0 +1,28 @@
+"""kgen: typed blueprints to validated, Helm-free Kubernetes YAML and eksctl ClusterConfig."""
+
+from kgen.api import BuildResult, build, validate_all
+from kgen.errors import InvalidInput, KgenError, TemplateBug, UsageError
+from kgen.model import Blueprint, Document, Problem, SourcePos
+from kgen.write import folder_diff, folder_files, plan_folder, render_stream, write_folder
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Blueprint",
+    "BuildResult",
+    "Document",
+    "InvalidInput",
+    "KgenError",
+    "Problem",
+    "SourcePos",
+    "TemplateBug",
+    "UsageError",
+    "__version__",
+    "build",
+    "folder_diff",
+    "folder_files",
+    "plan_folder",
+    "render_stream",
+    "validate_all",
+    "write_folder",
+]

@@ -1,0 +1,65 @@
+"""kgen as a library: the pipeline load -> validate -> render -> check -> write.
+
+    result = kgen.build([Path("blueprints")], env="prod", kube_version="1.33")
+    print(kgen.render_stream(result.documents))
+    kgen.write_folder(kgen.plan_folder(Path("out"), kgen.folder_files(result.documents)))
+
+Every stage collects problems; ``build`` raises one ``InvalidInput`` holding all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from kgen.check import DEFAULT_KUBE_VERSION, check_documents, check_kube_version
+from kgen.environments import declared_environments, select_environment
+from kgen.errors import InvalidInput
+from kgen.load import load_paths
+from kgen.model import Blueprint, Document, Problem
+from kgen.render import render_blueprints
+from kgen.validate import validate_blueprints
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    blueprints: tuple[Blueprint, ...]
+    documents: tuple[Document, ...]
+
+
+def build(
+    paths: Sequence[Path],
+    *,
+    env: str | None = None,
+    kube_version: str = DEFAULT_KUBE_VERSION,
+) -> BuildResult:
+    """Load, validate, render and check; raise ``InvalidInput`` with every problem found."""
+    version = check_kube_version(kube_version)
+    loaded, problems = load_paths(paths)
+    selected = select_environment(loaded, env)
+    valid, found = validate_blueprints(selected)
+    problems.extend(found)
+    documents = render_blueprints(valid)
+    problems.extend(check_documents(documents, version))
+    if problems:
+        raise InvalidInput(problems=problems)
+    return BuildResult(tuple(valid), tuple(documents))
+
+
+def validate_all(paths: Sequence[Path], *, kube_version: str = DEFAULT_KUBE_VERSION) -> int:
+    """Check the blueprints as written and under every environment they declare.
+
+    Returns how many blueprint sets were checked; raises ``InvalidInput`` with all problems.
+    """
+    version = check_kube_version(kube_version)
+    loaded, problems = load_paths(paths)
+    variants: list[str | None] = [None, *declared_environments(loaded)]
+    all_problems: list[Problem] = list(problems)
+    for env in variants:
+        valid, found = validate_blueprints(select_environment(loaded, env))
+        all_problems.extend(found)
+        all_problems.extend(check_documents(render_blueprints(valid), version))
+    if all_problems:
+        raise InvalidInput(problems=all_problems)
+    return len(variants)

@@ -1,0 +1,186 @@
+"""Stage 4: validate every rendered document against the upstream schema it claims.
+
+Kubernetes built-ins use kubernetes-validate's strict schemas for the target version, custom
+resources the vendored upstream CRD schemas, ``ClusterConfig`` eksctl's schema. A document
+without a schema is an error, never skipped. Validators are built once per
+(Kubernetes version, apiVersion, kind) and reused.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft7Validator, Draft202012Validator
+from jsonschema.exceptions import ValidationError
+from jsonschema.protocols import Validator
+from referencing import Registry, Resource
+
+from kgen.errors import UsageError
+from kgen.model import Blueprint, Document, JsonPath, Problem, SourcePos, format_path
+from kgen.resources import load_json
+
+DEFAULT_KUBE_VERSION = "1.33"
+_K8S_SCHEMAS = "kubernetes-json-schema"
+
+
+@cache
+def kube_versions() -> tuple[str, ...]:
+    """The Kubernetes minor versions kubernetes-validate ships schemas for, oldest first."""
+    root = resources.files("kubernetes_validate").joinpath(_K8S_SCHEMAS)
+    found = set()
+    for entry in root.iterdir():
+        name = entry.name
+        if name.startswith("v") and name.endswith("-local-strict"):
+            major, minor, *_ = name[1:].split(".")
+            found.add((int(major), int(minor)))
+    return tuple(f"{major}.{minor}" for major, minor in sorted(found))
+
+
+def check_kube_version(version: str) -> str:
+    """``version`` as X.Y, or a ``UsageError`` naming the versions kgen can check."""
+    cleaned = version.removeprefix("v")
+    parts = cleaned.split(".")
+    if len(parts) >= 2:
+        cleaned = ".".join(parts[:2])
+    if cleaned not in kube_versions():
+        raise UsageError(
+            message=f"--kube-version {version!r} is not supported; "
+            f"choose one of {', '.join(kube_versions())}"
+        )
+    return cleaned
+
+
+def _k8s_dir(version: str) -> Any:
+    return resources.files("kubernetes_validate").joinpath(
+        _K8S_SCHEMAS, f"v{version}.0-local-strict"
+    )
+
+
+@cache
+def _k8s_registry(version: str) -> Registry[Any]:
+    definitions = json.loads(_k8s_dir(version).joinpath("_definitions.json").read_text("utf-8"))
+    return Resource.from_contents(definitions) @ Registry()
+
+
+@cache
+def _custom_schemas() -> Mapping[tuple[str, str], str]:
+    """(apiVersion, kind) -> vendored schema file (CRDs and eksctl), from the index."""
+    index: Mapping[str, Mapping[str, str]] = load_json("upstream/index.json")
+    return {
+        (api_version, kind): f"upstream/{file}"
+        for api_version, kinds in index.items()
+        for kind, file in kinds.items()
+    }
+
+
+@cache
+def document_validator(version: str, api_version: str, kind: str) -> Validator | None:
+    """The validator for one kind of document, or None when kgen has no schema for it."""
+    custom = _custom_schemas()
+    key = (api_version, kind)
+    if key in custom:
+        schema = load_json(custom[key])
+        draft = (
+            Draft7Validator
+            if "draft-07" in schema.get("$schema", "draft-07")
+            else (Draft202012Validator)
+        )
+        return draft(schema)
+    group, _, api = api_version.rpartition("/")
+    if "." in group and not group.endswith(".k8s.io"):
+        return None  # an unknown custom resource: never guess at a built-in schema
+    # kubernetes-validate's layout: service-v1.json, deployment-apps-v1.json
+    prefix = f"{group.split('.')[0]}-" if group else ""
+    filename = f"{kind.lower()}-{prefix}{api}.json"
+    entry = _k8s_dir(version).joinpath(filename)
+    if not entry.is_file():
+        return None
+    schema = json.loads(entry.read_text("utf-8"))
+    return Draft202012Validator(schema, registry=_k8s_registry(version))
+
+
+def check_documents(documents: Iterable[Document], kube_version: str) -> list[Problem]:
+    """Every schema problem of every document, plus resources rendered twice."""
+    problems: list[Problem] = []
+    seen: dict[tuple[str, str, str, str], Document] = {}
+    for document in documents:
+        problems.extend(document_problems(document, kube_version))
+        if document.identity in seen:
+            first = seen[document.identity]
+            problems.append(
+                Problem(
+                    _anchor(document.origin),
+                    document.ref,
+                    f"{document.ref} is rendered twice: by {first.origin.ref} and by "
+                    f"{document.origin.ref}",
+                    "rename one of the blueprints or move it to another namespace",
+                )
+            )
+        else:
+            seen[document.identity] = document
+    return problems
+
+
+def document_problems(document: Document, kube_version: str) -> Iterator[Problem]:
+    """Schema problems of one document, pointed back at the blueprint that made it."""
+    validator = document_validator(kube_version, document.api_version, document.kind)
+    if validator is None:
+        yield Problem(
+            _anchor(document.origin),
+            document.ref,
+            f"no schema for {document.api_version} {document.kind} in Kubernetes "
+            f"{kube_version}, so it cannot be validated",
+            f"rendered by {document.template}; kgen writes no unvalidated document",
+        )
+        return
+    for error in validator.iter_errors(document.body):
+        path: JsonPath = tuple(error.absolute_path)
+        yield Problem(
+            _origin_of(document.origin, error),
+            f"{document.ref}: {format_path(path)}",
+            f"{_message(error)} (in the output, rendered by {document.template})",
+            f"Kubernetes {kube_version} schema for {document.api_version} {document.kind}"
+            if error.validator == "additionalProperties"
+            else None,
+        )
+
+
+def _message(error: ValidationError) -> str:
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        specific = [e for e in error.context if e.validator != "type"]
+        return (specific or list(error.context))[0].message
+    return error.message
+
+
+def _anchor(blueprint: Blueprint) -> SourcePos:
+    return blueprint.source.value_pos(("metadata", "name"))
+
+
+def _origin_of(blueprint: Blueprint, error: ValidationError) -> SourcePos:
+    """The blueprint field that most likely produced the offending value.
+
+    When exactly one written value of the blueprint equals it, that is the place;
+    otherwise the blueprint's name.
+    """
+    value = error.instance
+    if isinstance(value, bool) or value is None or isinstance(value, dict | list):
+        return _anchor(blueprint)
+    matches = [path for path, found in _leaves(blueprint.data, ()) if found == value]
+    if len(matches) == 1:
+        return blueprint.source.value_pos(matches[0])
+    return _anchor(blueprint)
+
+
+def _leaves(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, Any]]:
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _leaves(child, (*path, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _leaves(child, (*path, index))
+    else:
+        yield path, value

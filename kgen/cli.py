@@ -1,0 +1,187 @@
+"""The ``kgen`` command. It parses options and calls the library; ``main`` is the one error
+boundary that maps outcomes to exit codes: 0 ok, 1 invalid input or failed check,
+2 usage error, 3 bug."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kgen import api
+from kgen.check import DEFAULT_KUBE_VERSION
+from kgen.errors import InvalidInput, KgenError, TemplateBug, UsageError
+from kgen.kinds import kind_names, registry
+from kgen.report import format_bug, format_problems
+from kgen.suggest import did_you_mean
+from kgen.write import folder_diff, folder_files, plan_folder, render_stream, write_folder
+
+app = typer.Typer(
+    name="kgen",
+    help="Typed blueprints to validated, Helm-free Kubernetes YAML and eksctl ClusterConfig.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+Paths = Annotated[list[Path], typer.Argument(help="Blueprint files or folders (read recursively).")]
+KubeVersion = Annotated[
+    str,
+    typer.Option(
+        "--kube-version", help="Kubernetes version (X.Y) whose schemas the output must pass."
+    ),
+]
+Env = Annotated[
+    str | None,
+    typer.Option("--env", help="Merge each blueprint's environments.<NAME> onto its spec."),
+]
+
+
+@app.command()
+def render(
+    paths: Paths,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write a GitOps folder instead of stdout."),
+    ] = None,
+    env: Env = None,
+    kube_version: KubeVersion = DEFAULT_KUBE_VERSION,
+    eksctl: Annotated[
+        bool, typer.Option("--eksctl", help="Print the eksctl ClusterConfig documents.")
+    ] = False,
+    check: Annotated[
+        bool,
+        typer.Option("--check", help="With -o: write nothing; exit 1 with a diff on drift."),
+    ] = False,
+) -> None:
+    """Render blueprints to one YAML stream on stdout, or to a folder with -o."""
+    with error_boundary():
+        _render(paths, output, env, kube_version, eksctl=eksctl, check=check)
+
+
+def _render(
+    paths: list[Path],
+    output: Path | None,
+    env: str | None,
+    kube_version: str,
+    *,
+    eksctl: bool,
+    check: bool,
+) -> None:
+    if check and output is None:
+        raise UsageError(message="--check needs -o DIR: it compares a folder with the render")
+    if eksctl and output is not None:
+        raise UsageError(
+            message="--eksctl prints to stdout; with -o the ClusterConfigs go to DIR/eksctl/"
+        )
+    result = api.build(paths, env=env, kube_version=kube_version)
+    if output is None:
+        sys.stdout.write(render_stream(result.documents, eksctl=eksctl))
+        return
+    if output.exists() and not output.is_dir():
+        raise UsageError(message=f"{output}: exists and is not a folder")
+    plan = plan_folder(output, folder_files(result.documents))
+    if check:
+        if not plan.up_to_date:
+            sys.stdout.write(folder_diff(plan))
+            typer.echo(
+                f"kgen: {output} is not what render would write "
+                f"({len(plan.changed)} to write, {len(plan.stale)} to remove)",
+                err=True,
+            )
+            raise typer.Exit(1)
+        return
+    write_folder(plan)
+    typer.echo(
+        f"kgen: wrote {output} ({len(plan.files)} files, {len(plan.changed)} changed, "
+        f"{len(plan.stale)} removed)",
+        err=True,
+    )
+
+
+@app.command()
+def validate(paths: Paths, kube_version: KubeVersion = DEFAULT_KUBE_VERSION) -> None:
+    """Run every check of render, under every declared environment; write nothing."""
+    with error_boundary():
+        variants = api.validate_all(paths, kube_version=kube_version)
+    typer.echo(f"kgen: ok ({variants} variant{'s' if variants != 1 else ''} checked)", err=True)
+
+
+@app.command()
+def schema(
+    kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(kind_names())}.")],
+) -> None:
+    """Print the JSON Schema of a blueprint kind."""
+    known = {name.lower(): name for name in kind_names()}
+    with error_boundary():
+        if kind.lower() not in known:
+            hint = did_you_mean(kind, kind_names())
+            raise UsageError(
+                message=f"unknown kind {kind!r}; one of: {', '.join(kind_names())}"
+                + (f" ({hint})" if hint else "")
+            )
+    sys.stdout.write(json.dumps(registry()[known[kind.lower()]].schema, indent=2) + "\n")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from kgen import __version__
+
+        typer.echo(f"kgen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """kgen: typed blueprints in, validated Kubernetes YAML out."""
+
+
+@contextmanager
+def error_boundary() -> Iterator[None]:
+    """The one place where outcomes become exit codes and messages; no tracebacks."""
+    try:
+        yield
+    except InvalidInput as exc:
+        sys.stderr.write(format_problems(exc.problems))
+        raise typer.Exit(exc.exit_code) from None
+    except UsageError as exc:
+        sys.stderr.write(f"kgen: error: {exc.message}\n")
+        raise typer.Exit(exc.exit_code) from None
+    except TemplateBug as exc:
+        sys.stderr.write(format_bug(exc))
+        raise typer.Exit(exc.exit_code) from None
+    except KgenError as exc:
+        sys.stderr.write(f"kgen: error: {exc}\n")
+        raise typer.Exit(exc.exit_code) from None
+    except BrokenPipeError:
+        # The reader went away (kgen render | head): not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise typer.Exit(0) from None
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        if os.environ.get("KGEN_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"kgen: internal error: {type(exc).__name__}: {exc} "
+            "(set KGEN_DEBUG=1 for a traceback; please report this)\n"
+        )
+        raise typer.Exit(3) from None
+
+
+def main() -> None:
+    """The console script."""
+    app(prog_name="kgen")

@@ -1,0 +1,46 @@
+"""The exceptions kgen raises. They carry data and never print; ``report`` formats them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from kgen.model import Problem
+
+
+class KgenError(Exception):
+    """Root of every error kgen raises on purpose."""
+
+    exit_code = 3
+
+
+class InvalidInput(KgenError):
+    """The blueprints, the rendered output or the output folder failed a check."""
+
+    exit_code = 1
+
+    def __init__(self, *, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(sorted(set(problems)))
+        super().__init__(f"{len(self.problems)} problem(s)")
+
+
+class UsageError(KgenError):
+    """The command line asked for something that cannot be done (unknown version, no paths)."""
+
+    exit_code = 2
+
+    def __init__(self, *, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+class TemplateBug(KgenError):
+    """A kind's template failed or produced something that is not a YAML mapping."""
+
+    exit_code = 3
+
+    def __init__(self, *, template: str, line: int | None, message: str, blueprint: str) -> None:
+        self.template = template
+        self.line = line
+        self.message = message
+        self.blueprint = blueprint
+        super().__init__(f"{template}:{line}: {message}")

@@ -1,0 +1,186 @@
+"""String formats of blueprint fields: checks for the JSON Schema ``format`` keyword, and the
+message and fix shown when a value does not fit."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+
+from jsonschema import FormatChecker
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_PORT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
+_LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+_CPU = re.compile(r"^(\d+(\.\d+)?|\.\d+)m?$")
+_MEMORY = re.compile(r"^(\d+(\.\d+)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?$")
+_MEMORY_SUFFIXES: dict[str, Decimal | int] = {
+    "": 1, "m": Decimal("0.001"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
+    "P": 10**15, "E": 10**18, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40,
+    "Pi": 2**50, "Ei": 2**60,
+}  # fmt: skip
+
+# Image references, after the grammar of distribution/reference.
+_HOST_PART = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
+_DOMAIN = rf"(?:{_HOST_PART}(?:\.{_HOST_PART})*(?::[0-9]+)?)"
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE = re.compile(
+    rf"^(?P<name>(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*)"
+    r"(?::(?P<tag>[\w][\w.-]{0,127}))?"
+    r"(?:@(?P<digest>[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}))?$"
+)
+
+
+def image_problem(value: str) -> str | None:
+    """Why ``value`` is not a pinned image reference, or None when it is one."""
+    match = _IMAGE.match(value)
+    if match is None:
+        return "is not a valid image reference"
+    if match["tag"] is None and match["digest"] is None:
+        return "has no tag or digest, so every pull may bring a different image"
+    if match["tag"] == "latest" and match["digest"] is None:
+        return "uses ':latest', which moves with every push"
+    return None
+
+
+def image_tag(value: str) -> str:
+    """The tag of an image reference, or the short digest when it has no tag."""
+    match = _IMAGE.match(value)
+    if match is None:
+        return ""
+    if match["tag"]:
+        return str(match["tag"])
+    digest = str(match["digest"] or "")
+    return digest.partition(":")[2][:12]
+
+
+def cpu_millis(value: str | int | float) -> Decimal:
+    """A CPU quantity in millicores."""
+    text = str(value)
+    if text.endswith("m"):
+        return Decimal(text[:-1])
+    return Decimal(text) * 1000
+
+
+def memory_bytes(value: str | int | float) -> Decimal:
+    """A memory or storage quantity in bytes."""
+    text = str(value)
+    match = _MEMORY.match(text)
+    if match is None:
+        raise ValueError(text)
+    suffix = match[3] or ""
+    return Decimal(text[: len(text) - len(suffix)]) * _MEMORY_SUFFIXES[suffix]
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _cpu_ok(value: object) -> bool:
+    if _is_number(value):
+        return float(value) > 0  # type: ignore[arg-type]
+    return isinstance(value, str) and bool(_CPU.match(value)) and cpu_millis(value) > 0
+
+
+def _memory_ok(value: object) -> bool:
+    if _is_number(value):
+        return isinstance(value, int) and value > 0
+    if not isinstance(value, str) or not _MEMORY.match(value):
+        return False
+    try:
+        return memory_bytes(value) > 0
+    except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
+        return False
+
+
+def _label_key_ok(value: str) -> bool:
+    prefix, slash, name = value.rpartition("/")
+    if slash and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+        return False
+    return len(name) <= 63 and bool(_LABEL_NAME.match(name))
+
+
+def _port_name_ok(value: str) -> bool:
+    return (
+        len(value) <= 15
+        and bool(_PORT_NAME.match(value))
+        and "--" not in value
+        and any(ch.isalpha() for ch in value)
+    )
+
+
+#: format name -> (check, what the value should look like: the fix shown to the user)
+FORMATS: dict[str, tuple[Callable[[object], bool], str]] = {
+    "dns1123-label": (
+        lambda v: isinstance(v, str) and len(v) <= 63 and bool(_DNS_LABEL.match(v)),
+        "use at most 63 lower-case letters, digits and '-', starting and ending with a "
+        "letter or digit, e.g. 'my-app'",
+    ),
+    "dns1123-subdomain": (
+        lambda v: isinstance(v, str) and len(v) <= 253 and bool(_DNS_SUBDOMAIN.match(v)),
+        "use lower-case letters, digits, '-' and '.', e.g. 'gp3' or 'fast.example.com'",
+    ),
+    "namespace": (
+        lambda v: (
+            isinstance(v, str) and v != "default" and len(v) <= 63 and bool(_DNS_LABEL.match(v))
+        ),
+        "name a namespace of your own (a DNS-1123 label other than 'default'), e.g. 'shop'",
+    ),
+    "image": (
+        lambda v: isinstance(v, str) and image_problem(v) is None,
+        "pin the image with a version tag or a digest, e.g. 'nginx:1.27.3' or "
+        "'nginx@sha256:<64 hex digits>'",
+    ),
+    "port-name": (
+        lambda v: isinstance(v, str) and _port_name_ok(v),
+        "use at most 15 lower-case letters, digits and '-' with at least one letter, "
+        "e.g. 'http' or 'grpc-api'",
+    ),
+    "env-name": (
+        lambda v: isinstance(v, str) and bool(_ENV_NAME.match(v)),
+        "use letters, digits, '_', '-' and '.', not starting with a digit, e.g. 'LOG_LEVEL'",
+    ),
+    "label-key": (
+        lambda v: isinstance(v, str) and _label_key_ok(v),
+        "use an optional DNS prefix and '/', then at most 63 letters, digits, '-', '_' "
+        "or '.', e.g. 'team' or 'example.com/team'",
+    ),
+    "label-value": (
+        lambda v: isinstance(v, str) and len(v) <= 63 and bool(_LABEL_VALUE.match(v)),
+        "use at most 63 letters, digits, '-', '_' or '.', starting and ending with a "
+        "letter or digit",
+    ),
+    "cpu": (_cpu_ok, "write cores ('0.5', 2) or millicores ('250m')"),
+    "memory": (
+        _memory_ok,
+        "write bytes with a suffix: Ki, Mi, Gi, Ti (1024-based) or k, M, G, T, e.g. '512Mi'",
+    ),
+    "absolute-path": (
+        lambda v: isinstance(v, str) and v.startswith("/") and "\n" not in v and ":" not in v,
+        "write an absolute path without ':', e.g. '/var/lib/data'",
+    ),
+}
+
+
+def format_message(format_name: str, value: object) -> tuple[str, str | None]:
+    """The message and fix for a value that does not fit ``format_name``."""
+    shown = repr(value)
+    if format_name == "image" and isinstance(value, str):
+        return f"image {shown} {image_problem(value)}", FORMATS["image"][1]
+    if format_name == "namespace" and value == "default":
+        return "the 'default' namespace is not allowed", FORMATS["namespace"][1]
+    if format_name == "memory" and isinstance(value, str) and value.upper().endswith("B"):
+        return f"{shown} is not a Kubernetes quantity", "drop the 'B': '1Gi', not '1GiB' or '1GB'"
+    fix = FORMATS.get(format_name, (None, None))[1]
+    return f"{shown} is not a valid {format_name}", fix
+
+
+def format_checker() -> FormatChecker:
+    """A checker that knows kgen's formats (and only them: no surprises from extras)."""
+    checker = FormatChecker(formats=())
+    for name, (check, _) in FORMATS.items():
+        checker.checks(name)(check)
+    return checker

@@ -1,0 +1,115 @@
+"""Stage 1: read blueprint files into ``Blueprint`` values with source maps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from kgen.errors import UsageError
+from kgen.kinds import API_VERSION, kind_names, registry
+from kgen.model import Blueprint, Problem, SourceMap, SourcePos
+from kgen.suggest import did_you_mean
+from kgen.yamlio import YamlError, load_documents
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def display_path(path: Path) -> str:
+    """The path as kgen prints it: relative to the working directory when inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def find_files(paths: Sequence[Path]) -> list[Path]:
+    """Expand folders recursively into their YAML files, in a stable order.
+
+    Raises ``UsageError`` when a path does not exist or a folder holds no YAML.
+    """
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
+            if not found:
+                raise UsageError(message=f"{display_path(path)}: no *.yaml or *.yml files")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise UsageError(message=f"{display_path(path)}: no such file or folder")
+    unique: dict[Path, Path] = {}
+    for file in files:
+        unique.setdefault(file.resolve(), file)
+    return list(unique.values())
+
+
+def load_paths(paths: Sequence[Path]) -> tuple[list[Blueprint], list[Problem]]:
+    """Load every blueprint under ``paths``; problems are returned, not raised."""
+    blueprints: list[Blueprint] = []
+    problems: list[Problem] = []
+    for file in find_files(paths):
+        name = display_path(file)
+        try:
+            text = file.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            problems.append(
+                Problem(SourcePos(name, 1, 1), "<file>", f"not UTF-8 text: {exc.reason}")
+            )
+            continue
+        except OSError as exc:
+            problems.append(Problem(SourcePos(name, 1, 1), "<file>", exc.strerror or str(exc)))
+            continue
+        for item in load_text(text, name):
+            if isinstance(item, Blueprint):
+                blueprints.append(item)
+            else:
+                problems.append(item)
+    return blueprints, problems
+
+
+def load_text(text: str, file: str) -> Iterator[Blueprint | Problem]:
+    """Blueprints of one file's text, or the problems that stop them being read."""
+    try:
+        for document in load_documents(text, file):
+            data, source = document.data, document.source
+            if not isinstance(data, dict):
+                found = "a list" if isinstance(data, list) else f"{data!r}"
+                yield Problem(
+                    source.start, "<document>", f"a blueprint is a mapping, found {found}"
+                )
+                continue
+            problem = _check_header(data, source)
+            if problem is not None:
+                yield problem
+                continue
+            yield Blueprint(data, source)
+    except YamlError as exc:
+        yield Problem(exc.pos, "<yaml>", exc.message, exc.hint)
+
+
+def _check_header(data: dict[str, object], source: SourceMap) -> Problem | None:
+    """apiVersion and kind decide which schema applies, so they are checked first."""
+    value_pos = source.value_pos
+    api_version = data.get("apiVersion")
+    if api_version != API_VERSION:
+        if api_version is None:
+            return Problem(
+                value_pos(()), "apiVersion", "missing", f"add 'apiVersion: {API_VERSION}'"
+            )
+        return Problem(
+            value_pos(("apiVersion",)),
+            "apiVersion",
+            f"unknown apiVersion {api_version!r}, expected {API_VERSION!r}",
+            "kgen reads blueprints only; keep plain Kubernetes manifests out of blueprint folders",
+        )
+    kind = data.get("kind")
+    if kind not in registry():
+        known = ", ".join(kind_names())
+        if kind is None:
+            return Problem(value_pos(()), "kind", f"missing; one of: {known}")
+        hint = did_you_mean(str(kind), kind_names())
+        return Problem(
+            value_pos(("kind",)), "kind", f"unknown kind {kind!r}, expected one of: {known}", hint
+        )
+    return None

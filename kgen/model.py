@@ -1,0 +1,142 @@
+"""Value objects passed between the pipeline stages.
+
+Every stage takes and returns these frozen dataclasses; none keeps state between runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+#: A JSON path inside a document: keys and list indexes, outermost first.
+JsonPath = tuple[str | int, ...]
+
+
+def format_path(path: JsonPath) -> str:
+    """Render a JSON path the way users write it: ``spec.ports[0].port``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif out:
+            out += f".{part}"
+        else:
+            out = part
+    return out or "<document>"
+
+
+@dataclass(frozen=True, order=True)
+class SourcePos:
+    """A place in a source file; line and column count from 1."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class SourceMap:
+    """Where each node of one YAML document was written.
+
+    ``values`` holds the position of the value at a path, ``keys`` the position of the key
+    that introduces it (the better place to point at for an unknown or misspelt field).
+    """
+
+    file: str
+    start: SourcePos
+    values: Mapping[JsonPath, SourcePos] = field(default_factory=dict)
+    keys: Mapping[JsonPath, SourcePos] = field(default_factory=dict)
+
+    def value_pos(self, path: JsonPath) -> SourcePos:
+        """The position of the value at ``path``, or of its nearest written ancestor."""
+        for depth in range(len(path), -1, -1):
+            pos = self.values.get(path[:depth])
+            if pos is not None:
+                return pos
+        return self.start
+
+    def key_pos(self, path: JsonPath) -> SourcePos:
+        """The position of the key that introduces ``path``, falling back to its value."""
+        return self.keys.get(path) or self.value_pos(path)
+
+
+@dataclass(frozen=True)
+class Blueprint:
+    """One blueprint document as written, plus where each of its nodes came from."""
+
+    data: Mapping[str, Any]
+    source: SourceMap
+
+    @property
+    def kind(self) -> str:
+        return str(self.data.get("kind", ""))
+
+    @property
+    def name(self) -> str:
+        return str(self.data.get("metadata", {}).get("name", ""))
+
+    @property
+    def namespace(self) -> str | None:
+        namespace = self.data.get("metadata", {}).get("namespace")
+        return None if namespace is None else str(namespace)
+
+    @property
+    def ref(self) -> str:
+        """A short human name: ``Microservice shop/api``."""
+        scope = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind} {scope}{self.name}"
+
+
+@dataclass(frozen=True)
+class Document:
+    """One rendered Kubernetes (or eksctl) document and the blueprint it came from."""
+
+    body: Mapping[str, Any]
+    origin: Blueprint
+    template: str
+
+    @property
+    def api_version(self) -> str:
+        return str(self.body.get("apiVersion", ""))
+
+    @property
+    def kind(self) -> str:
+        return str(self.body.get("kind", ""))
+
+    @property
+    def name(self) -> str:
+        return str(self.body.get("metadata", {}).get("name", ""))
+
+    @property
+    def namespace(self) -> str | None:
+        namespace = self.body.get("metadata", {}).get("namespace")
+        return None if namespace is None else str(namespace)
+
+    @property
+    def group(self) -> str:
+        return self.api_version.rpartition("/")[0]
+
+    @property
+    def identity(self) -> tuple[str, str, str, str]:
+        """What makes a resource unique in a cluster: group, kind, namespace, name."""
+        return (self.group, self.kind, self.namespace or "", self.name)
+
+    @property
+    def ref(self) -> str:
+        scope = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind} {scope}{self.name}"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the input, the output, or the output folder."""
+
+    pos: SourcePos
+    path: str
+    message: str
+    hint: str | None = None
+    severity: str = "error"

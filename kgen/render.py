@@ -1,0 +1,154 @@
+"""Stage 3: render valid blueprints into Kubernetes documents with the kind's templates.
+
+One Jinja environment, built once: ``StrictUndefined`` so a missing value is a bug, not an
+empty string, and a ``finalize`` hook that emits every ``{{ expression }}`` as one YAML flow
+node (``kgen.flow``), so no blueprint value can change the structure of a document.
+Macros return ``Markup`` and pass through unchanged: only template text makes structure.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterable, Mapping
+from functools import cache
+from typing import Any
+
+import jinja2
+import yaml
+from markupsafe import Markup
+
+from kgen.errors import TemplateBug
+from kgen.flow import to_flow
+from kgen.helpers import TEMPLATE_FILTERS, TEMPLATE_GLOBALS
+from kgen.kinds import registry, templates_root
+from kgen.model import Blueprint, Document
+from kgen.yamlio import parse_plain
+
+#: Keys whose empty value means something ("all pods", "a scratch volume"): never pruned.
+EMPTY_IS_MEANINGFUL = frozenset({"emptyDir", "podSelector", "namespaceSelector"})
+TOP_LEVEL_ORDER = ("apiVersion", "kind", "metadata", "spec", "data", "stringData")
+
+
+def _finalize(value: Any) -> Markup:
+    if isinstance(value, Markup):
+        return value
+    return Markup(to_flow(value))
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """The one Jinja environment, configured once per process."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_root())),
+        undefined=jinja2.StrictUndefined,
+        autoescape=True,  # every expression goes through _finalize; Markup marks template text
+        finalize=_finalize,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    env.filters.update(TEMPLATE_FILTERS)
+    env.filters.pop("safe", None)  # nothing may turn a blueprint value into raw template text
+    env.globals.update(TEMPLATE_GLOBALS)
+    return env
+
+
+def render_blueprints(blueprints: Iterable[Blueprint]) -> list[Document]:
+    """Every document of every blueprint, in blueprint order then template order."""
+    documents: list[Document] = []
+    for blueprint in blueprints:
+        documents.extend(render_blueprint(blueprint))
+    return documents
+
+
+def render_blueprint(blueprint: Blueprint) -> list[Document]:
+    """The documents one valid (defaults filled in) blueprint renders to."""
+    kind = registry()[blueprint.kind]
+    context = {
+        "meta": blueprint.data["metadata"],
+        "spec": blueprint.data["spec"],
+        "app": blueprint.name,
+        "namespace": blueprint.namespace,
+        "kind": blueprint.kind,
+    }
+    documents = []
+    for template_name in kind.templates:
+        text = _render_text(template_name, context, blueprint)
+        for body in _parse(template_name, text, blueprint):
+            documents.append(Document(canonical(body), blueprint, template_name))
+    return documents
+
+
+def _render_text(template_name: str, context: Mapping[str, Any], blueprint: Blueprint) -> str:
+    try:
+        return environment().get_template(template_name).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateBug(
+            template=exc.filename or template_name,
+            line=exc.lineno,
+            message=exc.message or "syntax error",
+            blueprint=blueprint.ref,
+        ) from exc
+    except Exception as exc:
+        template, line = _template_frame(exc, template_name)
+        raise TemplateBug(
+            template=template,
+            line=line,
+            message=f"{type(exc).__name__}: {exc}",
+            blueprint=blueprint.ref,
+        ) from exc
+
+
+def _template_frame(exc: BaseException, default: str) -> tuple[str, int | None]:
+    """The innermost template file and line in a traceback that Jinja rewrote."""
+    root = str(templates_root())
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.startswith(root) and frame.filename.endswith(".j2"):
+            return frame.filename[len(root) + 1 :], frame.lineno
+    return default, None
+
+
+def _parse(template_name: str, text: str, blueprint: Blueprint) -> list[Mapping[str, Any]]:
+    try:
+        bodies = parse_plain(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark else None
+        raise TemplateBug(
+            template=template_name,
+            line=None,
+            message=f"rendered YAML is invalid at output line {line}: {exc.problem}",
+            blueprint=blueprint.ref,
+        ) from exc
+    for body in bodies:
+        if not isinstance(body, dict) or "apiVersion" not in body or "kind" not in body:
+            raise TemplateBug(
+                template=template_name,
+                line=None,
+                message="rendered a document without apiVersion and kind",
+                blueprint=blueprint.ref,
+            )
+    return bodies
+
+
+def canonical(body: Mapping[str, Any]) -> dict[str, Any]:
+    """Pruned of empty stubs, with the usual top-level keys first."""
+    pruned = _prune(body)
+    ordered = {key: pruned[key] for key in TOP_LEVEL_ORDER if key in pruned}
+    ordered.update((key, value) for key, value in pruned.items() if key not in ordered)
+    return ordered
+
+
+def _prune(value: Any, key: str | None = None) -> Any:
+    if isinstance(value, Mapping):
+        result = {}
+        for child_key, child in value.items():
+            pruned = _prune(child, child_key)
+            if pruned is None or (pruned in ({}, []) and child_key not in EMPTY_IS_MEANINGFUL):
+                continue
+            result[child_key] = pruned
+        return result
+    if isinstance(value, list):
+        return [_prune(item) for item in value]
+    return value

@@ -1,0 +1,128 @@
+"""Blueprint JSON Schemas: compiled validators, references, defaults.
+
+The schemas under ``schemas/`` are the single source of truth for blueprint validation,
+defaults and documentation; this module is the only one that reads them.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping
+from functools import cache
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.exceptions import Unresolvable
+
+from kgen.formats import format_checker
+from kgen.kinds import Kind, registry
+from kgen.model import JsonPath
+from kgen.resources import load_json, schemas_dir
+
+Schema = Mapping[str, Any]
+
+
+@cache
+def _registry() -> Registry[Any]:
+    resources = []
+    for path in sorted(schemas_dir().glob("*.schema.json")):
+        resources.append(Resource.from_contents(load_json(path.name)))
+    return Registry().with_resources((r.id(), r) for r in resources if r.id())  # type: ignore[misc]
+
+
+@cache
+def validator(kind_name: str) -> Draft202012Validator:
+    """The compiled validator of one kind, built once per process."""
+    kind: Kind = registry()[kind_name]
+    return Draft202012Validator(kind.schema, registry=_registry(), format_checker=format_checker())
+
+
+def resolve(schema: Schema, base: str) -> tuple[Schema, str]:
+    """Follow ``$ref`` until a schema without one; returns it with its base URI."""
+    seen = 0
+    while "$ref" in schema:
+        resolver = _registry().resolver(base_uri=base)
+        try:
+            resolved = resolver.lookup(schema["$ref"])
+        except Unresolvable as exc:  # pragma: no cover - schemas are tested
+            raise RuntimeError(f"bad $ref {schema['$ref']!r} in kgen's schemas") from exc
+        merged = {k: v for k, v in schema.items() if k != "$ref"}
+        target: Schema = resolved.contents
+        base = resolved.resolver._base_uri or base
+        schema = {**target, **{k: v for k, v in merged.items() if k not in target}}
+        seen += 1
+        if seen > 32:  # pragma: no cover - schemas are tested
+            raise RuntimeError("$ref loop in kgen's schemas")
+    return schema, base
+
+
+def subschema(kind_name: str, path: JsonPath) -> Schema | None:
+    """The schema that governs the value at ``path`` of a blueprint, if one does."""
+    kind = registry()[kind_name]
+    schema, base = resolve(kind.schema, kind.schema["$id"])
+    for part in path:
+        schema, base = resolve(schema, base)
+        if isinstance(part, int):
+            items = schema.get("items")
+            if not isinstance(items, Mapping):
+                return None
+            schema = items
+        elif part in schema.get("properties", {}):
+            schema = schema["properties"][part]
+        elif isinstance(schema.get("additionalProperties"), Mapping):
+            schema = schema["additionalProperties"]
+        else:
+            return None
+    return resolve(schema, base)[0]
+
+
+def walk(
+    schema: Schema, base: str, instance: Any, path: JsonPath = ()
+) -> Iterator[tuple[JsonPath, Schema, str, Any]]:
+    """Every (path, resolved schema, base, value) of ``instance``, outermost first."""
+    schema, base = resolve(schema, base)
+    yield path, schema, base, instance
+    if isinstance(instance, dict):
+        properties = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        for key, value in instance.items():
+            child = properties.get(key, extra if isinstance(extra, Mapping) else None)
+            if child is not None:
+                yield from walk(child, base, value, (*path, key))
+    elif isinstance(instance, list) and isinstance(schema.get("items"), Mapping):
+        for index, value in enumerate(instance):
+            yield from walk(schema["items"], base, value, (*path, index))
+
+
+def with_defaults(kind_name: str, instance: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a valid blueprint with every schema ``default`` filled in."""
+    kind = registry()[kind_name]
+    result = copy.deepcopy(dict(instance))
+    _fill(kind.schema, kind.schema["$id"], result)
+    return result
+
+
+def _fill(schema: Schema, base: str, instance: Any) -> None:
+    schema, base = resolve(schema, base)
+    if isinstance(instance, dict):
+        properties = schema.get("properties", {})
+        for key, child in properties.items():
+            if key not in instance:
+                default = _default_of(child, base)
+                if default is not None:
+                    instance[key] = copy.deepcopy(default)
+        extra = schema.get("additionalProperties")
+        for key, value in instance.items():
+            child = properties.get(key, extra if isinstance(extra, Mapping) else None)
+            if child is not None:
+                _fill(child, base, value)
+    elif isinstance(instance, list) and isinstance(schema.get("items"), Mapping):
+        for value in instance:
+            _fill(schema["items"], base, value)
+
+
+def _default_of(schema: Schema, base: str) -> Any:
+    if "default" in schema:
+        return schema["default"]
+    return resolve(schema, base)[0].get("default")

@@ -1,0 +1,261 @@
+"""Stage 2: check blueprints against their kind's JSON Schema, fill in defaults, and run the
+checks a schema cannot express (within a blueprint, then across the whole set).
+
+Checks yield ``Problem`` values; nothing here raises for bad input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from jsonschema.exceptions import ValidationError
+
+from kgen.formats import cpu_millis, format_message, memory_bytes
+from kgen.model import Blueprint, JsonPath, Problem, format_path
+from kgen.schema import subschema, validator, walk, with_defaults
+from kgen.suggest import did_you_mean, one_of
+
+
+def validate_blueprints(
+    blueprints: Sequence[Blueprint],
+) -> tuple[list[Blueprint], list[Problem]]:
+    """Valid blueprints with defaults filled in, and every problem found."""
+    valid: list[Blueprint] = []
+    problems: list[Problem] = []
+    for blueprint in blueprints:
+        found = list(schema_problems(blueprint))
+        if not found:
+            filled = replace(blueprint, data=with_defaults(blueprint.kind, blueprint.data))
+            found = list(semantic_problems(filled))
+            if not found:
+                valid.append(filled)
+        problems.extend(found)
+    problems.extend(set_problems(blueprints))
+    return valid, problems
+
+
+# --- JSON Schema -------------------------------------------------------------------------
+
+
+def schema_problems(blueprint: Blueprint) -> Iterator[Problem]:
+    """Every schema violation of one blueprint, as problems at the offending node."""
+    for error in validator(blueprint.kind).iter_errors(blueprint.data):
+        yield from _translate(blueprint, error)
+
+
+def _translate(blueprint: Blueprint, error: ValidationError) -> Iterator[Problem]:
+    path: JsonPath = tuple(error.absolute_path)
+    source = blueprint.source
+    keyword = error.validator
+    instance: Any = error.instance
+    expected: Any = error.validator_value
+    schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
+    if keyword in ("additionalProperties", "unevaluatedProperties"):
+        known = sorted(schema.get("properties", {}))
+        for key in sorted(set(instance) - set(known)):
+            field = (*path, key)
+            hint = did_you_mean(key, known) or (
+                f"known fields here: {', '.join(known)}" if known else None
+            )
+            yield Problem(source.key_pos(field), format_path(field), "unknown field", hint)
+    elif keyword == "required":
+        for name in expected:
+            if name not in instance:
+                field = (*path, name)
+                described = subschema(blueprint.kind, field) or {}
+                yield Problem(
+                    source.value_pos(path),
+                    format_path(field),
+                    "required field is missing",
+                    described.get("description"),
+                )
+    elif keyword == "format":
+        message, fix = format_message(str(expected), instance)
+        if _is_property_name(error):
+            yield Problem(source.key_pos((*path, instance)), format_path(path), message, fix)
+        else:
+            yield Problem(source.value_pos(path), format_path(path), message, fix)
+    elif keyword == "enum":
+        hint = did_you_mean(str(instance), [str(v) for v in expected])
+        choices = one_of(str(v) for v in expected)
+        yield Problem(
+            source.value_pos(path),
+            format_path(path),
+            f"{instance!r} is not one of {choices}",
+            hint,
+        )
+    elif keyword in ("oneOf", "anyOf"):
+        yield from _translate_choice(blueprint, error, path)
+    elif keyword == "type":
+        yield Problem(source.value_pos(path), format_path(path), error.message, _type_hint(error))
+    else:
+        described = subschema(blueprint.kind, path) or {}
+        yield Problem(
+            source.value_pos(path), format_path(path), error.message, described.get("description")
+        )
+
+
+def _is_property_name(error: ValidationError) -> bool:
+    return "propertyNames" in error.absolute_schema_path
+
+
+def _translate_choice(
+    blueprint: Blueprint, error: ValidationError, path: JsonPath
+) -> Iterator[Problem]:
+    branches: Any = error.validator_value
+    instance: Any = error.instance
+    if all(set(branch) == {"required"} for branch in branches):
+        names = [name for branch in branches for name in branch["required"]]
+        present = [name for name in names if name in instance]
+        found = f"found {one_of(present).replace(' or ', ' and ')}" if present else "found none"
+        yield Problem(
+            blueprint.source.value_pos(path),
+            format_path(path),
+            f"needs exactly one of {one_of(names)}, {found}",
+        )
+        return
+    # Pick the branch meant for this type of value and report what is wrong inside it.
+    specific = [e for e in error.context or () if e.validator != "type"]
+    if specific:
+        yield from _translate(blueprint, specific[0])
+        return
+    yield Problem(blueprint.source.value_pos(path), format_path(path), error.message)
+
+
+def _type_hint(error: ValidationError) -> str | None:
+    value: Any = error.validator_value
+    expected = value if isinstance(value, list) else [value]
+    if "string" in expected and isinstance(error.instance, bool):
+        return "YAML reads yes/no/on/off/true/false as booleans; quote the value"
+    if "string" in expected and isinstance(error.instance, int | float):
+        return f"quote the value to keep it as written: '{error.instance}'"
+    if "integer" in expected and isinstance(error.instance, str):
+        return "write a number without quotes"
+    return None
+
+
+# --- Checks within one blueprint ---------------------------------------------------------
+
+
+def semantic_problems(blueprint: Blueprint) -> Iterator[Problem]:
+    """Checks that JSON Schema cannot express, driven by ``x-kgen-*`` schema annotations."""
+    kind_schema: Any = validator(blueprint.kind).schema
+    for path, schema, _, value in walk(kind_schema, kind_schema["$id"], blueprint.data):
+        for fields in schema.get("x-kgen-unique", ()):
+            yield from _unique(blueprint, path, value, fields)
+        if schema.get("x-kgen-workload"):
+            yield from _workload(blueprint, path, value)
+        if "limits" in schema.get("properties", {}) and isinstance(value, dict):
+            yield from _limits(blueprint, path, value)
+
+
+def _unique(
+    blueprint: Blueprint, path: JsonPath, items: Any, fields: Sequence[str]
+) -> Iterator[Problem]:
+    seen: dict[tuple[Any, ...], int] = {}
+    for index, item in enumerate(items if isinstance(items, list) else ()):
+        key = tuple(item.get(f) for f in fields)
+        if None in key:
+            continue
+        if key in seen:
+            where = (*path, index, fields[0])
+            shown = ", ".join(f"{f} {v!r}" for f, v in zip(fields, key, strict=True))
+            yield Problem(
+                blueprint.source.value_pos(where),
+                format_path(where),
+                f"{shown} is used twice (first at {format_path((*path, seen[key]))})",
+            )
+        else:
+            seen[key] = index
+
+
+def _workload(blueprint: Blueprint, path: JsonPath, unit: Mapping[str, Any]) -> Iterator[Problem]:
+    source = blueprint.source
+    ports: list[Mapping[str, Any]] = unit.get("ports", [])
+    names = [port["name"] for port in ports]
+    service_type = unit.get("service", {}).get("type", "ClusterIP")
+    seen_service_ports: dict[int, int] = {}
+    for index, port in enumerate(ports):
+        if "nodePort" in port and service_type not in ("NodePort", "LoadBalancer"):
+            where = (*path, "ports", index, "nodePort")
+            yield Problem(
+                source.value_pos(where),
+                format_path(where),
+                f"nodePort needs service type NodePort or LoadBalancer, not {service_type}",
+                f"set {format_path((*path, 'service', 'type'))}: NodePort, or drop nodePort",
+            )
+        service_port = port.get("servicePort", port["port"])
+        if service_port in seen_service_ports:
+            where = (*path, "ports", index)
+            first = format_path((*path, "ports", seen_service_ports[service_port]))
+            yield Problem(
+                source.value_pos(where),
+                format_path(where),
+                f"the Service would expose port {service_port} twice (also {first})",
+                "give one of them another servicePort",
+            )
+        seen_service_ports.setdefault(service_port, index)
+    probes: Mapping[str, Any] = unit.get("probes", {})
+    for probe_name, probe in probes.items():
+        for action in ("http", "tcp", "grpc"):
+            ref = probe.get(action, {}).get("port")
+            if isinstance(ref, str) and ref not in names:
+                where = (*path, "probes", probe_name, action, "port")
+                known = f"ports named here: {', '.join(names)}" if names else "no ports are named"
+                yield Problem(
+                    source.value_pos(where),
+                    format_path(where),
+                    f"no port named {ref!r}",
+                    did_you_mean(ref, names) or known,
+                )
+    if not ports:
+        missing = [name for name in ("liveness", "readiness") if name not in probes]
+        if missing:
+            yield Problem(
+                source.value_pos(path),
+                format_path((*path, "probes")),
+                f"no ports, so kgen cannot probe by default: set {one_of(missing)}".replace(
+                    " or ", " and "
+                ),
+                "for a worker, e.g. probes: {liveness: {exec: [cat, /tmp/healthy]}, "
+                "readiness: {exec: [cat, /tmp/healthy]}}",
+            )
+
+
+def _limits(
+    blueprint: Blueprint, path: JsonPath, resources: Mapping[str, Any]
+) -> Iterator[Problem]:
+    limits = resources.get("limits", {})
+    for name, parse in (("cpu", cpu_millis), ("memory", memory_bytes)):
+        if name in resources and name in limits and parse(limits[name]) < parse(resources[name]):
+            where = (*path, "limits", name)
+            yield Problem(
+                blueprint.source.value_pos(where),
+                format_path(where),
+                f"limit {limits[name]!r} is below the request {resources[name]!r}",
+                f"raise the limit or lower {format_path((*path, name))}",
+            )
+
+
+# --- Checks across the blueprint set -----------------------------------------------------
+
+
+def set_problems(blueprints: Iterable[Blueprint]) -> Iterator[Problem]:
+    """Checks that span blueprints: the same kind, namespace and name twice."""
+    first: dict[tuple[str, str | None, str], Blueprint] = {}
+    for blueprint in blueprints:
+        key = (blueprint.kind, blueprint.namespace, blueprint.name)
+        if not blueprint.name:
+            continue
+        if key in first:
+            earlier = first[key].source.value_pos(("metadata", "name"))
+            yield Problem(
+                blueprint.source.value_pos(("metadata", "name")),
+                "metadata.name",
+                f"{blueprint.ref} is declared twice (first at {earlier})",
+                "rename one, or move it to another namespace",
+            )
+        else:
+            first[key] = blueprint
