@@ -201,16 +201,21 @@ def write_folder(plan: FolderPlan) -> None:
     write are never touched, and unchanged files keep their timestamps.
     """
     root = plan.root
+    record = _ownership_record(plan.files)
+    record_path = root / OWNERSHIP_FILE
+    existing = root.exists()
+    if existing and plan.up_to_date and _read(record_path) == record:
+        return
     root.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".kgen-tmp-{root.name}-", dir=root.parent))
     staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; the result should not be
     try:
-        for path, content in plan.files.items():
+        for path in plan.files if not existing else plan.changed:
             target = staging / path
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(content, encoding="utf-8")
-        (staging / OWNERSHIP_FILE).write_text(_ownership_record(plan.files), encoding="utf-8")
-        if not root.exists():
+            target.write_text(plan.files[path], encoding="utf-8")
+        (staging / OWNERSHIP_FILE).write_text(record, encoding="utf-8")
+        if not existing:
             os.replace(staging, root)
             return
         for path in plan.changed:
@@ -220,10 +225,15 @@ def write_folder(plan: FolderPlan) -> None:
         for path in plan.stale:
             (root / path).unlink()
             _remove_empty_parents(root, (root / path).parent)
-        os.replace(staging / OWNERSHIP_FILE, root / OWNERSHIP_FILE)
+        if _read(record_path) != record:
+            os.replace(staging / OWNERSHIP_FILE, record_path)
     finally:
         if staging.exists():
             shutil.rmtree(staging)
+
+
+def _read(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
 def _umask() -> int:

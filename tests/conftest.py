@@ -1,0 +1,82 @@
+"""Shared fixtures: the CLI as users run it, the repository, and real tools."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kgen.cli import app
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+RunKgen = Callable[..., Run]
+
+
+@pytest.fixture
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture
+def kgen(monkeypatch: pytest.MonkeyPatch) -> RunKgen:
+    """Run ``kgen ARGS...`` in-process, in ``cwd`` (default: the current directory)."""
+
+    def run(*args: str, cwd: Path | None = None) -> Run:
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+        return Run(result.exit_code, result.stdout, result.stderr)
+
+    return run
+
+
+def find_tool(name: str) -> str | None:
+    """A real tool: $KGEN_<NAME>, then .tools/bin (installed by .ci/run), then PATH."""
+    override = os.environ.get(f"KGEN_{name.upper()}")
+    if override:
+        return override
+    local = REPO / ".tools" / "bin" / name
+    if local.is_file():
+        return str(local)
+    return shutil.which(name)
+
+
+def require_tool(name: str) -> str:
+    """The tool's path; in CI a missing tool fails the test instead of skipping it."""
+    path = find_tool(name)
+    if path is None:
+        message = f"{name} not found; run .ci/run or set KGEN_{name.upper()}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture
+def kubectl() -> str:
+    return require_tool("kubectl")
+
+
+def write_blueprint(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def blueprint_paths(paths: Sequence[Path]) -> list[str]:
+    return [str(p) for p in paths]

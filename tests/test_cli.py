@@ -1,0 +1,106 @@
+"""The command line: exit codes, streams, and that nothing is written on failure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kgen import __version__
+from kgen.yamlio import parse_plain
+from tests.conftest import RunKgen
+from tests.helpers import microservice
+
+
+def test_render_to_stdout(kgen: RunKgen, tmp_path: Path) -> None:
+    (tmp_path / "api.yaml").write_text(microservice())
+    result = kgen("render", "api.yaml", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert [d["kind"] for d in parse_plain(result.stdout)] == [
+        "ServiceAccount",
+        "Service",
+        "Deployment",
+    ]
+    assert result.stderr == ""
+
+
+def test_render_to_folder_then_check(kgen: RunKgen, tmp_path: Path) -> None:
+    (tmp_path / "api.yaml").write_text(microservice())
+    assert kgen("render", "api.yaml", "-o", "out", cwd=tmp_path).exit_code == 0
+    assert kgen("render", "api.yaml", "-o", "out", "--check", cwd=tmp_path).exit_code == 0
+    (tmp_path / "api.yaml").write_text(microservice(replicas=5))
+    drift = kgen("render", "api.yaml", "-o", "out", "--check", cwd=tmp_path)
+    assert drift.exit_code == 1
+    assert "-  replicas: 2\n+  replicas: 5" in drift.stdout
+    assert "is not what render would write" in drift.stderr
+
+
+def test_invalid_input_writes_nothing_and_exits_1(kgen: RunKgen, tmp_path: Path) -> None:
+    (tmp_path / "good.yaml").write_text(microservice().replace("name: api", "name: web"))
+    (tmp_path / "bad.yaml").write_text(microservice(replicas="three"))
+    result = kgen("render", ".", "-o", "out", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert not (tmp_path / "out").exists()
+    assert result.stdout == ""
+    assert result.stderr.startswith("bad.yaml:")
+    assert "error: spec.replicas: 'three' is not of type 'integer'" in result.stderr
+    assert result.stderr.endswith("kgen: 1 error in 1 file; nothing written\n")
+
+
+def test_invalid_input_leaves_an_existing_folder_alone(kgen: RunKgen, tmp_path: Path) -> None:
+    (tmp_path / "api.yaml").write_text(microservice())
+    kgen("render", "api.yaml", "-o", "out", cwd=tmp_path)
+    before = {p: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
+    (tmp_path / "api.yaml").write_text(microservice(image="nginx"))
+    assert kgen("render", "api.yaml", "-o", "out", cwd=tmp_path).exit_code == 1
+    after = {p: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_validate(kgen: RunKgen, tmp_path: Path) -> None:
+    (tmp_path / "api.yaml").write_text(microservice())
+    result = kgen("validate", "api.yaml", cwd=tmp_path)
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["api.yaml"]
+
+
+def test_validate_checks_every_environment(kgen: RunKgen, tmp_path: Path) -> None:
+    text = microservice() + "environments:\n  prod:\n    replicas: many\n"
+    (tmp_path / "api.yaml").write_text(text)
+    result = kgen("validate", "api.yaml", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert "api.yaml:13:15: error: spec.replicas: 'many' is not of type 'integer'" in result.stderr
+
+
+def test_env_merges_the_environment(kgen: RunKgen, tmp_path: Path) -> None:
+    text = microservice() + "environments:\n  prod:\n    replicas: 6\n    env: {MODE: prod}\n"
+    (tmp_path / "api.yaml").write_text(text)
+    result = kgen("render", "api.yaml", "--env", "prod", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    deployment = parse_plain(result.stdout)[-1]
+    assert deployment["spec"]["replicas"] == 6
+    unknown = kgen("render", "api.yaml", "--env", "prd", cwd=tmp_path)
+    assert unknown.exit_code == 2
+    assert "no blueprint declares it (prod)" in unknown.stderr
+
+
+def test_usage_errors_exit_2(kgen: RunKgen, tmp_path: Path) -> None:
+    (tmp_path / "api.yaml").write_text(microservice())
+    assert kgen("render", "missing.yaml", cwd=tmp_path).exit_code == 2
+    assert kgen("render", "api.yaml", "--kube-version", "1.2", cwd=tmp_path).exit_code == 2
+    assert kgen("render", "api.yaml", "--check", cwd=tmp_path).exit_code == 2
+    assert kgen("render", cwd=tmp_path).exit_code == 2
+    assert kgen("frobnicate", cwd=tmp_path).exit_code == 2
+
+
+def test_kube_version(kgen: RunKgen, tmp_path: Path) -> None:
+    (tmp_path / "api.yaml").write_text(microservice())
+    for version in ("1.25", "1.37"):
+        assert kgen("render", "api.yaml", "--kube-version", version, cwd=tmp_path).exit_code == 0
+
+
+def test_schema_and_version(kgen: RunKgen) -> None:
+    schema = kgen("schema", "microservice")
+    assert schema.exit_code == 0
+    assert '"const": "Microservice"' in schema.stdout
+    assert kgen("schema", "Microservise").exit_code == 2
+    assert kgen("--version").stdout == f"kgen {__version__}\n"

@@ -1,0 +1,123 @@
+"""Stage 1: reading files, folders and YAML into blueprints with source positions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kgen.errors import UsageError
+from kgen.load import find_files, load_paths, load_text
+from kgen.model import Blueprint, Problem, SourcePos
+
+GOOD = """\
+apiVersion: kgen.dev/v1alpha1
+kind: Microservice
+metadata:
+  name: api
+  namespace: shop
+spec:
+  image: nginx:1.27.3
+  ports:
+    - {name: http, port: 8080}
+"""
+
+
+def _only_problem(text: str) -> Problem:
+    items = list(load_text(text, "f.yaml"))
+    assert len(items) == 1
+    assert isinstance(items[0], Problem)
+    return items[0]
+
+
+def test_source_map_points_at_values_and_keys() -> None:
+    [blueprint] = load_text(GOOD, "f.yaml")
+    assert isinstance(blueprint, Blueprint)
+    assert blueprint.ref == "Microservice shop/api"
+    assert blueprint.source.value_pos(("spec", "image")) == SourcePos("f.yaml", 7, 10)
+    assert blueprint.source.key_pos(("spec", "image")) == SourcePos("f.yaml", 7, 3)
+    assert blueprint.source.value_pos(("spec", "ports", 0, "port")) == SourcePos("f.yaml", 9, 26)
+    # A path that was never written falls back to its nearest written ancestor.
+    assert blueprint.source.value_pos(("spec", "replicas")) == SourcePos("f.yaml", 7, 3)
+
+
+def test_several_documents_in_one_file() -> None:
+    text = GOOD + "---\n" + GOOD.replace("name: api", "name: web") + "---\n"
+    names = [b.name for b in load_text(text, "f.yaml") if isinstance(b, Blueprint)]
+    assert names == ["api", "web"]
+
+
+def test_duplicate_keys_are_refused_at_the_second_key() -> None:
+    problem = _only_problem(GOOD.replace("  name: api\n", "  name: api\n  name: web\n"))
+    assert problem.pos == SourcePos("f.yaml", 5, 3)
+    assert "duplicate key 'name' (first defined at line 4)" in problem.message
+
+
+def test_syntax_errors_have_a_position() -> None:
+    problem = _only_problem("apiVersion: kgen.dev/v1alpha1\nspec: [1, 2\n")
+    assert problem.pos.line >= 2
+    assert problem.message.startswith("YAML syntax:")
+
+
+def test_alias_bombs_are_bounded() -> None:
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    for i in range(1, 9):
+        refs = ", ".join([f"*a{i - 1}"] * 10)
+        lines.append(f"a{i}: &a{i} [{refs}]")
+    problem = _only_problem("\n".join(lines) + "\n")
+    assert "more than" in problem.message
+
+
+def test_documents_must_be_mappings() -> None:
+    problem = _only_problem("- a\n- b\n")
+    assert problem.message == "a blueprint is a mapping, found a list"
+
+
+def test_unknown_kind_suggests_the_nearest() -> None:
+    problem = _only_problem(GOOD.replace("kind: Microservice", "kind: MicroService"))
+    assert problem.path == "kind"
+    assert problem.hint == "did you mean 'Microservice'?"
+    assert problem.pos == SourcePos("f.yaml", 2, 7)
+
+
+def test_unknown_api_version() -> None:
+    problem = _only_problem(GOOD.replace("kgen.dev/v1alpha1", "apps/v1"))
+    assert "unknown apiVersion 'apps/v1'" in problem.message
+
+
+def test_non_string_tags_are_refused() -> None:
+    problem = _only_problem(GOOD + "  env: {A: !!binary aGVsbG8=}\n")
+    assert "binary" in problem.message or "tag" in problem.message
+
+
+def test_merge_keys_work() -> None:
+    text = GOOD + "  env: &base {A: '1'}\n  resources:\n    <<: {cpu: 200m}\n    memory: 1Gi\n"
+    [blueprint] = load_text(text, "f.yaml")
+    assert isinstance(blueprint, Blueprint)
+    assert blueprint.data["spec"]["resources"] == {"cpu": "200m", "memory": "1Gi"}
+
+
+def test_folders_are_read_recursively_in_a_stable_order(tmp_path: Path) -> None:
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "z.yml").write_text(GOOD.replace("name: api", "name: z"))
+    (tmp_path / "a.yaml").write_text(GOOD)
+    (tmp_path / "notes.txt").write_text("not yaml")
+    files = find_files([tmp_path])
+    assert [f.relative_to(tmp_path).as_posix() for f in files] == ["a.yaml", "b/z.yml"]
+    blueprints, problems = load_paths([tmp_path, tmp_path / "a.yaml"])
+    assert problems == []
+    assert [b.name for b in blueprints] == ["api", "z"]  # a file named twice is read once
+
+
+def test_missing_paths_and_empty_folders_are_usage_errors(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="no such file"):
+        find_files([tmp_path / "nope.yaml"])
+    with pytest.raises(UsageError, match=r"no \*.yaml"):
+        find_files([tmp_path])
+
+
+def test_non_utf8_files_are_problems(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_bytes(b"kind: \xff\xfe\n")
+    _, problems = load_paths([tmp_path / "bad.yaml"])
+    assert len(problems) == 1
+    assert "not UTF-8" in problems[0].message

@@ -1,0 +1,217 @@
+"""Stage 3: templates render valid blueprints into canonical Kubernetes documents, and no
+blueprint value can change a document's structure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kgen import render as render_module
+from kgen.errors import TemplateBug
+from kgen.flow import to_flow
+from kgen.model import Blueprint, Document, SourceMap, SourcePos
+from kgen.render import canonical, render_blueprint
+from kgen.validate import validate_blueprints
+from kgen.write import apply_order, render_stream
+from kgen.yamlio import parse_plain
+from tests.helpers import blueprints, microservice
+
+
+def rendered(text: str) -> list[Document]:
+    valid, problems = validate_blueprints(blueprints(text))
+    assert problems == []
+    return [doc for blueprint in valid for doc in render_blueprint(blueprint)]
+
+
+def by_kind(documents: list[Document]) -> dict[str, dict[str, Any]]:
+    return {doc.kind: dict(doc.body) for doc in documents}
+
+
+def test_microservice_renders_its_resources() -> None:
+    docs = by_kind(rendered(microservice()))
+    assert sorted(docs) == ["Deployment", "Service", "ServiceAccount"]
+    deployment = docs["Deployment"]
+    assert deployment["spec"]["selector"]["matchLabels"] == {
+        "app.kubernetes.io/name": "api",
+        "app.kubernetes.io/instance": "api",
+    }
+    labels = deployment["metadata"]["labels"]
+    assert labels["app.kubernetes.io/managed-by"] == "kgen"
+    assert labels["app.kubernetes.io/version"] == "1.27.3"
+
+
+def test_pods_are_secure_by_default() -> None:
+    pod = by_kind(rendered(microservice()))["Deployment"]["spec"]["template"]["spec"]
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    [container] = pod["containers"]
+    assert container["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "privileged": False,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    assert container["resources"]["limits"] == {"cpu": "100m", "memory": "128Mi"}
+    assert container["livenessProbe"] == {"tcpSocket": {"port": "http"}}
+    assert container["readinessProbe"] == {"tcpSocket": {"port": "http"}}
+
+
+def test_env_values_are_strings() -> None:
+    docs = by_kind(rendered(microservice(env={"A": 1, "B": True, "C": 0.5, "D": "x"})))
+    env = docs["Deployment"]["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert env == [
+        {"name": "A", "value": "1"},
+        {"name": "B", "value": "true"},
+        {"name": "C", "value": "0.5"},
+        {"name": "D", "value": "x"},
+    ]
+
+
+def test_grpc_probes_resolve_port_names() -> None:
+    spec = {
+        "ports": [{"name": "grpc", "port": 9090}],
+        "probes": {"liveness": {"grpc": {"port": "grpc"}, "periodSeconds": 5}},
+    }
+    container = by_kind(rendered(microservice(**spec)))["Deployment"]["spec"]["template"]["spec"][
+        "containers"
+    ][0]
+    assert container["livenessProbe"] == {"grpc": {"port": 9090}, "periodSeconds": 5}
+
+
+def test_load_balancer_annotations() -> None:
+    service = by_kind(rendered(microservice(service={"type": "LoadBalancer", "internal": True})))[
+        "Service"
+    ]
+    annotations = service["metadata"]["annotations"]
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"] == "internal"
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-type"] == "external"
+
+
+def test_headless_service() -> None:
+    service = by_kind(rendered(microservice(service={"type": "None"})))["Service"]
+    assert service["spec"]["clusterIP"] == "None"
+    assert service["spec"]["type"] == "ClusterIP"
+
+
+def test_canonical_prunes_stubs_but_keeps_meaningful_empties() -> None:
+    body = {
+        "kind": "X",
+        "apiVersion": "v1",
+        "spec": {"a": None, "b": {}, "c": [], "emptyDir": {}, "podSelector": {}},
+    }
+    assert canonical(body) == {
+        "apiVersion": "v1",
+        "kind": "X",
+        "spec": {"emptyDir": {}, "podSelector": {}},
+    }
+
+
+def test_template_bugs_name_the_template_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kind_dir = tmp_path / "microservice"
+    kind_dir.mkdir()
+    (kind_dir / "broken.yaml.j2").write_text("apiVersion: v1\nkind: ConfigMap\nx: {{ nope.x }}\n")
+    monkeypatch.setattr(render_module, "templates_root", lambda: tmp_path)
+    render_module.environment.cache_clear()
+    try:
+        [blueprint] = validate_blueprints(blueprints(microservice()))[0]
+        with pytest.raises(TemplateBug) as caught:
+            render_module._render_text("microservice/broken.yaml.j2", {}, blueprint)
+        assert caught.value.template == "microservice/broken.yaml.j2"
+        assert caught.value.line == 3
+        assert "nope" in caught.value.message
+    finally:
+        render_module.environment.cache_clear()
+
+
+# --- No value can change a document's structure ------------------------------------------
+
+_TEXT = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=0, max_size=40
+)
+_NASTY = st.sampled_from(
+    [
+        "a\n---\nkind: Secret",
+        "x: y",
+        "- a",
+        "{a: b}",
+        "'",
+        '"',
+        "&anchor",
+        "*alias",
+        "!!python/object:os.system",
+        "#comment",
+        "{{ 7 * 7 }}",
+        "{% raw %}",
+        "\u2028\u2029\x85\ufeff",
+        "yes",
+        "null",
+        "~",
+        "1e3",
+        "0o17",
+    ]
+)
+
+
+def _blueprint(data: dict[str, Any]) -> Blueprint:
+    start = SourcePos("prop.yaml", 1, 1)
+    return Blueprint(data, SourceMap("prop.yaml", start, {}, {}))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(value=st.one_of(_TEXT, _NASTY))
+def test_no_value_changes_the_structure(value: str) -> None:
+    data = {
+        "apiVersion": "kgen.dev/v1alpha1",
+        "kind": "Microservice",
+        "metadata": {"name": "api", "namespace": "shop", "annotations": {"note": value}},
+        "spec": {
+            "image": "nginx:1.27.3",
+            "command": [value],
+            "args": [value, value],
+            "env": {"VALUE": value},
+            "ports": [{"name": "http", "port": 8080}],
+            "probes": {"startup": {"exec": [value]}},
+        },
+    }
+    valid, problems = validate_blueprints([_blueprint(data)])
+    assert problems == []
+    documents = render_blueprint(valid[0])
+    assert [d.kind for d in documents] == ["Deployment", "Service", "ServiceAccount"]
+    container = documents[0].body["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"] == [value]
+    assert container["args"] == [value, value]
+    assert container["env"] == [{"name": "VALUE", "value": value}]
+    assert container["startupProbe"] == {"exec": {"command": [value]}}
+    for document in documents:
+        assert document.body["metadata"]["annotations"] == {"note": value}
+    # The written stream parses back to exactly the same documents.
+    stream = render_stream(documents)
+    assert parse_plain(stream) == [d.body for d in apply_order(documents)]
+
+
+@given(
+    value=st.recursive(
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(),
+            st.floats(allow_nan=False, allow_infinity=False),
+            _TEXT,
+        ),
+        lambda children: st.one_of(
+            st.lists(children, max_size=4), st.dictionaries(_TEXT, children, max_size=4)
+        ),
+        max_leaves=12,
+    )
+)
+def test_flow_nodes_round_trip(value: Any) -> None:
+    [parsed] = parse_plain(f"key: {to_flow(value)}\n")
+    assert parsed == {"key": value}

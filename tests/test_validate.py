@@ -1,0 +1,241 @@
+"""Stage 2: schema validation, defaults, and checks within and across blueprints."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pytest
+
+from kgen.kinds import registry
+from kgen.model import Problem, SourcePos
+from kgen.resources import load_json, schemas_dir
+from kgen.schema import resolve
+from kgen.validate import validate_blueprints
+from tests.helpers import blueprints, microservice
+
+
+def problems_of(text: str) -> list[Problem]:
+    _, problems = validate_blueprints(blueprints(text))
+    return sorted(problems)
+
+
+def one(text: str) -> Problem:
+    problems = problems_of(text)
+    assert len(problems) == 1, problems
+    return problems[0]
+
+
+TEXT = """\
+apiVersion: kgen.dev/v1alpha1
+kind: Microservice
+metadata:
+  name: api
+  namespace: shop
+spec:
+  image: nginx:1.27.3
+  replica: 3
+  ports:
+    - name: http
+      port: 8080
+"""
+
+
+def test_unknown_field_points_at_the_key_and_suggests() -> None:
+    problem = one(TEXT)
+    assert problem.pos == SourcePos("bp.yaml", 8, 3)
+    assert problem.path == "spec.replica"
+    assert problem.message == "unknown field"
+    assert problem.hint == "did you mean 'replicas'?"
+
+
+def test_type_errors_point_at_the_value() -> None:
+    problem = one(TEXT.replace("replica: 3", "replicas: three"))
+    assert problem.pos == SourcePos("bp.yaml", 8, 13)
+    assert problem.path == "spec.replicas"
+    assert problem.message == "'three' is not of type 'integer'"
+
+
+def test_all_problems_are_reported_sorted() -> None:
+    text = TEXT.replace("nginx:1.27.3", "nginx").replace("port: 8080", "port: 70000")
+    problems = problems_of(text)
+    assert [p.path for p in problems] == ["spec.image", "spec.replica", "spec.ports[0].port"]
+    assert problems == sorted(problems)
+
+
+@pytest.mark.parametrize(
+    ("image", "message"),
+    [
+        ("nginx", "has no tag or digest"),
+        ("nginx:latest", "uses ':latest'"),
+        ("Nginx:1.0", "is not a valid image reference"),
+    ],
+)
+def test_images_must_be_pinned(image: str, message: str) -> None:
+    problem = one(microservice(image=image))
+    assert problem.path == "spec.image"
+    assert message in problem.message
+    assert problem.hint is not None and "sha256" in problem.hint
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "nginx:1.27.3",
+        "ghcr.io/acme/api:v1.2.3-rc.1",
+        "localhost:5000/team/app:2024.01",
+        "nginx@sha256:" + "a" * 64,
+        "nginx:latest@sha256:" + "b" * 64,
+    ],
+)
+def test_pinned_images_pass(image: str) -> None:
+    assert problems_of(microservice(image=image)) == []
+
+
+def test_namespace_default_is_refused() -> None:
+    problem = one(
+        TEXT.replace("replica:", "replicas:").replace("namespace: shop", "namespace: default")
+    )
+    assert problem.path == "metadata.namespace"
+    assert "'default' namespace" in problem.message
+
+
+def test_names_are_dns_labels() -> None:
+    problem = one(TEXT.replace("replica:", "replicas:").replace("name: api", "name: My_App"))
+    assert problem.path == "metadata.name"
+    assert "lower-case" in (problem.hint or "")
+
+
+def test_enum_typos_get_a_suggestion() -> None:
+    problem = one(microservice(service={"type": "Loadbalancer"}))
+    assert problem.path == "spec.service.type"
+    assert problem.hint == "did you mean 'LoadBalancer'?"
+
+
+def test_probe_needs_exactly_one_action() -> None:
+    two = {"liveness": {"http": {"port": "http"}, "tcp": {"port": 8080}}}
+    problem = one(microservice(probes=two))
+    assert (
+        problem.message
+        == "needs exactly one of 'http', 'tcp', 'grpc' or 'exec', found 'http' and 'tcp'"
+    )
+    none = {"liveness": {"periodSeconds": 5}}
+    assert "found none" in one(microservice(probes=none)).message
+
+
+def test_probe_port_names_must_exist() -> None:
+    problem = one(microservice(probes={"readiness": {"http": {"port": "htp"}}}))
+    assert problem.path == "spec.probes.readiness.http.port"
+    assert problem.message == "no port named 'htp'"
+    assert problem.hint == "did you mean 'http'?"
+
+
+def test_node_port_needs_a_node_port_service() -> None:
+    problem = one(microservice(ports=[{"name": "http", "port": 80, "nodePort": 30080}]))
+    assert problem.path == "spec.ports[0].nodePort"
+    ok = microservice(
+        ports=[{"name": "http", "port": 80, "nodePort": 30080}], service={"type": "NodePort"}
+    )
+    assert problems_of(ok) == []
+
+
+def test_node_port_range() -> None:
+    problem = one(
+        microservice(
+            ports=[{"name": "http", "port": 80, "nodePort": 8080}], service={"type": "NodePort"}
+        )
+    )
+    assert problem.message == "8080 is less than the minimum of 30000"
+
+
+def test_duplicate_ports() -> None:
+    ports = [{"name": "http", "port": 80}, {"name": "http", "port": 81}]
+    assert "name 'http' is used twice" in one(microservice(ports=ports)).message
+    ports = [{"name": "a", "port": 53, "protocol": "UDP"}, {"name": "b", "port": 53}]
+    assert "expose port 53 twice" in one(microservice(ports=ports)).message
+
+
+def test_limits_below_requests() -> None:
+    problem = one(microservice(resources={"memory": "1Gi", "limits": {"memory": "512Mi"}}))
+    assert problem.path == "spec.resources.limits.memory"
+
+
+def test_memory_suffix_hint() -> None:
+    problem = one(microservice(resources={"memory": "1GB"}))
+    assert problem.hint == "drop the 'B': '1Gi', not '1GiB' or '1GB'"
+
+
+def test_yaml_boolean_pitfall_hint() -> None:
+    problem = one(microservice(command=[True]))
+    assert "quote" in (problem.hint or "")
+
+
+def test_container_without_ports_must_declare_probes() -> None:
+    problem = one(microservice(ports=[]))
+    assert problem.path == "spec.probes"
+    assert "set 'liveness' and 'readiness'" in problem.message
+    probes = {"liveness": {"exec": ["true"]}, "readiness": {"exec": ["true"]}}
+    assert problems_of(microservice(ports=[], probes=probes)) == []
+
+
+def test_defaults_are_filled_from_the_schema() -> None:
+    [valid], problems = validate_blueprints(blueprints(microservice()))
+    assert problems == []
+    spec = valid.data["spec"]
+    assert spec["replicas"] == 2
+    assert spec["ports"][0]["protocol"] == "TCP"
+    assert spec["resources"] == {"cpu": "100m", "memory": "128Mi"}
+    assert spec["service"] == {"type": "ClusterIP", "internal": False}
+
+
+def test_same_blueprint_twice_is_an_error_at_the_second() -> None:
+    text = microservice() + "---\n" + microservice()
+    problem = one(text)
+    assert problem.path == "metadata.name"
+    assert "declared twice" in problem.message
+    assert problem.pos.line > 10
+
+
+def test_monolith_processes_inherit_shared_settings() -> None:
+    text = """\
+apiVersion: kgen.dev/v1alpha1
+kind: Monolith
+metadata: {name: shop, namespace: shop}
+spec:
+  image: shop:1.0.0
+  processes:
+    web: {command: [serve], ports: [{name: http, port: 80}]}
+    Worker: {command: [work]}
+"""
+    problems = problems_of(text)
+    assert [p.path for p in problems] == ["spec.processes"]  # the key 'Worker' is not a label
+
+
+def _properties(schema: Any, where: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    if isinstance(schema, Mapping):
+        for name, child in schema.get("properties", {}).items():
+            yield f"{where}.{name}", child
+        for key, child in schema.items():
+            yield from _properties(child, f"{where}/{key}")
+    elif isinstance(schema, list):
+        for index, child in enumerate(schema):
+            yield from _properties(child, f"{where}[{index}]")
+
+
+@pytest.mark.parametrize("file", sorted(p.name for p in schemas_dir().glob("*.schema.json")))
+def test_every_property_has_a_description(file: str) -> None:
+    schema = load_json(file)
+    base = schema["$id"]
+    missing = [
+        where
+        for where, prop in _properties(schema, file)
+        if "description" not in resolve(prop, base)[0]
+    ]
+    assert missing == []
+
+
+def test_every_kind_has_a_schema_and_templates() -> None:
+    assert sorted(registry()) == ["Microservice", "Monolith", "StatefulApp"]
+    for kind in registry().values():
+        assert kind.templates, kind
+        assert kind.schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
