@@ -104,7 +104,7 @@ def _check_header(data: dict[str, object], source: SourceMap) -> Problem | None:
             "kgen reads blueprints only; keep plain Kubernetes manifests out of blueprint folders",
         )
     kind = data.get("kind")
-    if kind not in registry():
+    if not isinstance(kind, str) or kind not in registry():
         known = ", ".join(kind_names())
         if kind is None:
             return Problem(value_pos(()), "kind", f"missing; one of: {known}")

@@ -76,12 +76,17 @@ class Blueprint:
         return str(self.data.get("kind", ""))
 
     @property
+    def _metadata(self) -> Mapping[str, Any]:
+        metadata = self.data.get("metadata")
+        return metadata if isinstance(metadata, Mapping) else {}
+
+    @property
     def name(self) -> str:
-        return str(self.data.get("metadata", {}).get("name", ""))
+        return str(self._metadata.get("name", ""))
 
     @property
     def namespace(self) -> str | None:
-        namespace = self.data.get("metadata", {}).get("namespace")
+        namespace = self._metadata.get("namespace")
         return None if namespace is None else str(namespace)
 
     @property

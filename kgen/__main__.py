@@ -1,0 +1,5 @@
+"""``python -m kgen``: the same as the ``kgen`` command."""
+
+from kgen.cli import main
+
+main()
