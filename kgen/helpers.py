@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kgen.formats import image_tag
+from kgen.yamlio import written_text
 
 MANAGED_BY = "kgen"
 _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -54,10 +55,11 @@ def recommended_labels(
 
 
 def as_string(value: Any) -> str:
-    """Environment values are strings: booleans become 'true'/'false', numbers their text."""
+    """Environment values are strings: booleans become 'true'/'false', numbers the text
+    the user wrote (``1.10`` stays ``1.10``, ``0755`` stays ``0755``)."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return written_text(value) or str(value)
 
 
 def quantity(value: Any) -> str:

@@ -89,12 +89,27 @@ def _translate(blueprint: Blueprint, error: ValidationError) -> Iterator[Problem
     elif keyword in ("oneOf", "anyOf"):
         yield from _translate_choice(blueprint, error, path)
     elif keyword == "type":
-        yield Problem(source.value_pos(path), format_path(path), error.message, _type_hint(error))
+        types = expected if isinstance(expected, list) else [expected]
+        message = f"{shown(instance)} is not of type {one_of(types)}"
+        yield Problem(source.value_pos(path), format_path(path), message, _type_hint(error))
     else:
         described = subschema(blueprint.kind, path) or {}
         yield Problem(
             source.value_pos(path), format_path(path), error.message, described.get("description")
         )
+
+
+def shown(value: Any) -> str:
+    """A value as a YAML user wrote it: null, true, 'text', [...], {...}."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
 
 
 def _is_property_name(error: ValidationError) -> bool:
@@ -106,6 +121,9 @@ def _translate_choice(
 ) -> Iterator[Problem]:
     branches: Any = error.validator_value
     instance: Any = error.instance
+    schema: Any = error.schema
+    if not isinstance(instance, dict) and isinstance(schema, Mapping) and "type" in schema:
+        return  # the value has the wrong type: that error is reported on its own
     if all(set(branch) == {"required"} for branch in branches):
         names = [name for branch in branches for name in branch["required"]]
         present = [name for name in names if name in instance]

@@ -8,6 +8,7 @@ insertion key order, literal blocks for multi-line text, no aliases.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,23 @@ from kgen.model import JsonPath, SourceMap, SourcePos
 MAX_NODES = 200_000
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _SCALARS = yaml.constructor.SafeConstructor()
+
+
+class WrittenInt(int):
+    """An integer that remembers how it was written (``0755``, ``1_000``, ``1:30``)."""
+
+    written: str
+
+
+class WrittenFloat(float):
+    """A float that remembers how it was written (``1.10``, ``1e3``)."""
+
+    written: str
+
+
+def written_text(value: object) -> str | None:
+    """How a number was written in the blueprint, when kgen read it from YAML."""
+    return getattr(value, "written", None) if isinstance(value, int | float) else None
 
 
 class YamlError(Exception):
@@ -91,6 +109,19 @@ class _Builder:
             ) from exc
         if isinstance(value, float) and not math.isfinite(value):
             return str(node.value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = WrittenInt(value)
+            number.written = str(node.value)
+            return number
+        if isinstance(value, float):
+            decimal = WrittenFloat(value)
+            decimal.written = str(node.value)
+            return decimal
+        if isinstance(value, str) and any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+            raise YamlError(
+                pos=_pos(self.file, node.start_mark),
+                message="the text holds a lone surrogate escape, which is not a character",
+            )
         if isinstance(value, bytes | bytearray):
             raise YamlError(
                 pos=_pos(self.file, node.start_mark), message="binary values are not supported"
@@ -177,9 +208,18 @@ class _CanonicalDumper(_Dumper):
         return True
 
 
+# Plain scalars that other YAML readers take for numbers or booleans although PyYAML's
+# YAML 1.1 rules do not: YAML 1.2 floats without a dot (1e3), octal 0o17, and Go's y/n.
+_OTHER_READERS_NON_STRINGS = re.compile(
+    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|0o[0-7]+|[yYnN])$"
+)
+
+
 def _represent_str(dumper: _CanonicalDumper, value: str) -> yaml.Node:
     if "\n" in value and _literal_safe(value):
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    if _OTHER_READERS_NON_STRINGS.match(value):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="'")
     return dumper.represent_scalar("tag:yaml.org,2002:str", value)
 
 

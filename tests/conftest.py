@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kgen.cli import app
+from tests.tools import ToolError, ensure_tool
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -44,26 +44,21 @@ def kgen(monkeypatch: pytest.MonkeyPatch) -> RunKgen:
     return run
 
 
-def find_tool(name: str) -> str | None:
-    """A real tool: $KGEN_<NAME>, then .tools/bin (installed by .ci/run), then PATH."""
+def require_tool(name: str) -> str:
+    """A real tool: $KGEN_<NAME>, else the pinned build in .tools/bin (installed on first use).
+
+    In CI a tool that cannot be had fails the test instead of skipping it.
+    """
     override = os.environ.get(f"KGEN_{name.upper()}")
     if override:
         return override
-    local = REPO / ".tools" / "bin" / name
-    if local.is_file():
-        return str(local)
-    return shutil.which(name)
-
-
-def require_tool(name: str) -> str:
-    """The tool's path; in CI a missing tool fails the test instead of skipping it."""
-    path = find_tool(name)
-    if path is None:
-        message = f"{name} not found; run .ci/run or set KGEN_{name.upper()}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    try:
+        return str(ensure_tool(name))
+    except ToolError as exc:
+        message = f"{name} not available ({exc}); set KGEN_{name.upper()}"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 @pytest.fixture

@@ -215,3 +215,15 @@ def test_no_value_changes_the_structure(value: str) -> None:
 def test_flow_nodes_round_trip(value: Any) -> None:
     [parsed] = parse_plain(f"key: {to_flow(value)}\n")
     assert parsed == {"key": value}
+
+
+def test_env_numbers_keep_the_text_the_user_wrote() -> None:
+    text = microservice() + "  env: {A: 1.10, B: 0755, C: 1:30, D: 12, E: yes}\n"
+    env = by_kind(rendered(text))["Deployment"]["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert [e["value"] for e in env] == ["1.10", "0755", "1:30", "12", "true"]
+
+
+@pytest.mark.parametrize("value", ["1e3", "0o17", "y", "N", "yes", "1.5", "12", "~", "null"])
+def test_strings_any_yaml_reader_could_misread_are_quoted(value: str) -> None:
+    stream = render_stream(rendered(microservice(env={"V": value})))
+    assert f"value: '{value}'" in stream

