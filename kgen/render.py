@@ -14,7 +14,6 @@ from functools import cache
 from typing import Any
 
 import jinja2
-import yaml
 from markupsafe import Markup
 
 from kgen.errors import TemplateBug
@@ -22,7 +21,7 @@ from kgen.flow import to_flow
 from kgen.helpers import TEMPLATE_FILTERS, TEMPLATE_GLOBALS
 from kgen.kinds import registry, templates_root
 from kgen.model import Blueprint, Document
-from kgen.yamlio import parse_plain
+from kgen.yamlio import YamlError, load_documents
 
 #: Keys whose empty value means something ("all pods", "a scratch volume"): never pruned.
 EMPTY_IS_MEANINGFUL = frozenset({"emptyDir", "podSelector", "namespaceSelector"})
@@ -110,15 +109,16 @@ def _template_frame(exc: BaseException, default: str) -> tuple[str, int | None]:
 
 
 def _parse(template_name: str, text: str, blueprint: Blueprint) -> list[Mapping[str, Any]]:
+    """The documents of a rendered template, parsed strictly (a duplicate key is a bug)."""
+    bodies = []
     try:
-        bodies = parse_plain(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = mark.line + 1 if mark else None
+        for document in load_documents(text, template_name, remember_numbers=False):
+            bodies.append(document.data)
+    except YamlError as exc:
         raise TemplateBug(
             template=template_name,
             line=None,
-            message=f"rendered YAML is invalid at output line {line}: {exc.problem}",
+            message=f"rendered YAML is invalid at output line {exc.pos.line}: {exc.message}",
             blueprint=blueprint.ref,
         ) from exc
     for body in bodies:

@@ -72,8 +72,9 @@ def _pos(file: str, mark: yaml.Mark | None) -> SourcePos:
 class _Builder:
     """Turns one composed node tree into Python values and a source map."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, *, remember_numbers: bool) -> None:
         self.file = file
+        self.remember_numbers = remember_numbers
         self.values: dict[JsonPath, SourcePos] = {}
         self.keys: dict[JsonPath, SourcePos] = {}
         self.count = 0
@@ -109,6 +110,8 @@ class _Builder:
             ) from exc
         if isinstance(value, float) and not math.isfinite(value):
             return str(node.value)
+        if not self.remember_numbers:
+            return value
         if isinstance(value, int) and not isinstance(value, bool):
             number = WrittenInt(value)
             number.written = str(node.value)
@@ -173,8 +176,12 @@ class _Builder:
         return sources
 
 
-def load_documents(text: str, file: str) -> Iterator[LoadedDocument]:
+def load_documents(
+    text: str, file: str, *, remember_numbers: bool = True
+) -> Iterator[LoadedDocument]:
     """Yield each non-empty document of ``text`` with its source map.
+
+    With ``remember_numbers`` numbers keep the text they were written as (``written_text``).
 
     Raises ``YamlError`` on the first syntax error, duplicate key or alias bomb.
     """
@@ -184,7 +191,7 @@ def load_documents(text: str, file: str) -> Iterator[LoadedDocument]:
             node = loader.get_node()
             if node is None:  # pragma: no cover - check_node said there is one
                 continue
-            builder = _Builder(file)
+            builder = _Builder(file, remember_numbers=remember_numbers)
             data = builder.build(node, (), frozenset())
             start = _pos(file, node.start_mark)
             yield LoadedDocument(data, SourceMap(file, start, builder.values, builder.keys))

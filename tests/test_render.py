@@ -127,6 +127,10 @@ def test_template_bugs_name_the_template_and_line(
         assert caught.value.template == "microservice/broken.yaml.j2"
         assert caught.value.line == 3
         assert "nope" in caught.value.message
+        with pytest.raises(TemplateBug, match="duplicate key 'kind'"):
+            render_module._parse("x.yaml.j2", "apiVersion: v1\nkind: A\nkind: B\n", blueprint)
+        with pytest.raises(TemplateBug, match="without apiVersion and kind"):
+            render_module._parse("x.yaml.j2", "metadata: {}\n", blueprint)
     finally:
         render_module.environment.cache_clear()
 
