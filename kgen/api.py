@@ -10,7 +10,7 @@ Every stage collects problems; ``build`` raises one ``InvalidInput`` holding all
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kgen.check import DEFAULT_KUBE_VERSION, check_documents, check_kube_version
@@ -56,10 +56,19 @@ def validate_all(paths: Sequence[Path], *, kube_version: str = DEFAULT_KUBE_VERS
     loaded, problems = load_paths(paths)
     variants: list[str | None] = [None, *declared_environments(loaded)]
     all_problems: list[Problem] = list(problems)
+    as_written: set[Problem] = set()
     for env in variants:
         valid, found = validate_blueprints(select_environment(loaded, env))
+        found.extend(check_documents(render_blueprints(valid), version))
+        if env is None:
+            as_written.update(found)
+        else:  # say which environment a problem needs, unless it is there without one
+            found = [
+                replace(p, message=f"{p.message} (with --env {env})")
+                for p in found
+                if p not in as_written
+            ]
         all_problems.extend(found)
-        all_problems.extend(check_documents(render_blueprints(valid), version))
     if all_problems:
         raise InvalidInput(problems=all_problems)
     return len(variants)

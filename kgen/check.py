@@ -9,6 +9,7 @@ without a schema is an error, never skipped. Validators are built once per
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from importlib import resources
@@ -24,6 +25,18 @@ from kgen.model import Blueprint, Document, JsonPath, Problem, SourcePos, format
 from kgen.resources import load_json
 
 DEFAULT_KUBE_VERSION = "1.33"
+_DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS1123_SUBDOMAIN = re.compile(
+    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+)
+
+
+def is_unscoped(document: Document) -> bool:
+    """eksctl's ClusterConfig is not a Kubernetes object: its name follows eksctl's rules."""
+    return document.api_version.startswith("eksctl.io/")
+
+
 _K8S_SCHEMAS = "kubernetes-json-schema"
 
 
@@ -125,8 +138,34 @@ def check_documents(documents: Iterable[Document], kube_version: str) -> list[Pr
     return problems
 
 
+#: Kinds whose names have tighter rules than a DNS-1123 subdomain: (pattern, max, rule).
+_NAME_RULES: Mapping[str, tuple[re.Pattern[str], int, str]] = {
+    "Service": (_DNS1035, 63, "lower-case letters, digits and '-', starting with a letter"),
+    # Pods of a StatefulSet carry the label controller-revision-hash=<name>-<10 characters>.
+    "StatefulSet": (_DNS1123_LABEL, 52, "lower-case letters, digits and '-'"),
+}
+
+
+def name_problems(document: Document) -> Iterator[Problem]:
+    """Names the API server would refuse although the OpenAPI schema cannot say so."""
+    name = document.name
+    pattern, longest, rule = _NAME_RULES.get(
+        document.kind, (_DNS1123_SUBDOMAIN, 253, "lower-case letters, digits, '-' and '.'")
+    )
+    if len(name) > longest or not pattern.match(name):
+        yield Problem(
+            _anchor(document.origin),
+            f"{document.ref}: metadata.name",
+            f"{document.kind} name {name!r} is refused by Kubernetes: at most {longest} "
+            f"characters ({len(name)} here) of {rule}",
+            "shorten or rename the blueprint (or the process) this name is made from",
+        )
+
+
 def document_problems(document: Document, kube_version: str) -> Iterator[Problem]:
     """Schema problems of one document, pointed back at the blueprint that made it."""
+    if not is_unscoped(document):
+        yield from name_problems(document)
     validator = document_validator(kube_version, document.api_version, document.kind)
     if validator is None:
         yield Problem(

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from jsonschema import FormatChecker
+
+from kgen.suggest import shown
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -47,14 +51,9 @@ def image_problem(value: str) -> str | None:
 
 
 def image_tag(value: str) -> str:
-    """The tag of an image reference, or the short digest when it has no tag."""
+    """The tag of an image reference; empty when it is pinned by digest alone."""
     match = _IMAGE.match(value)
-    if match is None:
-        return ""
-    if match["tag"]:
-        return str(match["tag"])
-    digest = str(match["digest"] or "")
-    return digest.partition(":")[2][:12]
+    return str(match["tag"]) if match is not None and match["tag"] else ""
 
 
 def cpu_millis(value: str | int | float) -> Decimal:
@@ -113,74 +112,106 @@ def _port_name_ok(value: str) -> bool:
 
 
 #: format name -> (check, what the value should look like: the fix shown to the user)
-FORMATS: dict[str, tuple[Callable[[object], bool], str]] = {
-    "dns1123-label": (
-        lambda v: isinstance(v, str) and len(v) <= 63 and bool(_DNS_LABEL.match(v)),
+@dataclass(frozen=True)
+class Format:
+    """A string format: its check, what a value of it is called, and how to write one."""
+
+    check: Callable[[Any], bool]
+    noun: str
+    fix: str
+
+
+FORMATS: dict[str, Format] = {
+    "dns1123-label": Format(
+        lambda v: len(v) <= 63 and bool(_DNS_LABEL.match(v)),
+        "name (a DNS-1123 label)",
         "use at most 63 lower-case letters, digits and '-', starting and ending with a "
         "letter or digit, e.g. 'my-app'",
     ),
-    "dns1123-subdomain": (
-        lambda v: isinstance(v, str) and len(v) <= 253 and bool(_DNS_SUBDOMAIN.match(v)),
+    "dns1123-subdomain": Format(
+        lambda v: len(v) <= 253 and bool(_DNS_SUBDOMAIN.match(v)),
+        "name (a DNS-1123 subdomain)",
         "use lower-case letters, digits, '-' and '.', e.g. 'gp3' or 'fast.example.com'",
     ),
-    "namespace": (
-        lambda v: (
-            isinstance(v, str) and v != "default" and len(v) <= 63 and bool(_DNS_LABEL.match(v))
-        ),
+    "namespace": Format(
+        lambda v: v != "default" and len(v) <= 63 and bool(_DNS_LABEL.match(v)),
+        "namespace",
         "name a namespace of your own (a DNS-1123 label other than 'default'), e.g. 'shop'",
     ),
-    "image": (
-        lambda v: isinstance(v, str) and image_problem(v) is None,
+    "image": Format(
+        lambda v: image_problem(v) is None,
+        "image reference",
         "pin the image with a version tag or a digest, e.g. 'nginx:1.27.3' or "
         "'nginx@sha256:<64 hex digits>'",
     ),
-    "port-name": (
-        lambda v: isinstance(v, str) and _port_name_ok(v),
+    "port-name": Format(
+        _port_name_ok,
+        "port name",
         "use at most 15 lower-case letters, digits and '-' with at least one letter, "
         "e.g. 'http' or 'grpc-api'",
     ),
-    "env-name": (
-        lambda v: isinstance(v, str) and bool(_ENV_NAME.match(v)),
+    "env-name": Format(
+        lambda v: bool(_ENV_NAME.match(v)),
+        "environment variable name",
         "use letters, digits, '_', '-' and '.', not starting with a digit, e.g. 'LOG_LEVEL'",
     ),
-    "label-key": (
-        lambda v: isinstance(v, str) and _label_key_ok(v),
+    "label-key": Format(
+        _label_key_ok,
+        "label or annotation key",
         "use an optional DNS prefix and '/', then at most 63 letters, digits, '-', '_' "
         "or '.', e.g. 'team' or 'example.com/team'",
     ),
-    "label-value": (
-        lambda v: isinstance(v, str) and len(v) <= 63 and bool(_LABEL_VALUE.match(v)),
+    "label-value": Format(
+        lambda v: len(v) <= 63 and bool(_LABEL_VALUE.match(v)),
+        "label value",
         "use at most 63 letters, digits, '-', '_' or '.', starting and ending with a "
         "letter or digit",
     ),
-    "cpu": (_cpu_ok, "write cores ('0.5', 2) or millicores ('250m')"),
-    "memory": (
+    "cpu": Format(_cpu_ok, "CPU quantity", "write cores ('0.5', 2) or millicores ('250m')"),
+    "memory": Format(
         _memory_ok,
+        "quantity of bytes",
         "write bytes with a suffix: Ki, Mi, Gi, Ti (1024-based) or k, M, G, T, e.g. '512Mi'",
     ),
-    "absolute-path": (
-        lambda v: isinstance(v, str) and v.startswith("/") and "\n" not in v and ":" not in v,
+    "absolute-path": Format(
+        lambda v: v.startswith("/") and "\n" not in v and ":" not in v,
+        "absolute path",
         "write an absolute path without ':', e.g. '/var/lib/data'",
     ),
 }
 
+#: Formats that also apply to numbers; every other format applies to strings only (as
+#: JSON Schema says): a value of the wrong type gets the type error alone.
+_NUMERIC_FORMATS = frozenset({"cpu", "memory"})
+
 
 def format_message(format_name: str, value: object) -> tuple[str, str | None]:
     """The message and fix for a value that does not fit ``format_name``."""
-    shown = repr(value)
+    written = shown(value)
+    fmt = FORMATS[format_name]
     if format_name == "image" and isinstance(value, str):
-        return f"image {shown} {image_problem(value)}", FORMATS["image"][1]
+        return f"image {written} {image_problem(value)}", fmt.fix
     if format_name == "namespace" and value == "default":
-        return "the 'default' namespace is not allowed", FORMATS["namespace"][1]
+        return "the 'default' namespace is not allowed", fmt.fix
     if format_name == "memory" and isinstance(value, str) and value.upper().endswith("B"):
-        return f"{shown} is not a Kubernetes quantity", "drop the 'B': '1Gi', not '1GiB' or '1GB'"
-    fix = FORMATS.get(format_name, (None, None))[1]
-    return f"{shown} is not a valid {format_name}", fix
+        return f"{written} is not a Kubernetes quantity", "drop the 'B': '1Gi', not '1GiB' or '1GB'"
+    return f"{written} is not a valid {fmt.noun}", fmt.fix
+
+
+def _applies(format_name: str, value: object) -> bool:
+    if isinstance(value, str):
+        return True
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    return is_number and format_name in _NUMERIC_FORMATS
 
 
 def format_checker() -> FormatChecker:
     """A checker that knows kgen's formats (and only them: no surprises from extras)."""
     checker = FormatChecker(formats=())
-    for name, (check, _) in FORMATS.items():
+    for name, fmt in FORMATS.items():
+
+        def check(value: object, name: str = name, fmt: Format = fmt) -> bool:
+            return not _applies(name, value) or fmt.check(value)
+
         checker.checks(name)(check)
     return checker

@@ -10,6 +10,11 @@ from kgen.formats import image_tag
 from kgen.yamlio import written_text
 
 MANAGED_BY = "kgen"
+#: Labels kgen sets on every resource; a blueprint may not set them.
+RESERVED_LABELS = frozenset(
+    f"app.kubernetes.io/{name}"
+    for name in ("name", "instance", "version", "component", "managed-by")
+)
 _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from kgen.errors import UsageError
 from kgen.kinds import API_VERSION, kind_names, registry
 from kgen.model import Blueprint, Problem, SourceMap, SourcePos
-from kgen.suggest import did_you_mean
+from kgen.suggest import did_you_mean, shown
 from kgen.yamlio import YamlError, load_documents
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -53,8 +53,16 @@ def load_paths(paths: Sequence[Path]) -> tuple[list[Blueprint], list[Problem]]:
         try:
             text = file.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
+            before = exc.object[: exc.start]
+            line = before.count(b"\n") + 1
+            column = exc.start - (before.rfind(b"\n") + 1) + 1
             problems.append(
-                Problem(SourcePos(name, 1, 1), "<file>", f"not UTF-8 text: {exc.reason}")
+                Problem(
+                    SourcePos(name, line, column),
+                    "<file>",
+                    f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} {exc.reason}",
+                    "save the file as UTF-8",
+                )
             )
             continue
         except OSError as exc:
@@ -73,10 +81,11 @@ def load_text(text: str, file: str) -> Iterator[Blueprint | Problem]:
     try:
         for document in load_documents(text, file):
             data, source = document.data, document.source
+            if data is None:
+                continue  # an empty document, as between '---' separators: harmless
             if not isinstance(data, dict):
-                found = "a list" if isinstance(data, list) else f"{data!r}"
                 yield Problem(
-                    source.start, "<document>", f"a blueprint is a mapping, found {found}"
+                    source.start, "<document>", f"a blueprint is a mapping, found {shown(data)}"
                 )
                 continue
             problem = _check_header(data, source)

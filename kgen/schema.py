@@ -50,7 +50,7 @@ def resolve(schema: Schema, base: str) -> tuple[Schema, str]:
         merged = {k: v for k, v in schema.items() if k != "$ref"}
         target: Schema = resolved.contents
         base = resolved.resolver._base_uri or base
-        schema = {**target, **{k: v for k, v in merged.items() if k not in target}}
+        schema = {**target, **merged}  # the referring site's description and default win
         seen += 1
         if seen > 32:  # pragma: no cover - schemas are tested
             raise RuntimeError("$ref loop in kgen's schemas")

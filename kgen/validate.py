@@ -13,9 +13,10 @@ from typing import Any
 from jsonschema.exceptions import ValidationError
 
 from kgen.formats import cpu_millis, format_message, memory_bytes
+from kgen.helpers import RESERVED_LABELS
 from kgen.model import Blueprint, JsonPath, Problem, format_path
 from kgen.schema import subschema, validator, walk, with_defaults
-from kgen.suggest import did_you_mean, one_of
+from kgen.suggest import did_you_mean, one_of, shown
 
 
 def validate_blueprints(
@@ -23,16 +24,16 @@ def validate_blueprints(
 ) -> tuple[list[Blueprint], list[Problem]]:
     """Valid blueprints with defaults filled in, and every problem found."""
     valid: list[Blueprint] = []
-    problems: list[Problem] = []
+    problems: list[Problem] = list(set_problems(blueprints))
+    duplicates = {id(b) for b, _ in _repeated(blueprints)}
     for blueprint in blueprints:
         found = list(schema_problems(blueprint))
         if not found:
             filled = replace(blueprint, data=with_defaults(blueprint.kind, blueprint.data))
             found = list(semantic_problems(filled))
-            if not found:
+            if not found and id(blueprint) not in duplicates:
                 valid.append(filled)
         problems.extend(found)
-    problems.extend(set_problems(blueprints))
     return valid, problems
 
 
@@ -74,7 +75,8 @@ def _translate(blueprint: Blueprint, error: ValidationError) -> Iterator[Problem
     elif keyword == "format":
         message, fix = format_message(str(expected), instance)
         if _is_property_name(error):
-            yield Problem(source.key_pos((*path, instance)), format_path(path), message, fix)
+            field = (*path, str(instance))
+            yield Problem(source.key_pos(field), format_path(field), message, fix)
         else:
             yield Problem(source.value_pos(path), format_path(path), message, fix)
     elif keyword == "enum":
@@ -97,19 +99,6 @@ def _translate(blueprint: Blueprint, error: ValidationError) -> Iterator[Problem
         yield Problem(
             source.value_pos(path), format_path(path), error.message, described.get("description")
         )
-
-
-def shown(value: Any) -> str:
-    """A value as a YAML user wrote it: null, true, 'text', [...], {...}."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return repr(value)
 
 
 def _is_property_name(error: ValidationError) -> bool:
@@ -148,7 +137,7 @@ def _type_hint(error: ValidationError) -> str | None:
     if "string" in expected and isinstance(error.instance, bool):
         return "YAML reads yes/no/on/off/true/false as booleans; quote the value"
     if "string" in expected and isinstance(error.instance, int | float):
-        return f"quote the value to keep it as written: '{error.instance}'"
+        return f"quote the value to keep it as written: '{shown(error.instance)}'"
     if "integer" in expected and isinstance(error.instance, str):
         return "write a number without quotes"
     return None
@@ -159,6 +148,15 @@ def _type_hint(error: ValidationError) -> str | None:
 
 def semantic_problems(blueprint: Blueprint) -> Iterator[Problem]:
     """Checks that JSON Schema cannot express, driven by ``x-kgen-*`` schema annotations."""
+    for key in blueprint.data["metadata"].get("labels", {}):
+        if key in RESERVED_LABELS:
+            where = ("metadata", "labels", key)
+            yield Problem(
+                blueprint.source.key_pos(where),
+                format_path(where),
+                "kgen sets this label itself; selectors depend on it",
+                "remove it; app.kubernetes.io/part-of is yours to set",
+            )
     kind_schema: Any = validator(blueprint.kind).schema
     for path, schema, _, value in walk(kind_schema, kind_schema["$id"], blueprint.data):
         for fields in schema.get("x-kgen-unique", ()):
@@ -206,7 +204,7 @@ def _workload(blueprint: Blueprint, path: JsonPath, unit: Mapping[str, Any]) -> 
             )
         service_port = port.get("servicePort", port["port"])
         if service_port in seen_service_ports:
-            where = (*path, "ports", index)
+            where = (*path, "ports", index, "servicePort" if "servicePort" in port else "port")
             first = format_path((*path, "ports", seen_service_ports[service_port]))
             yield Problem(
                 source.value_pos(where),
@@ -260,20 +258,26 @@ def _limits(
 # --- Checks across the blueprint set -----------------------------------------------------
 
 
-def set_problems(blueprints: Iterable[Blueprint]) -> Iterator[Problem]:
-    """Checks that span blueprints: the same kind, namespace and name twice."""
+def _repeated(blueprints: Iterable[Blueprint]) -> Iterator[tuple[Blueprint, Blueprint]]:
+    """Each blueprint whose kind, namespace and name an earlier one already has, with it."""
     first: dict[tuple[str, str | None, str], Blueprint] = {}
     for blueprint in blueprints:
-        key = (blueprint.kind, blueprint.namespace, blueprint.name)
         if not blueprint.name:
             continue
+        key = (blueprint.kind, blueprint.namespace, blueprint.name)
         if key in first:
-            earlier = first[key].source.value_pos(("metadata", "name"))
-            yield Problem(
-                blueprint.source.value_pos(("metadata", "name")),
-                "metadata.name",
-                f"{blueprint.ref} is declared twice (first at {earlier})",
-                "rename one, or move it to another namespace",
-            )
+            yield blueprint, first[key]
         else:
             first[key] = blueprint
+
+
+def set_problems(blueprints: Sequence[Blueprint]) -> Iterator[Problem]:
+    """Checks that span blueprints: the same kind, namespace and name twice."""
+    for blueprint, earlier in _repeated(blueprints):
+        where = earlier.source.value_pos(("metadata", "name"))
+        yield Problem(
+            blueprint.source.value_pos(("metadata", "name")),
+            "metadata.name",
+            f"{blueprint.ref} is declared twice (first at {where})",
+            "rename one, or move it to another namespace",
+        )

@@ -27,6 +27,7 @@ from kgen.model import JsonPath, SourceMap, SourcePos
 #: The most nodes one document may expand to; bounds "billion laughs" alias bombs.
 MAX_NODES = 200_000
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 _SCALARS = yaml.constructor.SafeConstructor()
 
 
@@ -63,6 +64,10 @@ class LoadedDocument:
     source: SourceMap
 
 
+def _short_tag(tag: str) -> str:
+    return tag.replace("tag:yaml.org,2002:", "!!", 1)
+
+
 def _pos(file: str, mark: yaml.Mark | None) -> SourcePos:
     if mark is None:
         return SourcePos(file, 1, 1)
@@ -90,6 +95,12 @@ class _Builder:
         self.values.setdefault(path, _pos(self.file, node.start_mark))
         if id(node) in active:
             raise YamlError(pos=_pos(self.file, node.start_mark), message="recursive alias")
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_TAGS:
+            raise YamlError(
+                pos=_pos(self.file, node.start_mark),
+                message=f"cannot read value with tag {_short_tag(node.tag)}",
+                hint="kgen reads plain YAML only: strings, numbers, booleans, null, lists, maps",
+            )
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, active | {id(node)})
         if isinstance(node, yaml.SequenceNode):
@@ -105,7 +116,7 @@ class _Builder:
         except yaml.constructor.ConstructorError as exc:
             raise YamlError(
                 pos=_pos(self.file, node.start_mark),
-                message=f"cannot read value with tag {node.tag}",
+                message=f"cannot read value with tag {_short_tag(node.tag)}",
                 hint="kgen reads plain YAML only: strings, numbers, booleans, null, lists, maps",
             ) from exc
         if isinstance(value, float) and not math.isfinite(value):
@@ -196,13 +207,34 @@ def load_documents(
             start = _pos(file, node.start_mark)
             yield LoadedDocument(data, SourceMap(file, start, builder.values, builder.keys))
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        message = exc.problem or exc.context or "invalid YAML"
-        raise YamlError(pos=_pos(file, mark), message=f"YAML syntax: {message}") from exc
-    except yaml.YAMLError as exc:  # reader errors: bad bytes or characters
+        raise _syntax_error(exc, text, file) from exc
+    except yaml.YAMLError as exc:  # reader errors: characters YAML does not allow
         raise YamlError(pos=SourcePos(file, 1, 1), message=f"YAML: {exc}") from exc
     finally:
         loader.dispose()
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> YamlError:
+    """A YAML syntax error with the parser's context and a hint for the usual causes."""
+    mark = exc.problem_mark or exc.context_mark
+    message = exc.problem or exc.context or "invalid YAML"
+    if exc.context and exc.problem and exc.context_mark is not None:
+        message = f"{message} ({exc.context} at line {exc.context_mark.line + 1})"
+    hint = None
+    lines = text.splitlines()
+    line = lines[mark.line] if mark is not None and mark.line < len(lines) else ""
+    if "\t" in line[: len(line) - len(line.lstrip())] or (
+        mark is not None and line[mark.column : mark.column + 1] == "\t"
+    ):
+        hint = "YAML indents with spaces; replace the tab characters on this line"
+    elif "mapping values are not allowed" in message:
+        hint = (
+            "check this line's indentation against the line above, or quote a value "
+            "that contains ': '"
+        )
+    elif "expected <block end>" in message:
+        hint = "check the indentation of this line against its siblings"
+    return YamlError(pos=_pos(file, mark), message=f"YAML syntax: {message}", hint=hint)
 
 
 def parse_plain(text: str) -> list[Any]:

@@ -28,16 +28,9 @@ EXTRA_ARGS: dict[str, tuple[str, ...]] = {
     "environment-prod-invalid.yaml": ("--env", "prod"),
 }
 
-#: Inputs kgen mishandles today: it renders output the API server would reject, or crashes.
-#: When kgen is fixed these XPASS and fail: delete the entry and run --snapshot-update.
-KNOWN_BUGS: dict[str, str] = {
-    "name-starts-with-digit.yaml": "kgen renders a Service named '1password-bridge'; "
-    "Service names are DNS-1035 labels and must start with a letter",
-    "name-too-long-for-headless-service.yaml": "kgen renders a 70-character Service name "
-    "'<name>-headless'; Kubernetes allows 63",
-    "process-name-too-long.yaml": "kgen renders a 69-character Deployment and Service "
-    "'<name>-<process>'; Kubernetes allows 63 for a Service",
-}
+#: Corpus files kgen still gets wrong, with why: they run as strict xfails, so a fix makes
+#: them XPASS and fail; then delete the entry and run --snapshot-update.
+KNOWN_BUGS: dict[str, str] = {}
 
 
 def _cases() -> list[object]:
@@ -101,7 +94,9 @@ def test_validate_reports_the_same(kgen: RunKgen, name: str) -> None:
     validated = kgen("validate", f"tests/bad/{name}", cwd=REPO)
     assert validated.exit_code == 1
     assert validated.stdout == ""
-    assert validated.stderr == rendered.stderr
+    # validate checks every environment at once and says which one a problem needs.
+    env = EXTRA_ARGS.get(name, ("", ""))[-1]
+    assert validated.stderr.replace(f" (with --env {env})", "") == rendered.stderr
 
 
 def test_several_errors_are_all_reported(kgen: RunKgen) -> None:
@@ -168,11 +163,6 @@ spec:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kgen bug: an empty document made by a leading or trailing '---' is refused "
-    "('a blueprint is a mapping, found None'), although kubectl and every YAML tool accept it",
-)
 @pytest.mark.parametrize(
     "text",
     [

@@ -208,7 +208,7 @@ spec:
     Worker: {command: [work]}
 """
     problems = problems_of(text)
-    assert [p.path for p in problems] == ["spec.processes"]  # the key 'Worker' is not a label
+    assert [p.path for p in problems] == ["spec.processes.Worker"]  # not a DNS label
 
 
 def _properties(schema: Any, where: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
