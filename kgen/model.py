@@ -5,9 +5,13 @@ Every stage takes and returns these frozen dataclasses; none keeps state between
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 #: A JSON path inside a document: keys and list indexes, outermost first.
 JsonPath = tuple[str | int, ...]
@@ -19,6 +23,8 @@ def format_path(path: JsonPath) -> str:
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif not _PLAIN_KEY.match(part):
+            out += f"[{json.dumps(part)}]"  # keys with dots or slashes: labels, annotations
         elif out:
             out += f".{part}"
         else:
