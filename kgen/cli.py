@@ -99,11 +99,14 @@ def _render(
             raise typer.Exit(1)
         return
     write_folder(plan)
-    typer.echo(
-        f"kgen: wrote {output} ({len(plan.files)} files, {len(plan.changed)} changed, "
-        f"{len(plan.stale)} removed)",
-        err=True,
-    )
+    if plan.up_to_date:
+        typer.echo(f"kgen: {output} is up to date ({len(plan.files)} files)", err=True)
+    else:
+        typer.echo(
+            f"kgen: wrote {output} ({len(plan.changed)} of {len(plan.files)} files changed, "
+            f"{len(plan.stale)} removed)",
+            err=True,
+        )
 
 
 @app.command()

@@ -80,7 +80,10 @@ def _translate(blueprint: Blueprint, error: ValidationError) -> Iterator[Problem
         else:
             yield Problem(source.value_pos(path), format_path(path), message, fix)
     elif keyword == "enum":
-        hint = did_you_mean(str(instance), [str(v) for v in expected])
+        described = subschema(blueprint.kind, path) or {}
+        hint = did_you_mean(str(instance), [str(v) for v in expected]) or described.get(
+            "description"
+        )
         choices = one_of(str(v) for v in expected)
         yield Problem(
             source.value_pos(path),

@@ -104,3 +104,12 @@ def test_schema_and_version(kgen: RunKgen) -> None:
     assert '"const": "Microservice"' in schema.stdout
     assert kgen("schema", "Microservise").exit_code == 2
     assert kgen("--version").stdout == f"kgen {__version__}\n"
+
+
+def test_readme_error_example_is_real(kgen: RunKgen, repo: Path) -> None:
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    command = "$ kgen render tests/bad/several-errors.yaml\n"
+    shown = readme.split(command, 1)[1].split("```", 1)[0]
+    result = kgen("render", "tests/bad/several-errors.yaml", cwd=repo)
+    assert result.exit_code == 1
+    assert result.stderr == shown
