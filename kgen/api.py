@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kgen.check import DEFAULT_KUBE_VERSION, check_documents, check_kube_version
 from kgen.environments import declared_environments, select_environment
-from kgen.errors import InvalidInput
+from kgen.errors import InvalidInput, UsageError
 from kgen.load import load_paths
 from kgen.model import Blueprint, Document, Problem
 from kgen.render import render_blueprints
@@ -36,7 +36,7 @@ def build(
 ) -> BuildResult:
     """Load, validate, render and check; raise ``InvalidInput`` with every problem found."""
     version = check_kube_version(kube_version)
-    loaded, problems = load_paths(paths)
+    loaded, problems = _load(paths)
     selected = select_environment(loaded, env)
     valid, found = validate_blueprints(selected)
     problems.extend(found)
@@ -53,7 +53,7 @@ def validate_all(paths: Sequence[Path], *, kube_version: str = DEFAULT_KUBE_VERS
     Returns how many blueprint sets were checked; raises ``InvalidInput`` with all problems.
     """
     version = check_kube_version(kube_version)
-    loaded, problems = load_paths(paths)
+    loaded, problems = _load(paths)
     variants: list[str | None] = [None, *declared_environments(loaded)]
     all_problems: list[Problem] = list(problems)
     as_written: set[Problem] = set()
@@ -72,3 +72,13 @@ def validate_all(paths: Sequence[Path], *, kube_version: str = DEFAULT_KUBE_VERS
     if all_problems:
         raise InvalidInput(problems=all_problems)
     return len(variants)
+
+
+def _load(paths: Sequence[Path]) -> tuple[list[Blueprint], list[Problem]]:
+    """Load, refusing an input without a single blueprint: rendering nothing into a folder
+    would delete everything kgen wrote there."""
+    loaded, problems = load_paths(paths)
+    if not loaded and not problems:
+        shown = " ".join(str(path) for path in paths)
+        raise UsageError(message=f"no blueprints in {shown}: every file is empty")
+    return loaded, problems

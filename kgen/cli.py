@@ -87,6 +87,12 @@ def _render(
         return
     if output.exists() and not output.is_dir():
         raise UsageError(message=f"{output}: exists and is not a folder")
+    for path in paths:
+        if path.is_dir() and output.resolve().is_relative_to(path.resolve()):
+            raise UsageError(
+                message=f"-o {output} lies inside the blueprint folder {path}: kgen would "
+                "read its own output as blueprints next time; write it beside the blueprints"
+            )
     plan = plan_folder(output, folder_files(result.documents))
     if check:
         if not plan.up_to_date:

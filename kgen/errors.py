@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from kgen.model import Problem
 
@@ -31,6 +32,17 @@ class UsageError(KgenError):
     def __init__(self, *, message: str) -> None:
         self.message = message
         super().__init__(message)
+
+
+class OutputError(KgenError):
+    """The output folder cannot be read or written (permissions, a full disk, a bad path)."""
+
+    exit_code = 1
+
+    def __init__(self, *, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path.as_posix()}: {reason}")
 
 
 class TemplateBug(KgenError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -22,16 +23,20 @@ def display_path(path: Path) -> str:
         return path.as_posix()
 
 
-def find_files(paths: Sequence[Path]) -> list[Path]:
+def find_files(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
     """Expand folders recursively into their YAML files, in a stable order.
 
-    Raises ``UsageError`` when a path does not exist or a folder holds no YAML.
+    Hidden files and folders (``.git``, ``.github``) are skipped; a folder that cannot be
+    read or a link that leads nowhere is a problem, never silently left out (its resources
+    would vanish from the output). Raises ``UsageError`` when a path does not exist or a
+    folder holds no YAML.
     """
     files: list[Path] = []
+    problems: list[Problem] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
-            if not found:
+            found = _walk(path, problems)
+            if not found and not problems:
                 raise UsageError(message=f"{display_path(path)}: no *.yaml or *.yml files")
             files.extend(found)
         elif path.is_file():
@@ -41,14 +46,42 @@ def find_files(paths: Sequence[Path]) -> list[Path]:
     unique: dict[Path, Path] = {}
     for file in files:
         unique.setdefault(file.resolve(), file)
-    return list(unique.values())
+    return list(unique.values()), problems
+
+
+def _walk(root: Path, problems: list[Problem]) -> list[Path]:
+    def unreadable(error: OSError) -> None:
+        where = display_path(Path(error.filename)) if error.filename else display_path(root)
+        problems.append(
+            Problem(SourcePos(where, 1, 1), "<folder>", f"cannot read: {error.strerror}")
+        )
+
+    found: list[Path] = []
+    for folder, dirs, names in os.walk(root, onerror=unreadable):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in names:
+            path = Path(folder, name)
+            if name.startswith(".") or path.suffix.lower() not in YAML_SUFFIXES:
+                continue
+            if not path.is_file():
+                problems.append(
+                    Problem(
+                        SourcePos(display_path(path), 1, 1),
+                        "<file>",
+                        "a link to nothing: cannot read it",
+                        "remove the link or fix its target",
+                    )
+                )
+                continue
+            found.append(path)
+    return sorted(found)
 
 
 def load_paths(paths: Sequence[Path]) -> tuple[list[Blueprint], list[Problem]]:
     """Load every blueprint under ``paths``; problems are returned, not raised."""
     blueprints: list[Blueprint] = []
-    problems: list[Problem] = []
-    for file in find_files(paths):
+    files, problems = find_files(paths)
+    for file in files:
         name = display_path(file)
         try:
             text = file.read_text(encoding="utf-8")

@@ -15,9 +15,9 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from kgen.errors import InvalidInput
+from kgen.errors import InvalidInput, OutputError
 from kgen.model import Document, Problem, SourcePos
 from kgen.yamlio import dump_document
 
@@ -131,12 +131,48 @@ class FolderPlan:
         return not self.changed and not self.stale
 
 
-def _owned(root: Path) -> set[str]:
+def _owned(root: Path) -> tuple[set[str], list[Problem]]:
+    """The files the ownership record names, and problems with entries that are not plain
+    relative paths inside the folder (kgen never removes anything outside it)."""
     record = root / OWNERSHIP_FILE
     if not record.is_file():
-        return set()
-    lines = record.read_text(encoding="utf-8").splitlines()
-    return {line for line in lines if line and not line.startswith("#")}
+        return set(), []
+    owned: set[str] = set()
+    problems = []
+    lines = _read_text(record).splitlines()
+    for number, line in enumerate(lines, start=1):
+        if not line or line.startswith("#"):
+            continue
+        if _inside(root, line):
+            owned.add(line)
+        else:
+            problems.append(
+                Problem(
+                    SourcePos(record.as_posix(), number, 1),
+                    "<output>",
+                    f"{line!r} is not a file inside {root.as_posix()}",
+                    f"kgen writes this record itself: delete the line, or delete {OWNERSHIP_FILE}",
+                )
+            )
+    return owned, problems
+
+
+def _inside(root: Path, relative: str) -> bool:
+    """A normalised relative path whose real location (links followed) is inside root."""
+    parts = PurePosixPath(relative).parts
+    if not parts or PurePosixPath(relative).is_absolute() or ".." in parts or "." in parts:
+        return False
+    return (root / relative).resolve().is_relative_to(root.resolve())
+
+
+def _written_by_kgen(path: Path) -> bool:
+    """Files kgen writes start with its header: such a file may be replaced even when the
+    ownership record is lost."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return handle.readline() == f"# {DO_NOT_EDIT}\n"
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _ownership_record(paths: Iterable[str]) -> str:
@@ -145,28 +181,44 @@ def _ownership_record(paths: Iterable[str]) -> str:
     )
 
 
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OutputError(path=path, reason=str(getattr(exc, "strerror", None) or exc)) from exc
+
+
 def plan_folder(root: Path, files: Mapping[str, str]) -> FolderPlan:
-    """Compare the folder with what kgen would write; refuse to take over foreign files."""
-    owned = _owned(root)
-    conflicts = []
+    """Compare the folder with what kgen would write; refuse to take over foreign files,
+    to write through links out of the folder, or to replace a folder by a file."""
+    if root.exists() and not root.is_dir():
+        raise OutputError(path=root, reason="exists and is not a folder")
+    owned, problems = _owned(root)
     changed = []
     for path, content in sorted(files.items()):
         target = root / path
-        if target.exists() and path not in owned:
-            conflicts.append(
-                Problem(
-                    SourcePos(target.as_posix(), 1, 1),
-                    "<output>",
+        if not _inside(root, path):
+            problems.append(_output_problem(target, "is a link that leads out of the folder"))
+        elif target.is_dir():
+            problems.append(_output_problem(target, "is a folder where kgen writes a file"))
+        elif target.exists() and path not in owned and not _written_by_kgen(target):
+            problems.append(
+                _output_problem(
+                    target,
                     "kgen did not write this file, so it will not overwrite it",
                     "move it away, or choose another output folder",
                 )
             )
-        elif not target.is_file() or target.read_text(encoding="utf-8") != content:
+        elif not target.is_file() or _read_text(target) != content:
             changed.append(path)
-    if conflicts:
-        raise InvalidInput(problems=conflicts)
+    if problems:
+        raise InvalidInput(problems=problems)
     stale = tuple(sorted(p for p in owned - set(files) if (root / p).is_file()))
     return FolderPlan(root, files, tuple(changed), stale)
+
+
+def _output_problem(target: Path, message: str, hint: str | None = None) -> Problem:
+    return Problem(SourcePos(target.as_posix(), 1, 1), "<output>", message, hint)
 
 
 def folder_diff(plan: FolderPlan) -> str:
@@ -200,6 +252,14 @@ def write_folder(plan: FolderPlan) -> None:
     by an atomic rename, then loses the stale files kgen wrote earlier; files kgen did not
     write are never touched, and unchanged files keep their timestamps.
     """
+    try:
+        _write(plan)
+    except OSError as exc:
+        where = Path(exc.filename) if exc.filename else plan.root
+        raise OutputError(path=where, reason=exc.strerror or str(exc)) from exc
+
+
+def _write(plan: FolderPlan) -> None:
     root = plan.root
     record = _ownership_record(plan.files)
     record_path = root / OWNERSHIP_FILE
@@ -233,7 +293,7 @@ def write_folder(plan: FolderPlan) -> None:
 
 
 def _read(path: Path) -> str | None:
-    return path.read_text(encoding="utf-8") if path.is_file() else None
+    return _read_text(path) if path.is_file() else None
 
 
 def _umask() -> int:

@@ -143,10 +143,23 @@ def test_a_bad_file_leaves_an_existing_output_folder_alone(
 def test_a_file_without_documents_is_harmless(kgen: RunKgen, tmp_path: Path, text: str) -> None:
     """A file with no YAML document holds no blueprint: nothing to render, nothing wrong."""
     write_blueprint(tmp_path, "todo.yaml", text)
-    rendered = kgen("render", "todo.yaml", cwd=tmp_path)
-    assert (rendered.exit_code, rendered.stdout, rendered.stderr) == (0, "", "")
-    validated = kgen("validate", "todo.yaml", cwd=tmp_path)
+    write_blueprint(tmp_path, "api.yaml", VALID)
+    alone = kgen("render", "api.yaml", cwd=tmp_path)
+    rendered = kgen("render", "todo.yaml", "api.yaml", cwd=tmp_path)
+    assert (rendered.exit_code, rendered.stdout, rendered.stderr) == (0, alone.stdout, "")
+    validated = kgen("validate", "todo.yaml", "api.yaml", cwd=tmp_path)
     assert validated.exit_code == 0
+
+
+def test_no_blueprint_at_all_is_a_usage_error(kgen: RunKgen, tmp_path: Path) -> None:
+    """Rendering nothing into a folder would delete everything kgen wrote there."""
+    write_blueprint(tmp_path, "api.yaml", VALID)
+    assert kgen("render", "api.yaml", "-o", "out", cwd=tmp_path).exit_code == 0
+    write_blueprint(tmp_path, "api.yaml", "# moved elsewhere\n")
+    result = kgen("render", "api.yaml", "-o", "out", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "no blueprints in api.yaml" in result.stderr
+    assert (tmp_path / "out" / "shop" / "deployment-api.yaml").is_file()
 
 
 VALID = """\

@@ -113,3 +113,19 @@ def test_readme_error_example_is_real(kgen: RunKgen, repo: Path) -> None:
     result = kgen("render", "tests/bad/several-errors.yaml", cwd=repo)
     assert result.exit_code == 1
     assert result.stderr == shown
+
+
+def test_output_inside_the_blueprint_folder_is_refused(kgen: RunKgen, tmp_path: Path) -> None:
+    (tmp_path / "bp").mkdir()
+    (tmp_path / "bp" / "api.yaml").write_text(microservice())
+    result = kgen("render", "bp", "-o", "bp/out", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "inside the blueprint folder" in result.stderr
+    assert not (tmp_path / "bp" / "out").exists()
+
+
+def test_unwritable_output_is_an_error_not_a_crash(kgen: RunKgen, tmp_path: Path) -> None:
+    (tmp_path / "api.yaml").write_text(microservice())
+    result = kgen("render", "api.yaml", "-o", "/proc/kgen-out", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("kgen: error: /proc")

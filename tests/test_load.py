@@ -102,7 +102,11 @@ def test_folders_are_read_recursively_in_a_stable_order(tmp_path: Path) -> None:
     (tmp_path / "b" / "z.yml").write_text(GOOD.replace("name: api", "name: z"))
     (tmp_path / "a.yaml").write_text(GOOD)
     (tmp_path / "notes.txt").write_text("not yaml")
-    files = find_files([tmp_path])
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "ci.yaml").write_text("on: push\n")
+    (tmp_path / ".hidden.yaml").write_text("x: 1\n")
+    files, problems = find_files([tmp_path])
+    assert problems == []
     assert [f.relative_to(tmp_path).as_posix() for f in files] == ["a.yaml", "b/z.yml"]
     blueprints, problems = load_paths([tmp_path, tmp_path / "a.yaml"])
     assert problems == []
@@ -114,6 +118,15 @@ def test_missing_paths_and_empty_folders_are_usage_errors(tmp_path: Path) -> Non
         find_files([tmp_path / "nope.yaml"])
     with pytest.raises(UsageError, match=r"no \*.yaml"):
         find_files([tmp_path])
+
+
+def test_broken_links_are_problems_not_skipped(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(GOOD)
+    (tmp_path / "gone.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    _, problems = find_files([tmp_path])
+    assert [(p.pos.file.endswith("gone.yaml"), p.message) for p in problems] == [
+        (True, "a link to nothing: cannot read it")
+    ]
 
 
 def test_non_utf8_files_are_problems(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kgen.errors import InvalidInput
+from kgen.errors import InvalidInput, OutputError
 from kgen.model import Document
 from kgen.render import render_blueprint
 from kgen.validate import validate_blueprints
@@ -137,3 +137,54 @@ def test_no_temporary_folders_are_left_behind(tmp_path: Path) -> None:
     write(tmp_path / "out", documents())
     write(tmp_path / "out", two_namespaces())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_ownership_entries_outside_the_folder_are_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write(out, documents())
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    with (out / OWNERSHIP_FILE).open("a") as record:
+        record.write(f"{victim}\n../victim.txt\nshop/../../victim.txt\n")
+    with pytest.raises(InvalidInput) as caught:
+        plan_folder(out, folder_files(documents()))
+    assert len(caught.value.problems) == 3
+    assert victim.read_text() == "precious"
+
+
+def test_links_out_of_the_folder_are_not_written_through(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "shop").symlink_to(elsewhere)
+    with pytest.raises(InvalidInput) as caught:
+        plan_folder(out, folder_files(documents()))
+    assert "leads out of the folder" in caught.value.problems[0].message
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_lost_ownership_record_is_recovered_from_headers(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write(out, documents())
+    (out / OWNERSHIP_FILE).unlink()
+    write(out, documents(microservice(replicas=4)))
+    assert "replicas: 4" in (out / "shop" / "deployment-api.yaml").read_text()
+    assert (out / OWNERSHIP_FILE).is_file()
+
+
+def test_a_folder_where_a_file_goes_is_refused_before_anything_changes(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write(out, two_namespaces())
+    before = (out / "admin" / "deployment-api.yaml").read_text()
+    (out / "shop" / "service-api.yaml").unlink()
+    (out / "shop" / "service-api.yaml").mkdir()
+    text = microservice(replicas=9) + "---\n" + microservice(replicas=9).replace("shop", "admin")
+    with pytest.raises(InvalidInput):
+        plan_folder(out, folder_files(documents(text)))
+    assert (out / "admin" / "deployment-api.yaml").read_text() == before
+
+
+def test_write_errors_are_reported_not_crashed(tmp_path: Path) -> None:
+    with pytest.raises(OutputError):
+        write(Path("/proc/kgen-out"), documents())
