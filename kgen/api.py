@@ -9,7 +9,7 @@ Every stage collects problems; ``build`` raises one ``InvalidInput`` holding all
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -34,12 +34,19 @@ def build(
     env: str | None = None,
     kube_version: str = DEFAULT_KUBE_VERSION,
 ) -> BuildResult:
-    """Load, validate, render and check; raise ``InvalidInput`` with every problem found."""
+    """Load, validate, render and check; raise ``InvalidInput`` with every problem found.
+
+    The blueprints of every other declared environment are validated too (not rendered),
+    so a broken override never waits for the day its environment is rendered.
+    """
     version = check_kube_version(kube_version)
     loaded, problems = _load(paths)
-    selected = select_environment(loaded, env)
-    valid, found = validate_blueprints(selected)
+    valid, found = validate_blueprints(select_environment(loaded, env))
     problems.extend(found)
+    for other in declared_environments(loaded):
+        if other != env:
+            _, more = validate_blueprints(select_environment(loaded, other))
+            problems.extend(_needing(other, more, set(found)))
     documents = render_blueprints(valid)
     problems.extend(check_documents(documents, version))
     if problems:
@@ -48,30 +55,31 @@ def build(
 
 
 def validate_all(paths: Sequence[Path], *, kube_version: str = DEFAULT_KUBE_VERSION) -> int:
-    """Check the blueprints as written and under every environment they declare.
-
-    Returns how many blueprint sets were checked; raises ``InvalidInput`` with all problems.
-    """
+    """Check the blueprints as written and under every environment they declare: every
+    check of render, rendering included. Returns how many variants were checked; raises
+    ``InvalidInput`` with all problems."""
     version = check_kube_version(kube_version)
     loaded, problems = _load(paths)
     variants: list[str | None] = [None, *declared_environments(loaded)]
-    all_problems: list[Problem] = list(problems)
     as_written: set[Problem] = set()
     for env in variants:
         valid, found = validate_blueprints(select_environment(loaded, env))
         found.extend(check_documents(render_blueprints(valid), version))
         if env is None:
             as_written.update(found)
-        else:  # say which environment a problem needs, unless it is there without one
-            found = [
-                replace(p, message=f"{p.message} (with --env {env})")
-                for p in found
-                if p not in as_written
-            ]
-        all_problems.extend(found)
-    if all_problems:
-        raise InvalidInput(problems=all_problems)
+            problems.extend(found)
+        else:
+            problems.extend(_needing(env, found, as_written))
+    if problems:
+        raise InvalidInput(problems=problems)
     return len(variants)
+
+
+def _needing(env: str, found: Iterable[Problem], without: set[Problem]) -> list[Problem]:
+    """The problems that only ``env`` has, saying so."""
+    return [
+        replace(p, message=f"{p.message} (with --env {env})") for p in found if p not in without
+    ]
 
 
 def _load(paths: Sequence[Path]) -> tuple[list[Blueprint], list[Problem]]:

@@ -153,12 +153,40 @@ def name_problems(document: Document) -> Iterator[Problem]:
         document.kind, (_DNS1123_SUBDOMAIN, 253, "lower-case letters, digits, '-' and '.'")
     )
     if len(name) > longest or not pattern.match(name):
+        fix = "shorten" if len(name) > longest else "rename"
         yield Problem(
             _anchor(document.origin),
             f"{document.ref}: metadata.name",
             f"{document.kind} name {name!r} is refused by Kubernetes: at most {longest} "
             f"characters ({len(name)} here) of {rule}",
-            "shorten or rename the blueprint (or the process) this name is made from",
+            f"{fix} the blueprint (or the process) this name is made from",
+        )
+    yield from _size_problems(document)
+
+
+#: The API server's limits: all annotations of an object together, and a whole object in etcd.
+MAX_ANNOTATIONS_BYTES = 256 * 1024
+MAX_OBJECT_BYTES = 1024 * 1024
+
+
+def _size_problems(document: Document) -> Iterator[Problem]:
+    annotations = document.body.get("metadata", {}).get("annotations", {})
+    size = sum(len(k.encode()) + len(str(v).encode()) for k, v in annotations.items())
+    if size > MAX_ANNOTATIONS_BYTES:
+        yield Problem(
+            _anchor(document.origin),
+            f"{document.ref}: metadata.annotations",
+            f"annotations take {size} bytes; Kubernetes allows {MAX_ANNOTATIONS_BYTES}",
+            "keep large data out of annotations",
+        )
+    total = len(json.dumps(document.body).encode())
+    if total > MAX_OBJECT_BYTES:
+        yield Problem(
+            _anchor(document.origin),
+            document.ref,
+            f"the object takes {total} bytes; kgen keeps objects under {MAX_OBJECT_BYTES} "
+            "(etcd refuses requests over 1.5 MiB)",
+            "keep large data (env values, annotations) out of the blueprint",
         )
 
 

@@ -17,8 +17,9 @@ import typer
 from kgen import api
 from kgen.check import DEFAULT_KUBE_VERSION
 from kgen.errors import InvalidInput, KgenError, TemplateBug, UsageError
-from kgen.kinds import kind_names, registry
+from kgen.kinds import kind_names
 from kgen.report import format_bug, format_problems
+from kgen.schema import bundled
 from kgen.suggest import did_you_mean
 from kgen.write import folder_diff, folder_files, plan_folder, render_stream, write_folder
 
@@ -93,7 +94,7 @@ def _render(
                 message=f"-o {output} lies inside the blueprint folder {path}: kgen would "
                 "read its own output as blueprints next time; write it beside the blueprints"
             )
-    plan = plan_folder(output, folder_files(result.documents))
+    plan = plan_folder(output, folder_files(result.documents, output))
     if check:
         if not plan.up_to_date:
             sys.stdout.write(folder_diff(plan))
@@ -103,6 +104,7 @@ def _render(
                 err=True,
             )
             raise typer.Exit(1)
+        typer.echo(f"kgen: {output} is up to date ({len(plan.files)} files)", err=True)
         return
     write_folder(plan)
     if plan.up_to_date:
@@ -127,7 +129,7 @@ def validate(paths: Paths, kube_version: KubeVersion = DEFAULT_KUBE_VERSION) -> 
 def schema(
     kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(kind_names())}.")],
 ) -> None:
-    """Print the JSON Schema of a blueprint kind."""
+    """Print the JSON Schema of a blueprint kind, self-contained (for editors and CI)."""
     known = {name.lower(): name for name in kind_names()}
     with error_boundary():
         if kind.lower() not in known:
@@ -136,7 +138,7 @@ def schema(
                 message=f"unknown kind {kind!r}; one of: {', '.join(kind_names())}"
                 + (f" ({hint})" if hint else "")
             )
-    sys.stdout.write(json.dumps(registry()[known[kind.lower()]].schema, indent=2) + "\n")
+    sys.stdout.write(json.dumps(bundled(known[kind.lower()]), indent=2) + "\n")
 
 
 def _version(value: bool) -> None:

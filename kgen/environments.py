@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from typing import TypeVar
 
 from kgen.errors import UsageError
 from kgen.helpers import merge_patch
-from kgen.model import Blueprint, JsonPath, SourceMap, SourcePos
+from kgen.model import Blueprint, JsonPath, SourceMap
+
+T = TypeVar("T")
 
 
 def declared_environments(blueprints: Iterable[Blueprint]) -> list[str]:
@@ -47,10 +50,15 @@ def _apply(blueprint: Blueprint, env: str) -> Blueprint:
 def _remap(source: SourceMap, env: str) -> SourceMap:
     """Positions of patched values now point into the environment block."""
     prefix: JsonPath = ("environments", env)
-    values: dict[JsonPath, SourcePos] = dict(source.values)
-    keys: dict[JsonPath, SourcePos] = dict(source.keys)
-    for table in (values, keys):
-        for path, pos in list(table.items()):
-            if path[: len(prefix)] == prefix and len(path) > len(prefix):
-                table[("spec", *path[len(prefix) :])] = pos
-    return SourceMap(source.file, source.start, values, keys)
+    values = _rerooted(source.values, prefix)
+    keys = _rerooted(source.keys, prefix)
+    booleans = _rerooted(source.yaml11_booleans, prefix)
+    return SourceMap(source.file, source.start, values, keys, booleans)
+
+
+def _rerooted(table: Mapping[JsonPath, T], prefix: JsonPath) -> dict[JsonPath, T]:
+    result = dict(table)
+    for path, value in table.items():
+        if path[: len(prefix)] == prefix and len(path) > len(prefix):
+            result[("spec", *path[len(prefix) :])] = value
+    return result

@@ -190,7 +190,13 @@ def format_message(format_name: str, value: object) -> tuple[str, str | None]:
     written = shown(value)
     fmt = FORMATS[format_name]
     if format_name == "image" and isinstance(value, str):
-        return f"image {written} {image_problem(value)}", fmt.fix
+        problem = image_problem(value)
+        if _IMAGE.match(value) is None:
+            return f"image {written} {problem}", (
+                "write [registry/]repository[:tag][@digest]: the repository in lower case, "
+                "no spaces, e.g. 'ghcr.io/acme/api:1.4.2'"
+            )
+        return f"image {written} {problem}", fmt.fix
     if format_name == "namespace" and value == "default":
         return "the 'default' namespace is not allowed", fmt.fix
     if format_name == "memory" and isinstance(value, str) and value.upper().endswith("B"):

@@ -15,6 +15,13 @@ RESERVED_LABELS = frozenset(
     f"app.kubernetes.io/{name}"
     for name in ("name", "instance", "version", "component", "managed-by")
 )
+#: Service annotations kgen derives from service.type and service.internal.
+MANAGED_SERVICE_ANNOTATIONS = frozenset(
+    f"service.beta.kubernetes.io/aws-load-balancer-{name}"
+    for name in ("type", "nlb-target-type", "scheme")
+)
+#: The writable scratch volume every pod gets (the root filesystem is read-only).
+RESERVED_VOLUME = {"name": "tmp", "mountPath": "/tmp"}
 _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 

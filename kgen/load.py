@@ -143,7 +143,10 @@ def _check_header(data: dict[str, object], source: SourceMap) -> Problem | None:
             value_pos(("apiVersion",)),
             "apiVersion",
             f"unknown apiVersion {api_version!r}, expected {API_VERSION!r}",
-            "kgen reads blueprints only; keep plain Kubernetes manifests out of blueprint folders",
+            f"write {API_VERSION}"
+            if str(api_version).startswith("kgen.dev/")
+            else "kgen reads blueprints only; keep plain Kubernetes manifests out of blueprint "
+            "folders",
         )
     kind = data.get("kind")
     if not isinstance(kind, str) or kind not in registry():

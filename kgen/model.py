@@ -46,7 +46,7 @@ class SourcePos:
 
 @dataclass(frozen=True)
 class SourceMap:
-    """Where each node of one YAML document was written.
+    """Where each node of one YAML document was written, and how some values were spelt.
 
     ``values`` holds the position of the value at a path, ``keys`` the position of the key
     that introduces it (the better place to point at for an unknown or misspelt field).
@@ -56,6 +56,8 @@ class SourceMap:
     start: SourcePos
     values: Mapping[JsonPath, SourcePos] = field(default_factory=dict)
     keys: Mapping[JsonPath, SourcePos] = field(default_factory=dict)
+    #: Booleans written the YAML 1.1 way (yes, no, on, off, True, ...), as written.
+    yaml11_booleans: Mapping[JsonPath, str] = field(default_factory=dict)
 
     def value_pos(self, path: JsonPath) -> SourcePos:
         """The position of the value at ``path``, or of its nearest written ancestor."""

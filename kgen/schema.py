@@ -126,3 +126,29 @@ def _default_of(schema: Schema, base: str) -> Any:
     if "default" in schema:
         return schema["default"]
     return resolve(schema, base)[0].get("default")
+
+
+def bundled(kind_name: str) -> dict[str, Any]:
+    """The kind's schema with the shared definitions it uses inlined under ``$defs``: one
+    self-contained document for editors and other tools."""
+    kind = registry()[kind_name]
+    common = load_json("common.schema.json")
+    prefix = "common.schema.json#/$defs/"
+
+    def rewrite(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {
+                key: (
+                    "#/$defs/" + value[len(prefix) :]
+                    if key == "$ref" and isinstance(value, str) and value.startswith(prefix)
+                    else rewrite(value)
+                )
+                for key, value in node.items()
+            }
+        if isinstance(node, list):
+            return [rewrite(item) for item in node]
+        return node
+
+    result: dict[str, Any] = rewrite(kind.schema)
+    result["$defs"] = rewrite(common["$defs"])
+    return result

@@ -12,8 +12,8 @@ from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
-from kgen.formats import cpu_millis, format_message, memory_bytes
-from kgen.helpers import RESERVED_LABELS
+from kgen import rules
+from kgen.formats import format_message
 from kgen.model import Blueprint, JsonPath, Problem, format_path
 from kgen.schema import subschema, validator, walk, with_defaults
 from kgen.suggest import did_you_mean, one_of, shown
@@ -34,6 +34,7 @@ def validate_blueprints(
             if not found and id(blueprint) not in duplicates:
                 valid.append(filled)
         problems.extend(found)
+    problems.extend(node_port_problems(valid))
     return valid, problems
 
 
@@ -151,111 +152,23 @@ def _type_hint(error: ValidationError) -> str | None:
 
 def semantic_problems(blueprint: Blueprint) -> Iterator[Problem]:
     """Checks that JSON Schema cannot express, driven by ``x-kgen-*`` schema annotations."""
-    for key in blueprint.data["metadata"].get("labels", {}):
-        if key in RESERVED_LABELS:
-            where = ("metadata", "labels", key)
-            yield Problem(
-                blueprint.source.key_pos(where),
-                format_path(where),
-                "kgen sets this label itself; selectors depend on it",
-                "remove it; app.kubernetes.io/part-of is yours to set",
-            )
+    yield from rules.metadata_problems(blueprint)
     kind_schema: Any = validator(blueprint.kind).schema
     for path, schema, _, value in walk(kind_schema, kind_schema["$id"], blueprint.data):
         for fields in schema.get("x-kgen-unique", ()):
-            yield from _unique(blueprint, path, value, fields)
+            yield from rules.unique_problems(blueprint, path, value, fields)
         if schema.get("x-kgen-workload"):
-            yield from _workload(blueprint, path, value)
+            yield from rules.workload_problems(blueprint, path, value)
         if "limits" in schema.get("properties", {}) and isinstance(value, dict):
-            yield from _limits(blueprint, path, value)
+            yield from rules.limit_problems(blueprint, path, value)
 
 
-def _unique(
-    blueprint: Blueprint, path: JsonPath, items: Any, fields: Sequence[str]
-) -> Iterator[Problem]:
-    seen: dict[tuple[Any, ...], int] = {}
-    for index, item in enumerate(items if isinstance(items, list) else ()):
-        key = tuple(item.get(f) for f in fields)
-        if None in key:
-            continue
-        if key in seen:
-            where = (*path, index, fields[0])
-            shown = ", ".join(f"{f} {v!r}" for f, v in zip(fields, key, strict=True))
-            yield Problem(
-                blueprint.source.value_pos(where),
-                format_path(where),
-                f"{shown} is used twice (first at {format_path((*path, seen[key]))})",
-            )
-        else:
-            seen[key] = index
-
-
-def _workload(blueprint: Blueprint, path: JsonPath, unit: Mapping[str, Any]) -> Iterator[Problem]:
-    source = blueprint.source
-    ports: list[Mapping[str, Any]] = unit.get("ports", [])
-    names = [port["name"] for port in ports]
-    service_type = unit.get("service", {}).get("type", "ClusterIP")
-    seen_service_ports: dict[int, int] = {}
-    for index, port in enumerate(ports):
-        if "nodePort" in port and service_type not in ("NodePort", "LoadBalancer"):
-            where = (*path, "ports", index, "nodePort")
-            yield Problem(
-                source.value_pos(where),
-                format_path(where),
-                f"nodePort needs service type NodePort or LoadBalancer, not {service_type}",
-                f"set {format_path((*path, 'service', 'type'))}: NodePort, or drop nodePort",
-            )
-        service_port = port.get("servicePort", port["port"])
-        if service_port in seen_service_ports:
-            where = (*path, "ports", index, "servicePort" if "servicePort" in port else "port")
-            first = format_path((*path, "ports", seen_service_ports[service_port]))
-            yield Problem(
-                source.value_pos(where),
-                format_path(where),
-                f"the Service would expose port {service_port} twice (also {first})",
-                "give one of them another servicePort",
-            )
-        seen_service_ports.setdefault(service_port, index)
-    probes: Mapping[str, Any] = unit.get("probes", {})
-    for probe_name, probe in probes.items():
-        for action in ("http", "tcp", "grpc"):
-            ref = probe.get(action, {}).get("port")
-            if isinstance(ref, str) and ref not in names:
-                where = (*path, "probes", probe_name, action, "port")
-                known = f"ports named here: {', '.join(names)}" if names else "no ports are named"
-                yield Problem(
-                    source.value_pos(where),
-                    format_path(where),
-                    f"no port named {ref!r}",
-                    did_you_mean(ref, names) or known,
-                )
-    if not ports:
-        missing = [name for name in ("liveness", "readiness") if name not in probes]
-        if missing:
-            yield Problem(
-                source.value_pos(path),
-                format_path((*path, "probes")),
-                f"no ports, so kgen cannot probe by default: set {one_of(missing)}".replace(
-                    " or ", " and "
-                ),
-                "for a worker, e.g. probes: {liveness: {exec: [cat, /tmp/healthy]}, "
-                "readiness: {exec: [cat, /tmp/healthy]}}",
-            )
-
-
-def _limits(
-    blueprint: Blueprint, path: JsonPath, resources: Mapping[str, Any]
-) -> Iterator[Problem]:
-    limits = resources.get("limits", {})
-    for name, parse in (("cpu", cpu_millis), ("memory", memory_bytes)):
-        if name in resources and name in limits and parse(limits[name]) < parse(resources[name]):
-            where = (*path, "limits", name)
-            yield Problem(
-                blueprint.source.value_pos(where),
-                format_path(where),
-                f"limit {limits[name]!r} is below the request {resources[name]!r}",
-                f"raise the limit or lower {format_path((*path, name))}",
-            )
+def workload_units(blueprint: Blueprint) -> Iterator[tuple[JsonPath, Mapping[str, Any]]]:
+    """Each part of a blueprint that becomes a pod template (schema: ``x-kgen-workload``)."""
+    kind_schema: Any = validator(blueprint.kind).schema
+    for path, schema, _, value in walk(kind_schema, kind_schema["$id"], blueprint.data):
+        if schema.get("x-kgen-workload") and isinstance(value, Mapping):
+            yield path, value
 
 
 # --- Checks across the blueprint set -----------------------------------------------------
@@ -284,3 +197,25 @@ def set_problems(blueprints: Sequence[Blueprint]) -> Iterator[Problem]:
             f"{blueprint.ref} is declared twice (first at {where})",
             "rename one, or move it to another namespace",
         )
+
+
+def node_port_problems(blueprints: Iterable[Blueprint]) -> Iterator[Problem]:
+    """A node port is one per cluster: two Services cannot both take it."""
+    taken: dict[tuple[int, str], str] = {}
+    for blueprint in blueprints:
+        for path, unit in workload_units(blueprint):
+            for index, port in enumerate(unit.get("ports", [])):
+                if "nodePort" not in port:
+                    continue
+                key = (port["nodePort"], port.get("protocol", "TCP"))
+                where = (*path, "ports", index, "nodePort")
+                here = f"{blueprint.ref} {format_path(where)}"
+                if key in taken:
+                    yield Problem(
+                        blueprint.source.value_pos(where),
+                        format_path(where),
+                        f"node port {key[0]} is already taken by {taken[key]}",
+                        "every nodePort is cluster-wide: choose another, or leave it unset",
+                    )
+                else:
+                    taken[key] = here

@@ -81,6 +81,7 @@ class _Builder:
         self.file = file
         self.remember_numbers = remember_numbers
         self.values: dict[JsonPath, SourcePos] = {}
+        self.yaml11_booleans: dict[JsonPath, str] = {}
         self.keys: dict[JsonPath, SourcePos] = {}
         self.count = 0
 
@@ -106,7 +107,10 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             inner = active | {id(node)}
             return [self.build(item, (*path, i), inner) for i, item in enumerate(node.value)]
-        return self._scalar(node)
+        value = self._scalar(node)
+        if isinstance(value, bool) and node.value not in ("true", "false"):
+            self.yaml11_booleans[path] = str(node.value)
+        return value
 
     def _scalar(self, node: yaml.Node) -> Any:
         if node.tag == "tag:yaml.org,2002:timestamp":
@@ -205,7 +209,8 @@ def load_documents(
             builder = _Builder(file, remember_numbers=remember_numbers)
             data = builder.build(node, (), frozenset())
             start = _pos(file, node.start_mark)
-            yield LoadedDocument(data, SourceMap(file, start, builder.values, builder.keys))
+            source = SourceMap(file, start, builder.values, builder.keys, builder.yaml11_booleans)
+            yield LoadedDocument(data, source)
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, text, file) from exc
     except yaml.YAMLError as exc:  # reader errors: characters YAML does not allow

@@ -129,3 +129,14 @@ def test_unwritable_output_is_an_error_not_a_crash(kgen: RunKgen, tmp_path: Path
     result = kgen("render", "api.yaml", "-o", "/proc/kgen-out", cwd=tmp_path)
     assert result.exit_code == 1
     assert result.stderr.startswith("kgen: error: /proc")
+
+
+def test_folder_content_does_not_depend_on_the_working_directory(
+    kgen: RunKgen, tmp_path: Path
+) -> None:
+    (tmp_path / "bp").mkdir()
+    (tmp_path / "bp" / "api.yaml").write_text(microservice())
+    assert kgen("render", "bp", "-o", "out", cwd=tmp_path).exit_code == 0
+    header = (tmp_path / "out" / "shop" / "service-api.yaml").read_text().splitlines()[1]
+    assert header == "# Source: bp/api.yaml (Microservice shop/api)"
+    assert kgen("render", ".", "-o", "../out", "--check", cwd=tmp_path / "bp").exit_code == 0

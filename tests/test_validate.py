@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from kgen.kinds import registry
 from kgen.model import Problem, SourcePos
 from kgen.resources import load_json, schemas_dir
-from kgen.schema import resolve
+from kgen.schema import bundled, resolve
 from kgen.validate import validate_blueprints
 from tests.helpers import blueprints, microservice
 
@@ -75,7 +77,8 @@ def test_images_must_be_pinned(image: str, message: str) -> None:
     problem = one(microservice(image=image))
     assert problem.path == "spec.image"
     assert message in problem.message
-    assert problem.hint is not None and "sha256" in problem.hint
+    assert problem.hint is not None
+    assert ("sha256" in problem.hint) != (message == "is not a valid image reference")
 
 
 @pytest.mark.parametrize(
@@ -151,8 +154,10 @@ def test_node_port_range() -> None:
 def test_duplicate_ports() -> None:
     ports = [{"name": "http", "port": 80}, {"name": "http", "port": 81}]
     assert "name 'http' is used twice" in one(microservice(ports=ports)).message
-    ports = [{"name": "a", "port": 53, "protocol": "UDP"}, {"name": "b", "port": 53}]
-    assert "expose port 53 twice" in one(microservice(ports=ports)).message
+    ports = [{"name": "a", "port": 53, "protocol": "UDP"}, {"name": "b", "port": 5353}]
+    ports[1]["servicePort"] = 53  # TCP 53 beside UDP 53, as DNS servers do: fine
+    ports.append({"name": "c", "port": 54, "servicePort": 53, "protocol": "UDP"})
+    assert "expose UDP port 53 twice" in one(microservice(ports=ports)).message
 
 
 def test_limits_below_requests() -> None:
@@ -239,3 +244,74 @@ def test_every_kind_has_a_schema_and_templates() -> None:
     for kind in registry().values():
         assert kind.templates, kind
         assert kind.schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+@pytest.mark.parametrize("kind", ["Microservice", "StatefulApp", "Monolith"])
+def test_bundled_schemas_stand_alone(kind: str) -> None:
+    schema = bundled(kind)
+    assert "common.schema.json" not in json.dumps(schema)
+    validator = Draft202012Validator(schema)
+    text = microservice() if kind == "Microservice" else None
+    if text is not None:
+        [blueprint] = blueprints(text)
+        assert list(validator.iter_errors(blueprint.data)) == []
+        bad = {**blueprint.data, "spec": {**blueprint.data["spec"], "replica": 2}}
+        assert [e.validator for e in validator.iter_errors(bad)] == ["additionalProperties"]
+
+
+def test_udp_ports_get_no_tcp_probes() -> None:
+    udp = [{"name": "syslog", "port": 514, "protocol": "UDP"}]
+    assert "no TCP port" in one(microservice(ports=udp)).message
+    probes = {"liveness": {"tcp": {"port": "syslog"}}, "readiness": {"exec": ["true"]}}
+    problem = one(microservice(ports=udp, probes=probes))
+    assert problem.message == "port 'syslog' is not a TCP port; a tcp probe needs one"
+
+
+def test_service_settings_that_would_be_ignored_are_errors() -> None:
+    problem = one(microservice(service={"type": "ClusterIP", "internal": True}))
+    assert problem.path == "spec.service.internal"
+    probes = {"liveness": {"exec": ["true"]}, "readiness": {"exec": ["true"]}}
+    problem = one(microservice(ports=[], probes=probes, service={"type": "LoadBalancer"}))
+    assert problem.message == "a Service needs ports, and there are none"
+
+
+def test_managed_service_annotations_cannot_be_overridden() -> None:
+    annotations = {"service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing"}
+    service = {"type": "LoadBalancer", "internal": True, "annotations": annotations}
+    problem = one(microservice(service=service))
+    assert "kgen sets this annotation" in problem.message
+
+
+def test_storage_cannot_take_the_scratch_volume() -> None:
+    text = """\
+apiVersion: kgen.dev/v1alpha1
+kind: StatefulApp
+metadata: {name: db, namespace: data}
+spec:
+  image: postgres:17.2
+  ports: [{name: pg, port: 5432}]
+  storage:
+    - {name: tmp, size: 1Gi, mountPath: /var/lib/a}
+    - {name: b, size: 1Gi, mountPath: /tmp/}
+    - {name: c, size: 1Gi, mountPath: /var/lib/a/}
+"""
+    messages = [p.message for p in problems_of(text)]
+    assert len(messages) == 3
+    assert "kgen's scratch volume" in messages[0]
+    assert "cannot be mounted at '/tmp/'" in messages[1]
+    assert "mountPath '/var/lib/a' is used twice" in messages[2]
+
+
+def test_node_ports_are_cluster_wide() -> None:
+    port = {"name": "http", "port": 80, "nodePort": 30080}
+    first = microservice(ports=[port], service={"type": "NodePort"})
+    second = first.replace("name: api", "name: web")
+    problem = one(first + "---\n" + second)
+    assert (
+        problem.message
+        == "node port 30080 is already taken by Microservice shop/api spec.ports[0].nodePort"
+    )
+    twice = microservice(
+        ports=[port, {**port, "name": "b", "port": 81}], service={"type": "NodePort"}
+    )
+    assert "nodePort 30080 is used twice" in one(twice).message

@@ -1,0 +1,220 @@
+"""Rules a JSON Schema cannot express, for one valid blueprint with its defaults filled in.
+
+Each rule yields ``Problem`` values at the blueprint field to change. ``validate`` decides
+where they apply from the kind's schema annotations, never from the kind's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from kgen.formats import cpu_millis, memory_bytes
+from kgen.helpers import MANAGED_SERVICE_ANNOTATIONS, RESERVED_LABELS, RESERVED_VOLUME
+from kgen.model import Blueprint, JsonPath, Problem, format_path
+from kgen.suggest import did_you_mean, one_of
+
+Unit = Mapping[str, Any]
+EXPOSED_TYPES = ("NodePort", "LoadBalancer")
+
+
+def metadata_problems(blueprint: Blueprint) -> Iterator[Problem]:
+    for key in blueprint.data["metadata"].get("labels", {}):
+        if key in RESERVED_LABELS:
+            where = ("metadata", "labels", key)
+            yield Problem(
+                blueprint.source.key_pos(where),
+                format_path(where),
+                "kgen manages the app.kubernetes.io/name, instance, version, component and "
+                "managed-by labels",
+                "remove it; app.kubernetes.io/part-of is yours to set",
+            )
+
+
+def unique_problems(
+    blueprint: Blueprint, path: JsonPath, items: Any, fields: Sequence[str]
+) -> Iterator[Problem]:
+    """Items of a list that repeat the values of ``fields`` (schema: ``x-kgen-unique``)."""
+    seen: dict[tuple[Any, ...], int] = {}
+    for index, item in enumerate(items if isinstance(items, list) else ()):
+        key = tuple(_normal(item.get(f)) for f in fields)
+        if None in key:
+            continue
+        if key in seen:
+            where = (*path, index, fields[0])
+            shown = ", ".join(f"{f} {v!r}" for f, v in zip(fields, key, strict=True))
+            yield Problem(
+                blueprint.source.value_pos(where),
+                format_path(where),
+                f"{shown} is used twice (first at {format_path((*path, seen[key]))})",
+            )
+        else:
+            seen[key] = index
+
+
+def _normal(value: Any) -> Any:
+    """Paths compare without a trailing slash: /data and /data/ are one mount point."""
+    if isinstance(value, str) and value.startswith("/") and len(value) > 1:
+        return value.rstrip("/")
+    return value
+
+
+def workload_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Iterator[Problem]:
+    """Rules for one pod template's fields: ports, Service, probes and volumes."""
+    yield from _port_problems(blueprint, path, unit)
+    yield from _service_problems(blueprint, path, unit)
+    yield from _probe_problems(blueprint, path, unit)
+    yield from _storage_problems(blueprint, path, unit)
+    yield from _env_problems(blueprint, path, unit)
+
+
+def _env_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Iterator[Problem]:
+    """Environment values are strings: a YAML 1.1 boolean (on, yes, no) would silently
+    become 'true' or 'false'."""
+    for name in unit.get("env", {}):
+        where = (*path, "env", name)
+        written = blueprint.source.yaml11_booleans.get(where)
+        if written is not None:
+            yield Problem(
+                blueprint.source.value_pos(where),
+                format_path(where),
+                f"YAML reads {written} as a boolean, so the variable would be "
+                f"{str(unit['env'][name]).lower()!r}",
+                f"quote it to keep the text: '{written}'; or write true or false",
+            )
+
+
+def tcp_ports(unit: Unit) -> list[Mapping[str, Any]]:
+    return [port for port in unit.get("ports", []) if port.get("protocol", "TCP") == "TCP"]
+
+
+def _port_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Iterator[Problem]:
+    service_type = unit.get("service", {}).get("type", "ClusterIP")
+    seen: dict[tuple[int, str], int] = {}
+    for index, port in enumerate(unit.get("ports", [])):
+        if "nodePort" in port and service_type not in EXPOSED_TYPES:
+            where = (*path, "ports", index, "nodePort")
+            yield Problem(
+                blueprint.source.value_pos(where),
+                format_path(where),
+                f"nodePort needs service type NodePort or LoadBalancer, not {service_type}",
+                f"set {format_path((*path, 'service', 'type'))}: NodePort, or drop nodePort",
+            )
+        exposed = (port.get("servicePort", port["port"]), port.get("protocol", "TCP"))
+        if exposed in seen:
+            where = (*path, "ports", index, "servicePort" if "servicePort" in port else "port")
+            first = format_path((*path, "ports", seen[exposed]))
+            yield Problem(
+                blueprint.source.value_pos(where),
+                format_path(where),
+                f"the Service would expose {exposed[1]} port {exposed[0]} twice (also {first})",
+                "give one of them another servicePort",
+            )
+        seen.setdefault(exposed, index)
+
+
+def _service_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Iterator[Problem]:
+    source = blueprint.source
+    service = unit.get("service", {})
+    service_type = service.get("type", "ClusterIP")
+    if service.get("internal") and service_type != "LoadBalancer":
+        where = (*path, "service", "internal")
+        yield Problem(
+            source.value_pos(where),
+            format_path(where),
+            f"internal applies to a LoadBalancer, not to {service_type}",
+            "remove it, or set type: LoadBalancer",
+        )
+    if not unit.get("ports") and (*path, "service") in source.values:
+        where = (*path, "service")
+        yield Problem(
+            source.key_pos(where),
+            format_path(where),
+            "a Service needs ports, and there are none",
+            f"add {format_path((*path, 'ports'))}, or remove the service settings",
+        )
+    for key in service.get("annotations", {}):
+        if key in MANAGED_SERVICE_ANNOTATIONS:
+            where = (*path, "service", "annotations", key)
+            yield Problem(
+                source.key_pos(where),
+                format_path(where),
+                "kgen sets this annotation from service.type and service.internal",
+                "remove it; set service.internal: true for an internal load balancer",
+            )
+
+
+def _probe_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Iterator[Problem]:
+    source = blueprint.source
+    ports: list[Mapping[str, Any]] = unit.get("ports", [])
+    by_name = {port["name"]: port for port in ports}
+    tcp_numbers = {port["port"] for port in tcp_ports(unit)}
+    probes: Mapping[str, Any] = unit.get("probes", {})
+    for probe_name, probe in probes.items():
+        for action in ("http", "tcp", "grpc"):
+            ref = probe.get(action, {}).get("port")
+            where = (*path, "probes", probe_name, action, "port")
+            if isinstance(ref, str) and ref not in by_name:
+                known = f"ports named here: {', '.join(by_name)}" if by_name else "no port is named"
+                yield Problem(
+                    source.value_pos(where),
+                    format_path(where),
+                    f"no port named {ref!r}",
+                    did_you_mean(ref, by_name) or known,
+                )
+                continue
+            number = by_name[ref]["port"] if isinstance(ref, str) else ref
+            declared = {port["port"] for port in ports}
+            if number is not None and number in declared and number not in tcp_numbers:
+                yield Problem(
+                    source.value_pos(where),
+                    format_path(where),
+                    f"port {ref!r} is not a TCP port; a {action} probe needs one",
+                    "probe a TCP port, or use an exec probe",
+                )
+    if not tcp_ports(unit):
+        missing = [name for name in ("liveness", "readiness") if name not in probes]
+        if missing:
+            yield Problem(
+                source.value_pos(path),
+                format_path((*path, "probes")),
+                "no TCP port, so kgen cannot probe by default: set "
+                + one_of(missing).replace(" or ", " and "),
+                "for a worker, e.g. probes: {liveness: {exec: [cat, /tmp/healthy]}, "
+                "readiness: {exec: [cat, /tmp/healthy]}}",
+            )
+
+
+def _storage_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Iterator[Problem]:
+    for index, volume in enumerate(unit.get("storage", [])):
+        if volume["name"] == RESERVED_VOLUME["name"]:
+            where = (*path, "storage", index, "name")
+            yield Problem(
+                blueprint.source.value_pos(where),
+                format_path(where),
+                f"the volume name {volume['name']!r} is kgen's scratch volume",
+                "choose another name",
+            )
+        if _normal(volume["mountPath"]) in ("/", RESERVED_VOLUME["mountPath"]):
+            where = (*path, "storage", index, "mountPath")
+            yield Problem(
+                blueprint.source.value_pos(where),
+                format_path(where),
+                f"a volume cannot be mounted at {volume['mountPath']!r}: "
+                f"{RESERVED_VOLUME['mountPath']} is kgen's writable scratch space and / the "
+                "image's root",
+                "mount it at a folder of its own, e.g. /data",
+            )
+
+
+def limit_problems(blueprint: Blueprint, path: JsonPath, resources: Unit) -> Iterator[Problem]:
+    limits = resources.get("limits", {})
+    for name, parse in (("cpu", cpu_millis), ("memory", memory_bytes)):
+        if name in resources and name in limits and parse(limits[name]) < parse(resources[name]):
+            where = (*path, "limits", name)
+            yield Problem(
+                blueprint.source.value_pos(where),
+                format_path(where),
+                f"limit {limits[name]!r} is below the request {resources[name]!r}",
+                f"raise the limit or lower {format_path((*path, name))}",
+            )
