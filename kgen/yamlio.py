@@ -135,6 +135,11 @@ class _Builder:
             decimal = WrittenFloat(value)
             decimal.written = str(node.value)
             return decimal
+        if isinstance(value, str) and "\0" in value:
+            raise YamlError(
+                pos=_pos(self.file, node.start_mark),
+                message="the text holds a NUL character, which no process can receive",
+            )
         if isinstance(value, str) and any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
             raise YamlError(
                 pos=_pos(self.file, node.start_mark),

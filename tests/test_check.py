@@ -113,3 +113,16 @@ def test_the_same_resource_rendered_twice_is_an_error() -> None:
     assert len(problems) == 1
     assert "rendered twice" in problems[0].message
     assert problems[0].pos == SourcePos("bp.yaml", 4, 9)
+
+
+def test_size_limits_of_the_api_server() -> None:
+    big = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "api", "namespace": "shop", "annotations": {"a": "x" * 300_000}},
+    }
+    [problem] = check_documents([a_document(big)], "1.33")
+    assert "annotations take 300001 bytes" in problem.message
+    huge = {**big, "metadata": {"name": "api", "namespace": "shop"}, "data": {"a": "x" * 2**20}}
+    [problem] = check_documents([a_document(huge)], "1.33")
+    assert "the object takes" in problem.message

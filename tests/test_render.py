@@ -231,3 +231,46 @@ def test_env_numbers_keep_the_text_the_user_wrote() -> None:
 def test_strings_any_yaml_reader_could_misread_are_quoted(value: str) -> None:
     stream = render_stream(rendered(microservice(env={"V": value})))
     assert f"value: '{value}'" in stream
+
+
+def test_env_keeps_the_order_written_so_references_work() -> None:
+    text = microservice() + '  env: {Z_HOST: db, URL: "postgres://$(Z_HOST)/app", A: x}\n'
+    env = by_kind(rendered(text))["Deployment"]["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert [e["name"] for e in env] == ["Z_HOST", "URL", "A"]
+
+
+def test_blueprint_annotations_stay_off_the_pod_template() -> None:
+    text = microservice().replace("namespace: shop", "namespace: shop\n  annotations: {docs: x}")
+    deployment = by_kind(rendered(text))["Deployment"]
+    assert deployment["metadata"]["annotations"] == {"docs": "x"}
+    assert "annotations" not in deployment["spec"]["template"]["metadata"]
+
+
+def test_a_stateful_app_always_has_its_headless_service() -> None:
+    text = """\
+apiVersion: kgen.dev/v1alpha1
+kind: StatefulApp
+metadata: {name: etl, namespace: data}
+spec:
+  image: etl:1.0.0
+  probes: {liveness: {exec: [true]}, readiness: {exec: [true]}}
+""".replace("[true]", "['true']")
+    documents = rendered(text)
+    services = [d.body for d in documents if d.kind == "Service"]
+    assert [s["metadata"]["name"] for s in services] == ["etl-headless"]
+    statefulset = by_kind(documents)["StatefulSet"]
+    assert statefulset["spec"]["serviceName"] == "etl-headless"
+
+
+def test_headless_services_publish_container_ports() -> None:
+    text = """\
+apiVersion: kgen.dev/v1alpha1
+kind: StatefulApp
+metadata: {name: zk, namespace: data}
+spec:
+  image: zookeeper:3.9.3
+  ports: [{name: client, port: 2181, servicePort: 12181}]
+"""
+    services = {d.name: d.body for d in rendered(text) if d.kind == "Service"}
+    assert services["zk-headless"]["spec"]["ports"][0]["port"] == 2181
+    assert services["zk"]["spec"]["ports"][0]["port"] == 12181
