@@ -25,18 +25,6 @@ from kgen.model import Blueprint, Document, JsonPath, Problem, SourcePos, format
 from kgen.resources import load_json
 
 DEFAULT_KUBE_VERSION = "1.33"
-_DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS1123_SUBDOMAIN = re.compile(
-    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
-)
-
-
-def is_unscoped(document: Document) -> bool:
-    """eksctl's ClusterConfig is not a Kubernetes object: its name follows eksctl's rules."""
-    return document.api_version.startswith("eksctl.io/")
-
-
 _K8S_SCHEMAS = "kubernetes-json-schema"
 
 
@@ -138,6 +126,53 @@ def check_documents(documents: Iterable[Document], kube_version: str) -> list[Pr
     return problems
 
 
+def document_problems(document: Document, kube_version: str) -> Iterator[Problem]:
+    """Schema problems of one document, pointed back at the blueprint that made it."""
+    if not is_unscoped(document):
+        yield from name_problems(document)
+    validator = document_validator(kube_version, document.api_version, document.kind)
+    if validator is None:
+        yield Problem(
+            _anchor(document.origin),
+            document.ref,
+            f"no schema for {document.api_version} {document.kind} in Kubernetes "
+            f"{kube_version}, so it cannot be validated",
+            f"rendered by {document.template}; kgen writes no unvalidated document",
+        )
+        return
+    for error in validator.iter_errors(document.body):
+        path: JsonPath = tuple(error.absolute_path)
+        yield Problem(
+            _origin_of(document.origin, error),
+            f"{document.ref}: {format_path(path)}",
+            f"{_message(error)} (in the output, rendered by {document.template})",
+            f"Kubernetes {kube_version} schema for {document.api_version} {document.kind}"
+            if error.validator == "additionalProperties"
+            else None,
+        )
+
+
+def _message(error: ValidationError) -> str:
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        specific = [e for e in error.context if e.validator != "type"]
+        return (specific or list(error.context))[0].message
+    return error.message
+
+
+# --- Rules of the API server that the OpenAPI schemas do not carry ----------------------
+
+_DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS1123_SUBDOMAIN = re.compile(
+    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+)
+
+
+def is_unscoped(document: Document) -> bool:
+    """eksctl's ClusterConfig is not a Kubernetes object: its name follows eksctl's rules."""
+    return document.api_version.startswith("eksctl.io/")
+
+
 #: Kinds whose names have tighter rules than a DNS-1123 subdomain: (pattern, max, rule).
 _NAME_RULES: Mapping[str, tuple[re.Pattern[str], int, str]] = {
     "Service": (_DNS1035, 63, "lower-case letters, digits and '-', starting with a letter"),
@@ -188,39 +223,6 @@ def _size_problems(document: Document) -> Iterator[Problem]:
             "(etcd refuses requests over 1.5 MiB)",
             "keep large data (env values, annotations) out of the blueprint",
         )
-
-
-def document_problems(document: Document, kube_version: str) -> Iterator[Problem]:
-    """Schema problems of one document, pointed back at the blueprint that made it."""
-    if not is_unscoped(document):
-        yield from name_problems(document)
-    validator = document_validator(kube_version, document.api_version, document.kind)
-    if validator is None:
-        yield Problem(
-            _anchor(document.origin),
-            document.ref,
-            f"no schema for {document.api_version} {document.kind} in Kubernetes "
-            f"{kube_version}, so it cannot be validated",
-            f"rendered by {document.template}; kgen writes no unvalidated document",
-        )
-        return
-    for error in validator.iter_errors(document.body):
-        path: JsonPath = tuple(error.absolute_path)
-        yield Problem(
-            _origin_of(document.origin, error),
-            f"{document.ref}: {format_path(path)}",
-            f"{_message(error)} (in the output, rendered by {document.template})",
-            f"Kubernetes {kube_version} schema for {document.api_version} {document.kind}"
-            if error.validator == "additionalProperties"
-            else None,
-        )
-
-
-def _message(error: ValidationError) -> str:
-    if error.validator in ("oneOf", "anyOf") and error.context:
-        specific = [e for e in error.context if e.validator != "type"]
-        return (specific or list(error.context))[0].message
-    return error.message
 
 
 def _anchor(blueprint: Blueprint) -> SourcePos:
