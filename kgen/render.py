@@ -132,8 +132,17 @@ def _parse(template_name: str, text: str, blueprint: Blueprint) -> list[Mapping[
     return bodies
 
 
+#: What the API server owns, never part of a manifest.
+SERVER_FIELDS = ("status",)
+SERVER_METADATA = ("creationTimestamp", "resourceVersion", "uid", "generation", "managedFields")
+
+
 def canonical(body: Mapping[str, Any]) -> dict[str, Any]:
-    """Pruned of empty stubs, with the usual top-level keys first."""
+    """Pruned of empty stubs and server-owned fields, with the usual top-level keys first."""
+    body = {key: value for key, value in body.items() if key not in SERVER_FIELDS}
+    metadata = body.get("metadata")
+    if isinstance(metadata, Mapping):
+        body["metadata"] = {k: v for k, v in metadata.items() if k not in SERVER_METADATA}
     pruned = _prune(body)
     ordered = {key: pruned[key] for key in TOP_LEVEL_ORDER if key in pruned}
     ordered.update((key, value) for key, value in pruned.items() if key not in ordered)

@@ -99,6 +99,16 @@ def test_headless_service() -> None:
     assert service["spec"]["type"] == "ClusterIP"
 
 
+def test_canonical_drops_server_owned_fields() -> None:
+    body = {
+        "apiVersion": "v1",
+        "kind": "X",
+        "metadata": {"name": "a", "creationTimestamp": None, "uid": "u"},
+        "status": {"phase": "Running"},
+    }
+    assert canonical(body) == {"apiVersion": "v1", "kind": "X", "metadata": {"name": "a"}}
+
+
 def test_canonical_prunes_stubs_but_keeps_meaningful_empties() -> None:
     body = {
         "kind": "X",
