@@ -16,11 +16,29 @@ YAML_SUFFIXES = (".yaml", ".yml")
 
 
 def display_path(path: Path) -> str:
-    """The path as kgen prints it: relative to the working directory when inside it."""
+    """The path as kgen prints it: relative to the working directory when inside it.
+
+    Links are not followed: a problem names the link the user has, not its target.
+    """
+    absolute = Path(os.path.abspath(path))
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        return absolute.relative_to(os.path.abspath(Path.cwd())).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def name_problem(path: Path) -> Problem | None:
+    """File names end up in comments of the output: no line breaks or control characters."""
+    name = str(path)
+    bad = [ch for ch in name if not ch.isprintable() or 0xD800 <= ord(ch) <= 0xDFFF]
+    if not bad:
+        return None
+    return Problem(
+        SourcePos(ascii(name)[1:-1], 1, 1),
+        "<file>",
+        "the file name holds control, line-break or undecodable characters",
+        "rename the file or folder",
+    )
 
 
 def find_files(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
@@ -40,7 +58,11 @@ def find_files(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
                 raise UsageError(message=f"{display_path(path)}: no *.yaml or *.yml files")
             files.extend(found)
         elif path.is_file():
-            files.append(path)
+            bad_name = name_problem(path)
+            if bad_name is not None:
+                problems.append(bad_name)
+            else:
+                files.append(path)
         else:
             raise UsageError(message=f"{display_path(path)}: no such file or folder")
     unique: dict[Path, Path] = {}
@@ -56,24 +78,43 @@ def _walk(root: Path, problems: list[Problem]) -> list[Path]:
             Problem(SourcePos(where, 1, 1), "<folder>", f"cannot read: {error.strerror}")
         )
 
+    def problem(path: Path, message: str, hint: str) -> None:
+        problems.append(Problem(SourcePos(display_path(path), 1, 1), "<file>", message, hint))
+
+    real_root = root.resolve()
     found: list[Path] = []
     for folder, dirs, names in os.walk(root, onerror=unreadable):
+        for name in sorted(dirs):
+            if not name.startswith(".") and Path(folder, name).is_symlink():
+                problem(
+                    Path(folder, name),
+                    "a link to a folder: kgen does not follow it, so its blueprints would be "
+                    "left out",
+                    "name the folder itself on the command line",
+                )
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in names:
             path = Path(folder, name)
             if name.startswith(".") or path.suffix.lower() not in YAML_SUFFIXES:
                 continue
-            if not path.is_file():
-                problems.append(
-                    Problem(
-                        SourcePos(display_path(path), 1, 1),
-                        "<file>",
-                        "a link to nothing: cannot read it",
-                        "remove the link or fix its target",
-                    )
+            bad_name = name_problem(path)
+            if bad_name is not None:
+                problems.append(bad_name)
+            elif path.is_symlink() and not path.exists():
+                problem(
+                    path, "a link to nothing: cannot read it", "remove the link or fix its target"
                 )
-                continue
-            found.append(path)
+            elif not path.is_file():
+                problem(path, "not a regular file", "keep only blueprint files in the folder")
+            elif not path.resolve().is_relative_to(real_root):
+                problem(
+                    path,
+                    f"a link that leads out of {display_path(root)}: kgen reads only the folders "
+                    "it is given",
+                    "name the target on the command line, or copy it into the folder",
+                )
+            else:
+                found.append(path)
     return sorted(found)
 
 

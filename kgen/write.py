@@ -9,7 +9,6 @@ resources under ``_cluster/``, eksctl ClusterConfigs under ``eksctl/``), one
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import os
 import shutil
@@ -67,9 +66,10 @@ def source_comment(document: Document, base: Path | None = None) -> str:
     that a folder's content does not depend on where kgen was run from."""
     file = document.origin.source.file
     if base is not None:
-        with contextlib.suppress(ValueError):  # outside base: keep the path as given
-            file = Path(file).resolve().relative_to(base.resolve()).as_posix()
-    return f"# Source: {file} ({document.origin.ref})\n"
+        file = Path(os.path.relpath(os.path.abspath(file), os.path.abspath(base))).as_posix()
+    # A comment ends at a line break: keep anything that is not plain text out of it.
+    shown = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in file)
+    return f"# Source: {shown} ({document.origin.ref})\n"
 
 
 def render_stream(documents: Sequence[Document], *, eksctl: bool = False) -> str:
@@ -102,7 +102,7 @@ def folder_files(documents: Sequence[Document], root: Path | None = None) -> dic
     Source paths in the headers are relative to the folder's parent (the repository, as a
     rule), wherever kgen runs.
     """
-    base = root.resolve().parent if root is not None else None
+    base = Path(os.path.abspath(root)).parent if root is not None else None
     files: dict[str, str] = {}
     folders: dict[str, list[str]] = {}
     for document in apply_order(documents):

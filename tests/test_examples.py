@@ -378,9 +378,15 @@ def test_committed_out_folder_is_current(kgen: RunKgen, repo: Path) -> None:
     assert result.stdout == ""
 
 
+def _workspace(repo: Path, tmp_path: Path) -> Path:
+    """A copy of the repository's blueprints/ and out/ side by side, as in a user's repo."""
+    shutil.copytree(repo / "blueprints", tmp_path / "blueprints")
+    shutil.copytree(repo / "out", tmp_path / "out")
+    return tmp_path / "out"
+
+
 def test_check_reports_drift(kgen: RunKgen, repo: Path, tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    shutil.copytree(repo / "out", out)
+    out = _workspace(repo, tmp_path)
     edited = out / "shop" / "deployment-frontend.yaml"
     edited.write_text(
         edited.read_text(encoding="utf-8").replace("replicas: 2", "replicas: 7"), encoding="utf-8"
@@ -394,7 +400,7 @@ def test_check_reports_drift(kgen: RunKgen, repo: Path, tmp_path: Path) -> None:
     (out / "README.md").write_text("Deployed by Argo CD.\n", encoding="utf-8")
     before = _snapshot_tree(out)
 
-    result = kgen("render", "blueprints", "-o", str(out), "--check", cwd=repo)
+    result = kgen("render", "blueprints", "-o", "out", "--check", cwd=tmp_path)
 
     assert result.exit_code == 1
     diff = result.stdout
@@ -409,11 +415,10 @@ def test_check_reports_drift(kgen: RunKgen, repo: Path, tmp_path: Path) -> None:
 
 def test_render_into_copy_restores_it(kgen: RunKgen, repo: Path, tmp_path: Path) -> None:
     """After drift, a plain render brings the folder back to the committed out/."""
-    out = tmp_path / "out"
-    shutil.copytree(repo / "out", out)
+    out = _workspace(repo, tmp_path)
     (out / "data" / "statefulset-zk.yaml").unlink()
     (out / "README.md").write_text("kept\n", encoding="utf-8")
-    result = kgen("render", "blueprints", "-o", str(out), cwd=repo)
+    result = kgen("render", "blueprints", "-o", "out", cwd=tmp_path)
     assert result.exit_code == 0, result.stderr
     (out / "README.md").unlink()
     assert _snapshot_tree(out) == _snapshot_tree(repo / "out")
@@ -442,13 +447,14 @@ def test_render_twice_gives_identical_folders(kgen: RunKgen, repo: Path, tmp_pat
 def test_render_is_independent_of_hash_seed(repo: Path, tmp_path: Path) -> None:
     """Separate processes with different hash seeds (set and dict order of str) agree."""
     trees = []
+    _workspace(repo, tmp_path)
     for seed in ("1", "2"):
         out = tmp_path / f"seed-{seed}"
         environ = {**os.environ, "PYTHONHASHSEED": seed}
         command = [sys.executable, "-c", "from kgen.cli import main; main()"]
         subprocess.run(
             [*command, "render", "blueprints", "-o", str(out)],
-            cwd=repo,
+            cwd=tmp_path,
             env=environ,
             check=True,
             capture_output=True,

@@ -134,3 +134,31 @@ def test_non_utf8_files_are_problems(tmp_path: Path) -> None:
     _, problems = load_paths([tmp_path / "bad.yaml"])
     assert len(problems) == 1
     assert "not UTF-8" in problems[0].message
+
+
+def test_file_names_cannot_carry_line_breaks_into_the_output(tmp_path: Path) -> None:
+    folder = tmp_path / "a\n---\nkind: ClusterRoleBinding"
+    folder.mkdir()
+    (folder / "api.yaml").write_text(GOOD)
+    (tmp_path / "b\u2028x.yaml").write_text(GOOD.replace("name: api", "name: b"))
+    files, problems = find_files([tmp_path])
+    assert files == []
+    assert len(problems) == 2
+    assert all("control, line-break" in p.message for p in problems)
+    assert all("\n" not in p.pos.file and "\u2028" not in p.pos.file for p in problems)
+
+
+def test_links_out_of_the_folder_are_refused_and_name_the_link(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("token: abc\n")
+    folder = tmp_path / "bp"
+    folder.mkdir()
+    (folder / "api.yaml").write_text(GOOD)
+    (folder / "creds.yaml").symlink_to(secret)
+    (folder / "more").symlink_to(tmp_path)
+    files, problems = find_files([folder])
+    assert [f.name for f in files] == ["api.yaml"]
+    assert sorted((Path(p.pos.file).name, p.message.split(":")[0]) for p in problems) == [
+        ("creds.yaml", "a link that leads out of " + str(folder)),
+        ("more", "a link to a folder"),
+    ]
