@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -18,16 +18,25 @@ from kgen import api
 from kgen.check import DEFAULT_KUBE_VERSION
 from kgen.errors import InvalidInput, KgenError, TemplateBug, UsageError
 from kgen.kinds import kind_names
+from kgen.model import Document
 from kgen.report import format_bug, format_problems
 from kgen.schema import bundled
 from kgen.suggest import did_you_mean
-from kgen.write import folder_diff, folder_files, plan_folder, render_stream, write_folder
+from kgen.write import (
+    folder_diff,
+    folder_files,
+    folder_lock,
+    plan_folder,
+    render_stream,
+    write_folder,
+)
 
 app = typer.Typer(
     name="kgen",
     help="Typed blueprints to validated, Helm-free Kubernetes YAML and eksctl ClusterConfig.",
     add_completion=False,
     no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -80,7 +89,7 @@ def _render(
         raise UsageError(message="--check needs -o DIR: it compares a folder with the render")
     if eksctl and output is not None:
         raise UsageError(
-            message="--eksctl prints to stdout; with -o the ClusterConfigs go to DIR/eksctl/"
+            message="--eksctl prints to stdout; with -o the ClusterConfigs go to DIR/_eksctl/"
         )
     result = api.build(paths, env=env, kube_version=kube_version)
     if output is None:
@@ -94,7 +103,12 @@ def _render(
                 message=f"-o {output} lies inside the blueprint folder {path}: kgen would "
                 "read its own output as blueprints next time; write it beside the blueprints"
             )
-    plan = plan_folder(output, folder_files(result.documents, output))
+    with folder_lock(output):
+        _to_folder(result.documents, output, check=check)
+
+
+def _to_folder(documents: Sequence[Document], output: Path, *, check: bool) -> None:
+    plan = plan_folder(output, folder_files(documents, output))
     if check:
         if not plan.up_to_date:
             sys.stdout.write(folder_diff(plan))
@@ -138,7 +152,7 @@ def schema(
                 message=f"unknown kind {kind!r}; one of: {', '.join(kind_names())}"
                 + (f" ({hint})" if hint else "")
             )
-    sys.stdout.write(json.dumps(bundled(known[kind.lower()]), indent=2) + "\n")
+        sys.stdout.write(json.dumps(bundled(known[kind.lower()]), indent=2) + "\n")
 
 
 def _version(value: bool) -> None:
@@ -183,6 +197,9 @@ def error_boundary() -> Iterator[None]:
         raise typer.Exit(0) from None
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise
+    except OSError as exc:  # writing the stream: a full disk, a closed pipe
+        sys.stderr.write(f"kgen: error: cannot write the output: {exc.strerror or exc}\n")
+        raise typer.Exit(1) from None
     except Exception as exc:
         if os.environ.get("KGEN_DEBUG"):
             raise
@@ -194,5 +211,31 @@ def error_boundary() -> Iterator[None]:
 
 
 def main() -> None:
-    """The console script."""
-    app(prog_name="kgen")
+    """The console script; output that cannot be written is an error, never a traceback."""
+    if sys.stdout is None or sys.stderr is None:  # started with a closed stream (>&-)
+        os._exit(1)
+    code: int | str | None = 0
+    try:
+        app(prog_name="kgen")
+        sys.stdout.flush()
+    except SystemExit as exit_:
+        code = _flushed(exit_.code)
+    except OSError as exc:  # --help or --version into a full disk, a closed pipe
+        code = _write_failed(exc)
+    sys.exit(code)
+
+
+def _flushed(code: int | str | None) -> int | str | None:
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        return _write_failed(exc)
+    return code
+
+
+def _write_failed(exc: OSError) -> int:
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush
+    if isinstance(exc, BrokenPipeError):
+        return 0  # the reader went away (kgen render | head): not an error of ours
+    sys.stderr.write(f"kgen: error: cannot write the output: {exc.strerror or exc}\n")
+    return 1

@@ -34,7 +34,7 @@ _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _IMAGE = re.compile(
     rf"^(?P<name>(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*)"
     r"(?::(?P<tag>[\w][\w.-]{0,127}))?"
-    r"(?:@(?P<digest>[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}))?$"
+    r"(?:@(?P<digest>[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-f]{32,}))?$"
 )
 
 
@@ -90,9 +90,10 @@ def _memory_ok(value: object) -> bool:
     if not isinstance(value, str) or not _MEMORY.match(value):
         return False
     try:
-        return memory_bytes(value) > 0
+        size = memory_bytes(value)
     except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
         return False
+    return size >= 1 and size == size.to_integral_value()  # whole bytes: '128m' is 0.128
 
 
 def _label_key_ok(value: str) -> bool:
@@ -201,6 +202,11 @@ def format_message(format_name: str, value: object) -> tuple[str, str | None]:
         return "the 'default' namespace is not allowed", fmt.fix
     if format_name == "memory" and isinstance(value, str) and value.upper().endswith("B"):
         return f"{written} is not a Kubernetes quantity", "drop the 'B': '1Gi', not '1GiB' or '1GB'"
+    if format_name == "memory" and isinstance(value, str) and _MEMORY.match(value):
+        return (
+            f"{written} is not a whole number of bytes",
+            "the suffix m means milli (128m is 0.128 bytes): write Mi or M, e.g. '128Mi'",
+        )
     return f"{written} is not a valid {fmt.noun}", fmt.fix
 
 

@@ -112,7 +112,7 @@ def _parse(template_name: str, text: str, blueprint: Blueprint) -> list[Mapping[
     """The documents of a rendered template, parsed strictly (a duplicate key is a bug)."""
     bodies = []
     try:
-        for document in load_documents(text, template_name, remember_numbers=False):
+        for document in load_documents(text, template_name, trusted=True):
             bodies.append(document.data)
     except YamlError as exc:
         raise TemplateBug(

@@ -6,19 +6,54 @@ where they apply from the kind's schema annotations, never from the kind's name.
 
 from __future__ import annotations
 
+import posixpath
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from kgen.formats import cpu_millis, memory_bytes
-from kgen.helpers import MANAGED_SERVICE_ANNOTATIONS, RESERVED_LABELS, RESERVED_VOLUME
+from kgen.helpers import (
+    MANAGED_SERVICE_ANNOTATIONS,
+    RESERVED_LABELS,
+    RESERVED_VOLUME,
+    workload_unit,
+)
 from kgen.model import Blueprint, JsonPath, Problem, format_path
 from kgen.suggest import did_you_mean, one_of
+from kgen.yamlio import written_text
 
 Unit = Mapping[str, Any]
 EXPOSED_TYPES = ("NodePort", "LoadBalancer")
 
 
+#: Annotations that tools act on: kustomize drops or rewrites objects that carry them.
+TOOL_ANNOTATION_PREFIXES = (
+    "config.kubernetes.io/",
+    "internal.config.kubernetes.io/",
+    "kustomize.config.k8s.io/",
+    "kubectl.kubernetes.io/last-applied-configuration",
+)
+
+
+def _tool_annotation_problems(
+    blueprint: Blueprint, path: JsonPath, annotations: Unit
+) -> Iterator[Problem]:
+    for key in annotations:
+        if key.startswith(TOOL_ANNOTATION_PREFIXES):
+            where = (*path, key)
+            yield Problem(
+                blueprint.source.key_pos(where),
+                format_path(where),
+                "kustomize and kubectl act on this annotation: the folder would no longer "
+                "give the same objects as the stream",
+                "remove it",
+            )
+
+
 def metadata_problems(blueprint: Blueprint) -> Iterator[Problem]:
+    yield from _tool_annotation_problems(
+        blueprint, ("metadata", "annotations"), blueprint.data["metadata"].get("annotations", {})
+    )
     for key in blueprint.data["metadata"].get("labels", {}):
         if key in RESERVED_LABELS:
             where = ("metadata", "labels", key)
@@ -53,19 +88,69 @@ def unique_problems(
 
 
 def _normal(value: Any) -> Any:
-    """Paths compare without a trailing slash: /data and /data/ are one mount point."""
-    if isinstance(value, str) and value.startswith("/") and len(value) > 1:
-        return value.rstrip("/")
+    """Absolute paths compare normalised: /data, /data/, //data and /x/../data are one."""
+    if isinstance(value, str) and value.startswith("/"):
+        return "/" + posixpath.normpath(value).lstrip("/")
     return value
 
 
-def workload_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Iterator[Problem]:
-    """Rules for one pod template's fields: ports, Service, probes and volumes."""
+def at(blueprint: Blueprint, path: JsonPath) -> Unit:
+    """The mapping at ``path`` of a blueprint, or an empty one."""
+    node: Any = blueprint.data
+    for part in path:
+        if isinstance(node, Mapping):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            return {}
+    return node if isinstance(node, Mapping) else {}
+
+
+def workload_problems(
+    blueprint: Blueprint, path: JsonPath, unit: Unit, written: Unit
+) -> Iterator[Problem]:
+    """Rules for one pod template's fields: ports, Service, probes and volumes. ``unit`` has
+    the defaults filled in, ``written`` is what the user wrote."""
     yield from _port_problems(blueprint, path, unit)
-    yield from _service_problems(blueprint, path, unit)
+    yield from _service_problems(blueprint, path, unit, written)
     yield from _probe_problems(blueprint, path, unit)
     yield from _storage_problems(blueprint, path, unit)
     yield from _env_problems(blueprint, path, unit)
+    yield from _inherited_limit_problems(blueprint, path, unit)
+
+
+def _inherited_limit_problems(
+    blueprint: Blueprint, path: JsonPath, unit: Unit
+) -> Iterator[Problem]:
+    """A Monolith process takes unset resources from spec.resources: check what it gets."""
+    if path[:2] != ("spec", "processes"):
+        return
+    own = unit.get("resources", {})
+    shared = blueprint.data["spec"].get("resources", {})
+    effective = workload_unit(blueprint.data["metadata"], blueprint.data["spec"], str(path[2]))
+    resources = effective["resources"]
+    for name, parse in (("cpu", cpu_millis), ("memory", memory_bytes)):
+        limit = resources.get("limits", {}).get(name)
+        if limit is None or name not in resources:
+            continue
+        limit_is_own = name in own.get("limits", {})
+        request_is_own = name in own
+        if limit_is_own == request_is_own and (limit_is_own or name in shared):
+            continue  # both from one place: limit_problems reports it there
+        if parse(limit) < parse(resources[name]):
+            where = (*path, "resources")  # or the nearest field written above it
+            origin = (*path, "resources") if limit_is_own else ("spec", "resources")
+            request_origin = (*path, "resources") if request_is_own else ("spec", "resources")
+            yield Problem(
+                blueprint.source.value_pos(where),
+                format_path((*path, "resources")),
+                f"the process would get the {name} limit {limit!r} "
+                f"(from {format_path((*origin, 'limits', name))}) below its request "
+                f"{resources[name]!r} (from {format_path((*request_origin, name))})",
+                f"set {format_path((*path, 'resources', name))} and "
+                f"{format_path((*path, 'resources', 'limits', name))} together",
+            )
 
 
 def _env_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Iterator[Problem]:
@@ -113,7 +198,9 @@ def _port_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Iterator
         seen.setdefault(exposed, index)
 
 
-def _service_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Iterator[Problem]:
+def _service_problems(
+    blueprint: Blueprint, path: JsonPath, unit: Unit, written: Unit
+) -> Iterator[Problem]:
     source = blueprint.source
     service = unit.get("service", {})
     service_type = service.get("type", "ClusterIP")
@@ -125,7 +212,7 @@ def _service_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Itera
             f"internal applies to a LoadBalancer, not to {service_type}",
             "remove it, or set type: LoadBalancer",
         )
-    if not unit.get("ports") and (*path, "service") in source.values:
+    if not unit.get("ports") and written.get("service"):
         where = (*path, "service")
         yield Problem(
             source.key_pos(where),
@@ -133,6 +220,9 @@ def _service_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Itera
             "a Service needs ports, and there are none",
             f"add {format_path((*path, 'ports'))}, or remove the service settings",
         )
+    yield from _tool_annotation_problems(
+        blueprint, (*path, "service", "annotations"), service.get("annotations", {})
+    )
     for key in service.get("annotations", {}):
         if key in MANAGED_SERVICE_ANNOTATIONS:
             where = (*path, "service", "annotations", key)
@@ -205,6 +295,28 @@ def _storage_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Itera
                 "image's root",
                 "mount it at a folder of its own, e.g. /data",
             )
+
+
+_PLAIN_INTEGER = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
+
+
+def number_problems(
+    blueprint: Blueprint, path: JsonPath, schema: Unit, value: Any
+) -> Iterator[Problem]:
+    """YAML 1.1 reads 010 as 8, 0x10 as 16 and 1:00 as 60: in a number field, only plain
+    digits say what they mean to every reader."""
+    written = written_text(value)
+    types = schema.get("type", [])
+    if written is None or not isinstance(value, int) or _PLAIN_INTEGER.match(written):
+        return
+    if "string" in (types if isinstance(types, list) else [types]):
+        return  # kept as written, e.g. an env value
+    yield Problem(
+        blueprint.source.value_pos(path),
+        format_path(path),
+        f"YAML reads {written} as the number {int(value)}",
+        f"write {int(value)} if that is meant; other tools may read {written} otherwise",
+    )
 
 
 def limit_problems(blueprint: Blueprint, path: JsonPath, resources: Unit) -> Iterator[Problem]:

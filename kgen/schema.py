@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from referencing import Registry, Resource
 from referencing.exceptions import Unresolvable
 
@@ -31,11 +31,25 @@ def _registry() -> Registry[Any]:
     return Registry().with_resources((r.id(), r) for r in resources if r.id())  # type: ignore[misc]
 
 
+def _is_integer(checker: Any, instance: Any) -> bool:
+    """Only whole numbers written as such: 2.0 is not a replica count or a port."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+_STRICT: Any = validators.extend(  # type: ignore[no-untyped-call]
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
+)
+
+
 @cache
 def validator(kind_name: str) -> Draft202012Validator:
     """The compiled validator of one kind, built once per process."""
     kind: Kind = registry()[kind_name]
-    return Draft202012Validator(kind.schema, registry=_registry(), format_checker=format_checker())
+    strict: Draft202012Validator = _STRICT(
+        kind.schema, registry=_registry(), format_checker=format_checker()
+    )
+    return strict
 
 
 def resolve(schema: Schema, base: str) -> tuple[Schema, str]:

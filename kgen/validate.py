@@ -30,7 +30,7 @@ def validate_blueprints(
         found = list(schema_problems(blueprint))
         if not found:
             filled = replace(blueprint, data=with_defaults(blueprint.kind, blueprint.data))
-            found = list(semantic_problems(filled))
+            found = list(semantic_problems(filled, written=blueprint))
             if not found and id(blueprint) not in duplicates:
                 valid.append(filled)
         problems.extend(found)
@@ -132,33 +132,51 @@ def _translate_choice(
     if specific:
         yield from _translate(blueprint, specific[0])
         return
-    yield Problem(blueprint.source.value_pos(path), format_path(path), error.message)
+    types = [branch["type"] for branch in branches if isinstance(branch.get("type"), str)]
+    described = subschema(blueprint.kind, path) or {}
+    message = f"{shown(instance)} is not of type {one_of(types)}" if types else "is not valid here"
+    yield Problem(
+        blueprint.source.value_pos(path),
+        format_path(path),
+        message,
+        _type_hint(error, types) or described.get("description"),
+    )
 
 
-def _type_hint(error: ValidationError) -> str | None:
+def _type_hint(error: ValidationError, types: list[str] | None = None) -> str | None:
     value: Any = error.validator_value
-    expected = value if isinstance(value, list) else [value]
-    if "string" in expected and isinstance(error.instance, bool):
+    expected = types if types is not None else value if isinstance(value, list) else [value]
+    instance = error.instance
+    if "integer" in expected and isinstance(instance, float) and instance.is_integer():
+        return f"write a whole number without a decimal point: {int(instance)}"
+    if "string" in expected and isinstance(instance, bool):
         return "YAML reads yes/no/on/off/true/false as booleans; quote the value"
-    if "string" in expected and isinstance(error.instance, int | float):
-        return f"quote the value to keep it as written: '{shown(error.instance)}'"
-    if "integer" in expected and isinstance(error.instance, str):
-        return "write a number without quotes"
+    if "string" in expected and isinstance(instance, int | float):
+        return f"quote the value to keep it as written: '{shown(instance)}'"
+    if "integer" in expected and isinstance(instance, str):
+        if instance.strip().lstrip("+-").replace(".", "", 1).isdigit():
+            return "write the number without quotes"
+        return "write a whole number, e.g. 3"
     return None
 
 
 # --- Checks within one blueprint ---------------------------------------------------------
 
 
-def semantic_problems(blueprint: Blueprint) -> Iterator[Problem]:
-    """Checks that JSON Schema cannot express, driven by ``x-kgen-*`` schema annotations."""
+def semantic_problems(blueprint: Blueprint, *, written: Blueprint) -> Iterator[Problem]:
+    """Checks that JSON Schema cannot express, driven by ``x-kgen-*`` schema annotations.
+
+    ``blueprint`` has its defaults filled in; ``written`` is the same one as written (with
+    its environment merged), for rules about what the user set.
+    """
     yield from rules.metadata_problems(blueprint)
     kind_schema: Any = validator(blueprint.kind).schema
     for path, schema, _, value in walk(kind_schema, kind_schema["$id"], blueprint.data):
         for fields in schema.get("x-kgen-unique", ()):
             yield from rules.unique_problems(blueprint, path, value, fields)
+        yield from rules.number_problems(blueprint, path, schema, value)
         if schema.get("x-kgen-workload"):
-            yield from rules.workload_problems(blueprint, path, value)
+            yield from rules.workload_problems(blueprint, path, value, rules.at(written, path))
         if "limits" in schema.get("properties", {}) and isinstance(value, dict):
             yield from rules.limit_problems(blueprint, path, value)
 

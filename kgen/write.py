@@ -10,10 +10,12 @@ resources under ``_cluster/``, eksctl ClusterConfigs under ``eksctl/``), one
 from __future__ import annotations
 
 import difflib
+import fcntl
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -194,8 +196,9 @@ def _ownership_record(paths: Iterable[str]) -> str:
 
 
 def _read_text(path: Path) -> str:
+    """The file's exact text: no newline translation, so CRLF counts as a change."""
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise OutputError(path=path, reason=str(getattr(exc, "strerror", None) or exc)) from exc
 
@@ -306,6 +309,25 @@ def _write(plan: FolderPlan) -> None:
 
 def _read(path: Path) -> str | None:
     return _read_text(path) if path.is_file() else None
+
+
+@contextmanager
+def folder_lock(root: Path) -> Iterator[None]:
+    """Hold an exclusive lock for writing ``root``, so that two renders into one folder run
+    one after the other; also clears staging folders an interrupted render left behind."""
+    parent = Path(os.path.abspath(root)).parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        handle = os.open(parent, os.O_RDONLY)
+    except OSError as exc:
+        raise OutputError(path=parent, reason=exc.strerror or str(exc)) from exc
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        for stale in parent.glob(f".kgen-tmp-{root.name}-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        yield
+    finally:
+        os.close(handle)  # closing releases the lock
 
 
 def _umask() -> int:

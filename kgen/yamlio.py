@@ -77,9 +77,9 @@ def _pos(file: str, mark: yaml.Mark | None) -> SourcePos:
 class _Builder:
     """Turns one composed node tree into Python values and a source map."""
 
-    def __init__(self, file: str, *, remember_numbers: bool) -> None:
+    def __init__(self, file: str, *, trusted: bool) -> None:
         self.file = file
-        self.remember_numbers = remember_numbers
+        self.trusted = trusted
         self.values: dict[JsonPath, SourcePos] = {}
         self.yaml11_booleans: dict[JsonPath, str] = {}
         self.keys: dict[JsonPath, SourcePos] = {}
@@ -87,7 +87,7 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: JsonPath, active: frozenset[int]) -> Any:
         self.count += 1
-        if self.count > MAX_NODES:
+        if self.count > MAX_NODES and not self.trusted:
             raise YamlError(
                 pos=_pos(self.file, node.start_mark),
                 message=f"document expands to more than {MAX_NODES} nodes",
@@ -125,7 +125,7 @@ class _Builder:
             ) from exc
         if isinstance(value, float) and not math.isfinite(value):
             return str(node.value)
-        if not self.remember_numbers:
+        if self.trusted:
             return value
         if isinstance(value, int) and not isinstance(value, bool):
             number = WrittenInt(value)
@@ -196,12 +196,11 @@ class _Builder:
         return sources
 
 
-def load_documents(
-    text: str, file: str, *, remember_numbers: bool = True
-) -> Iterator[LoadedDocument]:
+def load_documents(text: str, file: str, *, trusted: bool = False) -> Iterator[LoadedDocument]:
     """Yield each non-empty document of ``text`` with its source map.
 
-    With ``remember_numbers`` numbers keep the text they were written as (``written_text``).
+    Untrusted text (a blueprint) is bounded in size and its numbers keep the text they were
+    written as (``written_text``); trusted text (kgen's own rendered output) is neither.
 
     Raises ``YamlError`` on the first syntax error, duplicate key or alias bomb.
     """
@@ -211,7 +210,7 @@ def load_documents(
             node = loader.get_node()
             if node is None:  # pragma: no cover - check_node said there is one
                 continue
-            builder = _Builder(file, remember_numbers=remember_numbers)
+            builder = _Builder(file, trusted=trusted)
             data = builder.build(node, (), frozenset())
             start = _pos(file, node.start_mark)
             source = SourceMap(file, start, builder.values, builder.keys, builder.yaml11_booleans)

@@ -140,3 +140,9 @@ def test_folder_content_does_not_depend_on_the_working_directory(
     header = (tmp_path / "out" / "shop" / "service-api.yaml").read_text().splitlines()[1]
     assert header == "# Source: bp/api.yaml (Microservice shop/api)"
     assert kgen("render", ".", "-o", "../out", "--check", cwd=tmp_path / "bp").exit_code == 0
+
+
+def test_short_help(kgen: RunKgen) -> None:
+    result = kgen("render", "-h")
+    assert result.exit_code == 0
+    assert "--kube-version" in result.stdout

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from kgen.environments import select_environment
 from kgen.kinds import registry
 from kgen.model import Problem, SourcePos
 from kgen.resources import load_json, schemas_dir
@@ -315,3 +316,51 @@ def test_node_ports_are_cluster_wide() -> None:
         ports=[port, {**port, "name": "b", "port": 81}], service={"type": "NodePort"}
     )
     assert "nodePort 30080 is used twice" in one(twice).message
+
+
+def test_whole_numbers_only_where_numbers_are_counted() -> None:
+    problem = one(microservice(replicas=2.0))
+    assert problem.hint == "write a whole number without a decimal point: 2"
+
+
+def test_yaml_1_1_integer_forms_are_refused_in_number_fields() -> None:
+    text = microservice() + "  replicas: 0x10\n  env: {MODE: 0755}\n"
+    problem = one(text)
+    assert problem.message == "YAML reads 0x10 as the number 16"
+
+
+def test_memory_must_be_whole_bytes() -> None:
+    problem = one(microservice(resources={"memory": "128m"}))
+    assert problem.message == "'128m' is not a whole number of bytes"
+
+
+def test_annotations_that_kustomize_acts_on_are_refused() -> None:
+    text = microservice().replace(
+        "namespace: shop",
+        "namespace: shop\n  annotations: {config.kubernetes.io/local-config: 'true'}",
+    )
+    assert "kustomize and kubectl act on this annotation" in one(text).message
+
+
+def test_an_environment_may_delete_the_service_with_the_ports() -> None:
+    probes = {"liveness": {"exec": ["true"]}, "readiness": {"exec": ["true"]}}
+    text = microservice(service={"type": "LoadBalancer"}, probes=probes)
+    text += "environments:\n  worker: {ports: null, service: null}\n"
+    [blueprint] = blueprints(text)
+    valid, problems = validate_blueprints(select_environment([blueprint], "worker"))
+    assert problems == []
+    assert "ports" not in valid[0].data["spec"]
+
+
+def test_mount_points_compare_normalised() -> None:
+    text = """\
+apiVersion: kgen.dev/v1alpha1
+kind: StatefulApp
+metadata: {name: db, namespace: data}
+spec:
+  image: postgres:17.2
+  ports: [{name: pg, port: 5432}]
+  storage:
+    - {name: a, size: 1Gi, mountPath: //tmp/.}
+"""
+    assert "cannot be mounted at '//tmp/.'" in one(text).message

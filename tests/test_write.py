@@ -14,6 +14,7 @@ from kgen.write import (
     OWNERSHIP_FILE,
     folder_diff,
     folder_files,
+    folder_lock,
     plan_folder,
     render_stream,
     write_folder,
@@ -188,3 +189,19 @@ def test_a_folder_where_a_file_goes_is_refused_before_anything_changes(tmp_path:
 def test_write_errors_are_reported_not_crashed(tmp_path: Path) -> None:
     with pytest.raises(OutputError):
         write(Path("/proc/kgen-out"), documents())
+
+
+def test_line_endings_count_as_changes(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write(out, documents())
+    service = out / "shop" / "service-api.yaml"
+    service.write_bytes(service.read_bytes().replace(b"\n", b"\r\n"))
+    plan = plan_folder(out, folder_files(documents()))
+    assert plan.changed == ("shop/service-api.yaml",)
+
+
+def test_the_folder_lock_clears_what_an_interrupted_render_left(tmp_path: Path) -> None:
+    leftover = tmp_path / ".kgen-tmp-out-abc123"
+    (leftover / "shop").mkdir(parents=True)
+    with folder_lock(tmp_path / "out"):
+        assert not leftover.exists()
