@@ -68,7 +68,8 @@ def _translate(blueprint: Blueprint, error: ValidationError) -> Iterator[Problem
                 field = (*path, name)
                 described = subschema(blueprint.kind, field) or {}
                 yield Problem(
-                    source.value_pos(path),
+                    source.values.get(field)
+                    or source.value_pos(path),  # an env's null, or the parent
                     format_path(field),
                     "required field is missing",
                     described.get("description"),
@@ -227,7 +228,7 @@ def node_port_problems(blueprints: Iterable[Blueprint]) -> Iterator[Problem]:
                     continue
                 key = (port["nodePort"], port.get("protocol", "TCP"))
                 where = (*path, "ports", index, "nodePort")
-                here = f"{blueprint.ref} {format_path(where)}"
+                here = f"{blueprint.ref} {format_path(where)} ({blueprint.source.value_pos(where)})"
                 if key in taken:
                     yield Problem(
                         blueprint.source.value_pos(where),

@@ -146,3 +146,15 @@ def test_short_help(kgen: RunKgen) -> None:
     result = kgen("render", "-h")
     assert result.exit_code == 0
     assert "--kube-version" in result.stdout
+
+
+def test_a_field_an_environment_deletes_is_reported_at_its_null(
+    kgen: RunKgen, tmp_path: Path
+) -> None:
+    text = microservice() + "environments:\n  prod:\n    image: null\n"
+    (tmp_path / "api.yaml").write_text(text)
+    result = kgen("validate", "api.yaml", cwd=tmp_path)
+    assert result.exit_code == 1
+    line = text.splitlines().index("    image: null") + 1
+    assert f"api.yaml:{line}:12: error: spec.image: required field is missing" in result.stderr
+    assert "(with --env prod)" in result.stderr

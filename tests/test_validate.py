@@ -308,9 +308,9 @@ def test_node_ports_are_cluster_wide() -> None:
     first = microservice(ports=[port], service={"type": "NodePort"})
     second = first.replace("name: api", "name: web")
     problem = one(first + "---\n" + second)
-    assert (
-        problem.message
-        == "node port 30080 is already taken by Microservice shop/api spec.ports[0].nodePort"
+    assert problem.message == (
+        "node port 30080 is already taken by Microservice shop/api spec.ports[0].nodePort "
+        "(bp.yaml:11:15)"
     )
     twice = microservice(
         ports=[port, {**port, "name": "b", "port": 81}], service={"type": "NodePort"}
