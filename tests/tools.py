@@ -90,6 +90,30 @@ def install_tools() -> dict[str, Path]:
     return {name: tool_path(name) for name in TOOLS}
 
 
+CHECKOV: Final = "checkov==3.3.30"
+CHECKOV_VENV: Final = TOOLS_DIR / "checkov"
+
+
+def ensure_checkov() -> Path:
+    """The real Checkov, in a virtual environment of its own under ``.tools/checkov`` (its
+    many pinned dependencies stay out of kgen's environment), installed when missing."""
+    path = CHECKOV_VENV / "bin" / "checkov"
+    if _installed(path):
+        return path
+    with _lock():
+        if not _installed(path):
+            shutil.rmtree(CHECKOV_VENV, ignore_errors=True)
+            for command in (
+                [sys.executable, "-m", "venv", str(CHECKOV_VENV)],
+                [str(CHECKOV_VENV / "bin" / "python"), "-m", "pip", "install", "-q", CHECKOV],
+            ):
+                done = subprocess.run(command, capture_output=True, text=True, check=False)
+                if done.returncode != 0:
+                    shutil.rmtree(CHECKOV_VENV, ignore_errors=True)
+                    raise ToolError(f"installing {CHECKOV} failed:\n{done.stderr[-2000:]}")
+    return path
+
+
 @contextmanager
 def _lock() -> Iterator[None]:
     TOOLS_DIR.mkdir(parents=True, exist_ok=True)
@@ -179,7 +203,7 @@ def _write_atomically(source: IO[bytes], target: Path, *, mode: int) -> None:
 
 
 def main() -> int:
-    """Install both tools and print where they are and their versions."""
+    """Install every tool and print where they are and their versions."""
     for name in TOOLS:
         try:
             path = ensure_tool(name)
@@ -194,6 +218,11 @@ def main() -> int:
             return 1
         version = " ".join(done.stdout.split())
         print(f"{name}: {path} ({version})")
+    try:
+        print(f"checkov: {ensure_checkov()} ({CHECKOV})")
+    except ToolError as exc:
+        print(f"tools: error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

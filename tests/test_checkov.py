@@ -1,0 +1,94 @@
+"""An independent scanner on kgen's output: Checkov's Kubernetes checks, run offline.
+
+SPEC promise 2: Checkov finds nothing on the output of blueprints whose images are pinned by
+digest. Until NetworkPolicies are rendered (the service-graph issue), the one check allowed to
+fail is CKV2_K8S_6 ("pods which lack an associated NetworkPolicy").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import RunKgen, write_blueprint
+from tests.tools import ToolError, ensure_checkov
+
+pytestmark = pytest.mark.slow
+
+DIGEST = "sha256:" + "4f" * 32
+#: Checks kgen cannot pass yet, each with the issue that removes it.
+NOT_YET = {"CKV2_K8S_6": "NetworkPolicies come with dependsOn (the service-graph issue)"}
+
+BLUEPRINTS = f"""\
+apiVersion: kgen.dev/v1alpha1
+kind: Microservice
+metadata: {{name: api, namespace: shop}}
+spec:
+  image: ghcr.io/example/api@{DIGEST}
+  ports: [{{name: http, port: 8080}}, {{name: grpc, port: 9090}}]
+  service: {{type: LoadBalancer, internal: true}}
+  probes:
+    liveness: {{http: {{path: /healthz, port: http}}}}
+    readiness: {{grpc: {{port: grpc}}}}
+---
+apiVersion: kgen.dev/v1alpha1
+kind: StatefulApp
+metadata: {{name: db, namespace: data}}
+spec:
+  image: docker.io/library/postgres:17.2@{DIGEST}
+  ports: [{{name: pg, port: 5432}}]
+  storage: [{{name: data, size: 10Gi, mountPath: /var/lib/postgresql/data}}]
+---
+apiVersion: kgen.dev/v1alpha1
+kind: Monolith
+metadata: {{name: billing, namespace: billing}}
+spec:
+  image: ghcr.io/example/billing@{DIGEST}
+  processes:
+    web: {{command: [serve], ports: [{{name: http, port: 3000}}]}}
+    worker:
+      command: [work]
+      probes: {{liveness: {{exec: [alive]}}, readiness: {{exec: [alive]}}}}
+"""
+
+
+@pytest.fixture(scope="module")
+def checkov() -> str:
+    try:
+        return str(ensure_checkov())
+    except ToolError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+
+
+def _failed_checks(checkov: str, folder: Path) -> dict[str, list[str]]:
+    done = subprocess.run(
+        [checkov, "-d", str(folder), "--framework", "kubernetes", "-o", "json", "--quiet"],
+        env={**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": ""},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert done.stdout.strip(), done.stderr[-2000:]
+    report: Any = json.loads(done.stdout)
+    reports = report if isinstance(report, list) else [report]
+    failed: dict[str, list[str]] = {}
+    for item in reports:
+        for check in item.get("results", {}).get("failed_checks", []):
+            failed.setdefault(check["check_id"], []).append(check["resource"])
+    return failed
+
+
+def test_checkov_finds_nothing_but_known_gaps(kgen: RunKgen, checkov: str, tmp_path: Path) -> None:
+    write_blueprint(tmp_path, "blueprints/all.yaml", BLUEPRINTS)
+    assert kgen("render", "blueprints", "-o", "out", cwd=tmp_path).exit_code == 0
+    failed = _failed_checks(checkov, tmp_path / "out")
+    unexpected = {check: where for check, where in failed.items() if check not in NOT_YET}
+    assert unexpected == {}
