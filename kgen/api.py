@@ -43,6 +43,9 @@ def build(
     loaded, problems = _load(paths)
     valid, found = validate_blueprints(select_environment(loaded, env))
     problems.extend(found)
+    if env is not None:  # the blueprints as written must be valid too
+        _, more = validate_blueprints(loaded)
+        problems.extend(p for p in more if p not in set(found))
     for other in declared_environments(loaded):
         if other != env:
             _, more = validate_blueprints(select_environment(loaded, other))

@@ -130,6 +130,7 @@ def document_problems(document: Document, kube_version: str) -> Iterator[Problem
     """Schema problems of one document, pointed back at the blueprint that made it."""
     if not is_unscoped(document):
         yield from name_problems(document)
+        yield from version_problems(document, kube_version)
     validator = document_validator(kube_version, document.api_version, document.kind)
     if validator is None:
         yield Problem(
@@ -166,6 +167,40 @@ _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS1123_SUBDOMAIN = re.compile(
     r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 )
+
+
+#: Values that need a feature the API server turns on only from some version on:
+#: (key, value, first version where it is on by default).
+_FEATURE_GATED: tuple[tuple[str, str, tuple[int, int]], ...] = (
+    ("accessModes", "ReadWriteOncePod", (1, 27)),  # alpha before 1.27: refused by default
+)
+
+
+def version_problems(document: Document, kube_version: str) -> Iterator[Problem]:
+    """Values the schema admits but the target version refuses unless a gate is enabled."""
+    major, minor = (int(part) for part in kube_version.split("."))
+    for key, value, since in _FEATURE_GATED:
+        if (major, minor) >= since or not _has(document.body, key, value):
+            continue
+        yield Problem(
+            _origin_of_value(document.origin, value),
+            f"{document.ref}: {key}",
+            f"{value} needs Kubernetes {since[0]}.{since[1]} or later "
+            f"(--kube-version is {kube_version})",
+            "use another value, or target a newer version with --kube-version",
+        )
+
+
+def _has(node: Any, key: str, value: str) -> bool:
+    """Whether ``node`` holds, anywhere, ``key`` with ``value`` in its list or as its value."""
+    if isinstance(node, Mapping):
+        for child_key, child in node.items():
+            found = child == value or (isinstance(child, list) and value in child)
+            if (child_key == key and found) or _has(child, key, value):
+                return True
+    elif isinstance(node, list):
+        return any(_has(item, key, value) for item in node)
+    return False
 
 
 def is_unscoped(document: Document) -> bool:
@@ -230,12 +265,15 @@ def _anchor(blueprint: Blueprint) -> SourcePos:
 
 
 def _origin_of(blueprint: Blueprint, error: ValidationError) -> SourcePos:
-    """The blueprint field that most likely produced the offending value.
+    return _origin_of_value(blueprint, error.instance)
+
+
+def _origin_of_value(blueprint: Blueprint, value: Any) -> SourcePos:
+    """The blueprint field that most likely produced a value of the output.
 
     When exactly one written value of the blueprint equals it, that is the place;
     otherwise the blueprint's name.
     """
-    value = error.instance
     if isinstance(value, bool) or value is None or isinstance(value, dict | list):
         return _anchor(blueprint)
     matches = [path for path, found in _leaves(blueprint.data, ()) if found == value]

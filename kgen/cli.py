@@ -41,7 +41,10 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-Paths = Annotated[list[Path], typer.Argument(help="Blueprint files or folders (read recursively).")]
+Paths = Annotated[
+    list[Path],
+    typer.Argument(metavar="PATH", help="Blueprint files or folders (read recursively)."),
+]
 KubeVersion = Annotated[
     str,
     typer.Option(
@@ -93,7 +96,12 @@ def _render(
         )
     result = api.build(paths, env=env, kube_version=kube_version)
     if output is None:
-        sys.stdout.write(render_stream(result.documents, eksctl=eksctl))
+        stream = render_stream(result.documents, eksctl=eksctl)
+        if eksctl and not stream:
+            raise UsageError(
+                message="--eksctl: no Cluster blueprint in the input, so no ClusterConfig"
+            )
+        sys.stdout.write(stream)
         return
     if output.exists() and not output.is_dir():
         raise UsageError(message=f"{output}: exists and is not a folder")

@@ -118,6 +118,43 @@ def workload_problems(
     yield from _storage_problems(blueprint, path, unit)
     yield from _env_problems(blueprint, path, unit)
     yield from _inherited_limit_problems(blueprint, path, unit)
+    yield from _reference_problems(blueprint, path, unit)
+
+
+_REFERENCE = re.compile(r"\$\$|\$\(([-._a-zA-Z][-._a-zA-Z0-9]*)\)")
+
+
+def _reference_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Iterator[Problem]:
+    """Kubernetes expands $(NAME) in env values only for variables listed before: anything
+    else stays literal text, silently. ``$$(NAME)`` is the escape for literal text."""
+    inherits = path[:2] == ("spec", "processes")
+    env = (
+        workload_unit(blueprint.data["metadata"], blueprint.data["spec"], str(path[2]))["env"]
+        if inherits
+        else unit.get("env", {})
+    )
+    own = unit.get("env", {})
+    defined: set[str] = set()
+    for name, value in env.items():
+        for match in _REFERENCE.finditer(value if isinstance(value, str) else ""):
+            ref = match.group(1)
+            if ref is None or ref in defined:
+                continue
+            where = (*path, "env", name) if name in own or not inherits else ("spec", "env", name)
+            later = ref in env
+            yield Problem(
+                blueprint.source.value_pos(where),
+                format_path(where),
+                f"$({ref}) refers to "
+                + ("a variable that comes later" if later else "no variable of this container")
+                + ", so Kubernetes would leave it as text",
+                (
+                    "move it before this one; a shared variable cannot use a process's own"
+                    if later
+                    else f"define {ref} in env, or write $$({ref}) for the literal text"
+                ),
+            )
+        defined.add(name)
 
 
 def _inherited_limit_problems(
@@ -245,7 +282,9 @@ def _probe_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Iterato
             ref = probe.get(action, {}).get("port")
             where = (*path, "probes", probe_name, action, "port")
             if isinstance(ref, str) and ref not in by_name:
-                known = f"ports named here: {', '.join(by_name)}" if by_name else "no port is named"
+                known = (
+                    f"ports named here: {', '.join(by_name)}" if by_name else "there are no ports"
+                )
                 yield Problem(
                     source.value_pos(where),
                     format_path(where),
@@ -324,9 +363,11 @@ def limit_problems(blueprint: Blueprint, path: JsonPath, resources: Unit) -> Ite
     for name, parse in (("cpu", cpu_millis), ("memory", memory_bytes)):
         if name in resources and name in limits and parse(limits[name]) < parse(resources[name]):
             where = (*path, "limits", name)
+            request_at = blueprint.source.value_pos((*path, name))
             yield Problem(
                 blueprint.source.value_pos(where),
                 format_path(where),
-                f"limit {limits[name]!r} is below the request {resources[name]!r}",
+                f"limit {limits[name]!r} is below the request {resources[name]!r} "
+                f"(at line {request_at.line})",
                 f"raise the limit or lower {format_path((*path, name))}",
             )

@@ -158,3 +158,20 @@ def test_a_field_an_environment_deletes_is_reported_at_its_null(
     line = text.splitlines().index("    image: null") + 1
     assert f"api.yaml:{line}:12: error: spec.image: required field is missing" in result.stderr
     assert "(with --env prod)" in result.stderr
+
+
+def test_render_with_an_environment_checks_the_blueprint_as_written(
+    kgen: RunKgen, tmp_path: Path
+) -> None:
+    text = microservice(image="nginx:latest") + "environments:\n  prod: {image: 'nginx:1.27.3'}\n"
+    (tmp_path / "api.yaml").write_text(text)
+    result = kgen("render", "api.yaml", "--env", "prod", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert "uses ':latest'" in result.stderr
+
+
+def test_eksctl_without_a_cluster_is_a_usage_error(kgen: RunKgen, tmp_path: Path) -> None:
+    (tmp_path / "api.yaml").write_text(microservice())
+    result = kgen("render", "api.yaml", "--eksctl", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "no Cluster blueprint" in result.stderr

@@ -284,3 +284,22 @@ spec:
     services = {d.name: d.body for d in rendered(text) if d.kind == "Service"}
     assert services["zk-headless"]["spec"]["ports"][0]["port"] == 2181
     assert services["zk"]["spec"]["ports"][0]["port"] == 12181
+
+
+def test_headless_services_take_no_client_annotations() -> None:
+    text = """\
+apiVersion: kgen.dev/v1alpha1
+kind: StatefulApp
+metadata: {name: zk, namespace: data}
+spec:
+  image: zookeeper:3.9.3
+  ports: [{name: client, port: 2181}]
+  service: {annotations: {external-dns.alpha.kubernetes.io/hostname: zk.example.com}}
+"""
+    services = {d.name: d.body for d in rendered(text) if d.kind == "Service"}
+    assert "annotations" not in services["zk-headless"]["metadata"]
+    assert services["zk"]["metadata"]["annotations"] == {
+        "external-dns.alpha.kubernetes.io/hostname": "zk.example.com"
+    }
+    headless_only = text.replace("service: {annotations", "service: {type: None, annotations")
+    assert [d.name for d in rendered(headless_only) if d.kind == "Service"] == ["zk-headless"]
