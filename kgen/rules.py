@@ -50,6 +50,13 @@ def _tool_annotation_problems(
             )
 
 
+def _problem(
+    blueprint: Blueprint, where: JsonPath, message: str, hint: str | None = None
+) -> Problem:
+    """A problem at the value of ``where`` (or its nearest written ancestor)."""
+    return Problem(blueprint.source.value_pos(where), format_path(where), message, hint)
+
+
 def metadata_problems(blueprint: Blueprint) -> Iterator[Problem]:
     yield from _tool_annotation_problems(
         blueprint, ("metadata", "annotations"), blueprint.data["metadata"].get("annotations", {})
@@ -78,9 +85,9 @@ def unique_problems(
         if key in seen:
             where = (*path, index, fields[0])
             shown = ", ".join(f"{f} {v!r}" for f, v in zip(fields, key, strict=True))
-            yield Problem(
-                blueprint.source.value_pos(where),
-                format_path(where),
+            yield _problem(
+                blueprint,
+                where,
                 f"{shown} is used twice (first at {format_path((*path, seen[key]))})",
             )
         else:
@@ -142,9 +149,9 @@ def _reference_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Ite
                 continue
             where = (*path, "env", name) if name in own or not inherits else ("spec", "env", name)
             later = ref in env
-            yield Problem(
-                blueprint.source.value_pos(where),
-                format_path(where),
+            yield _problem(
+                blueprint,
+                where,
                 f"$({ref}) refers to "
                 + ("a variable that comes later" if later else "no variable of this container")
                 + ", so Kubernetes would leave it as text",
@@ -197,9 +204,9 @@ def _env_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Iterator[
         where = (*path, "env", name)
         written = blueprint.source.yaml11_booleans.get(where)
         if written is not None:
-            yield Problem(
-                blueprint.source.value_pos(where),
-                format_path(where),
+            yield _problem(
+                blueprint,
+                where,
                 f"YAML reads {written} as a boolean, so the variable would be "
                 f"{str(unit['env'][name]).lower()!r}",
                 f"quote it to keep the text: '{written}'; or write true or false",
@@ -216,9 +223,9 @@ def _port_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Iterator
     for index, port in enumerate(unit.get("ports", [])):
         if "nodePort" in port and service_type not in EXPOSED_TYPES:
             where = (*path, "ports", index, "nodePort")
-            yield Problem(
-                blueprint.source.value_pos(where),
-                format_path(where),
+            yield _problem(
+                blueprint,
+                where,
                 f"nodePort needs service type NodePort or LoadBalancer, not {service_type}",
                 f"set {format_path((*path, 'service', 'type'))}: NodePort, or drop nodePort",
             )
@@ -226,9 +233,9 @@ def _port_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Iterator
         if exposed in seen:
             where = (*path, "ports", index, "servicePort" if "servicePort" in port else "port")
             first = format_path((*path, "ports", seen[exposed]))
-            yield Problem(
-                blueprint.source.value_pos(where),
-                format_path(where),
+            yield _problem(
+                blueprint,
+                where,
                 f"the Service would expose {exposed[1]} port {exposed[0]} twice (also {first})",
                 "give one of them another servicePort",
             )
@@ -243,9 +250,9 @@ def _service_problems(
     service_type = service.get("type", "ClusterIP")
     if service.get("internal") and service_type != "LoadBalancer":
         where = (*path, "service", "internal")
-        yield Problem(
-            source.value_pos(where),
-            format_path(where),
+        yield _problem(
+            blueprint,
+            where,
             f"internal applies to a LoadBalancer, not to {service_type}",
             "remove it, or set type: LoadBalancer",
         )
@@ -285,9 +292,9 @@ def _probe_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Iterato
                 known = (
                     f"ports named here: {', '.join(by_name)}" if by_name else "there are no ports"
                 )
-                yield Problem(
-                    source.value_pos(where),
-                    format_path(where),
+                yield _problem(
+                    blueprint,
+                    where,
                     f"no port named {ref!r}",
                     did_you_mean(ref, by_name) or known,
                 )
@@ -295,9 +302,9 @@ def _probe_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Iterato
             number = by_name[ref]["port"] if isinstance(ref, str) else ref
             declared = {port["port"] for port in ports}
             if number is not None and number in declared and number not in tcp_numbers:
-                yield Problem(
-                    source.value_pos(where),
-                    format_path(where),
+                yield _problem(
+                    blueprint,
+                    where,
                     f"port {ref!r} is not a TCP port; a {action} probe needs one",
                     "probe a TCP port, or use an exec probe",
                 )
@@ -318,17 +325,17 @@ def _storage_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Itera
     for index, volume in enumerate(unit.get("storage", [])):
         if volume["name"] == RESERVED_VOLUME["name"]:
             where = (*path, "storage", index, "name")
-            yield Problem(
-                blueprint.source.value_pos(where),
-                format_path(where),
+            yield _problem(
+                blueprint,
+                where,
                 f"the volume name {volume['name']!r} is kgen's scratch volume",
                 "choose another name",
             )
         if _normal(volume["mountPath"]) in ("/", RESERVED_VOLUME["mountPath"]):
             where = (*path, "storage", index, "mountPath")
-            yield Problem(
-                blueprint.source.value_pos(where),
-                format_path(where),
+            yield _problem(
+                blueprint,
+                where,
                 f"a volume cannot be mounted at {volume['mountPath']!r}: "
                 f"{RESERVED_VOLUME['mountPath']} is kgen's writable scratch space and / the "
                 "image's root",
@@ -364,9 +371,9 @@ def limit_problems(blueprint: Blueprint, path: JsonPath, resources: Unit) -> Ite
         if name in resources and name in limits and parse(limits[name]) < parse(resources[name]):
             where = (*path, "limits", name)
             request_at = blueprint.source.value_pos((*path, name))
-            yield Problem(
-                blueprint.source.value_pos(where),
-                format_path(where),
+            yield _problem(
+                blueprint,
+                where,
                 f"limit {limits[name]!r} is below the request {resources[name]!r} "
                 f"(at line {request_at.line})",
                 f"raise the limit or lower {format_path((*path, name))}",
