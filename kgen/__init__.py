@@ -1,6 +1,6 @@
 """kgen: typed blueprints to validated, Helm-free Kubernetes YAML and eksctl ClusterConfig."""
 
-from kgen.api import BuildResult, build, validate_all
+from kgen.api import BuildResult, build, to_folder, to_stream, validate_all
 from kgen.errors import InvalidInput, KgenError, TemplateBug, UsageError
 from kgen.model import Blueprint, Document, Problem, SourcePos
 from kgen.write import folder_diff, folder_files, plan_folder, render_stream, write_folder
@@ -23,6 +23,8 @@ __all__ = [
     "folder_files",
     "plan_folder",
     "render_stream",
+    "to_folder",
+    "to_stream",
     "validate_all",
     "write_folder",
 ]

@@ -1,8 +1,8 @@
 """kgen as a library: the pipeline load -> validate -> render -> check -> write.
 
     result = kgen.build([Path("blueprints")], env="prod", kube_version="1.33")
-    print(kgen.render_stream(result.documents))
-    kgen.write_folder(kgen.plan_folder(Path("out"), kgen.folder_files(result.documents)))
+    print(kgen.to_stream(result))
+    plan = kgen.to_folder(result, Path("out"))      # plan.changed, plan.stale: what it did
 
 Every stage collects problems; ``build`` raises one ``InvalidInput`` holding all of them.
 """
@@ -20,10 +20,19 @@ from kgen.load import load_paths
 from kgen.model import Blueprint, Document, Problem
 from kgen.render import render_blueprints
 from kgen.validate import validate_blueprints
+from kgen.write import (
+    FolderPlan,
+    folder_files,
+    folder_lock,
+    plan_folder,
+    render_stream,
+    write_folder,
+)
 
 
 @dataclass(frozen=True)
 class BuildResult:
+    paths: tuple[Path, ...]
     blueprints: tuple[Blueprint, ...]
     documents: tuple[Document, ...]
 
@@ -54,7 +63,7 @@ def build(
     problems.extend(check_documents(documents, version))
     if problems:
         raise InvalidInput(problems=problems)
-    return BuildResult(tuple(valid), tuple(documents))
+    return BuildResult(tuple(paths), tuple(valid), tuple(documents))
 
 
 def validate_all(paths: Sequence[Path], *, kube_version: str = DEFAULT_KUBE_VERSION) -> int:
@@ -93,3 +102,29 @@ def _load(paths: Sequence[Path]) -> tuple[list[Blueprint], list[Problem]]:
         shown = " ".join(str(path) for path in paths)
         raise UsageError(message=f"no blueprints in {shown}: every file is empty")
     return loaded, problems
+
+
+def to_stream(result: BuildResult, *, eksctl: bool = False) -> str:
+    """The Kubernetes documents as one stream in apply order, or the ClusterConfigs."""
+    stream = render_stream(result.documents, eksctl=eksctl)
+    if eksctl and not stream:
+        raise UsageError(message="--eksctl: no Cluster blueprint in the input, so no ClusterConfig")
+    return stream
+
+
+def to_folder(result: BuildResult, output: Path, *, check: bool = False) -> FolderPlan:
+    """Bring ``output`` to what the render makes (or, with ``check``, only compare);
+    returns the plan, which says what changed. Renders into one folder take turns."""
+    if output.exists() and not output.is_dir():
+        raise UsageError(message=f"{output}: exists and is not a folder")
+    for path in result.paths:
+        if path.is_dir() and output.resolve().is_relative_to(path.resolve()):
+            raise UsageError(
+                message=f"-o {output} lies inside the blueprint folder {path}: kgen would "
+                "read its own output as blueprints next time; write it beside the blueprints"
+            )
+    with folder_lock(output):
+        plan = plan_folder(output, folder_files(result.documents, output))
+        if not check:
+            write_folder(plan)
+    return plan

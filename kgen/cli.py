@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -18,18 +18,10 @@ from kgen import api
 from kgen.check import DEFAULT_KUBE_VERSION
 from kgen.errors import InvalidInput, KgenError, TemplateBug, UsageError
 from kgen.kinds import kind_names
-from kgen.model import Document
 from kgen.report import format_bug, format_problems
 from kgen.schema import bundled
 from kgen.suggest import did_you_mean
-from kgen.write import (
-    folder_diff,
-    folder_files,
-    folder_lock,
-    plan_folder,
-    render_stream,
-    write_folder,
-)
+from kgen.write import folder_diff
 
 app = typer.Typer(
     name="kgen",
@@ -96,41 +88,19 @@ def _render(
         )
     result = api.build(paths, env=env, kube_version=kube_version)
     if output is None:
-        stream = render_stream(result.documents, eksctl=eksctl)
-        if eksctl and not stream:
-            raise UsageError(
-                message="--eksctl: no Cluster blueprint in the input, so no ClusterConfig"
-            )
-        sys.stdout.write(stream)
+        sys.stdout.write(api.to_stream(result, eksctl=eksctl))
         return
-    if output.exists() and not output.is_dir():
-        raise UsageError(message=f"{output}: exists and is not a folder")
-    for path in paths:
-        if path.is_dir() and output.resolve().is_relative_to(path.resolve()):
-            raise UsageError(
-                message=f"-o {output} lies inside the blueprint folder {path}: kgen would "
-                "read its own output as blueprints next time; write it beside the blueprints"
-            )
-    with folder_lock(output):
-        _to_folder(result.documents, output, check=check)
-
-
-def _to_folder(documents: Sequence[Document], output: Path, *, check: bool) -> None:
-    plan = plan_folder(output, folder_files(documents, output))
-    if check:
-        if not plan.up_to_date:
-            sys.stdout.write(folder_diff(plan))
-            typer.echo(
-                f"kgen: {output} is not what render would write "
-                f"({len(plan.changed)} to write, {len(plan.stale)} to remove)",
-                err=True,
-            )
-            raise typer.Exit(1)
-        typer.echo(f"kgen: {output} is up to date ({len(plan.files)} files)", err=True)
-        return
-    write_folder(plan)
+    plan = api.to_folder(result, output, check=check)
     if plan.up_to_date:
         typer.echo(f"kgen: {output} is up to date ({len(plan.files)} files)", err=True)
+    elif check:
+        sys.stdout.write(folder_diff(plan))
+        typer.echo(
+            f"kgen: {output} is not what render would write "
+            f"({len(plan.changed)} to write, {len(plan.stale)} to remove)",
+            err=True,
+        )
+        raise typer.Exit(1)
     else:
         typer.echo(
             f"kgen: wrote {output} ({len(plan.changed)} of {len(plan.files)} files changed, "

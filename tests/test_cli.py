@@ -175,3 +175,15 @@ def test_eksctl_without_a_cluster_is_a_usage_error(kgen: RunKgen, tmp_path: Path
     result = kgen("render", "api.yaml", "--eksctl", cwd=tmp_path)
     assert result.exit_code == 2
     assert "no Cluster blueprint" in result.stderr
+
+
+def test_the_library_api_does_what_the_cli_does(kgen: RunKgen, tmp_path: Path) -> None:
+    import kgen as library
+
+    (tmp_path / "api.yaml").write_text(microservice())
+    stream = kgen("render", "api.yaml", cwd=tmp_path).stdout  # now in tmp_path
+    result = library.build([Path("api.yaml")])
+    assert library.to_stream(result) == stream
+    plan = library.to_folder(result, tmp_path / "out")
+    assert plan.changed and not plan.stale
+    assert library.to_folder(result, tmp_path / "out", check=True).up_to_date
