@@ -52,18 +52,22 @@ def validator(kind_name: str) -> Draft202012Validator:
     return strict
 
 
+@cache
+def _lookup(ref: str, base: str) -> tuple[Schema, str]:
+    """One ``$ref`` resolved against ``base``: the target schema and its own base URI."""
+    try:
+        resolved = _registry().resolver(base_uri=base).lookup(ref)
+    except Unresolvable as exc:  # pragma: no cover - schemas are tested
+        raise RuntimeError(f"bad $ref {ref!r} in kgen's schemas") from exc
+    return resolved.contents, resolved.resolver._base_uri or base
+
+
 def resolve(schema: Schema, base: str) -> tuple[Schema, str]:
     """Follow ``$ref`` until a schema without one; returns it with its base URI."""
     seen = 0
     while "$ref" in schema:
-        resolver = _registry().resolver(base_uri=base)
-        try:
-            resolved = resolver.lookup(schema["$ref"])
-        except Unresolvable as exc:  # pragma: no cover - schemas are tested
-            raise RuntimeError(f"bad $ref {schema['$ref']!r} in kgen's schemas") from exc
+        target, base = _lookup(schema["$ref"], base)
         merged = {k: v for k, v in schema.items() if k != "$ref"}
-        target: Schema = resolved.contents
-        base = resolved.resolver._base_uri or base
         schema = {**target, **merged}  # the referring site's description and default win
         seen += 1
         if seen > 32:  # pragma: no cover - schemas are tested
