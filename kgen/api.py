@@ -66,9 +66,15 @@ def build(
     return BuildResult(tuple(paths), tuple(valid), tuple(documents))
 
 
-def validate_all(paths: Sequence[Path], *, kube_version: str = DEFAULT_KUBE_VERSION) -> int:
+@dataclass(frozen=True)
+class Validated:
+    blueprints: int
+    environments: tuple[str, ...]
+
+
+def validate_all(paths: Sequence[Path], *, kube_version: str = DEFAULT_KUBE_VERSION) -> Validated:
     """Check the blueprints as written and under every environment they declare: every
-    check of render, rendering included. Returns how many variants were checked; raises
+    check of render, rendering included. Returns what was checked; raises
     ``InvalidInput`` with all problems."""
     version = check_kube_version(kube_version)
     loaded, problems = _load(paths)
@@ -84,7 +90,7 @@ def validate_all(paths: Sequence[Path], *, kube_version: str = DEFAULT_KUBE_VERS
             problems.extend(_needing(env, found, as_written))
     if problems:
         raise InvalidInput(problems=problems)
-    return len(variants)
+    return Validated(len(loaded), tuple(declared_environments(loaded)))
 
 
 def _needing(env: str, found: Iterable[Problem], without: set[Problem]) -> list[Problem]:

@@ -113,8 +113,13 @@ def _render(
 def validate(paths: Paths, kube_version: KubeVersion = DEFAULT_KUBE_VERSION) -> None:
     """Run every check of render, under every declared environment; write nothing."""
     with error_boundary():
-        variants = api.validate_all(paths, kube_version=kube_version)
-    typer.echo(f"kgen: ok ({variants} variant{'s' if variants != 1 else ''} checked)", err=True)
+        checked = api.validate_all(paths, kube_version=kube_version)
+    environments = ", ".join(checked.environments) or "none declared"
+    typer.echo(
+        f"kgen: ok: {checked.blueprints} blueprint{'s' if checked.blueprints != 1 else ''}, "
+        f"as written and in every environment ({environments})",
+        err=True,
+    )
 
 
 @app.command()
