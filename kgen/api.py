@@ -52,13 +52,11 @@ def build(
     loaded, problems = _load(paths)
     valid, found = validate_blueprints(select_environment(loaded, env))
     problems.extend(found)
-    if env is not None:  # the blueprints as written must be valid too
-        _, more = validate_blueprints(loaded)
-        problems.extend(p for p in more if p not in set(found))
-    for other in declared_environments(loaded):
+    seen = set(found)
+    for other in [None, *declared_environments(loaded)]:  # as written, then each environment
         if other != env:
             _, more = validate_blueprints(select_environment(loaded, other))
-            problems.extend(_needing(other, more, set(found)))
+            problems.extend(_needing(other, more, seen))
     documents = render_blueprints(valid)
     problems.extend(check_documents(documents, version))
     if problems:
@@ -93,11 +91,13 @@ def validate_all(paths: Sequence[Path], *, kube_version: str = DEFAULT_KUBE_VERS
     return Validated(len(loaded), tuple(declared_environments(loaded)))
 
 
-def _needing(env: str, found: Iterable[Problem], without: set[Problem]) -> list[Problem]:
-    """The problems that only ``env`` has, saying so."""
-    return [
-        replace(p, message=f"{p.message} (with --env {env})") for p in found if p not in without
-    ]
+def _needing(env: str | None, found: Iterable[Problem], without: set[Problem]) -> list[Problem]:
+    """The problems that only ``env`` has (saying so), or that only the blueprints as
+    written have (``env`` None)."""
+    fresh = [p for p in found if p not in without]
+    if env is None:
+        return fresh
+    return [replace(p, message=f"{p.message} (with --env {env})") for p in fresh]
 
 
 def _load(paths: Sequence[Path]) -> tuple[list[Blueprint], list[Problem]]:

@@ -40,10 +40,9 @@ def _tool_annotation_problems(
 ) -> Iterator[Problem]:
     for key in annotations:
         if key.startswith(TOOL_ANNOTATION_PREFIXES):
-            where = (*path, key)
-            yield Problem(
-                blueprint.source.key_pos(where),
-                format_path(where),
+            yield _key_problem(
+                blueprint,
+                (*path, key),
                 "kustomize and kubectl act on this annotation: the folder would no longer "
                 "give the same objects as the stream",
                 "remove it",
@@ -57,16 +56,22 @@ def _problem(
     return Problem(blueprint.source.value_pos(where), format_path(where), message, hint)
 
 
+def _key_problem(
+    blueprint: Blueprint, where: JsonPath, message: str, hint: str | None = None
+) -> Problem:
+    """A problem at the key that introduces ``where``: the field itself is unwanted."""
+    return Problem(blueprint.source.key_pos(where), format_path(where), message, hint)
+
+
 def metadata_problems(blueprint: Blueprint) -> Iterator[Problem]:
     yield from _tool_annotation_problems(
         blueprint, ("metadata", "annotations"), blueprint.data["metadata"].get("annotations", {})
     )
     for key in blueprint.data["metadata"].get("labels", {}):
         if key in RESERVED_LABELS:
-            where = ("metadata", "labels", key)
-            yield Problem(
-                blueprint.source.key_pos(where),
-                format_path(where),
+            yield _key_problem(
+                blueprint,
+                ("metadata", "labels", key),
                 "kgen manages the app.kubernetes.io/name, instance, version, component and "
                 "managed-by labels",
                 "remove it; app.kubernetes.io/part-of is yours to set",
@@ -124,22 +129,23 @@ def workload_problems(
     yield from _probe_problems(blueprint, path, unit)
     yield from _storage_problems(blueprint, path, unit)
     yield from _env_problems(blueprint, path, unit)
-    yield from _inherited_limit_problems(blueprint, path, unit)
-    yield from _reference_problems(blueprint, path, unit)
+    if path[:2] == ("spec", "processes"):  # a Monolith process inherits env and resources
+        effective = workload_unit(blueprint.data["metadata"], blueprint.data["spec"], str(path[2]))
+        yield from _inherited_limit_problems(blueprint, path, unit, effective)
+        yield from _reference_problems(blueprint, path, unit, effective, inherits=True)
+    else:
+        yield from _reference_problems(blueprint, path, unit, unit, inherits=False)
 
 
 _REFERENCE = re.compile(r"\$\$|\$\(([-._a-zA-Z][-._a-zA-Z0-9]*)\)")
 
 
-def _reference_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Iterator[Problem]:
+def _reference_problems(
+    blueprint: Blueprint, path: JsonPath, unit: Unit, effective: Unit, *, inherits: bool
+) -> Iterator[Problem]:
     """Kubernetes expands $(NAME) in env values only for variables listed before: anything
     else stays literal text, silently. ``$$(NAME)`` is the escape for literal text."""
-    inherits = path[:2] == ("spec", "processes")
-    env = (
-        workload_unit(blueprint.data["metadata"], blueprint.data["spec"], str(path[2]))["env"]
-        if inherits
-        else unit.get("env", {})
-    )
+    env = effective.get("env", {})
     own = unit.get("env", {})
     defined: set[str] = set()
     for name, value in env.items():
@@ -165,14 +171,11 @@ def _reference_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Ite
 
 
 def _inherited_limit_problems(
-    blueprint: Blueprint, path: JsonPath, unit: Unit
+    blueprint: Blueprint, path: JsonPath, unit: Unit, effective: Unit
 ) -> Iterator[Problem]:
     """A Monolith process takes unset resources from spec.resources: check what it gets."""
-    if path[:2] != ("spec", "processes"):
-        return
     own = unit.get("resources", {})
     shared = blueprint.data["spec"].get("resources", {})
-    effective = workload_unit(blueprint.data["metadata"], blueprint.data["spec"], str(path[2]))
     resources = effective["resources"]
     for name, parse in (("cpu", cpu_millis), ("memory", memory_bytes)):
         limit = resources.get("limits", {}).get(name)
@@ -245,7 +248,6 @@ def _port_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Iterator
 def _service_problems(
     blueprint: Blueprint, path: JsonPath, unit: Unit, written: Unit
 ) -> Iterator[Problem]:
-    source = blueprint.source
     service = unit.get("service", {})
     service_type = service.get("type", "ClusterIP")
     if service.get("internal") and service_type != "LoadBalancer":
@@ -257,10 +259,9 @@ def _service_problems(
             "remove it, or set type: LoadBalancer",
         )
     if not unit.get("ports") and written.get("service"):
-        where = (*path, "service")
-        yield Problem(
-            source.key_pos(where),
-            format_path(where),
+        yield _key_problem(
+            blueprint,
+            (*path, "service"),
             "a Service needs ports, and there are none",
             f"add {format_path((*path, 'ports'))}, or remove the service settings",
         )
@@ -269,20 +270,20 @@ def _service_problems(
     )
     for key in service.get("annotations", {}):
         if key in MANAGED_SERVICE_ANNOTATIONS:
-            where = (*path, "service", "annotations", key)
-            yield Problem(
-                source.key_pos(where),
-                format_path(where),
+            yield _key_problem(
+                blueprint,
+                (*path, "service", "annotations", key),
                 "kgen sets this annotation from service.type and service.internal",
                 "remove it; set service.internal: true for an internal load balancer",
             )
 
 
 def _probe_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Iterator[Problem]:
-    source = blueprint.source
     ports: list[Mapping[str, Any]] = unit.get("ports", [])
     by_name = {port["name"]: port for port in ports}
-    tcp_numbers = {port["port"] for port in tcp_ports(unit)}
+    declared = {port["port"] for port in ports}
+    tcp = tcp_ports(unit)
+    tcp_numbers = {port["port"] for port in tcp}
     probes: Mapping[str, Any] = unit.get("probes", {})
     for probe_name, probe in probes.items():
         for action in ("http", "tcp", "grpc"):
@@ -300,7 +301,6 @@ def _probe_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Iterato
                 )
                 continue
             number = by_name[ref]["port"] if isinstance(ref, str) else ref
-            declared = {port["port"] for port in ports}
             if number is not None and number in declared and number not in tcp_numbers:
                 yield _problem(
                     blueprint,
@@ -308,11 +308,11 @@ def _probe_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Iterato
                     f"port {ref!r} is not a TCP port; a {action} probe needs one",
                     "probe a TCP port, or use an exec probe",
                 )
-    if not tcp_ports(unit):
+    if not tcp:
         missing = [name for name in ("liveness", "readiness") if name not in probes]
         if missing:
             yield Problem(
-                source.value_pos(path),
+                blueprint.source.value_pos(path),
                 format_path((*path, "probes")),
                 "no TCP port, so kgen cannot probe by default: set "
                 + one_of(missing).replace(" or ", " and "),
@@ -357,9 +357,9 @@ def number_problems(
         return
     if "string" in (types if isinstance(types, list) else [types]):
         return  # kept as written, e.g. an env value
-    yield Problem(
-        blueprint.source.value_pos(path),
-        format_path(path),
+    yield _problem(
+        blueprint,
+        path,
         f"YAML reads {written} as the number {int(value)}",
         f"write {int(value)} if that is meant; other tools may read {written} otherwise",
     )
