@@ -21,6 +21,7 @@ from jsonschema.protocols import Validator
 from referencing import Registry, Resource
 
 from kgen.errors import UsageError
+from kgen.formats import DNS_1035_LABEL, DNS_LABEL, DNS_SUBDOMAIN
 from kgen.model import Blueprint, Document, JsonPath, Problem, SourcePos, format_path
 from kgen.resources import load_json
 
@@ -130,6 +131,7 @@ def document_problems(document: Document, kube_version: str) -> Iterator[Problem
     """Schema problems of one document, pointed back at the blueprint that made it."""
     if not is_unscoped(document):
         yield from name_problems(document)
+        yield from size_problems(document)
         yield from version_problems(document, kube_version)
     validator = document_validator(kube_version, document.api_version, document.kind)
     if validator is None:
@@ -161,13 +163,6 @@ def _message(error: ValidationError) -> str:
 
 
 # --- Rules of the API server that the OpenAPI schemas do not carry ----------------------
-
-_DNS1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS1123_SUBDOMAIN = re.compile(
-    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
-)
-
 
 #: Values that need a feature the API server turns on only from some version on:
 #: (key, value, first version where it is on by default).
@@ -210,9 +205,9 @@ def is_unscoped(document: Document) -> bool:
 
 #: Kinds whose names have tighter rules than a DNS-1123 subdomain: (pattern, max, rule).
 _NAME_RULES: Mapping[str, tuple[re.Pattern[str], int, str]] = {
-    "Service": (_DNS1035, 63, "lower-case letters, digits and '-', starting with a letter"),
+    "Service": (DNS_1035_LABEL, 63, "lower-case letters, digits and '-', starting with a letter"),
     # Pods of a StatefulSet carry the label controller-revision-hash=<name>-<10 characters>.
-    "StatefulSet": (_DNS1123_LABEL, 52, "lower-case letters, digits and '-'"),
+    "StatefulSet": (DNS_LABEL, 52, "lower-case letters, digits and '-'"),
 }
 
 
@@ -220,7 +215,7 @@ def name_problems(document: Document) -> Iterator[Problem]:
     """Names the API server would refuse although the OpenAPI schema cannot say so."""
     name = document.name
     pattern, longest, rule = _NAME_RULES.get(
-        document.kind, (_DNS1123_SUBDOMAIN, 253, "lower-case letters, digits, '-' and '.'")
+        document.kind, (DNS_SUBDOMAIN, 253, "lower-case letters, digits, '-' and '.'")
     )
     if len(name) > longest or not pattern.match(name):
         fix = "shorten" if len(name) > longest else "rename"
@@ -231,7 +226,6 @@ def name_problems(document: Document) -> Iterator[Problem]:
             f"characters ({len(name)} here) of {rule}",
             f"{fix} the blueprint (or the process) this name is made from",
         )
-    yield from _size_problems(document)
 
 
 #: The API server's limits: all annotations of an object together, and a whole object in etcd.
@@ -239,7 +233,8 @@ MAX_ANNOTATIONS_BYTES = 256 * 1024
 MAX_OBJECT_BYTES = 1024 * 1024
 
 
-def _size_problems(document: Document) -> Iterator[Problem]:
+def size_problems(document: Document) -> Iterator[Problem]:
+    """Objects the API server refuses for their size."""
     annotations = document.body.get("metadata", {}).get("annotations", {})
     size = sum(len(k.encode()) + len(str(v).encode()) for k, v in annotations.items())
     if size > MAX_ANNOTATIONS_BYTES:

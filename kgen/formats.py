@@ -13,9 +13,10 @@ from jsonschema import FormatChecker
 
 from kgen.suggest import shown
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_PORT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+#: Kubernetes name patterns (lengths are checked beside them).
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS_1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
@@ -98,7 +99,7 @@ def _memory_ok(value: object) -> bool:
 
 def _label_key_ok(value: str) -> bool:
     prefix, slash, name = value.rpartition("/")
-    if slash and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+    if slash and (len(prefix) > 253 or not DNS_SUBDOMAIN.match(prefix)):
         return False
     return len(name) <= 63 and bool(_LABEL_NAME.match(name))
 
@@ -106,7 +107,7 @@ def _label_key_ok(value: str) -> bool:
 def _port_name_ok(value: str) -> bool:
     return (
         len(value) <= 15
-        and bool(_PORT_NAME.match(value))
+        and bool(DNS_LABEL.match(value))
         and "--" not in value
         and any(ch.isalpha() for ch in value)
     )
@@ -124,18 +125,18 @@ class Format:
 
 FORMATS: dict[str, Format] = {
     "dns1123-label": Format(
-        lambda v: len(v) <= 63 and bool(_DNS_LABEL.match(v)),
+        lambda v: len(v) <= 63 and bool(DNS_LABEL.match(v)),
         "name (a DNS-1123 label)",
         "use at most 63 lower-case letters, digits and '-', starting and ending with a "
         "letter or digit, e.g. 'my-app'",
     ),
     "dns1123-subdomain": Format(
-        lambda v: len(v) <= 253 and bool(_DNS_SUBDOMAIN.match(v)),
+        lambda v: len(v) <= 253 and bool(DNS_SUBDOMAIN.match(v)),
         "name (a DNS-1123 subdomain)",
         "use lower-case letters, digits, '-' and '.', e.g. 'gp3' or 'fast.example.com'",
     ),
     "namespace": Format(
-        lambda v: v != "default" and len(v) <= 63 and bool(_DNS_LABEL.match(v)),
+        lambda v: v != "default" and len(v) <= 63 and bool(DNS_LABEL.match(v)),
         "namespace",
         "name a namespace of your own (a DNS-1123 label other than 'default'), e.g. 'shop'",
     ),
