@@ -25,6 +25,21 @@ def microservice(**spec: Any) -> str:
     )
 
 
+def statefulapp(**spec: Any) -> str:
+    """A valid StatefulApp blueprint (postgres in ``data``) with ``spec`` fields replaced."""
+    body: dict[str, Any] = {"image": "postgres:17.2", "ports": [{"name": "pg", "port": 5432}]}
+    body.update(spec)
+    return yaml.safe_dump(
+        {
+            "apiVersion": "kgen.dev/v1alpha1",
+            "kind": "StatefulApp",
+            "metadata": {"name": "db", "namespace": "data"},
+            "spec": body,
+        },
+        sort_keys=False,
+    )
+
+
 def blueprints(text: str, file: str = "bp.yaml") -> list[Blueprint]:
     """The blueprints of ``text``; fails the test if it does not load."""
     items = list(load_text(text, file))

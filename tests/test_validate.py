@@ -15,7 +15,7 @@ from kgen.model import Problem, SourcePos
 from kgen.resources import load_json, schemas_dir
 from kgen.schema import bundled, resolve
 from kgen.validate import validate_blueprints
-from tests.helpers import blueprints, microservice
+from tests.helpers import blueprints, microservice, statefulapp
 
 
 def problems_of(text: str) -> list[Problem]:
@@ -284,19 +284,12 @@ def test_managed_service_annotations_cannot_be_overridden() -> None:
 
 
 def test_storage_cannot_take_the_scratch_volume() -> None:
-    text = """\
-apiVersion: kgen.dev/v1alpha1
-kind: StatefulApp
-metadata: {name: db, namespace: data}
-spec:
-  image: postgres:17.2
-  ports: [{name: pg, port: 5432}]
-  storage:
-    - {name: tmp, size: 1Gi, mountPath: /var/lib/a}
-    - {name: b, size: 1Gi, mountPath: /tmp/}
-    - {name: c, size: 1Gi, mountPath: /var/lib/a/}
-"""
-    messages = [p.message for p in problems_of(text)]
+    storage = [
+        {"name": "tmp", "size": "1Gi", "mountPath": "/var/lib/a"},
+        {"name": "b", "size": "1Gi", "mountPath": "/tmp/"},
+        {"name": "c", "size": "1Gi", "mountPath": "/var/lib/a/"},
+    ]
+    messages = [p.message for p in problems_of(statefulapp(storage=storage))]
     assert len(messages) == 3
     assert "kgen's scratch volume" in messages[0]
     assert "cannot be mounted at '/tmp/'" in messages[1]
@@ -353,14 +346,5 @@ def test_an_environment_may_delete_the_service_with_the_ports() -> None:
 
 
 def test_mount_points_compare_normalised() -> None:
-    text = """\
-apiVersion: kgen.dev/v1alpha1
-kind: StatefulApp
-metadata: {name: db, namespace: data}
-spec:
-  image: postgres:17.2
-  ports: [{name: pg, port: 5432}]
-  storage:
-    - {name: a, size: 1Gi, mountPath: //tmp/.}
-"""
+    text = statefulapp(storage=[{"name": "a", "size": "1Gi", "mountPath": "//tmp/."}])
     assert "cannot be mounted at '//tmp/.'" in one(text).message
