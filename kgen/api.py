@@ -13,13 +13,23 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from kgen.check import DEFAULT_KUBE_VERSION, check_documents, check_kube_version
-from kgen.environments import declared_environments, select_environment
+from kgen.check import (
+    DEFAULT_KUBE_VERSION,
+    check_documents,
+    check_kube_version,
+    document_problems_of,
+    duplicate_problems,
+)
+from kgen.environments import (
+    declared_environments,
+    environment_count_problems,
+    select_environment,
+)
 from kgen.errors import InvalidInput, UsageError
 from kgen.load import load_paths
 from kgen.model import Blueprint, Document, Problem
-from kgen.render import render_blueprints
-from kgen.validate import validate_blueprints
+from kgen.render import render_blueprint, render_blueprints
+from kgen.validate import Memo, validate_blueprints
 from kgen.write import (
     FolderPlan,
     folder_files,
@@ -50,12 +60,13 @@ def build(
     """
     version = check_kube_version(kube_version)
     loaded, problems = _load(paths)
-    valid, found = validate_blueprints(select_environment(loaded, env))
+    memo: Memo = {}
+    valid, found = validate_blueprints(select_environment(loaded, env), memo=memo)
     problems.extend(found)
     seen = set(found)
     for other in [None, *declared_environments(loaded)]:  # as written, then each environment
         if other != env:
-            _, more = validate_blueprints(select_environment(loaded, other))
+            _, more = validate_blueprints(select_environment(loaded, other), memo=memo)
             problems.extend(_needing(other, more, seen))
     documents = render_blueprints(valid)
     problems.extend(check_documents(documents, version))
@@ -73,14 +84,27 @@ class Validated:
 def validate_all(paths: Sequence[Path], *, kube_version: str = DEFAULT_KUBE_VERSION) -> Validated:
     """Check the blueprints as written and under every environment they declare: every
     check of render, rendering included. Returns what was checked; raises
-    ``InvalidInput`` with all problems."""
+    ``InvalidInput`` with all problems.
+
+    A blueprint that an environment leaves as it is is validated, rendered and checked
+    once: the work grows with the input, not with the number of environments times it.
+    """
     version = check_kube_version(kube_version)
     loaded, problems = _load(paths)
-    variants: list[str | None] = [None, *declared_environments(loaded)]
+    memo: Memo = {}
+    rendered: dict[int, tuple[Blueprint, list[Document], list[Problem]]] = {}
     as_written: set[Problem] = set()
-    for env in variants:
-        valid, found = validate_blueprints(select_environment(loaded, env))
-        found.extend(check_documents(render_blueprints(valid), version))
+    for env in [None, *declared_environments(loaded)]:
+        valid, found = validate_blueprints(select_environment(loaded, env), memo=memo)
+        documents: list[Document] = []
+        for blueprint in valid:
+            if id(blueprint) not in rendered:
+                own = render_blueprint(blueprint)
+                rendered[id(blueprint)] = (blueprint, own, document_problems_of(own, version))
+            _, own, own_problems = rendered[id(blueprint)]
+            documents.extend(own)
+            found.extend(own_problems)
+        found.extend(duplicate_problems(documents))
         if env is None:
             as_written.update(found)
             problems.extend(found)
@@ -104,6 +128,7 @@ def _load(paths: Sequence[Path]) -> tuple[list[Blueprint], list[Problem]]:
     """Load, refusing an input without a single blueprint: rendering nothing into a folder
     would delete everything kgen wrote there."""
     loaded, problems = load_paths(paths)
+    problems.extend(environment_count_problems(loaded))
     if not loaded and not problems:
         shown = " ".join(str(path) for path in paths)
         raise UsageError(message=f"no blueprints in {shown}: every file is empty")
@@ -120,17 +145,54 @@ def to_stream(result: BuildResult, *, eksctl: bool = False) -> str:
 
 def to_folder(result: BuildResult, output: Path, *, check: bool = False) -> FolderPlan:
     """Bring ``output`` to what the render makes (or, with ``check``, only compare);
-    returns the plan, which says what changed. Renders into one folder take turns."""
-    if output.exists() and not output.is_dir():
-        raise UsageError(message=f"{output}: exists and is not a folder")
-    for path in result.paths:
-        if path.is_dir() and output.resolve().is_relative_to(path.resolve()):
-            raise UsageError(
-                message=f"-o {output} lies inside the blueprint folder {path}: kgen would "
-                "read its own output as blueprints next time; write it beside the blueprints"
-            )
-    with folder_lock(output):
-        plan = plan_folder(output, folder_files(result.documents, output))
+    returns the plan, which says what changed. Renders into one folder take turns, whatever
+    path leads to it."""
+    root = output_root(output, result.paths)
+    with folder_lock(root):
+        plan = plan_folder(root, folder_files(result.documents, root), shown=output)
+        _refuse_writing_into_inputs(plan, result.paths)
         if not check:
             write_folder(plan)
     return plan
+
+
+def output_root(output: Path, inputs: Sequence[Path]) -> Path:
+    """The real location of the output folder, refused where kgen would read its own
+    output as blueprints, or where there is no folder beside it to stage in."""
+    if str(output) == "":
+        raise UsageError(message="-o '': name the output folder, e.g. -o out")
+    try:
+        root = output.resolve()
+    except (OSError, RuntimeError) as exc:
+        raise UsageError(message=f"-o {output}: cannot use this path ({exc})") from exc
+    if root.parent == root:
+        raise UsageError(message=f"-o {output}: the filesystem root cannot be an output folder")
+    if root.exists() and not root.is_dir():
+        raise UsageError(message=f"{output}: exists and is not a folder")
+    for path in inputs:
+        real = path.resolve()
+        if real.is_dir() and root.is_relative_to(real):
+            raise UsageError(
+                message=f"-o {output} lies inside the blueprint folder {path}: kgen would read "
+                "its own output as blueprints next time; write it beside the blueprints"
+            )
+        if not real.is_dir() and root == real.parent:
+            raise UsageError(
+                message=f"-o {output} is the folder of the blueprint file {path}: kgen would "
+                "write among the blueprints; write it beside them"
+            )
+    return root
+
+
+def _refuse_writing_into_inputs(plan: FolderPlan, inputs: Sequence[Path]) -> None:
+    """No file kgen writes may land in a blueprint folder or on a blueprint file (``-o .``
+    beside a folder ``blueprints/`` and a namespace called ``blueprints``)."""
+    folders = {real for real in (p.resolve() for p in inputs) if real.is_dir()}
+    files = {p.resolve() for p in inputs if not p.resolve().is_dir()}
+    for path in plan.files:
+        target = plan.root / path
+        if target in files or any(parent in folders for parent in target.parents):
+            raise UsageError(
+                message=f"-o {plan.shown or plan.root}: kgen would write {path} inside the "
+                "blueprints it reads; choose another output folder"
+            )

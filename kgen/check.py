@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft7Validator, Draft202012Validator
+from jsonschema import Draft7Validator, Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 from referencing import Registry, Resource
@@ -79,6 +79,23 @@ def _custom_schemas() -> Mapping[tuple[str, str], str]:
     }
 
 
+def _int_format(bits: int) -> Any:
+    low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+
+    def check(instance: object) -> bool:
+        return (
+            not isinstance(instance, int) or isinstance(instance, bool) or low <= instance <= high
+        )
+
+    return check
+
+
+#: The OpenAPI integer formats: the API server refuses a replica count or a port above them.
+_FORMATS = FormatChecker(formats=())
+_FORMATS.checks("int32")(_int_format(32))
+_FORMATS.checks("int64")(_int_format(64))
+
+
 @cache
 def document_validator(version: str, api_version: str, kind: str) -> Validator | None:
     """The validator for one kind of document, or None when kgen has no schema for it."""
@@ -91,7 +108,7 @@ def document_validator(version: str, api_version: str, kind: str) -> Validator |
             if "draft-07" in schema.get("$schema", "draft-07")
             else (Draft202012Validator)
         )
-        return draft(schema)
+        return draft(schema, format_checker=_FORMATS)
     group, _, api = api_version.rpartition("/")
     if "." in group and not group.endswith(".k8s.io"):
         return None  # an unknown custom resource: never guess at a built-in schema
@@ -102,15 +119,24 @@ def document_validator(version: str, api_version: str, kind: str) -> Validator |
     if not entry.is_file():
         return None
     schema = json.loads(entry.read_text("utf-8"))
-    return Draft202012Validator(schema, registry=_k8s_registry(version))
+    return Draft202012Validator(schema, registry=_k8s_registry(version), format_checker=_FORMATS)
 
 
-def check_documents(documents: Iterable[Document], kube_version: str) -> list[Problem]:
+def check_documents(documents: Sequence[Document], kube_version: str) -> list[Problem]:
     """Every schema problem of every document, plus resources rendered twice."""
+    return [*document_problems_of(documents, kube_version), *duplicate_problems(documents)]
+
+
+def document_problems_of(documents: Iterable[Document], kube_version: str) -> list[Problem]:
+    """The problems of each document on its own."""
+    return [p for document in documents for p in document_problems(document, kube_version)]
+
+
+def duplicate_problems(documents: Iterable[Document]) -> list[Problem]:
+    """Resources that two documents of the set render."""
     problems: list[Problem] = []
     seen: dict[tuple[str, str, str, str], Document] = {}
     for document in documents:
-        problems.extend(document_problems(document, kube_version))
         if document.identity in seen:
             first = seen[document.identity]
             problems.append(
@@ -217,7 +243,7 @@ def name_problems(document: Document) -> Iterator[Problem]:
     pattern, longest, rule = _NAME_RULES.get(
         document.kind, (DNS_SUBDOMAIN, 253, "lower-case letters, digits, '-' and '.'")
     )
-    if len(name) > longest or not pattern.match(name):
+    if len(name) > longest or not pattern.fullmatch(name):
         fix = "shorten" if len(name) > longest else "rename"
         yield Problem(
             _anchor(document.origin),

@@ -53,8 +53,10 @@ Env = Annotated[
 def render(
     paths: Paths,
     output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Write a GitOps folder instead of stdout."),
+        str | None,
+        typer.Option(
+            "--output", "-o", metavar="DIR", help="Write a GitOps folder instead of stdout."
+        ),
     ] = None,
     env: Env = None,
     kube_version: KubeVersion = DEFAULT_KUBE_VERSION,
@@ -73,7 +75,7 @@ def render(
 
 def _render(
     paths: list[Path],
-    output: Path | None,
+    output: str | None,
     env: str | None,
     kube_version: str,
     *,
@@ -86,15 +88,23 @@ def _render(
         raise UsageError(
             message="--eksctl prints to stdout; with -o the ClusterConfigs go to DIR/_eksctl/"
         )
+    if output == "":
+        raise UsageError(message="-o '': name the output folder, e.g. -o out")
     result = api.build(paths, env=env, kube_version=kube_version)
     if output is None:
-        sys.stdout.write(api.to_stream(result, eksctl=eksctl))
+        _write_stdout(api.to_stream(result, eksctl=eksctl))
         return
-    plan = api.to_folder(result, output, check=check)
+    plan = api.to_folder(result, Path(output), check=check)
+    for path in plan.kept:
+        typer.echo(
+            f"kgen: left {output}/{path} alone: kgen wrote it once, but it no longer starts "
+            "with kgen's header; it is yours now",
+            err=True,
+        )
     if plan.up_to_date:
         typer.echo(f"kgen: {output} is up to date ({len(plan.files)} files)", err=True)
     elif check:
-        sys.stdout.write(folder_diff(plan))
+        _write_stdout(folder_diff(plan))
         typer.echo(
             f"kgen: {output} is not what render would write "
             f"({len(plan.changed)} to write, {len(plan.stale)} to remove)",
@@ -135,7 +145,15 @@ def schema(
                 message=f"unknown kind {kind!r}; one of: {', '.join(kind_names())}"
                 + (f" ({hint})" if hint else "")
             )
-        sys.stdout.write(json.dumps(bundled(known[kind.lower()]), indent=2) + "\n")
+        _write_stdout(json.dumps(bundled(known[kind.lower()]), indent=2) + "\n")
+
+
+def _write_stdout(text: str) -> None:
+    """Output is UTF-8 whatever the locale or PYTHONIOENCODING says: the stream's bytes
+    never depend on the environment."""
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text.encode("utf-8"))
+    sys.stdout.buffer.flush()
 
 
 def _version(value: bool) -> None:

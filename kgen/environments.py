@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
-from typing import TypeVar
 
 from kgen.errors import UsageError
 from kgen.helpers import merge_patch
-from kgen.model import Blueprint, JsonPath, SourceMap
+from kgen.model import Blueprint, Problem
 
-T = TypeVar("T")
+#: Distinct environment names in one run. Every environment is validated, so this bounds
+#: the work of a run at that many times its input.
+MAX_ENVIRONMENTS = 50
 
 
 def declared_environments(blueprints: Iterable[Blueprint]) -> list[str]:
@@ -22,11 +23,29 @@ def declared_environments(blueprints: Iterable[Blueprint]) -> list[str]:
     return sorted(names)
 
 
+def environment_count_problems(blueprints: Iterable[Blueprint]) -> Iterator[Problem]:
+    """One problem at the first environment name beyond ``MAX_ENVIRONMENTS``."""
+    seen: set[str] = set()
+    for blueprint in blueprints:
+        environments = blueprint.data.get("environments")
+        for name in environments if isinstance(environments, dict) else ():
+            seen.add(str(name))
+            if len(seen) > MAX_ENVIRONMENTS:
+                yield Problem(
+                    blueprint.source.key_pos(("environments", name)),
+                    f"environments.{name}",
+                    f"more than {MAX_ENVIRONMENTS} environment names in one run",
+                    "kgen validates every environment of every run; split the blueprints "
+                    "into several runs",
+                )
+                return
+
+
 def select_environment(blueprints: Sequence[Blueprint], env: str | None) -> list[Blueprint]:
     """Blueprints with ``environments[env]`` merged onto their spec.
 
-    Blueprints that do not mention ``env`` render as they are. Naming an environment that
-    no blueprint declares is a usage error (it is almost always a typo).
+    Blueprints that do not mention ``env`` render as they are (the same objects). Naming an
+    environment that no blueprint declares is a usage error (it is almost always a typo).
     """
     if env is None:
         return list(blueprints)
@@ -38,27 +57,14 @@ def select_environment(blueprints: Sequence[Blueprint], env: str | None) -> list
 
 
 def _apply(blueprint: Blueprint, env: str) -> Blueprint:
+    """The blueprint under ``env``: the environment block merged onto ``spec``, without the
+    ``environments`` map (validated once, as written), positions of patched values pointing
+    into the block. Blueprints that do not declare ``env`` come back as the same object."""
     environments = blueprint.data.get("environments")
     patch = environments.get(env) if isinstance(environments, dict) else None
     if not isinstance(patch, dict):
         return blueprint
-    data = dict(blueprint.data)
-    data["spec"] = merge_patch(data.get("spec", {}), patch)
-    return replace(blueprint, data=data, source=_remap(blueprint.source, env))
-
-
-def _remap(source: SourceMap, env: str) -> SourceMap:
-    """Positions of patched values now point into the environment block."""
-    prefix: JsonPath = ("environments", env)
-    values = _rerooted(source.values, prefix)
-    keys = _rerooted(source.keys, prefix)
-    booleans = _rerooted(source.yaml11_booleans, prefix)
-    return SourceMap(source.file, source.start, values, keys, booleans)
-
-
-def _rerooted(table: Mapping[JsonPath, T], prefix: JsonPath) -> dict[JsonPath, T]:
-    result = dict(table)
-    for path, value in table.items():
-        if path[: len(prefix)] == prefix and len(path) > len(prefix):
-            result[("spec", *path[len(prefix) :])] = value
-    return result
+    data = {key: value for key, value in blueprint.data.items() if key != "environments"}
+    data["spec"] = merge_patch(blueprint.data.get("spec", {}), patch)
+    source = blueprint.source.with_overlay(("spec",), ("environments", env))
+    return replace(blueprint, data=data, source=source)

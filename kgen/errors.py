@@ -56,3 +56,13 @@ class TemplateBug(KgenError):
         self.message = message
         self.blueprint = blueprint
         super().__init__(f"{template}:{line}: {message}")
+
+
+class InternalError(KgenError):
+    """kgen caught itself about to do something its checks should have made impossible."""
+
+    exit_code = 3
+
+    def __init__(self, *, message: str) -> None:
+        self.message = message
+        super().__init__(message)

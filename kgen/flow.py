@@ -8,6 +8,7 @@ newline, quote, ``---`` or ``: `` inside it can change the document's structure.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,32 +18,28 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0"}
 
 
-def _kept_verbatim(ch: str) -> bool:
+#: Everything but printable ASCII and printable non-ASCII (minus the line separators and the
+#: byte-order mark), plus the characters that end or escape a double-quoted scalar.
+_ESCAPED = re.compile(
+    '[^\\x20-\\x7e\\xa0-\\ud7ff\\ue000-\\ufffd\\U00010000-\\U0010ffff]|[\\\\"\\u2028\\u2029\\ufeff]'
+)
+
+
+def _escape(match: re.Match[str]) -> str:
+    ch = match.group()
+    if ch in _ESCAPES:
+        return _ESCAPES[ch]
     code = ord(ch)
-    if 0x20 <= code <= 0x7E:
-        return True
-    # Printable non-ASCII, minus line separators and the byte-order mark.
-    return (
-        0xA0 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF
-    ) and ch not in "\u2028\u2029\ufeff"
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
 
 
 def quote(text: str) -> str:
     """A YAML double-quoted scalar holding exactly ``text``, on one line."""
-    out = ['"']
-    for ch in text:
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif _kept_verbatim(ch):
-            out.append(ch)
-        elif ord(ch) <= 0xFF:
-            out.append(f"\\x{ord(ch):02x}")
-        elif ord(ch) <= 0xFFFF:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(f"\\U{ord(ch):08x}")
-    out.append('"')
-    return "".join(out)
+    return f'"{_ESCAPED.sub(_escape, text)}"'
 
 
 def _float(value: float) -> str:

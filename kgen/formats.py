@@ -13,35 +13,45 @@ from jsonschema import FormatChecker
 
 from kgen.suggest import shown
 
-#: Kubernetes name patterns (lengths are checked beside them).
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-DNS_1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
-_LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-_CPU = re.compile(r"^(\d+(\.\d+)?|\.\d+)m?$")
-_MEMORY = re.compile(r"^(\d+(\.\d+)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?$")
+#: Kubernetes name patterns (lengths are checked beside them). Every pattern here is ASCII
+#: and meant for ``fullmatch``: ``$`` would let a value end in a line break, and ``\d`` or
+#: ``\w`` would take digits and letters of other scripts.
+DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", re.ASCII)
+DNS_1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?", re.ASCII)
+DNS_SUBDOMAIN = re.compile(
+    r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*", re.ASCII
+)
+#: C identifiers and more, as the API server takes them before relaxed validation (1.32);
+#: '.', '..' and names starting with '..' are refused there, and so here.
+_ENV_NAME = re.compile(r"(?!\.\.)(?!\.\Z)[-._a-zA-Z][-._a-zA-Z0-9]*", re.ASCII)
+_LABEL_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]", re.ASCII)
+_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?", re.ASCII)
+_CPU = re.compile(r"([0-9]+(\.[0-9]+)?|\.[0-9]+)m?", re.ASCII)
+_MEMORY = re.compile(r"([0-9]+(\.[0-9]+)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?", re.ASCII)
 _MEMORY_SUFFIXES: dict[str, Decimal | int] = {
     "": 1, "m": Decimal("0.001"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
     "P": 10**15, "E": 10**18, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40,
     "Pi": 2**50, "Ei": 2**60,
 }  # fmt: skip
+#: Kubernetes keeps quantities as 64-bit integers of milli-units: larger ones overflow.
+MAX_QUANTITY = 2**63 - 1
+_MAX_QUANTITY_TEXT = 40
 
 # Image references, after the grammar of distribution/reference.
 _HOST_PART = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
 _DOMAIN = rf"(?:{_HOST_PART}(?:\.{_HOST_PART})*(?::[0-9]+)?)"
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _IMAGE = re.compile(
-    rf"^(?P<name>(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*)"
-    r"(?::(?P<tag>[\w][\w.-]{0,127}))?"
-    r"(?:@(?P<digest>[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-f]{32,}))?$"
+    rf"(?P<name>(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
+    r"(?:@(?P<digest>[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-f]{32,}))?",
+    re.ASCII,
 )
 
 
 def image_problem(value: str) -> str | None:
     """Why ``value`` is not a pinned image reference, or None when it is one."""
-    match = _IMAGE.match(value)
+    match = _IMAGE.fullmatch(value)
     if match is None:
         return "is not a valid image reference"
     if match["tag"] is None and match["digest"] is None:
@@ -53,7 +63,7 @@ def image_problem(value: str) -> str | None:
 
 def image_tag(value: str) -> str:
     """The tag of an image reference; empty when it is pinned by digest alone."""
-    match = _IMAGE.match(value)
+    match = _IMAGE.fullmatch(value)
     return str(match["tag"]) if match is not None and match["tag"] else ""
 
 
@@ -68,7 +78,7 @@ def cpu_millis(value: str | int | float) -> Decimal:
 def memory_bytes(value: str | int | float) -> Decimal:
     """A memory or storage quantity in bytes."""
     text = str(value)
-    match = _MEMORY.match(text)
+    match = _MEMORY.fullmatch(text)
     if match is None:
         raise ValueError(text)
     suffix = match[3] or ""
@@ -79,35 +89,43 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _written(value: object) -> str:
+    """A quantity's text: numbers as the user wrote them, so 1.10 is not taken for 1.1."""
+    return str(getattr(value, "written", None) or value)
+
+
 def _cpu_ok(value: object) -> bool:
-    if _is_number(value):
-        return float(value) > 0  # type: ignore[arg-type]
-    return isinstance(value, str) and bool(_CPU.match(value)) and cpu_millis(value) > 0
+    text = _written(value)
+    if isinstance(value, bool) or len(text) > _MAX_QUANTITY_TEXT or not _CPU.fullmatch(text):
+        return False
+    return 0 < cpu_millis(text) <= MAX_QUANTITY
 
 
 def _memory_ok(value: object) -> bool:
-    if _is_number(value):
-        return isinstance(value, int) and value > 0
-    if not isinstance(value, str) or not _MEMORY.match(value):
+    text = _written(value)
+    if isinstance(value, bool | float) or len(text) > _MAX_QUANTITY_TEXT:
+        return False
+    if not _MEMORY.fullmatch(text):
         return False
     try:
-        size = memory_bytes(value)
+        size = memory_bytes(text)
     except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
         return False
-    return size >= 1 and size == size.to_integral_value()  # whole bytes: '128m' is 0.128
+    # whole bytes ('128m' is 0.128), and kept in milli-bytes as an int64 by Kubernetes
+    return 1 <= size <= MAX_QUANTITY // 1000 and size == size.to_integral_value()
 
 
 def _label_key_ok(value: str) -> bool:
     prefix, slash, name = value.rpartition("/")
-    if slash and (len(prefix) > 253 or not DNS_SUBDOMAIN.match(prefix)):
+    if slash and (len(prefix) > 253 or not DNS_SUBDOMAIN.fullmatch(prefix)):
         return False
-    return len(name) <= 63 and bool(_LABEL_NAME.match(name))
+    return len(name) <= 63 and bool(_LABEL_NAME.fullmatch(name))
 
 
 def _port_name_ok(value: str) -> bool:
     return (
         len(value) <= 15
-        and bool(DNS_LABEL.match(value))
+        and bool(DNS_LABEL.fullmatch(value))
         and "--" not in value
         and any(ch.isalpha() for ch in value)
     )
@@ -125,18 +143,18 @@ class Format:
 
 FORMATS: dict[str, Format] = {
     "dns1123-label": Format(
-        lambda v: len(v) <= 63 and bool(DNS_LABEL.match(v)),
+        lambda v: len(v) <= 63 and bool(DNS_LABEL.fullmatch(v)),
         "name (a DNS-1123 label)",
         "use at most 63 lower-case letters, digits and '-', starting and ending with a "
         "letter or digit, e.g. 'my-app'",
     ),
     "dns1123-subdomain": Format(
-        lambda v: len(v) <= 253 and bool(DNS_SUBDOMAIN.match(v)),
+        lambda v: len(v) <= 253 and bool(DNS_SUBDOMAIN.fullmatch(v)),
         "name (a DNS-1123 subdomain)",
         "use lower-case letters, digits, '-' and '.', e.g. 'gp3' or 'fast.example.com'",
     ),
     "namespace": Format(
-        lambda v: v != "default" and len(v) <= 63 and bool(DNS_LABEL.match(v)),
+        lambda v: v != "default" and len(v) <= 63 and bool(DNS_LABEL.fullmatch(v)),
         "namespace",
         "name a namespace of your own (a DNS-1123 label other than 'default'), e.g. 'shop'",
     ),
@@ -153,7 +171,7 @@ FORMATS: dict[str, Format] = {
         "e.g. 'http' or 'grpc-api'",
     ),
     "env-name": Format(
-        lambda v: bool(_ENV_NAME.match(v)),
+        lambda v: bool(_ENV_NAME.fullmatch(v)),
         "environment variable name",
         "use letters, digits, '_', '-' and '.', not starting with a digit, e.g. 'LOG_LEVEL'",
     ),
@@ -164,7 +182,7 @@ FORMATS: dict[str, Format] = {
         "or '.', e.g. 'team' or 'example.com/team'",
     ),
     "label-value": Format(
-        lambda v: len(v) <= 63 and bool(_LABEL_VALUE.match(v)),
+        lambda v: len(v) <= 63 and bool(_LABEL_VALUE.fullmatch(v)),
         "label value",
         "use at most 63 letters, digits, '-', '_' or '.', starting and ending with a "
         "letter or digit",
@@ -193,7 +211,7 @@ def format_message(format_name: str, value: object) -> tuple[str, str | None]:
     fmt = FORMATS[format_name]
     if format_name == "image" and isinstance(value, str):
         problem = image_problem(value)
-        if _IMAGE.match(value) is None:
+        if _IMAGE.fullmatch(value) is None:
             return f"image {written} {problem}", (
                 "write [registry/]repository[:tag][@digest]: the repository in lower case, "
                 "no spaces, e.g. 'ghcr.io/acme/api:1.4.2'"
@@ -203,7 +221,7 @@ def format_message(format_name: str, value: object) -> tuple[str, str | None]:
         return "the 'default' namespace is not allowed", fmt.fix
     if format_name == "memory" and isinstance(value, str) and value.upper().endswith("B"):
         return f"{written} is not a Kubernetes quantity", "drop the 'B': '1Gi', not '1GiB' or '1GB'"
-    if format_name == "memory" and isinstance(value, str) and _MEMORY.match(value):
+    if format_name == "memory" and isinstance(value, str) and _MEMORY.fullmatch(value):
         return (
             f"{written} is not a whole number of bytes",
             "the suffix m means milli (128m is 0.128 bytes): write Mi or M, e.g. '128Mi'",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -10,9 +11,11 @@ from kgen.errors import UsageError
 from kgen.kinds import API_VERSION, kind_names, registry
 from kgen.model import Blueprint, Problem, SourceMap, SourcePos
 from kgen.suggest import did_you_mean, shown
-from kgen.yamlio import YamlError, load_documents
+from kgen.yamlio import Budget, YamlError, load_documents
 
 YAML_SUFFIXES = (".yaml", ".yml")
+#: The largest blueprint file kgen reads.
+MAX_FILE_BYTES = 8 * 1024 * 1024
 
 
 def display_path(path: Path) -> str:
@@ -52,23 +55,45 @@ def find_files(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
     files: list[Path] = []
     problems: list[Problem] = []
     for path in paths:
-        if path.is_dir():
+        kind = _file_type(path)
+        if kind == "folder":
             found = _walk(path, problems)
             if not found and not problems:
                 raise UsageError(message=f"{display_path(path)}: no *.yaml or *.yml files")
             files.extend(found)
-        elif path.is_file():
+        elif kind == "file":
             bad_name = name_problem(path)
             if bad_name is not None:
                 problems.append(bad_name)
             else:
                 files.append(path)
         else:
-            raise UsageError(message=f"{display_path(path)}: no such file or folder")
+            raise UsageError(message=f"{_shown_path(path)}: {kind}")
     unique: dict[Path, Path] = {}
     for file in files:
         unique.setdefault(file.resolve(), file)
     return list(unique.values()), problems
+
+
+def _file_type(path: Path) -> str:
+    """'file', 'folder', or why kgen cannot read ``path`` (links followed)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "no such file or folder"
+    except OSError as exc:
+        return f"cannot read it: {exc.strerror or exc}"
+    if stat.S_ISDIR(mode):
+        return "folder"
+    if stat.S_ISREG(mode):
+        return "file"
+    return "not a regular file or folder (a device, pipe or socket): kgen reads blueprint files"
+
+
+def _shown_path(path: Path) -> str:
+    """A path for a message: long ones shortened in the middle, control characters escaped."""
+    text = ascii(display_path(path))[1:-1] if name_problem(path) else display_path(path)
+    return text if len(text) <= 200 else f"{text[:100]}...{text[-100:]}"
 
 
 def _walk(root: Path, problems: list[Problem]) -> list[Path]:
@@ -119,13 +144,28 @@ def _walk(root: Path, problems: list[Problem]) -> list[Path]:
 
 
 def load_paths(paths: Sequence[Path]) -> tuple[list[Blueprint], list[Problem]]:
-    """Load every blueprint under ``paths``; problems are returned, not raised."""
+    """Load every blueprint under ``paths``; problems are returned, not raised.
+
+    The files of one run share one ``Budget``: together they expand to at most
+    ``MAX_NODES`` nodes and ``MAX_TEXT`` characters; each file is at most ``MAX_FILE_BYTES``.
+    """
     blueprints: list[Blueprint] = []
     files, problems = find_files(paths)
+    budget = Budget()
     for file in files:
         name = display_path(file)
         try:
-            text = file.read_text(encoding="utf-8")
+            text = _read(file)
+        except _TooLarge:
+            problems.append(
+                Problem(
+                    SourcePos(name, 1, 1),
+                    "<file>",
+                    f"the file is larger than {MAX_FILE_BYTES // 2**20} MiB",
+                    "a blueprint is a few kilobytes: split the file, or keep large data out of it",
+                )
+            )
+            continue
         except UnicodeDecodeError as exc:
             before = exc.object[: exc.start]
             line = before.count(b"\n") + 1
@@ -142,18 +182,33 @@ def load_paths(paths: Sequence[Path]) -> tuple[list[Blueprint], list[Problem]]:
         except OSError as exc:
             problems.append(Problem(SourcePos(name, 1, 1), "<file>", exc.strerror or str(exc)))
             continue
-        for item in load_text(text, name):
+        for item in load_text(text, name, budget):
             if isinstance(item, Blueprint):
                 blueprints.append(item)
             else:
                 problems.append(item)
+        if budget.exhausted:
+            return [], problems  # the run fails: checking what was read would only cost time
     return blueprints, problems
 
 
-def load_text(text: str, file: str) -> Iterator[Blueprint | Problem]:
+class _TooLarge(Exception):
+    pass
+
+
+def _read(file: Path) -> str:
+    """The file's text, read only up to the size limit (a file may grow while kgen reads)."""
+    with file.open("rb") as handle:
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise _TooLarge
+    return data.decode("utf-8")
+
+
+def load_text(text: str, file: str, budget: Budget | None = None) -> Iterator[Blueprint | Problem]:
     """Blueprints of one file's text, or the problems that stop them being read."""
     try:
-        for document in load_documents(text, file):
+        for document in load_documents(text, file, budget=budget):
             data, source = document.data, document.source
             if data is None:
                 continue  # an empty document, as between '---' separators: harmless

@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 #: A JSON path inside a document: keys and list indexes, outermost first.
 JsonPath = tuple[str | int, ...]
@@ -23,7 +23,7 @@ def format_path(path: JsonPath) -> str:
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif not _PLAIN_KEY.match(part):
+        elif not _PLAIN_KEY.fullmatch(part):
             out += f"[{json.dumps(part)}]"  # keys with dots or slashes: labels, annotations
         elif out:
             out += f".{part}"
@@ -48,28 +48,59 @@ class SourcePos:
 class SourceMap:
     """Where each node of one YAML document was written, and how some values were spelt.
 
-    ``values`` holds the position of the value at a path, ``keys`` the position of the key
+    ``values`` holds the (line, column) of the value at a path, ``keys`` that of the key
     that introduces it (the better place to point at for an unknown or misspelt field).
+    ``overlay`` ``(to, from)`` makes the nodes written under the path ``from`` answer for
+    the paths under ``to``: an environment block patched onto ``spec``. It costs nothing
+    to make, so that selecting an environment never copies the tables.
     """
 
     file: str
     start: SourcePos
-    values: Mapping[JsonPath, SourcePos] = field(default_factory=dict)
-    keys: Mapping[JsonPath, SourcePos] = field(default_factory=dict)
+    values: Mapping[JsonPath, tuple[int, int]] = field(default_factory=dict)
+    keys: Mapping[JsonPath, tuple[int, int]] = field(default_factory=dict)
     #: Booleans written the YAML 1.1 way (yes, no, on, off, True, ...), as written.
     yaml11_booleans: Mapping[JsonPath, str] = field(default_factory=dict)
+    overlay: tuple[JsonPath, JsonPath] | None = None
+
+    def _written_in_overlay(self, path: JsonPath) -> JsonPath | None:
+        """Where ``path`` was written in the overlay, when it was."""
+        if self.overlay is None:
+            return None
+        to, source = self.overlay
+        if len(path) <= len(to) or path[: len(to)] != to:
+            return None
+        moved = (*source, *path[len(to) :])
+        return moved if moved in self.values else None
+
+    def value_at(self, path: JsonPath) -> SourcePos | None:
+        """The position of the value at exactly ``path``, when it was written."""
+        moved = self._written_in_overlay(path)
+        found = self.values.get(path if moved is None else moved)
+        return None if found is None else SourcePos(self.file, *found)
 
     def value_pos(self, path: JsonPath) -> SourcePos:
         """The position of the value at ``path``, or of its nearest written ancestor."""
         for depth in range(len(path), -1, -1):
-            pos = self.values.get(path[:depth])
+            pos = self.value_at(path[:depth])
             if pos is not None:
                 return pos
         return self.start
 
     def key_pos(self, path: JsonPath) -> SourcePos:
         """The position of the key that introduces ``path``, falling back to its value."""
-        return self.keys.get(path) or self.value_pos(path)
+        moved = self._written_in_overlay(path)
+        found = self.keys.get(path if moved is None else moved)
+        return self.value_pos(path) if found is None else SourcePos(self.file, *found)
+
+    def yaml11_boolean(self, path: JsonPath) -> str | None:
+        """How a boolean at ``path`` was written, when the YAML 1.1 way (``yes``, ``On``)."""
+        moved = self._written_in_overlay(path)
+        return self.yaml11_booleans.get(path if moved is None else moved)
+
+    def with_overlay(self, to: JsonPath, source: JsonPath) -> SourceMap:
+        """This map with the nodes under ``source`` answering for the paths under ``to``."""
+        return replace(self, overlay=(to, source))
 
 
 @dataclass(frozen=True)

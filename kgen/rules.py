@@ -205,7 +205,7 @@ def _env_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Iterator[
     become 'true' or 'false'."""
     for name in unit.get("env", {}):
         where = (*path, "env", name)
-        written = blueprint.source.yaml11_booleans.get(where)
+        written = blueprint.source.yaml11_boolean(where)
         if written is not None:
             yield _problem(
                 blueprint,
@@ -343,7 +343,7 @@ def _storage_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Itera
             )
 
 
-_PLAIN_INTEGER = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
+_PLAIN_INTEGER = re.compile(r"[-+]?(0|[1-9][0-9]*)", re.ASCII)
 
 
 def number_problems(
@@ -353,7 +353,7 @@ def number_problems(
     digits say what they mean to every reader."""
     written = written_text(value)
     types = schema.get("type", [])
-    if written is None or not isinstance(value, int) or _PLAIN_INTEGER.match(written):
+    if written is None or not isinstance(value, int) or _PLAIN_INTEGER.fullmatch(written):
         return
     if "string" in (types if isinstance(types, list) else [types]):
         return  # kept as written, e.g. an env value

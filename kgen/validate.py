@@ -7,7 +7,7 @@ Checks yield ``Problem`` values; nothing here raises for bad input.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from jsonschema.exceptions import ValidationError
@@ -19,23 +19,54 @@ from kgen.schema import subschema, validator, walk, with_defaults
 from kgen.suggest import did_you_mean, one_of, shown
 
 
+@dataclass(frozen=True)
+class Checked:
+    """What validating one blueprint found: the blueprint with its defaults filled in (None
+    when it is invalid), its problems, and the node ports it takes (number, where)."""
+
+    filled: Blueprint | None
+    problems: tuple[Problem, ...]
+    node_ports: tuple[tuple[int, JsonPath], ...]
+
+
+#: Results per blueprint object, for one run: a blueprint that an environment leaves as it
+#: is (the same object) is checked once, not once per environment.
+Memo = dict[int, tuple[Blueprint, Checked]]
+
+
 def validate_blueprints(
-    blueprints: Sequence[Blueprint],
+    blueprints: Sequence[Blueprint], *, memo: Memo | None = None
 ) -> tuple[list[Blueprint], list[Problem]]:
     """Valid blueprints with defaults filled in, and every problem found."""
-    valid: list[Blueprint] = []
+    valid: list[tuple[Blueprint, Checked]] = []
     problems: list[Problem] = list(set_problems(blueprints))
     duplicates = {id(b) for b, _ in _repeated(blueprints)}
     for blueprint in blueprints:
-        found = list(schema_problems(blueprint))
-        if not found:
-            filled = replace(blueprint, data=with_defaults(blueprint.kind, blueprint.data))
-            found = list(semantic_problems(filled, written=blueprint))
-            if not found and id(blueprint) not in duplicates:
-                valid.append(filled)
-        problems.extend(found)
+        checked = check_blueprint(blueprint, memo)
+        problems.extend(checked.problems)
+        if checked.filled is not None and id(blueprint) not in duplicates:
+            valid.append((checked.filled, checked))
     problems.extend(node_port_problems(valid))
-    return valid, problems
+    return [filled for filled, _ in valid], problems
+
+
+def check_blueprint(blueprint: Blueprint, memo: Memo | None = None) -> Checked:
+    """Schema and rule problems of one blueprint (remembered in ``memo``)."""
+    if memo is not None and id(blueprint) in memo:
+        return memo[id(blueprint)][1]
+    filled: Blueprint | None = None
+    node_ports: tuple[tuple[int, JsonPath], ...] = ()
+    found = list(schema_problems(blueprint))
+    if not found:
+        filled = replace(blueprint, data=with_defaults(blueprint.kind, blueprint.data))
+        found = list(semantic_problems(filled, written=blueprint))
+        node_ports = tuple(_node_ports(filled))
+        if found:
+            filled = None
+    checked = Checked(filled, tuple(found), node_ports)
+    if memo is not None:
+        memo[id(blueprint)] = (blueprint, checked)  # the blueprint keeps its id taken
+    return checked
 
 
 # --- JSON Schema -------------------------------------------------------------------------
@@ -68,7 +99,7 @@ def _translate(blueprint: Blueprint, error: ValidationError) -> Iterator[Problem
                 field = (*path, name)
                 described = subschema(blueprint.kind, field) or {}
                 yield Problem(
-                    source.values.get(field)
+                    source.value_at(field)
                     or source.value_pos(path),  # an env's null, or the parent
                     format_path(field),
                     "required field is missing",
@@ -218,23 +249,30 @@ def set_problems(blueprints: Sequence[Blueprint]) -> Iterator[Problem]:
         )
 
 
-def node_port_problems(blueprints: Iterable[Blueprint]) -> Iterator[Problem]:
-    """A node port is one per cluster: two Services cannot both take it."""
-    taken: dict[tuple[int, str], str] = {}
-    for blueprint in blueprints:
-        for path, unit in workload_units(blueprint):
-            for index, port in enumerate(unit.get("ports", [])):
-                if "nodePort" not in port:
-                    continue
-                key = (port["nodePort"], port.get("protocol", "TCP"))
-                where = (*path, "ports", index, "nodePort")
-                here = f"{blueprint.ref} {format_path(where)} ({blueprint.source.value_pos(where)})"
-                if key in taken:
-                    yield Problem(
-                        blueprint.source.value_pos(where),
-                        format_path(where),
-                        f"node port {key[0]} is already taken by {taken[key]}",
-                        "every nodePort is cluster-wide: choose another, or leave it unset",
-                    )
-                else:
-                    taken[key] = here
+def _node_ports(blueprint: Blueprint) -> Iterator[tuple[int, JsonPath]]:
+    for path, unit in workload_units(blueprint):
+        for index, port in enumerate(unit.get("ports", [])):
+            if "nodePort" in port:
+                yield port["nodePort"], (*path, "ports", index, "nodePort")
+
+
+def node_port_problems(blueprints: Iterable[tuple[Blueprint, Checked]]) -> Iterator[Problem]:
+    """A node port is one per cluster: two Services cannot both take its number, whatever
+    their protocols (the allocator counts numbers). One Service may use a number for TCP
+    and UDP alike."""
+    taken: dict[int, tuple[Blueprint, JsonPath]] = {}
+    for blueprint, checked in blueprints:
+        for number, where in checked.node_ports:
+            if number not in taken:
+                taken[number] = (blueprint, where)
+                continue
+            owner, first = taken[number]
+            if owner is blueprint and first[:-3] == where[:-3]:
+                continue  # the same Service, another protocol
+            at = f"{owner.ref} {format_path(first)} ({owner.source.value_pos(first)})"
+            yield Problem(
+                blueprint.source.value_pos(where),
+                format_path(where),
+                f"node port {number} is already taken by {at}",
+                "every nodePort is cluster-wide: choose another, or leave it unset",
+            )

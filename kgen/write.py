@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import fcntl
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -19,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from kgen.errors import InvalidInput, OutputError
+from kgen.errors import InternalError, InvalidInput, OutputError
 from kgen.model import Document, Problem, SourcePos
 from kgen.yamlio import dump_document
 
@@ -68,7 +69,7 @@ def source_comment(document: Document, base: Path | None = None) -> str:
     that a folder's content does not depend on where kgen was run from."""
     file = document.origin.source.file
     if base is not None:
-        file = Path(os.path.relpath(os.path.abspath(file), os.path.abspath(base))).as_posix()
+        file = Path(os.path.relpath(Path(file).resolve(), base.resolve())).as_posix()
     # A comment ends at a line break: keep anything that is not plain text out of it.
     shown = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in file)
     return f"# Source: {shown} ({document.origin.ref})\n"
@@ -80,12 +81,34 @@ def render_stream(documents: Sequence[Document], *, eksctl: bool = False) -> str
     return "".join(f"---\n{source_comment(d)}{dump_document(d.body)}" for d in apply_order(chosen))
 
 
+_LABEL = r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?"
+_SUBDOMAIN = rf"{_LABEL}(?:\.{_LABEL})*"
+#: Every path kgen writes inside an output folder, and nothing else: file names are made
+#: only of validated names, so no input can lead kgen to a file it did not write.
+KGEN_PATH = re.compile(
+    rf"(?:(?:{_LABEL}|{CLUSTER_DIR})/(?:kustomization|[a-z0-9]+-{_SUBDOMAIN})"
+    rf"|{EKSCTL_DIR}/{_LABEL}|kustomization)\.yaml",
+    re.ASCII,
+)
+
+
 def document_path(document: Document) -> str:
-    """The stable file name of one document inside an output folder."""
+    """The stable file name of one document inside an output folder.
+
+    Raises ``InternalError`` for a path that is not made of validated names: validation
+    should have refused the name first, and the writer never trusts that it did.
+    """
     if is_eksctl(document):
-        return f"{EKSCTL_DIR}/{document.name}.yaml"
-    folder = document.namespace or CLUSTER_DIR
-    return f"{folder}/{document.kind.lower()}-{document.name}.yaml"
+        path = f"{EKSCTL_DIR}/{document.name}.yaml"
+    else:
+        folder = document.namespace or CLUSTER_DIR
+        path = f"{folder}/{document.kind.lower()}-{document.name}.yaml"
+    if not KGEN_PATH.fullmatch(path) or len(path) > 600:
+        raise InternalError(
+            message=f"refusing to write {path!a} for {document.origin.ref}: the path is "
+            "not made of validated names"
+        )
+    return path
 
 
 def _kustomization(resources: Sequence[str]) -> str:
@@ -104,7 +127,7 @@ def folder_files(documents: Sequence[Document], root: Path | None = None) -> dic
     Source paths in the headers are relative to the folder's parent (the repository, as a
     rule), wherever kgen runs.
     """
-    base = Path(os.path.abspath(root)).parent if root is not None else None
+    base = root.resolve().parent if root is not None else None
     files: dict[str, str] = {}
     folders: dict[str, list[str]] = {}
     for document in apply_order(documents):
@@ -133,42 +156,67 @@ def folder_files(documents: Sequence[Document], root: Path | None = None) -> dic
 
 @dataclass(frozen=True)
 class FolderPlan:
-    """What writing would change in an output folder."""
+    """What writing would change in an output folder.
+
+    ``changed`` files are written, ``stale`` ones (kgen wrote them, the render no longer
+    makes them) removed; ``kept`` ones were kgen's once but no longer start with its
+    header, so kgen leaves them alone and forgets them. ``shown`` is the folder as the
+    user named it, for messages; ``root`` is its real location.
+    """
 
     root: Path
     files: Mapping[str, str]
     changed: tuple[str, ...]
     stale: tuple[str, ...]
+    kept: tuple[str, ...] = ()
+    shown: Path | None = None
 
     @property
     def up_to_date(self) -> bool:
         return not self.changed and not self.stale
 
 
-def _owned(root: Path) -> tuple[set[str], list[Problem]]:
-    """The files the ownership record names, and problems with entries that are not plain
-    relative paths inside the folder (kgen never removes anything outside it)."""
+def _owned(root: Path, shown: Path) -> tuple[set[str], list[Problem]]:
+    """The files the ownership record names, and problems with entries that are not paths
+    kgen writes inside the folder (kgen never removes anything else). Without a record,
+    the files that carry kgen's header at the paths kgen writes."""
     record = root / OWNERSHIP_FILE
     if not record.is_file():
-        return set(), []
+        return _recovered(root), []
     owned: set[str] = set()
     problems = []
     lines = _read_text(record).splitlines()
     for number, line in enumerate(lines, start=1):
         if not line or line.startswith("#"):
             continue
-        if _inside(root, line):
+        if KGEN_PATH.fullmatch(line) and _inside(root, line):
             owned.add(line)
         else:
             problems.append(
                 Problem(
-                    SourcePos(record.as_posix(), number, 1),
+                    SourcePos((shown / OWNERSHIP_FILE).as_posix(), number, 1),
                     "<output>",
-                    f"{line!r} is not a file inside {root.as_posix()}",
+                    f"{_shown_entry(line)} is not a file kgen writes inside {shown.as_posix()}",
                     f"kgen writes this record itself: delete the line, or delete {OWNERSHIP_FILE}",
                 )
             )
     return owned, problems
+
+
+def _shown_entry(line: str) -> str:
+    return ascii(line if len(line) <= 200 else f"{line[:100]}...{line[-100:]}")
+
+
+def _recovered(root: Path) -> set[str]:
+    """What kgen wrote in ``root``, found by its headers: the record was lost."""
+    if not root.is_dir():
+        return set()
+    found = set()
+    for path in [root / "kustomization.yaml", *root.glob("*/*.yaml")]:
+        relative = path.relative_to(root).as_posix()
+        if KGEN_PATH.fullmatch(relative) and _inside(root, relative) and _written_by_kgen(path):
+            found.add(relative)
+    return found
 
 
 def _inside(root: Path, relative: str) -> bool:
@@ -176,15 +224,18 @@ def _inside(root: Path, relative: str) -> bool:
     parts = PurePosixPath(relative).parts
     if not parts or PurePosixPath(relative).is_absolute() or ".." in parts or "." in parts:
         return False
-    return (root / relative).resolve().is_relative_to(root.resolve())
+    try:
+        return (root / relative).resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):  # a link loop, a name too long
+        return False
 
 
 def _written_by_kgen(path: Path) -> bool:
-    """Files kgen writes start with its header: such a file may be replaced even when the
-    ownership record is lost."""
+    """Files kgen writes start with its header. A file is replaced only when kgen's record
+    names it or it has the header, and removed only when both hold."""
     try:
         with path.open(encoding="utf-8") as handle:
-            return handle.readline() == f"# {DO_NOT_EDIT}\n"
+            return handle.readline(len(DO_NOT_EDIT) + 8) == f"# {DO_NOT_EDIT}\n"
     except (OSError, UnicodeDecodeError):
         return False
 
@@ -203,23 +254,27 @@ def _read_text(path: Path) -> str:
         raise OutputError(path=path, reason=str(getattr(exc, "strerror", None) or exc)) from exc
 
 
-def plan_folder(root: Path, files: Mapping[str, str]) -> FolderPlan:
+def plan_folder(root: Path, files: Mapping[str, str], shown: Path | None = None) -> FolderPlan:
     """Compare the folder with what kgen would write; refuse to take over foreign files,
-    to write through links out of the folder, or to replace a folder by a file."""
+    to write through links out of the folder, or to replace a folder by a file.
+    ``shown`` is how the user named ``root`` (for messages)."""
+    shown = root if shown is None else shown
     if root.exists() and not root.is_dir():
-        raise OutputError(path=root, reason="exists and is not a folder")
-    owned, problems = _owned(root)
+        raise OutputError(path=shown, reason="exists and is not a folder")
+    owned, problems = _owned(root, shown)
     changed = []
     for path, content in sorted(files.items()):
         target = root / path
+        if not KGEN_PATH.fullmatch(path) and path != OWNERSHIP_FILE:
+            raise InternalError(message=f"refusing to write {path!a}: not a path kgen writes")
         if not _inside(root, path):
-            problems.append(_output_problem(target, "is a link that leads out of the folder"))
+            problems.append(_output_problem(shown / path, "is a link that leads out of the folder"))
         elif target.is_dir():
-            problems.append(_output_problem(target, "is a folder where kgen writes a file"))
+            problems.append(_output_problem(shown / path, "is a folder where kgen writes a file"))
         elif target.exists() and path not in owned and not _written_by_kgen(target):
             problems.append(
                 _output_problem(
-                    target,
+                    shown / path,
                     "kgen did not write this file, so it will not overwrite it",
                     "move it away, or choose another output folder",
                 )
@@ -228,8 +283,12 @@ def plan_folder(root: Path, files: Mapping[str, str]) -> FolderPlan:
             changed.append(path)
     if problems:
         raise InvalidInput(problems=problems)
-    stale = tuple(sorted(p for p in owned - set(files) if (root / p).is_file()))
-    return FolderPlan(root, files, tuple(changed), stale)
+    stale: list[str] = []
+    kept: list[str] = []
+    for path in sorted(owned - set(files)):
+        if (root / path).is_file():
+            (stale if _written_by_kgen(root / path) else kept).append(path)
+    return FolderPlan(root, files, tuple(changed), tuple(stale), tuple(kept), shown)
 
 
 def _output_problem(target: Path, message: str, hint: str | None = None) -> Problem:
@@ -289,10 +348,16 @@ def _write(plan: FolderPlan) -> None:
             target = staging / path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(plan.files[path], encoding="utf-8")
-        (staging / OWNERSHIP_FILE).write_text(record, encoding="utf-8")
         if not existing:
+            (staging / OWNERSHIP_FILE).write_text(record, encoding="utf-8")
             os.replace(staging, root)
             return
+        # The journal: before any file changes, the record names every file the folder may
+        # hold until this render ends, so a render killed midway leaves nothing that the
+        # next render or --check does not find.
+        journal = _ownership_record({*plan.files, *plan.stale})
+        if _read(record_path) != journal:
+            _replace_text(staging / f"{OWNERSHIP_FILE}.journal", journal, record_path)
         for path in plan.changed:
             target = root / path
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -301,10 +366,17 @@ def _write(plan: FolderPlan) -> None:
             (root / path).unlink()
             _remove_empty_parents(root, (root / path).parent)
         if _read(record_path) != record:
-            os.replace(staging / OWNERSHIP_FILE, record_path)
+            _replace_text(staging / OWNERSHIP_FILE, record, record_path)
     finally:
         if staging.exists():
             shutil.rmtree(staging)
+
+
+def _replace_text(staged: Path, text: str, target: Path) -> None:
+    staged.write_text(text, encoding="utf-8")
+    with staged.open("rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(staged, target)
 
 
 def _read(path: Path) -> str | None:
@@ -315,7 +387,8 @@ def _read(path: Path) -> str | None:
 def folder_lock(root: Path) -> Iterator[None]:
     """Hold an exclusive lock for writing ``root``, so that two renders into one folder run
     one after the other; also clears staging folders an interrupted render left behind."""
-    parent = Path(os.path.abspath(root)).parent
+    real = root.resolve()
+    parent = real.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
         handle = os.open(parent, os.O_RDONLY)
@@ -323,7 +396,7 @@ def folder_lock(root: Path) -> Iterator[None]:
         raise OutputError(path=parent, reason=exc.strerror or str(exc)) from exc
     try:
         fcntl.flock(handle, fcntl.LOCK_EX)
-        for stale in parent.glob(f".kgen-tmp-{root.name}-*"):
+        for stale in parent.glob(f".kgen-tmp-{real.name}-*"):
             shutil.rmtree(stale, ignore_errors=True)
         yield
     finally:

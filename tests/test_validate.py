@@ -308,7 +308,23 @@ def test_node_ports_are_cluster_wide() -> None:
     twice = microservice(
         ports=[port, {**port, "name": "b", "port": 81}], service={"type": "NodePort"}
     )
-    assert "nodePort 30080 is used twice" in one(twice).message
+    assert "nodePort 30080, protocol 'TCP' is used twice" in one(twice).message
+
+
+def test_a_node_port_number_is_taken_whatever_the_protocol() -> None:
+    """The allocator counts numbers: UDP 30053 on one Service blocks TCP 30053 on another."""
+    udp = {"name": "dns", "port": 53, "protocol": "UDP", "nodePort": 30053}
+    tcp = {"name": "dns-tcp", "port": 53, "nodePort": 30053}
+    probes = {"liveness": {"exec": ["true"]}, "readiness": {"exec": ["true"]}}
+    first = microservice(ports=[udp], service={"type": "NodePort"}, probes=probes)
+    second = microservice(ports=[tcp], service={"type": "NodePort"}).replace("name: api", "name: b")
+    problem = one(first + "---\n" + second)
+    assert problem.message.startswith("node port 30053 is already taken by Microservice shop/api")
+    # One Service may publish one number for TCP and UDP alike, as DNS servers do.
+    both = microservice(ports=[udp, tcp], service={"type": "NodePort"})
+    valid, problems = validate_blueprints(blueprints(both))
+    assert problems == []
+    assert len(valid) == 1
 
 
 def test_whole_numbers_only_where_numbers_are_counted() -> None:
