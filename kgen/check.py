@@ -157,7 +157,10 @@ def document_problems(document: Document, kube_version: str) -> Iterator[Problem
     """Schema problems of one document, pointed back at the blueprint that made it."""
     if not is_unscoped(document):
         yield from name_problems(document)
-        yield from size_problems(document)
+        too_large = list(size_problems(document))
+        yield from too_large
+        if any(p.path == document.ref for p in too_large):
+            return  # over a megabyte: the size is the problem; no schema walk through it
         yield from version_problems(document, kube_version)
     validator = document_validator(kube_version, document.api_version, document.kind)
     if validator is None:
@@ -257,20 +260,17 @@ def name_problems(document: Document) -> Iterator[Problem]:
 #: The API server's limits: all annotations of an object together, and a whole object in etcd.
 MAX_ANNOTATIONS_BYTES = 256 * 1024
 MAX_OBJECT_BYTES = 1024 * 1024
+#: kubectl apply (and Argo CD, which runs it) keeps a copy of the object, as JSON, in this
+#: annotation: it counts against the annotation limit.
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
 def size_problems(document: Document) -> Iterator[Problem]:
-    """Objects the API server refuses for their size."""
+    """Objects the API server refuses for their size, as written or once ``kubectl apply``
+    has added its copy of them."""
     annotations = document.body.get("metadata", {}).get("annotations", {})
     size = sum(len(k.encode()) + len(str(v).encode()) for k, v in annotations.items())
-    if size > MAX_ANNOTATIONS_BYTES:
-        yield Problem(
-            _anchor(document.origin),
-            f"{document.ref}: metadata.annotations",
-            f"annotations take {size} bytes; Kubernetes allows {MAX_ANNOTATIONS_BYTES}",
-            "keep large data out of annotations",
-        )
-    total = len(json.dumps(document.body).encode())
+    total = _json_size(document.body)
     if total > MAX_OBJECT_BYTES:
         yield Problem(
             _anchor(document.origin),
@@ -279,6 +279,31 @@ def size_problems(document: Document) -> Iterator[Problem]:
             "(etcd refuses requests over 1.5 MiB)",
             "keep large data (env values, annotations) out of the blueprint",
         )
+    elif size > MAX_ANNOTATIONS_BYTES:
+        yield Problem(
+            _anchor(document.origin),
+            f"{document.ref}: metadata.annotations",
+            f"annotations take {size} bytes; Kubernetes allows {MAX_ANNOTATIONS_BYTES}",
+            "keep large data out of annotations",
+        )
+    elif size + len(LAST_APPLIED) + total + 1 > MAX_ANNOTATIONS_BYTES:
+        applied = size + len(LAST_APPLIED) + total + 1
+        yield Problem(
+            _anchor(document.origin),
+            f"{document.ref}: metadata.annotations",
+            f"kubectl apply would refuse it: its annotations plus the copy of the object it "
+            f"keeps in {LAST_APPLIED} take {applied} bytes; Kubernetes allows "
+            f"{MAX_ANNOTATIONS_BYTES}",
+            "keep large data (files, env values, annotations) smaller, or apply with --server-side",
+        )
+
+
+def _json_size(body: Mapping[str, Any]) -> int:
+    """The bytes of ``body`` as compact JSON the way Go writes it (UTF-8; <, > and & as
+    six-character escapes)."""
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    escaped = text.count("<") + text.count(">") + text.count("&")
+    return len(text.encode("utf-8", "surrogatepass")) + 5 * escaped
 
 
 def _anchor(blueprint: Blueprint) -> SourcePos:

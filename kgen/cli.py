@@ -16,9 +16,9 @@ import typer
 
 from kgen import api
 from kgen.check import DEFAULT_KUBE_VERSION
-from kgen.errors import InvalidInput, KgenError, TemplateBug, UsageError
+from kgen.errors import InternalError, InvalidInput, KgenError, TemplateBug, UsageError
 from kgen.kinds import kind_names
-from kgen.report import format_bug, format_problems
+from kgen.report import clean, format_bug, format_problems
 from kgen.schema import bundled
 from kgen.suggest import did_you_mean
 from kgen.write import folder_diff
@@ -183,13 +183,16 @@ def error_boundary() -> Iterator[None]:
         sys.stderr.write(format_problems(exc.problems))
         raise typer.Exit(exc.exit_code) from None
     except UsageError as exc:
-        sys.stderr.write(f"kgen: error: {exc.message}\n")
+        sys.stderr.write(f"kgen: error: {clean(exc.message, 2000)}\n")
         raise typer.Exit(exc.exit_code) from None
     except TemplateBug as exc:
         sys.stderr.write(format_bug(exc))
         raise typer.Exit(exc.exit_code) from None
+    except InternalError as exc:
+        sys.stderr.write(f"kgen: internal error: {clean(exc.message, 2000)}; please report this\n")
+        raise typer.Exit(exc.exit_code) from None
     except KgenError as exc:
-        sys.stderr.write(f"kgen: error: {exc}\n")
+        sys.stderr.write(f"kgen: error: {clean(str(exc), 2000)}\n")
         raise typer.Exit(exc.exit_code) from None
     except BrokenPipeError:
         # The reader went away (kgen render | head): not an error of ours.
@@ -202,7 +205,7 @@ def error_boundary() -> Iterator[None]:
         sys.stderr.write(f"kgen: error: cannot write the output: {exc.strerror or exc}\n")
         raise typer.Exit(1) from None
     except Exception as exc:
-        if os.environ.get("KGEN_DEBUG"):
+        if _debugging():
             raise
         sys.stderr.write(
             f"kgen: internal error: {type(exc).__name__}: {exc} "
@@ -211,9 +214,17 @@ def error_boundary() -> Iterator[None]:
         raise typer.Exit(3) from None
 
 
+def _debugging() -> bool:
+    """KGEN_DEBUG=1 (or true, yes, on) shows tracebacks; 0, false, no, off and empty do not."""
+    return os.environ.get("KGEN_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def main() -> None:
     """The console script; output that cannot be written is an error, never a traceback."""
     if sys.stdout is None or sys.stderr is None:  # started with a closed stream (>&-)
+        if sys.stderr is not None:
+            sys.stderr.write("kgen: error: standard output is closed; nothing to write to\n")
+            sys.stderr.flush()
         os._exit(1)
     code: int | str | None = 0
     try:

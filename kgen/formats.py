@@ -33,7 +33,7 @@ _MEMORY_SUFFIXES: dict[str, Decimal | int] = {
     "P": 10**15, "E": 10**18, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40,
     "Pi": 2**50, "Ei": 2**60,
 }  # fmt: skip
-#: Kubernetes keeps quantities as 64-bit integers of milli-units: larger ones overflow.
+#: Kubernetes keeps CPU as 64-bit millicores and memory as 64-bit bytes: larger ones overflow.
 MAX_QUANTITY = 2**63 - 1
 _MAX_QUANTITY_TEXT = 40
 
@@ -111,8 +111,19 @@ def _memory_ok(value: object) -> bool:
         size = memory_bytes(text)
     except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
         return False
-    # whole bytes ('128m' is 0.128), and kept in milli-bytes as an int64 by Kubernetes
-    return 1 <= size <= MAX_QUANTITY // 1000 and size == size.to_integral_value()
+    # whole bytes ('128m' is 0.128), and within the 64-bit integer Kubernetes keeps bytes in
+    return 1 <= size <= MAX_QUANTITY and size == size.to_integral_value()
+
+
+def _too_large(format_name: str, text: str) -> bool:
+    """Whether a well-formed quantity is beyond what Kubernetes can hold."""
+    if len(text) > _MAX_QUANTITY_TEXT:
+        return bool(re.fullmatch(r"[0-9.]+[A-Za-z]*", text, re.ASCII))
+    if format_name == "cpu" and _CPU.fullmatch(text):
+        return cpu_millis(text) > MAX_QUANTITY
+    if format_name == "memory" and _MEMORY.fullmatch(text):
+        return memory_bytes(text) > MAX_QUANTITY
+    return False
 
 
 def _label_key_ok(value: str) -> bool:
@@ -221,6 +232,13 @@ def format_message(format_name: str, value: object) -> tuple[str, str | None]:
         return "the 'default' namespace is not allowed", fmt.fix
     if format_name == "memory" and isinstance(value, str) and value.upper().endswith("B"):
         return f"{written} is not a Kubernetes quantity", "drop the 'B': '1Gi', not '1GiB' or '1GB'"
+    text = _written(value)
+    if format_name in ("cpu", "memory") and _too_large(format_name, text):
+        return (
+            f"{written} is more than Kubernetes can hold",
+            "Kubernetes keeps CPU in 64-bit millicores and memory in 64-bit bytes: "
+            + ("at most 9223372036854775 cores" if format_name == "cpu" else "less than 8Ei"),
+        )
     if format_name == "memory" and isinstance(value, str) and _MEMORY.fullmatch(value):
         return (
             f"{written} is not a whole number of bytes",

@@ -23,10 +23,10 @@ def display_path(path: Path) -> str:
 
     Links are not followed: a problem names the link the user has, not its target.
     """
-    absolute = Path(os.path.abspath(path))
     try:
+        absolute = Path(os.path.abspath(path))
         return absolute.relative_to(os.path.abspath(Path.cwd())).as_posix()
-    except ValueError:
+    except (ValueError, OSError):  # outside the working directory, or it was removed
         return path.as_posix()
 
 

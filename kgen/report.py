@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from kgen.errors import TemplateBug
 from kgen.model import Problem
 
+#: The longest field path, message and hint shown; a value echoed from a 5 MB line is cut.
+_LONGEST = {"path": 300, "message": 1000, "hint": 500}
+_UNPRINTABLE = re.compile(r"[^\x20-\x7e\xa0-\U0010ffff]|[\u2028\u2029\ufeff]")
+
+
+def clean(text: str, limit: int) -> str:
+    """``text`` on one line, without control characters (no terminal escapes, no line that
+    looks like another problem), shortened in the middle to ``limit`` characters."""
+    if len(text) > limit:
+        half = limit // 2 - 2
+        text = f"{text[:half]} ... {text[-half:]}"
+    if text.isprintable():
+        return text
+    return _UNPRINTABLE.sub(lambda m: ascii(m.group())[1:-1], text)
+
 
 def format_problem(problem: Problem) -> str:
-    """``FILE:LINE:COL: error: PATH: message (hint: fix)``."""
-    hint = f" (hint: {problem.hint})" if problem.hint else ""
-    return f"{problem.pos}: {problem.severity}: {problem.path}: {problem.message}{hint}"
+    """``FILE:LINE:COL: error: PATH: message (hint: fix)``, one line whatever the input."""
+    hint = f" (hint: {clean(problem.hint, _LONGEST['hint'])})" if problem.hint else ""
+    path = clean(problem.path, _LONGEST["path"])
+    message = clean(problem.message, _LONGEST["message"])
+    return f"{problem.pos}: {problem.severity}: {path}: {message}{hint}"
 
 
 def format_problems(problems: Sequence[Problem]) -> str:

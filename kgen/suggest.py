@@ -36,4 +36,8 @@ def shown(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
     written = getattr(value, "written", None)
-    return written if isinstance(written, str) else repr(value)
+    if isinstance(written, str):
+        return written
+    if isinstance(value, str) and len(value) > 60:
+        return repr(f"{value[:28]}...{value[-28:]}")
+    return repr(value)
