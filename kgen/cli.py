@@ -107,7 +107,7 @@ def _render(
         _write_stdout(folder_diff(plan))
         typer.echo(
             f"kgen: {output} is not what render would write "
-            f"({len(plan.changed)} to write, {len(plan.stale)} to remove)",
+            f"({len(plan.changed) + plan.record_changed} to write, {len(plan.stale)} to remove)",
             err=True,
         )
         raise typer.Exit(1)

@@ -170,10 +170,13 @@ class FolderPlan:
     stale: tuple[str, ...]
     kept: tuple[str, ...] = ()
     shown: Path | None = None
+    #: The ownership record differs from what this render writes: a killed render's
+    #: journal, a lost record, or a hand edit.
+    record_changed: bool = False
 
     @property
     def up_to_date(self) -> bool:
-        return not self.changed and not self.stale
+        return not self.changed and not self.stale and not self.record_changed
 
 
 def _owned(root: Path, shown: Path) -> tuple[set[str], list[Problem]]:
@@ -288,7 +291,9 @@ def plan_folder(root: Path, files: Mapping[str, str], shown: Path | None = None)
     for path in sorted(owned - set(files)):
         if (root / path).is_file():
             (stale if _written_by_kgen(root / path) else kept).append(path)
-    return FolderPlan(root, files, tuple(changed), tuple(stale), tuple(kept), shown)
+    record = root / OWNERSHIP_FILE
+    record_changed = _read(record) != _ownership_record(files) if root.is_dir() else True
+    return FolderPlan(root, files, tuple(changed), tuple(stale), tuple(kept), shown, record_changed)
 
 
 def _output_problem(target: Path, message: str, hint: str | None = None) -> Problem:
@@ -307,6 +312,17 @@ def folder_diff(plan: FolderPlan) -> str:
                 plan.files[path].splitlines(keepends=True),
                 fromfile=f"a/{path}" if target.is_file() else "/dev/null",
                 tofile=f"b/{path}",
+            )
+        )
+    if plan.record_changed:
+        record = plan.root / OWNERSHIP_FILE
+        before = _read(record) or ""
+        chunks.extend(
+            difflib.unified_diff(
+                before.splitlines(keepends=True),
+                _ownership_record(plan.files).splitlines(keepends=True),
+                fromfile=f"a/{OWNERSHIP_FILE}" if record.is_file() else "/dev/null",
+                tofile=f"b/{OWNERSHIP_FILE}",
             )
         )
     for path in plan.stale:
@@ -338,7 +354,7 @@ def _write(plan: FolderPlan) -> None:
     record = _ownership_record(plan.files)
     record_path = root / OWNERSHIP_FILE
     existing = root.exists()
-    if existing and plan.up_to_date and _read(record_path) == record:
+    if existing and plan.up_to_date:
         return
     root.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".kgen-tmp-{root.name}-", dir=root.parent))

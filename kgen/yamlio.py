@@ -40,6 +40,9 @@ MAX_DIGITS = 64
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 _NUMBER_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
+_SCALAR_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "str", "binary")
+)
 _SCALARS = yaml.constructor.SafeConstructor()
 #: Characters a value may not hold: NUL (no process can receive it), DEL and the C1 controls
 #: (kustomize refuses them, or turns U+0085 into a space, so the folder would differ from
@@ -306,7 +309,7 @@ def _uncarried_message(character: str) -> str:
 
 def _construct(node: yaml.Node, pos: SourcePos) -> Any:
     """The Python value of one scalar node, by its tag; no caching (nodes are not kept)."""
-    constructor = _SCALARS.yaml_constructors.get(node.tag)
+    constructor = _SCALARS.yaml_constructors.get(node.tag) if node.tag in _SCALAR_TAGS else None
     if constructor is None or not isinstance(node, yaml.ScalarNode):
         raise YamlError(
             pos=pos,

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from kgen import __version__
 from kgen.yamlio import parse_plain
@@ -187,3 +193,147 @@ def test_the_library_api_does_what_the_cli_does(kgen: RunKgen, tmp_path: Path) -
     plan = library.to_folder(result, tmp_path / "out")
     assert plan.changed and not plan.stale
     assert library.to_folder(result, tmp_path / "out", check=True).up_to_date
+
+
+# --- output folders in the wrong place ----------------------------------------------------
+
+
+def test_output_in_the_folder_of_a_blueprint_file_is_refused(kgen: RunKgen, tmp_path: Path) -> None:
+    (tmp_path / "bp").mkdir()
+    (tmp_path / "bp" / "api.yaml").write_text(microservice())
+    result = kgen("render", "bp/api.yaml", "-o", "bp", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "is the folder of the blueprint file bp/api.yaml" in result.stderr
+    assert sorted(p.name for p in (tmp_path / "bp").iterdir()) == ["api.yaml"]
+
+
+def test_an_empty_output_name_is_refused(kgen: RunKgen, tmp_path: Path) -> None:
+    (tmp_path / "bp").mkdir()
+    (tmp_path / "bp" / "api.yaml").write_text(microservice())
+    result = kgen("render", "bp", "-o", "", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "-o ''" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bp"]
+
+
+def test_output_into_the_working_directory_stages_beside_it(kgen: RunKgen, tmp_path: Path) -> None:
+    """``-o .`` works, and its staging folder is created beside the folder, never inside."""
+    work = tmp_path / "repo"
+    (work / "blueprints").mkdir(parents=True)
+    (work / "blueprints" / "api.yaml").write_text(microservice())
+    result = kgen("render", "blueprints", "-o", ".", cwd=work)
+    assert result.exit_code == 0, result.stderr
+    assert (work / "shop" / "deployment-api.yaml").is_file()
+    assert not [p for p in work.iterdir() if p.name.startswith(".kgen-tmp")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["repo"]
+    assert kgen("render", "blueprints", "-o", ".", "--check", cwd=work).exit_code == 0
+
+
+def test_no_output_file_may_land_among_the_blueprints(kgen: RunKgen, tmp_path: Path) -> None:
+    """With ``-o .`` a namespace called like the blueprint folder would write into it."""
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "api.yaml").write_text(microservice())
+    result = kgen("render", "shop", "-o", ".", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "inside the blueprints it reads" in result.stderr
+    assert sorted(p.name for p in (tmp_path / "shop").iterdir()) == ["api.yaml"]
+
+
+def test_the_filesystem_root_is_not_an_output_folder(kgen: RunKgen, tmp_path: Path) -> None:
+    (tmp_path / "api.yaml").write_text(microservice())
+    result = kgen("render", "api.yaml", "-o", "/", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "filesystem root" in result.stderr
+
+
+# --- the process and its streams ------------------------------------------------------------
+
+
+def _kgen_process(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, **options: Any
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "kgen", *args],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output="stdout" not in options,
+        check=False,
+        timeout=120,
+        **options,
+    )
+
+
+def test_the_stream_is_utf8_whatever_the_locale_says(tmp_path: Path) -> None:
+    (tmp_path / "api.yaml").write_text(microservice(env={"GREETING": "grüß dich ✓"}))
+    plain = _kgen_process("render", "api.yaml", cwd=tmp_path)
+    assert plain.returncode == 0, plain.stderr
+    for encoding in ("ascii", "latin-1", "utf-16"):
+        other = _kgen_process(
+            "render", "api.yaml", cwd=tmp_path, env={"PYTHONIOENCODING": encoding}
+        )
+        assert (other.returncode, other.stdout) == (0, plain.stdout), other.stderr
+    assert "grüß dich ✓".encode() in plain.stdout
+
+
+def test_a_closed_stdout_is_an_error_with_a_message(tmp_path: Path) -> None:
+    (tmp_path / "api.yaml").write_text(microservice())
+    done = subprocess.run(
+        f"'{sys.executable}' -m kgen render api.yaml >&-",
+        shell=True,
+        cwd=tmp_path,
+        capture_output=False,
+        stderr=subprocess.PIPE,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert b"standard output is closed" in done.stderr
+
+
+def test_kgen_debug_0_does_not_turn_debugging_on() -> None:
+    from kgen.cli import _debugging
+
+    for value, expected in [("1", True), ("true", True), ("0", False), ("", False), ("no", False)]:
+        os.environ["KGEN_DEBUG"] = value
+        try:
+            assert _debugging() is expected, value
+        finally:
+            del os.environ["KGEN_DEBUG"]
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("/dev/zero", "not a regular file or folder"),
+        ("fifo.yaml", "not a regular file or folder"),
+        ("a/" * 3000, "File name too long"),
+    ],
+    ids=["device", "fifo", "too-long"],
+)
+def test_inputs_that_are_not_files_are_named_as_such(
+    kgen: RunKgen, tmp_path: Path, path: str, message: str
+) -> None:
+    os.mkfifo(tmp_path / "fifo.yaml")
+    result = kgen("render", path, cwd=tmp_path)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr) < 600
+
+
+def test_values_echoed_in_messages_are_bounded(kgen: RunKgen, tmp_path: Path) -> None:
+    """A 5 MB value gives an error line of a few hundred characters, not 5 MB."""
+    (tmp_path / "api.yaml").write_text(microservice(replicas="9" * 4_000_000 + "x"))
+    result = kgen("render", "api.yaml", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert max(len(line) for line in result.stderr.splitlines()) < 1500
+
+
+def test_control_characters_never_reach_the_terminal(kgen: RunKgen, tmp_path: Path) -> None:
+    """An escape sequence in a value is shown escaped: it cannot recolour or rewrite the
+    terminal, nor fake another error line."""
+    text = microservice().replace("name: api", 'name: "api\\e[31m\\nfake.yaml:1:1: error"')
+    (tmp_path / "api.yaml").write_text(text)
+    result = kgen("render", "api.yaml", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert "\x1b" not in result.stderr
+    assert "\\x1b[31m" in result.stderr
+    assert len(result.stderr.splitlines()) == 2

@@ -416,7 +416,7 @@ def test_check_reports_drift(kgen: RunKgen, repo: Path, tmp_path: Path) -> None:
     assert "--- /dev/null\n+++ b/data/service-zk-headless.yaml\n" in diff
     assert "--- a/shop/deployment-legacy.yaml\n+++ /dev/null\n" in diff
     assert "README.md" not in diff
-    assert result.stderr.endswith("is not what render would write (2 to write, 1 to remove)\n")
+    assert result.stderr.endswith("is not what render would write (3 to write, 1 to remove)\n")
     assert _snapshot_tree(out) == before, "--check writes nothing"
 
 

@@ -10,15 +10,20 @@ two namespaces, an environment), and the repository's ``blueprints/`` when it ha
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+import kgen as kgen_library
 from tests.conftest import REPO, RunKgen, write_blueprint
 
 SHOP = """\
@@ -256,3 +261,74 @@ def test_rerender_without_a_namespace_keeps_folder_buildable(
     assert namespace_folders(out) == ["shop"]
     assert not (out / "data").exists()
     assert_same_documents(kustomize(kubectl, out), stream)
+
+
+class Yaml12Loader(yaml.SafeLoader):
+    """PyYAML without YAML 1.1's '=' (value) and '<<' (merge) plain scalars, which
+    kustomize writes unquoted as the strings they are."""
+
+
+Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if not tag.endswith((":value", ":merge"))]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+#: What kgen refuses in a string because kustomize cannot carry it.
+_UNCARRIED = re.compile("[\\x00\\x7f-\\x9f\\ufffe\\uffff]")
+_CARRIED = st.characters(
+    exclude_categories=["Cs"],
+    exclude_characters="\x00\x7f\ufffe\uffff" + bytes(range(0x80, 0xA0)).decode("latin-1"),
+)
+_STRINGS = st.one_of(
+    st.text(alphabet=_CARRIED, max_size=24),
+    st.text(alphabet=_CARRIED, max_size=24),
+    st.text(alphabet=_CARRIED, max_size=24),
+    st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=24),
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(values=st.lists(_STRINGS, min_size=1, max_size=8))
+def test_kustomize_keeps_every_string_the_stream_has(kubectl: str, values: list[str]) -> None:
+    """Any string in env values, annotations and args comes out of ``kubectl kustomize`` of
+    the folder exactly as in the stream; what kustomize could not carry is refused at its
+    line instead."""
+    env = {f"V{index}": value for index, value in enumerate(values)}
+    text = yaml.safe_dump(
+        {
+            "apiVersion": "kgen.dev/v1alpha1",
+            "kind": "Microservice",
+            "metadata": {
+                "name": "api",
+                "namespace": "shop",
+                "annotations": {f"example.com/a{i}": v for i, v in enumerate(values)},
+            },
+            "spec": {"image": "nginx:1.27.3", "ports": [{"name": "http", "port": 80}]}
+            | {"args": values, "env": env},
+        },
+        allow_unicode=False,
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, "api.yaml")
+        path.write_text(text, encoding="utf-8")
+        try:
+            result = kgen_library.build([path])
+        except kgen_library.InvalidInput as refused:
+            assert any(_UNCARRIED.search(v) for v in values), refused.problems
+            return
+        assert not any(_UNCARRIED.search(v) for v in values)
+        stream = list(yaml.load_all(kgen_library.to_stream(result), Loader=Yaml12Loader))
+        kgen_library.to_folder(result, Path(folder, "out"))
+        built = subprocess.run(
+            [kubectl, "kustomize", str(Path(folder, "out"))],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        assert built.returncode == 0, built.stderr
+        assert_same_documents(list(yaml.load_all(built.stdout, Loader=Yaml12Loader)), stream)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kgen.errors import UsageError
-from kgen.load import find_files, load_paths, load_text
+from kgen.load import MAX_FILE_BYTES, find_files, load_paths, load_text
 from kgen.model import Blueprint, Problem, SourcePos
 
 GOOD = """\
@@ -162,3 +162,73 @@ def test_links_out_of_the_folder_are_refused_and_name_the_link(tmp_path: Path) -
         ("creds.yaml", "a link that leads out of " + str(folder)),
         ("more", "a link to a folder"),
     ]
+
+
+# --- limits: what one file, one document and one run may expand to ----------------------
+
+
+def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as handle:
+        handle.truncate(MAX_FILE_BYTES + 1)  # sparse: no disk used, and never read whole
+    blueprints, problems = load_paths([big])
+    assert blueprints == []
+    [problem] = problems
+    assert problem.message == f"the file is larger than {MAX_FILE_BYTES // 2**20} MiB"
+
+
+def test_the_run_budget_spans_files(tmp_path: Path) -> None:
+    """Many files each well under the per-document budget still share one run budget."""
+    document = GOOD.replace(
+        "spec:",
+        "  annotations:\n    a: &a [" + ", ".join(["x"] * 90) + "]\n"
+        "    b: &b [" + ", ".join(["*a"] * 90) + "]\nspec:",
+    )
+    for index in range(70):  # 70 files of about 8,300 nodes each: 580,000 in all
+        (tmp_path / f"f{index:02d}.yaml").write_text(
+            document.replace("name: api", f"name: a{index}")
+        )
+    blueprints, problems = load_paths([tmp_path])
+    assert blueprints == [], "a run over its budget checks nothing further"
+    assert [p.message for p in problems] == ["the input expands to more than 500,000 YAML nodes"]
+    assert problems[0].pos.file.endswith(".yaml")
+
+
+def test_a_character_yaml_refuses_is_reported_where_it_is() -> None:
+    problem = _only_problem("apiVersion: kgen.dev/v1alpha1\n# é ü\nkind: Micro\x01service\n")
+    assert problem.pos == SourcePos("f.yaml", 3, 12)
+    assert "U+0001" in problem.message
+
+
+def test_a_value_under_an_alias_points_at_the_anchor() -> None:
+    text = GOOD + "  env: &e {A: x}\n  args: [*e]\n"
+    [blueprint] = load_text(text, "f.yaml")
+    assert isinstance(blueprint, Blueprint)
+    assert blueprint.source.value_pos(("spec", "args", 0)) == SourcePos("f.yaml", 10, 8)
+    assert blueprint.source.value_pos(("spec", "args", 0, "A")) == SourcePos("f.yaml", 10, 8)
+
+
+def test_yaml_1_1_booleans_under_an_alias_are_still_seen() -> None:
+    text = GOOD + "environments:\n  a: &e {env: {FLAG: yes}}\n  b: *e\n"
+    [blueprint] = load_text(text, "f.yaml")
+    assert isinstance(blueprint, Blueprint)
+    assert blueprint.source.yaml11_boolean(("environments", "b", "env", "FLAG")) == "yes"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("!!int abc", "'abc' is not a valid !!int"),
+        ("!!float ''", "'' is not a valid !!float"),
+        ("!!bool maybe", "'maybe' is not a valid !!bool"),
+        ("!!set ~", "cannot read value with tag !!set"),
+        ("1" + "0" * 5000, "a number written with more than 64 characters"),
+        ("[" * 60 + "]" * 60, "values nest more than 50 levels deep"),
+        ('"a\\x85b"', "the text holds the control character U+0085"),
+    ],
+    ids=["int", "float", "bool", "set", "long-number", "deep", "nel"],
+)
+def test_odd_values_are_problems_at_their_position(value: str, message: str) -> None:
+    problem = _only_problem(GOOD + f"  replicas: {value}\n")
+    assert problem.message.startswith(message)
+    assert problem.pos.line == 10

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -13,6 +17,7 @@ from kgen.load import load_text
 from kgen.model import Blueprint
 from kgen.render import render_blueprints
 from kgen.validate import validate_blueprints
+from tests.conftest import RunKgen
 
 _SCALARS = st.one_of(
     st.none(),
@@ -104,3 +109,85 @@ def test_valid_blueprints_with_one_field_changed(
         "spec": spec,
     }
     _pipeline(yaml.safe_dump(document))
+
+
+# --- hostile YAML through the command line: never an internal error -------------------------
+
+_BASE = """\
+apiVersion: kgen.dev/v1alpha1
+kind: Microservice
+metadata:
+  name: {name}
+  namespace: {namespace}
+  labels: {{team: {label}}}
+spec:
+  image: {image}
+  replicas: {replicas}
+  args: [{arg}]
+  ports:
+    - {{name: {port_name}, port: {port}}}
+  env: {{A: {env}}}
+  resources: {{cpu: {cpu}, memory: 128Mi}}
+  probes:
+    liveness: {{http: {{path: {path}, port: http}}}}
+environments:
+  prod: {{replicas: {prod}}}
+"""
+_FIELDS = {
+    "name": "api",
+    "namespace": "shop",
+    "label": "web",
+    "image": "nginx:1.27.3",
+    "replicas": "2",
+    "arg": "serve",
+    "port_name": "http",
+    "port": "8080",
+    "env": "x",
+    "cpu": "100m",
+    "path": "/healthz",
+    "prod": "3",
+}
+_TAGS = ["!!int", "!!float", "!!bool", "!!str", "!!null", "!!timestamp", "!!binary", "!!set"]
+_TAGS += ["!!omap", "!!python/name:os.system", "!custom", "!", "!!merge", "!!value"]
+_ODD_SCALARS = [
+    "~", "null", ".inf", "-.nan", "0x1f", "0o17", "1_000", "1:30", "2001-12-14", "yes", "Off",
+    "=", "<<", "''", '""', "abc", "-1", "+1", "1e400", "2147483648", "9" * 70, "1.0e999",
+]  # fmt: skip
+_HOSTILE = st.one_of(
+    st.tuples(st.sampled_from(_TAGS), st.sampled_from(_ODD_SCALARS)).map(" ".join),
+    st.sampled_from(_ODD_SCALARS),
+    st.integers(min_value=1, max_value=120).map(lambda n: "[" * n + "]" * n),
+    st.integers(min_value=1, max_value=6000).map(lambda n: "1" + "0" * n),
+    st.text(max_size=12).map(json.dumps),  # double-quoted, with every escape
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=8).map(repr),
+    st.sampled_from(["&a [*a]", "*undefined", "&a x", "{<<: [1]}", "{a: 1, a: 2}", "[a, b"]),
+    st.sampled_from(['"x\\u0085"', '"\\x7f"', '"\\ufffe"', '"\\0"', '"a\\nb"']),
+)
+
+
+@settings(
+    max_examples=250,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(field=st.sampled_from(sorted(_FIELDS)), value=_HOSTILE)
+def test_hostile_yaml_never_reaches_the_user_as_an_internal_error(
+    kgen: RunKgen, field: str, value: str
+) -> None:
+    """Exit 0 with output, or exit 1 with every error at FILE:LINE:COL; never 3."""
+    with tempfile.TemporaryDirectory() as folder:
+        text = _BASE.format(**{**_FIELDS, field: value})
+        Path(folder, "bp.yaml").write_text(text, encoding="utf-8", errors="surrogatepass")
+        for args in (["render", "bp.yaml", "-o", "out"], ["validate", "bp.yaml"]):
+            result = kgen(*args, cwd=Path(folder))
+            assert result.exit_code in (0, 1), (result.exit_code, result.stderr)
+            if result.exit_code == 1:
+                *errors, summary = result.stderr.splitlines()
+                assert summary.endswith("nothing written"), result.stderr
+                assert errors
+                for line in errors:
+                    assert _POSITIONED.match(line), line
+                assert not Path(folder, "out").exists()
+
+
+_POSITIONED = re.compile(r"bp\.yaml:\d+:\d+: error: \S")

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from kgen.errors import InvalidInput, OutputError
+from kgen.errors import InternalError, InvalidInput, OutputError
 from kgen.model import Document
 from kgen.render import render_blueprint
 from kgen.validate import validate_blueprints
 from kgen.write import (
     OWNERSHIP_FILE,
+    document_path,
     folder_diff,
     folder_files,
     folder_lock,
@@ -20,6 +24,7 @@ from kgen.write import (
     write_folder,
 )
 from kgen.yamlio import parse_plain
+from tests.conftest import REPO, RunKgen
 from tests.helpers import blueprints, microservice
 
 
@@ -205,3 +210,149 @@ def test_the_folder_lock_clears_what_an_interrupted_render_left(tmp_path: Path) 
     (leftover / "shop").mkdir(parents=True)
     with folder_lock(tmp_path / "out"):
         assert not leftover.exists()
+
+
+# --- hostile input and interrupted renders -------------------------------------------------
+
+
+def test_the_writer_refuses_a_path_it_did_not_derive_from_a_validated_name() -> None:
+    """Validation refuses such names first; the writer never relies on it."""
+    [document] = [d for d in documents() if d.kind == "Service"]
+    for bad in ("checkout\n", "../../etc", "a/b", "", "UPPER"):
+        forged = Document({**document.body, "metadata": {"name": bad}}, document.origin, "t")
+        with pytest.raises(InternalError):
+            document_path(forged)
+
+
+def test_ownership_entries_that_are_not_kgen_paths_are_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write(out, documents())
+    (out / "notes.txt").write_text("mine")
+    with (out / OWNERSHIP_FILE).open("a") as record:
+        record.write("notes.txt\nshop/deployment-checkout\n.yaml\n")
+    with pytest.raises(InvalidInput) as caught:
+        plan_folder(out, folder_files(documents()))
+    assert len(caught.value.problems) == 3
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_a_stale_file_without_kgen_header_is_left_alone(tmp_path: Path) -> None:
+    """Removing is for files that still carry kgen's header: an edited one is the user's."""
+    out = tmp_path / "out"
+    write(out, two_namespaces())
+    (out / "admin" / "service-api.yaml").write_text("# my own now\n")
+    plan = plan_folder(out, folder_files(documents()))
+    assert plan.kept == ("admin/service-api.yaml",)
+    assert "admin/service-api.yaml" not in plan.stale
+    write_folder(plan)
+    assert (out / "admin" / "service-api.yaml").read_text() == "# my own now\n"
+    assert "admin/service-api.yaml" not in (out / OWNERSHIP_FILE).read_text()
+
+
+def test_a_lost_record_still_finds_what_a_removed_blueprint_left(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write(out, two_namespaces())
+    (out / OWNERSHIP_FILE).unlink()
+    (out / "shop" / "notes.yaml").write_text("kind: mine\n")
+    plan = plan_folder(out, folder_files(documents()))
+    assert "admin/deployment-api.yaml" in plan.stale
+    write_folder(plan)
+    assert not (out / "admin").exists()
+    assert (out / "shop" / "notes.yaml").read_text() == "kind: mine\n"
+
+
+def _render_process(
+    blueprints: Path, out: Path, *, kill_at: int = 0, delay: float = 0.0, count: str = "-"
+) -> subprocess.Popen[bytes]:
+    """``kgen render blueprints -o out`` in its own process, through ``tests.interrupt``."""
+    return subprocess.Popen(
+        [
+            *(sys.executable, "-m", "tests.interrupt", str(kill_at), str(delay), count, "--"),
+            *("render", str(blueprints), "-o", str(out)),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+    )
+
+
+def _blueprint_set(folder: Path, prefix: str, count: int, image: str) -> Path:
+    folder.mkdir(parents=True)
+    for index in range(count):
+        text = microservice(image=image).replace("name: api", f"name: {prefix}{index}")
+        (folder / f"{prefix}{index}.yaml").write_text(text)
+    return folder
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _render_here(kgen: RunKgen, blueprints: Path, out: Path, *args: str) -> int:
+    return kgen("render", str(blueprints), "-o", str(out), *args).exit_code
+
+
+@pytest.mark.slow
+def test_a_killed_render_leaves_nothing_the_next_one_does_not_find(
+    kgen: RunKgen, tmp_path: Path
+) -> None:
+    """kill -9 a render of set B over a folder rendered from set A, before each of its file
+    operations in turn: afterwards --check of A says 'up to date' only when the folder is
+    exactly A's, and rendering A again gives exactly A's folder (B's files found through
+    the journal and removed)."""
+    a = _blueprint_set(tmp_path / "a", "alpha", 3, "nginx:1.27.3")
+    b = _blueprint_set(tmp_path / "b", "beta", 3, "nginx:1.27.4")
+    out = tmp_path / "out"
+    assert _render_here(kgen, a, out) == 0
+    expected = _tree(out)
+    counted = tmp_path / "count"
+    assert _render_process(b, out, count=str(counted)).wait() == 0
+    operations = int(counted.read_text())
+    assert operations >= 15, "B over A replaces, removes and records many files"
+    counted.unlink()
+    for kill_at in range(1, operations + 1):
+        assert _render_here(kgen, a, out) == 0
+        assert _tree(out) == expected
+        victim = _render_process(b, out, kill_at=kill_at)
+        assert victim.wait() == -signal.SIGKILL
+        if _render_here(kgen, a, out, "--check") == 0:
+            assert _tree(out) == expected, f"killed at {kill_at}: --check said up to date"
+        assert _render_here(kgen, a, out) == 0
+        assert _tree(out) == expected, f"killed at {kill_at}: the render left files behind"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "out"]
+
+
+@pytest.mark.slow
+def test_renders_through_different_spellings_of_one_folder_take_turns(tmp_path: Path) -> None:
+    """a/link -> ../b/out and b/out are one folder: one lock, so no render plans against a
+    folder another is writing, and the last one leaves exactly its own output. Three sets
+    that share some files make a mix visible; every file operation is slowed down so that
+    the renders overlap."""
+    sets = [
+        _blueprint_set(tmp_path / "one", "svc", 8, "nginx:1.27.3"),
+        _blueprint_set(tmp_path / "two", "svc", 8, "nginx:1.27.4"),
+        _blueprint_set(tmp_path / "three", "svc", 8, "nginx:1.27.4"),
+    ]
+    for index in range(4):  # the third set shares half its files with each of the others
+        text = microservice(image="nginx:1.27.3").replace("name: api", f"name: svc{index}")
+        (tmp_path / "three" / f"svc{index}.yaml").write_text(text)
+    (tmp_path / "b" / "out").mkdir(parents=True)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "link").symlink_to(Path("..") / "b" / "out")
+    spellings = [tmp_path / "a" / "link", tmp_path / "b" / "out", tmp_path / "b/../b/out"]
+    results = []
+    for source in sets:
+        assert _render_process(source, tmp_path / "b" / "out").wait() == 0
+        results.append(_tree(tmp_path / "b" / "out"))
+    for round_ in range(3):
+        processes = [
+            _render_process(sets[(i + round_) % 3], spellings[i % 3], delay=0.005) for i in range(6)
+        ]
+        for process in processes:
+            _, stderr = process.communicate()
+            assert process.returncode == 0, stderr
+        assert _tree(tmp_path / "b" / "out") in results, "a mix of several renders"
