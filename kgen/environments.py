@@ -8,6 +8,7 @@ from dataclasses import replace
 from kgen.errors import UsageError
 from kgen.helpers import merge_patch
 from kgen.model import Blueprint, Problem
+from kgen.yamlio import MAX_NODES
 
 #: Distinct environment names in one run. Every environment is validated, so this bounds
 #: the work of a run at that many times its input.
@@ -24,21 +25,35 @@ def declared_environments(blueprints: Iterable[Blueprint]) -> list[str]:
 
 
 def environment_count_problems(blueprints: Iterable[Blueprint]) -> Iterator[Problem]:
-    """One problem at the first environment name beyond ``MAX_ENVIRONMENTS``."""
+    """A problem at the first environment beyond what a run may validate: more than
+    ``MAX_ENVIRONMENTS`` names, or more nodes than ``MAX_NODES`` once each blueprint is
+    counted again for every environment it declares (each is validated as a whole)."""
     seen: set[str] = set()
+    work = 0
     for blueprint in blueprints:
         environments = blueprint.data.get("environments")
+        work += blueprint.source.size
         for name in environments if isinstance(environments, dict) else ():
             seen.add(str(name))
+            work += blueprint.source.size
             if len(seen) > MAX_ENVIRONMENTS:
-                yield Problem(
-                    blueprint.source.key_pos(("environments", name)),
-                    f"environments.{name}",
-                    f"more than {MAX_ENVIRONMENTS} environment names in one run",
-                    "kgen validates every environment of every run; split the blueprints "
-                    "into several runs",
+                message = f"more than {MAX_ENVIRONMENTS} environment names in one run"
+            elif work > MAX_NODES:
+                message = (
+                    f"validating every environment would read more than {MAX_NODES:,} YAML "
+                    f"nodes: each one counts the blueprint again ({blueprint.source.size:,} "
+                    "nodes)"
                 )
-                return
+            else:
+                continue
+            yield Problem(
+                blueprint.source.key_pos(("environments", name)),
+                f"environments.{name}",
+                message,
+                "kgen validates every environment of every run; split the blueprints "
+                "into several runs",
+            )
+            return
 
 
 def select_environment(blueprints: Sequence[Blueprint], env: str | None) -> list[Blueprint]:

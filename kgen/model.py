@@ -62,6 +62,8 @@ class SourceMap:
     #: Booleans written the YAML 1.1 way (yes, no, on, off, True, ...), as written.
     yaml11_booleans: Mapping[JsonPath, str] = field(default_factory=dict)
     overlay: tuple[JsonPath, JsonPath] | None = None
+    #: How many YAML nodes the document expanded to (aliases counted each time used).
+    size: int = 0
 
     def _written_in_overlay(self, path: JsonPath) -> JsonPath | None:
         """Where ``path`` was written in the overlay, when it was."""

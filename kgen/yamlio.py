@@ -1,7 +1,8 @@
 """The one place where YAML is read and written.
 
-Loading composes nodes (so every value keeps its line and column), refuses duplicate keys,
-bounds alias expansion, and builds plain Python values. Dumping is canonical: block style,
+Loading builds plain Python values straight from the parser's events, keeping the line and
+column of every value, refusing duplicate keys, and bounding what a run, a document and an
+alias may expand to. Dumping is canonical: block style,
 insertion key order, literal blocks for multi-line text, no aliases.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,9 +86,9 @@ class Budget:
         self.document_nodes = MAX_DOCUMENT_NODES
         self.document_text = MAX_DOCUMENT_TEXT
 
-    def spend(self, node: yaml.Node, file: str) -> None:
-        """Count one node; ``YamlError`` at it once the run or its document is over budget."""
-        text = len(node.value) if isinstance(node, yaml.ScalarNode) else 0
+    def spend(self, text: int, pos: Callable[[], SourcePos]) -> None:
+        """Count one node of ``text`` characters; ``YamlError`` at ``pos()`` once the run
+        or its document is over budget."""
         self.nodes -= 1
         self.text -= text
         self.document_nodes -= 1
@@ -106,7 +107,7 @@ class Budget:
         else:
             what = f"the input expands to more than {MAX_TEXT // 2**20} MiB of text"
         raise YamlError(
-            pos=_pos(file, node.start_mark),
+            pos=pos(),
             message=what,
             hint="an alias (*name) counts each time it is used; split large inputs into "
             "several runs",
@@ -133,159 +134,219 @@ def _short_tag(tag: str) -> str:
     return tag.replace("tag:yaml.org,2002:", "!!", 1)
 
 
-def _pos(file: str, mark: yaml.Mark | None) -> SourcePos:
+#: A parser event. PyYAML's stubs describe neither the C parser's events nor its marks.
+_Event = Any
+
+
+def _pos(file: str, mark: Any) -> SourcePos:
     if mark is None:
         return SourcePos(file, 1, 1)
     return SourcePos(file, mark.line + 1, mark.column + 1)
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
+_START = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_END = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 
 
 class _Builder:
-    """Turns one composed node tree into Python values and a source map.
+    """Builds one document's Python values and source map straight from parser events.
 
-    An alias is the anchored node met again: its value is built again at the new path (and
-    counted again against the budget), but only its top is recorded in the source map, at
-    the anchor; problems inside it point there. So the source map grows with the text, not
-    with what aliases expand to.
+    Nodes are never composed first: the budget and the depth limit stop a document at the
+    node where it goes over them, before the rest of it is parsed. The events of the
+    document are kept so that an alias can be built again from its anchor's events (and
+    counted again); only the top of an alias is recorded in the source map, at the alias,
+    so the map grows with the text, not with what aliases expand to.
     """
 
-    def __init__(self, file: str, *, budget: Budget | None) -> None:
+    def __init__(self, parser: Any, file: str, *, budget: Budget | None) -> None:
+        self.parser = parser
         self.file = file
         self.budget = budget  # None: kgen's own rendered output, trusted and unbounded
         self.values: dict[JsonPath, tuple[int, int]] = {}
         self.yaml11_booleans: dict[JsonPath, str] = {}
         self.keys: dict[JsonPath, tuple[int, int]] = {}
-        self.built: set[int] = set()  # collections built once already
-        self.active: set[int] = set()  # collections being built: a loop is a recursive alias
+        self.log: list[_Event] = []  # the document's events, for aliases to replay
+        self.anchors: dict[str, tuple[int, int] | None] = {}  # None: still being built
+        self.replay: list[Iterator[_Event]] = []
 
-    def build(self, node: yaml.Node, path: JsonPath, record: bool = True) -> Any:
+    def next(self) -> _Event:
+        if self.replay:
+            return next(self.replay[-1])
+        event = self.parser.get_event()
+        self.log.append(event)
+        return event
+
+    def build(self, event: _Event, path: JsonPath, record: bool = True) -> Any:
+        """The value of the node that ``event`` starts (its last event is consumed too)."""
+        if isinstance(event, yaml.AliasEvent):
+            return self._alias(event, path, record)
         budget = self.budget
         if budget is not None:
-            budget.spend(node, self.file)
+            text = len(event.value) if isinstance(event, yaml.ScalarEvent) else 0
+            budget.spend(text, lambda: _pos(self.file, event.start_mark))
             if len(path) > MAX_DEPTH:
                 raise YamlError(
-                    pos=_pos(self.file, node.start_mark),
+                    pos=_pos(self.file, event.start_mark),
                     message=f"values nest more than {MAX_DEPTH} levels deep",
                     hint="a blueprint needs about ten levels; check the brackets and indentation",
                 )
         if record:
-            mark = node.start_mark
+            mark = event.start_mark
             self.values.setdefault(path, (mark.line + 1, mark.column + 1))
-        if isinstance(node, yaml.ScalarNode):
-            value = self._scalar(node)
-            if (value is True or value is False) and node.value not in ("true", "false"):
-                self.yaml11_booleans[path] = str(node.value)
-            return value
-        if node.tag not in _PLAIN_TAGS:
-            raise YamlError(
-                pos=_pos(self.file, node.start_mark),
-                message=f"cannot read value with tag {_short_tag(node.tag)}",
-                hint=_PLAIN_TEXT_FIX,
-            )
-        identity = id(node)
-        if identity in self.active:
-            raise YamlError(pos=_pos(self.file, node.start_mark), message="recursive alias")
-        if identity in self.built:
-            record = False
-        elif record:
-            self.built.add(identity)
-        self.active.add(identity)
-        if isinstance(node, yaml.MappingNode):
-            result: Any = self._mapping(node, path, record)
-        else:
-            result = [self.build(item, (*path, i), record) for i, item in enumerate(node.value)]
-        self.active.discard(identity)
-        return result
-
-    def _scalar(self, node: yaml.Node) -> Any:
-        tag = node.tag
-        if tag == _STR_TAG:
-            value = node.value
-        elif tag == "tag:yaml.org,2002:timestamp":
-            return str(node.value)  # keep dates as written; blueprints have no date fields
-        else:
-            if tag in _NUMBER_TAGS and len(node.value) > MAX_DIGITS:
+        anchor = event.anchor if not self.replay else None
+        if anchor is not None:
+            if anchor in self.anchors:
                 raise YamlError(
-                    pos=_pos(self.file, node.start_mark),
+                    pos=_pos(self.file, event.start_mark),
+                    message=f"the anchor &{anchor} is defined twice",
+                    hint="give the second one another name",
+                )
+            self.anchors[anchor] = None
+            first = len(self.log) - 1
+        if isinstance(event, yaml.ScalarEvent):
+            value = self._scalar(event)
+            if (value is True or value is False) and event.value not in ("true", "false"):
+                self.yaml11_booleans[path] = str(event.value)
+        elif isinstance(event, _START):
+            tag = event.tag
+            if tag is not None and tag != "!" and tag not in _PLAIN_TAGS:
+                raise YamlError(
+                    pos=_pos(self.file, event.start_mark),
+                    message=f"cannot read value with tag {_short_tag(tag)}",
+                    hint=_PLAIN_TEXT_FIX,
+                )
+            if isinstance(event, yaml.MappingStartEvent):
+                value = self._mapping(path, record)
+            else:
+                value = []
+                item = self.next()
+                while not isinstance(item, yaml.SequenceEndEvent):
+                    value.append(self.build(item, (*path, len(value)), record))
+                    item = self.next()
+        else:  # pragma: no cover - the parser gives only nodes here
+            raise YamlError(pos=_pos(self.file, event.start_mark), message="unexpected YAML")
+        if anchor is not None:
+            self.anchors[anchor] = (first, len(self.log))
+        return value
+
+    def _alias(self, event: _Event, path: JsonPath, record: bool) -> Any:
+        if event.anchor not in self.anchors:
+            raise YamlError(
+                pos=_pos(self.file, event.start_mark),
+                message=f"*{event.anchor} names no anchor defined before it",
+                hint=f"define &{event.anchor} on a value above this line",
+            )
+        span = self.anchors[event.anchor]
+        if span is None:
+            raise YamlError(pos=_pos(self.file, event.start_mark), message="recursive alias")
+        if record:
+            mark = event.start_mark
+            self.values.setdefault(path, (mark.line + 1, mark.column + 1))
+        first, last = span
+        self.replay.append(iter(self.log[first:last]))
+        try:
+            return self.build(next(self.replay[-1]), path, record=False)
+        finally:
+            self.replay.pop()
+
+    def _scalar(self, event: _Event) -> Any:
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.parser.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if tag == _STR_TAG:
+            value = event.value
+        elif tag == "tag:yaml.org,2002:timestamp":
+            return str(event.value)  # keep dates as written; blueprints have no date fields
+        else:
+            if tag in _NUMBER_TAGS and len(event.value) > MAX_DIGITS:
+                raise YamlError(
+                    pos=_pos(self.file, event.start_mark),
                     message=f"a number written with more than {MAX_DIGITS} characters",
                     hint="no field takes such a number; quote it if it is text",
                 )
-            value = _construct(node, _pos(self.file, node.start_mark))
+            value = _construct(tag, event, _pos(self.file, event.start_mark))
         if self.budget is None:
             return value
         if isinstance(value, str):
             bad = _UNCARRIED.search(value)
             if bad is not None:
                 raise YamlError(
-                    pos=_pos(self.file, node.start_mark),
+                    pos=_pos(self.file, event.start_mark),
                     message=_uncarried_message(bad.group()),
                     hint=_UNCARRIED_FIX,
                 )
             return value
         if isinstance(value, float) and not math.isfinite(value):
-            return str(node.value)
+            return str(event.value)
         if isinstance(value, int) and not isinstance(value, bool):
             number = WrittenInt(value)
-            number.written = str(node.value)
+            number.written = str(event.value)
             return number
         if isinstance(value, float):
             decimal = WrittenFloat(value)
-            decimal.written = str(node.value)
+            decimal.written = str(event.value)
             return decimal
         if isinstance(value, bytes | bytearray):
             raise YamlError(
-                pos=_pos(self.file, node.start_mark), message="binary values are not supported"
+                pos=_pos(self.file, event.start_mark), message="binary values are not supported"
             )
         return value
 
-    def _mapping(self, node: yaml.MappingNode, path: JsonPath, record: bool) -> Any:
+    def _mapping(self, path: JsonPath, record: bool) -> dict[str, Any]:
         """Keys as written win over merged ones (``<<``), wherever the merge key stands."""
         result: dict[str, Any] = {}
         seen: dict[str, int] = {}
-        merges = []
-        for key_node, value_node in node.value:
-            if key_node.tag == _MERGE_TAG:
-                merges.append(value_node)
-                continue
-            if not isinstance(key_node, yaml.ScalarNode):
+        merged: list[dict[str, Any]] = []
+        key_event = self.next()
+        while not isinstance(key_event, yaml.MappingEndEvent):
+            mark = key_event.start_mark
+            if not isinstance(key_event, yaml.ScalarEvent):
                 raise YamlError(
-                    pos=_pos(self.file, key_node.start_mark),
-                    message="mapping keys must be plain strings",
+                    pos=_pos(self.file, mark), message="mapping keys must be plain strings"
                 )
-            if self.budget is not None:
-                self.budget.spend(key_node, self.file)
-            key = self._scalar(key_node)
-            if not isinstance(key, str):
-                key = str(key_node.value)
-            mark = key_node.start_mark
+            key = self._key(key_event)
+            if key is None:  # '<<': merge the mapping (or list of mappings) that follows
+                merged.extend(self._merge_sources(self.next(), path, record))
+                key_event = self.next()
+                continue
             if key in seen:
                 raise YamlError(
                     pos=_pos(self.file, mark),
-                    message=f"duplicate key {key!r} (first defined at line {seen[key]})",
+                    message=f"duplicate key {shown_text(key)} (first defined at line {seen[key]})",
                     hint="YAML keeps only one of them; remove or rename one",
                 )
             seen[key] = mark.line + 1
             if record:
                 self.keys.setdefault((*path, key), (mark.line + 1, mark.column + 1))
-            result[key] = self.build(value_node, (*path, key), record)
-        for merge in merges:
-            for source in self._merge_sources(merge, path, record):
-                for key, value in source.items():
-                    result.setdefault(key, value)
+            result[key] = self.build(self.next(), (*path, key), record)
+            key_event = self.next()
+        for source in merged:
+            for key, value in source.items():
+                result.setdefault(key, value)
         return result
 
-    def _merge_sources(self, node: yaml.Node, path: JsonPath, record: bool) -> list[dict[str, Any]]:
-        nodes = node.value if isinstance(node, yaml.SequenceNode) else [node]
-        sources = []
-        for item in nodes:
-            value = self.build(item, path, record)
-            if not isinstance(value, dict):
-                raise YamlError(
-                    pos=_pos(self.file, item.start_mark), message="'<<' merges mappings only"
-                )
-            sources.append(value)
+    def _key(self, event: _Event) -> str | None:
+        """A mapping key as text; None for the merge key ``<<``."""
+        if self.budget is not None:
+            self.budget.spend(len(event.value), lambda: _pos(self.file, event.start_mark))
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.parser.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if tag == _MERGE_TAG:
+            return None
+        if event.anchor is not None and not self.replay:
+            self.anchors[event.anchor] = (len(self.log) - 1, len(self.log))
+        key = self._scalar(event)
+        return key if isinstance(key, str) else str(event.value)
+
+    def _merge_sources(self, event: _Event, path: JsonPath, record: bool) -> list[dict[str, Any]]:
+        value = self.build(event, path, record)
+        sources = value if isinstance(event, yaml.SequenceStartEvent) else [value]
+        if not all(isinstance(source, dict) for source in sources):
+            raise YamlError(
+                pos=_pos(self.file, event.start_mark), message="'<<' merges mappings only"
+            )
         return sources
 
 
@@ -307,21 +368,20 @@ def _uncarried_message(character: str) -> str:
     )
 
 
-def _construct(node: yaml.Node, pos: SourcePos) -> Any:
-    """The Python value of one scalar node, by its tag; no caching (nodes are not kept)."""
-    constructor = _SCALARS.yaml_constructors.get(node.tag) if node.tag in _SCALAR_TAGS else None
-    if constructor is None or not isinstance(node, yaml.ScalarNode):
+def _construct(tag: str, event: _Event, pos: SourcePos) -> Any:
+    """The Python value of one scalar by its tag; no caching (nothing of it is kept)."""
+    constructor = _SCALARS.yaml_constructors.get(tag) if tag in _SCALAR_TAGS else None
+    if constructor is None:
         raise YamlError(
-            pos=pos,
-            message=f"cannot read value with tag {_short_tag(node.tag)}",
-            hint=_PLAIN_TEXT_FIX,
+            pos=pos, message=f"cannot read value with tag {_short_tag(tag)}", hint=_PLAIN_TEXT_FIX
         )
+    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
     try:
         return constructor(_SCALARS, node)
     except (yaml.YAMLError, ValueError, ArithmeticError, LookupError, TypeError) as exc:
         raise YamlError(
             pos=pos,
-            message=f"{shown_text(node.value)} is not a valid {_short_tag(node.tag)}",
+            message=f"{shown_text(event.value)} is not a valid {_short_tag(tag)}",
             hint="remove the tag, or write a value of that type",
         ) from exc
 
@@ -346,18 +406,22 @@ def load_documents(
     """
     if not trusted and budget is None:
         budget = Budget()
-    loader = _Loader(text)
+    parser = _Loader(text)
     try:
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None:  # pragma: no cover - check_node said there is one
-                continue
+        parser.get_event()  # the start of the stream
+        while not parser.check_event(yaml.StreamEndEvent):
+            parser.get_event()  # the start of a document
             if budget is not None:
                 budget.next_document()
-            builder = _Builder(file, budget=None if trusted else budget)
-            data = builder.build(node, ())
-            start = _pos(file, node.start_mark)
-            source = SourceMap(file, start, builder.values, builder.keys, builder.yaml11_booleans)
+            builder = _Builder(parser, file, budget=None if trusted else budget)
+            first = builder.next()
+            data = builder.build(first, ())
+            parser.get_event()  # the end of the document
+            start = _pos(file, first.start_mark)
+            size = MAX_DOCUMENT_NODES - budget.document_nodes if budget is not None else 0
+            source = SourceMap(
+                file, start, builder.values, builder.keys, builder.yaml11_booleans, size=size
+            )
             yield LoadedDocument(data, source)
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, text, file) from exc
@@ -366,7 +430,7 @@ def load_documents(
     except yaml.YAMLError as exc:  # pragma: no cover - every other error carries a mark
         raise YamlError(pos=SourcePos(file, 1, 1), message=f"YAML: {exc}") from exc
     finally:
-        loader.dispose()
+        parser.dispose()
 
 
 def _reader_error(exc: yaml.reader.ReaderError, text: str, file: str) -> YamlError:

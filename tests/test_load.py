@@ -200,12 +200,13 @@ def test_a_character_yaml_refuses_is_reported_where_it_is() -> None:
     assert "U+0001" in problem.message
 
 
-def test_a_value_under_an_alias_points_at_the_anchor() -> None:
+def test_a_value_under_an_alias_points_at_the_alias() -> None:
     text = GOOD + "  env: &e {A: x}\n  args: [*e]\n"
     [blueprint] = load_text(text, "f.yaml")
     assert isinstance(blueprint, Blueprint)
-    assert blueprint.source.value_pos(("spec", "args", 0)) == SourcePos("f.yaml", 10, 8)
-    assert blueprint.source.value_pos(("spec", "args", 0, "A")) == SourcePos("f.yaml", 10, 8)
+    assert blueprint.source.value_pos(("spec", "env", "A")) == SourcePos("f.yaml", 10, 15)
+    assert blueprint.source.value_pos(("spec", "args", 0)) == SourcePos("f.yaml", 11, 10)
+    assert blueprint.source.value_pos(("spec", "args", 0, "A")) == SourcePos("f.yaml", 11, 10)
 
 
 def test_yaml_1_1_booleans_under_an_alias_are_still_seen() -> None:

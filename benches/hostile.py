@@ -1,0 +1,189 @@
+"""How long kgen takes, and how much memory, on hostile inputs at and beyond its limits.
+
+    python benches/hostile.py [--repeat N]
+
+Each case is a file written into a temporary folder and rendered by a fresh
+``python -m kgen render FILE`` process, as a pre-commit hook would run it. Every figure is
+the median of N runs (default 3), given in seconds, as a ratio to the baseline measured in
+the same run (a cold render of one small Microservice), and as peak resident memory.
+Prints a Markdown table; the figures recorded in ``benches/README.md`` come from it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+HEADER = """\
+apiVersion: kgen.dev/v1alpha1
+kind: Microservice
+metadata:
+  name: {name}
+  namespace: shop
+"""
+SPEC = """\
+spec:
+  image: ghcr.io/example/api:2.4.1
+  ports:
+    - {name: http, port: 8080}
+"""
+
+
+def small() -> str:
+    return HEADER.format(name="api") + SPEC
+
+
+def billion_laughs() -> str:
+    lines = [HEADER.format(name="api") + "  annotations:", '    a: &a ["lol","lol","lol"]']
+    for level in range(1, 10):
+        refs = ",".join([f"*{chr(96 + level)}"] * 10)
+        lines.append(f"    {chr(97 + level)}: &{chr(97 + level)} [{refs}]")
+    return "\n".join(lines) + "\n" + SPEC
+
+
+def long_string_aliases() -> str:
+    """160 KB: one 100 KB string, repeated by aliases (more than 400 s before the fix)."""
+    text = HEADER.format(name="api") + f'  annotations:\n    a: &s "{"x" * 100_000}"\n'
+    text += "    b: [" + ", ".join(["*s"] * 6000) + "]\n"
+    return text + SPEC
+
+
+def many_environments() -> str:
+    """3,000 environments in 35 KB (four minutes before the fix: quadratic)."""
+    envs = "".join(f"  e{index}: {{replicas: {index % 9 + 1}}}\n" for index in range(3000))
+    return small() + "environments:\n" + envs
+
+
+def many_documents_near_the_cap() -> str:
+    """200 documents each just under the per-document node cap (memory before the fix)."""
+    docs = []
+    for index in range(200):
+        docs.append(
+            HEADER.format(name=f"api{index}")
+            + "  annotations:\n    a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+            + "    b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+            + "    c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+            + "    d: [*c, *c, *c, *c, *c, *c, *c]\n"
+            + SPEC
+        )
+    return "---\n".join(docs)
+
+
+def deep_nesting() -> str:
+    return small() + "  args: " + "[" * 990 + "]" * 990 + "\n"
+
+
+def long_number() -> str:
+    return small() + "  replicas: 1" + "0" * 5000 + "\n"
+
+
+def largest_blueprint(variables: int = 4_950) -> str:
+    """One valid blueprint just under the per-document cap of 10,000 nodes."""
+    env = "".join(f"    V{index}: value-{index}\n" for index in range(variables))
+    return small() + "  env:\n" + env
+
+
+def largest_blueprint_in_every_environment() -> str:
+    """The largest blueprint with as many environments as the run's node budget allows."""
+    envs = "".join(f"  e{index}: {{replicas: {index % 9 + 1}}}\n" for index in range(49))
+    return largest_blueprint(4_800) + "environments:\n" + envs
+
+
+def run_budget_of_large_blueprints() -> str:
+    """50 valid blueprints of about 9,900 nodes each: the run's node budget, all valid."""
+    blueprint = largest_blueprint()
+    return "---\n".join(blueprint.replace("name: api", f"name: api{i}") for i in range(50))
+
+
+def many_ordinary_blueprints() -> str:
+    """2,000 ordinary blueprints (about 40 nodes each), for scale."""
+    return "---\n".join(small().replace("name: api", f"name: api{i}") for i in range(2000))
+
+
+def text_budget() -> dict[str, str]:
+    """Five files of two documents, each document holding one value of almost 4 MiB (the
+    per-document text limit): over the run's 32 MiB of text."""
+    value = "x" * (4 * 1024 * 1024 - 1000)
+    files = {}
+    for index in range(5):
+        docs = [small().replace("name: api", f"name: a{index}{d}") for d in range(2)]
+        files[f"f{index}.yaml"] = "---\n".join(f"{doc}  env: {{BIG: {value}}}\n" for doc in docs)
+    return files
+
+
+def largest_file() -> str:
+    """A file of almost 8 MiB (the file limit): a flat list of short strings."""
+    count = (8 * 1024 * 1024 - 400) // 3
+    return small() + "  args: [" + ",".join(["ab"] * count) + "]\n"
+
+
+CASES: dict[str, Callable[[], str | dict[str, str]]] = {
+    "baseline: one small Microservice": small,
+    "billion laughs (10^9 strings)": billion_laughs,
+    "100 KB string repeated by 6,000 aliases": long_string_aliases,
+    "3,000 environments": many_environments,
+    "200 documents near the node cap": many_documents_near_the_cap,
+    "nesting 990 levels": deep_nesting,
+    "a 5,000-digit number": long_number,
+    "valid blueprint of ~9,900 nodes": largest_blueprint,
+    "the same, with 49 environments (at the budget)": largest_blueprint_in_every_environment,
+    "8 MiB file (the file limit)": largest_file,
+    "50 blueprints of ~9,900 nodes (the run budget)": run_budget_of_large_blueprints,
+    "2,000 ordinary blueprints": many_ordinary_blueprints,
+    "40 MiB of text in ten 4 MiB values": text_budget,
+}
+
+
+def run(folder: Path) -> tuple[float, int, int]:
+    """Seconds, exit status and peak memory (KiB) of one cold render of ``folder``."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kgen", "render", folder.name],
+        cwd=folder.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    return elapsed, os.waitstatus_to_exitcode(status), usage.ru_maxrss
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    options = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        baseline = 0.0
+        for index, (name, make) in enumerate(CASES.items()):
+            made = make()
+            files = made if isinstance(made, dict) else {"case.yaml": made}
+            case = Path(folder, f"case{index}")
+            case.mkdir()
+            for file, text in files.items():
+                (case / file).write_text(text, encoding="utf-8")
+            runs = [run(case) for _ in range(options.repeat)]
+            seconds = statistics.median(r[0] for r in runs)
+            baseline = baseline or seconds
+            peak = max(r[2] for r in runs) / 1024
+            size = sum(len(text.encode()) for text in files.values())
+            shown = f"{size / 1024:,.0f} KB" if size < 2**20 else f"{size / 2**20:.1f} MB"
+            rows.append(
+                f"| {name} | {shown} | {runs[0][1]} | {seconds:.2f} | "
+                f"{seconds / baseline:.1f}x | {peak:.0f} |"
+            )
+    print(f"Python {sys.version.split()[0]}, median of {options.repeat} cold runs\n")
+    print("| input | size | exit | seconds | vs baseline | peak MB |")
+    print("|---|---|---|---|---|---|")
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()
