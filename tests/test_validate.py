@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from kgen.environments import select_environment
+from kgen.environments import environment_count_problems, select_environment
 from kgen.kinds import registry
 from kgen.model import Problem, SourcePos
 from kgen.resources import load_json, schemas_dir
@@ -364,3 +364,16 @@ def test_an_environment_may_delete_the_service_with_the_ports() -> None:
 def test_mount_points_compare_normalised() -> None:
     text = statefulapp(storage=[{"name": "a", "size": "1Gi", "mountPath": "//tmp/."}])
     assert "cannot be mounted at '//tmp/.'" in one(text).message
+
+
+def test_environments_count_their_blueprint_against_the_run_budget() -> None:
+    """Each environment validates the whole blueprint again: a blueprint of 10,000 nodes
+    in 50 environments would be half a million nodes of work."""
+    env = {f"V{index}": "x" for index in range(4_850)}
+    text = microservice(env=env) + "environments:\n"
+    text += "".join(f"  e{index}: {{replicas: 1}}\n" for index in range(50))
+    [problem] = environment_count_problems(blueprints(text))
+    assert problem.path == "environments.e49"
+    assert problem.message.startswith("validating every environment would read more than")
+    fewer = text.split("  e45:")[0]
+    assert list(environment_count_problems(blueprints(fewer))) == []
