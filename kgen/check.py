@@ -22,7 +22,7 @@ from referencing import Registry, Resource
 
 from kgen.errors import UsageError
 from kgen.formats import DNS_1035_LABEL, DNS_LABEL, DNS_SUBDOMAIN
-from kgen.model import Blueprint, Document, JsonPath, Problem, SourcePos, format_path
+from kgen.model import Blueprint, Document, JsonPath, Problem, SourcePos
 from kgen.resources import load_json
 
 DEFAULT_KUBE_VERSION = "1.33"
@@ -140,9 +140,10 @@ def duplicate_problems(documents: Iterable[Document]) -> list[Problem]:
         if document.identity in seen:
             first = seen[document.identity]
             problems.append(
-                Problem(
+                _output_problem(
+                    document,
                     _anchor(document.origin),
-                    document.ref,
+                    (),
                     f"{document.ref} is rendered twice: by {first.origin.ref} and by "
                     f"{document.origin.ref}",
                     "rename one of the blueprints or move it to another namespace",
@@ -159,14 +160,15 @@ def document_problems(document: Document, kube_version: str) -> Iterator[Problem
         yield from name_problems(document)
         too_large = list(size_problems(document))
         yield from too_large
-        if any(p.path == document.ref for p in too_large):
+        if any(p.path == () for p in too_large):
             return  # over a megabyte: the size is the problem; no schema walk through it
         yield from version_problems(document, kube_version)
     validator = document_validator(kube_version, document.api_version, document.kind)
     if validator is None:
-        yield Problem(
+        yield _output_problem(
+            document,
             _anchor(document.origin),
-            document.ref,
+            (),
             f"no schema for {document.api_version} {document.kind} in Kubernetes "
             f"{kube_version}, so it cannot be validated",
             f"rendered by {document.template}; kgen writes no unvalidated document",
@@ -174,9 +176,10 @@ def document_problems(document: Document, kube_version: str) -> Iterator[Problem
         return
     for error in validator.iter_errors(document.body):
         path: JsonPath = tuple(error.absolute_path)
-        yield Problem(
+        yield _output_problem(
+            document,
             _origin_of(document.origin, error),
-            f"{document.ref}: {format_path(path)}",
+            path,
             f"{_message(error)} (in the output, rendered by {document.template})",
             f"Kubernetes {kube_version} schema for {document.api_version} {document.kind}"
             if error.validator == "additionalProperties"
@@ -206,9 +209,10 @@ def version_problems(document: Document, kube_version: str) -> Iterator[Problem]
     for key, value, since in _FEATURE_GATED:
         if (major, minor) >= since or not _has(document.body, key, value):
             continue
-        yield Problem(
+        yield _output_problem(
+            document,
             _origin_of_value(document.origin, value),
-            f"{document.ref}: {key}",
+            (key,),
             f"{value} needs Kubernetes {since[0]}.{since[1]} or later "
             f"(--kube-version is {kube_version})",
             "use another value, or target a newer version with --kube-version",
@@ -248,9 +252,10 @@ def name_problems(document: Document) -> Iterator[Problem]:
     )
     if len(name) > longest or not pattern.fullmatch(name):
         fix = "shorten" if len(name) > longest else "rename"
-        yield Problem(
+        yield _output_problem(
+            document,
             _anchor(document.origin),
-            f"{document.ref}: metadata.name",
+            ("metadata", "name"),
             f"{document.kind} name {name!r} is refused by Kubernetes: at most {longest} "
             f"characters ({len(name)} here) of {rule}",
             f"{fix} the blueprint (or the process) this name is made from",
@@ -272,25 +277,28 @@ def size_problems(document: Document) -> Iterator[Problem]:
     size = sum(len(k.encode()) + len(str(v).encode()) for k, v in annotations.items())
     total = _json_size(document.body)
     if total > MAX_OBJECT_BYTES:
-        yield Problem(
+        yield _output_problem(
+            document,
             _anchor(document.origin),
-            document.ref,
+            (),
             f"the object takes {total} bytes; kgen keeps objects under {MAX_OBJECT_BYTES} "
             "(etcd refuses requests over 1.5 MiB)",
             "keep large data (env values, annotations) out of the blueprint",
         )
     elif size > MAX_ANNOTATIONS_BYTES:
-        yield Problem(
+        yield _output_problem(
+            document,
             _anchor(document.origin),
-            f"{document.ref}: metadata.annotations",
+            ("metadata", "annotations"),
             f"annotations take {size} bytes; Kubernetes allows {MAX_ANNOTATIONS_BYTES}",
             "keep large data out of annotations",
         )
     elif size + len(LAST_APPLIED) + total + 1 > MAX_ANNOTATIONS_BYTES:
         applied = size + len(LAST_APPLIED) + total + 1
-        yield Problem(
+        yield _output_problem(
+            document,
             _anchor(document.origin),
-            f"{document.ref}: metadata.annotations",
+            ("metadata", "annotations"),
             f"kubectl apply would refuse it: its annotations plus the copy of the object it "
             f"keeps in {LAST_APPLIED} take {applied} bytes; Kubernetes allows "
             f"{MAX_ANNOTATIONS_BYTES}",
@@ -304,6 +312,13 @@ def _json_size(body: Mapping[str, Any]) -> int:
     text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
     escaped = text.count("<") + text.count(">") + text.count("&")
     return len(text.encode("utf-8", "surrogatepass")) + 5 * escaped
+
+
+def _output_problem(
+    document: Document, pos: SourcePos, path: JsonPath, message: str, hint: str | None = None
+) -> Problem:
+    """A problem at ``path`` of a rendered document, pointed back at the blueprint."""
+    return Problem(pos, path, message, hint, subject=document.ref)
 
 
 def _anchor(blueprint: Blueprint) -> SourcePos:

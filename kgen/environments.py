@@ -48,7 +48,7 @@ def environment_count_problems(blueprints: Iterable[Blueprint]) -> Iterator[Prob
                 continue
             yield Problem(
                 blueprint.source.key_pos(("environments", name)),
-                f"environments.{name}",
+                ("environments", name),
                 message,
                 "kgen validates every environment of every run; split the blueprints "
                 "into several runs",

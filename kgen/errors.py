@@ -20,7 +20,7 @@ class InvalidInput(KgenError):
     exit_code = 1
 
     def __init__(self, *, problems: Iterable[Problem]) -> None:
-        self.problems: tuple[Problem, ...] = tuple(sorted(set(problems)))
+        self.problems: tuple[Problem, ...] = tuple(sorted(set(problems), key=Problem.sort_key))
         super().__init__(f"{len(self.problems)} problem(s)")
 
 

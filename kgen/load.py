@@ -38,9 +38,10 @@ def name_problem(path: Path) -> Problem | None:
         return None
     return Problem(
         SourcePos(ascii(name)[1:-1], 1, 1),
-        "<file>",
+        (),
         "the file name holds control, line-break or undecodable characters",
         "rename the file or folder",
+        subject="<file>",
     )
 
 
@@ -100,11 +101,15 @@ def _walk(root: Path, problems: list[Problem]) -> list[Path]:
     def unreadable(error: OSError) -> None:
         where = display_path(Path(error.filename)) if error.filename else display_path(root)
         problems.append(
-            Problem(SourcePos(where, 1, 1), "<folder>", f"cannot read: {error.strerror}")
+            Problem(
+                SourcePos(where, 1, 1), (), f"cannot read: {error.strerror}", subject="<folder>"
+            )
         )
 
     def problem(path: Path, message: str, hint: str) -> None:
-        problems.append(Problem(SourcePos(display_path(path), 1, 1), "<file>", message, hint))
+        problems.append(
+            Problem(SourcePos(display_path(path), 1, 1), (), message, hint, subject="<file>")
+        )
 
     real_root = root.resolve()
     found: list[Path] = []
@@ -160,9 +165,10 @@ def load_paths(paths: Sequence[Path]) -> tuple[list[Blueprint], list[Problem]]:
             problems.append(
                 Problem(
                     SourcePos(name, 1, 1),
-                    "<file>",
+                    (),
                     f"the file is larger than {MAX_FILE_BYTES // 2**20} MiB",
                     "a blueprint is a few kilobytes: split the file, or keep large data out of it",
+                    subject="<file>",
                 )
             )
             continue
@@ -173,14 +179,17 @@ def load_paths(paths: Sequence[Path]) -> tuple[list[Blueprint], list[Problem]]:
             problems.append(
                 Problem(
                     SourcePos(name, line, column),
-                    "<file>",
+                    (),
                     f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} {exc.reason}",
                     "save the file as UTF-8",
+                    subject="<file>",
                 )
             )
             continue
         except OSError as exc:
-            problems.append(Problem(SourcePos(name, 1, 1), "<file>", exc.strerror or str(exc)))
+            problems.append(
+                Problem(SourcePos(name, 1, 1), (), exc.strerror or str(exc), subject="<file>")
+            )
             continue
         for item in load_text(text, name, budget):
             if isinstance(item, Blueprint):
@@ -213,9 +222,7 @@ def load_text(text: str, file: str, budget: Budget | None = None) -> Iterator[Bl
             if data is None:
                 continue  # an empty document, as between '---' separators: harmless
             if not isinstance(data, dict):
-                yield Problem(
-                    source.start, "<document>", f"a blueprint is a mapping, found {shown(data)}"
-                )
+                yield Problem(source.start, (), f"a blueprint is a mapping, found {shown(data)}")
                 continue
             problem = _check_header(data, source)
             if problem is not None:
@@ -223,7 +230,7 @@ def load_text(text: str, file: str, budget: Budget | None = None) -> Iterator[Bl
                 continue
             yield Blueprint(data, source)
     except YamlError as exc:
-        yield Problem(exc.pos, "<yaml>", exc.message, exc.hint)
+        yield Problem(exc.pos, (), exc.message, exc.hint, subject="<yaml>")
 
 
 def _check_header(data: dict[str, object], source: SourceMap) -> Problem | None:
@@ -233,11 +240,11 @@ def _check_header(data: dict[str, object], source: SourceMap) -> Problem | None:
     if api_version != API_VERSION:
         if api_version is None:
             return Problem(
-                value_pos(()), "apiVersion", "missing", f"add 'apiVersion: {API_VERSION}'"
+                value_pos(()), ("apiVersion",), "missing", f"add 'apiVersion: {API_VERSION}'"
             )
         return Problem(
             value_pos(("apiVersion",)),
-            "apiVersion",
+            ("apiVersion",),
             f"unknown apiVersion {api_version!r}, expected {API_VERSION!r}",
             f"write {API_VERSION}"
             if str(api_version).startswith("kgen.dev/")
@@ -248,9 +255,12 @@ def _check_header(data: dict[str, object], source: SourceMap) -> Problem | None:
     if not isinstance(kind, str) or kind not in registry():
         known = ", ".join(kind_names())
         if kind is None:
-            return Problem(value_pos(()), "kind", f"missing; one of: {known}")
+            return Problem(value_pos(()), ("kind",), f"missing; one of: {known}")
         hint = did_you_mean(str(kind), kind_names())
         return Problem(
-            value_pos(("kind",)), "kind", f"unknown kind {kind!r}, expected one of: {known}", hint
+            value_pos(("kind",)),
+            ("kind",),
+            f"unknown kind {kind!r}, expected one of: {known}",
+            hint,
         )
     return None

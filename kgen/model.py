@@ -177,12 +177,30 @@ class Document:
         return f"{self.kind} {scope}{self.name}"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Problem:
-    """One thing wrong with the input, the output, or the output folder."""
+    """One thing wrong with the input, the output, or the output folder.
+
+    ``path`` is the field as data (keys and indexes); ``subject`` says what it is a path
+    in when that is not the blueprint at ``pos``: a rendered resource (``Deployment
+    shop/api``) or the kind of place (``<yaml>``, ``<file>``, ``<output>``). ``field`` is
+    both as people read them; a formatter for machines reads the parts.
+    """
 
     pos: SourcePos
-    path: str
+    path: JsonPath
     message: str
     hint: str | None = None
     severity: str = "error"
+    subject: str | None = None
+
+    @property
+    def field(self) -> str:
+        """``spec.ports[0].port``, ``Deployment shop/api: spec.replicas`` or ``<yaml>``."""
+        if self.subject is None:
+            return format_path(self.path)
+        return f"{self.subject}: {format_path(self.path)}" if self.path else self.subject
+
+    def sort_key(self) -> tuple[SourcePos, str, str, str]:
+        """Problems are shown by position, then field, message and hint."""
+        return (self.pos, self.field, self.message, self.hint or "")

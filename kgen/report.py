@@ -27,14 +27,14 @@ def clean(text: str, limit: int) -> str:
 def format_problem(problem: Problem) -> str:
     """``FILE:LINE:COL: error: PATH: message (hint: fix)``, one line whatever the input."""
     hint = f" (hint: {clean(problem.hint, _LONGEST['hint'])})" if problem.hint else ""
-    path = clean(problem.path, _LONGEST["path"])
+    path = clean(problem.field, _LONGEST["path"])
     message = clean(problem.message, _LONGEST["message"])
     return f"{problem.pos}: {problem.severity}: {path}: {message}{hint}"
 
 
 def format_problems(problems: Sequence[Problem]) -> str:
     """Every problem on its own line, then a summary line."""
-    lines = [format_problem(problem) for problem in sorted(problems)]
+    lines = [format_problem(problem) for problem in sorted(problems, key=Problem.sort_key)]
     files = len({problem.pos.file for problem in problems})
     count = len(problems)
     lines.append(

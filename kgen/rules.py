@@ -53,14 +53,14 @@ def _problem(
     blueprint: Blueprint, where: JsonPath, message: str, hint: str | None = None
 ) -> Problem:
     """A problem at the value of ``where`` (or its nearest written ancestor)."""
-    return Problem(blueprint.source.value_pos(where), format_path(where), message, hint)
+    return Problem(blueprint.source.value_pos(where), where, message, hint)
 
 
 def _key_problem(
     blueprint: Blueprint, where: JsonPath, message: str, hint: str | None = None
 ) -> Problem:
     """A problem at the key that introduces ``where``: the field itself is unwanted."""
-    return Problem(blueprint.source.key_pos(where), format_path(where), message, hint)
+    return Problem(blueprint.source.key_pos(where), where, message, hint)
 
 
 def metadata_problems(blueprint: Blueprint) -> Iterator[Problem]:
@@ -191,7 +191,7 @@ def _inherited_limit_problems(
             request_origin = (*path, "resources") if request_is_own else ("spec", "resources")
             yield Problem(
                 blueprint.source.value_pos(where),
-                format_path((*path, "resources")),
+                (*path, "resources"),
                 f"the process would get the {name} limit {limit!r} "
                 f"(from {format_path((*origin, 'limits', name))}) below its request "
                 f"{resources[name]!r} (from {format_path((*request_origin, name))})",
@@ -313,7 +313,7 @@ def _probe_problems(blueprint: Blueprint, path: JsonPath, unit: Unit) -> Iterato
         if missing:
             yield Problem(
                 blueprint.source.value_pos(path),
-                format_path((*path, "probes")),
+                (*path, "probes"),
                 "no TCP port, so kgen cannot probe by default: set "
                 + one_of(missing).replace(" or ", " and "),
                 "for a worker, e.g. probes: {liveness: {exec: [cat, /tmp/healthy]}, "

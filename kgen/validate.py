@@ -92,7 +92,7 @@ def _translate(blueprint: Blueprint, error: ValidationError) -> Iterator[Problem
             hint = did_you_mean(key, known) or (
                 f"known fields here: {', '.join(known)}" if known else None
             )
-            yield Problem(source.key_pos(field), format_path(field), "unknown field", hint)
+            yield Problem(source.key_pos(field), field, "unknown field", hint)
     elif keyword == "required":
         for name in expected:
             if name not in instance:
@@ -101,7 +101,7 @@ def _translate(blueprint: Blueprint, error: ValidationError) -> Iterator[Problem
                 yield Problem(
                     source.value_at(field)
                     or source.value_pos(path),  # an env's null, or the parent
-                    format_path(field),
+                    field,
                     "required field is missing",
                     described.get("description"),
                 )
@@ -109,9 +109,9 @@ def _translate(blueprint: Blueprint, error: ValidationError) -> Iterator[Problem
         message, fix = format_message(str(expected), instance)
         if _is_property_name(error):
             field = (*path, str(instance))
-            yield Problem(source.key_pos(field), format_path(field), message, fix)
+            yield Problem(source.key_pos(field), field, message, fix)
         else:
-            yield Problem(source.value_pos(path), format_path(path), message, fix)
+            yield Problem(source.value_pos(path), path, message, fix)
     elif keyword == "enum":
         described = subschema(blueprint.kind, path) or {}
         hint = did_you_mean(str(instance), [str(v) for v in expected]) or described.get(
@@ -120,7 +120,7 @@ def _translate(blueprint: Blueprint, error: ValidationError) -> Iterator[Problem
         choices = one_of(str(v) for v in expected)
         yield Problem(
             source.value_pos(path),
-            format_path(path),
+            path,
             f"{instance!r} is not one of {choices}",
             hint,
         )
@@ -129,12 +129,10 @@ def _translate(blueprint: Blueprint, error: ValidationError) -> Iterator[Problem
     elif keyword == "type":
         types = expected if isinstance(expected, list) else [expected]
         message = f"{shown(instance)} is not of type {one_of(types)}"
-        yield Problem(source.value_pos(path), format_path(path), message, _type_hint(error))
+        yield Problem(source.value_pos(path), path, message, _type_hint(error))
     else:
         described = subschema(blueprint.kind, path) or {}
-        yield Problem(
-            source.value_pos(path), format_path(path), error.message, described.get("description")
-        )
+        yield Problem(source.value_pos(path), path, error.message, described.get("description"))
 
 
 def _is_property_name(error: ValidationError) -> bool:
@@ -155,7 +153,7 @@ def _translate_choice(
         found = f"found {one_of(present).replace(' or ', ' and ')}" if present else "found none"
         yield Problem(
             blueprint.source.value_pos(path),
-            format_path(path),
+            path,
             f"needs exactly one of {one_of(names)}, {found}",
         )
         return
@@ -169,7 +167,7 @@ def _translate_choice(
     message = f"{shown(instance)} is not of type {one_of(types)}" if types else "is not valid here"
     yield Problem(
         blueprint.source.value_pos(path),
-        format_path(path),
+        path,
         message,
         _type_hint(error, types) or described.get("description"),
     )
@@ -243,7 +241,7 @@ def set_problems(blueprints: Sequence[Blueprint]) -> Iterator[Problem]:
         where = earlier.source.value_pos(("metadata", "name"))
         yield Problem(
             blueprint.source.value_pos(("metadata", "name")),
-            "metadata.name",
+            ("metadata", "name"),
             f"{blueprint.ref} is declared twice (first at {where})",
             "rename one, or move it to another namespace",
         )
@@ -272,7 +270,7 @@ def node_port_problems(blueprints: Iterable[tuple[Blueprint, Checked]]) -> Itera
             at = f"{owner.ref} {format_path(first)} ({owner.source.value_pos(first)})"
             yield Problem(
                 blueprint.source.value_pos(where),
-                format_path(where),
+                where,
                 f"node port {number} is already taken by {at}",
                 "every nodePort is cluster-wide: choose another, or leave it unset",
             )

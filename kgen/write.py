@@ -137,8 +137,9 @@ def folder_files(documents: Sequence[Document], root: Path | None = None) -> dic
                 problems=[
                     Problem(
                         document.origin.source.value_pos(("metadata", "name")),
-                        document.ref,
+                        (),
                         f"two documents would be written to {path}",
+                        subject=document.ref,
                     )
                 ]
             )
@@ -198,9 +199,10 @@ def _owned(root: Path, shown: Path) -> tuple[set[str], list[Problem]]:
             problems.append(
                 Problem(
                     SourcePos((shown / OWNERSHIP_FILE).as_posix(), number, 1),
-                    "<output>",
+                    (),
                     f"{_shown_entry(line)} is not a file kgen writes inside {shown.as_posix()}",
                     f"kgen writes this record itself: delete the line, or delete {OWNERSHIP_FILE}",
+                    subject="<output>",
                 )
             )
     return owned, problems
@@ -297,7 +299,7 @@ def plan_folder(root: Path, files: Mapping[str, str], shown: Path | None = None)
 
 
 def _output_problem(target: Path, message: str, hint: str | None = None) -> Problem:
-    return Problem(SourcePos(target.as_posix(), 1, 1), "<output>", message, hint)
+    return Problem(SourcePos(target.as_posix(), 1, 1), (), message, hint, subject="<output>")
 
 
 def folder_diff(plan: FolderPlan) -> str:

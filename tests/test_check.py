@@ -53,7 +53,7 @@ def test_unknown_fields_in_output_are_errors_pointing_at_the_blueprint() -> None
         }
     )
     [problem] = check_documents([document], "1.33")
-    assert problem.path == "ConfigMap shop/api: <document>"
+    assert problem.field == "ConfigMap shop/api"
     assert "'dataa' was unexpected" in problem.message
     assert "rendered by test.yaml.j2" in problem.message
 
@@ -70,7 +70,7 @@ def test_wrong_values_point_back_at_the_field_that_made_them() -> None:
         text.replace("replicas: 3", "replicas: 7"),
     )
     [problem, *_] = check_documents([document], "1.33")
-    assert problem.path == "Deployment shop/api: spec.replicas"
+    assert problem.field == "Deployment shop/api: spec.replicas"
     assert problem.pos.file == "bp.yaml"
 
 
@@ -92,7 +92,7 @@ def test_custom_resources_use_vendored_crd_schemas() -> None:
     assert check_documents([a_document(good)], "1.33") == []
     bad = {**good, "spec": {"selector": {}, "endpoints": [{"port": 8080}]}}
     [problem] = check_documents([a_document(bad)], "1.33")
-    assert problem.path == "ServiceMonitor shop/api: spec.endpoints[0].port"
+    assert problem.field == "ServiceMonitor shop/api: spec.endpoints[0].port"
 
 
 def test_cluster_config_uses_eksctl_schema() -> None:

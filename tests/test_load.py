@@ -75,7 +75,7 @@ def test_documents_must_be_mappings() -> None:
 
 def test_unknown_kind_suggests_the_nearest() -> None:
     problem = _only_problem(GOOD.replace("kind: Microservice", "kind: MicroService"))
-    assert problem.path == "kind"
+    assert problem.field == "kind"
     assert problem.hint == "did you mean 'Microservice'?"
     assert problem.pos == SourcePos("f.yaml", 2, 7)
 

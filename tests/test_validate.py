@@ -20,7 +20,7 @@ from tests.helpers import blueprints, microservice, statefulapp
 
 def problems_of(text: str) -> list[Problem]:
     _, problems = validate_blueprints(blueprints(text))
-    return sorted(problems)
+    return sorted(problems, key=Problem.sort_key)
 
 
 def one(text: str) -> Problem:
@@ -47,7 +47,7 @@ spec:
 def test_unknown_field_points_at_the_key_and_suggests() -> None:
     problem = one(TEXT)
     assert problem.pos == SourcePos("bp.yaml", 8, 3)
-    assert problem.path == "spec.replica"
+    assert problem.field == "spec.replica"
     assert problem.message == "unknown field"
     assert problem.hint == "did you mean 'replicas'?"
 
@@ -55,15 +55,15 @@ def test_unknown_field_points_at_the_key_and_suggests() -> None:
 def test_type_errors_point_at_the_value() -> None:
     problem = one(TEXT.replace("replica: 3", "replicas: three"))
     assert problem.pos == SourcePos("bp.yaml", 8, 13)
-    assert problem.path == "spec.replicas"
+    assert problem.field == "spec.replicas"
     assert problem.message == "'three' is not of type 'integer'"
 
 
 def test_all_problems_are_reported_sorted() -> None:
     text = TEXT.replace("nginx:1.27.3", "nginx").replace("port: 8080", "port: 70000")
     problems = problems_of(text)
-    assert [p.path for p in problems] == ["spec.image", "spec.replica", "spec.ports[0].port"]
-    assert problems == sorted(problems)
+    assert [p.field for p in problems] == ["spec.image", "spec.replica", "spec.ports[0].port"]
+    assert problems == sorted(problems, key=Problem.sort_key)
 
 
 @pytest.mark.parametrize(
@@ -76,7 +76,7 @@ def test_all_problems_are_reported_sorted() -> None:
 )
 def test_images_must_be_pinned(image: str, message: str) -> None:
     problem = one(microservice(image=image))
-    assert problem.path == "spec.image"
+    assert problem.field == "spec.image"
     assert message in problem.message
     assert problem.hint is not None
     assert ("sha256" in problem.hint) != (message == "is not a valid image reference")
@@ -100,19 +100,19 @@ def test_namespace_default_is_refused() -> None:
     problem = one(
         TEXT.replace("replica:", "replicas:").replace("namespace: shop", "namespace: default")
     )
-    assert problem.path == "metadata.namespace"
+    assert problem.field == "metadata.namespace"
     assert "'default' namespace" in problem.message
 
 
 def test_names_are_dns_labels() -> None:
     problem = one(TEXT.replace("replica:", "replicas:").replace("name: api", "name: My_App"))
-    assert problem.path == "metadata.name"
+    assert problem.field == "metadata.name"
     assert "lower-case" in (problem.hint or "")
 
 
 def test_enum_typos_get_a_suggestion() -> None:
     problem = one(microservice(service={"type": "Loadbalancer"}))
-    assert problem.path == "spec.service.type"
+    assert problem.field == "spec.service.type"
     assert problem.hint == "did you mean 'LoadBalancer'?"
 
 
@@ -129,14 +129,14 @@ def test_probe_needs_exactly_one_action() -> None:
 
 def test_probe_port_names_must_exist() -> None:
     problem = one(microservice(probes={"readiness": {"http": {"port": "htp"}}}))
-    assert problem.path == "spec.probes.readiness.http.port"
+    assert problem.field == "spec.probes.readiness.http.port"
     assert problem.message == "no port named 'htp'"
     assert problem.hint == "did you mean 'http'?"
 
 
 def test_node_port_needs_a_node_port_service() -> None:
     problem = one(microservice(ports=[{"name": "http", "port": 80, "nodePort": 30080}]))
-    assert problem.path == "spec.ports[0].nodePort"
+    assert problem.field == "spec.ports[0].nodePort"
     ok = microservice(
         ports=[{"name": "http", "port": 80, "nodePort": 30080}], service={"type": "NodePort"}
     )
@@ -163,7 +163,7 @@ def test_duplicate_ports() -> None:
 
 def test_limits_below_requests() -> None:
     problem = one(microservice(resources={"memory": "1Gi", "limits": {"memory": "512Mi"}}))
-    assert problem.path == "spec.resources.limits.memory"
+    assert problem.field == "spec.resources.limits.memory"
 
 
 def test_memory_suffix_hint() -> None:
@@ -178,7 +178,7 @@ def test_yaml_boolean_pitfall_hint() -> None:
 
 def test_container_without_ports_must_declare_probes() -> None:
     problem = one(microservice(ports=[]))
-    assert problem.path == "spec.probes"
+    assert problem.field == "spec.probes"
     assert "set 'liveness' and 'readiness'" in problem.message
     probes = {"liveness": {"exec": ["true"]}, "readiness": {"exec": ["true"]}}
     assert problems_of(microservice(ports=[], probes=probes)) == []
@@ -197,7 +197,7 @@ def test_defaults_are_filled_from_the_schema() -> None:
 def test_same_blueprint_twice_is_an_error_at_the_second() -> None:
     text = microservice() + "---\n" + microservice()
     problem = one(text)
-    assert problem.path == "metadata.name"
+    assert problem.field == "metadata.name"
     assert "declared twice" in problem.message
     assert problem.pos.line > 10
 
@@ -214,7 +214,7 @@ spec:
     Worker: {command: [work]}
 """
     problems = problems_of(text)
-    assert [p.path for p in problems] == ["spec.processes.Worker"]  # not a DNS label
+    assert [p.field for p in problems] == ["spec.processes.Worker"]  # not a DNS label
 
 
 def _properties(schema: Any, where: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -270,7 +270,7 @@ def test_udp_ports_get_no_tcp_probes() -> None:
 
 def test_service_settings_that_would_be_ignored_are_errors() -> None:
     problem = one(microservice(service={"type": "ClusterIP", "internal": True}))
-    assert problem.path == "spec.service.internal"
+    assert problem.field == "spec.service.internal"
     probes = {"liveness": {"exec": ["true"]}, "readiness": {"exec": ["true"]}}
     problem = one(microservice(ports=[], probes=probes, service={"type": "LoadBalancer"}))
     assert problem.message == "a Service needs ports, and there are none"
@@ -373,7 +373,7 @@ def test_environments_count_their_blueprint_against_the_run_budget() -> None:
     text = microservice(env=env) + "environments:\n"
     text += "".join(f"  e{index}: {{replicas: 1}}\n" for index in range(50))
     [problem] = environment_count_problems(blueprints(text))
-    assert problem.path == "environments.e49"
+    assert problem.field == "environments.e49"
     assert problem.message.startswith("validating every environment would read more than")
     fewer = text.split("  e45:")[0]
     assert list(environment_count_problems(blueprints(fewer))) == []
