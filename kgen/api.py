@@ -1,4 +1,4 @@
-"""kgen as a library: the pipeline load -> validate -> render -> check -> write.
+"""kgen as a library: the pipeline load -> validate -> assemble -> render -> check -> write.
 
     result = kgen.build([Path("blueprints")], env="prod", kube_version="1.33")
     print(kgen.to_stream(result))
@@ -9,10 +9,11 @@ Every stage collects problems; ``build`` raises one ``InvalidInput`` holding all
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from kgen.assemble import SetView, assemble
 from kgen.check import (
     DEFAULT_KUBE_VERSION,
     check_documents,
@@ -28,7 +29,7 @@ from kgen.environments import (
 from kgen.errors import InvalidInput, UsageError
 from kgen.load import load_paths
 from kgen.model import Blueprint, Document, Problem
-from kgen.render import render_blueprint, render_blueprints
+from kgen.render import render_blueprint, render_view
 from kgen.validate import Memo, validate_blueprints
 from kgen.write import (
     FolderPlan,
@@ -53,7 +54,8 @@ def build(
     env: str | None = None,
     kube_version: str = DEFAULT_KUBE_VERSION,
 ) -> BuildResult:
-    """Load, validate, render and check; raise ``InvalidInput`` with every problem found.
+    """Load, validate, assemble the set, render and check; raise ``InvalidInput`` with every
+    problem found.
 
     The blueprints of every other declared environment are validated too (not rendered),
     so a broken override never waits for the day its environment is rendered.
@@ -61,18 +63,25 @@ def build(
     version = check_kube_version(kube_version)
     loaded, problems = _load(paths)
     memo: Memo = {}
-    valid, found = validate_blueprints(select_environment(loaded, env), memo=memo)
+    view, found = _validated_set(select_environment(loaded, env), memo)
     problems.extend(found)
     seen = set(found)
     for other in [None, *declared_environments(loaded)]:  # as written, then each environment
         if other != env:
-            _, more = validate_blueprints(select_environment(loaded, other), memo=memo)
+            _, more = _validated_set(select_environment(loaded, other), memo)
             problems.extend(_needing(other, more, seen))
-    documents = render_blueprints(valid)
+    documents = render_view(view)
     problems.extend(check_documents(documents, version))
     if problems:
         raise InvalidInput(problems=problems)
-    return BuildResult(tuple(paths), tuple(valid), tuple(documents))
+    return BuildResult(tuple(paths), view.blueprints, tuple(documents))
+
+
+def _validated_set(blueprints: Sequence[Blueprint], memo: Memo) -> tuple[SetView, list[Problem]]:
+    """Validate (each blueprint once per run, through ``memo``) and assemble the set view."""
+    valid, problems = validate_blueprints(blueprints, memo=memo)
+    view, more = assemble(valid)
+    return view, [*problems, *more]
 
 
 @dataclass(frozen=True)
@@ -86,22 +95,24 @@ def validate_all(paths: Sequence[Path], *, kube_version: str = DEFAULT_KUBE_VERS
     check of render, rendering included. Returns what was checked; raises
     ``InvalidInput`` with all problems.
 
-    A blueprint that an environment leaves as it is is validated, rendered and checked
-    once: the work grows with the input, not with the number of environments times it.
+    A blueprint that an environment leaves as it is, and whose view of the set is the
+    same, is validated, rendered and checked once: the work grows with the input, not with
+    the number of environments times it.
     """
     version = check_kube_version(kube_version)
     loaded, problems = _load(paths)
     memo: Memo = {}
-    rendered: dict[int, tuple[Blueprint, list[Document], list[Problem]]] = {}
+    rendered: dict[tuple[int, Hashable], tuple[Blueprint, list[Document], list[Problem]]] = {}
     as_written: set[Problem] = set()
     for env in [None, *declared_environments(loaded)]:
-        valid, found = validate_blueprints(select_environment(loaded, env), memo=memo)
+        view, found = _validated_set(select_environment(loaded, env), memo)
         documents: list[Document] = []
-        for blueprint in valid:
-            if id(blueprint) not in rendered:
-                own = render_blueprint(blueprint)
-                rendered[id(blueprint)] = (blueprint, own, document_problems_of(own, version))
-            _, own, own_problems = rendered[id(blueprint)]
+        for blueprint in view.blueprints:
+            key = (id(blueprint), view.render_key(blueprint))
+            if key not in rendered:
+                own = render_blueprint(blueprint, view)
+                rendered[key] = (blueprint, own, document_problems_of(own, version))
+            _, own, own_problems = rendered[key]
             documents.extend(own)
             found.extend(own_problems)
         found.extend(duplicate_problems(documents))

@@ -91,27 +91,6 @@ def port_number(ports: list[Mapping[str, Any]], ref: int | str) -> int:
     raise ValueError(f"no port named {ref!r}")  # validate checks every reference first
 
 
-def workload_unit(
-    meta: Mapping[str, Any],
-    spec: Mapping[str, Any],
-    process: str | None = None,
-) -> dict[str, Any]:
-    """What one pod template is made from: the spec, or for a process the spec's shared
-    settings merged with the process's own."""
-    app = str(meta["name"])
-    if process is None:
-        unit = dict(spec)
-        unit.update(name=app, container=app, component=None)
-        return unit
-    own = spec["processes"][process]
-    unit = {key: value for key, value in spec.items() if key != "processes"}
-    unit.update(own)
-    unit["env"] = {**spec.get("env", {}), **own.get("env", {})}
-    unit["resources"] = merge_patch(spec.get("resources", {}), own.get("resources", {}))
-    unit.update(name=f"{app}-{process}", container=process, component=process)
-    return unit
-
-
 TEMPLATE_FILTERS = {
     "merge": merge_patch,
     "as_string": as_string,
@@ -123,5 +102,4 @@ TEMPLATE_GLOBALS = {
     "recommended_labels": recommended_labels,
     "selector_labels": selector_labels,
     "port_number": port_number,
-    "workload_unit": workload_unit,
 }

@@ -9,13 +9,14 @@ Macros return ``Markup`` and pass through unchanged: only template text makes st
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
 import jinja2
 from markupsafe import Markup
 
+from kgen.assemble import SetView
 from kgen.errors import TemplateBug
 from kgen.flow import to_flow
 from kgen.helpers import TEMPLATE_FILTERS, TEMPLATE_GLOBALS
@@ -53,16 +54,18 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render_blueprints(blueprints: Iterable[Blueprint]) -> list[Document]:
-    """Every document of every blueprint, in blueprint order then template order."""
+def render_view(view: SetView) -> list[Document]:
+    """Every document of every blueprint of the set, in blueprint order then template order."""
     documents: list[Document] = []
-    for blueprint in blueprints:
-        documents.extend(render_blueprint(blueprint))
+    for blueprint in view.blueprints:
+        documents.extend(render_blueprint(blueprint, view))
     return documents
 
 
-def render_blueprint(blueprint: Blueprint) -> list[Document]:
-    """The documents one valid (defaults filled in) blueprint renders to."""
+def render_blueprint(blueprint: Blueprint, view: SetView) -> list[Document]:
+    """The documents one valid blueprint of the set renders to. Templates see the
+    blueprint (``meta``, ``spec``, ``app``, ``namespace``, ``kind``), its workload units
+    (``units``, from the set view) and what else of the set it needs (``set``)."""
     kind = registry()[blueprint.kind]
     context = {
         "meta": blueprint.data["metadata"],
@@ -70,6 +73,8 @@ def render_blueprint(blueprint: Blueprint) -> list[Document]:
         "app": blueprint.name,
         "namespace": blueprint.namespace,
         "kind": blueprint.kind,
+        "units": view.units_of(blueprint),
+        "set": view.render_inputs(blueprint),
     }
     documents = []
     for template_name in kind.templates:

@@ -1,5 +1,6 @@
-"""Stage 2: check blueprints against their kind's JSON Schema, fill in defaults, and run the
-checks a schema cannot express (within a blueprint, then across the whole set).
+"""Stage 2: check blueprints against their kind's JSON Schema, fill in defaults, derive their
+workload units, and run the checks a schema cannot express within a blueprint (and the one
+that needs no more than identities: a blueprint declared twice).
 
 Checks yield ``Problem`` values; nothing here raises for bad input.
 """
@@ -14,19 +15,20 @@ from jsonschema.exceptions import ValidationError
 
 from kgen import rules
 from kgen.formats import format_message
-from kgen.model import Blueprint, JsonPath, Problem, format_path
+from kgen.model import Blueprint, JsonPath, Problem
 from kgen.schema import subschema, validator, walk, with_defaults
 from kgen.suggest import did_you_mean, one_of, shown
+from kgen.units import Unit, derive_units
 
 
 @dataclass(frozen=True)
 class Checked:
-    """What validating one blueprint found: the blueprint with its defaults filled in (None
-    when it is invalid), its problems, and the node ports it takes (number, where)."""
+    """What validating one blueprint found: the blueprint with its defaults filled in and
+    its workload units (None and () when it is invalid), and its problems."""
 
     filled: Blueprint | None
+    units: tuple[Unit, ...]
     problems: tuple[Problem, ...]
-    node_ports: tuple[tuple[int, JsonPath], ...]
 
 
 #: Results per blueprint object, for one run: a blueprint that an environment leaves as it
@@ -36,34 +38,29 @@ Memo = dict[int, tuple[Blueprint, Checked]]
 
 def validate_blueprints(
     blueprints: Sequence[Blueprint], *, memo: Memo | None = None
-) -> tuple[list[Blueprint], list[Problem]]:
-    """Valid blueprints with defaults filled in, and every problem found."""
-    valid: list[tuple[Blueprint, Checked]] = []
+) -> tuple[list[Checked], list[Problem]]:
+    """The valid blueprints (defaults filled in, units derived) and every problem found."""
+    valid: list[Checked] = []
     problems: list[Problem] = list(set_problems(blueprints))
     duplicates = {id(b) for b, _ in _repeated(blueprints)}
     for blueprint in blueprints:
         checked = check_blueprint(blueprint, memo)
         problems.extend(checked.problems)
         if checked.filled is not None and id(blueprint) not in duplicates:
-            valid.append((checked.filled, checked))
-    problems.extend(node_port_problems(valid))
-    return [filled for filled, _ in valid], problems
+            valid.append(checked)
+    return valid, problems
 
 
 def check_blueprint(blueprint: Blueprint, memo: Memo | None = None) -> Checked:
     """Schema and rule problems of one blueprint (remembered in ``memo``)."""
     if memo is not None and id(blueprint) in memo:
         return memo[id(blueprint)][1]
-    filled: Blueprint | None = None
-    node_ports: tuple[tuple[int, JsonPath], ...] = ()
-    found = list(schema_problems(blueprint))
-    if not found:
+    checked = Checked(None, (), tuple(schema_problems(blueprint)))
+    if not checked.problems:
         filled = replace(blueprint, data=with_defaults(blueprint.kind, blueprint.data))
-        found = list(semantic_problems(filled, written=blueprint))
-        node_ports = tuple(_node_ports(filled))
-        if found:
-            filled = None
-    checked = Checked(filled, tuple(found), node_ports)
+        units = derive_units(filled, blueprint)
+        found = tuple(semantic_problems(filled, units))
+        checked = Checked(None, (), found) if found else Checked(filled, units, ())
     if memo is not None:
         memo[id(blueprint)] = (blueprint, checked)  # the blueprint keeps its id taken
     return checked
@@ -193,30 +190,15 @@ def _type_hint(error: ValidationError, types: list[str] | None = None) -> str | 
 # --- Checks within one blueprint ---------------------------------------------------------
 
 
-def semantic_problems(blueprint: Blueprint, *, written: Blueprint) -> Iterator[Problem]:
-    """Checks that JSON Schema cannot express, driven by ``x-kgen-*`` schema annotations.
-
-    ``blueprint`` has its defaults filled in; ``written`` is the same one as written (with
-    its environment merged), for rules about what the user set.
-    """
-    yield from rules.metadata_problems(blueprint)
+def semantic_problems(blueprint: Blueprint, units: Iterable[Unit]) -> Iterator[Problem]:
+    """Checks that JSON Schema cannot express: the field rules the kind's schema names at
+    each node, then the unit rules on each workload unit. ``blueprint`` has its defaults
+    filled in."""
     kind_schema: Any = validator(blueprint.kind).schema
     for path, schema, _, value in walk(kind_schema, kind_schema["$id"], blueprint.data):
-        for fields in schema.get("x-kgen-unique", ()):
-            yield from rules.unique_problems(blueprint, path, value, fields)
-        yield from rules.number_problems(blueprint, path, schema, value)
-        if schema.get("x-kgen-workload"):
-            yield from rules.workload_problems(blueprint, path, value, rules.at(written, path))
-        if "limits" in schema.get("properties", {}) and isinstance(value, dict):
-            yield from rules.limit_problems(blueprint, path, value)
-
-
-def workload_units(blueprint: Blueprint) -> Iterator[tuple[JsonPath, Mapping[str, Any]]]:
-    """Each part of a blueprint that becomes a pod template (schema: ``x-kgen-workload``)."""
-    kind_schema: Any = validator(blueprint.kind).schema
-    for path, schema, _, value in walk(kind_schema, kind_schema["$id"], blueprint.data):
-        if schema.get("x-kgen-workload") and isinstance(value, Mapping):
-            yield path, value
+        yield from rules.field_problems(blueprint, path, schema, value)
+    for unit in units:
+        yield from rules.unit_problems(unit)
 
 
 # --- Checks across the blueprint set -----------------------------------------------------
@@ -245,32 +227,3 @@ def set_problems(blueprints: Sequence[Blueprint]) -> Iterator[Problem]:
             f"{blueprint.ref} is declared twice (first at {where})",
             "rename one, or move it to another namespace",
         )
-
-
-def _node_ports(blueprint: Blueprint) -> Iterator[tuple[int, JsonPath]]:
-    for path, unit in workload_units(blueprint):
-        for index, port in enumerate(unit.get("ports", [])):
-            if "nodePort" in port:
-                yield port["nodePort"], (*path, "ports", index, "nodePort")
-
-
-def node_port_problems(blueprints: Iterable[tuple[Blueprint, Checked]]) -> Iterator[Problem]:
-    """A node port is one per cluster: two Services cannot both take its number, whatever
-    their protocols (the allocator counts numbers). One Service may use a number for TCP
-    and UDP alike."""
-    taken: dict[int, tuple[Blueprint, JsonPath]] = {}
-    for blueprint, checked in blueprints:
-        for number, where in checked.node_ports:
-            if number not in taken:
-                taken[number] = (blueprint, where)
-                continue
-            owner, first = taken[number]
-            if owner is blueprint and first[:-3] == where[:-3]:
-                continue  # the same Service, another protocol
-            at = f"{owner.ref} {format_path(first)} ({owner.source.value_pos(first)})"
-            yield Problem(
-                blueprint.source.value_pos(where),
-                where,
-                f"node port {number} is already taken by {at}",
-                "every nodePort is cluster-wide: choose another, or leave it unset",
-            )

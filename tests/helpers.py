@@ -6,8 +6,11 @@ from typing import Any
 
 import yaml
 
+from kgen.assemble import assemble
 from kgen.load import load_text
-from kgen.model import Blueprint
+from kgen.model import Blueprint, Document
+from kgen.render import render_view
+from kgen.validate import validate_blueprints
 
 
 def microservice(**spec: Any) -> str:
@@ -45,3 +48,20 @@ def blueprints(text: str, file: str = "bp.yaml") -> list[Blueprint]:
     items = list(load_text(text, file))
     assert all(isinstance(item, Blueprint) for item in items), items
     return [item for item in items if isinstance(item, Blueprint)]
+
+
+def valid_blueprints(text: str) -> list[Blueprint]:
+    """The blueprints of ``text`` as validation leaves them (defaults filled in); fails the
+    test if any is invalid."""
+    valid, problems = validate_blueprints(blueprints(text))
+    assert problems == [], problems
+    return [entry.filled for entry in valid if entry.filled is not None]
+
+
+def rendered_documents(text: str) -> list[Document]:
+    """The documents the blueprints of ``text`` render to, through validate, assemble and
+    render; fails the test if anything is invalid."""
+    valid, problems = validate_blueprints(blueprints(text))
+    view, more = assemble(valid)
+    assert problems + more == [], problems + more
+    return render_view(view)

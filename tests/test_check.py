@@ -9,24 +9,21 @@ import pytest
 from kgen.check import check_documents, check_kube_version, document_validator, kube_versions
 from kgen.errors import UsageError
 from kgen.model import Document, SourcePos
-from kgen.render import render_blueprint
-from kgen.validate import validate_blueprints
-from tests.helpers import blueprints, microservice
+from tests.helpers import microservice, rendered_documents, valid_blueprints
 
 
 def a_document(body: dict[str, Any], text: str | None = None) -> Document:
-    [blueprint] = validate_blueprints(blueprints(text or microservice()))[0]
+    [blueprint] = valid_blueprints(text or microservice())
     return Document(body, blueprint, "test.yaml.j2")
 
 
-def rendered_documents() -> list[Document]:
-    [blueprint] = validate_blueprints(blueprints(microservice()))[0]
-    return render_blueprint(blueprint)
+def microservice_documents() -> list[Document]:
+    return rendered_documents(microservice())
 
 
 @pytest.mark.parametrize("version", kube_versions())
 def test_rendered_output_validates_on_every_supported_version(version: str) -> None:
-    assert check_documents(rendered_documents(), version) == []
+    assert check_documents(microservice_documents(), version) == []
 
 
 def test_versions() -> None:
@@ -108,7 +105,7 @@ def test_cluster_config_uses_eksctl_schema() -> None:
 
 
 def test_the_same_resource_rendered_twice_is_an_error() -> None:
-    documents = rendered_documents()
+    documents = microservice_documents()
     problems = check_documents([*documents, documents[0]], "1.33")
     assert len(problems) == 1
     assert "rendered twice" in problems[0].message

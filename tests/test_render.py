@@ -11,20 +11,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kgen import render as render_module
+from kgen.assemble import assemble
 from kgen.errors import TemplateBug
 from kgen.flow import to_flow
 from kgen.model import Blueprint, Document, SourceMap, SourcePos
-from kgen.render import canonical, render_blueprint
+from kgen.render import canonical, render_view
 from kgen.validate import validate_blueprints
 from kgen.write import apply_order, render_stream
 from kgen.yamlio import parse_plain
-from tests.helpers import blueprints, microservice
+from tests.helpers import microservice, rendered_documents, valid_blueprints
 
 
 def rendered(text: str) -> list[Document]:
-    valid, problems = validate_blueprints(blueprints(text))
-    assert problems == []
-    return [doc for blueprint in valid for doc in render_blueprint(blueprint)]
+    return rendered_documents(text)
 
 
 def by_kind(documents: list[Document]) -> dict[str, dict[str, Any]]:
@@ -131,7 +130,7 @@ def test_template_bugs_name_the_template_and_line(
     monkeypatch.setattr(render_module, "templates_root", lambda: tmp_path)
     render_module.environment.cache_clear()
     try:
-        [blueprint] = validate_blueprints(blueprints(microservice()))[0]
+        [blueprint] = valid_blueprints(microservice())
         with pytest.raises(TemplateBug) as caught:
             render_module._render_text("microservice/broken.yaml.j2", {}, blueprint)
         assert caught.value.template == "microservice/broken.yaml.j2"
@@ -196,8 +195,9 @@ def test_no_value_changes_the_structure(value: str) -> None:
         },
     }
     valid, problems = validate_blueprints([_blueprint(data)])
-    assert problems == []
-    documents = render_blueprint(valid[0])
+    view, more = assemble(valid)
+    assert problems + more == []
+    documents = render_view(view)
     assert [d.kind for d in documents] == ["Deployment", "Service", "ServiceAccount"]
     container = documents[0].body["spec"]["template"]["spec"]["containers"][0]
     assert container["command"] == [value]

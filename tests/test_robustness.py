@@ -12,10 +12,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kgen.assemble import assemble
 from kgen.check import check_documents
 from kgen.load import load_text
 from kgen.model import Blueprint
-from kgen.render import render_blueprints
+from kgen.render import render_view
 from kgen.validate import validate_blueprints
 from tests.conftest import RunKgen
 
@@ -48,7 +49,8 @@ def _pipeline(text: str) -> None:
     """Run every stage; whatever passes validation must render to valid documents."""
     loaded = [item for item in load_text(text, "fuzz.yaml") if isinstance(item, Blueprint)]
     valid, _ = validate_blueprints(loaded)
-    assert check_documents(render_blueprints(valid), "1.33") == []
+    view, _ = assemble(valid)
+    assert check_documents(render_view(view), "1.33") == []
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -9,18 +9,21 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from kgen.assemble import assemble
 from kgen.environments import environment_count_problems, select_environment
 from kgen.kinds import registry
 from kgen.model import Problem, SourcePos
 from kgen.resources import load_json, schemas_dir
 from kgen.schema import bundled, resolve
 from kgen.validate import validate_blueprints
-from tests.helpers import blueprints, microservice, statefulapp
+from tests.helpers import blueprints, microservice, statefulapp, valid_blueprints
 
 
 def problems_of(text: str) -> list[Problem]:
-    _, problems = validate_blueprints(blueprints(text))
-    return sorted(problems, key=Problem.sort_key)
+    """Every problem of validate and of the set view."""
+    valid, problems = validate_blueprints(blueprints(text))
+    _, more = assemble(valid)
+    return sorted(problems + more, key=Problem.sort_key)
 
 
 def one(text: str) -> Problem:
@@ -185,8 +188,7 @@ def test_container_without_ports_must_declare_probes() -> None:
 
 
 def test_defaults_are_filled_from_the_schema() -> None:
-    [valid], problems = validate_blueprints(blueprints(microservice()))
-    assert problems == []
+    [valid] = valid_blueprints(microservice())
     spec = valid.data["spec"]
     assert spec["replicas"] == 2
     assert spec["ports"][0]["protocol"] == "TCP"
@@ -322,9 +324,7 @@ def test_a_node_port_number_is_taken_whatever_the_protocol() -> None:
     assert problem.message.startswith("node port 30053 is already taken by Microservice shop/api")
     # One Service may publish one number for TCP and UDP alike, as DNS servers do.
     both = microservice(ports=[udp, tcp], service={"type": "NodePort"})
-    valid, problems = validate_blueprints(blueprints(both))
-    assert problems == []
-    assert len(valid) == 1
+    assert problems_of(both) == []
 
 
 def test_whole_numbers_only_where_numbers_are_counted() -> None:
@@ -358,7 +358,8 @@ def test_an_environment_may_delete_the_service_with_the_ports() -> None:
     [blueprint] = blueprints(text)
     valid, problems = validate_blueprints(select_environment([blueprint], "worker"))
     assert problems == []
-    assert "ports" not in valid[0].data["spec"]
+    assert valid[0].filled is not None
+    assert "ports" not in valid[0].filled.data["spec"]
 
 
 def test_mount_points_compare_normalised() -> None:

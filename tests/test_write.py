@@ -11,8 +11,6 @@ import pytest
 
 from kgen.errors import InternalError, InvalidInput, OutputError
 from kgen.model import Document
-from kgen.render import render_blueprint
-from kgen.validate import validate_blueprints
 from kgen.write import (
     OWNERSHIP_FILE,
     document_path,
@@ -25,13 +23,11 @@ from kgen.write import (
 )
 from kgen.yamlio import parse_plain
 from tests.conftest import REPO, RunKgen
-from tests.helpers import blueprints, microservice
+from tests.helpers import microservice, rendered_documents
 
 
 def documents(text: str | None = None) -> list[Document]:
-    valid, problems = validate_blueprints(blueprints(text or microservice()))
-    assert problems == []
-    return [doc for blueprint in valid for doc in render_blueprint(blueprint)]
+    return rendered_documents(text or microservice())
 
 
 def two_namespaces() -> list[Document]:

@@ -1,0 +1,58 @@
+"""Stage 3: the set view. Every valid blueprint with its workload units, in one frozen view
+of the whole set, and the checks that span blueprints.
+
+Templates and set rules read this view; the next stages never work out again what a unit
+is, which units a blueprint has, or who else is in the set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kgen.model import Blueprint, Problem
+from kgen.rules.across import SET_RULES
+from kgen.units import Unit
+from kgen.validate import Checked
+
+
+@dataclass(frozen=True)
+class SetView:
+    """The valid blueprints of one run (input order) and their units."""
+
+    entries: tuple[Checked, ...]
+    _units_of: Mapping[int, tuple[Unit, ...]] = field(default_factory=dict, repr=False)
+
+    @property
+    def blueprints(self) -> tuple[Blueprint, ...]:
+        return tuple(entry.filled for entry in self.entries if entry.filled is not None)
+
+    @property
+    def units(self) -> Iterator[Unit]:
+        """Every unit of the set, blueprint by blueprint."""
+        for entry in self.entries:
+            yield from entry.units
+
+    def units_of(self, blueprint: Blueprint) -> tuple[Unit, ...]:
+        """The units of one blueprint of the set."""
+        return self._units_of[id(blueprint)]
+
+    def render_inputs(self, blueprint: Blueprint) -> Mapping[str, Any]:
+        """What a blueprint's templates read of the set beyond the blueprint and its units
+        (nothing yet: the service graph and the Cluster come next)."""
+        return {}
+
+    def render_key(self, blueprint: Blueprint) -> Hashable:
+        """Equal whenever ``render_inputs`` is: a blueprint's documents can be reused from
+        another environment's view that gives the same key."""
+        return ()
+
+
+def assemble(checked: Sequence[Checked]) -> tuple[SetView, list[Problem]]:
+    """The set view of the valid blueprints, and the problems that span them."""
+    entries = tuple(entry for entry in checked if entry.filled is not None)
+    units_of = {id(entry.filled): entry.units for entry in entries}
+    view = SetView(entries, units_of)
+    problems = [problem for rule in SET_RULES for problem in rule(view)]
+    return view, problems

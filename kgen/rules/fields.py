@@ -1,0 +1,127 @@
+"""Field rules: checks of one field's value, run where a schema names them in
+``x-kgen-rules``; plus ``x-kgen-unique`` and the rule for numbers, which need no name."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+from kgen.formats import cpu_millis, memory_bytes
+from kgen.helpers import MANAGED_SERVICE_ANNOTATIONS, RESERVED_LABELS
+from kgen.model import Blueprint, JsonPath, Problem, format_path
+from kgen.rules.common import key_problem, normal, problem
+from kgen.yamlio import written_text
+
+FieldRule = Callable[[Blueprint, JsonPath, Any], Iterator[Problem]]
+
+#: Annotations that tools act on: kustomize drops or rewrites objects that carry them.
+TOOL_ANNOTATION_PREFIXES = (
+    "config.kubernetes.io/",
+    "internal.config.kubernetes.io/",
+    "kustomize.config.k8s.io/",
+    "kubectl.kubernetes.io/last-applied-configuration",
+)
+
+
+def _no_tool_annotations(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
+    for key in value if isinstance(value, Mapping) else ():
+        if key.startswith(TOOL_ANNOTATION_PREFIXES):
+            yield key_problem(
+                blueprint,
+                (*path, key),
+                "kustomize and kubectl act on this annotation: the folder would no longer "
+                "give the same objects as the stream",
+                "remove it",
+            )
+
+
+def _no_reserved_labels(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
+    for key in value if isinstance(value, Mapping) else ():
+        if key in RESERVED_LABELS:
+            yield key_problem(
+                blueprint,
+                (*path, key),
+                "kgen manages the app.kubernetes.io/name, instance, version, component and "
+                "managed-by labels",
+                "remove it; app.kubernetes.io/part-of is yours to set",
+            )
+
+
+def _no_load_balancer_annotations(
+    blueprint: Blueprint, path: JsonPath, value: Any
+) -> Iterator[Problem]:
+    for key in value if isinstance(value, Mapping) else ():
+        if key in MANAGED_SERVICE_ANNOTATIONS:
+            yield key_problem(
+                blueprint,
+                (*path, key),
+                "kgen sets this annotation from service.type and service.internal",
+                "remove it; set service.internal: true for an internal load balancer",
+            )
+
+
+def _limits_above_requests(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
+    resources: Mapping[str, Any] = value if isinstance(value, Mapping) else {}
+    limits = resources.get("limits", {})
+    for name, parse in (("cpu", cpu_millis), ("memory", memory_bytes)):
+        if name in resources and name in limits and parse(limits[name]) < parse(resources[name]):
+            request_at = blueprint.source.value_pos((*path, name))
+            yield problem(
+                blueprint,
+                (*path, "limits", name),
+                f"limit {limits[name]!r} is below the request {resources[name]!r} "
+                f"(at line {request_at.line})",
+                f"raise the limit or lower {format_path((*path, name))}",
+            )
+
+
+#: The rules a schema may name in ``x-kgen-rules``.
+FIELD_RULES: Mapping[str, FieldRule] = {
+    "no-tool-annotations": _no_tool_annotations,
+    "no-reserved-labels": _no_reserved_labels,
+    "no-load-balancer-annotations": _no_load_balancer_annotations,
+    "limits-above-requests": _limits_above_requests,
+}
+
+
+def unique_problems(
+    blueprint: Blueprint, path: JsonPath, items: Any, fields: Sequence[str]
+) -> Iterator[Problem]:
+    """Items of a list that repeat the values of ``fields`` (schema: ``x-kgen-unique``)."""
+    seen: dict[tuple[Any, ...], int] = {}
+    for index, item in enumerate(items if isinstance(items, list) else ()):
+        key = tuple(normal(item.get(f)) for f in fields)
+        if None in key:
+            continue
+        if key in seen:
+            shown = ", ".join(f"{f} {v!r}" for f, v in zip(fields, key, strict=True))
+            yield problem(
+                blueprint,
+                (*path, index, fields[0]),
+                f"{shown} is used twice (first at {format_path((*path, seen[key]))})",
+            )
+        else:
+            seen[key] = index
+
+
+_PLAIN_INTEGER = re.compile(r"[-+]?(0|[1-9][0-9]*)", re.ASCII)
+
+
+def number_problems(
+    blueprint: Blueprint, path: JsonPath, schema: Mapping[str, Any], value: Any
+) -> Iterator[Problem]:
+    """YAML 1.1 reads 010 as 8, 0x10 as 16 and 1:00 as 60: in a number field, only plain
+    digits say what they mean to every reader."""
+    written = written_text(value)
+    types = schema.get("type", [])
+    if written is None or not isinstance(value, int) or _PLAIN_INTEGER.fullmatch(written):
+        return
+    if "string" in (types if isinstance(types, list) else [types]):
+        return  # kept as written, e.g. an env value
+    yield problem(
+        blueprint,
+        path,
+        f"YAML reads {written} as the number {int(value)}",
+        f"write {int(value)} if that is meant; other tools may read {written} otherwise",
+    )
