@@ -37,6 +37,21 @@ _MEMORY_SUFFIXES: dict[str, Decimal | int] = {
 MAX_QUANTITY = 2**63 - 1
 _MAX_QUANTITY_TEXT = 40
 
+_ABSOLUTE_PATH = re.compile(r"/[^:\x00-\x1f\x7f]*")
+_LABEL = r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?"
+_HOSTNAME = re.compile(rf"(?:\*\.)?{_LABEL}(?:\.{_LABEL})*", re.ASCII)
+_URL_PATH = re.compile(r"/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*", re.ASCII)
+_ACM_ARN = re.compile(
+    r"arn:aws(?:-cn|-us-gov)?:acm:[a-z]{2}(?:-[a-z]+)+-[0-9]:[0-9]{12}:certificate/[0-9a-f-]{36}",
+    re.ASCII,
+)
+_HEADER_NAME = re.compile(r"[A-Za-z0-9][-A-Za-z0-9]*", re.ASCII)
+_DURATION = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?(?:ms|s|m|h))+", re.ASCII)
+_PARTITION = r"aws(?:-cn|-us-gov|-iso|-iso-b)?"
+_IAM_NAME = r"(?:/[\w+=,.@-]+)*/?[\w+=,.@-]{1,128}"
+_ROLE_ARN = re.compile(rf"arn:{_PARTITION}:iam::[0-9]{{12}}:role{_IAM_NAME}", re.ASCII)
+_POLICY_ARN = re.compile(rf"arn:{_PARTITION}:iam::(?:aws|[0-9]{{12}}):policy{_IAM_NAME}", re.ASCII)
+
 # Image references, after the grammar of distribution/reference.
 _HOST_PART = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
 _DOMAIN = rf"(?:{_HOST_PART}(?:\.{_HOST_PART})*(?::[0-9]+)?)"
@@ -205,9 +220,66 @@ FORMATS: dict[str, Format] = {
         "write bytes with a suffix: Ki, Mi, Gi, Ti (1024-based) or k, M, G, T, e.g. '512Mi'",
     ),
     "absolute-path": Format(
-        lambda v: v.startswith("/") and "\n" not in v and ":" not in v,
+        lambda v: bool(_ABSOLUTE_PATH.fullmatch(v)),
         "absolute path",
         "write an absolute path without ':', e.g. '/var/lib/data'",
+    ),
+    "file-path": Format(
+        lambda v: bool(_ABSOLUTE_PATH.fullmatch(v)) and not v.endswith("/") and v != "/",
+        "file path",
+        "write the absolute path of a file without ':', e.g. '/etc/app/config.yaml'",
+    ),
+    "secret-key": Format(
+        lambda v: 0 < len(v) <= 2048 and v == v.strip() and v.isprintable(),
+        "secret key",
+        "write the secret's name or ARN in the store, or its Vault path, e.g. 'prod/checkout/db'",
+    ),
+    "secret-property": Format(
+        lambda v: 0 < len(v) <= 253 and v == v.strip() and v.isprintable(),
+        "secret property",
+        "write a key of the secret's JSON value, e.g. 'password'",
+    ),
+    "hostname": Format(
+        lambda v: len(v) <= 253 and bool(_HOSTNAME.fullmatch(v)),
+        "host name",
+        "write a DNS name of lower-case letters, digits, '-' and '.', e.g. 'shop.example.com' "
+        "or '*.example.com'",
+    ),
+    "url-path": Format(
+        lambda v: bool(_URL_PATH.fullmatch(v)),
+        "URL path",
+        "write a path starting with '/', without spaces, '?' or '#', e.g. '/api'",
+    ),
+    "acm-certificate-arn": Format(
+        lambda v: bool(_ACM_ARN.fullmatch(v)),
+        "ACM certificate ARN",
+        "write arn:aws:acm:<region>:<12-digit account>:certificate/<id>",
+    ),
+    "header-name": Format(
+        lambda v: bool(_HEADER_NAME.fullmatch(v)),
+        "HTTP header name",
+        "use letters, digits and '-', e.g. 'Host' or 'X-Probe'",
+    ),
+    "header-value": Format(
+        lambda v: len(v) <= 4096 and v.isprintable(),
+        "HTTP header value",
+        "write printable text on one line",
+    ),
+    "duration": Format(
+        lambda v: bool(_DURATION.fullmatch(v)),
+        "duration",
+        "write a number and a unit (s, m or h), e.g. '30s', '15m' or '1h30m'",
+    ),
+    "iam-role-arn": Format(
+        lambda v: bool(_ROLE_ARN.fullmatch(v)),
+        "IAM role ARN",
+        "write arn:aws:iam::<12-digit account>:role/<name>, e.g. "
+        "'arn:aws:iam::123456789012:role/checkout'",
+    ),
+    "iam-policy-arn": Format(
+        lambda v: bool(_POLICY_ARN.fullmatch(v)),
+        "IAM policy ARN",
+        "write arn:aws:iam::aws:policy/<name> or arn:aws:iam::<12-digit account>:policy/<name>",
     ),
 }
 

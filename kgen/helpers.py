@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
 from kgen.formats import image_tag
+from kgen.model import JsonPath, format_path
 from kgen.yamlio import written_text
 
 MANAGED_BY = "kgen"
@@ -22,7 +26,12 @@ MANAGED_SERVICE_ANNOTATIONS = frozenset(
 )
 #: The writable scratch volume every pod gets (the root filesystem is read-only).
 RESERVED_VOLUME = {"name": "tmp", "mountPath": "/tmp"}
+#: Names of the volumes kgen adds (config files, secrets, writable paths) start with this.
+VOLUME_PREFIX = "kgen-"
+#: Pod annotations kgen writes itself.
+CONFIG_HASH_ANNOTATION = "kgen.dev/config-hash"
 _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+_KEY_UNSAFE = re.compile(r"[^-._a-zA-Z0-9]")
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -91,6 +100,103 @@ def port_number(ports: list[Mapping[str, Any]], ref: int | str) -> int:
     raise ValueError(f"no port named {ref!r}")  # validate checks every reference first
 
 
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+
+
+def data_key(name: str) -> str:
+    """``name`` as a key of a ConfigMap or Secret (letters, digits, '-', '_', '.'; at most
+    253): unsafe characters become '-', with a hash of the name when anything changed."""
+    key = _KEY_UNSAFE.sub("-", name)[:200].strip(".") or "file"
+    return key if key == name else f"{key}-{_short_hash(name)}"
+
+
+def file_keys(files: Mapping[str, str]) -> dict[str, str]:
+    """The ConfigMap key of each config file (by mount path): its base name, or the base
+    name and a hash of the path where two files share a base name. Sorted by path."""
+    names = {path: data_key(path.rstrip("/").rsplit("/", 1)[-1]) for path in files}
+    shared = {key for key, count in Counter(names.values()).items() if count > 1}
+    return {
+        path: f"{key}-{_short_hash(path)}" if key in shared else key
+        for path, key in sorted(names.items())
+    }
+
+
+def files_data(files: Mapping[str, str]) -> dict[str, str]:
+    """The ConfigMap data of the config files: key -> content."""
+    return {key: files[path] for path, key in file_keys(files).items()}
+
+
+def content_hash(data: Mapping[str, Any]) -> str:
+    """A short hash of a mapping's content: on a pod template it rolls the pods when the
+    content changes."""
+    return _short_hash(json.dumps(data, sort_keys=True, ensure_ascii=False))
+
+
+def volume_name(prefix: str, name: str) -> str:
+    """``prefix-name`` as a volume name (at most 63 characters)."""
+    full = f"{prefix}-{name}"
+    return full if len(full) <= 63 else f"{full[:52]}-{_short_hash(full)}"
+
+
+def secret_keys(secret: Mapping[str, Any]) -> dict[str, str]:
+    """The Secret key of each environment variable of a secret (variable -> key)."""
+    return {name: data_key(prop) for name, prop in secret.get("env", {}).items()}
+
+
+def checkov_skips(unit: Any, written_at: JsonPath) -> dict[str, str]:
+    """The one suppression kgen writes: Checkov's CKV_K8S_35 (prefer secrets as files) on a
+    workload whose blueprint asks for secrets as environment variables, naming the fields."""
+    fields = [
+        format_path((*written_at, index, "env"))
+        for index, secret in enumerate(unit.get("secrets", []))
+        if secret.get("env")
+    ]
+    if not fields:
+        return {}
+    return {"checkov.io/skip1": f"CKV_K8S_35=secrets as environment variables: {', '.join(fields)}"}
+
+
+def ingress_port(unit: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The port an Ingress sends requests to: the one ``ingress.port`` names, else the
+    first TCP port (validate checks that there is one)."""
+    ports: list[Mapping[str, Any]] = unit.get("ports", [])
+    ref = unit["ingress"].get("port")
+    for port in ports:
+        if ref is None and port.get("protocol", "TCP") == "TCP":
+            return port
+        if ref in (port["name"], port["port"]):
+            return port
+    raise ValueError(f"no port {ref!r} for the Ingress")  # validate checks it first
+
+
+def alb_annotations(unit: Mapping[str, Any]) -> dict[str, str]:
+    """What the AWS Load Balancer Controller reads off an Ingress: scheme, IP targets, a
+    shared group, listeners (HTTPS and a redirect when there is TLS), and the health check
+    path when the readiness probe is an HTTP GET on the same port."""
+    ingress = unit["ingress"]
+    scheme = "internal" if ingress.get("internal") else "internet-facing"
+    prefix = "alb.ingress.kubernetes.io/"
+    annotations = {
+        f"{prefix}scheme": scheme,
+        f"{prefix}target-type": "ip",
+        f"{prefix}group.name": ingress.get("group", f"kgen-{scheme}"),
+    }
+    if "tls" in ingress:
+        annotations[f"{prefix}listen-ports"] = '[{"HTTP": 80}, {"HTTPS": 443}]'
+        annotations[f"{prefix}ssl-redirect"] = "443"
+        annotations[f"{prefix}ssl-policy"] = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+        if "certificateArn" in ingress["tls"]:
+            annotations[f"{prefix}certificate-arn"] = ingress["tls"]["certificateArn"]
+    else:
+        annotations[f"{prefix}listen-ports"] = '[{"HTTP": 80}]'
+    readiness = unit.get("probes", {}).get("readiness", {}).get("http")
+    port = ingress_port(unit)
+    if readiness and readiness["port"] in (port["name"], port["port"]):
+        annotations[f"{prefix}healthcheck-path"] = readiness.get("path", "/")
+    return dict(sorted(annotations.items()))
+
+
 TEMPLATE_FILTERS = {
     "merge": merge_patch,
     "as_string": as_string,
@@ -99,6 +205,14 @@ TEMPLATE_FILTERS = {
 }
 
 TEMPLATE_GLOBALS = {
+    "ingress_port": ingress_port,
+    "alb_annotations": alb_annotations,
+    "file_keys": file_keys,
+    "files_data": files_data,
+    "content_hash": content_hash,
+    "volume_name": volume_name,
+    "secret_keys": secret_keys,
+    "checkov_skips": checkov_skips,
     "recommended_labels": recommended_labels,
     "selector_labels": selector_labels,
     "port_number": port_number,

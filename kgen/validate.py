@@ -148,10 +148,9 @@ def _translate_choice(
         names = [name for branch in branches for name in branch["required"]]
         present = [name for name in names if name in instance]
         found = f"found {one_of(present).replace(' or ', ' and ')}" if present else "found none"
+        needs = "exactly one of" if error.validator == "oneOf" else "at least one of"
         yield Problem(
-            blueprint.source.value_pos(path),
-            path,
-            f"needs exactly one of {one_of(names)}, {found}",
+            blueprint.source.value_pos(path), path, f"needs {needs} {one_of(names)}, {found}"
         )
         return
     # Pick the branch meant for this type of value and report what is wrong inside it.

@@ -35,6 +35,24 @@ spec:
   probes:
     liveness: {{http: {{path: /healthz, port: http}}}}
     readiness: {{grpc: {{port: grpc}}}}
+  configFiles: {{/etc/api/config.yaml: "listen: 8080\\n"}}
+  secrets:
+    - {{name: db, store: aws, key: prod/db, env: {{DB_PASSWORD: password}}}}
+    - {{name: tls, store: aws, key: prod/tls, mountPath: /etc/tls}}
+  serviceAccount: {{awsRoleArn: "arn:aws:iam::123456789012:role/api"}}
+  podAnnotations: {{example.com/team: shop}}
+  terminationGracePeriodSeconds: 40
+  securityContext: {{runAsUser: 20000, runAsGroup: 20000, fsGroup: 20000}}
+  writablePaths: [/var/cache/api]
+  ingress: {{host: api.example.com, tls: {{}}}}
+---
+apiVersion: kgen.dev/v1alpha1
+kind: Microservice
+metadata: {{name: admin, namespace: shop}}
+spec:
+  image: ghcr.io/example/admin@{DIGEST}
+  ports: [{{name: http, port: 8080}}]
+  ingress: {{host: admin.example.com, className: nginx, tls: {{issuer: letsencrypt}}}}
 ---
 apiVersion: kgen.dev/v1alpha1
 kind: StatefulApp

@@ -159,6 +159,57 @@ spec:
       periodSeconds: 5
 """
 
+#: Every field that shapes configuration, identity, the pod and exposure.
+MICROSERVICE_COMPLETE = """\
+apiVersion: kgen.dev/v1alpha1
+kind: Microservice
+metadata:
+  name: storefront
+  namespace: shop
+spec:
+  image: ghcr.io/example/storefront@<DIGEST>
+  ports:
+    - {name: http, port: 8080}
+  env:
+    DATABASE_URL: postgres://storefront:$(DB_PASSWORD)@db.data:5432/shop
+  configFiles:
+    /etc/nginx/conf.d/default.conf: |
+      server {
+        listen 8080;
+        location / { proxy_pass http://127.0.0.1:3000; }
+      }
+    /etc/storefront/features.json: '{"checkout": true}'
+  secrets:
+    - name: db
+      store: aws-secrets
+      key: prod/shop/storefront-db
+      env: {DB_PASSWORD: password}
+    - name: signing
+      store: vault
+      key: kv/data/shop/signing
+      mountPath: /etc/storefront/keys
+      refreshInterval: 15m
+  serviceAccount:
+    awsRoleArn: arn:aws:iam::123456789012:role/storefront
+  podAnnotations:
+    example.com/profile: "true"
+  terminationGracePeriodSeconds: 45
+  securityContext: {runAsUser: 101, runAsGroup: 101, fsGroup: 101}
+  writablePaths: [/var/cache/nginx, /var/run]
+  probes:
+    readiness:
+      http:
+        path: /healthz
+        port: http
+        httpHeaders: [{name: Host, value: shop.example.com}]
+  ingress:
+    host: shop.example.com
+    tls: {certificateArn: "<CERTIFICATE>"}
+""".replace("<DIGEST>", "sha256:" + "0123456789abcdef" * 4).replace(
+    "<CERTIFICATE>",
+    "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d",
+)
+
 STATEFULAPP = """\
 apiVersion: kgen.dev/v1alpha1
 kind: StatefulApp
@@ -263,6 +314,7 @@ spec:
     [
         pytest.param("microservice-minimal", MINIMAL_MICROSERVICE, id="microservice-minimal"),
         pytest.param("microservice", MICROSERVICE, id="microservice"),
+        pytest.param("microservice-complete", MICROSERVICE_COMPLETE, id="microservice-complete"),
         pytest.param("statefulapp", STATEFULAPP, id="statefulapp"),
         pytest.param("monolith", MONOLITH, id="monolith"),
     ],

@@ -303,3 +303,162 @@ spec:
     }
     headless_only = text.replace("service: {annotations", "service: {type: None, annotations")
     assert [d.name for d in rendered(headless_only) if d.kind == "Service"] == ["zk-headless"]
+
+
+# --- configuration, secrets, identity, pod settings and exposure ----------------------------
+
+
+def _pod(documents: list[Document], kind: str = "Deployment") -> dict[str, Any]:
+    [workload] = [d for d in documents if d.kind == kind]
+    return dict(workload.body["spec"]["template"])
+
+
+def test_config_files_are_one_configmap_mounted_read_only_and_hashed() -> None:
+    files = {"/etc/app/config.yaml": "listen: 8080\n", "/etc/app/rules/config.yaml": "x: 1\n"}
+    documents = rendered(microservice(configFiles=files))
+    [configmap] = [d for d in documents if d.kind == "ConfigMap"]
+    assert configmap.name == "api-files"
+    data = configmap.body["data"]
+    assert sorted(data.values()) == ["listen: 8080\n", "x: 1\n"]
+    pod = _pod(documents)
+    mounts = pod["spec"]["containers"][0]["volumeMounts"]
+    file_mounts = {m["mountPath"]: m for m in mounts if m["name"] == "kgen-files"}
+    assert set(file_mounts) == set(files)
+    assert all(m["readOnly"] and m["subPath"] in data for m in file_mounts.values())
+    assert {"name": "kgen-files", "configMap": {"name": "api-files"}} in pod["spec"]["volumes"]
+    # A change of content rolls the pods: the hash on the pod template changes with it.
+    before = pod["metadata"]["annotations"]["kgen.dev/config-hash"]
+    files["/etc/app/config.yaml"] = "listen: 9090\n"
+    after = _pod(rendered(microservice(configFiles=files)))["metadata"]["annotations"]
+    assert after["kgen.dev/config-hash"] != before
+
+
+def test_secrets_are_external_secrets_wired_as_variables_and_files() -> None:
+    secrets = [
+        {"name": "db", "store": "aws", "key": "prod/db", "env": {"DB_PASSWORD": "password"}},
+        {"name": "tls", "store": "vault", "key": "pki/shop", "mountPath": "/etc/tls"},
+    ]
+    env = {"DATABASE_URL": "postgres://app:$(DB_PASSWORD)@db/shop"}
+    documents = rendered(microservice(secrets=secrets, env=env))
+    external = {d.name: d.body["spec"] for d in documents if d.kind == "ExternalSecret"}
+    assert external["api-db"]["secretStoreRef"] == {"kind": "ClusterSecretStore", "name": "aws"}
+    assert external["api-db"]["data"] == [
+        {"secretKey": "password", "remoteRef": {"key": "prod/db", "property": "password"}}
+    ]
+    assert external["api-tls"]["dataFrom"] == [{"extract": {"key": "pki/shop"}}]
+    assert external["api-tls"]["target"] == {"name": "api-tls", "creationPolicy": "Owner"}
+    [deployment] = [d for d in documents if d.kind == "Deployment"]
+    container = deployment.body["spec"]["template"]["spec"]["containers"][0]
+    # Variables from secrets come first, so that plain values may refer to them.
+    assert container["env"][0] == {
+        "name": "DB_PASSWORD",
+        "valueFrom": {"secretKeyRef": {"name": "api-db", "key": "password"}},
+    }
+    assert container["env"][1]["name"] == "DATABASE_URL"
+    assert {"name": "kgen-secret-tls", "mountPath": "/etc/tls", "readOnly": True} in container[
+        "volumeMounts"
+    ]
+    # The one suppression kgen writes, naming the blueprint field that asks for it.
+    assert deployment.body["metadata"]["annotations"] == {
+        "checkov.io/skip1": "CKV_K8S_35=secrets as environment variables: spec.secrets[0].env"
+    }
+
+
+def test_irsa_annotates_the_service_account_and_mounts_no_token() -> None:
+    role = "arn:aws:iam::123456789012:role/api"
+    documents = rendered(microservice(serviceAccount={"awsRoleArn": role}))
+    [account] = [d for d in documents if d.kind == "ServiceAccount"]
+    assert account.body["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": role}
+    assert account.body["automountServiceAccountToken"] is False
+    assert _pod(documents)["spec"]["automountServiceAccountToken"] is False
+    api = rendered(microservice(serviceAccount={"kubernetesApi": True}))
+    assert _pod(api)["spec"]["automountServiceAccountToken"] is True
+
+
+def test_pod_settings_reach_the_pod() -> None:
+    settings = {
+        "podAnnotations": {"example.com/scrape": "true"},
+        "terminationGracePeriodSeconds": 60,
+        "securityContext": {"runAsUser": 101, "runAsGroup": 0},
+        "writablePaths": ["/var/cache/nginx"],
+        "probes": {
+            "readiness": {"http": {"port": "http", "httpHeaders": [{"name": "Host", "value": "x"}]}}
+        },
+    }
+    pod = _pod(rendered(microservice(**settings)))
+    assert pod["metadata"]["annotations"] == {"example.com/scrape": "true"}
+    spec = pod["spec"]
+    assert spec["terminationGracePeriodSeconds"] == 60
+    assert spec["securityContext"]["runAsUser"] == 101
+    assert spec["securityContext"]["runAsGroup"] == 0
+    assert spec["securityContext"]["fsGroup"] == 10001
+    container = spec["containers"][0]
+    assert {"name": "kgen-writable-0", "mountPath": "/var/cache/nginx"} in container["volumeMounts"]
+    assert {"name": "kgen-writable-0", "emptyDir": {}} in spec["volumes"]
+    assert container["readinessProbe"]["httpGet"]["httpHeaders"] == [{"name": "Host", "value": "x"}]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+
+
+def test_an_alb_ingress_gets_the_controller_annotations_and_acm_tls() -> None:
+    probes = {"readiness": {"http": {"path": "/ready", "port": "http"}}}
+    ingress = {"host": "shop.example.com", "tls": {}}
+    documents = rendered(microservice(ingress=ingress, probes=probes))
+    [route] = [d for d in documents if d.kind == "Ingress"]
+    annotations = route.body["metadata"]["annotations"]
+    assert annotations["alb.ingress.kubernetes.io/scheme"] == "internet-facing"
+    assert annotations["alb.ingress.kubernetes.io/target-type"] == "ip"
+    assert annotations["alb.ingress.kubernetes.io/group.name"] == "kgen-internet-facing"
+    assert annotations["alb.ingress.kubernetes.io/ssl-redirect"] == "443"
+    assert annotations["alb.ingress.kubernetes.io/healthcheck-path"] == "/ready"
+    assert route.body["spec"]["ingressClassName"] == "alb"
+    assert route.body["spec"]["tls"] == [{"hosts": ["shop.example.com"]}]
+    backend = route.body["spec"]["rules"][0]["http"]["paths"][0]["backend"]
+    assert backend == {"service": {"name": "api", "port": {"name": "http"}}}
+    assert not [d for d in documents if d.kind == "Certificate"]
+
+
+def test_another_ingress_class_takes_a_cert_manager_certificate() -> None:
+    ingress = {"host": "shop.example.com", "className": "nginx", "tls": {"issuer": "le"}}
+    documents = rendered(microservice(ingress=ingress))
+    [route] = [d for d in documents if d.kind == "Ingress"]
+    [certificate] = [d for d in documents if d.kind == "Certificate"]
+    assert "annotations" not in route.body["metadata"]
+    assert route.body["spec"]["tls"] == [{"hosts": ["shop.example.com"], "secretName": "api-tls"}]
+    assert certificate.body["spec"] == {
+        "secretName": "api-tls",
+        "dnsNames": ["shop.example.com"],
+        "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": "le"},
+    }
+
+
+def test_monolith_processes_share_the_apps_files_secrets_and_account() -> None:
+    text = """\
+apiVersion: kgen.dev/v1alpha1
+kind: Monolith
+metadata: {name: shop, namespace: shop}
+spec:
+  image: ghcr.io/example/shop:3.1.0
+  configFiles: {/etc/shop/app.yaml: "a: 1\\n"}
+  secrets: [{name: db, store: aws, key: prod/db, env: {DB_PASSWORD: password}}]
+  serviceAccount: {awsRoleArn: "arn:aws:iam::123456789012:role/shop"}
+  processes:
+    web:
+      command: [serve]
+      ports: [{name: http, port: 3000}]
+      ingress: {host: shop.example.com}
+    worker:
+      command: [work]
+      probes: {liveness: {exec: ["true"]}, readiness: {exec: ["true"]}}
+"""
+    documents = rendered(text)
+    assert sorted(d.name for d in documents if d.kind in ("ConfigMap", "ExternalSecret")) == [
+        "shop-db",
+        "shop-files",
+    ]
+    assert [d.name for d in documents if d.kind == "ServiceAccount"] == ["shop"]
+    assert [d.name for d in documents if d.kind == "Ingress"] == ["shop-web"]
+    for deployment in [d for d in documents if d.kind == "Deployment"]:
+        pod = deployment.body["spec"]["template"]["spec"]
+        assert pod["serviceAccountName"] == "shop"
+        assert pod["containers"][0]["env"][0]["valueFrom"]["secretKeyRef"]["name"] == "shop-db"
+        assert {"name": "kgen-files", "configMap": {"name": "shop-files"}} in pod["volumes"]

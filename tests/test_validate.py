@@ -293,9 +293,9 @@ def test_storage_cannot_take_the_scratch_volume() -> None:
     ]
     messages = [p.message for p in problems_of(statefulapp(storage=storage))]
     assert len(messages) == 3
-    assert "kgen's scratch volume" in messages[0]
-    assert "cannot be mounted at '/tmp/'" in messages[1]
-    assert "mountPath '/var/lib/a' is used twice" in messages[2]
+    assert "the volume name 'tmp' is kgen's" in messages[0]
+    assert "'/tmp/' is kgen's writable scratch space" in messages[1]
+    assert "'/var/lib/a/' is mounted twice (also by spec.storage[0].mountPath)" in messages[2]
 
 
 def test_node_ports_are_cluster_wide() -> None:
@@ -364,7 +364,7 @@ def test_an_environment_may_delete_the_service_with_the_ports() -> None:
 
 def test_mount_points_compare_normalised() -> None:
     text = statefulapp(storage=[{"name": "a", "size": "1Gi", "mountPath": "//tmp/."}])
-    assert "cannot be mounted at '//tmp/.'" in one(text).message
+    assert "'//tmp/.' is kgen's writable scratch space" in one(text).message
 
 
 def test_environments_count_their_blueprint_against_the_run_budget() -> None:

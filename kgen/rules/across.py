@@ -41,5 +41,29 @@ def node_port_problems(view: SetView) -> Iterator[Problem]:
             )
 
 
+def ingress_route_problems(view: SetView) -> Iterator[Problem]:
+    """One host and path go to one Service: two Ingresses claiming them would fight (on a
+    shared ALB, one rule silently wins)."""
+    taken: dict[tuple[str, str], tuple[Unit, JsonPath]] = {}
+    for unit in view.units:
+        ingress = unit.get("ingress")
+        if ingress is None:
+            continue
+        where = unit.written_at("ingress")
+        route = (ingress["host"], ingress.get("path", "/").rstrip("/") or "/")
+        if route in taken:
+            owner, first = taken[route]
+            blueprint = owner.blueprint
+            yield Problem(
+                unit.blueprint.source.value_pos((*where, "host")),
+                (*where, "host"),
+                f"{route[0]}{route[1]} is routed to {blueprint.ref} already "
+                f"({blueprint.source.value_pos((*first, 'host'))})",
+                "give each app its own host or path",
+            )
+        else:
+            taken[route] = (unit, where)
+
+
 #: Every set rule, in the order they report.
-SET_RULES: tuple[SetRule, ...] = (node_port_problems,)
+SET_RULES: tuple[SetRule, ...] = (node_port_problems, ingress_route_problems)

@@ -76,12 +76,42 @@ def _limits_above_requests(blueprint: Blueprint, path: JsonPath, value: Any) -> 
             )
 
 
+def _no_plaintext_secret(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
+    yield key_problem(
+        blueprint,
+        path,
+        "a secret's value does not belong in a blueprint: whoever reads the repository "
+        "reads the secret",
+        "put the value in the secret store and name it here: {name: db, store: "
+        "aws-secrets, key: prod/shop/db, env: {DB_PASSWORD: password}}",
+    )
+
+
+#: Pod annotations that are kgen's to write: its config hash, and the one Checkov
+#: suppression it writes itself.
+KGEN_POD_ANNOTATION_PREFIXES = ("kgen.dev/", "checkov.io/")
+
+
+def _no_kgen_pod_annotations(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
+    for key in value if isinstance(value, Mapping) else ():
+        if key.startswith(KGEN_POD_ANNOTATION_PREFIXES):
+            yield key_problem(
+                blueprint,
+                (*path, key),
+                "kgen writes the kgen.dev/ annotations, and no Checkov suppression but the one "
+                "for secrets as environment variables",
+                "remove it; fix what Checkov reports instead of silencing it",
+            )
+
+
 #: The rules a schema may name in ``x-kgen-rules``.
 FIELD_RULES: Mapping[str, FieldRule] = {
     "no-tool-annotations": _no_tool_annotations,
     "no-reserved-labels": _no_reserved_labels,
     "no-load-balancer-annotations": _no_load_balancer_annotations,
     "limits-above-requests": _limits_above_requests,
+    "no-plaintext-secret": _no_plaintext_secret,
+    "no-kgen-pod-annotations": _no_kgen_pod_annotations,
 }
 
 
