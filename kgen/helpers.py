@@ -144,6 +144,39 @@ def secret_keys(secret: Mapping[str, Any]) -> dict[str, str]:
     return {name: data_key(prop) for name, prop in secret.get("env", {}).items()}
 
 
+def pod_storage(
+    unit: Mapping[str, Any], app: str, extra_mounts: list[Mapping[str, Any]]
+) -> dict[str, list[dict[str, Any]]]:
+    """The volumes of a unit's pod and the mounts of its containers, in a stable order:
+    kgen's scratch /tmp, the writable paths (an emptyDir each), the config files (one
+    ConfigMap, a read-only file mount each), the mounted secrets (read-only, mode 0440)
+    and ``extra_mounts`` (a StatefulApp's volume claims). ``mounts`` are the main
+    container's; ``scratch`` are the other containers' (/tmp only)."""
+    scratch = {"name": RESERVED_VOLUME["name"], "mountPath": RESERVED_VOLUME["mountPath"]}
+    volumes: list[dict[str, Any]] = [{"name": RESERVED_VOLUME["name"], "emptyDir": {}}]
+    mounts: list[dict[str, Any]] = [scratch]
+    for index, path in enumerate(unit.get("writablePaths", [])):
+        name = f"{VOLUME_PREFIX}writable-{index}"
+        volumes.append({"name": name, "emptyDir": {}})
+        mounts.append({"name": name, "mountPath": path})
+    files = unit.get("configFiles", {})
+    if files:
+        name = f"{VOLUME_PREFIX}files"
+        volumes.append({"name": name, "configMap": {"name": f"{app}-files"}})
+        for path, key in file_keys(files).items():
+            mounts.append({"name": name, "mountPath": path, "subPath": key, "readOnly": True})
+    for secret in unit.get("secrets", []):
+        if "mountPath" in secret:
+            name = volume_name(f"{VOLUME_PREFIX}secret", secret["name"])
+            secret_name = f"{app}-{secret['name']}"
+            volumes.append(
+                {"name": name, "secret": {"secretName": secret_name, "defaultMode": 0o440}}
+            )
+            mounts.append({"name": name, "mountPath": secret["mountPath"], "readOnly": True})
+    mounts.extend({"name": m["name"], "mountPath": m["mountPath"]} for m in extra_mounts)
+    return {"volumes": volumes, "mounts": mounts, "scratch": [scratch]}
+
+
 def checkov_skips(unit: Any, written_at: JsonPath) -> dict[str, str]:
     """The one suppression kgen writes: Checkov's CKV_K8S_35 (prefer secrets as files) on a
     workload whose blueprint asks for secrets as environment variables, naming the fields."""
@@ -205,6 +238,7 @@ TEMPLATE_FILTERS = {
 }
 
 TEMPLATE_GLOBALS = {
+    "pod_storage": pod_storage,
     "ingress_port": ingress_port,
     "alb_annotations": alb_annotations,
     "file_keys": file_keys,

@@ -196,6 +196,17 @@ spec:
   terminationGracePeriodSeconds: 45
   securityContext: {runAsUser: 101, runAsGroup: 101, fsGroup: 101}
   writablePaths: [/var/cache/nginx, /var/run]
+  initContainers:
+    - name: assets
+      image: ghcr.io/example/storefront-assets:1.4.0
+      command: [cp, -r, /assets, /tmp/assets]
+      resources: {cpu: 50m, memory: 32Mi}
+  sidecars:
+    - name: statsd
+      image: ghcr.io/example/statsd-exporter:0.27.1
+      ports: [{name: metrics, port: 9102}]
+      env: {STATSD_LISTEN: ":9125"}
+      resources: {cpu: 50m, memory: 64Mi}
   probes:
     readiness:
       http:

@@ -462,3 +462,24 @@ spec:
         assert pod["serviceAccountName"] == "shop"
         assert pod["containers"][0]["env"][0]["valueFrom"]["secretKeyRef"]["name"] == "shop-db"
         assert {"name": "kgen-files", "configMap": {"name": "shop-files"}} in pod["volumes"]
+
+
+def test_init_containers_and_sidecars_are_hardened_like_the_main_one() -> None:
+    init = [{"name": "migrate", "image": "ghcr.io/example/migrate:1.0.0", "command": ["up"]}]
+    sidecars = [
+        {
+            "name": "proxy",
+            "image": "envoyproxy/envoy:v1.31.2",
+            "ports": [{"name": "admin", "port": 9901}],
+        }
+    ]
+    pod = _pod(rendered(microservice(initContainers=init, sidecars=sidecars)))["spec"]
+    [migrate] = pod["initContainers"]
+    main, proxy = pod["containers"]
+    assert [migrate["name"], main["name"], proxy["name"]] == ["migrate", "api", "proxy"]
+    for container in (migrate, main, proxy):
+        assert container["securityContext"] == main["securityContext"]
+        assert container["resources"]["limits"] == {"cpu": "100m", "memory": "128Mi"}
+        assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"]
+    assert "livenessProbe" not in migrate
+    assert proxy["livenessProbe"] == {"tcpSocket": {"port": "admin"}}

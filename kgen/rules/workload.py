@@ -1,29 +1,21 @@
 """Unit rules: what the settings of one pod template must agree on (ports, Service, probes,
-volumes, environment variables, resources), run on every workload unit."""
+containers, Ingress, resources), run on every workload unit; with the rules about its
+volumes (``volumes.py``) and environment variables (``environment.py``), the list of them."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from kgen.formats import cpu_millis, memory_bytes
-from kgen.helpers import RESERVED_VOLUME, VOLUME_PREFIX
 from kgen.model import JsonPath, Problem, format_path
-from kgen.rules.common import key_problem, normal, problem
+from kgen.rules import environment, volumes
+from kgen.rules.common import key_problem, problem
 from kgen.suggest import did_you_mean, one_of
 from kgen.units import Unit
 
 UnitRule = Callable[[Unit], Iterator[Problem]]
 EXPOSED_TYPES = ("NodePort", "LoadBalancer")
-
-
-def _variable_at(unit: Unit, name: str) -> JsonPath:
-    """Where an environment variable of the unit was written: its own env, or the one it
-    inherits."""
-    if name in unit.own.get("env", {}) or unit.inherited_from is None:
-        return (*unit.path, "env", name)
-    return (*unit.inherited_from, "env", name)
 
 
 def port_problems(unit: Unit) -> Iterator[Problem]:
@@ -145,14 +137,30 @@ def tcp_ports(unit: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [port for port in unit.get("ports", []) if port.get("protocol", "TCP") == "TCP"]
 
 
+def _probed(unit: Unit) -> Iterator[tuple[Mapping[str, Any], JsonPath]]:
+    """Every container of the unit that gets probes, with where its settings are written:
+    the main one (its settings spread over the unit), then each sidecar."""
+    yield unit, unit.path
+    where = unit.written_at("sidecars")
+    for index, sidecar in enumerate(unit.get("sidecars", [])):
+        yield sidecar, (*where, index)
+
+
 def probe_problems(unit: Unit) -> Iterator[Problem]:
-    ports: list[Mapping[str, Any]] = unit.get("ports", [])
+    for settings, base in _probed(unit):
+        yield from _container_probe_problems(unit, settings, base)
+
+
+def _container_probe_problems(
+    unit: Unit, settings: Mapping[str, Any], base: JsonPath
+) -> Iterator[Problem]:
+    ports: list[Mapping[str, Any]] = settings.get("ports", [])
     by_name = {port["name"]: port for port in ports}
     declared = {port["port"] for port in ports}
-    tcp = tcp_ports(unit)
+    tcp = tcp_ports(settings)
     tcp_numbers = {port["port"] for port in tcp}
-    probes: Mapping[str, Any] = unit.get("probes", {})
-    where = unit.written_at("probes")
+    probes: Mapping[str, Any] = settings.get("probes", {})
+    where = unit.written_at("probes") if base == unit.path else (*base, "probes")
     for probe_name, probe in probes.items():
         for action in ("http", "tcp", "grpc"):
             ref = probe.get(action, {}).get("port")
@@ -180,7 +188,7 @@ def probe_problems(unit: Unit) -> Iterator[Problem]:
         missing = [name for name in ("liveness", "readiness") if name not in probes]
         if missing:
             yield Problem(
-                unit.blueprint.source.value_pos(unit.path),
+                unit.blueprint.source.value_pos(base),
                 where,
                 "no TCP port, so kgen cannot probe by default: set "
                 + one_of(missing).replace(" or ", " and "),
@@ -189,161 +197,39 @@ def probe_problems(unit: Unit) -> Iterator[Problem]:
             )
 
 
-def storage_problems(unit: Unit) -> Iterator[Problem]:
-    where = unit.written_at("storage")
-    for index, volume in enumerate(unit.get("storage", [])):
-        name = volume["name"]
-        if name == RESERVED_VOLUME["name"] or name.startswith(VOLUME_PREFIX):
-            yield problem(
-                unit.blueprint,
-                (*where, index, "name"),
-                f"the volume name {name!r} is kgen's: 'tmp' and names starting with "
-                f"{VOLUME_PREFIX!r} name the volumes kgen adds",
-                "choose another name",
-            )
-
-
-def _mounts(unit: Unit) -> Iterator[tuple[str, JsonPath]]:
-    """Every path something is mounted at in the unit's container, with where it was
-    written (kgen's own /tmp first, at the unit)."""
-    for index, volume in enumerate(unit.get("storage", [])):
-        yield volume["mountPath"], (*unit.written_at("storage"), index, "mountPath")
-    for path in unit.get("configFiles", {}):
-        yield path, (*unit.written_at("configFiles"), path)
-    for index, secret in enumerate(unit.get("secrets", [])):
-        if "mountPath" in secret:
-            yield secret["mountPath"], (*unit.written_at("secrets"), index, "mountPath")
-    for index, path in enumerate(unit.get("writablePaths", [])):
-        yield path, (*unit.written_at("writablePaths"), index)
-
-
-def mount_problems(unit: Unit) -> Iterator[Problem]:
-    """Two things mounted at one path, or something mounted over / or kgen's /tmp."""
-    taken: dict[str, JsonPath] = {}
-    for path, where in _mounts(unit):
-        place = normal(path)
-        at_key = where[-2] == "configFiles" if len(where) > 1 else False
-        report = key_problem if at_key else problem
-        if place == "/":
-            yield report(
-                unit.blueprint,
-                where,
-                "nothing can be mounted at '/': it is the image's root",
-                "mount it at a folder of its own, e.g. /data",
-            )
-        elif place == RESERVED_VOLUME["mountPath"]:
-            yield report(
-                unit.blueprint,
-                where,
-                f"{path!r} is kgen's writable scratch space, which every pod gets already",
-                "mount it at a folder of its own, e.g. /data; /tmp is writable as it is",
-            )
-        elif place in taken:
-            yield report(
-                unit.blueprint,
-                where,
-                f"{path!r} is mounted twice (also by {format_path(taken[place])})",
-                "give each volume, file and secret a path of its own",
-            )
-        else:
-            taken[place] = where
-
-
-def env_boolean_problems(unit: Unit) -> Iterator[Problem]:
-    """Environment values are strings: a YAML 1.1 boolean (on, yes, no) would silently
-    become 'true' or 'false'."""
-    for name, value in unit.get("env", {}).items():
-        where = _variable_at(unit, name)
-        written = unit.blueprint.source.yaml11_boolean(where)
-        if written is not None:
-            yield problem(
-                unit.blueprint,
-                where,
-                f"YAML reads {written} as a boolean, so the variable would be "
-                f"{str(value).lower()!r}",
-                f"quote it to keep the text: '{written}'; or write true or false",
-            )
-
-
-_REFERENCE = re.compile(r"\$\$|\$\(([-._a-zA-Z][-._a-zA-Z0-9]*)\)")
-
-
-def _secret_variables(unit: Unit) -> Iterator[tuple[str, JsonPath]]:
-    """The environment variables the unit's secrets set, with where each is written."""
-    for index, secret in enumerate(unit.get("secrets", [])):
-        for name in secret.get("env", {}):
-            yield name, (*unit.written_at("secrets"), index, "env", name)
-
-
-def env_twice_problems(unit: Unit) -> Iterator[Problem]:
-    """A variable set by two secrets, or by a secret and by env: one would silently win."""
-    taken: dict[str, JsonPath] = {}
-    for name, where in _secret_variables(unit):
-        if name in taken:
-            yield key_problem(
-                unit.blueprint,
-                where,
-                f"{name} is set twice (also by {format_path(taken[name])})",
-                "set each variable once",
-            )
-        taken.setdefault(name, where)
-    for name in unit.get("env", {}):
-        if name in taken:
-            yield key_problem(
-                unit.blueprint,
-                _variable_at(unit, name),
-                f"{name} is set by env and by {format_path(taken[name])}",
-                "set each variable once: from the secret, or as a plain value",
-            )
-
-
-#: Names that say a variable holds a secret: *PASSWORD*, *TOKEN*, *SECRET*, *_KEY.
-_SECRET_NAME = re.compile(r"PASSWORD|PASSWD|TOKEN|SECRET|_KEY\Z", re.IGNORECASE)
-
-
-def env_secret_value_problems(unit: Unit) -> Iterator[Problem]:
-    """A literal value under a name such as DB_PASSWORD or API_KEY is a secret in the
-    repository: refused, with the form that fetches it from a store instead."""
-    for name, value in unit.get("env", {}).items():
-        if not _SECRET_NAME.search(name) or not isinstance(value, str) or not value:
-            continue
-        if _REFERENCE.fullmatch(value):
-            continue  # $(OTHER): a reference, not a value
-        yield problem(
-            unit.blueprint,
-            _variable_at(unit, name),
-            f"{name} looks like a secret, and its value is written in the blueprint",
-            f"keep it in a secret store and write: secrets: [{{name: <name>, store: <store>, "
-            f"key: <key in the store>, env: {{{name}: <property>}}}}]; if it is no secret, "
-            "give the variable a name that does not say so",
-        )
-
-
-def env_reference_problems(unit: Unit) -> Iterator[Problem]:
-    """Kubernetes expands $(NAME) in env values only for variables listed before: anything
-    else stays literal text, silently. ``$$(NAME)`` is the escape for literal text. The
-    variables from secrets come first."""
-    env = unit.get("env", {})
-    defined: set[str] = {name for name, _ in _secret_variables(unit)}
-    for name, value in env.items():
-        for match in _REFERENCE.finditer(value if isinstance(value, str) else ""):
-            ref = match.group(1)
-            if ref is None or ref in defined:
-                continue
-            later = ref in env
-            yield problem(
-                unit.blueprint,
-                _variable_at(unit, name),
-                f"$({ref}) refers to "
-                + ("a variable that comes later" if later else "no variable of this container")
-                + ", so Kubernetes would leave it as text",
-                (
-                    "move it before this one; a shared variable cannot use a process's own"
-                    if later
-                    else f"define {ref} in env, or write $$({ref}) for the literal text"
-                ),
-            )
-        defined.add(name)
+def container_problems(unit: Unit) -> Iterator[Problem]:
+    """The containers of one pod share a network and a namespace of names: no two may
+    have one name, nor listen on one port (by number and protocol) or name it alike."""
+    names: dict[str, JsonPath] = {unit.container: unit.path}
+    ports: dict[tuple[int, str], JsonPath] = {}
+    port_names: dict[str, JsonPath] = {}
+    for port in unit.get("ports", []):
+        ports.setdefault((port["port"], port.get("protocol", "TCP")), unit.path)
+        port_names.setdefault(port["name"], unit.path)
+    for field in ("initContainers", "sidecars"):
+        where = unit.written_at(field)
+        for index, extra in enumerate(unit.get(field, [])):
+            at = (*where, index)
+            if extra["name"] in names:
+                yield problem(
+                    unit.blueprint,
+                    (*at, "name"),
+                    f"the pod has a container named {extra['name']!r} already",
+                    f"give each container its own name (the main one is named {unit.container!r})",
+                )
+            names.setdefault(extra["name"], at)
+            for port_index, port in enumerate(extra.get("ports", [])):
+                key = (port["port"], port.get("protocol", "TCP"))
+                if key in ports or port["name"] in port_names:
+                    clash = f"{key[1]} port {key[0]}" if key in ports else f"port {port['name']!r}"
+                    yield problem(
+                        unit.blueprint,
+                        (*at, "ports", port_index, "port" if key in ports else "name"),
+                        f"another container of the pod has {clash} already",
+                        "the containers of a pod share one network: choose another",
+                    )
+                ports.setdefault(key, at)
+                port_names.setdefault(port["name"], at)
 
 
 def inherited_limit_problems(unit: Unit) -> Iterator[Problem]:
@@ -391,12 +277,13 @@ UNIT_RULES: tuple[UnitRule, ...] = (
     port_problems,
     service_problems,
     probe_problems,
-    storage_problems,
-    mount_problems,
+    container_problems,
+    volumes.storage_problems,
+    volumes.mount_problems,
     ingress_problems,
-    env_boolean_problems,
-    env_twice_problems,
-    env_secret_value_problems,
-    env_reference_problems,
+    environment.env_boolean_problems,
+    environment.env_twice_problems,
+    environment.env_secret_value_problems,
+    environment.env_reference_problems,
     inherited_limit_problems,
 )

@@ -1,0 +1,149 @@
+"""Unit rules about environment variables: how they were written, where they come from
+(plain values, secrets), and what they refer to, in every container of the unit."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kgen.model import JsonPath, Problem, format_path
+from kgen.rules.common import key_problem, problem
+from kgen.units import Unit
+
+
+def _variable_at(unit: Unit, name: str) -> JsonPath:
+    """Where an environment variable of the unit was written: its own env, or the one it
+    inherits."""
+    if name in unit.own.get("env", {}) or unit.inherited_from is None:
+        return (*unit.path, "env", name)
+    return (*unit.inherited_from, "env", name)
+
+
+@dataclass(frozen=True)
+class _Environment:
+    """The variables of one container of a unit: its plain ``env`` (``at`` says where each
+    was written) and the ones its secrets set, which come first."""
+
+    env: Mapping[str, Any]
+    at: Callable[[str], JsonPath]
+    from_secrets: tuple[tuple[str, JsonPath], ...]
+
+
+def _environments(unit: Unit) -> Iterator[_Environment]:
+    """The main container's variables, then each init container's and sidecar's."""
+    yield _Environment(
+        unit.get("env", {}), lambda name: _variable_at(unit, name), tuple(_secret_variables(unit))
+    )
+    for field in ("initContainers", "sidecars"):
+        where = unit.written_at(field)
+        for index, extra in enumerate(unit.get(field, [])):
+            yield _Environment(extra.get("env", {}), _under((*where, index, "env")), ())
+
+
+def _under(base: JsonPath) -> Callable[[str], JsonPath]:
+    def at(name: str) -> JsonPath:
+        return (*base, name)
+
+    return at
+
+
+def env_boolean_problems(unit: Unit) -> Iterator[Problem]:
+    """Environment values are strings: a YAML 1.1 boolean (on, yes, no) would silently
+    become 'true' or 'false'."""
+    for environment in _environments(unit):
+        for name, value in environment.env.items():
+            where = environment.at(name)
+            written = unit.blueprint.source.yaml11_boolean(where)
+            if written is not None:
+                yield problem(
+                    unit.blueprint,
+                    where,
+                    f"YAML reads {written} as a boolean, so the variable would be "
+                    f"{str(value).lower()!r}",
+                    f"quote it to keep the text: '{written}'; or write true or false",
+                )
+
+
+_REFERENCE = re.compile(r"\$\$|\$\(([-._a-zA-Z][-._a-zA-Z0-9]*)\)")
+
+
+def _secret_variables(unit: Unit) -> Iterator[tuple[str, JsonPath]]:
+    """The environment variables the unit's secrets set, with where each is written."""
+    for index, secret in enumerate(unit.get("secrets", [])):
+        for name in secret.get("env", {}):
+            yield name, (*unit.written_at("secrets"), index, "env", name)
+
+
+def env_twice_problems(unit: Unit) -> Iterator[Problem]:
+    """A variable set by two secrets, or by a secret and by env: one would silently win."""
+    taken: dict[str, JsonPath] = {}
+    for name, where in _secret_variables(unit):
+        if name in taken:
+            yield key_problem(
+                unit.blueprint,
+                where,
+                f"{name} is set twice (also by {format_path(taken[name])})",
+                "set each variable once",
+            )
+        taken.setdefault(name, where)
+    for name in unit.get("env", {}):
+        if name in taken:
+            yield key_problem(
+                unit.blueprint,
+                _variable_at(unit, name),
+                f"{name} is set by env and by {format_path(taken[name])}",
+                "set each variable once: from the secret, or as a plain value",
+            )
+
+
+#: Names that say a variable holds a secret: *PASSWORD*, *TOKEN*, *SECRET*, *_KEY.
+_SECRET_NAME = re.compile(r"PASSWORD|PASSWD|TOKEN|SECRET|_KEY\Z", re.IGNORECASE)
+
+
+def env_secret_value_problems(unit: Unit) -> Iterator[Problem]:
+    """A literal value under a name such as DB_PASSWORD or API_KEY is a secret in the
+    repository: refused, with the form that fetches it from a store instead."""
+    for environment in _environments(unit):
+        for name, value in environment.env.items():
+            if not _SECRET_NAME.search(name) or not isinstance(value, str) or not value:
+                continue
+            if _REFERENCE.fullmatch(value):
+                continue  # $(OTHER): a reference, not a value
+            yield problem(
+                unit.blueprint,
+                environment.at(name),
+                f"{name} looks like a secret, and its value is written in the blueprint",
+                f"keep it in a secret store and write: secrets: [{{name: <name>, store: "
+                f"<store>, key: <key in the store>, env: {{{name}: <property>}}}}]; if it is "
+                "no secret, give the variable a name that does not say so",
+            )
+
+
+def env_reference_problems(unit: Unit) -> Iterator[Problem]:
+    """Kubernetes expands $(NAME) in env values only for variables listed before: anything
+    else stays literal text, silently. ``$$(NAME)`` is the escape for literal text. The
+    variables from secrets come first."""
+    for environment in _environments(unit):
+        env = environment.env
+        defined: set[str] = {name for name, _ in environment.from_secrets}
+        for name, value in env.items():
+            for match in _REFERENCE.finditer(value if isinstance(value, str) else ""):
+                ref = match.group(1)
+                if ref is None or ref in defined:
+                    continue
+                later = ref in env
+                yield problem(
+                    unit.blueprint,
+                    environment.at(name),
+                    f"$({ref}) refers to "
+                    + ("a variable that comes later" if later else "no variable of this container")
+                    + ", so Kubernetes would leave it as text",
+                    (
+                        "move it before this one; a shared variable cannot use a process's own"
+                        if later
+                        else f"define {ref} in env, or write $$({ref}) for the literal text"
+                    ),
+                )
+            defined.add(name)
