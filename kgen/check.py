@@ -70,13 +70,15 @@ def _k8s_registry(version: str) -> Registry[Any]:
 
 @cache
 def _custom_schemas() -> Mapping[tuple[str, str], str]:
-    """(apiVersion, kind) -> vendored schema file (CRDs and eksctl), from the index."""
-    index: Mapping[str, Mapping[str, str]] = load_json("upstream/index.json")
-    return {
-        (api_version, kind): f"upstream/{file}"
-        for api_version, kinds in index.items()
-        for kind, file in kinds.items()
-    }
+    """(apiVersion, kind) -> schema file: the vendored upstream ones (CRDs and eksctl), and
+    the few kgen wrote where upstream has none (``schemas/local/``), from their indexes."""
+    found = {}
+    for folder in ("local", "upstream"):
+        index: Mapping[str, Mapping[str, str]] = load_json(f"{folder}/index.json")
+        for api_version, kinds in index.items():
+            for kind, file in kinds.items():
+                found[(api_version, kind)] = f"{folder}/{file}"
+    return found
 
 
 def _int_format(bits: int) -> Any:

@@ -45,6 +45,14 @@ _ACM_ARN = re.compile(
     r"arn:aws(?:-cn|-us-gov)?:acm:[a-z]{2}(?:-[a-z]+)+-[0-9]:[0-9]{12}:certificate/[0-9a-f-]{36}",
     re.ASCII,
 )
+_PERCENT = re.compile(r"(?:0|[1-9][0-9]{0,2})%", re.ASCII)
+_METRIC = re.compile(r"[A-Za-z_:][A-Za-z0-9_:.-]*", re.ASCII)
+_SQS_URL = re.compile(
+    r"https://sqs\.[a-z]{2}(?:-[a-z]+)+-[0-9]\.amazonaws\.com(?:\.cn)?/[0-9]{12}/"
+    r"[A-Za-z0-9_-]{1,80}(?:\.fifo)?",
+    re.ASCII,
+)
+_NODEGROUP = re.compile(r"[A-Za-z][A-Za-z0-9-]*", re.ASCII)
 _HEADER_NAME = re.compile(r"[A-Za-z0-9][-A-Za-z0-9]*", re.ASCII)
 _DURATION = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?(?:ms|s|m|h))+", re.ASCII)
 _PARTITION = r"aws(?:-cn|-us-gov|-iso|-iso-b)?"
@@ -254,6 +262,26 @@ FORMATS: dict[str, Format] = {
         lambda v: bool(_ACM_ARN.fullmatch(v)),
         "ACM certificate ARN",
         "write arn:aws:acm:<region>:<12-digit account>:certificate/<id>",
+    ),
+    "percent": Format(
+        lambda v: bool(_PERCENT.fullmatch(v)) and int(v[:-1]) <= 100,
+        "percentage",
+        "write a whole number of percent from 0 to 100, e.g. '25%'",
+    ),
+    "metric-name": Format(
+        lambda v: len(v) <= 253 and bool(_METRIC.fullmatch(v)),
+        "metric name",
+        "use letters, digits, '_', ':', '.' and '-', e.g. 'http_requests_per_second'",
+    ),
+    "sqs-queue-url": Format(
+        lambda v: bool(_SQS_URL.fullmatch(v)),
+        "SQS queue URL",
+        "write https://sqs.<region>.amazonaws.com/<12-digit account>/<queue name>",
+    ),
+    "nodegroup-name": Format(
+        lambda v: len(v) <= 63 and bool(_NODEGROUP.fullmatch(v)),
+        "node group name",
+        "use letters, digits and '-', starting with a letter, e.g. 'general'",
     ),
     "header-name": Format(
         lambda v: bool(_HEADER_NAME.fullmatch(v)),

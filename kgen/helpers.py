@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from kgen.formats import image_tag
-from kgen.model import JsonPath, format_path
 from kgen.yamlio import written_text
 
 MANAGED_BY = "kgen"
@@ -144,92 +143,6 @@ def secret_keys(secret: Mapping[str, Any]) -> dict[str, str]:
     return {name: data_key(prop) for name, prop in secret.get("env", {}).items()}
 
 
-def pod_storage(
-    unit: Mapping[str, Any], app: str, extra_mounts: list[Mapping[str, Any]]
-) -> dict[str, list[dict[str, Any]]]:
-    """The volumes of a unit's pod and the mounts of its containers, in a stable order:
-    kgen's scratch /tmp, the writable paths (an emptyDir each), the config files (one
-    ConfigMap, a read-only file mount each), the mounted secrets (read-only, mode 0440)
-    and ``extra_mounts`` (a StatefulApp's volume claims). ``mounts`` are the main
-    container's; ``scratch`` are the other containers' (/tmp only)."""
-    scratch = {"name": RESERVED_VOLUME["name"], "mountPath": RESERVED_VOLUME["mountPath"]}
-    volumes: list[dict[str, Any]] = [{"name": RESERVED_VOLUME["name"], "emptyDir": {}}]
-    mounts: list[dict[str, Any]] = [scratch]
-    for index, path in enumerate(unit.get("writablePaths", [])):
-        name = f"{VOLUME_PREFIX}writable-{index}"
-        volumes.append({"name": name, "emptyDir": {}})
-        mounts.append({"name": name, "mountPath": path})
-    files = unit.get("configFiles", {})
-    if files:
-        name = f"{VOLUME_PREFIX}files"
-        volumes.append({"name": name, "configMap": {"name": f"{app}-files"}})
-        for path, key in file_keys(files).items():
-            mounts.append({"name": name, "mountPath": path, "subPath": key, "readOnly": True})
-    for secret in unit.get("secrets", []):
-        if "mountPath" in secret:
-            name = volume_name(f"{VOLUME_PREFIX}secret", secret["name"])
-            secret_name = f"{app}-{secret['name']}"
-            volumes.append(
-                {"name": name, "secret": {"secretName": secret_name, "defaultMode": 0o440}}
-            )
-            mounts.append({"name": name, "mountPath": secret["mountPath"], "readOnly": True})
-    mounts.extend({"name": m["name"], "mountPath": m["mountPath"]} for m in extra_mounts)
-    return {"volumes": volumes, "mounts": mounts, "scratch": [scratch]}
-
-
-def checkov_skips(unit: Any, written_at: JsonPath) -> dict[str, str]:
-    """The one suppression kgen writes: Checkov's CKV_K8S_35 (prefer secrets as files) on a
-    workload whose blueprint asks for secrets as environment variables, naming the fields."""
-    fields = [
-        format_path((*written_at, index, "env"))
-        for index, secret in enumerate(unit.get("secrets", []))
-        if secret.get("env")
-    ]
-    if not fields:
-        return {}
-    return {"checkov.io/skip1": f"CKV_K8S_35=secrets as environment variables: {', '.join(fields)}"}
-
-
-def ingress_port(unit: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The port an Ingress sends requests to: the one ``ingress.port`` names, else the
-    first TCP port (validate checks that there is one)."""
-    ports: list[Mapping[str, Any]] = unit.get("ports", [])
-    ref = unit["ingress"].get("port")
-    for port in ports:
-        if ref is None and port.get("protocol", "TCP") == "TCP":
-            return port
-        if ref in (port["name"], port["port"]):
-            return port
-    raise ValueError(f"no port {ref!r} for the Ingress")  # validate checks it first
-
-
-def alb_annotations(unit: Mapping[str, Any]) -> dict[str, str]:
-    """What the AWS Load Balancer Controller reads off an Ingress: scheme, IP targets, a
-    shared group, listeners (HTTPS and a redirect when there is TLS), and the health check
-    path when the readiness probe is an HTTP GET on the same port."""
-    ingress = unit["ingress"]
-    scheme = "internal" if ingress.get("internal") else "internet-facing"
-    prefix = "alb.ingress.kubernetes.io/"
-    annotations = {
-        f"{prefix}scheme": scheme,
-        f"{prefix}target-type": "ip",
-        f"{prefix}group.name": ingress.get("group", f"kgen-{scheme}"),
-    }
-    if "tls" in ingress:
-        annotations[f"{prefix}listen-ports"] = '[{"HTTP": 80}, {"HTTPS": 443}]'
-        annotations[f"{prefix}ssl-redirect"] = "443"
-        annotations[f"{prefix}ssl-policy"] = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-        if "certificateArn" in ingress["tls"]:
-            annotations[f"{prefix}certificate-arn"] = ingress["tls"]["certificateArn"]
-    else:
-        annotations[f"{prefix}listen-ports"] = '[{"HTTP": 80}]'
-    readiness = unit.get("probes", {}).get("readiness", {}).get("http")
-    port = ingress_port(unit)
-    if readiness and readiness["port"] in (port["name"], port["port"]):
-        annotations[f"{prefix}healthcheck-path"] = readiness.get("path", "/")
-    return dict(sorted(annotations.items()))
-
-
 TEMPLATE_FILTERS = {
     "merge": merge_patch,
     "as_string": as_string,
@@ -238,15 +151,11 @@ TEMPLATE_FILTERS = {
 }
 
 TEMPLATE_GLOBALS = {
-    "pod_storage": pod_storage,
-    "ingress_port": ingress_port,
-    "alb_annotations": alb_annotations,
     "file_keys": file_keys,
     "files_data": files_data,
     "content_hash": content_hash,
     "volume_name": volume_name,
     "secret_keys": secret_keys,
-    "checkov_skips": checkov_skips,
     "recommended_labels": recommended_labels,
     "selector_labels": selector_labels,
     "port_number": port_number,

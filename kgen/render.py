@@ -16,6 +16,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from kgen import workloads
 from kgen.assemble import SetView
 from kgen.errors import TemplateBug
 from kgen.flow import to_flow
@@ -51,6 +52,7 @@ def environment() -> jinja2.Environment:
     env.filters.update(TEMPLATE_FILTERS)
     env.filters.pop("safe", None)  # nothing may turn a blueprint value into raw template text
     env.globals.update(TEMPLATE_GLOBALS)
+    env.globals.update(workloads.TEMPLATE_GLOBALS)
     return env
 
 

@@ -121,6 +121,18 @@ def _translate(blueprint: Blueprint, error: ValidationError) -> Iterator[Problem
             f"{instance!r} is not one of {choices}",
             hint,
         )
+    elif keyword in ("maxProperties", "minProperties") and schema.get("properties"):
+        names = list(schema["properties"])
+        present = [name for name in names if name in instance]
+        if keyword == "maxProperties" and expected == 1:
+            message = (
+                f"set only one of {one_of(names)}, found {one_of(present).replace(' or ', ' and ')}"
+            )
+        elif keyword == "minProperties" and expected == 1:
+            message = f"set one of {one_of(names)}"
+        else:
+            message = error.message
+        yield Problem(source.value_pos(path), path, message, schema.get("description"))
     elif keyword in ("oneOf", "anyOf"):
         yield from _translate_choice(blueprint, error, path)
     elif keyword == "type":

@@ -38,7 +38,7 @@ APPLY_ORDER = (
     "ServiceAccount", "Secret", "ExternalSecret", "ConfigMap", "PersistentVolumeClaim",
     "Role", "RoleBinding", "Service", "DaemonSet", "Pod", "ReplicaSet", "Deployment",
     "StatefulSet", "Job", "CronJob", "HorizontalPodAutoscaler", "VerticalPodAutoscaler",
-    "ScaledObject", "IngressClass", "Ingress", "Certificate",
+    "TriggerAuthentication", "ScaledObject", "IngressClass", "Ingress", "Certificate",
 )  # fmt: skip
 _RANK = {kind: rank for rank, kind in enumerate(APPLY_ORDER)}
 

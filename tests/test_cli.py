@@ -21,6 +21,7 @@ def test_render_to_stdout(kgen: RunKgen, tmp_path: Path) -> None:
     result = kgen("render", "api.yaml", cwd=tmp_path)
     assert result.exit_code == 0, result.stderr
     assert [d["kind"] for d in parse_plain(result.stdout)] == [
+        "PodDisruptionBudget",
         "ServiceAccount",
         "Service",
         "Deployment",

@@ -216,6 +216,16 @@ spec:
   ingress:
     host: shop.example.com
     tls: {certificateArn: "<CERTIFICATE>"}
+  autoscaling:
+    minReplicas: 3
+    maxReplicas: 12
+    cpu: 70
+    metrics: [{pods: {name: http_requests_per_second, averageValue: 50}}]
+  disruptionBudget: {minAvailable: "50%"}
+  rollout: {maxSurge: "25%", maxUnavailable: 0}
+  minReadySeconds: 5
+  priorityClassName: shop-critical
+  placement: {nodeGroup: general}
 """.replace("<DIGEST>", "sha256:" + "0123456789abcdef" * 4).replace(
     "<CERTIFICATE>",
     "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d",
@@ -253,6 +263,8 @@ spec:
     readiness:
       exec: [queue-ctl, ping]
       timeoutSeconds: 10
+  rollout: {partition: 2}
+  disruptionBudget: {maxUnavailable: 1}
   storage:
     - name: data
       size: 20Gi
@@ -401,6 +413,8 @@ def test_monolith_fields_reach_the_output(kgen: RunKgen, tmp_path: Path) -> None
         ("Deployment", "shopapp-cluster"),
         ("Deployment", "shopapp-web"),
         ("Deployment", "shopapp-worker"),
+        ("PodDisruptionBudget", "shopapp-cluster"),
+        ("PodDisruptionBudget", "shopapp-web"),
         ("Service", "shopapp-cluster"),
         ("Service", "shopapp-web"),
         ("ServiceAccount", "shopapp"),
@@ -548,8 +562,8 @@ def _documents(stream: str) -> dict[tuple[str, str, str], Any]:
 def _changed(
     before: dict[tuple[str, str, str], Any], after: dict[tuple[str, str, str], Any]
 ) -> set[tuple[str, str, str]]:
-    assert before.keys() == after.keys()
-    return {key for key in before if before[key] != after[key]}
+    """The documents that differ, appear or go."""
+    return {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
 
 
 def _container(document: Any) -> Any:
@@ -584,7 +598,10 @@ def test_env_staging_replaces_lists(kgen: RunKgen, repo: Path) -> None:
     base = _documents(kgen("render", "blueprints", cwd=repo).stdout)
     staging = _documents(kgen("render", "blueprints", "--env", "staging", cwd=repo).stdout)
     redis = ("StatefulSet", "shop", "redis-cart")
-    assert _changed(base, staging) == {("Deployment", "shop", "frontend"), redis}
+    # One frontend pod in staging: no disruption budget, no zone spread.
+    budget = ("PodDisruptionBudget", "shop", "frontend")
+    assert _changed(base, staging) == {("Deployment", "shop", "frontend"), redis, budget}
+    assert budget not in staging
     (claim,) = staging[redis]["spec"]["volumeClaimTemplates"]
     # the staging list replaced the whole storage list: no class, the smaller size
     assert claim["spec"]["resources"]["requests"]["storage"] == "256Mi"

@@ -32,7 +32,7 @@ def by_kind(documents: list[Document]) -> dict[str, dict[str, Any]]:
 
 def test_microservice_renders_its_resources() -> None:
     docs = by_kind(rendered(microservice()))
-    assert sorted(docs) == ["Deployment", "Service", "ServiceAccount"]
+    assert sorted(docs) == ["Deployment", "PodDisruptionBudget", "Service", "ServiceAccount"]
     deployment = docs["Deployment"]
     assert deployment["spec"]["selector"]["matchLabels"] == {
         "app.kubernetes.io/name": "api",
@@ -198,7 +198,12 @@ def test_no_value_changes_the_structure(value: str) -> None:
     view, more = assemble(valid)
     assert problems + more == []
     documents = render_view(view)
-    assert [d.kind for d in documents] == ["Deployment", "Service", "ServiceAccount"]
+    assert [d.kind for d in documents] == [
+        "Deployment",
+        "PodDisruptionBudget",
+        "Service",
+        "ServiceAccount",
+    ]
     container = documents[0].body["spec"]["template"]["spec"]["containers"][0]
     assert container["command"] == [value]
     assert container["args"] == [value, value]
@@ -483,3 +488,75 @@ def test_init_containers_and_sidecars_are_hardened_like_the_main_one() -> None:
         assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"]
     assert "livenessProbe" not in migrate
     assert proxy["livenessProbe"] == {"tcpSocket": {"port": "admin"}}
+
+
+QUEUE = "https://sqs.eu-west-1.amazonaws.com/123456789012/orders"
+ROLE = {"awsRoleArn": "arn:aws:iam::123456789012:role/worker"}
+
+
+def test_an_hpa_scales_and_the_workload_leaves_replicas_to_it() -> None:
+    autoscaling = {"minReplicas": 3, "maxReplicas": 9, "memory": 75}
+    documents = rendered(microservice(autoscaling=autoscaling))
+    [hpa] = [d for d in documents if d.kind == "HorizontalPodAutoscaler"]
+    assert hpa.body["spec"]["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": "api",
+    }
+    assert (hpa.body["spec"]["minReplicas"], hpa.body["spec"]["maxReplicas"]) == (3, 9)
+    [metric] = hpa.body["spec"]["metrics"]
+    assert metric["resource"] == {
+        "name": "memory",
+        "target": {"type": "Utilization", "averageUtilization": 75},
+    }
+    [deployment] = [d for d in documents if d.kind == "Deployment"]
+    assert "replicas" not in deployment.body["spec"]
+    # It may run more than one pod: a budget and a spread over zones.
+    assert [d.kind for d in documents].count("PodDisruptionBudget") == 1
+    assert deployment.body["spec"]["template"]["spec"]["topologySpreadConstraints"]
+
+
+def test_a_queue_hands_scaling_to_keda_with_the_apps_role() -> None:
+    autoscaling = {
+        "minReplicas": 0,
+        "maxReplicas": 20,
+        "metrics": [{"queue": {"provider": "aws-sqs", "queueURL": QUEUE, "targetLength": 5}}],
+    }
+    probes = {"liveness": {"exec": ["true"]}, "readiness": {"exec": ["true"]}}
+    documents = rendered(
+        microservice(ports=[], probes=probes, autoscaling=autoscaling, serviceAccount=ROLE)
+    )
+    kinds = [d.kind for d in documents]
+    assert "HorizontalPodAutoscaler" not in kinds
+    assert "PodDisruptionBudget" not in kinds  # it may scale to zero
+    [scaled] = [d for d in documents if d.kind == "ScaledObject"]
+    [trigger] = scaled.body["spec"]["triggers"]
+    assert trigger == {
+        "type": "aws-sqs-queue",
+        "metadata": {"queueURL": QUEUE, "queueLength": "5", "awsRegion": "eu-west-1"},
+        "authenticationRef": {"name": "api-aws"},
+    }
+    [auth] = [d for d in documents if d.kind == "TriggerAuthentication"]
+    assert auth.body["spec"] == {"podIdentity": {"provider": "aws", "identityOwner": "workload"}}
+
+
+def test_one_pod_gets_no_budget_and_no_spread() -> None:
+    documents = rendered(microservice(replicas=1, rollout={"strategy": "Recreate"}))
+    assert "PodDisruptionBudget" not in [d.kind for d in documents]
+    [deployment] = [d for d in documents if d.kind == "Deployment"]
+    assert deployment.body["spec"]["strategy"] == {"type": "Recreate"}
+    assert "topologySpreadConstraints" not in deployment.body["spec"]["template"]["spec"]
+
+
+def test_placement_and_priority_reach_the_pod() -> None:
+    pod = _pod(
+        rendered(
+            microservice(
+                priorityClassName="shop-critical",
+                placement={"nodeGroup": "spot", "spreadZones": False},
+            )
+        )
+    )["spec"]
+    assert pod["priorityClassName"] == "shop-critical"
+    assert pod["nodeSelector"] == {"eks.amazonaws.com/nodegroup": "spot"}
+    assert "topologySpreadConstraints" not in pod

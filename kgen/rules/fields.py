@@ -104,6 +104,17 @@ def _no_kgen_pod_annotations(blueprint: Blueprint, path: JsonPath, value: Any) -
             )
 
 
+def _not_system_priority(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
+    if isinstance(value, str) and value.startswith("system-"):
+        yield problem(
+            blueprint,
+            path,
+            f"{value} is for the cluster's own components: Kubernetes admits it in kube-system "
+            "only",
+            "use a PriorityClass of your own",
+        )
+
+
 #: The rules a schema may name in ``x-kgen-rules``.
 FIELD_RULES: Mapping[str, FieldRule] = {
     "no-tool-annotations": _no_tool_annotations,
@@ -112,6 +123,7 @@ FIELD_RULES: Mapping[str, FieldRule] = {
     "limits-above-requests": _limits_above_requests,
     "no-plaintext-secret": _no_plaintext_secret,
     "no-kgen-pod-annotations": _no_kgen_pod_annotations,
+    "not-system-priority": _not_system_priority,
 }
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from kgen.formats import cpu_millis, memory_bytes
 from kgen.model import JsonPath, Problem, format_path
-from kgen.rules import environment, volumes
+from kgen.rules import environment, scaling, volumes
 from kgen.rules.common import key_problem, problem
 from kgen.suggest import did_you_mean, one_of
 from kgen.units import Unit
@@ -285,5 +285,6 @@ UNIT_RULES: tuple[UnitRule, ...] = (
     environment.env_twice_problems,
     environment.env_secret_value_problems,
     environment.env_reference_problems,
+    *scaling.UNIT_RULES,
     inherited_limit_problems,
 )

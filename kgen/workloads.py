@@ -1,0 +1,261 @@
+"""What the kind templates derive from a workload unit: its pod's volumes and mounts, the
+Checkov suppression it may carry, its Ingress, its scaling, disruption budget and placement.
+Each function reads a unit's settings (``kgen.units.Unit`` or any mapping of them)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from kgen.helpers import (
+    RESERVED_VOLUME,
+    VOLUME_PREFIX,
+    file_keys,
+    selector_labels,
+    volume_name,
+)
+from kgen.model import JsonPath, format_path
+
+
+def pod_storage(
+    unit: Mapping[str, Any], app: str, extra_mounts: list[Mapping[str, Any]]
+) -> dict[str, list[dict[str, Any]]]:
+    """The volumes of a unit's pod and the mounts of its containers, in a stable order:
+    kgen's scratch /tmp, the writable paths (an emptyDir each), the config files (one
+    ConfigMap, a read-only file mount each), the mounted secrets (read-only, mode 0440)
+    and ``extra_mounts`` (a StatefulApp's volume claims). ``mounts`` are the main
+    container's; ``scratch`` are the other containers' (/tmp only)."""
+    scratch = {"name": RESERVED_VOLUME["name"], "mountPath": RESERVED_VOLUME["mountPath"]}
+    volumes: list[dict[str, Any]] = [{"name": RESERVED_VOLUME["name"], "emptyDir": {}}]
+    mounts: list[dict[str, Any]] = [scratch]
+    for index, path in enumerate(unit.get("writablePaths", [])):
+        name = f"{VOLUME_PREFIX}writable-{index}"
+        volumes.append({"name": name, "emptyDir": {}})
+        mounts.append({"name": name, "mountPath": path})
+    files = unit.get("configFiles", {})
+    if files:
+        name = f"{VOLUME_PREFIX}files"
+        volumes.append({"name": name, "configMap": {"name": f"{app}-files"}})
+        for path, key in file_keys(files).items():
+            mounts.append({"name": name, "mountPath": path, "subPath": key, "readOnly": True})
+    for secret in unit.get("secrets", []):
+        if "mountPath" in secret:
+            name = volume_name(f"{VOLUME_PREFIX}secret", secret["name"])
+            secret_name = f"{app}-{secret['name']}"
+            volumes.append(
+                {"name": name, "secret": {"secretName": secret_name, "defaultMode": 0o440}}
+            )
+            mounts.append({"name": name, "mountPath": secret["mountPath"], "readOnly": True})
+    mounts.extend({"name": m["name"], "mountPath": m["mountPath"]} for m in extra_mounts)
+    return {"volumes": volumes, "mounts": mounts, "scratch": [scratch]}
+
+
+def checkov_skips(unit: Any, written_at: JsonPath) -> dict[str, str]:
+    """The one suppression kgen writes: Checkov's CKV_K8S_35 (prefer secrets as files) on a
+    workload whose blueprint asks for secrets as environment variables, naming the fields."""
+    fields = [
+        format_path((*written_at, index, "env"))
+        for index, secret in enumerate(unit.get("secrets", []))
+        if secret.get("env")
+    ]
+    if not fields:
+        return {}
+    return {"checkov.io/skip1": f"CKV_K8S_35=secrets as environment variables: {', '.join(fields)}"}
+
+
+def ingress_port(unit: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The port an Ingress sends requests to: the one ``ingress.port`` names, else the
+    first TCP port (validate checks that there is one)."""
+    ports: list[Mapping[str, Any]] = unit.get("ports", [])
+    ref = unit["ingress"].get("port")
+    for port in ports:
+        if ref is None and port.get("protocol", "TCP") == "TCP":
+            return port
+        if ref in (port["name"], port["port"]):
+            return port
+    raise ValueError(f"no port {ref!r} for the Ingress")  # validate checks it first
+
+
+def alb_annotations(unit: Mapping[str, Any]) -> dict[str, str]:
+    """What the AWS Load Balancer Controller reads off an Ingress: scheme, IP targets, a
+    shared group, listeners (HTTPS and a redirect when there is TLS), and the health check
+    path when the readiness probe is an HTTP GET on the same port."""
+    ingress = unit["ingress"]
+    scheme = "internal" if ingress.get("internal") else "internet-facing"
+    prefix = "alb.ingress.kubernetes.io/"
+    annotations = {
+        f"{prefix}scheme": scheme,
+        f"{prefix}target-type": "ip",
+        f"{prefix}group.name": ingress.get("group", f"kgen-{scheme}"),
+    }
+    if "tls" in ingress:
+        annotations[f"{prefix}listen-ports"] = '[{"HTTP": 80}, {"HTTPS": 443}]'
+        annotations[f"{prefix}ssl-redirect"] = "443"
+        annotations[f"{prefix}ssl-policy"] = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+        if "certificateArn" in ingress["tls"]:
+            annotations[f"{prefix}certificate-arn"] = ingress["tls"]["certificateArn"]
+    else:
+        annotations[f"{prefix}listen-ports"] = '[{"HTTP": 80}]'
+    readiness = unit.get("probes", {}).get("readiness", {}).get("http")
+    port = ingress_port(unit)
+    if readiness and readiness["port"] in (port["name"], port["port"]):
+        annotations[f"{prefix}healthcheck-path"] = readiness.get("path", "/")
+    return dict(sorted(annotations.items()))
+
+
+# --- scaling, disruption and placement ---------------------------------------------------
+
+_HORIZONTAL = ("minReplicas", "maxReplicas", "cpu", "memory", "metrics")
+
+
+def scales_horizontally(unit: Mapping[str, Any]) -> bool:
+    """Whether an autoscaler, not ``replicas``, sets the number of pods."""
+    return any(field in unit.get("autoscaling", {}) for field in _HORIZONTAL)
+
+
+def scales_on_queue(unit: Mapping[str, Any]) -> bool:
+    """Whether KEDA scales the unit (a queue metric), rather than an HPA."""
+    metrics = unit.get("autoscaling", {}).get("metrics", [])
+    return any("queue" in metric for metric in metrics)
+
+
+def pod_range(unit: Mapping[str, Any]) -> tuple[int, int]:
+    """The fewest and the most pods the unit runs."""
+    replicas = int(unit.get("replicas", 1))
+    if not scales_horizontally(unit):
+        return replicas, replicas
+    scaling = unit["autoscaling"]
+    return int(scaling.get("minReplicas", replicas)), int(scaling.get("maxReplicas", replicas))
+
+
+def utilisation_targets(unit: Mapping[str, Any]) -> dict[str, int]:
+    """CPU and memory utilisation targets (percent): as written, or CPU 80 when no other
+    metric drives scaling."""
+    scaling = unit.get("autoscaling", {})
+    targets = {name: int(scaling[name]) for name in ("cpu", "memory") if name in scaling}
+    if not targets and not scaling.get("metrics"):
+        targets["cpu"] = 80
+    return targets
+
+
+def hpa_metrics(unit: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The metrics of a HorizontalPodAutoscaler (autoscaling/v2)."""
+    metrics: list[dict[str, Any]] = [
+        {
+            "type": "Resource",
+            "resource": {
+                "name": name,
+                "target": {"type": "Utilization", "averageUtilization": target},
+            },
+        }
+        for name, target in utilisation_targets(unit).items()
+    ]
+    for metric in unit.get("autoscaling", {}).get("metrics", []):
+        if "pods" in metric:
+            pods = metric["pods"]
+            metrics.append(
+                {
+                    "type": "Pods",
+                    "pods": {
+                        "metric": {"name": pods["name"]},
+                        "target": {
+                            "type": "AverageValue",
+                            "averageValue": str(pods["averageValue"]),
+                        },
+                    },
+                }
+            )
+    return metrics
+
+
+def keda_triggers(unit: Mapping[str, Any], authentication: str) -> list[dict[str, Any]]:
+    """The triggers of a KEDA ScaledObject: each queue, then CPU and memory utilisation."""
+    triggers: list[dict[str, Any]] = []
+    for metric in unit["autoscaling"].get("metrics", []):
+        if "queue" in metric:
+            queue = metric["queue"]
+            region = queue["queueURL"].split("//sqs.", 1)[1].split(".", 1)[0]
+            triggers.append(
+                {
+                    "type": "aws-sqs-queue",
+                    "metadata": {
+                        "queueURL": queue["queueURL"],
+                        "queueLength": str(queue["targetLength"]),
+                        "awsRegion": region,
+                    },
+                    "authenticationRef": {"name": authentication},
+                }
+            )
+    scaling = unit["autoscaling"]
+    for name in ("cpu", "memory"):
+        if name in scaling:
+            triggers.append(
+                {
+                    "type": name,
+                    "metricType": "Utilization",
+                    "metadata": {"value": str(scaling[name])},
+                }
+            )
+    return triggers
+
+
+def disruption_budget(unit: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The PodDisruptionBudget's limit: as written, or maxUnavailable 1 when the unit runs
+    more than one pod; None for no budget."""
+    if "disruptionBudget" in unit:
+        return dict(unit["disruptionBudget"])
+    fewest, _ = pod_range(unit)
+    return {"maxUnavailable": 1} if fewest > 1 else None
+
+
+def zone_spread(unit: Any) -> list[dict[str, Any]] | None:
+    """A topology spread constraint over zones for a unit that may run several pods, unless
+    placement.spreadZones is false. ScheduleAnyway: a zone short of room never blocks a pod."""
+    _, most = pod_range(unit)
+    if most < 2 or not unit.get("placement", {}).get("spreadZones", True):
+        return None
+    return [
+        {
+            "maxSkew": 1,
+            "topologyKey": "topology.kubernetes.io/zone",
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": selector_labels(unit.app, unit.component)},
+        }
+    ]
+
+
+def node_selector(unit: Mapping[str, Any]) -> dict[str, str] | None:
+    group = unit.get("placement", {}).get("nodeGroup")
+    return {"eks.amazonaws.com/nodegroup": group} if group else None
+
+
+def update_strategy(unit: Mapping[str, Any], workload: str) -> dict[str, Any] | None:
+    """The Deployment's strategy or the StatefulSet's updateStrategy, when rollout asks."""
+    rollout = unit.get("rollout")
+    if rollout is None:
+        return None
+    strategy = rollout.get("strategy", "RollingUpdate")
+    if strategy != "RollingUpdate":
+        return {"type": strategy}
+    if workload == "StatefulSet":
+        fields = {"partition": rollout["partition"]} if "partition" in rollout else {}
+    else:
+        fields = {name: rollout[name] for name in ("maxSurge", "maxUnavailable") if name in rollout}
+    return {"type": strategy, "rollingUpdate": fields or None}
+
+
+TEMPLATE_GLOBALS = {
+    "pod_storage": pod_storage,
+    "checkov_skips": checkov_skips,
+    "ingress_port": ingress_port,
+    "alb_annotations": alb_annotations,
+    "scales_horizontally": scales_horizontally,
+    "scales_on_queue": scales_on_queue,
+    "pod_range": pod_range,
+    "hpa_metrics": hpa_metrics,
+    "keda_triggers": keda_triggers,
+    "disruption_budget": disruption_budget,
+    "zone_spread": zone_spread,
+    "node_selector": node_selector,
+    "update_strategy": update_strategy,
+}
