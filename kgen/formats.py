@@ -53,6 +53,12 @@ _SQS_URL = re.compile(
     re.ASCII,
 )
 _NODEGROUP = re.compile(r"[A-Za-z][A-Za-z0-9-]*", re.ASCII)
+_PROMETHEUS_DURATION = re.compile(
+    r"0|(?:[0-9]+y)?(?:[0-9]+w)?(?:[0-9]+d)?(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?(?:[0-9]+ms)?",
+    re.ASCII,
+)
+_ALERT = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*", re.ASCII)
+_PARSER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*", re.ASCII)
 _HEADER_NAME = re.compile(r"[A-Za-z0-9][-A-Za-z0-9]*", re.ASCII)
 _DURATION = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?(?:ms|s|m|h))+", re.ASCII)
 _PARTITION = r"aws(?:-cn|-us-gov|-iso|-iso-b)?"
@@ -282,6 +288,26 @@ FORMATS: dict[str, Format] = {
         lambda v: len(v) <= 63 and bool(_NODEGROUP.fullmatch(v)),
         "node group name",
         "use letters, digits and '-', starting with a letter, e.g. 'general'",
+    ),
+    "prometheus-duration": Format(
+        lambda v: v != "" and bool(_PROMETHEUS_DURATION.fullmatch(v)),
+        "Prometheus duration",
+        "write a number and a unit (ms, s, m, h, d, w or y), e.g. '30s', '5m' or '1h30m'",
+    ),
+    "alert-name": Format(
+        lambda v: len(v) <= 253 and bool(_ALERT.fullmatch(v)),
+        "alert name",
+        "use letters, digits, '_' and ':', starting with a letter, e.g. 'CheckoutErrorRate'",
+    ),
+    "promql": Format(
+        lambda v: 0 < len(v) <= 8192 and v.strip() != "" and "\x00" not in v,
+        "PromQL expression",
+        "write a PromQL expression, e.g. 'rate(http_requests_total{code=~\"5..\"}[5m]) > 1'",
+    ),
+    "parser-name": Format(
+        lambda v: len(v) <= 63 and bool(_PARSER.fullmatch(v)),
+        "parser name",
+        "use letters, digits, '_', '-' and '.', e.g. 'json' or 'nginx'",
     ),
     "header-name": Format(
         lambda v: bool(_HEADER_NAME.fullmatch(v)),

@@ -29,6 +29,9 @@ RESERVED_VOLUME = {"name": "tmp", "mountPath": "/tmp"}
 VOLUME_PREFIX = "kgen-"
 #: Pod annotations kgen writes itself.
 CONFIG_HASH_ANNOTATION = "kgen.dev/config-hash"
+#: The label on a StatefulApp's own headless Service, which monitors leave out (the pods
+#: are scraped through the client Service).
+HEADLESS_LABEL = "kgen.dev/headless"
 _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 _KEY_UNSAFE = re.compile(r"[^-._a-zA-Z0-9]")
 
@@ -143,7 +146,13 @@ def secret_keys(secret: Mapping[str, Any]) -> dict[str, str]:
     return {name: data_key(prop) for name, prop in secret.get("env", {}).items()}
 
 
+def sorted_keys(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """The mapping with its keys in order (labels are written sorted)."""
+    return dict(sorted(mapping.items()))
+
+
 TEMPLATE_FILTERS = {
+    "sorted_keys": sorted_keys,
     "merge": merge_patch,
     "as_string": as_string,
     "quantity": quantity,
@@ -151,6 +160,7 @@ TEMPLATE_FILTERS = {
 }
 
 TEMPLATE_GLOBALS = {
+    "HEADLESS_LABEL": HEADLESS_LABEL,
     "file_keys": file_keys,
     "files_data": files_data,
     "content_hash": content_hash,

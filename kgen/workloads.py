@@ -76,6 +76,15 @@ def ingress_port(unit: Mapping[str, Any]) -> Mapping[str, Any]:
     raise ValueError(f"no port {ref!r} for the Ingress")  # validate checks it first
 
 
+def metrics_port(unit: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The port ``monitoring.port`` names (validate checks that there is one)."""
+    ref = unit["monitoring"]["port"]
+    for port in unit.get("ports", []):
+        if ref in (port["name"], port["port"]):
+            return port
+    raise ValueError(f"no port {ref!r} to monitor")  # validate checks it first
+
+
 def alb_annotations(unit: Mapping[str, Any]) -> dict[str, str]:
     """What the AWS Load Balancer Controller reads off an Ingress: scheme, IP targets, a
     shared group, listeners (HTTPS and a redirect when there is TLS), and the health check
@@ -249,6 +258,7 @@ TEMPLATE_GLOBALS = {
     "checkov_skips": checkov_skips,
     "ingress_port": ingress_port,
     "alb_annotations": alb_annotations,
+    "metrics_port": metrics_port,
     "scales_horizontally": scales_horizontally,
     "scales_on_queue": scales_on_queue,
     "pod_range": pod_range,

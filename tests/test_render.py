@@ -19,7 +19,7 @@ from kgen.render import canonical, render_view
 from kgen.validate import validate_blueprints
 from kgen.write import apply_order, render_stream
 from kgen.yamlio import parse_plain
-from tests.helpers import microservice, rendered_documents, valid_blueprints
+from tests.helpers import microservice, rendered_documents, statefulapp, valid_blueprints
 
 
 def rendered(text: str) -> list[Document]:
@@ -560,3 +560,47 @@ def test_placement_and_priority_reach_the_pod() -> None:
     assert pod["priorityClassName"] == "shop-critical"
     assert pod["nodeSelector"] == {"eks.amazonaws.com/nodegroup": "spot"}
     assert "topologySpreadConstraints" not in pod
+
+
+def test_monitoring_is_a_service_monitor_and_alerts() -> None:
+    ports = [{"name": "http", "port": 8080}, {"name": "metrics", "port": 9090}]
+    alerts = [{"name": "ApiDown", "expr": "up == 0", "for": "5m", "severity": "critical"}]
+    documents = rendered(
+        microservice(
+            ports=ports,
+            monitoring={"port": "metrics", "alerts": alerts},
+            logging={"parser": "json"},
+        )
+    )
+    [monitor] = [d for d in documents if d.kind == "ServiceMonitor"]
+    assert monitor.body["spec"]["selector"] == {
+        "matchLabels": {"app.kubernetes.io/name": "api", "app.kubernetes.io/instance": "api"}
+    }
+    assert monitor.body["spec"]["endpoints"] == [
+        {"port": "metrics", "path": "/metrics", "interval": "30s"}
+    ]
+    [rule] = [d for d in documents if d.kind == "PrometheusRule"]
+    [group] = rule.body["spec"]["groups"]
+    assert group["rules"] == [
+        {
+            "alert": "ApiDown",
+            "expr": "up == 0",
+            "for": "5m",
+            "labels": {"severity": "critical", "namespace": "shop", "app": "api"},
+        }
+    ]
+    assert _pod(documents)["metadata"]["annotations"] == {"fluentbit.io/parser": "json"}
+
+
+def test_a_statefulapps_monitor_leaves_its_headless_service_out() -> None:
+    text = statefulapp(
+        ports=[{"name": "pg", "port": 5432}, {"name": "metrics", "port": 9187}],
+        monitoring={"port": 9187},
+    )
+    documents = rendered(text)
+    headless = next(d for d in documents if d.name == "db-headless")
+    assert headless.body["metadata"]["labels"]["kgen.dev/headless"] == "true"
+    [monitor] = [d for d in documents if d.kind == "ServiceMonitor"]
+    assert monitor.body["spec"]["selector"]["matchExpressions"] == [
+        {"key": "kgen.dev/headless", "operator": "DoesNotExist"}
+    ]

@@ -38,12 +38,12 @@ def _no_tool_annotations(blueprint: Blueprint, path: JsonPath, value: Any) -> It
 
 def _no_reserved_labels(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
     for key in value if isinstance(value, Mapping) else ():
-        if key in RESERVED_LABELS:
+        if key in RESERVED_LABELS or key.startswith("kgen.dev/"):
             yield key_problem(
                 blueprint,
                 (*path, key),
                 "kgen manages the app.kubernetes.io/name, instance, version, component and "
-                "managed-by labels",
+                "managed-by labels, and the kgen.dev/ ones",
                 "remove it; app.kubernetes.io/part-of is yours to set",
             )
 

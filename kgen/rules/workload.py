@@ -133,6 +133,24 @@ def ingress_problems(unit: Unit) -> Iterator[Problem]:
         )
 
 
+def monitoring_problems(unit: Unit) -> Iterator[Problem]:
+    """Prometheus scrapes a TCP port that the Service publishes."""
+    monitoring = unit.get("monitoring")
+    if monitoring is None:
+        return
+    ref = monitoring["port"]
+    ports = [port for port in tcp_ports(unit) if ref in (port["name"], port["port"])]
+    if not ports:
+        names = [port["name"] for port in tcp_ports(unit)]
+        yield problem(
+            unit.blueprint,
+            (*unit.written_at("monitoring"), "port"),
+            f"{ref!r} is not a TCP port of the app, so no Service publishes it for Prometheus",
+            did_you_mean(str(ref), names)
+            or (f"TCP ports: {', '.join(names)}" if names else "add the metrics port to ports"),
+        )
+
+
 def tcp_ports(unit: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [port for port in unit.get("ports", []) if port.get("protocol", "TCP") == "TCP"]
 
@@ -281,6 +299,7 @@ UNIT_RULES: tuple[UnitRule, ...] = (
     volumes.storage_problems,
     volumes.mount_problems,
     ingress_problems,
+    monitoring_problems,
     environment.env_boolean_problems,
     environment.env_twice_problems,
     environment.env_secret_value_problems,
