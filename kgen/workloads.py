@@ -79,7 +79,8 @@ def ingress_port(unit: Mapping[str, Any]) -> Mapping[str, Any]:
 def metrics_port(unit: Mapping[str, Any]) -> Mapping[str, Any]:
     """The port ``monitoring.port`` names (validate checks that there is one)."""
     ref = unit["monitoring"]["port"]
-    for port in unit.get("ports", []):
+    ports: list[Mapping[str, Any]] = unit.get("ports", [])
+    for port in ports:
         if ref in (port["name"], port["port"]):
             return port
     raise ValueError(f"no port {ref!r} to monitor")  # validate checks it first
