@@ -2,8 +2,9 @@
 
 from kgen.api import BuildResult, build, to_folder, to_stream, validate_all
 from kgen.errors import InvalidInput, KgenError, TemplateBug, UsageError
+from kgen.folder import folder_diff, plan_folder, write_folder
 from kgen.model import Blueprint, Document, Problem, SourcePos
-from kgen.write import folder_diff, folder_files, plan_folder, render_stream, write_folder
+from kgen.write import folder_files, render_stream
 
 __version__ = "0.1.0"
 

@@ -9,7 +9,7 @@ Every stage collects problems; ``build`` raises one ``InvalidInput`` holding all
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -27,18 +27,12 @@ from kgen.environments import (
     select_environment,
 )
 from kgen.errors import InvalidInput, UsageError
+from kgen.folder import FolderPlan, folder_lock, plan_folder, write_folder
 from kgen.load import load_paths
 from kgen.model import Blueprint, Document, Problem
 from kgen.render import render_blueprint, render_view
 from kgen.validate import Memo, validate_blueprints
-from kgen.write import (
-    FolderPlan,
-    folder_files,
-    folder_lock,
-    plan_folder,
-    render_stream,
-    write_folder,
-)
+from kgen.write import OWNERSHIP_FILE, folder_files, render_stream
 
 
 @dataclass(frozen=True)
@@ -139,7 +133,9 @@ def _load(paths: Sequence[Path]) -> tuple[list[Blueprint], list[Problem]]:
     """Load, refusing an input without a single blueprint: rendering nothing into a folder
     would delete everything kgen wrote there."""
     loaded, problems = load_paths(paths)
-    problems.extend(environment_count_problems(loaded))
+    over = list(environment_count_problems(loaded))
+    if over:  # validating every environment is what the limit bounds: do none of it
+        raise InvalidInput(problems=[*problems, *over])
     if not loaded and not problems:
         shown = " ".join(str(path) for path in paths)
         raise UsageError(message=f"no blueprints in {shown}: every file is empty")
@@ -157,19 +153,52 @@ def to_stream(result: BuildResult, *, eksctl: bool = False) -> str:
 def to_folder(result: BuildResult, output: Path, *, check: bool = False) -> FolderPlan:
     """Bring ``output`` to what the render makes (or, with ``check``, only compare);
     returns the plan, which says what changed. Renders into one folder take turns, whatever
-    path leads to it."""
-    root = output_root(output, result.paths)
-    with folder_lock(root):
+    path leads to it; ``check`` creates nothing."""
+    inputs = _Inputs.of(result.paths)
+    root = output_root(output, inputs)
+    with folder_lock(root, create=not check):
         plan = plan_folder(root, folder_files(result.documents, root), shown=output)
-        _refuse_writing_into_inputs(plan, result.paths)
+        _refuse_writing_into_inputs(plan, inputs)
         if not check:
             write_folder(plan)
     return plan
 
 
-def output_root(output: Path, inputs: Sequence[Path]) -> Path:
+@dataclass(frozen=True)
+class _Inputs:
+    """The folders that hold the blueprints a run reads, by (device, inode), so that no
+    other path to them (a link, a bind mount) hides them: the folders named, and the
+    folder of each file named; each with the path that named it, for messages."""
+
+    folders: Mapping[tuple[int, int], Path]
+    file_folders: Mapping[tuple[int, int], Path]
+
+    @staticmethod
+    def of(paths: Sequence[Path]) -> _Inputs:
+        folders: dict[tuple[int, int], Path] = {}
+        file_folders: dict[tuple[int, int], Path] = {}
+        for path in paths:
+            if path.is_dir():
+                folders.setdefault(_identity(path), path)
+            elif path.exists():
+                file_folders.setdefault(_identity(path.resolve().parent), path)
+        return _Inputs(folders, file_folders)
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    status = path.stat()
+    return status.st_dev, status.st_ino
+
+
+def _existing_ancestors(path: Path) -> list[Path]:
+    """``path`` (when it exists) and every folder above it, nearest first."""
+    return [folder for folder in (path, *path.parents) if folder.exists()]
+
+
+def output_root(output: Path, inputs: _Inputs) -> Path:
     """The real location of the output folder, refused where kgen would read its own
-    output as blueprints, or where there is no folder beside it to stage in."""
+    output as blueprints, inside another kgen output folder, or where there is no folder
+    beside it to stage in."""
     if str(output) == "":
         raise UsageError(message="-o '': name the output folder, e.g. -o out")
     try:
@@ -180,30 +209,41 @@ def output_root(output: Path, inputs: Sequence[Path]) -> Path:
         raise UsageError(message=f"-o {output}: the filesystem root cannot be an output folder")
     if root.exists() and not root.is_dir():
         raise UsageError(message=f"{output}: exists and is not a folder")
-    for path in inputs:
-        real = path.resolve()
-        if real.is_dir() and root.is_relative_to(real):
+    ancestors = _existing_ancestors(root)
+    for folder in ancestors:
+        if _identity(folder) in inputs.folders:
             raise UsageError(
-                message=f"-o {output} lies inside the blueprint folder {path}: kgen would read "
-                "its own output as blueprints next time; write it beside the blueprints"
+                message=f"-o {output} lies inside the blueprint folder "
+                f"{inputs.folders[_identity(folder)]}: kgen would read its own output as "
+                "blueprints next time; write it beside the blueprints"
             )
-        if not real.is_dir() and root == real.parent:
+    if ancestors and ancestors[0] == root and _identity(root) in inputs.file_folders:
+        raise UsageError(
+            message=f"-o {output} is the folder of the blueprint file "
+            f"{inputs.file_folders[_identity(root)]}: kgen would write among the blueprints; "
+            "write it beside them"
+        )
+    for folder in ancestors:
+        if folder != root and (folder / OWNERSHIP_FILE).is_file():
             raise UsageError(
-                message=f"-o {output} is the folder of the blueprint file {path}: kgen would "
-                "write among the blueprints; write it beside them"
+                message=f"-o {output} lies inside the kgen output folder {folder}: the two "
+                "renders would overwrite each other; render each set into a folder of its own"
             )
     return root
 
 
-def _refuse_writing_into_inputs(plan: FolderPlan, inputs: Sequence[Path]) -> None:
-    """No file kgen writes may land in a blueprint folder or on a blueprint file (``-o .``
-    beside a folder ``blueprints/`` and a namespace called ``blueprints``)."""
-    folders = {real for real in (p.resolve() for p in inputs) if real.is_dir()}
-    files = {p.resolve() for p in inputs if not p.resolve().is_dir()}
+def _refuse_writing_into_inputs(plan: FolderPlan, inputs: _Inputs) -> None:
+    """No file kgen writes may land among the blueprints it reads: in a blueprint folder,
+    below one, or in the folder of a blueprint file (``-o .`` beside a folder ``shop/`` of
+    blueprints, with a namespace called ``shop``)."""
     for path in plan.files:
-        target = plan.root / path
-        if target in files or any(parent in folders for parent in target.parents):
+        folder = (plan.root / path).parent
+        ancestors = _existing_ancestors(folder)
+        nearest = ancestors[0] if ancestors else None
+        if any(_identity(a) in inputs.folders for a in ancestors) or (
+            nearest == folder and _identity(folder) in inputs.file_folders
+        ):
             raise UsageError(
-                message=f"-o {plan.shown or plan.root}: kgen would write {path} inside the "
+                message=f"-o {plan.shown or plan.root}: kgen would write {path} among the "
                 "blueprints it reads; choose another output folder"
             )

@@ -17,11 +17,11 @@ import typer
 from kgen import api
 from kgen.check import DEFAULT_KUBE_VERSION
 from kgen.errors import InternalError, InvalidInput, KgenError, TemplateBug, UsageError
+from kgen.folder import folder_diff
 from kgen.kinds import kind_names
 from kgen.report import clean, format_bug, format_problems
 from kgen.schema import bundled
 from kgen.suggest import did_you_mean
-from kgen.write import folder_diff
 
 app = typer.Typer(
     name="kgen",
@@ -95,6 +95,7 @@ def _render(
         _write_stdout(api.to_stream(result, eksctl=eksctl))
         return
     plan = api.to_folder(result, Path(output), check=check)
+    output = clean(output, 300)  # the folder's name, as it may appear in a message
     for path in plan.kept:
         typer.echo(
             f"kgen: left {output}/{path} alone: kgen wrote it once, but it no longer starts "
@@ -183,7 +184,7 @@ def error_boundary() -> Iterator[None]:
         sys.stderr.write(format_problems(exc.problems))
         raise typer.Exit(exc.exit_code) from None
     except UsageError as exc:
-        sys.stderr.write(f"kgen: error: {clean(exc.message, 2000)}\n")
+        sys.stderr.write(f"kgen: error: {clean(exc.message, 500)}\n")
         raise typer.Exit(exc.exit_code) from None
     except TemplateBug as exc:
         sys.stderr.write(format_bug(exc))

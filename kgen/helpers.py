@@ -7,6 +7,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from kgen.formats import image_tag
@@ -86,7 +87,14 @@ def as_string(value: Any) -> str:
 
 
 def quantity(value: Any) -> str:
-    """A CPU or memory quantity as Kubernetes writes it."""
+    """A CPU or memory quantity as a string: a number as it was written (validate took it
+    as plain decimal digits), never rounded through a float."""
+    written = written_text(value)
+    if written is not None:
+        try:
+            return format(Decimal(written).normalize(), "f")  # 0.50 -> 0.5, 2.0 -> 2
+        except InvalidOperation:  # pragma: no cover - validate took it as plain digits
+            return written
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)

@@ -1,27 +1,21 @@
-"""Stage 5: turn checked documents into a YAML stream or a GitOps folder.
+"""Stage 5: turn checked documents into a YAML stream or the files of a GitOps folder.
 
 A folder gets one file per resource (``<namespace>/<kind>-<name>.yaml``, cluster-scoped
-resources under ``_cluster/``, eksctl ClusterConfigs under ``eksctl/``), one
+resources under ``_cluster/``, eksctl ClusterConfigs under ``_eksctl/``), one
 ``kustomization.yaml`` per namespace folder and one at the top, such that
 ``kubectl kustomize DIR`` yields the documents of the stream in the same order.
-``.kgen-owned`` records which files kgen wrote: only those are ever replaced or removed.
+``folder.py`` brings a folder on disk to these files.
 """
 
 from __future__ import annotations
 
-import difflib
-import fcntl
 import os
 import re
-import shutil
-import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 
-from kgen.errors import InternalError, InvalidInput, OutputError
-from kgen.model import Document, Problem, SourcePos
+from kgen.errors import InternalError, InvalidInput
+from kgen.model import Document, Problem
 from kgen.yamlio import dump_document
 
 OWNERSHIP_FILE = ".kgen-owned"
@@ -81,13 +75,31 @@ def render_stream(documents: Sequence[Document], *, eksctl: bool = False) -> str
     return "".join(f"---\n{source_comment(d)}{dump_document(d.body)}" for d in apply_order(chosen))
 
 
-_LABEL = r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?"
+#: The kinds kgen renders, by scope: a namespace folder holds only the first, ``_cluster/``
+#: only the second.
+NAMESPACED_KINDS = frozenset({
+    "certificate", "configmap", "cronjob", "deployment", "externalsecret",
+    "horizontalpodautoscaler", "ingress", "job", "limitrange", "networkpolicy",
+    "persistentvolumeclaim", "poddisruptionbudget", "prometheusrule", "resourcequota",
+    "scaledobject", "schedule", "service", "serviceaccount", "servicemonitor", "statefulset",
+    "triggerauthentication", "verticalpodautoscaler",
+})  # fmt: skip
+CLUSTER_KINDS = frozenset({
+    "clusterissuer", "clustersecretstore", "ec2nodeclass", "namespace", "nodepool",
+    "persistentvolume", "priorityclass", "storageclass",
+})  # fmt: skip
+_LABEL = r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?"
 _SUBDOMAIN = rf"{_LABEL}(?:\.{_LABEL})*"
+_NAMESPACE = rf"(?!default/){_LABEL}"
 #: Every path kgen writes inside an output folder, and nothing else: file names are made
-#: only of validated names, so no input can lead kgen to a file it did not write.
+#: only of validated names and the kinds kgen renders, in the folder of their scope, so no
+#: input (and no ownership record) can lead kgen to a file it did not write.
 KGEN_PATH = re.compile(
-    rf"(?:(?:{_LABEL}|{CLUSTER_DIR})/(?:kustomization|[a-z0-9]+-{_SUBDOMAIN})"
-    rf"|{EKSCTL_DIR}/{_LABEL}|kustomization)\.yaml",
+    rf"kustomization\.yaml"
+    rf"|(?:{_NAMESPACE}|{CLUSTER_DIR})/kustomization\.yaml"
+    rf"|{_NAMESPACE}/(?:{'|'.join(sorted(NAMESPACED_KINDS))})-{_LABEL}\.yaml"
+    rf"|{CLUSTER_DIR}/(?:{'|'.join(sorted(CLUSTER_KINDS))})-{_SUBDOMAIN}\.yaml"
+    rf"|{EKSCTL_DIR}/(?!kustomization\.yaml){_LABEL}\.yaml",
     re.ASCII,
 )
 
@@ -103,7 +115,7 @@ def document_path(document: Document) -> str:
     else:
         folder = document.namespace or CLUSTER_DIR
         path = f"{folder}/{document.kind.lower()}-{document.name}.yaml"
-    if not KGEN_PATH.fullmatch(path) or len(path) > 600:
+    if not KGEN_PATH.fullmatch(path):
         raise InternalError(
             message=f"refusing to write {path!a} for {document.origin.ref}: the path is "
             "not made of validated names"
@@ -153,281 +165,3 @@ def folder_files(documents: Sequence[Document], root: Path | None = None) -> dic
     if folders:
         files["kustomization.yaml"] = _kustomization(list(folders))
     return files
-
-
-@dataclass(frozen=True)
-class FolderPlan:
-    """What writing would change in an output folder.
-
-    ``changed`` files are written, ``stale`` ones (kgen wrote them, the render no longer
-    makes them) removed; ``kept`` ones were kgen's once but no longer start with its
-    header, so kgen leaves them alone and forgets them. ``shown`` is the folder as the
-    user named it, for messages; ``root`` is its real location.
-    """
-
-    root: Path
-    files: Mapping[str, str]
-    changed: tuple[str, ...]
-    stale: tuple[str, ...]
-    kept: tuple[str, ...] = ()
-    shown: Path | None = None
-    #: The ownership record differs from what this render writes: a killed render's
-    #: journal, a lost record, or a hand edit.
-    record_changed: bool = False
-
-    @property
-    def up_to_date(self) -> bool:
-        return not self.changed and not self.stale and not self.record_changed
-
-
-def _owned(root: Path, shown: Path) -> tuple[set[str], list[Problem]]:
-    """The files the ownership record names, and problems with entries that are not paths
-    kgen writes inside the folder (kgen never removes anything else). Without a record,
-    the files that carry kgen's header at the paths kgen writes."""
-    record = root / OWNERSHIP_FILE
-    if not record.is_file():
-        return _recovered(root), []
-    owned: set[str] = set()
-    problems = []
-    lines = _read_text(record).splitlines()
-    for number, line in enumerate(lines, start=1):
-        if not line or line.startswith("#"):
-            continue
-        if KGEN_PATH.fullmatch(line) and _inside(root, line):
-            owned.add(line)
-        else:
-            problems.append(
-                Problem(
-                    SourcePos((shown / OWNERSHIP_FILE).as_posix(), number, 1),
-                    (),
-                    f"{_shown_entry(line)} is not a file kgen writes inside {shown.as_posix()}",
-                    f"kgen writes this record itself: delete the line, or delete {OWNERSHIP_FILE}",
-                    subject="<output>",
-                )
-            )
-    return owned, problems
-
-
-def _shown_entry(line: str) -> str:
-    return ascii(line if len(line) <= 200 else f"{line[:100]}...{line[-100:]}")
-
-
-def _recovered(root: Path) -> set[str]:
-    """What kgen wrote in ``root``, found by its headers: the record was lost."""
-    if not root.is_dir():
-        return set()
-    found = set()
-    for path in [root / "kustomization.yaml", *root.glob("*/*.yaml")]:
-        relative = path.relative_to(root).as_posix()
-        if KGEN_PATH.fullmatch(relative) and _inside(root, relative) and _written_by_kgen(path):
-            found.add(relative)
-    return found
-
-
-def _inside(root: Path, relative: str) -> bool:
-    """A normalised relative path whose real location (links followed) is inside root."""
-    parts = PurePosixPath(relative).parts
-    if not parts or PurePosixPath(relative).is_absolute() or ".." in parts or "." in parts:
-        return False
-    try:
-        return (root / relative).resolve().is_relative_to(root.resolve())
-    except (OSError, RuntimeError):  # a link loop, a name too long
-        return False
-
-
-def _written_by_kgen(path: Path) -> bool:
-    """Files kgen writes start with its header. A file is replaced only when kgen's record
-    names it or it has the header, and removed only when both hold."""
-    try:
-        with path.open(encoding="utf-8") as handle:
-            return handle.readline(len(DO_NOT_EDIT) + 8) == f"# {DO_NOT_EDIT}\n"
-    except (OSError, UnicodeDecodeError):
-        return False
-
-
-def _ownership_record(paths: Iterable[str]) -> str:
-    return "# Files kgen wrote here; kgen replaces or removes only these.\n" + "".join(
-        f"{path}\n" for path in sorted(paths)
-    )
-
-
-def _read_text(path: Path) -> str:
-    """The file's exact text: no newline translation, so CRLF counts as a change."""
-    try:
-        return path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise OutputError(path=path, reason=str(getattr(exc, "strerror", None) or exc)) from exc
-
-
-def plan_folder(root: Path, files: Mapping[str, str], shown: Path | None = None) -> FolderPlan:
-    """Compare the folder with what kgen would write; refuse to take over foreign files,
-    to write through links out of the folder, or to replace a folder by a file.
-    ``shown`` is how the user named ``root`` (for messages)."""
-    shown = root if shown is None else shown
-    if root.exists() and not root.is_dir():
-        raise OutputError(path=shown, reason="exists and is not a folder")
-    owned, problems = _owned(root, shown)
-    changed = []
-    for path, content in sorted(files.items()):
-        target = root / path
-        if not KGEN_PATH.fullmatch(path) and path != OWNERSHIP_FILE:
-            raise InternalError(message=f"refusing to write {path!a}: not a path kgen writes")
-        if not _inside(root, path):
-            problems.append(_output_problem(shown / path, "is a link that leads out of the folder"))
-        elif target.is_dir():
-            problems.append(_output_problem(shown / path, "is a folder where kgen writes a file"))
-        elif target.exists() and path not in owned and not _written_by_kgen(target):
-            problems.append(
-                _output_problem(
-                    shown / path,
-                    "kgen did not write this file, so it will not overwrite it",
-                    "move it away, or choose another output folder",
-                )
-            )
-        elif not target.is_file() or _read_text(target) != content:
-            changed.append(path)
-    if problems:
-        raise InvalidInput(problems=problems)
-    stale: list[str] = []
-    kept: list[str] = []
-    for path in sorted(owned - set(files)):
-        if (root / path).is_file():
-            (stale if _written_by_kgen(root / path) else kept).append(path)
-    record = root / OWNERSHIP_FILE
-    record_changed = _read(record) != _ownership_record(files) if root.is_dir() else True
-    return FolderPlan(root, files, tuple(changed), tuple(stale), tuple(kept), shown, record_changed)
-
-
-def _output_problem(target: Path, message: str, hint: str | None = None) -> Problem:
-    return Problem(SourcePos(target.as_posix(), 1, 1), (), message, hint, subject="<output>")
-
-
-def folder_diff(plan: FolderPlan) -> str:
-    """A unified diff from the folder as it is to the folder render would write."""
-    chunks: list[str] = []
-    for path in plan.changed:
-        target = plan.root / path
-        before = target.read_text(encoding="utf-8") if target.is_file() else ""
-        chunks.extend(
-            difflib.unified_diff(
-                before.splitlines(keepends=True),
-                plan.files[path].splitlines(keepends=True),
-                fromfile=f"a/{path}" if target.is_file() else "/dev/null",
-                tofile=f"b/{path}",
-            )
-        )
-    if plan.record_changed:
-        record = plan.root / OWNERSHIP_FILE
-        before = _read(record) or ""
-        chunks.extend(
-            difflib.unified_diff(
-                before.splitlines(keepends=True),
-                _ownership_record(plan.files).splitlines(keepends=True),
-                fromfile=f"a/{OWNERSHIP_FILE}" if record.is_file() else "/dev/null",
-                tofile=f"b/{OWNERSHIP_FILE}",
-            )
-        )
-    for path in plan.stale:
-        before = (plan.root / path).read_text(encoding="utf-8")
-        chunks.extend(
-            difflib.unified_diff(
-                before.splitlines(keepends=True), [], fromfile=f"a/{path}", tofile="/dev/null"
-            )
-        )
-    return "".join(chunk if chunk.endswith("\n") else chunk + "\n" for chunk in chunks)
-
-
-def write_folder(plan: FolderPlan) -> None:
-    """Write the plan: build everything in a temporary folder beside the target first.
-
-    A new folder is moved into place in one rename. An existing one gets each changed file
-    by an atomic rename, then loses the stale files kgen wrote earlier; files kgen did not
-    write are never touched, and unchanged files keep their timestamps.
-    """
-    try:
-        _write(plan)
-    except OSError as exc:
-        where = Path(exc.filename) if exc.filename else plan.root
-        raise OutputError(path=where, reason=exc.strerror or str(exc)) from exc
-
-
-def _write(plan: FolderPlan) -> None:
-    root = plan.root
-    record = _ownership_record(plan.files)
-    record_path = root / OWNERSHIP_FILE
-    existing = root.exists()
-    if existing and plan.up_to_date:
-        return
-    root.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".kgen-tmp-{root.name}-", dir=root.parent))
-    staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; the result should not be
-    try:
-        for path in plan.files if not existing else plan.changed:
-            target = staging / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(plan.files[path], encoding="utf-8")
-        if not existing:
-            (staging / OWNERSHIP_FILE).write_text(record, encoding="utf-8")
-            os.replace(staging, root)
-            return
-        # The journal: before any file changes, the record names every file the folder may
-        # hold until this render ends, so a render killed midway leaves nothing that the
-        # next render or --check does not find.
-        journal = _ownership_record({*plan.files, *plan.stale})
-        if _read(record_path) != journal:
-            _replace_text(staging / f"{OWNERSHIP_FILE}.journal", journal, record_path)
-        for path in plan.changed:
-            target = root / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging / path, target)
-        for path in plan.stale:
-            (root / path).unlink()
-            _remove_empty_parents(root, (root / path).parent)
-        if _read(record_path) != record:
-            _replace_text(staging / OWNERSHIP_FILE, record, record_path)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
-
-
-def _replace_text(staged: Path, text: str, target: Path) -> None:
-    staged.write_text(text, encoding="utf-8")
-    with staged.open("rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(staged, target)
-
-
-def _read(path: Path) -> str | None:
-    return _read_text(path) if path.is_file() else None
-
-
-@contextmanager
-def folder_lock(root: Path) -> Iterator[None]:
-    """Hold an exclusive lock for writing ``root``, so that two renders into one folder run
-    one after the other; also clears staging folders an interrupted render left behind."""
-    real = root.resolve()
-    parent = real.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        handle = os.open(parent, os.O_RDONLY)
-    except OSError as exc:
-        raise OutputError(path=parent, reason=exc.strerror or str(exc)) from exc
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        for stale in parent.glob(f".kgen-tmp-{real.name}-*"):
-            shutil.rmtree(stale, ignore_errors=True)
-        yield
-    finally:
-        os.close(handle)  # closing releases the lock
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _remove_empty_parents(root: Path, folder: Path) -> None:
-    while folder != root and folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
-        folder = folder.parent

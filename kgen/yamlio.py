@@ -38,8 +38,16 @@ MAX_DOCUMENT_TEXT = 4 * 1024 * 1024
 MAX_DEPTH = 50
 #: Digits in a number: more than any field takes, far below Python's conversion limit.
 MAX_DIGITS = 64
+#: Documents in one run, empty ones included: far more blueprints than a repository has.
+MAX_DOCUMENTS = 20_000
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-_PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
+_VALUE_TAG = "tag:yaml.org,2002:value"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_PLAIN_TAGS = frozenset({_MAP_TAG, _SEQ_TAG})
+#: Line breaks in YAML 1.1 (libyaml) that YAML 1.2 readers take for plain characters: in a
+#: file they would silently become a space in one reader and stay in another.
+_AMBIGUOUS_BREAKS = re.compile("[\x85\u2028\u2029]")
 _NUMBER_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
 _SCALAR_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "str", "binary")
@@ -74,6 +82,7 @@ class Budget:
     def __init__(self, *, nodes: int = MAX_NODES, text: int = MAX_TEXT) -> None:
         self.nodes = nodes
         self.text = text
+        self.documents = MAX_DOCUMENTS
         self.document_nodes = MAX_DOCUMENT_NODES
         self.document_text = MAX_DOCUMENT_TEXT
 
@@ -82,9 +91,19 @@ class Budget:
         """Whether the run read more than it may."""
         return self.nodes < 0 or self.text < 0
 
-    def next_document(self) -> None:
+    def next_document(self, pos: SourcePos) -> None:
+        """Start counting a new document; ``YamlError`` at ``pos`` past the run's last."""
         self.document_nodes = MAX_DOCUMENT_NODES
         self.document_text = MAX_DOCUMENT_TEXT
+        self.documents -= 1
+        if self.documents < 0:
+            self.nodes = -1  # the run is over its budget: nothing more of it is read
+            raise YamlError(
+                pos=pos,
+                message=f"the input holds more than {MAX_DOCUMENTS:,} documents",
+                hint="empty documents ('---' with nothing after it) count too; split large "
+                "inputs into several runs",
+            )
 
     def spend(self, text: int, pos: Callable[[], SourcePos]) -> None:
         """Count one node of ``text`` characters; ``YamlError`` at ``pos()`` once the run
@@ -210,7 +229,8 @@ class _Builder:
                 self.yaml11_booleans[path] = str(event.value)
         elif isinstance(event, _START):
             tag = event.tag
-            if tag is not None and tag != "!" and tag not in _PLAIN_TAGS:
+            fits = _MAP_TAG if isinstance(event, yaml.MappingStartEvent) else _SEQ_TAG
+            if tag is not None and tag not in ("!", fits):
                 raise YamlError(
                     pos=_pos(self.file, event.start_mark),
                     message=f"cannot read value with tag {_short_tag(tag)}",
@@ -254,8 +274,8 @@ class _Builder:
         tag = event.tag
         if tag is None or tag == "!":
             tag = self.parser.resolve(yaml.ScalarNode, event.value, event.implicit)
-        if tag == _STR_TAG:
-            value = event.value
+        if tag in (_STR_TAG, _VALUE_TAG, _MERGE_TAG):
+            value = event.value  # '=' and '<<' are YAML 1.1's value and merge keys: as values, text
         elif tag == "tag:yaml.org,2002:timestamp":
             return str(event.value)  # keep dates as written; blueprints have no date fields
         else:
@@ -307,6 +327,13 @@ class _Builder:
                 )
             key = self._key(key_event)
             if key is None:  # '<<': merge the mapping (or list of mappings) that follows
+                if "<<" in seen:
+                    raise YamlError(
+                        pos=_pos(self.file, mark),
+                        message=f"duplicate merge key '<<' (first at line {seen['<<']})",
+                        hint="merge several mappings with one key: <<: [*a, *b]",
+                    )
+                seen["<<"] = mark.line + 1
                 merged.extend(self._merge_sources(self.next(), path, record))
                 key_event = self.next()
                 continue
@@ -408,11 +435,13 @@ def load_documents(
         budget = Budget()
     parser = _Loader(text)
     try:
+        if not trusted:
+            _refuse_ambiguous_breaks(text, file)
         parser.get_event()  # the start of the stream
         while not parser.check_event(yaml.StreamEndEvent):
-            parser.get_event()  # the start of a document
+            start_event: _Event = parser.get_event()  # the start of a document
             if budget is not None:
-                budget.next_document()
+                budget.next_document(_pos(file, start_event.start_mark))
             builder = _Builder(parser, file, budget=None if trusted else budget)
             first = builder.next()
             data = builder.build(first, ())
@@ -431,6 +460,21 @@ def load_documents(
         raise YamlError(pos=SourcePos(file, 1, 1), message=f"YAML: {exc}") from exc
     finally:
         parser.dispose()
+
+
+def _refuse_ambiguous_breaks(text: str, file: str) -> None:
+    found = _AMBIGUOUS_BREAKS.search(text)
+    if found is None:
+        return
+    before = text[: found.start()]
+    line = before.count("\n") + 1
+    column = found.start() - (before.rfind("\n") + 1) + 1
+    raise YamlError(
+        pos=SourcePos(file, line, column),
+        message=f"the file holds U+{ord(found.group()):04X}, a line break to some YAML readers "
+        "and a character to others: the value would differ between tools",
+        hint="remove it, or write a line break as \\n in a double-quoted string",
+    )
 
 
 def _reader_error(exc: yaml.reader.ReaderError, text: str, file: str) -> YamlError:

@@ -236,7 +236,7 @@ def test_no_output_file_may_land_among_the_blueprints(kgen: RunKgen, tmp_path: P
     (tmp_path / "shop" / "api.yaml").write_text(microservice())
     result = kgen("render", "shop", "-o", ".", cwd=tmp_path)
     assert result.exit_code == 2
-    assert "inside the blueprints it reads" in result.stderr
+    assert "among the blueprints it reads" in result.stderr
     assert sorted(p.name for p in (tmp_path / "shop").iterdir()) == ["api.yaml"]
 
 
@@ -338,3 +338,30 @@ def test_control_characters_never_reach_the_terminal(kgen: RunKgen, tmp_path: Pa
     assert "\x1b" not in result.stderr
     assert "\\x1b[31m" in result.stderr
     assert len(result.stderr.splitlines()) == 2
+
+
+def test_check_creates_nothing(kgen: RunKgen, tmp_path: Path) -> None:
+    (tmp_path / "api.yaml").write_text(microservice())
+    result = kgen("render", "api.yaml", "-o", "a/b/out", "--check", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["api.yaml"]
+
+
+def test_an_output_folder_inside_another_is_refused(kgen: RunKgen, tmp_path: Path) -> None:
+    (tmp_path / "bp").mkdir()
+    (tmp_path / "bp" / "api.yaml").write_text(microservice())
+    assert kgen("render", "bp", "-o", "out", cwd=tmp_path).exit_code == 0
+    result = kgen("render", "bp", "-o", "out/shop", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "lies inside the kgen output folder" in result.stderr
+    assert kgen("render", "bp", "-o", "out", "--check", cwd=tmp_path).exit_code == 0
+
+
+def test_a_blueprint_file_named_alone_keeps_its_folder_free(kgen: RunKgen, tmp_path: Path) -> None:
+    """``-o .`` with shop/cart.yaml and a namespace shop would write beside cart.yaml."""
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "cart.yaml").write_text(microservice())
+    result = kgen("render", "shop/cart.yaml", "-o", ".", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "among the blueprints it reads" in result.stderr
+    assert sorted(p.name for p in (tmp_path / "shop").iterdir()) == ["cart.yaml"]

@@ -233,3 +233,12 @@ def test_odd_values_are_problems_at_their_position(value: str, message: str) -> 
     problem = _only_problem(GOOD + f"  replicas: {value}\n")
     assert problem.message.startswith(message)
     assert problem.pos.line == 10
+
+
+def test_a_run_holds_a_bounded_number_of_documents(tmp_path: Path) -> None:
+    """Empty documents cost nothing to write and would each be a problem: they count."""
+    (tmp_path / "f.yaml").write_text("--- {}\n" * 30_000)
+    blueprints, problems = load_paths([tmp_path / "f.yaml"])
+    assert blueprints == []
+    assert [p.message for p in problems][-1] == "the input holds more than 20,000 documents"
+    assert len(problems) <= 20_001

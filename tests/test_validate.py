@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
 
+from kgen.api import validate_all
 from kgen.assemble import assemble
 from kgen.environments import environment_count_problems, select_environment
+from kgen.errors import InvalidInput
 from kgen.kinds import registry
 from kgen.model import Problem, SourcePos
 from kgen.resources import load_json, schemas_dir
@@ -378,3 +381,18 @@ def test_environments_count_their_blueprint_against_the_run_budget() -> None:
     assert problem.message.startswith("validating every environment would read more than")
     fewer = text.split("  e45:")[0]
     assert list(environment_count_problems(blueprints(fewer))) == []
+
+
+def test_too_many_environments_fail_before_any_is_validated(tmp_path: Path) -> None:
+    """Thousands of blueprints with an environment each: refused at the 51st name, without
+    validating a single environment (which would take time squared)."""
+    texts = [
+        microservice().replace("name: api", f"name: a{i}")
+        + f"environments:\n  e{i}: {{replicas: 1}}\n"
+        for i in range(3000)
+    ]
+    (tmp_path / "all.yaml").write_text("---\n".join(texts))
+    with pytest.raises(InvalidInput) as caught:
+        validate_all([tmp_path / "all.yaml"])
+    [problem] = caught.value.problems
+    assert problem.message == "more than 50 environment names in one run"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -10,17 +12,16 @@ from pathlib import Path
 import pytest
 
 from kgen.errors import InternalError, InvalidInput, OutputError
-from kgen.model import Document
-from kgen.write import (
-    OWNERSHIP_FILE,
-    document_path,
+from kgen.folder import (
+    _MARKER_TEXT,
+    STAGING_MARKER,
     folder_diff,
-    folder_files,
     folder_lock,
     plan_folder,
-    render_stream,
     write_folder,
 )
+from kgen.model import Document
+from kgen.write import DO_NOT_EDIT, OWNERSHIP_FILE, document_path, folder_files, render_stream
 from kgen.yamlio import parse_plain
 from tests.conftest import REPO, RunKgen
 from tests.helpers import microservice, rendered_documents
@@ -166,7 +167,7 @@ def test_links_out_of_the_folder_are_not_written_through(tmp_path: Path) -> None
     (out / "shop").symlink_to(elsewhere)
     with pytest.raises(InvalidInput) as caught:
         plan_folder(out, folder_files(documents()))
-    assert "leads out of the folder" in caught.value.problems[0].message
+    assert "is a link" in caught.value.problems[0].message
     assert list(elsewhere.iterdir()) == []
 
 
@@ -206,10 +207,20 @@ def test_line_endings_count_as_changes(tmp_path: Path) -> None:
 
 
 def test_the_folder_lock_clears_what_an_interrupted_render_left(tmp_path: Path) -> None:
+    """Staging folders carry kgen's marker: only those (and empty ones) are cleared. A
+    folder of yours that is merely named alike is never touched."""
     leftover = tmp_path / ".kgen-tmp-out-abc123"
     (leftover / "shop").mkdir(parents=True)
+    (leftover / STAGING_MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
+    emptied = tmp_path / ".kgen-tmp-out-def456"
+    emptied.mkdir()
+    yours = tmp_path / ".kgen-tmp-out-important"
+    yours.mkdir()
+    (yours / "data.txt").write_text("precious")
     with folder_lock(tmp_path / "out"):
         assert not leftover.exists()
+        assert not emptied.exists()
+    assert (yours / "data.txt").read_text() == "precious"
 
 
 # --- hostile input and interrupted renders -------------------------------------------------
@@ -356,3 +367,84 @@ def test_renders_through_different_spellings_of_one_folder_take_turns(tmp_path: 
             _, stderr = process.communicate()
             assert process.returncode == 0, stderr
         assert _tree(tmp_path / "b" / "out") in results, "a mix of several renders"
+
+
+# --- what an output folder may hold where kgen writes --------------------------------------
+
+
+def test_a_link_to_a_folder_inside_the_output_is_refused(tmp_path: Path) -> None:
+    """A namespace folder that links to another one (or to the blueprints) would make two
+    namespaces share files: kgen writes only into real folders."""
+    out = tmp_path / "out"
+    write(out, two_namespaces())
+    shutil.rmtree(out / "admin")
+    (out / "admin").symlink_to("shop")
+    with pytest.raises(InvalidInput) as caught:
+        plan_folder(out, folder_files(two_namespaces()))
+    [problem] = caught.value.problems
+    assert problem.pos.file.endswith("out/admin")
+    assert "is a link" in problem.message
+
+
+def test_the_record_must_be_a_regular_file_of_the_folder(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write(out, documents())
+    (tmp_path / "elsewhere").write_text((out / OWNERSHIP_FILE).read_text())
+    (out / OWNERSHIP_FILE).unlink()
+    (out / OWNERSHIP_FILE).symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(InvalidInput) as caught:
+        plan_folder(out, folder_files(documents()))
+    assert "is a link or not a regular file" in caught.value.problems[0].message
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "default/deployment-x.yaml",
+        "shop/foo-bar.yaml",
+        "shop/deployment-a.b.yaml",
+        "shop/secret-x.yaml",
+        "_cluster/deployment-x.yaml",
+        "_eksctl/kustomization.yaml",
+        "shop/deployment-x.yaml.yaml",
+        f"{'n' * 64}/deployment-x.yaml",
+    ],
+)
+def test_record_entries_must_be_paths_kgen_makes(tmp_path: Path, entry: str) -> None:
+    """Only the kinds kgen renders, in the folder of their scope, named as kgen names."""
+    out = tmp_path / "out"
+    write(out, documents())
+    victim = out / entry
+    victim.parent.mkdir(parents=True, exist_ok=True)
+    victim.write_text(f"# {DO_NOT_EDIT}\nmine\n")
+    with (out / OWNERSHIP_FILE).open("a") as record:
+        record.write(entry + "\n")
+    with pytest.raises(InvalidInput):
+        plan_folder(out, folder_files(documents()))
+    (out / OWNERSHIP_FILE).unlink()  # recovered from headers: never adopted either
+    write(out, documents())
+    assert victim.read_text() == f"# {DO_NOT_EDIT}\nmine\n"
+
+
+def test_nothing_but_a_regular_file_is_replaced(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write(out, documents())
+    (out / "shop" / "service-api.yaml").unlink()
+    os.mkfifo(out / "shop" / "service-api.yaml")  # reading it would hang forever
+    with pytest.raises(InvalidInput) as caught:
+        plan_folder(out, folder_files(documents()))
+    assert "is not a regular file" in caught.value.problems[0].message
+    shutil.rmtree(out / "shop")
+    (out / "shop").write_text("mine")
+    with pytest.raises(InvalidInput) as caught:
+        plan_folder(out, folder_files(documents()))
+    assert "is a file where kgen writes a folder" in caught.value.problems[0].message
+    assert (out / "shop").read_text() == "mine"
+
+
+def test_a_record_that_lost_lines_still_finds_kgens_files(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write(out, two_namespaces())
+    (out / OWNERSHIP_FILE).write_text("# emptied by a merge\n")
+    plan = plan_folder(out, folder_files(documents()))
+    assert "admin/deployment-api.yaml" in plan.stale

@@ -19,6 +19,8 @@ FieldRule = Callable[[Blueprint, JsonPath, Any], Iterator[Problem]]
 TOOL_ANNOTATION_PREFIXES = (
     "config.kubernetes.io/",
     "internal.config.kubernetes.io/",
+    "alpha.config.kubernetes.io/",
+    "config.k8s.io/",
     "kustomize.config.k8s.io/",
     "kubectl.kubernetes.io/last-applied-configuration",
 )
@@ -159,8 +161,8 @@ def number_problems(
     types = schema.get("type", [])
     if written is None or not isinstance(value, int) or _PLAIN_INTEGER.fullmatch(written):
         return
-    if "string" in (types if isinstance(types, list) else [types]):
-        return  # kept as written, e.g. an env value
+    if "string" in (types if isinstance(types, list) else [types]) and "format" not in schema:
+        return  # kept as written, e.g. an env value (a quantity is read as a number)
     yield problem(
         blueprint,
         path,

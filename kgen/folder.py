@@ -1,0 +1,457 @@
+"""The output folder: what a render would change in it, and changing it safely.
+
+kgen only ever touches files it wrote. ``.kgen-owned`` records them; a file is replaced
+only when the record names it or it starts with kgen's header, and removed only when both
+hold. Only paths kgen itself makes (``write.KGEN_PATH``) are ever written or removed, never
+through a link, never over something that is not a regular file. Before any file changes,
+the record names every file the folder may hold until the render ends (a journal), so an
+interrupted render leaves nothing the next one does not find. Renders into one folder take
+turns through a lock on its real location.
+"""
+
+from __future__ import annotations
+
+import difflib
+import errno
+import fcntl
+import hashlib
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from kgen.errors import InternalError, InvalidInput, OutputError
+from kgen.model import Problem, SourcePos
+from kgen.write import DO_NOT_EDIT, KGEN_PATH, OWNERSHIP_FILE
+
+#: The marker inside a staging folder: only folders holding it are cleared as leftovers.
+STAGING_MARKER = ".kgen-staging"
+_MARKER_TEXT = "kgen staging folder: removed by the next render into the folder beside it\n"
+#: The longest ownership record kgen reads (its own are a few hundred bytes per file).
+MAX_RECORD_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FolderPlan:
+    """What writing would change in an output folder.
+
+    ``changed`` files are written, ``stale`` ones (kgen wrote them, the render no longer
+    makes them) removed; ``kept`` ones were kgen's once but no longer start with its
+    header, so kgen leaves them alone and forgets them. ``shown`` is the folder as the
+    user named it, for messages; ``root`` is its real location.
+    """
+
+    root: Path
+    files: Mapping[str, str]
+    changed: tuple[str, ...]
+    stale: tuple[str, ...]
+    kept: tuple[str, ...] = ()
+    shown: Path | None = None
+    #: The ownership record differs from what this render writes: a killed render's
+    #: journal, a lost record, or a hand edit.
+    record_changed: bool = False
+
+    @property
+    def up_to_date(self) -> bool:
+        return not self.changed and not self.stale and not self.record_changed
+
+
+# --- what is there ------------------------------------------------------------------------
+
+
+def _lstat(path: Path) -> os.stat_result | None:
+    """The path's own status (links not followed), or None when there is nothing."""
+    try:
+        return path.lstat()
+    except FileNotFoundError:
+        return None
+    except NotADirectoryError:
+        return None
+    except OSError as exc:
+        raise OutputError(path=path, reason=exc.strerror or str(exc)) from exc
+
+
+def _written_by_kgen(path: Path) -> bool:
+    """Whether the regular file ``path`` starts with kgen's header. A file kgen cannot
+    read is an error, never taken for one that is not kgen's."""
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline(len(DO_NOT_EDIT) + 8)
+    except OSError as exc:
+        raise OutputError(path=path, reason=exc.strerror or str(exc)) from exc
+    return first.rstrip(b"\r\n") == f"# {DO_NOT_EDIT}".encode()
+
+
+def _read_text(path: Path, limit: int | None = None) -> str:
+    """The file's exact text: no newline translation, so CRLF counts as a change."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read() if limit is None else handle.read(limit + 1)
+        if limit is not None and len(data) > limit:
+            raise OutputError(path=path, reason=f"larger than {limit // 2**20} MiB")
+        return data.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OutputError(path=path, reason=str(getattr(exc, "strerror", None) or exc)) from exc
+
+
+def _read(path: Path) -> str | None:
+    status = _lstat(path)
+    return _read_text(path) if status is not None and stat.S_ISREG(status.st_mode) else None
+
+
+def _ownership_record(paths: Iterable[str]) -> str:
+    return "# Files kgen wrote here; kgen replaces or removes only these.\n" + "".join(
+        f"{path}\n" for path in sorted(paths)
+    )
+
+
+def _shown_entry(line: str) -> str:
+    return ascii(line if len(line) <= 200 else f"{line[:100]}...{line[-100:]}")
+
+
+def _inside(root: Path, relative: str) -> bool:
+    """A normalised relative path whose real location (links followed) is inside root."""
+    parts = PurePosixPath(relative).parts
+    if not parts or PurePosixPath(relative).is_absolute() or ".." in parts or "." in parts:
+        return False
+    try:
+        return (root / relative).resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):  # a link loop, a name too long
+        return False
+
+
+def _output_problem(target: Path, message: str, hint: str | None = None) -> Problem:
+    return Problem(SourcePos(target.as_posix(), 1, 1), (), message, hint, subject="<output>")
+
+
+def _where_problem(root: Path, shown: Path, relative: str) -> Problem | None:
+    """Why kgen may not write at ``relative`` inside ``root``: a link, something that is
+    not a folder on the way, or something that is not a regular file at the end."""
+    parts = PurePosixPath(relative).parts
+    for depth in range(1, len(parts) + 1):
+        path = root.joinpath(*parts[:depth])
+        status = _lstat(path)
+        if status is None:
+            return None
+        named = shown.joinpath(*parts[:depth])
+        last = depth == len(parts)
+        if stat.S_ISLNK(status.st_mode):
+            return _output_problem(
+                named,
+                "is a link: kgen writes only regular files in real folders of the output",
+                "replace the link by the folder or file itself, or remove it",
+            )
+        if not last and not stat.S_ISDIR(status.st_mode):
+            return _output_problem(named, "is a file where kgen writes a folder", "move it away")
+        if not last and (path / OWNERSHIP_FILE).exists():
+            return _output_problem(
+                named,
+                "is another kgen output folder: kgen will not write inside it",
+                "render each set into a folder of its own, side by side",
+            )
+        if last and stat.S_ISDIR(status.st_mode):
+            return _output_problem(named, "is a folder where kgen writes a file")
+        if last and not stat.S_ISREG(status.st_mode):
+            return _output_problem(
+                named,
+                "is not a regular file (a pipe, socket or device) where kgen writes a file",
+                "move it away",
+            )
+    return None
+
+
+# --- the ownership record -------------------------------------------------------------
+
+
+def _owned(root: Path, shown: Path) -> tuple[set[str], list[Problem]]:
+    """The files kgen wrote in ``root``: those its record names, and any other file at a
+    path kgen makes that starts with its header (a record cut short or lost). Entries that
+    are not paths kgen writes inside the folder are problems."""
+    record = root / OWNERSHIP_FILE
+    status = _lstat(record)
+    owned = _recovered(root)
+    if status is None:
+        return owned, []
+    if not stat.S_ISREG(status.st_mode):
+        return owned, [
+            _output_problem(
+                shown / OWNERSHIP_FILE,
+                "is a link or not a regular file: kgen keeps its record of the files it "
+                "wrote here itself",
+                f"remove it; kgen rebuilds {OWNERSHIP_FILE} from the files' headers",
+            )
+        ]
+    problems: list[Problem] = []
+    for number, line in enumerate(_read_text(record, MAX_RECORD_BYTES).splitlines(), 1):
+        if not line or line.startswith("#"):
+            continue
+        if KGEN_PATH.fullmatch(line) and _inside(root, line):
+            owned.add(line)
+        elif len(problems) < 100:
+            problems.append(
+                Problem(
+                    SourcePos((shown / OWNERSHIP_FILE).as_posix(), number, 1),
+                    (),
+                    f"{_shown_entry(line)} is not a file kgen writes inside {shown.as_posix()}",
+                    f"kgen writes this record itself: delete the line, or delete {OWNERSHIP_FILE}",
+                    subject="<output>",
+                )
+            )
+    return owned, problems
+
+
+def _recovered(root: Path) -> set[str]:
+    """What kgen wrote in ``root``, found by its headers at the paths kgen makes."""
+    if not root.is_dir() or root.is_symlink():
+        return set()
+    found = set()
+    for path in [root / "kustomization.yaml", *root.glob("*/*.yaml")]:
+        relative = path.relative_to(root).as_posix()
+        status = _lstat(path)
+        if (
+            status is not None
+            and stat.S_ISREG(status.st_mode)
+            and KGEN_PATH.fullmatch(relative)
+            and _where_problem(root, root, relative) is None
+            and _written_by_kgen(path)
+        ):
+            found.add(relative)
+    return found
+
+
+# --- the plan -------------------------------------------------------------------------------
+
+
+def plan_folder(root: Path, files: Mapping[str, str], shown: Path | None = None) -> FolderPlan:
+    """Compare the folder with what kgen would write; refuse to take over foreign files,
+    to write through links, or to replace anything that is not a regular file.
+    ``shown`` is how the user named ``root`` (for messages)."""
+    shown = root if shown is None else shown
+    status = _lstat(root)
+    if status is not None and not stat.S_ISDIR(root.stat().st_mode):
+        raise OutputError(path=shown, reason="exists and is not a folder")
+    owned, problems = _owned(root, shown)
+    changed = []
+    for path, content in sorted(files.items()):
+        if not KGEN_PATH.fullmatch(path):
+            raise InternalError(message=f"refusing to write {path!a}: not a path kgen writes")
+        target = root / path
+        trouble = _where_problem(root, shown, path)
+        if trouble is None and not _inside(root, path):
+            trouble = _output_problem(shown / path, "is a link that leads out of the folder")
+        if trouble is not None:
+            problems.append(trouble)
+            continue
+        if _lstat(target) is None:
+            changed.append(path)
+        elif path not in owned and not _written_by_kgen(target):
+            problems.append(
+                _output_problem(
+                    shown / path,
+                    "kgen did not write this file, so it will not overwrite it",
+                    "move it away, or choose another output folder",
+                )
+            )
+        elif _read_text(target) != content:
+            changed.append(path)
+    if problems:
+        raise InvalidInput(problems=problems)
+    stale: list[str] = []
+    kept: list[str] = []
+    for path in sorted(owned - set(files)):
+        target = root / path
+        status = _lstat(target)
+        if status is None or _where_problem(root, shown, path) is not None:
+            continue
+        (stale if _written_by_kgen(target) else kept).append(path)
+    record_changed = _read(root / OWNERSHIP_FILE) != _ownership_record(files)
+    return FolderPlan(root, files, tuple(changed), tuple(stale), tuple(kept), shown, record_changed)
+
+
+def folder_diff(plan: FolderPlan) -> str:
+    """A unified diff from the folder as it is to the folder render would write."""
+    chunks: list[str] = []
+    for path in plan.changed:
+        before = _read(plan.root / path)
+        chunks.extend(
+            difflib.unified_diff(
+                (before or "").splitlines(keepends=True),
+                plan.files[path].splitlines(keepends=True),
+                fromfile=f"a/{path}" if before is not None else "/dev/null",
+                tofile=f"b/{path}",
+            )
+        )
+    if plan.record_changed:
+        before = _read(plan.root / OWNERSHIP_FILE)
+        chunks.extend(
+            difflib.unified_diff(
+                (before or "").splitlines(keepends=True),
+                _ownership_record(plan.files).splitlines(keepends=True),
+                fromfile=f"a/{OWNERSHIP_FILE}" if before is not None else "/dev/null",
+                tofile=f"b/{OWNERSHIP_FILE}",
+            )
+        )
+    for path in plan.stale:
+        before = _read_text(plan.root / path)
+        chunks.extend(
+            difflib.unified_diff(
+                before.splitlines(keepends=True), [], fromfile=f"a/{path}", tofile="/dev/null"
+            )
+        )
+    return "".join(chunk if chunk.endswith("\n") else chunk + "\n" for chunk in chunks)
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def write_folder(plan: FolderPlan) -> None:
+    """Write the plan: build everything in a staging folder beside the target first.
+
+    A new folder is moved into place in one rename. An existing one gets each changed file
+    by an atomic rename, then loses the stale files kgen wrote earlier; files kgen did not
+    write are never touched, and unchanged files keep their timestamps.
+    """
+    try:
+        _write(plan)
+    except OSError as exc:
+        where = Path(exc.filename) if exc.filename else plan.root
+        reason = exc.strerror or str(exc)
+        if exc.errno == errno.EXDEV:
+            reason = (
+                "the folder is on another filesystem than its parent (a mount point): kgen "
+                "stages beside the folder and moves files in, which cannot cross filesystems; "
+                "write into a folder inside the mount"
+            )
+        raise OutputError(path=where, reason=reason) from exc
+
+
+def _staging_prefix(root: Path) -> str:
+    """Staging folders are named after the output folder (shortened when long)."""
+    name = (
+        root.name if len(root.name) <= 64 else hashlib.sha256(root.name.encode()).hexdigest()[:16]
+    )
+    return f".kgen-tmp-{name}-"
+
+
+def _write(plan: FolderPlan) -> None:
+    root = plan.root
+    record = _ownership_record(plan.files)
+    record_path = root / OWNERSHIP_FILE
+    existing = _lstat(root) is not None
+    if existing and plan.up_to_date:
+        return
+    root.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(root), dir=root.parent))
+    (staging / STAGING_MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
+    staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; the result should not be
+    try:
+        for path in plan.files if not existing else plan.changed:
+            target = staging / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(plan.files[path], encoding="utf-8")
+        if not existing:
+            (staging / OWNERSHIP_FILE).write_text(record, encoding="utf-8")
+            os.replace(staging, root)
+            (root / STAGING_MARKER).unlink()  # a kill right here: the next lock removes it
+            return
+        # The journal: before any file changes, the record names every file the folder may
+        # hold until this render ends, so a render killed midway leaves nothing that the
+        # next render or --check does not find.
+        journal = _ownership_record({*plan.files, *plan.stale})
+        if _read(record_path) != journal:
+            _replace_text(staging / f"{OWNERSHIP_FILE}.journal", journal, record_path)
+        for path in plan.changed:
+            target = root / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / path, target)
+        for path in plan.stale:
+            (root / path).unlink()
+            _remove_empty_parents(root, (root / path).parent)
+        if _read(record_path) != record:
+            _replace_text(staging / OWNERSHIP_FILE, record, record_path)
+    finally:
+        _remove_staging(staging)
+
+
+def _remove_staging(staging: Path) -> None:
+    """Remove a staging folder, its marker last: a render killed meanwhile leaves a folder
+    that still carries the marker, or an empty one; the next render clears either."""
+    if not staging.is_dir():
+        return
+    for child in staging.iterdir():
+        if child.name == STAGING_MARKER:
+            continue
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+    (staging / STAGING_MARKER).unlink(missing_ok=True)
+    staging.rmdir()
+
+
+def _replace_text(staged: Path, text: str, target: Path) -> None:
+    staged.write_text(text, encoding="utf-8")
+    with staged.open("rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(staged, target)
+
+
+def _is_staging(folder: Path) -> bool:
+    """A staging folder kgen made: a real folder holding kgen's marker, and nothing else
+    than what kgen puts there."""
+    marker = folder / STAGING_MARKER
+    try:
+        if folder.is_symlink() or not folder.is_dir() or marker.is_symlink():
+            return False
+        return marker.read_text(encoding="utf-8") == _MARKER_TEXT
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+@contextmanager
+def folder_lock(root: Path, *, create: bool = True) -> Iterator[None]:
+    """Hold an exclusive lock for writing ``root`` (its real location, whatever path names
+    it), so that two renders into one folder run one after the other; also clears the
+    staging folders an interrupted render left behind. Without ``create`` (``--check``)
+    nothing is created: a folder whose parent does not exist needs no lock."""
+    real = root.resolve()
+    parent = real.parent
+    if not create and not parent.is_dir():
+        yield
+        return
+    try:
+        if create:
+            parent.mkdir(parents=True, exist_ok=True)
+        handle = os.open(parent, os.O_RDONLY)
+    except OSError as exc:
+        raise OutputError(path=parent, reason=exc.strerror or str(exc)) from exc
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        if create:
+            for leftover in parent.glob(f"{_staging_prefix(real)}*"):
+                if _is_staging(leftover):
+                    _remove_staging(leftover)
+                elif leftover.is_dir() and not leftover.is_symlink():
+                    with suppress(OSError):
+                        leftover.rmdir()  # only when empty: a staging folder, all but gone
+            if _is_staging(real):  # a new folder moved into place, its marker still in it
+                (real / STAGING_MARKER).unlink()
+        yield
+    finally:
+        os.close(handle)  # closing releases the lock
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _remove_empty_parents(root: Path, folder: Path) -> None:
+    while folder != root and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
