@@ -118,6 +118,19 @@ def text_budget() -> dict[str, str]:
     return files
 
 
+def empty_documents() -> str:
+    """8 MiB of empty mappings: 1.2 million documents, each a problem of its own."""
+    return ("--- {}\n" * 1_200_000)[: 8 * 1024 * 1024 - 16]
+
+
+def environments_spread() -> str:
+    """3,000 blueprints with an environment each (time squared before the fix)."""
+    return "---\n".join(
+        small().replace("name: api", f"name: a{i}") + f"environments:\n  e{i}: {{replicas: 1}}\n"
+        for i in range(3000)
+    )
+
+
 def largest_file() -> str:
     """A file of almost 8 MiB (the file limit): a flat list of short strings."""
     count = (8 * 1024 * 1024 - 400) // 3
@@ -129,6 +142,8 @@ CASES: dict[str, Callable[[], str | dict[str, str]]] = {
     "billion laughs (10^9 strings)": billion_laughs,
     "100 KB string repeated by 6,000 aliases": long_string_aliases,
     "3,000 environments": many_environments,
+    "3,000 environments over 3,000 blueprints": environments_spread,
+    "1.2 million empty documents": empty_documents,
     "200 documents near the node cap": many_documents_near_the_cap,
     "nesting 990 levels": deep_nesting,
     "a 5,000-digit number": long_number,
