@@ -30,7 +30,8 @@ from kgen.errors import InvalidInput, UsageError
 from kgen.folder import FolderPlan, folder_lock, plan_folder, write_folder
 from kgen.load import load_paths
 from kgen.model import Blueprint, Document, Problem
-from kgen.render import render_blueprint, render_view
+from kgen.patch import apply_patches
+from kgen.render import render_blueprint
 from kgen.validate import Memo, validate_blueprints
 from kgen.write import OWNERSHIP_FILE, folder_files, render_stream
 
@@ -64,7 +65,11 @@ def build(
         if other != env:
             _, more = _validated_set(select_environment(loaded, other), memo)
             problems.extend(_needing(other, more, seen))
-    documents = render_view(view)
+    documents: list[Document] = []
+    for blueprint in view.blueprints:
+        own, found = apply_patches(blueprint, render_blueprint(blueprint, view))
+        documents.extend(own)
+        problems.extend(found)
     problems.extend(check_documents(documents, version))
     if problems:
         raise InvalidInput(problems=problems)
@@ -104,8 +109,8 @@ def validate_all(paths: Sequence[Path], *, kube_version: str = DEFAULT_KUBE_VERS
         for blueprint in view.blueprints:
             key = (id(blueprint), view.render_key(blueprint))
             if key not in rendered:
-                own = render_blueprint(blueprint, view)
-                rendered[key] = (blueprint, own, document_problems_of(own, version))
+                own, patching = apply_patches(blueprint, render_blueprint(blueprint, view))
+                rendered[key] = (blueprint, own, [*patching, *document_problems_of(own, version)])
             _, own, own_problems = rendered[key]
             documents.extend(own)
             found.extend(own_problems)

@@ -243,6 +243,9 @@ _NAME_RULES: Mapping[str, tuple[re.Pattern[str], int, str]] = {
     "Service": (DNS_1035_LABEL, 63, "lower-case letters, digits and '-', starting with a letter"),
     # Pods of a StatefulSet carry the label controller-revision-hash=<name>-<10 characters>.
     "StatefulSet": (DNS_LABEL, 52, "lower-case letters, digits and '-'"),
+    # A Job's pods carry the label job-name=<name>; a CronJob adds 11 characters to it.
+    "Job": (DNS_LABEL, 63, "lower-case letters, digits and '-'"),
+    "CronJob": (DNS_LABEL, 52, "lower-case letters, digits and '-'"),
 }
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jsonschema import FormatChecker
 
@@ -59,6 +60,7 @@ _PROMETHEUS_DURATION = re.compile(
 )
 _ALERT = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*", re.ASCII)
 _PARSER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*", re.ASCII)
+_KIND = re.compile(r"[A-Z][A-Za-z0-9]*", re.ASCII)
 _HEADER_NAME = re.compile(r"[A-Za-z0-9][-A-Za-z0-9]*", re.ASCII)
 _DURATION = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?(?:ms|s|m|h))+", re.ASCII)
 _PARTITION = r"aws(?:-cn|-us-gov|-iso|-iso-b)?"
@@ -156,6 +158,63 @@ def _too_large(format_name: str, text: str) -> bool:
     if format_name == "memory" and _MEMORY.fullmatch(text):
         return memory_bytes(text) > MAX_QUANTITY
     return False
+
+
+_CRON_MACROS = frozenset(
+    {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
+)
+_CRON_FIELDS = (
+    ("minute", 0, 59, ()),
+    ("hour", 0, 23, ()),
+    ("day of month", 1, 31, ()),
+    (
+        "month",
+        1,
+        12,
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+    ),
+    ("day of week", 0, 7, ("sun", "mon", "tue", "wed", "thu", "fri", "sat")),
+)
+_CRON_ITEM = re.compile(r"(\*|[0-9a-z]+(?:-[0-9a-z]+)?)(?:/([0-9]+))?", re.ASCII)
+
+
+def cron_problem(value: str) -> str | None:
+    """Why ``value`` is not a cron schedule Kubernetes takes, or None when it is one."""
+    if value.strip() in _CRON_MACROS:
+        return None
+    if value.startswith(("TZ=", "CRON_TZ=")):
+        return "sets a time zone in the schedule: Kubernetes refuses that, use timeZone"
+    fields = value.split(" ")
+    if len(fields) != 5 or "" in fields:
+        return f"has {len([f for f in fields if f])} fields, not five"
+    for text, (name, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
+        for item in text.lower().split(","):
+            match = _CRON_ITEM.fullmatch(item)
+            if match is None:
+                return f"has {item!r} as its {name}"
+            if match[2] is not None and int(match[2]) == 0:
+                return f"has the step 0 in its {name}"
+            if match[1] == "*":
+                continue
+            for bound in match[1].split("-"):
+                number = names.index(bound) + low if bound in names else None
+                if number is None and not bound.isdigit():
+                    return f"has {bound!r} as its {name}"
+                if number is None:
+                    number = int(bound)
+                if not low <= number <= high:
+                    return f"has {bound} as its {name}, outside {low}-{high}"
+    return None
+
+
+def _time_zone_ok(value: str) -> bool:
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+)*", value, re.ASCII):
+        return False
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _label_key_ok(value: str) -> bool:
@@ -312,6 +371,22 @@ FORMATS: dict[str, Format] = {
         "parser name",
         "use letters, digits, '_', '-' and '.', e.g. 'json' or 'nginx'",
     ),
+    "cron": Format(
+        lambda v: cron_problem(v) is None,
+        "cron schedule",
+        "write five fields (minute hour day-of-month month day-of-week), e.g. '*/15 * * * *' "
+        "or '0 3 * * 1-5', or @hourly, @daily, @weekly, @monthly, @yearly",
+    ),
+    "time-zone": Format(
+        _time_zone_ok,
+        "time zone",
+        "write an IANA time zone name, e.g. 'Europe/Berlin' or 'America/New_York'",
+    ),
+    "kind-name": Format(
+        lambda v: len(v) <= 63 and bool(_KIND.fullmatch(v)),
+        "kind",
+        "write a resource kind as Kubernetes spells it, e.g. 'Deployment' or 'Ingress'",
+    ),
     "header-name": Format(
         lambda v: bool(_HEADER_NAME.fullmatch(v)),
         "HTTP header name",
@@ -357,6 +432,8 @@ def format_message(format_name: str, value: object) -> tuple[str, str | None]:
                 "no spaces, e.g. 'ghcr.io/acme/api:1.4.2'"
             )
         return f"image {written} {problem}", fmt.fix
+    if format_name == "cron" and isinstance(value, str) and cron_problem(value):
+        return f"schedule {written} {cron_problem(value)}", fmt.fix
     if format_name == "namespace" and value == "default":
         return "the 'default' namespace is not allowed", fmt.fix
     if format_name == "memory" and isinstance(value, str) and value.upper().endswith("B"):

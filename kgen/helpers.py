@@ -143,6 +143,11 @@ def content_hash(data: Mapping[str, Any]) -> str:
     return _short_hash(json.dumps(data, sort_keys=True, ensure_ascii=False))
 
 
+def image_hash(image: str) -> str:
+    """A short hash of an image reference: a name stable for one image that changes with it."""
+    return _short_hash(image)
+
+
 def volume_name(prefix: str, name: str) -> str:
     """``prefix-name`` as a volume name (at most 63 characters)."""
     full = f"{prefix}-{name}"
@@ -168,6 +173,7 @@ TEMPLATE_FILTERS = {
 }
 
 TEMPLATE_GLOBALS = {
+    "image_hash": image_hash,
     "HEADLESS_LABEL": HEADLESS_LABEL,
     "file_keys": file_keys,
     "files_data": files_data,

@@ -4,10 +4,12 @@ A kind's schema marks each such part with ``x-kgen-workload``:
 
 - ``{"kind": "Deployment"}`` on a Microservice's ``spec``, ``{"kind": "StatefulSet"}`` on a
   StatefulApp's: one unit named after the app.
-- ``{"kind": "Deployment", "inherit": [fields]}`` on the values of a map (a Monolith's
-  ``processes``): one unit per key, named ``<app>-<key>``, whose listed fields are the
-  enclosing object's merged with its own (JSON Merge Patch: maps merge, the unit's own
-  values win, ``null`` deletes).
+- ``{"kind": ..., "inherit": [fields], "inheritFrom": N, "suffix": ...}`` on a part that
+  takes settings from the object N levels up (a Monolith's ``processes`` values, its
+  ``migrations``, each of its ``schedules``): named ``<app>-<suffix>``, where the suffix is
+  fixed (``migrate``) or the map key (``{key}``) or the item's name (``{name}``); its listed
+  fields are the enclosing object's merged with its own (JSON Merge Patch: maps merge, the
+  unit's own values win, ``null`` deletes). ``"probed": false`` for Jobs and CronJobs.
 
 Rules, the set view and the templates all read these units; none works out again what a
 unit is or where one of its values was written.
@@ -42,6 +44,8 @@ class Unit(Mapping[str, Any]):
     written: Mapping[str, Any]
     inherited_from: JsonPath | None = None
     inherited: tuple[str, ...] = ()
+    #: Whether its containers get probes: not a Job's or a CronJob's, which run to the end.
+    probed: bool = True
 
     def __getitem__(self, key: str) -> Any:
         return self.settings[key]
@@ -110,11 +114,14 @@ def _unit(
     written: Mapping[str, Any],
 ) -> Unit:
     app = blueprint.name
+    probed = bool(marker.get("probed", True))
     inherit = tuple(marker.get("inherit", ()))
     if not inherit:
-        return Unit(blueprint, path, marker["kind"], app, None, app, dict(own), written)
-    key = str(path[-1])
-    parent_path = path[:-2]  # the object that holds the map of units
+        return Unit(
+            blueprint, path, marker["kind"], app, None, app, dict(own), written, probed=probed
+        )
+    suffix = str(marker["suffix"]).format(key=path[-1], name=own.get("name"))
+    parent_path = path[: -int(marker["inheritFrom"])]  # the object whose settings it takes
     parent = _at(blueprint.data, parent_path)
     settings = dict(own)
     for field in inherit:
@@ -126,11 +133,12 @@ def _unit(
         blueprint,
         path,
         marker["kind"],
-        f"{app}-{key}",
-        key,
-        key,
+        f"{app}-{suffix}",
+        suffix,
+        suffix,
         settings,
         written,
         inherited_from=parent_path,
         inherited=inherit,
+        probed=probed,
     )

@@ -210,6 +210,7 @@ def semantic_problems(blueprint: Blueprint, units: Iterable[Unit]) -> Iterator[P
         yield from rules.field_problems(blueprint, path, schema, value)
     for unit in units:
         yield from rules.unit_problems(unit)
+    yield from rules.units_problems(list(units))
 
 
 # --- Checks across the blueprint set -----------------------------------------------------

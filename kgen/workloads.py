@@ -22,9 +22,10 @@ def pod_storage(
 ) -> dict[str, list[dict[str, Any]]]:
     """The volumes of a unit's pod and the mounts of its containers, in a stable order:
     kgen's scratch /tmp, the writable paths (an emptyDir each), the config files (one
-    ConfigMap, a read-only file mount each), the mounted secrets (read-only, mode 0440)
-    and ``extra_mounts`` (a StatefulApp's volume claims). ``mounts`` are the main
-    container's; ``scratch`` are the other containers' (/tmp only)."""
+    ConfigMap, a read-only file mount each), the mounted secrets (read-only, mode 0440),
+    a Monolith's shared volume and ``extra_mounts`` (a StatefulApp's volume claims).
+    ``mounts`` are the main container's; ``scratch`` are the other containers' (/tmp
+    only)."""
     scratch = {"name": RESERVED_VOLUME["name"], "mountPath": RESERVED_VOLUME["mountPath"]}
     volumes: list[dict[str, Any]] = [{"name": RESERVED_VOLUME["name"], "emptyDir": {}}]
     mounts: list[dict[str, Any]] = [scratch]
@@ -46,6 +47,11 @@ def pod_storage(
                 {"name": name, "secret": {"secretName": secret_name, "defaultMode": 0o440}}
             )
             mounts.append({"name": name, "mountPath": secret["mountPath"], "readOnly": True})
+    shared = unit.get("sharedStorage")
+    if shared is not None:
+        name = f"{VOLUME_PREFIX}shared"
+        volumes.append({"name": name, "persistentVolumeClaim": {"claimName": f"{app}-shared"}})
+        mounts.append({"name": name, "mountPath": shared["mountPath"]})
     mounts.extend({"name": m["name"], "mountPath": m["mountPath"]} for m in extra_mounts)
     return {"volumes": volumes, "mounts": mounts, "scratch": [scratch]}
 

@@ -15,6 +15,7 @@ from kgen.assemble import assemble
 from kgen.errors import TemplateBug
 from kgen.flow import to_flow
 from kgen.model import Blueprint, Document, SourceMap, SourcePos
+from kgen.patch import apply_patches
 from kgen.render import canonical, render_view
 from kgen.validate import validate_blueprints
 from kgen.write import apply_order, render_stream
@@ -604,3 +605,80 @@ def test_a_statefulapps_monitor_leaves_its_headless_service_out() -> None:
     assert monitor.body["spec"]["selector"]["matchExpressions"] == [
         {"key": "kgen.dev/headless", "operator": "DoesNotExist"}
     ]
+
+
+MONOLITH_JOBS = """\
+apiVersion: kgen.dev/v1alpha1
+kind: Monolith
+metadata: {name: shop, namespace: shop}
+spec:
+  image: ghcr.io/example/shop:3.1.0
+  env: {RAILS_ENV: production}
+  sharedStorage: {size: 20Gi, class: efs, mountPath: /app/uploads}
+  migrations: {command: [bin/rails, db:migrate]}
+  schedules:
+    - {name: reports, schedule: "0 3 * * *", timeZone: Europe/Berlin, command: [bin/reports]}
+  processes:
+    web: {command: [bin/web], ports: [{name: http, port: 3000}]}
+"""
+
+
+def test_monolith_migrations_schedules_and_shared_storage() -> None:
+    documents = rendered(MONOLITH_JOBS)
+    [job] = [d for d in documents if d.kind == "Job"]
+    assert job.name.startswith("shop-migrate-")
+    assert job.body["metadata"]["annotations"]["argocd.argoproj.io/hook"] == "PreSync"
+    assert job.body["spec"]["ttlSecondsAfterFinished"] == 86400
+    pod = job.body["spec"]["template"]["spec"]
+    assert pod["restartPolicy"] == "Never"
+    assert pod["containers"][0]["command"] == ["bin/rails", "db:migrate"]
+    assert "livenessProbe" not in pod["containers"][0]
+    # The name changes with the image, and only with it.
+    again = rendered(MONOLITH_JOBS.replace("web: {", "web: {replicas: 3, "))
+    moved = rendered(MONOLITH_JOBS.replace("3.1.0", "3.2.0"))
+    assert [d.name for d in again if d.kind == "Job"] == [job.name]
+    assert [d.name for d in moved if d.kind == "Job"] != [job.name]
+    [cron] = [d for d in documents if d.kind == "CronJob"]
+    assert cron.name == "shop-reports"
+    assert cron.body["spec"]["schedule"] == "0 3 * * *"
+    assert cron.body["spec"]["timeZone"] == "Europe/Berlin"
+    assert cron.body["spec"]["concurrencyPolicy"] == "Forbid"
+    [claim] = [d for d in documents if d.kind == "PersistentVolumeClaim"]
+    assert claim.name == "shop-shared"
+    assert claim.body["spec"]["accessModes"] == ["ReadWriteMany"]
+    for workload in (job, cron, *[d for d in documents if d.kind == "Deployment"]):
+        spec = workload.body["spec"]
+        template = spec.get("jobTemplate", {}).get("spec", spec)["template"]
+        volumes = template["spec"]["volumes"]
+        assert {"name": "kgen-shared", "persistentVolumeClaim": {"claimName": "shop-shared"}} in (
+            volumes
+        )
+
+
+def test_statefulapp_backup_is_a_velero_schedule() -> None:
+    documents = rendered(statefulapp(backup={"schedule": "0 2 * * *"}))
+    [schedule] = [d for d in documents if d.kind == "Schedule"]
+    assert (schedule.namespace, schedule.name) == ("velero", "data-db")
+    template = schedule.body["spec"]["template"]
+    assert template["includedNamespaces"] == ["data"]
+    assert template["ttl"] == "720h"
+    assert template["labelSelector"] == {
+        "matchLabels": {"app.kubernetes.io/name": "db", "app.kubernetes.io/instance": "db"}
+    }
+
+
+def test_patches_apply_before_validation() -> None:
+    patches = [
+        {
+            "target": {"kind": "Deployment"},
+            "patch": {"spec": {"template": {"spec": {"hostAliases": [{"ip": "10.0.0.1"}]}}}},
+        },
+        {"target": {"kind": "Service", "name": "api"}, "patch": {"spec": {"type": None}}},
+    ]
+    blueprint = valid_blueprints(microservice(patches=patches))[0]
+    documents, problems = apply_patches(blueprint, rendered(microservice(patches=patches)))
+    assert problems == []
+    [deployment] = [d for d in documents if d.kind == "Deployment"]
+    assert deployment.body["spec"]["template"]["spec"]["hostAliases"] == [{"ip": "10.0.0.1"}]
+    [service] = [d for d in documents if d.kind == "Service"]
+    assert "type" not in service.body["spec"]

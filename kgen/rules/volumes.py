@@ -36,6 +36,8 @@ def _mounts(unit: Unit) -> Iterator[tuple[str, JsonPath]]:
             yield secret["mountPath"], (*unit.written_at("secrets"), index, "mountPath")
     for index, path in enumerate(unit.get("writablePaths", [])):
         yield path, (*unit.written_at("writablePaths"), index)
+    if "sharedStorage" in unit:
+        yield unit["sharedStorage"]["mountPath"], (*unit.written_at("sharedStorage"), "mountPath")
 
 
 def mount_problems(unit: Unit) -> Iterator[Problem]:

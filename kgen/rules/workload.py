@@ -165,6 +165,8 @@ def _probed(unit: Unit) -> Iterator[tuple[Mapping[str, Any], JsonPath]]:
 
 
 def probe_problems(unit: Unit) -> Iterator[Problem]:
+    if not unit.probed:
+        return  # a Job's or CronJob's pods run to the end: nothing to probe
     for settings, base in _probed(unit):
         yield from _container_probe_problems(unit, settings, base)
 
