@@ -82,14 +82,32 @@ def ingress_port(unit: Mapping[str, Any]) -> Mapping[str, Any]:
     raise ValueError(f"no port {ref!r} for the Ingress")  # validate checks it first
 
 
-def metrics_port(unit: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The port ``monitoring.port`` names (validate checks that there is one)."""
+def sidecar_ports(unit: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The ports of the unit's sidecars, in order."""
+    return [port for sidecar in unit.get("sidecars", []) for port in sidecar.get("ports", [])]
+
+
+def metrics_port(unit: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The port ``monitoring.port`` names: the main container's, or a sidecar's (an
+    exporter beside the app); None when there is none (validate reports it)."""
+    if "monitoring" not in unit:
+        return None
     ref = unit["monitoring"]["port"]
-    ports: list[Mapping[str, Any]] = unit.get("ports", [])
+    ports: list[Mapping[str, Any]] = [*unit.get("ports", []), *sidecar_ports(unit)]
     for port in ports:
-        if ref in (port["name"], port["port"]):
+        if ref in (port["name"], port["port"]) and port.get("protocol", "TCP") == "TCP":
             return port
-    raise ValueError(f"no port {ref!r} to monitor")  # validate checks it first
+    return None
+
+
+def service_ports(unit: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """What the unit's Service publishes: the main container's ports, and a sidecar's port
+    when Prometheus scrapes it."""
+    ports: list[Mapping[str, Any]] = list(unit.get("ports", []))
+    monitored = metrics_port(unit)
+    if monitored is not None and monitored not in ports:
+        ports.append(monitored)
+    return ports
 
 
 def alb_annotations(unit: Mapping[str, Any]) -> dict[str, str]:
@@ -266,6 +284,7 @@ TEMPLATE_GLOBALS = {
     "ingress_port": ingress_port,
     "alb_annotations": alb_annotations,
     "metrics_port": metrics_port,
+    "service_ports": service_ports,
     "scales_horizontally": scales_horizontally,
     "scales_on_queue": scales_on_queue,
     "pod_range": pod_range,

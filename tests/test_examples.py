@@ -56,7 +56,7 @@ def test_example_blueprints_validate(kgen: RunKgen, repo: Path) -> None:
     # as written, plus each declared environment (prod, staging)
     assert (
         result.stderr
-        == "kgen: ok: 11 blueprints, as written and in every environment (prod, staging)\n"
+        == "kgen: ok: 15 blueprints, as written and in every environment (prod, staging)\n"
     )
 
 
@@ -65,6 +65,24 @@ def test_examples_cover_every_kind_and_teach_what_they_claim(repo: Path) -> None
     blueprints = list(_load_blueprints(repo / "blueprints"))
     kinds = {b["kind"] for b in blueprints}
     assert kinds == {"Microservice", "StatefulApp", "Monolith"}
+    services = [b for b in blueprints if b["kind"] == "Microservice"]
+    assert len(services) >= 8, "an Online-Boutique-sized shop"
+    assert any("ingress" in b["spec"] for b in blueprints)
+    assert any(
+        b["kind"] == "StatefulApp" and "backup" in b["spec"] and "secrets" in b["spec"]
+        for b in blueprints
+    ), "a database with backups and external secrets"
+    assert any(
+        any("queue" in m for m in b["spec"].get("autoscaling", {}).get("metrics", []))
+        and "awsRoleArn" in b["spec"].get("serviceAccount", {})
+        for b in services
+    ), "a KEDA queue worker with IRSA"
+    assert any(
+        b["kind"] == "Monolith"
+        and {"migrations", "schedules", "sharedStorage"} <= set(b["spec"])
+        and len(b["spec"]["processes"]) > 1
+        for b in blueprints
+    ), "the Monolith with processes, migrations, schedules and shared storage"
     assert all(b["metadata"]["namespace"] != "default" for b in blueprints)
     assert any("@sha256:" in b["spec"]["image"] for b in blueprints)
     assert any("environments" in b for b in blueprints)
@@ -576,14 +594,18 @@ def test_env_prod_applies_the_prod_overrides(kgen: RunKgen, repo: Path) -> None:
     assert result.exit_code == 0, result.stderr
     prod = _documents(result.stdout)
     frontend = ("Deployment", "shop", "frontend")
+    autoscaler = ("HorizontalPodAutoscaler", "shop", "frontend")
     assert _changed(base, prod) == {
         frontend,
+        autoscaler,
         ("Deployment", "shop", "cartservice"),
         ("Deployment", "billing", "billing-web"),
         ("Deployment", "billing", "billing-worker"),
     }
     assert base[frontend]["spec"]["replicas"] == 2
-    assert prod[frontend]["spec"]["replicas"] == 4
+    # In prod an autoscaler sets the number of frontend pods: the Deployment leaves it.
+    assert "replicas" not in prod[frontend]["spec"]
+    assert prod[autoscaler]["spec"]["minReplicas"] == 4
     # maps merge: the prod limit replaces one value and keeps the rest of resources
     assert _container(prod[frontend])["resources"] == {
         "requests": {"cpu": "100m", "memory": "64Mi"},

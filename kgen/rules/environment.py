@@ -98,6 +98,8 @@ def env_twice_problems(unit: Unit) -> Iterator[Problem]:
             )
 
 
+#: Names that say a variable holds where a secret is, or which one: not the secret itself.
+_NOT_A_SECRET = re.compile(r"_(?:FILE|PATH|DIR|NAME|ARN|REF)\Z", re.IGNORECASE)
 #: Names that say a variable holds a secret: *PASSWORD*, *TOKEN*, *SECRET*, *_KEY.
 _SECRET_NAME = re.compile(r"PASSWORD|PASSWD|TOKEN|SECRET|_KEY\Z", re.IGNORECASE)
 
@@ -109,6 +111,8 @@ def env_secret_value_problems(unit: Unit) -> Iterator[Problem]:
         for name, value in environment.env.items():
             if not _SECRET_NAME.search(name) or not isinstance(value, str) or not value:
                 continue
+            if _NOT_A_SECRET.search(name):
+                continue  # a path or name of a secret (POSTGRES_PASSWORD_FILE), not one
             if _REFERENCE.fullmatch(value):
                 continue  # $(OTHER): a reference, not a value
             yield problem(

@@ -13,6 +13,7 @@ from kgen.rules import environment, scaling, volumes
 from kgen.rules.common import key_problem, problem
 from kgen.suggest import did_you_mean, one_of
 from kgen.units import Unit
+from kgen.workloads import metrics_port, sidecar_ports
 
 UnitRule = Callable[[Unit], Iterator[Problem]]
 EXPOSED_TYPES = ("NodePort", "LoadBalancer")
@@ -139,20 +140,30 @@ def monitoring_problems(unit: Unit) -> Iterator[Problem]:
     if monitoring is None:
         return
     ref = monitoring["port"]
-    ports = [port for port in tcp_ports(unit) if ref in (port["name"], port["port"])]
-    if not ports:
-        names = [port["name"] for port in tcp_ports(unit)]
+    if metrics_port(unit) is None:
+        names = [port["name"] for port in [*tcp_ports(unit), *tcp_ports_of(sidecar_ports(unit))]]
         yield problem(
             unit.blueprint,
             (*unit.written_at("monitoring"), "port"),
-            f"{ref!r} is not a TCP port of the app, so no Service publishes it for Prometheus",
+            f"{ref!r} is not a TCP port of the app or of its sidecars",
             did_you_mean(str(ref), names)
             or (f"TCP ports: {', '.join(names)}" if names else "add the metrics port to ports"),
+        )
+    elif not unit.get("ports") and unit.workload != "StatefulSet":
+        yield key_problem(
+            unit.blueprint,
+            unit.written_at("monitoring"),
+            "Prometheus finds pods through the app's Service, and an app without ports has none",
+            f"add {format_path(unit.written_at('ports'))}",
         )
 
 
 def tcp_ports(unit: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [port for port in unit.get("ports", []) if port.get("protocol", "TCP") == "TCP"]
+    return tcp_ports_of(unit.get("ports", []))
+
+
+def tcp_ports_of(ports: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    return [port for port in ports if port.get("protocol", "TCP") == "TCP"]
 
 
 def _probed(unit: Unit) -> Iterator[tuple[Mapping[str, Any], JsonPath]]:
