@@ -9,7 +9,6 @@ without a schema is an error, never skipped. Validators are built once per
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from importlib import resources
@@ -20,9 +19,20 @@ from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 from referencing import Registry, Resource
 
+from kgen.apiserver import (
+    _anchor,
+    _origin_of,
+    _output_problem,
+    is_unscoped,
+    metadata_problems,
+    name_problems,
+    patched_at,
+    pod_problems,
+    size_problems,
+    version_problems,
+)
 from kgen.errors import UsageError
-from kgen.formats import DNS_1035_LABEL, DNS_LABEL, DNS_SUBDOMAIN
-from kgen.model import Blueprint, Document, JsonPath, Problem, SourcePos
+from kgen.model import Document, JsonPath, Problem, format_path
 from kgen.resources import load_json
 
 DEFAULT_KUBE_VERSION = "1.33"
@@ -160,6 +170,8 @@ def document_problems(document: Document, kube_version: str) -> Iterator[Problem
     """Schema problems of one document, pointed back at the blueprint that made it."""
     if not is_unscoped(document):
         yield from name_problems(document)
+        yield from metadata_problems(document)
+        yield from pod_problems(document)
         too_large = list(size_problems(document))
         yield from too_large
         if any(p.path == () for p in too_large):
@@ -178,11 +190,13 @@ def document_problems(document: Document, kube_version: str) -> Iterator[Problem
         return
     for error in validator.iter_errors(document.body):
         path: JsonPath = tuple(error.absolute_path)
+        patch = patched_at(document, path)
+        by = f"set by {format_path(patch[:3])}" if patch else f"rendered by {document.template}"
         yield _output_problem(
             document,
-            _origin_of(document.origin, error),
+            _origin_of(document, error),
             path,
-            f"{_message(error)} (in the output, rendered by {document.template})",
+            f"{_message(error)} (in the output, {by})",
             f"Kubernetes {kube_version} schema for {document.api_version} {document.kind}"
             if error.validator == "additionalProperties"
             else None,
@@ -194,166 +208,3 @@ def _message(error: ValidationError) -> str:
         specific = [e for e in error.context if e.validator != "type"]
         return (specific or list(error.context))[0].message
     return error.message
-
-
-# --- Rules of the API server that the OpenAPI schemas do not carry ----------------------
-
-#: Values that need a feature the API server turns on only from some version on:
-#: (key, value, first version where it is on by default).
-_FEATURE_GATED: tuple[tuple[str, str, tuple[int, int]], ...] = (
-    ("accessModes", "ReadWriteOncePod", (1, 27)),  # alpha before 1.27: refused by default
-)
-
-
-def version_problems(document: Document, kube_version: str) -> Iterator[Problem]:
-    """Values the schema admits but the target version refuses unless a gate is enabled."""
-    major, minor = (int(part) for part in kube_version.split("."))
-    for key, value, since in _FEATURE_GATED:
-        if (major, minor) >= since or not _has(document.body, key, value):
-            continue
-        yield _output_problem(
-            document,
-            _origin_of_value(document.origin, value),
-            (key,),
-            f"{value} needs Kubernetes {since[0]}.{since[1]} or later "
-            f"(--kube-version is {kube_version})",
-            "use another value, or target a newer version with --kube-version",
-        )
-
-
-def _has(node: Any, key: str, value: str) -> bool:
-    """Whether ``node`` holds, anywhere, ``key`` with ``value`` in its list or as its value."""
-    if isinstance(node, Mapping):
-        for child_key, child in node.items():
-            found = child == value or (isinstance(child, list) and value in child)
-            if (child_key == key and found) or _has(child, key, value):
-                return True
-    elif isinstance(node, list):
-        return any(_has(item, key, value) for item in node)
-    return False
-
-
-def is_unscoped(document: Document) -> bool:
-    """eksctl's ClusterConfig is not a Kubernetes object: its name follows eksctl's rules."""
-    return document.api_version.startswith("eksctl.io/")
-
-
-#: Kinds whose names have tighter rules than a DNS-1123 subdomain: (pattern, max, rule).
-_NAME_RULES: Mapping[str, tuple[re.Pattern[str], int, str]] = {
-    "Service": (DNS_1035_LABEL, 63, "lower-case letters, digits and '-', starting with a letter"),
-    # Pods of a StatefulSet carry the label controller-revision-hash=<name>-<10 characters>.
-    "StatefulSet": (DNS_LABEL, 52, "lower-case letters, digits and '-'"),
-    # A Job's pods carry the label job-name=<name>; a CronJob adds 11 characters to it.
-    "Job": (DNS_LABEL, 63, "lower-case letters, digits and '-'"),
-    "CronJob": (DNS_LABEL, 52, "lower-case letters, digits and '-'"),
-}
-
-
-def name_problems(document: Document) -> Iterator[Problem]:
-    """Names the API server would refuse although the OpenAPI schema cannot say so."""
-    name = document.name
-    pattern, longest, rule = _NAME_RULES.get(
-        document.kind, (DNS_SUBDOMAIN, 253, "lower-case letters, digits, '-' and '.'")
-    )
-    if len(name) > longest or not pattern.fullmatch(name):
-        fix = "shorten" if len(name) > longest else "rename"
-        yield _output_problem(
-            document,
-            _anchor(document.origin),
-            ("metadata", "name"),
-            f"{document.kind} name {name!r} is refused by Kubernetes: at most {longest} "
-            f"characters ({len(name)} here) of {rule}",
-            f"{fix} the blueprint (or the process) this name is made from",
-        )
-
-
-#: The API server's limits: all annotations of an object together, and a whole object in etcd.
-MAX_ANNOTATIONS_BYTES = 256 * 1024
-MAX_OBJECT_BYTES = 1024 * 1024
-#: kubectl apply (and Argo CD, which runs it) keeps a copy of the object, as JSON, in this
-#: annotation: it counts against the annotation limit.
-LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
-
-
-def size_problems(document: Document) -> Iterator[Problem]:
-    """Objects the API server refuses for their size, as written or once ``kubectl apply``
-    has added its copy of them."""
-    annotations = document.body.get("metadata", {}).get("annotations", {})
-    size = sum(len(k.encode()) + len(str(v).encode()) for k, v in annotations.items())
-    total = _json_size(document.body)
-    if total > MAX_OBJECT_BYTES:
-        yield _output_problem(
-            document,
-            _anchor(document.origin),
-            (),
-            f"the object takes {total} bytes; kgen keeps objects under {MAX_OBJECT_BYTES} "
-            "(etcd refuses requests over 1.5 MiB)",
-            "keep large data (env values, annotations) out of the blueprint",
-        )
-    elif size > MAX_ANNOTATIONS_BYTES:
-        yield _output_problem(
-            document,
-            _anchor(document.origin),
-            ("metadata", "annotations"),
-            f"annotations take {size} bytes; Kubernetes allows {MAX_ANNOTATIONS_BYTES}",
-            "keep large data out of annotations",
-        )
-    elif size + len(LAST_APPLIED) + total + 1 > MAX_ANNOTATIONS_BYTES:
-        applied = size + len(LAST_APPLIED) + total + 1
-        yield _output_problem(
-            document,
-            _anchor(document.origin),
-            ("metadata", "annotations"),
-            f"kubectl apply would refuse it: its annotations plus the copy of the object it "
-            f"keeps in {LAST_APPLIED} take {applied} bytes; Kubernetes allows "
-            f"{MAX_ANNOTATIONS_BYTES}",
-            "keep large data (files, env values, annotations) smaller, or apply with --server-side",
-        )
-
-
-def _json_size(body: Mapping[str, Any]) -> int:
-    """The bytes of ``body`` as compact JSON the way Go writes it (UTF-8; <, > and & as
-    six-character escapes)."""
-    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
-    escaped = text.count("<") + text.count(">") + text.count("&")
-    return len(text.encode("utf-8", "surrogatepass")) + 5 * escaped
-
-
-def _output_problem(
-    document: Document, pos: SourcePos, path: JsonPath, message: str, hint: str | None = None
-) -> Problem:
-    """A problem at ``path`` of a rendered document, pointed back at the blueprint."""
-    return Problem(pos, path, message, hint, subject=document.ref)
-
-
-def _anchor(blueprint: Blueprint) -> SourcePos:
-    return blueprint.source.value_pos(("metadata", "name"))
-
-
-def _origin_of(blueprint: Blueprint, error: ValidationError) -> SourcePos:
-    return _origin_of_value(blueprint, error.instance)
-
-
-def _origin_of_value(blueprint: Blueprint, value: Any) -> SourcePos:
-    """The blueprint field that most likely produced a value of the output.
-
-    When exactly one written value of the blueprint equals it, that is the place;
-    otherwise the blueprint's name.
-    """
-    if isinstance(value, bool) or value is None or isinstance(value, dict | list):
-        return _anchor(blueprint)
-    matches = [path for path, found in _leaves(blueprint.data, ()) if found == value]
-    if len(matches) == 1:
-        return blueprint.source.value_pos(matches[0])
-    return _anchor(blueprint)
-
-
-def _leaves(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, Any]]:
-    if isinstance(value, dict):
-        for key, child in value.items():
-            yield from _leaves(child, (*path, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from _leaves(child, (*path, index))
-    else:
-        yield path, value

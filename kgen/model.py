@@ -144,6 +144,9 @@ class Document:
     body: Mapping[str, Any]
     origin: Blueprint
     template: str
+    #: Output paths a patch of the blueprint set, with the blueprint path of the patch value
+    #: that set it: problems there point at the patch.
+    patched: Mapping[JsonPath, JsonPath] = field(default_factory=dict)
 
     @property
     def api_version(self) -> str:

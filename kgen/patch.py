@@ -8,12 +8,12 @@ a resource is (its apiVersion, kind, name or namespace), is a problem at its lin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
 from kgen.helpers import merge_patch
-from kgen.model import Blueprint, Document, Problem
+from kgen.model import Blueprint, Document, JsonPath, Problem
 from kgen.render import canonical
 from kgen.suggest import did_you_mean
 
@@ -24,7 +24,8 @@ _IDENTITY = (("apiVersion",), ("kind",), ("metadata", "name"), ("metadata", "nam
 def apply_patches(
     blueprint: Blueprint, documents: Sequence[Document]
 ) -> tuple[list[Document], list[Problem]]:
-    """The blueprint's documents with its patches applied, in order, and the problems."""
+    """The blueprint's documents with its patches applied, in order, and the problems. A
+    patch that is refused is not applied, so that no later problem comes from it."""
     patches: list[Any] = blueprint.data["spec"].get("patches", [])
     result = list(documents)
     problems: list[Problem] = []
@@ -39,27 +40,60 @@ def apply_patches(
         if not matches:
             problems.append(_no_match(blueprint, where, kind, name, result))
             continue
-        for field in _IDENTITY:
-            if _get(patch["patch"], field) is not None:
-                problems.append(
-                    Problem(
-                        blueprint.source.key_pos((*where, "patch", *field)),
-                        (*where, "patch", *field),
-                        "a patch may not change what a resource is: its apiVersion, kind, "
-                        "name or namespace",
-                        "change the blueprint's name or namespace instead",
-                    )
+        refused = [field for field in _IDENTITY if _sets(patch["patch"], field)]
+        for field in refused:
+            problems.append(
+                Problem(
+                    blueprint.source.key_pos((*where, "patch", *field)),
+                    (*where, "patch", *field),
+                    "a patch may not change what a resource is: its apiVersion, kind, name "
+                    "or namespace",
+                    "change the blueprint's name or namespace instead",
                 )
+            )
+        if refused:
+            continue
+        change = plain(patch["patch"])
+        touched = dict(_leaf_paths(change, (), (*where, "patch")))
         for i in matches:
-            body = canonical(merge_patch(result[i].body, patch["patch"]))
-            result[i] = replace(result[i], body=body)
+            body = canonical(merge_patch(result[i].body, change))
+            result[i] = replace(result[i], body=body, patched={**result[i].patched, **touched})
     return result, problems
 
 
-def _get(node: Any, path: tuple[str, ...]) -> Any:
-    for part in path:
+def plain(value: Any) -> Any:
+    """A blueprint value as plain JSON values: numbers lose the text they were written as
+    (kgen's own numbers, which the output writer takes)."""
+    if isinstance(value, dict):
+        return {key: plain(child) for key, child in value.items()}
+    if isinstance(value, list):
+        return [plain(child) for child in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    return value
+
+
+def _sets(node: Any, path: tuple[str, ...]) -> bool:
+    """Whether a merge patch sets (or deletes, with null) the field at ``path``."""
+    for part in path[:-1]:
         node = node.get(part) if isinstance(node, dict) else None
-    return node
+        if node is None:
+            return False
+    return isinstance(node, dict) and path[-1] in node
+
+
+def _leaf_paths(node: Any, path: JsonPath, source: JsonPath) -> Iterator[tuple[JsonPath, JsonPath]]:
+    """Each output path a merge patch sets to a value (not merges into), with where the
+    patch says so."""
+    if isinstance(node, dict) and node:
+        for key, child in node.items():
+            yield from _leaf_paths(child, (*path, key), (*source, key))
+    else:
+        yield path, source
 
 
 def _no_match(

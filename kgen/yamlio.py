@@ -524,6 +524,18 @@ class _CanonicalDumper(_Dumper):
         return True
 
 
+def _represent_int(dumper: _CanonicalDumper, value: int) -> yaml.Node:
+    return dumper.represent_int(int(value))
+
+
+def _represent_float(dumper: _CanonicalDumper, value: float) -> yaml.Node:
+    return dumper.represent_float(float(value))
+
+
+_CanonicalDumper.add_representer(WrittenInt, _represent_int)
+_CanonicalDumper.add_representer(WrittenFloat, _represent_float)
+
+
 # Plain scalars that other YAML readers take for numbers or booleans although PyYAML's
 # YAML 1.1 rules do not: YAML 1.2 floats without a dot (1e3), octal 0o17, and Go's y/n.
 _OTHER_READERS_NON_STRINGS = re.compile(

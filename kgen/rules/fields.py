@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from kgen.apiserver import TOOL_ANNOTATION_PREFIXES
 from kgen.formats import cpu_millis, memory_bytes
 from kgen.helpers import MANAGED_SERVICE_ANNOTATIONS, RESERVED_LABELS
 from kgen.model import Blueprint, JsonPath, Problem, format_path
@@ -14,16 +15,6 @@ from kgen.rules.common import key_problem, normal, problem
 from kgen.yamlio import written_text
 
 FieldRule = Callable[[Blueprint, JsonPath, Any], Iterator[Problem]]
-
-#: Annotations that tools act on: kustomize drops or rewrites objects that carry them.
-TOOL_ANNOTATION_PREFIXES = (
-    "config.kubernetes.io/",
-    "internal.config.kubernetes.io/",
-    "alpha.config.kubernetes.io/",
-    "config.k8s.io/",
-    "kustomize.config.k8s.io/",
-    "kubectl.kubernetes.io/last-applied-configuration",
-)
 
 
 def _no_tool_annotations(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:

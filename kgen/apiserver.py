@@ -1,0 +1,375 @@
+"""Rules of the API server that the OpenAPI schemas do not carry, checked on every rendered
+document (patched or not): names, sizes, values behind feature gates, and what the API
+server validates in metadata, pod templates, Services and ConfigMaps. Each problem points
+back at the blueprint field (or the patch) the value came from.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from jsonschema.exceptions import ValidationError
+
+from kgen.formats import DNS_1035_LABEL, DNS_LABEL, DNS_SUBDOMAIN, FORMATS, image_problem
+from kgen.model import Blueprint, Document, JsonPath, Problem, SourcePos
+
+# --- Rules of the API server that the OpenAPI schemas do not carry ----------------------
+
+#: Values that need a feature the API server turns on only from some version on:
+#: (key, value, first version where it is on by default).
+_FEATURE_GATED: tuple[tuple[str, str, tuple[int, int]], ...] = (
+    ("accessModes", "ReadWriteOncePod", (1, 27)),  # alpha before 1.27: refused by default
+)
+
+
+def version_problems(document: Document, kube_version: str) -> Iterator[Problem]:
+    """Values the schema admits but the target version refuses unless a gate is enabled."""
+    major, minor = (int(part) for part in kube_version.split("."))
+    for key, value, since in _FEATURE_GATED:
+        if (major, minor) >= since or not _has(document.body, key, value):
+            continue
+        yield _output_problem(
+            document,
+            _origin_of_value(document.origin, value),
+            (key,),
+            f"{value} needs Kubernetes {since[0]}.{since[1]} or later "
+            f"(--kube-version is {kube_version})",
+            "use another value, or target a newer version with --kube-version",
+        )
+
+
+def _has(node: Any, key: str, value: str) -> bool:
+    """Whether ``node`` holds, anywhere, ``key`` with ``value`` in its list or as its value."""
+    if isinstance(node, Mapping):
+        for child_key, child in node.items():
+            found = child == value or (isinstance(child, list) and value in child)
+            if (child_key == key and found) or _has(child, key, value):
+                return True
+    elif isinstance(node, list):
+        return any(_has(item, key, value) for item in node)
+    return False
+
+
+def is_unscoped(document: Document) -> bool:
+    """eksctl's ClusterConfig is not a Kubernetes object: its name follows eksctl's rules."""
+    return document.api_version.startswith("eksctl.io/")
+
+
+#: Kinds whose names have tighter rules than a DNS-1123 subdomain: (pattern, max, rule).
+_NAME_RULES: Mapping[str, tuple[re.Pattern[str], int, str]] = {
+    "Service": (DNS_1035_LABEL, 63, "lower-case letters, digits and '-', starting with a letter"),
+    # Pods of a StatefulSet carry the label controller-revision-hash=<name>-<10 characters>.
+    "StatefulSet": (DNS_LABEL, 52, "lower-case letters, digits and '-'"),
+    # A Job's pods carry the label job-name=<name>; a CronJob adds 11 characters to it.
+    "Job": (DNS_LABEL, 63, "lower-case letters, digits and '-'"),
+    "CronJob": (DNS_LABEL, 52, "lower-case letters, digits and '-'"),
+}
+
+
+def name_problems(document: Document) -> Iterator[Problem]:
+    """Names the API server would refuse although the OpenAPI schema cannot say so."""
+    name = document.name
+    pattern, longest, rule = _NAME_RULES.get(
+        document.kind, (DNS_SUBDOMAIN, 253, "lower-case letters, digits, '-' and '.'")
+    )
+    if len(name) > longest or not pattern.fullmatch(name):
+        fix = "shorten" if len(name) > longest else "rename"
+        yield _output_problem(
+            document,
+            _anchor(document.origin),
+            ("metadata", "name"),
+            f"{document.kind} name {name!r} is refused by Kubernetes: at most {longest} "
+            f"characters ({len(name)} here) of {rule}",
+            f"{fix} the blueprint (or the process) this name is made from",
+        )
+
+
+#: The API server's limits: all annotations of an object together, and a whole object in etcd.
+MAX_ANNOTATIONS_BYTES = 256 * 1024
+MAX_OBJECT_BYTES = 1024 * 1024
+#: kubectl apply (and Argo CD, which runs it) keeps a copy of the object, as JSON, in this
+#: annotation: it counts against the annotation limit.
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def size_problems(document: Document) -> Iterator[Problem]:
+    """Objects the API server refuses for their size, as written or once ``kubectl apply``
+    has added its copy of them."""
+    annotations = document.body.get("metadata", {}).get("annotations", {})
+    size = sum(len(k.encode()) + len(str(v).encode()) for k, v in annotations.items())
+    total = _json_size(document.body)
+    if total > MAX_OBJECT_BYTES:
+        yield _output_problem(
+            document,
+            _anchor(document.origin),
+            (),
+            f"the object takes {total} bytes; kgen keeps objects under {MAX_OBJECT_BYTES} "
+            "(etcd refuses requests over 1.5 MiB)",
+            "keep large data (env values, annotations) out of the blueprint",
+        )
+    elif size > MAX_ANNOTATIONS_BYTES:
+        yield _output_problem(
+            document,
+            _anchor(document.origin),
+            ("metadata", "annotations"),
+            f"annotations take {size} bytes; Kubernetes allows {MAX_ANNOTATIONS_BYTES}",
+            "keep large data out of annotations",
+        )
+    elif size + len(LAST_APPLIED) + total + 1 > MAX_ANNOTATIONS_BYTES:
+        applied = size + len(LAST_APPLIED) + total + 1
+        yield _output_problem(
+            document,
+            _anchor(document.origin),
+            ("metadata", "annotations"),
+            f"kubectl apply would refuse it: its annotations plus the copy of the object it "
+            f"keeps in {LAST_APPLIED} take {applied} bytes; Kubernetes allows "
+            f"{MAX_ANNOTATIONS_BYTES}",
+            "keep large data (files, env values, annotations) smaller, or apply with --server-side",
+        )
+
+
+def _json_size(body: Mapping[str, Any]) -> int:
+    """The bytes of ``body`` as compact JSON the way Go writes it (UTF-8; <, > and & as
+    six-character escapes)."""
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    escaped = text.count("<") + text.count(">") + text.count("&")
+    return len(text.encode("utf-8", "surrogatepass")) + 5 * escaped
+
+
+def _output_problem(
+    document: Document, pos: SourcePos, path: JsonPath, message: str, hint: str | None = None
+) -> Problem:
+    """A problem at ``path`` of a rendered document, pointed back at the blueprint."""
+    return Problem(pos, path, message, hint, subject=document.ref)
+
+
+def _anchor(blueprint: Blueprint) -> SourcePos:
+    return blueprint.source.value_pos(("metadata", "name"))
+
+
+def _origin_of(document: Document, error: ValidationError) -> SourcePos:
+    """Where in the blueprint the output problem comes from: a patch that set the field
+    (or a field below it), else the blueprint field holding the same value."""
+    path: JsonPath = tuple(error.absolute_path)
+    where = patched_at(document, path)
+    if where is not None:
+        return document.origin.source.value_pos(where)
+    return _origin_of_value(document.origin, error.instance)
+
+
+def patched_at(document: Document, path: JsonPath) -> JsonPath | None:
+    """The blueprint path of the patch value behind ``path`` of the output: one that set
+    it or a value around it, else one that set a field below it (an unknown field)."""
+    if not document.patched:
+        return None
+    for depth in range(len(path), -1, -1):
+        if path[:depth] in document.patched:
+            return document.patched[path[:depth]]
+    for output, source in document.patched.items():
+        if output[: len(path)] == path:
+            return source
+    return None
+
+
+def _origin_of_value(blueprint: Blueprint, value: Any) -> SourcePos:
+    """The blueprint field that most likely produced a value of the output.
+
+    When exactly one written value of the blueprint equals it, that is the place;
+    otherwise the blueprint's name.
+    """
+    if isinstance(value, bool) or value is None or isinstance(value, dict | list):
+        return _anchor(blueprint)
+    matches = [path for path, found in _leaves(blueprint.data, ()) if found == value]
+    if len(matches) == 1:
+        return blueprint.source.value_pos(matches[0])
+    return _anchor(blueprint)
+
+
+def _leaves(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, Any]]:
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _leaves(child, (*path, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _leaves(child, (*path, index))
+    else:
+        yield path, value
+
+
+# --- metadata, pod templates, Services, ConfigMaps ---------------------------------------
+
+#: Annotations that tools act on: kustomize drops or rewrites objects that carry them.
+TOOL_ANNOTATION_PREFIXES = (
+    "config.kubernetes.io/",
+    "internal.config.kubernetes.io/",
+    "alpha.config.kubernetes.io/",
+    "config.k8s.io/",
+    "kustomize.config.k8s.io/",
+    "kubectl.kubernetes.io/last-applied-configuration",
+)
+#: The one Checkov suppression kgen writes itself.
+KGEN_SUPPRESSION = "CKV_K8S_35=secrets as environment variables:"
+
+
+def _at(document: Document, path: JsonPath) -> SourcePos:
+    where = patched_at(document, path)
+    return (
+        document.origin.source.value_pos(where) if where is not None else _anchor(document.origin)
+    )
+
+
+def _refused(document: Document, path: JsonPath, message: str, hint: str | None = None) -> Problem:
+    return _output_problem(document, _at(document, path), path, message, hint)
+
+
+def metadata_problems(document: Document) -> Iterator[Problem]:
+    """Labels and annotations as the API server validates them, and none that kustomize
+    or Checkov act on (but kgen's own suppression)."""
+    yield from _labels_and_annotations(document, ("metadata",), document.body.get("metadata"))
+
+
+def _labels_and_annotations(document: Document, path: JsonPath, metadata: Any) -> Iterator[Problem]:
+    if not isinstance(metadata, Mapping):
+        return
+    label_key, label_value = FORMATS["label-key"], FORMATS["label-value"]
+    labels = metadata.get("labels") or {}
+    for key, value in labels.items() if isinstance(labels, Mapping) else ():
+        if not (isinstance(key, str) and label_key.check(key)):
+            yield _refused(document, (*path, "labels", key), f"{key!r} is not a label key")
+        elif not (isinstance(value, str) and label_value.check(value)):
+            yield _refused(document, (*path, "labels", key), f"{value!r} is not a label value")
+    annotations = metadata.get("annotations") or {}
+    for key, value in annotations.items() if isinstance(annotations, Mapping) else ():
+        where = (*path, "annotations", key)
+        if not (isinstance(key, str) and label_key.check(key)):
+            yield _refused(document, where, f"{key!r} is not an annotation key")
+        elif key.startswith(TOOL_ANNOTATION_PREFIXES):
+            yield _refused(
+                document,
+                where,
+                "kustomize and kubectl act on this annotation: the folder would no longer give "
+                "the same objects as the stream",
+                "remove it",
+            )
+        elif key.startswith("checkov.io/") and not str(value).startswith(KGEN_SUPPRESSION):
+            yield _refused(
+                document,
+                where,
+                "kgen writes no Checkov suppression but the one for secrets as environment "
+                "variables",
+                "fix what Checkov reports instead of silencing it",
+            )
+
+
+#: Where each workload kind keeps its pod template.
+_TEMPLATES: Mapping[str, JsonPath] = {
+    "Deployment": ("spec", "template"),
+    "StatefulSet": ("spec", "template"),
+    "Job": ("spec", "template"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template"),
+}
+_DNS_POLICIES = ("ClusterFirst", "ClusterFirstWithHostNet", "Default", "None")
+_SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
+_QUANTITY = re.compile(
+    r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+|[KMGTPE]i|[mkMGTPE])?"
+)
+
+
+def pod_problems(document: Document) -> Iterator[Problem]:
+    """What the API server checks in a pod template and that no schema says: the selector
+    matches the template's labels; containers are named as DNS labels, once; their images
+    are pinned (kgen's rule); quantities parse; the restart and DNS policies are ones it
+    knows. And a Service's type, a ConfigMap's keys."""
+    body = document.body
+    if document.kind == "Service":
+        kind = (body.get("spec") or {}).get("type")
+        if kind is not None and kind not in _SERVICE_TYPES:
+            yield _refused(document, ("spec", "type"), f"{kind!r} is not a Service type")
+    if document.kind == "ConfigMap":
+        yield from _configmap_problems(document)
+    place = _TEMPLATES.get(document.kind)
+    if place is None:
+        return
+    template: Any = body
+    for part in place:
+        template = template.get(part) if isinstance(template, Mapping) else None
+    if not isinstance(template, Mapping):
+        return
+    labels = (template.get("metadata") or {}).get("labels") or {}
+    yield from _labels_and_annotations(document, (*place, "metadata"), template.get("metadata"))
+    selector = ((body.get("spec") or {}).get("selector") or {}).get("matchLabels")
+    if document.kind in ("Deployment", "StatefulSet") and (
+        not selector or any(labels.get(k) != v for k, v in selector.items())
+    ):
+        yield _refused(
+            document,
+            ("spec", "selector", "matchLabels"),
+            "the selector does not match the pod template's labels: the API server refuses it",
+            "keep spec.selector and spec.template.metadata.labels as kgen writes them",
+        )
+    pod = template.get("spec") or {}
+    yield from _pod_spec_problems(document, (*place, "spec"), pod)
+
+
+def _pod_spec_problems(document: Document, path: JsonPath, pod: Any) -> Iterator[Problem]:
+    if not isinstance(pod, Mapping):
+        return
+    restart = pod.get("restartPolicy")
+    if document.kind in ("Deployment", "StatefulSet") and restart not in (None, "Always"):
+        yield _refused(
+            document,
+            (*path, "restartPolicy"),
+            f"a {document.kind}'s pods restart Always, not {restart}",
+        )
+    dns = pod.get("dnsPolicy")
+    if dns is not None and dns not in _DNS_POLICIES:
+        yield _refused(document, (*path, "dnsPolicy"), f"{dns!r} is not a DNS policy")
+    names: set[str] = set()
+    for field in ("initContainers", "containers"):
+        for index, container in enumerate(pod.get(field) or []):
+            if not isinstance(container, Mapping):
+                continue
+            where = (*path, field, index)
+            name = container.get("name")
+            if not (isinstance(name, str) and len(name) <= 63 and DNS_LABEL.fullmatch(name)):
+                yield _refused(document, (*where, "name"), f"{name!r} is not a container name")
+            elif name in names:
+                yield _refused(document, (*where, "name"), f"two containers are named {name!r}")
+            names.add(str(name))
+            image = container.get("image")
+            trouble = image_problem(image) if isinstance(image, str) else "is missing"
+            if trouble is not None:
+                yield _refused(document, (*where, "image"), f"image {image!r} {trouble}")
+            for kind in ("requests", "limits"):
+                amounts = (container.get("resources") or {}).get(kind) or {}
+                for resource, amount in amounts.items():
+                    if not _QUANTITY.fullmatch(str(amount)):
+                        yield _refused(
+                            document,
+                            (*where, "resources", kind, resource),
+                            f"{amount!r} is not a quantity",
+                        )
+
+
+_KEY = re.compile(r"[-._a-zA-Z0-9]+", re.ASCII)
+
+
+def _configmap_problems(document: Document) -> Iterator[Problem]:
+    data = document.body.get("data") or {}
+    binary = document.body.get("binaryData") or {}
+    for field, values in (("data", data), ("binaryData", binary)):
+        for key, value in values.items() if isinstance(values, Mapping) else ():
+            if not (isinstance(key, str) and len(key) <= 253 and _KEY.fullmatch(key)):
+                yield _refused(document, (field, key), f"{key!r} is not a ConfigMap key")
+            elif field == "binaryData" and key in data:
+                yield _refused(document, (field, key), f"{key!r} is in data and in binaryData")
+            elif field == "binaryData":
+                try:
+                    base64.b64decode(str(value), validate=True)
+                except (binascii.Error, ValueError):
+                    yield _refused(document, (field, key), "binaryData must be base64")
