@@ -98,30 +98,51 @@ def env_twice_problems(unit: Unit) -> Iterator[Problem]:
             )
 
 
-#: Names that say a variable holds where a secret is, or which one: not the secret itself.
-_NOT_A_SECRET = re.compile(r"_(?:FILE|PATH|DIR|NAME|ARN|REF)\Z", re.IGNORECASE)
 #: Names that say a variable holds a secret: *PASSWORD*, *TOKEN*, *SECRET*, *_KEY.
 _SECRET_NAME = re.compile(r"PASSWORD|PASSWD|TOKEN|SECRET|_KEY\Z", re.IGNORECASE)
+#: Names that say a variable holds something about a secret, not the secret: where it is
+#: (POSTGRES_PASSWORD_FILE, TOKEN_URL), which one (AWS_SECRET_ARN), or a setting
+#: (TOKEN_TTL, PASSWORD_MIN_LENGTH, ENABLE_TOKEN_AUTH).
+_NOT_A_SECRET = re.compile(
+    r"_(?:FILE|PATH|DIR|NAME|ARN|REF|ID|URL|URI|ENDPOINT|HOST|REGION|HEADER|TTL|EXPIRY|"
+    r"TIMEOUT|SECONDS|LENGTH|ENABLED|DISABLED|ALGORITHM)\Z|\A(?:ENABLE|DISABLE)_",
+    re.IGNORECASE,
+)
+#: Values that are settings, whatever the name: booleans and small numbers.
+_SETTING = re.compile(r"true|false|yes|no|on|off|[0-9]{1,5}", re.IGNORECASE)
+#: A URL with a password in it: scheme://user:password@host. It starts at the literal
+#: ``://`` (a leading scheme pattern would be tried at every letter: quadratic in the value).
+_URL_PASSWORD = re.compile(r"://[^/@\s:]*:([^/@\s]+)@")
 
 
 def env_secret_value_problems(unit: Unit) -> Iterator[Problem]:
-    """A literal value under a name such as DB_PASSWORD or API_KEY is a secret in the
-    repository: refused, with the form that fetches it from a store instead."""
+    """A literal value under a name such as DB_PASSWORD or API_KEY, or a URL with a
+    password in it, is a secret in the repository: refused, with the form that fetches it
+    from a store instead."""
     for environment in _environments(unit):
         for name, value in environment.env.items():
-            if not _SECRET_NAME.search(name) or not isinstance(value, str) or not value:
+            if not isinstance(value, str) or not value:
                 continue
-            if _NOT_A_SECRET.search(name):
-                continue  # a path or name of a secret (POSTGRES_PASSWORD_FILE), not one
-            if _REFERENCE.fullmatch(value):
-                continue  # $(OTHER): a reference, not a value
+            in_url = _URL_PASSWORD.search(value)
+            if in_url is not None and not _REFERENCE.fullmatch(in_url.group(1)):
+                what = f"{name} holds a URL with a password in it"
+            elif (
+                _SECRET_NAME.search(name)
+                and not _NOT_A_SECRET.search(name)
+                and not _SETTING.fullmatch(value)
+                and not _REFERENCE.fullmatch(value)  # $(OTHER): a reference, not a value
+            ):
+                what = f"{name} looks like a secret"
+            else:
+                continue
             yield problem(
                 unit.blueprint,
                 environment.at(name),
-                f"{name} looks like a secret, and its value is written in the blueprint",
+                f"{what}, and its value is written in the blueprint",
                 f"keep it in a secret store and write: secrets: [{{name: <name>, store: "
-                f"<store>, key: <key in the store>, env: {{{name}: <property>}}}}]; if it is "
-                "no secret, give the variable a name that does not say so",
+                f"<store>, key: <key in the store>, env: {{{name}: <property>}}}}] (a URL can "
+                "take it as $(VARIABLE)); if it is no secret, give the variable a name that "
+                "does not say so",
             )
 
 
@@ -133,10 +154,10 @@ def env_reference_problems(unit: Unit) -> Iterator[Problem]:
         env = environment.env
         defined: set[str] = {name for name, _ in environment.from_secrets}
         for name, value in env.items():
-            for match in _REFERENCE.finditer(value if isinstance(value, str) else ""):
-                ref = match.group(1)
-                if ref is None or ref in defined:
-                    continue
+            refs = {
+                m.group(1) for m in _REFERENCE.finditer(value if isinstance(value, str) else "")
+            }
+            for ref in sorted(refs - defined - {None}):
                 later = ref in env
                 yield problem(
                     unit.blueprint,
