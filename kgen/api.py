@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kgen.assemble import SetView, assemble
+from kgen.budget import OutputBudget
 from kgen.check import (
     DEFAULT_KUBE_VERSION,
     check_documents,
@@ -66,8 +67,9 @@ def build(
             _, more = _validated_set(select_environment(loaded, other), memo)
             problems.extend(_needing(other, more, seen))
     documents: list[Document] = []
+    budget = OutputBudget()
     for blueprint in view.blueprints:
-        own, found = apply_patches(blueprint, render_blueprint(blueprint, view))
+        own, found = apply_patches(blueprint, render_blueprint(blueprint, view, budget), budget)
         documents.extend(own)
         problems.extend(found)
     problems.extend(check_documents(documents, version))
@@ -103,13 +105,15 @@ def validate_all(paths: Sequence[Path], *, kube_version: str = DEFAULT_KUBE_VERS
     memo: Memo = {}
     rendered: dict[tuple[int, Hashable], tuple[Blueprint, list[Document], list[Problem]]] = {}
     as_written: set[Problem] = set()
+    budget = OutputBudget()
     for env in [None, *declared_environments(loaded)]:
         view, found = _validated_set(select_environment(loaded, env), memo)
         documents: list[Document] = []
         for blueprint in view.blueprints:
             key = (id(blueprint), view.render_key(blueprint))
             if key not in rendered:
-                own, patching = apply_patches(blueprint, render_blueprint(blueprint, view))
+                documents_of = render_blueprint(blueprint, view, budget)
+                own, patching = apply_patches(blueprint, documents_of, budget)
                 rendered[key] = (blueprint, own, [*patching, *document_problems_of(own, version)])
             _, own, own_problems = rendered[key]
             documents.extend(own)

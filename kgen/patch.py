@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
+from kgen.budget import OutputBudget
 from kgen.helpers import merge_patch
 from kgen.model import Blueprint, Document, JsonPath, Problem
 from kgen.render import canonical
@@ -22,7 +23,7 @@ _IDENTITY = (("apiVersion",), ("kind",), ("metadata", "name"), ("metadata", "nam
 
 
 def apply_patches(
-    blueprint: Blueprint, documents: Sequence[Document]
+    blueprint: Blueprint, documents: Sequence[Document], budget: OutputBudget | None = None
 ) -> tuple[list[Document], list[Problem]]:
     """The blueprint's documents with its patches applied, in order, and the problems. A
     patch that is refused is not applied, so that no later problem comes from it."""
@@ -53,6 +54,9 @@ def apply_patches(
             )
         if refused:
             continue
+        if budget is not None:
+            amount = budget.size(patch["patch"]) * len(matches)
+            budget.spend(blueprint, amount, f"spec.patches[{index}] on {len(matches)} resource(s)")
         change = plain(patch["patch"])
         touched = dict(_leaf_paths(change, (), (*where, "patch")))
         for i in matches:

@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from kgen import workloads
 from kgen.assemble import SetView
+from kgen.budget import OutputBudget
 from kgen.errors import TemplateBug
 from kgen.flow import to_flow
 from kgen.helpers import TEMPLATE_FILTERS, TEMPLATE_GLOBALS
@@ -59,15 +60,22 @@ def environment() -> jinja2.Environment:
 def render_view(view: SetView) -> list[Document]:
     """Every document of every blueprint of the set, in blueprint order then template order."""
     documents: list[Document] = []
+    budget = OutputBudget()
     for blueprint in view.blueprints:
-        documents.extend(render_blueprint(blueprint, view))
+        documents.extend(render_blueprint(blueprint, view, budget))
     return documents
 
 
-def render_blueprint(blueprint: Blueprint, view: SetView) -> list[Document]:
+def render_blueprint(
+    blueprint: Blueprint, view: SetView, budget: OutputBudget | None = None
+) -> list[Document]:
     """The documents one valid blueprint of the set renders to. Templates see the
     blueprint (``meta``, ``spec``, ``app``, ``namespace``, ``kind``), its workload units
-    (``units``, from the set view) and what else of the set it needs (``set``)."""
+    (``units``, from the set view) and what else of the set it needs (``set``).
+    ``budget`` counts what it repeats before any of it is rendered."""
+    units = view.units_of(blueprint)
+    if budget is not None:
+        budget.spend_units(blueprint, units)
     kind = registry()[blueprint.kind]
     context = {
         "meta": blueprint.data["metadata"],
@@ -75,7 +83,7 @@ def render_blueprint(blueprint: Blueprint, view: SetView) -> list[Document]:
         "app": blueprint.name,
         "namespace": blueprint.namespace,
         "kind": blueprint.kind,
-        "units": view.units_of(blueprint),
+        "units": units,
         "set": view.render_inputs(blueprint),
     }
     documents = []

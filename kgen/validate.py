@@ -14,6 +14,8 @@ from typing import Any
 from jsonschema.exceptions import ValidationError
 
 from kgen import rules
+from kgen.budget import OutputBudget
+from kgen.errors import InvalidInput
 from kgen.formats import format_message
 from kgen.model import Blueprint, JsonPath, Problem
 from kgen.schema import subschema, validator, walk, with_defaults
@@ -59,11 +61,38 @@ def check_blueprint(blueprint: Blueprint, memo: Memo | None = None) -> Checked:
     if not checked.problems:
         filled = replace(blueprint, data=with_defaults(blueprint.kind, blueprint.data))
         units = derive_units(filled, blueprint)
-        found = tuple(semantic_problems(filled, units))
+        try:  # rules run over what units repeat: bounded like the output they render
+            OutputBudget().spend_units(filled, units)
+            found = _first_problems(filled, semantic_problems(filled, units))
+        except InvalidInput as too_large:
+            found = tuple(too_large.problems)
         checked = Checked(None, (), found) if found else Checked(filled, units, ())
     if memo is not None:
         memo[id(blueprint)] = (blueprint, checked)  # the blueprint keeps its id taken
     return checked
+
+
+#: The rule problems kgen reports of one blueprint before it stops checking it: a shared
+#: value with thousands of mistakes, repeated into hundreds of processes, is one fix.
+MAX_PROBLEMS = 100
+
+
+def _first_problems(blueprint: Blueprint, problems: Iterable[Problem]) -> tuple[Problem, ...]:
+    """The distinct problems, up to ``MAX_PROBLEMS``, then a note that there may be more."""
+    kept: dict[Problem, None] = {}
+    for found in problems:
+        kept[found] = None
+        if len(kept) == MAX_PROBLEMS:
+            kept[
+                Problem(
+                    blueprint.source.value_pos(("metadata", "name")),
+                    ("metadata", "name"),
+                    f"kgen stopped checking {blueprint.ref} after {MAX_PROBLEMS} problems",
+                    "fix these and run again",
+                )
+            ] = None
+            break
+    return tuple(kept)
 
 
 # --- JSON Schema -------------------------------------------------------------------------

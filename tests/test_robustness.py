@@ -193,3 +193,76 @@ def test_hostile_yaml_never_reaches_the_user_as_an_internal_error(
 
 
 _POSITIONED = re.compile(r"bp\.yaml:\d+:\d+: error: \S")
+
+
+def _monolith(processes: int, env_value: str = "", patch_value: str = "") -> str:
+    lines = [
+        "apiVersion: kgen.dev/v1alpha1",
+        "kind: Monolith",
+        "metadata: {name: big, namespace: shop}",
+        "spec:",
+        "  image: ghcr.io/example/big:1.0.0",
+        f"  env: {{BLOB: {json.dumps(env_value or 'x')}}}",
+        "  processes:",
+        *(
+            f"    p{i}: {{command: [run], ports: [{{name: http, port: 80}}]}}"
+            for i in range(processes)
+        ),
+    ]
+    if patch_value:
+        lines += [
+            "  patches:",
+            "    - target: {kind: Deployment}",
+            f"      patch: {{metadata: {{annotations: {{example.com/x: {json.dumps(patch_value)}}}}}}}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def test_values_repeated_into_many_resources_are_refused_before_rendering(
+    kgen: RunKgen, tmp_path: Path
+) -> None:
+    """A 200 KB value shared by 400 processes would render 80 MB: refused at once, at the
+    blueprint, before any of it is rendered (benches/hostile.py measures the time)."""
+    Path(tmp_path, "bp.yaml").write_text(_monolith(400, env_value="x" * 200_000))
+    result = kgen("render", "bp.yaml", "-o", "out", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert "bp.yaml:3:18: error: Monolith shop/big: the run would render more than 64 MiB" in (
+        result.stderr
+    )
+    assert "400 workload(s)" in result.stderr
+    assert not Path(tmp_path, "out").exists()
+
+
+def test_a_patch_repeated_into_many_resources_is_counted(kgen: RunKgen, tmp_path: Path) -> None:
+    Path(tmp_path, "bp.yaml").write_text(_monolith(400, patch_value="y" * 200_000))
+    result = kgen("validate", "bp.yaml", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert "spec.patches[0] on 400 resource(s) take" in result.stderr
+
+
+def test_a_value_with_thousands_of_mistakes_is_reported_once_and_briefly(
+    kgen: RunKgen, tmp_path: Path
+) -> None:
+    """20,000 references to undefined variables in a value 100 processes share: the first
+    100 problems, a note that kgen stopped there, and nothing written."""
+    value = "".join(f"$(A{i})" for i in range(20_000))
+    Path(tmp_path, "bp.yaml").write_text(_monolith(100, env_value=value))
+    result = kgen("render", "bp.yaml", "-o", "out", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert result.stderr.count("refers to no variable of this container") == 100
+    assert "bp.yaml:3:18: error: metadata.name: kgen stopped checking Monolith shop/big after" in (
+        result.stderr
+    )
+    assert not Path(tmp_path, "out").exists()
+
+
+def test_a_url_pattern_in_a_long_value_is_found_in_linear_time(
+    kgen: RunKgen, tmp_path: Path
+) -> None:
+    """A 200 KB value of letters once took a quadratic regex search per process; the
+    password in a URL at its end is still found (benches/hostile.py measures the time)."""
+    value = "x" * 200_000 + " postgres://app:hunter2@db"
+    Path(tmp_path, "bp.yaml").write_text(_monolith(50, env_value=value))
+    result = kgen("validate", "bp.yaml", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert "BLOB holds a URL with a password in it" in result.stderr
