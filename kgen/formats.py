@@ -3,6 +3,7 @@ message and fix shown when a value does not fit."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,7 +54,7 @@ _SQS_URL = re.compile(
     r"[A-Za-z0-9_-]{1,80}(?:\.fifo)?",
     re.ASCII,
 )
-_NODEGROUP = re.compile(r"[A-Za-z][A-Za-z0-9-]*", re.ASCII)
+_NODEGROUP = re.compile(r"[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?", re.ASCII)
 _PROMETHEUS_DURATION = re.compile(
     r"0|(?:[0-9]+y)?(?:[0-9]+w)?(?:[0-9]+d)?(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?(?:[0-9]+ms)?",
     re.ASCII,
@@ -62,7 +63,27 @@ _ALERT = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*", re.ASCII)
 _PARSER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*", re.ASCII)
 _KIND = re.compile(r"[A-Z][A-Za-z0-9]*", re.ASCII)
 _HEADER_NAME = re.compile(r"[A-Za-z0-9][-A-Za-z0-9]*", re.ASCII)
-_DURATION = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?(?:ms|s|m|h))+", re.ASCII)
+_DURATION = re.compile(r"(?:[0-9]{1,20}(?:\.[0-9]{1,20})?(?:ms|s|m|h))+", re.ASCII)
+_DURATION_PART = re.compile(r"([0-9.]+)(ms|s|m|h)", re.ASCII)
+_SECONDS = {"ms": Decimal("0.001"), "s": Decimal(1), "m": Decimal(60), "h": Decimal(3600)}
+#: Go's time.Duration counts nanoseconds in an int64: about 2,562,047 hours.
+MAX_GO_DURATION_SECONDS = Decimal(2**63 - 1) / Decimal(10**9)
+
+
+def go_duration_seconds(text: str) -> Decimal:
+    """The seconds of a duration in the unsigned form kgen takes ('1h30m', '250ms')."""
+    return sum(
+        (Decimal(n) * _SECONDS[unit] for n, unit in _DURATION_PART.findall(text)), Decimal(0)
+    )
+
+
+def _duration_ok(text: str, *, positive: bool = False) -> bool:
+    if not _DURATION.fullmatch(text):
+        return False
+    seconds = go_duration_seconds(text)
+    return seconds <= MAX_GO_DURATION_SECONDS and (seconds > 0 or not positive)
+
+
 _PARTITION = r"aws(?:-cn|-us-gov|-iso|-iso-b)?"
 _IAM_NAME = r"(?:/[\w+=,.@-]+)*/?[\w+=,.@-]{1,128}"
 _ROLE_ARN = re.compile(rf"arn:{_PARTITION}:iam::[0-9]{{12}}:role{_IAM_NAME}", re.ASCII)
@@ -163,6 +184,7 @@ def _too_large(format_name: str, text: str) -> bool:
 _CRON_MACROS = frozenset(
     {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
 )
+#: Field names and bounds as robfig/cron v3 (the parser Kubernetes uses) has them.
 _CRON_FIELDS = (
     ("minute", 0, 59, ()),
     ("hour", 0, 23, ()),
@@ -173,38 +195,126 @@ _CRON_FIELDS = (
         12,
         ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
     ),
-    ("day of week", 0, 7, ("sun", "mon", "tue", "wed", "thu", "fri", "sat")),
+    ("day of week", 0, 6, ("sun", "mon", "tue", "wed", "thu", "fri", "sat")),
 )
-_CRON_ITEM = re.compile(r"(\*|[0-9a-z]+(?:-[0-9a-z]+)?)(?:/([0-9]+))?", re.ASCII)
+_CRON_ITEM = re.compile(r"([*?]|[0-9a-z]{1,9}(?:-[0-9a-z]{1,9})?)(?:/([0-9]{1,9}))?", re.ASCII)
 
 
 def cron_problem(value: str) -> str | None:
-    """Why ``value`` is not a cron schedule Kubernetes takes, or None when it is one."""
-    if value.strip() in _CRON_MACROS:
-        return None
-    if value.startswith(("TZ=", "CRON_TZ=")):
+    """Why ``value`` is not a cron schedule Kubernetes takes (robfig/cron's standard
+    parser, without time zones), or None when it is one."""
+    if value.startswith("@"):
+        if value in _CRON_MACROS:
+            return None
+        if value.startswith("@every "):
+            every = value.removeprefix("@every ")
+            if _DURATION.fullmatch(every) and go_duration_seconds(every) >= 1:
+                return None
+            return f"has {shown(every)} after @every, not a duration of at least 1s"
+        return "is not one of @yearly, @monthly, @weekly, @daily, @hourly or @every <duration>"
+    if "TZ" in value:
         return "sets a time zone in the schedule: Kubernetes refuses that, use timeZone"
-    fields = value.split(" ")
-    if len(fields) != 5 or "" in fields:
-        return f"has {len([f for f in fields if f])} fields, not five"
+    fields = value.replace("\t", " ").split()
+    if len(fields) != 5:
+        return f"has {len(fields)} fields, not five"
     for text, (name, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
         for item in text.lower().split(","):
             match = _CRON_ITEM.fullmatch(item)
             if match is None:
-                return f"has {item!r} as its {name}"
+                return f"has {shown(item)} as its {name}"
             if match[2] is not None and int(match[2]) == 0:
                 return f"has the step 0 in its {name}"
-            if match[1] == "*":
+            if match[1] in ("*", "?"):
                 continue
+            numbers: list[int] = []
             for bound in match[1].split("-"):
-                number = names.index(bound) + low if bound in names else None
-                if number is None and not bound.isdigit():
-                    return f"has {bound!r} as its {name}"
-                if number is None:
-                    number = int(bound)
-                if not low <= number <= high:
+                if bound in names:
+                    numbers.append(names.index(bound) + low)
+                elif bound.isdigit():
+                    numbers.append(int(bound))
+                else:
+                    return f"has {shown(bound)} as its {name}"
+                if not low <= numbers[-1] <= high:
                     return f"has {bound} as its {name}, outside {low}-{high}"
+            if numbers != sorted(numbers):
+                return f"has the range {match[1]} backwards in its {name}"
     return None
+
+
+_CLOSING = {")": "(", "]": "[", "}": "{"}
+_TRAILING_OPERATOR = re.compile(
+    r"(?:[-+*/%^,=<>]|!=|\b(?:and|or|unless|by|without|on|ignoring|group_left|group_right|"
+    r"bool|offset))\s*$",
+    re.ASCII,
+)
+
+
+def promql_problem(expr: str) -> str | None:
+    """What a reader of PromQL would stop at without knowing its functions: empty, too
+    long, an unclosed string or bracket, a template's '{{', a trailing operator. Prometheus
+    itself parses the rest when it loads the rule."""
+    if not expr.strip():
+        return "is empty"
+    if len(expr) > 8192:
+        return f"takes {len(expr)} characters; kgen takes at most 8192"
+    if not expr.isprintable() and any(ch not in "\n\t" and not ch.isprintable() for ch in expr):
+        return "holds a control character"
+    stack: list[str] = []
+    quote: str | None = None
+    index = end = 0  # end: after the last character that is not a comment or a space
+    while index < len(expr):
+        ch = expr[index]
+        if quote is not None or ch not in " \t\n#":
+            end = index + 1
+        if quote is not None:
+            if ch == "\\" and quote != "`":
+                index += 1
+            elif ch == quote:
+                quote = None
+        elif ch in "'\"`":
+            quote = ch
+        elif ch == "#":
+            newline = expr.find("\n", index)
+            index = len(expr) if newline == -1 else newline
+        elif ch in "([{":
+            if ch == "{" and stack and stack[-1] == "{":
+                return "has '{' inside '{': a template's '{{ }}' is not PromQL"
+            stack.append(ch)
+        elif ch in _CLOSING and (not stack or stack.pop() != _CLOSING[ch]):
+            return f"has a '{ch}' that closes nothing at character {index + 1}"
+        index += 1
+    if quote is not None:
+        return f"has a string that never ends (opened with {quote})"
+    if stack:
+        return f"leaves {len(stack)} bracket(s) open: {''.join(stack)}"
+    if _TRAILING_OPERATOR.search(expr[:end]):
+        return "ends in an operator: something is missing after it"
+    return None
+
+
+def _absolute_path_ok(path: str) -> bool:
+    """An absolute path that says where it is: no ':' (a volume's separator), no control
+    characters, no '.' or '..' parts."""
+    return (
+        len(path) <= 1024
+        and bool(_ABSOLUTE_PATH.fullmatch(path))
+        and not any(part in (".", "..") for part in path.split("/"))
+    )
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _ingress_path_ok(path: str) -> bool:
+    """What the API server refuses in the path of an Ingress rule."""
+    return not any(bad in path.lower() for bad in ("//", "/./", "/../", "%2f")) and not (
+        path.endswith(("/.", "/.."))
+    )
 
 
 def _time_zone_ok(value: str) -> bool:
@@ -296,14 +406,16 @@ FORMATS: dict[str, Format] = {
         "write bytes with a suffix: Ki, Mi, Gi, Ti (1024-based) or k, M, G, T, e.g. '512Mi'",
     ),
     "absolute-path": Format(
-        lambda v: bool(_ABSOLUTE_PATH.fullmatch(v)),
+        _absolute_path_ok,
         "absolute path",
-        "write an absolute path without ':', e.g. '/var/lib/data'",
+        "write an absolute path of at most 1024 characters without ':' or '.' and '..' parts, "
+        "e.g. '/var/lib/data'",
     ),
     "file-path": Format(
-        lambda v: bool(_ABSOLUTE_PATH.fullmatch(v)) and not v.endswith("/") and v != "/",
+        lambda v: _absolute_path_ok(v) and not v.endswith("/") and v != "/",
         "file path",
-        "write the absolute path of a file without ':', e.g. '/etc/app/config.yaml'",
+        "write the absolute path of a file without ':' or '.' and '..' parts, e.g. "
+        "'/etc/app/config.yaml'",
     ),
     "secret-key": Format(
         lambda v: 0 < len(v) <= 2048 and v == v.strip() and v.isprintable(),
@@ -316,15 +428,16 @@ FORMATS: dict[str, Format] = {
         "write a key of the secret's JSON value, e.g. 'password'",
     ),
     "hostname": Format(
-        lambda v: len(v) <= 253 and bool(_HOSTNAME.fullmatch(v)),
+        lambda v: len(v) <= 253 and bool(_HOSTNAME.fullmatch(v)) and not _is_ip(v),
         "host name",
-        "write a DNS name of lower-case letters, digits, '-' and '.', e.g. 'shop.example.com' "
-        "or '*.example.com'",
+        "write a DNS name (not an IP address) of lower-case letters, digits, '-' and '.', "
+        "e.g. 'shop.example.com' or '*.example.com'",
     ),
     "url-path": Format(
-        lambda v: bool(_URL_PATH.fullmatch(v)),
+        lambda v: bool(_URL_PATH.fullmatch(v)) and _ingress_path_ok(v),
         "URL path",
-        "write a path starting with '/', without spaces, '?' or '#', e.g. '/api'",
+        "write a path starting with '/', without spaces, '?', '#', '//', '/./', '/../' or "
+        "'%2f' and not ending in '/.' or '/..', e.g. '/api'",
     ),
     "acm-certificate-arn": Format(
         lambda v: bool(_ACM_ARN.fullmatch(v)),
@@ -349,7 +462,8 @@ FORMATS: dict[str, Format] = {
     "nodegroup-name": Format(
         lambda v: len(v) <= 63 and bool(_NODEGROUP.fullmatch(v)),
         "node group name",
-        "use letters, digits and '-', starting with a letter, e.g. 'general'",
+        "use letters, digits and '-', starting with a letter and ending in a letter or digit, "
+        "e.g. 'general'",
     ),
     "prometheus-duration": Format(
         lambda v: v != "" and bool(_PROMETHEUS_DURATION.fullmatch(v)),
@@ -362,7 +476,7 @@ FORMATS: dict[str, Format] = {
         "use letters, digits, '_' and ':', starting with a letter, e.g. 'CheckoutErrorRate'",
     ),
     "promql": Format(
-        lambda v: 0 < len(v) <= 8192 and v.strip() != "" and "\x00" not in v,
+        lambda v: promql_problem(v) is None,
         "PromQL expression",
         "write a PromQL expression, e.g. 'rate(http_requests_total{code=~\"5..\"}[5m]) > 1'",
     ),
@@ -374,8 +488,9 @@ FORMATS: dict[str, Format] = {
     "cron": Format(
         lambda v: cron_problem(v) is None,
         "cron schedule",
-        "write five fields (minute hour day-of-month month day-of-week), e.g. '*/15 * * * *' "
-        "or '0 3 * * 1-5', or @hourly, @daily, @weekly, @monthly, @yearly",
+        "write five fields (minute hour day-of-month month day-of-week 0-6), e.g. "
+        "'*/15 * * * *' or '0 3 * * 1-5', or @hourly, @daily, @weekly, @monthly, @yearly, "
+        "@every 90m",
     ),
     "time-zone": Format(
         _time_zone_ok,
@@ -398,9 +513,14 @@ FORMATS: dict[str, Format] = {
         "write printable text on one line",
     ),
     "duration": Format(
-        lambda v: bool(_DURATION.fullmatch(v)),
+        _duration_ok,
         "duration",
-        "write a number and a unit (s, m or h), e.g. '30s', '15m' or '1h30m'",
+        "write a number and a unit (ms, s, m or h), e.g. '30s', '15m' or '1h30m', up to 2562047h",
+    ),
+    "positive-duration": Format(
+        lambda v: _duration_ok(v, positive=True),
+        "duration above zero",
+        "write a number above zero and a unit (ms, s, m or h), e.g. '720h', up to 2562047h",
     ),
     "iam-role-arn": Format(
         lambda v: bool(_ROLE_ARN.fullmatch(v)),
@@ -434,6 +554,8 @@ def format_message(format_name: str, value: object) -> tuple[str, str | None]:
         return f"image {written} {problem}", fmt.fix
     if format_name == "cron" and isinstance(value, str) and cron_problem(value):
         return f"schedule {written} {cron_problem(value)}", fmt.fix
+    if format_name == "promql" and isinstance(value, str) and promql_problem(value):
+        return f"expression {written} {promql_problem(value)}", fmt.fix
     if format_name == "namespace" and value == "default":
         return "the 'default' namespace is not allowed", fmt.fix
     if format_name == "memory" and isinstance(value, str) and value.upper().endswith("B"):

@@ -38,6 +38,6 @@ def shown(value: Any) -> str:
     written = getattr(value, "written", None)
     if isinstance(written, str):
         return written
-    if isinstance(value, str) and len(value) > 60:
-        return repr(f"{value[:28]}...{value[-28:]}")
+    if isinstance(value, str) and len(value) > 120:
+        return repr(f"{value[:56]}...{value[-56:]}")
     return repr(value)

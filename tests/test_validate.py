@@ -14,6 +14,7 @@ from kgen.api import validate_all
 from kgen.assemble import assemble
 from kgen.environments import environment_count_problems, select_environment
 from kgen.errors import InvalidInput
+from kgen.formats import FORMATS, cron_problem
 from kgen.kinds import registry
 from kgen.model import Problem, SourcePos
 from kgen.resources import load_json, schemas_dir
@@ -366,8 +367,8 @@ def test_an_environment_may_delete_the_service_with_the_ports() -> None:
 
 
 def test_mount_points_compare_normalised() -> None:
-    text = statefulapp(storage=[{"name": "a", "size": "1Gi", "mountPath": "//tmp/."}])
-    assert "'//tmp/.' is kgen's writable scratch space" in one(text).message
+    text = statefulapp(storage=[{"name": "a", "size": "1Gi", "mountPath": "//tmp/"}])
+    assert "'//tmp/' is kgen's writable scratch space" in one(text).message
 
 
 def test_environments_count_their_blueprint_against_the_run_budget() -> None:
@@ -396,3 +397,40 @@ def test_too_many_environments_fail_before_any_is_validated(tmp_path: Path) -> N
         validate_all([tmp_path / "all.yaml"])
     [problem] = caught.value.problems
     assert problem.message == "more than 50 environment names in one run"
+
+
+@pytest.mark.parametrize(
+    ("schedule", "problem"),
+    [
+        ("0 3 * * 7", "has 7 as its day of week, outside 0-6"),
+        ("0 3 * * sat-sun", "has the range sat-sun backwards in its day of week"),
+        ("30-10 * * * *", "has the range 30-10 backwards in its minute"),
+        ("@daily ", "is not one of @yearly"),
+        ("@every 500ms", "not a duration of at least 1s"),
+        ("0 3 * *", "has 4 fields, not five"),
+        ("CRON_TZ=UTC 0 3 * * *", "use timeZone"),
+        ("1 1 1 1 " + "9" * 5000, "as its day of week"),
+        ("*/" + "9" * 5000 + " * * * *", "as its minute"),
+    ],
+)
+def test_cron_schedules_are_read_as_kubernetes_reads_them(schedule: str, problem: str) -> None:
+    found = cron_problem(schedule)
+    assert found is not None and problem in found
+    assert len(found) < 300
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    ["0 3 * * 0", "0 3 * * MON-FRI", "*/15 9-17 ? * 1-5", "0  3 * * *", "@every 1h30m", "@yearly"],
+)
+def test_cron_schedules_kubernetes_takes_pass(schedule: str) -> None:
+    assert cron_problem(schedule) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [("1h30m", True), ("2562047h", True), ("2562048h", False), ("0s", True), ("1x", False)],
+)
+def test_durations_fit_go(value: str, ok: bool) -> None:
+    assert FORMATS["duration"].check(value) is ok
+    assert FORMATS["positive-duration"].check("0s") is False
