@@ -74,16 +74,21 @@ _NAME_RULES: Mapping[str, tuple[re.Pattern[str], int, str]] = {
 def name_problems(document: Document) -> Iterator[Problem]:
     """Names the API server would refuse although the OpenAPI schema cannot say so."""
     name = document.name
-    pattern, longest, rule = _NAME_RULES.get(
-        document.kind, (DNS_SUBDOMAIN, 253, "lower-case letters, digits, '-' and '.'")
+    # kgen names the files of namespaced resources after them: it keeps them DNS labels.
+    default = (
+        (DNS_LABEL, 63, "lower-case letters, digits and '-'")
+        if document.namespace
+        else (DNS_SUBDOMAIN, 253, "lower-case letters, digits, '-' and '.'")
     )
+    pattern, longest, rule = _NAME_RULES.get(document.kind, default)
     if len(name) > longest or not pattern.fullmatch(name):
         fix = "shorten" if len(name) > longest else "rename"
+        who = "Kubernetes" if document.kind in _NAME_RULES or not document.namespace else "kgen"
         yield _output_problem(
             document,
             _anchor(document.origin),
             ("metadata", "name"),
-            f"{document.kind} name {name!r} is refused by Kubernetes: at most {longest} "
+            f"{document.kind} name {name!r} is refused by {who}: at most {longest} "
             f"characters ({len(name)} here) of {rule}",
             f"{fix} the blueprint (or the process) this name is made from",
         )

@@ -140,8 +140,18 @@ def check_documents(documents: Sequence[Document], kube_version: str) -> list[Pr
 
 
 def document_problems_of(documents: Iterable[Document], kube_version: str) -> list[Problem]:
-    """The problems of each document on its own."""
-    return [p for document in documents for p in document_problems(document, kube_version)]
+    """The problems of each document on its own; a name refused in several resources of
+    one blueprint (a process's Deployment, Service and budget), once."""
+    problems: list[Problem] = []
+    named: set[tuple[int, str]] = set()
+    for document in documents:
+        if not is_unscoped(document) and (id(document.origin), document.name) not in named:
+            refused = list(name_problems(document))
+            if refused:
+                named.add((id(document.origin), document.name))
+            problems.extend(refused)
+        problems.extend(document_problems(document, kube_version))
+    return problems
 
 
 def duplicate_problems(documents: Iterable[Document]) -> list[Problem]:
@@ -169,7 +179,6 @@ def duplicate_problems(documents: Iterable[Document]) -> list[Problem]:
 def document_problems(document: Document, kube_version: str) -> Iterator[Problem]:
     """Schema problems of one document, pointed back at the blueprint that made it."""
     if not is_unscoped(document):
-        yield from name_problems(document)
         yield from metadata_problems(document)
         yield from pod_problems(document)
         too_large = list(size_problems(document))
