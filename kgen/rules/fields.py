@@ -85,9 +85,26 @@ def _no_plaintext_secret(blueprint: Blueprint, path: JsonPath, value: Any) -> It
 KGEN_POD_ANNOTATION_PREFIXES = ("kgen.dev/", "checkov.io/")
 
 
+#: Annotations the kubelet reads as security settings: they would override the pods'
+#: securityContext (e.g. ``unconfined``) where no reviewer looks for it.
+SECURITY_ANNOTATION_PREFIXES = (
+    "container.apparmor.security.beta.kubernetes.io/",
+    "seccomp.security.alpha.kubernetes.io/",
+    "container.seccomp.security.alpha.kubernetes.io/",
+)
+
+
 def _no_kgen_pod_annotations(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
     for key in value if isinstance(value, Mapping) else ():
-        if key.startswith(KGEN_POD_ANNOTATION_PREFIXES):
+        if key.startswith(SECURITY_ANNOTATION_PREFIXES):
+            yield key_problem(
+                blueprint,
+                (*path, key),
+                "the kubelet reads this annotation as a security profile: it would override "
+                "the pods' securityContext",
+                "remove it: kgen runs every container with the RuntimeDefault seccomp profile",
+            )
+        elif key.startswith(KGEN_POD_ANNOTATION_PREFIXES):
             yield key_problem(
                 blueprint,
                 (*path, key),

@@ -83,6 +83,14 @@ def _is_zero(value: Any) -> bool:
     return not isinstance(value, bool) and value in (0, "0%")
 
 
+def _kept(minimum: Any, pods: int) -> int:
+    """The pods a minAvailable keeps: a percentage is rounded up, as the disruption
+    controller does."""
+    if isinstance(minimum, str) and minimum.endswith("%"):
+        return -(-int(minimum[:-1]) * pods // 100)
+    return minimum if isinstance(minimum, int) and not isinstance(minimum, bool) else 0
+
+
 def budget_problems(unit: Unit) -> Iterator[Problem]:
     """A budget that allows no voluntary eviction at all blocks every node drain."""
     budget = unit.get("disruptionBudget")
@@ -94,7 +102,7 @@ def budget_problems(unit: Unit) -> Iterator[Problem]:
     if "maxUnavailable" in budget and _is_zero(budget["maxUnavailable"]):
         blocks = ("maxUnavailable", f"maxUnavailable {budget['maxUnavailable']}")
     minimum = budget.get("minAvailable")
-    if minimum == "100%" or (isinstance(minimum, int) and minimum >= fewest > 0):
+    if _kept(minimum, fewest) >= fewest > 0 or minimum == "100%":
         blocks = ("minAvailable", f"minAvailable {minimum} with {fewest} pods")
     if blocks is not None:
         yield problem(
