@@ -311,6 +311,7 @@ UNIT_RULES: tuple[UnitRule, ...] = (
     container_problems,
     volumes.storage_problems,
     volumes.mount_problems,
+    volumes.backup_problems,
     ingress_problems,
     monitoring_problems,
     environment.env_boolean_problems,
