@@ -159,6 +159,11 @@ def secret_keys(secret: Mapping[str, Any]) -> dict[str, str]:
     return {name: data_key(prop) for name, prop in secret.get("env", {}).items()}
 
 
+def secret_data(secret: Mapping[str, Any]) -> dict[str, str]:
+    """The properties an ExternalSecret fetches, once each: Secret key -> property."""
+    return {data_key(prop): prop for prop in sorted(set(secret.get("env", {}).values()))}
+
+
 def sorted_keys(mapping: Mapping[str, Any]) -> dict[str, Any]:
     """The mapping with its keys in order (labels are written sorted)."""
     return dict(sorted(mapping.items()))
@@ -180,6 +185,7 @@ TEMPLATE_GLOBALS = {
     "content_hash": content_hash,
     "volume_name": volume_name,
     "secret_keys": secret_keys,
+    "secret_data": secret_data,
     "recommended_labels": recommended_labels,
     "selector_labels": selector_labels,
     "port_number": port_number,

@@ -10,11 +10,13 @@ from typing import Any
 from kgen.helpers import (
     RESERVED_VOLUME,
     VOLUME_PREFIX,
+    content_hash,
     file_keys,
     selector_labels,
     volume_name,
 )
 from kgen.model import JsonPath, format_path
+from kgen.units import Unit
 
 
 def pod_storage(
@@ -42,7 +44,7 @@ def pod_storage(
     for secret in unit.get("secrets", []):
         if "mountPath" in secret:
             name = volume_name(f"{VOLUME_PREFIX}secret", secret["name"])
-            secret_name = f"{app}-{secret['name']}"
+            secret_name = external_secret_name(app, secret)
             volumes.append(
                 {"name": name, "secret": {"secretName": secret_name, "defaultMode": 0o440}}
             )
@@ -110,6 +112,32 @@ def service_ports(unit: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return ports
 
 
+def external_secret_name(app: str, secret: Mapping[str, Any]) -> str:
+    """The ExternalSecret of a secret of the app, and the Secret it writes."""
+    return f"{app}-{secret['name']}"
+
+
+def tls_secret(unit: Unit) -> str | None:
+    """The Secret an Ingress of a class other than alb reads its certificate from (ALB
+    finds it in ACM by the host): ``tls.secretName``, else ``<unit>-tls``."""
+    ingress = unit.get("ingress")
+    if ingress is None or "tls" not in ingress or ingress.get("className", "alb") == "alb":
+        return None
+    return str(ingress["tls"].get("secretName", f"{unit.name}-tls"))
+
+
+def issues_certificate(unit: Unit) -> bool:
+    """Whether cert-manager writes the unit's TLS Secret (an issuer is named)."""
+    return tls_secret(unit) is not None and "issuer" in unit["ingress"]["tls"]
+
+
+def alb_group(ingress: Mapping[str, Any]) -> str:
+    """The ALB an Ingress joins: its ``group``, else kgen's group for its scheme and for
+    TLS or plain HTTP (an SSL redirect acts on every Ingress of a group)."""
+    scheme = "internal" if ingress.get("internal") else "internet-facing"
+    return str(ingress.get("group", f"kgen-{scheme}" + ("" if "tls" in ingress else "-http")))
+
+
 def alb_annotations(unit: Mapping[str, Any]) -> dict[str, str]:
     """What the AWS Load Balancer Controller reads off an Ingress: scheme, IP targets, a
     shared group, listeners (HTTPS and a redirect when there is TLS), and the health check
@@ -120,7 +148,7 @@ def alb_annotations(unit: Mapping[str, Any]) -> dict[str, str]:
     annotations = {
         f"{prefix}scheme": scheme,
         f"{prefix}target-type": "ip",
-        f"{prefix}group.name": ingress.get("group", f"kgen-{scheme}"),
+        f"{prefix}group.name": alb_group(ingress),
     }
     if "tls" in ingress:
         annotations[f"{prefix}listen-ports"] = '[{"HTTP": 80}, {"HTTPS": 443}]'
@@ -278,11 +306,50 @@ def update_strategy(unit: Mapping[str, Any], workload: str) -> dict[str, Any] | 
     return {"type": strategy, "rollingUpdate": fields or None}
 
 
+# --- migrations -----------------------------------------------------------------------------
+
+#: Argo CD sync waves around a Monolith's migration: what its pods need is applied first
+#: (and must be healthy), then the migration runs as a Sync hook, then the new version.
+#: Not a PreSync hook: PreSync runs before anything of the sync is applied, so on the
+#: first sync the migration's ServiceAccount, ConfigMap and secrets would not exist yet and
+#: it could never start.
+MIGRATION_WAVE = "-1"
+DEPENDENCY_WAVE = "-2"
+SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+
+
+def migration_annotations() -> dict[str, str]:
+    return {
+        "argocd.argoproj.io/hook": "Sync",
+        "argocd.argoproj.io/hook-delete-policy": "BeforeHookCreation",
+        SYNC_WAVE: MIGRATION_WAVE,
+    }
+
+
+def before_migration(spec: Mapping[str, Any], wave: str = DEPENDENCY_WAVE) -> dict[str, str]:
+    """The sync wave of a resource the migration's pod needs, when the app has one: its
+    ServiceAccount, ConfigMap and ExternalSecrets come a wave before it; the shared claim
+    comes with it (a claim bound on first use would wait forever for a pod of a later wave)."""
+    return {SYNC_WAVE: wave} if "migrations" in spec else {}
+
+
+def settings_hash(unit: Mapping[str, Any]) -> str:
+    """A short hash of everything a unit's pod is made from: a Job named after it is a new
+    Job whenever anything of it changes (a Job's pod template cannot be changed)."""
+    return content_hash(dict(unit))
+
+
 TEMPLATE_GLOBALS = {
+    "migration_annotations": migration_annotations,
+    "before_migration": before_migration,
+    "settings_hash": settings_hash,
     "pod_storage": pod_storage,
     "checkov_skips": checkov_skips,
     "ingress_port": ingress_port,
     "alb_annotations": alb_annotations,
+    "tls_secret": tls_secret,
+    "external_secret_name": external_secret_name,
+    "issues_certificate": issues_certificate,
     "metrics_port": metrics_port,
     "service_ports": service_ports,
     "scales_horizontally": scales_horizontally,

@@ -627,7 +627,22 @@ def test_monolith_migrations_schedules_and_shared_storage() -> None:
     documents = rendered(MONOLITH_JOBS)
     [job] = [d for d in documents if d.kind == "Job"]
     assert job.name.startswith("shop-migrate-")
-    assert job.body["metadata"]["annotations"]["argocd.argoproj.io/hook"] == "PreSync"
+    # A Sync hook after the ServiceAccount, ConfigMaps and secrets it needs (wave -2) and
+    # the shared claim (-1), not PreSync: that would run before they exist.
+    assert job.body["metadata"]["annotations"] == {
+        "argocd.argoproj.io/hook": "Sync",
+        "argocd.argoproj.io/hook-delete-policy": "BeforeHookCreation",
+        "argocd.argoproj.io/sync-wave": "-1",
+    }
+    waves = {
+        (d.kind, d.name): d.body["metadata"]
+        .get("annotations", {})
+        .get("argocd.argoproj.io/sync-wave")
+        for d in documents
+    }
+    assert waves[("ServiceAccount", "shop")] == "-2"
+    assert waves[("PersistentVolumeClaim", "shop-shared")] == "-1"
+    assert waves[("Deployment", "shop-web")] is None
     assert job.body["spec"]["ttlSecondsAfterFinished"] == 86400
     pod = job.body["spec"]["template"]["spec"]
     assert pod["restartPolicy"] == "Never"
@@ -656,7 +671,8 @@ def test_monolith_migrations_schedules_and_shared_storage() -> None:
 
 
 def test_statefulapp_backup_is_a_velero_schedule() -> None:
-    documents = rendered(statefulapp(backup={"schedule": "0 2 * * *"}))
+    storage = [{"name": "data", "size": "10Gi", "mountPath": "/var/lib/data"}]
+    documents = rendered(statefulapp(backup={"schedule": "0 2 * * *"}, storage=storage))
     [schedule] = [d for d in documents if d.kind == "Schedule"]
     assert (schedule.namespace, schedule.name) == ("velero", "data-db")
     template = schedule.body["spec"]["template"]

@@ -5,8 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from kgen.model import JsonPath, Problem, format_path
+from kgen.model import Blueprint, JsonPath, Problem, format_path
 from kgen.units import Unit
+from kgen.workloads import (
+    alb_group,
+    external_secret_name,
+    issues_certificate,
+    scales_horizontally,
+    scales_on_queue,
+    tls_secret,
+)
 
 if TYPE_CHECKING:
     from kgen.assemble import SetView
@@ -65,5 +73,102 @@ def ingress_route_problems(view: SetView) -> Iterator[Problem]:
             taken[route] = (unit, where)
 
 
+def _where(blueprint: Blueprint, path: JsonPath) -> str:
+    return f"{blueprint.ref} {format_path(path)} ({blueprint.source.value_pos(path)})"
+
+
+def secret_name_problems(view: SetView) -> Iterator[Problem]:
+    """One Secret has one writer: the External Secrets Operator (``<app>-<secret>``) or
+    cert-manager (an Ingress certificate). Two writers of one name in one namespace would
+    overwrite each other's keys, or refuse to (creationPolicy Owner)."""
+    taken: dict[tuple[str | None, str], tuple[Blueprint, JsonPath, str]] = {}
+    for blueprint, where, name, writer in _secret_writers(view):
+        key = (blueprint.namespace, name)
+        if key not in taken:
+            taken[key] = (blueprint, where, writer)
+            continue
+        owner, first, other = taken[key]
+        if writer == other == "the ExternalSecret":
+            continue  # the ExternalSecret itself is rendered twice: reported as such
+        yield Problem(
+            blueprint.source.value_pos(where),
+            where,
+            f"{writer} would write the Secret {name!r}, which {other} of "
+            f"{_where(owner, first)} writes already",
+            "rename one of the secrets (or set ingress.tls.secretName)",
+        )
+
+
+def _secret_writers(view: SetView) -> Iterator[tuple[Blueprint, JsonPath, str, str]]:
+    for blueprint in view.blueprints:
+        for index, secret in enumerate(blueprint.data["spec"].get("secrets", [])):
+            name = external_secret_name(blueprint.name, secret)
+            yield blueprint, ("spec", "secrets", index, "name"), name, "the ExternalSecret"
+        for unit in view.units_of(blueprint):
+            if issues_certificate(unit):
+                where = (*unit.written_at("ingress"), "tls")
+                name = str(tls_secret(unit))
+                yield blueprint, where, name, "the cert-manager Certificate"
+
+
+def autoscaler_name_problems(view: SetView) -> Iterator[Problem]:
+    """KEDA names the HorizontalPodAutoscaler of a ScaledObject ``keda-hpa-<name>``: it
+    must not be the name of an autoscaler kgen writes in the same namespace."""
+    hpas: dict[tuple[str | None, str], Unit] = {}
+    keda: list[tuple[tuple[str | None, str], Unit]] = []
+    for unit in view.units:
+        namespace = unit.blueprint.namespace
+        if scales_on_queue(unit):
+            keda.append(((namespace, f"keda-hpa-{unit.name}"), unit))
+        elif scales_horizontally(unit):
+            hpas[(namespace, unit.name)] = unit
+    for key, unit in keda:
+        if key in hpas:
+            where = (*unit.written_at("autoscaling"),)
+            yield Problem(
+                unit.blueprint.source.value_pos(where),
+                where,
+                f"KEDA would name this app's HorizontalPodAutoscaler {key[1]!r}, the name of "
+                f"the one of {hpas[key].blueprint.ref}",
+                "rename one of the apps",
+            )
+
+
+def alb_group_problems(view: SetView) -> Iterator[Problem]:
+    """The Ingresses of one ALB group share one load balancer: one scheme, and TLS for all
+    or none (an SSL redirect in a group acts on every Ingress of it)."""
+    first: dict[str, tuple[Unit, JsonPath, str, bool]] = {}
+    for unit in view.units:
+        ingress = unit.get("ingress")
+        if ingress is None or ingress.get("className", "alb") != "alb":
+            continue
+        where = unit.written_at("ingress")
+        group = alb_group(ingress)
+        scheme = "internal" if ingress.get("internal") else "internet-facing"
+        tls = "tls" in ingress
+        if group not in first:
+            first[group] = (unit, where, scheme, tls)
+            continue
+        owner, at, owner_scheme, owner_tls = first[group]
+        field = "internal" if scheme != owner_scheme else "tls" if tls != owner_tls else None
+        if field is None:
+            continue
+        what = f"is {scheme}" if field == "internal" else ("has TLS" if tls else "has no TLS")
+        yield Problem(
+            unit.blueprint.source.value_pos((*where, "group")),
+            (*where, "group"),
+            f"this Ingress {what}, and the ALB group {group!r} it joins is "
+            + (owner_scheme if field == "internal" else ("TLS" if owner_tls else "plain HTTP"))
+            + f" ({_where(owner.blueprint, at)})",
+            "put it in a group of its own (ingress.group)",
+        )
+
+
 #: Every set rule, in the order they report.
-SET_RULES: tuple[SetRule, ...] = (node_port_problems, ingress_route_problems)
+SET_RULES: tuple[SetRule, ...] = (
+    node_port_problems,
+    ingress_route_problems,
+    secret_name_problems,
+    autoscaler_name_problems,
+    alb_group_problems,
+)
