@@ -365,3 +365,18 @@ def test_a_blueprint_file_named_alone_keeps_its_folder_free(kgen: RunKgen, tmp_p
     assert result.exit_code == 2
     assert "among the blueprints it reads" in result.stderr
     assert sorted(p.name for p in (tmp_path / "shop").iterdir()) == ["cart.yaml"]
+
+
+def test_readme_blueprint_renders_what_the_readme_says(
+    kgen: RunKgen, repo: Path, tmp_path: Path
+) -> None:
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    blueprint = readme.split("## A blueprint\n\n```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "checkout.yaml").write_text(blueprint, encoding="utf-8")
+    result = kgen("render", "checkout.yaml", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    kinds = [line.split(": ", 1)[1] for line in lines if line.startswith("kind:")]
+    assert kinds == ["PodDisruptionBudget", "ServiceAccount", "Service", "Deployment"]
+    said = "prints a PodDisruptionBudget (three replicas: at most one pod\nevicted at a time), "
+    assert said + "a ServiceAccount, a Service and a Deployment" in readme

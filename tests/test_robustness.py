@@ -213,7 +213,9 @@ def _monolith(processes: int, env_value: str = "", patch_value: str = "") -> str
         lines += [
             "  patches:",
             "    - target: {kind: Deployment}",
-            f"      patch: {{metadata: {{annotations: {{example.com/x: {json.dumps(patch_value)}}}}}}}",
+            "      patch: {metadata: {annotations: {example.com/x: "
+            + json.dumps(patch_value)
+            + "}}}",
         ]
     return "\n".join(lines) + "\n"
 
