@@ -17,7 +17,6 @@ from kgen.assemble import SetView, assemble
 from kgen.budget import OutputBudget
 from kgen.check import (
     DEFAULT_KUBE_VERSION,
-    check_documents,
     check_kube_version,
     document_problems_of,
     duplicate_problems,
@@ -53,26 +52,14 @@ def build(
     """Load, validate, assemble the set, render and check; raise ``InvalidInput`` with every
     problem found.
 
-    The blueprints of every other declared environment are validated too (not rendered),
-    so a broken override never waits for the day its environment is rendered.
+    The blueprints as written and under every other declared environment get every check
+    too, rendering included, so a broken override never waits for the day its environment
+    is rendered (``validate_all`` without the output).
     """
     version = check_kube_version(kube_version)
     loaded, problems = _load(paths)
-    memo: Memo = {}
-    view, found = _validated_set(select_environment(loaded, env), memo)
+    view, documents, found = _check_environments(loaded, env, version)
     problems.extend(found)
-    seen = set(found)
-    for other in [None, *declared_environments(loaded)]:  # as written, then each environment
-        if other != env:
-            _, more = _validated_set(select_environment(loaded, other), memo)
-            problems.extend(_needing(other, more, seen))
-    documents: list[Document] = []
-    budget = OutputBudget()
-    for blueprint in view.blueprints:
-        own, found = apply_patches(blueprint, render_blueprint(blueprint, view, budget), budget)
-        documents.extend(own)
-        problems.extend(found)
-    problems.extend(check_documents(documents, version))
     if problems:
         raise InvalidInput(problems=problems)
     return BuildResult(tuple(paths), view.blueprints, tuple(documents))
@@ -102,11 +89,32 @@ def validate_all(paths: Sequence[Path], *, kube_version: str = DEFAULT_KUBE_VERS
     """
     version = check_kube_version(kube_version)
     loaded, problems = _load(paths)
+    problems.extend(_check_environments(loaded, None, version)[2])
+    if problems:
+        raise InvalidInput(problems=problems)
+    return Validated(len(loaded), tuple(declared_environments(loaded)))
+
+
+def _check_environments(
+    loaded: Sequence[Blueprint], selected: str | None, version: str
+) -> tuple[SetView, list[Document], list[Problem]]:
+    """Validate, render and check the blueprints under ``selected`` (None: as written),
+    then as written and under every other environment they declare: the view and
+    documents of ``selected``, and every problem (those only another environment has say
+    which).
+
+    A blueprint that an environment leaves as it is, and whose view of the set is the
+    same, is validated, rendered and checked once: the work grows with the input, not with
+    the number of environments times it.
+    """
     memo: Memo = {}
-    rendered: dict[tuple[int, Hashable], tuple[Blueprint, list[Document], list[Problem]]] = {}
-    as_written: set[Problem] = set()
+    rendered: dict[tuple[int, Hashable], tuple[list[Document], list[Problem]]] = {}
     budget = OutputBudget()
-    for env in [None, *declared_environments(loaded)]:
+    problems: list[Problem] = []
+    reported: set[Problem] = set()
+    chosen: tuple[SetView, list[Document]] | None = None
+    others = [env for env in [None, *declared_environments(loaded)] if env != selected]
+    for env in [selected, *others]:
         view, found = _validated_set(select_environment(loaded, env), memo)
         documents: list[Document] = []
         for blueprint in view.blueprints:
@@ -114,19 +122,19 @@ def validate_all(paths: Sequence[Path], *, kube_version: str = DEFAULT_KUBE_VERS
             if key not in rendered:
                 documents_of = render_blueprint(blueprint, view, budget)
                 own, patching = apply_patches(blueprint, documents_of, budget)
-                rendered[key] = (blueprint, own, [*patching, *document_problems_of(own, version)])
-            _, own, own_problems = rendered[key]
+                rendered[key] = (own, [*patching, *document_problems_of(own, version)])
+            own, own_problems = rendered[key]
             documents.extend(own)
             found.extend(own_problems)
         found.extend(duplicate_problems(documents))
-        if env is None:
-            as_written.update(found)
+        if env == selected:
+            chosen = (view, documents)
+            reported.update(found)
             problems.extend(found)
         else:
-            problems.extend(_needing(env, found, as_written))
-    if problems:
-        raise InvalidInput(problems=problems)
-    return Validated(len(loaded), tuple(declared_environments(loaded)))
+            problems.extend(_needing(env, found, reported))
+    assert chosen is not None
+    return chosen[0], chosen[1], problems
 
 
 def _needing(env: str | None, found: Iterable[Problem], without: set[Problem]) -> list[Problem]:

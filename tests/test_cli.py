@@ -380,3 +380,19 @@ def test_readme_blueprint_renders_what_the_readme_says(
     assert kinds == ["PodDisruptionBudget", "ServiceAccount", "Service", "Deployment"]
     said = "prints a PodDisruptionBudget (three replicas: at most one pod\nevicted at a time), "
     assert said + "a ServiceAccount, a Service and a Deployment" in readme
+
+
+def test_render_checks_the_output_of_every_environment(kgen: RunKgen, tmp_path: Path) -> None:
+    """Rendered as written, the blueprint is fine; its prod environment patches in an
+    image the checks refuse: render fails too, as validate does, and writes nothing."""
+    patch = "{spec: {template: {spec: {containers: [{name: api, image: 'nginx:latest'}]}}}}"
+    text = microservice() + (
+        f"environments:\n  prod:\n    patches: [{{target: {{kind: Deployment}}, patch: {patch}}}]\n"
+    )
+    (tmp_path / "api.yaml").write_text(text)
+    for command in (("render", "api.yaml", "-o", "out"), ("validate", "api.yaml")):
+        result = kgen(*command, cwd=tmp_path)
+        assert result.exit_code == 1, command
+        assert "uses ':latest'" in result.stderr
+        assert "(with --env prod)" in result.stderr
+    assert not (tmp_path / "out").exists()
