@@ -228,7 +228,9 @@ def _at(document: Document, path: JsonPath) -> SourcePos:
     )
 
 
-def _refused(document: Document, path: JsonPath, message: str, hint: str | None = None) -> Problem:
+def refused(document: Document, path: JsonPath, message: str, hint: str | None = None) -> Problem:
+    """A problem at ``path`` of the output, pointed at the patch that set it (or the
+    blueprint)."""
     return _output_problem(document, _at(document, path), path, message, hint)
 
 
@@ -245,16 +247,16 @@ def _labels_and_annotations(document: Document, path: JsonPath, metadata: Any) -
     labels = metadata.get("labels") or {}
     for key, value in labels.items() if isinstance(labels, Mapping) else ():
         if not (isinstance(key, str) and label_key.check(key)):
-            yield _refused(document, (*path, "labels", key), f"{key!r} is not a label key")
+            yield refused(document, (*path, "labels", key), f"{key!r} is not a label key")
         elif not (isinstance(value, str) and label_value.check(value)):
-            yield _refused(document, (*path, "labels", key), f"{value!r} is not a label value")
+            yield refused(document, (*path, "labels", key), f"{value!r} is not a label value")
     annotations = metadata.get("annotations") or {}
     for key, value in annotations.items() if isinstance(annotations, Mapping) else ():
         where = (*path, "annotations", key)
         if not (isinstance(key, str) and label_key.check(key)):
-            yield _refused(document, where, f"{key!r} is not an annotation key")
+            yield refused(document, where, f"{key!r} is not an annotation key")
         elif key.startswith(TOOL_ANNOTATION_PREFIXES):
-            yield _refused(
+            yield refused(
                 document,
                 where,
                 "kustomize and kubectl act on this annotation: the folder would no longer give "
@@ -262,7 +264,7 @@ def _labels_and_annotations(document: Document, path: JsonPath, metadata: Any) -
                 "remove it",
             )
         elif key.startswith("checkov.io/") and not str(value).startswith(KGEN_SUPPRESSION):
-            yield _refused(
+            yield refused(
                 document,
                 where,
                 "kgen writes no Checkov suppression but the one for secrets as environment "
@@ -272,7 +274,7 @@ def _labels_and_annotations(document: Document, path: JsonPath, metadata: Any) -
 
 
 #: Where each workload kind keeps its pod template.
-_TEMPLATES: Mapping[str, JsonPath] = {
+POD_TEMPLATES: Mapping[str, JsonPath] = {
     "Deployment": ("spec", "template"),
     "StatefulSet": ("spec", "template"),
     "Job": ("spec", "template"),
@@ -285,6 +287,88 @@ _QUANTITY = re.compile(
 )
 
 
+def spec_problems(document: Document, spec_schema: Mapping[str, Any]) -> Iterator[Problem]:
+    """A ``spec`` the API server refuses although its schema cannot say so: a missing spec
+    whose schema requires fields, a Service without ports (but a headless or ExternalName
+    one), an Ingress without rules or a default backend, a claim without access modes or
+    size."""
+    spec = document.body.get("spec")
+    required = spec_schema.get("required") or []
+    if not isinstance(spec, Mapping):
+        if required or document.kind in ("Service", "Ingress", "PersistentVolumeClaim"):
+            yield refused(document, ("spec",), f"a {document.kind} needs a spec")
+        return
+    kind = document.kind
+    headless = spec.get("type") == "ExternalName" or spec.get("clusterIP") == "None"
+    if kind == "Service" and not spec.get("ports") and not headless:
+        yield refused(document, ("spec", "ports"), "a Service needs ports (but a headless one)")
+    if kind == "Ingress" and not spec.get("rules") and not spec.get("defaultBackend"):
+        yield refused(document, ("spec", "rules"), "an Ingress needs rules or a defaultBackend")
+    if kind == "PersistentVolumeClaim":
+        if not spec.get("accessModes"):
+            yield refused(document, ("spec", "accessModes"), "a claim needs access modes")
+        if not ((spec.get("resources") or {}).get("requests") or {}).get("storage"):
+            yield refused(document, ("spec", "resources"), "a claim needs a storage request")
+    if kind == "HorizontalPodAutoscaler":
+        low, high = spec.get("minReplicas", 1), spec.get("maxReplicas")
+        if _count(low) and _count(high) and high < low:
+            yield refused(
+                document,
+                ("spec", "minReplicas"),
+                f"minReplicas {low} is above maxReplicas {high}",
+            )
+        if _count(low) and low < 1:
+            yield refused(document, ("spec", "minReplicas"), "an HPA's minReplicas is at least 1")
+    for path, value in _numbers(spec, ("spec",)):
+        if path[-1] in _NON_NEGATIVE and value < 0:
+            yield refused(document, path, f"{path[-1]} may not be negative ({value})")
+
+
+#: Whole-number fields of the objects kgen renders that the API server wants at least 0.
+_NON_NEGATIVE = frozenset(
+    {
+        "replicas",
+        "minReadySeconds",
+        "revisionHistoryLimit",
+        "progressDeadlineSeconds",
+        "backoffLimit",
+        "parallelism",
+        "completions",
+        "ttlSecondsAfterFinished",
+        "activeDeadlineSeconds",
+        "startingDeadlineSeconds",
+        "successfulJobsHistoryLimit",
+        "failedJobsHistoryLimit",
+        "terminationGracePeriodSeconds",
+        "initialDelaySeconds",
+        "periodSeconds",
+        "timeoutSeconds",
+        "successThreshold",
+        "failureThreshold",
+        "partition",
+        "maxReplicas",
+        "minReplicas",
+    }
+)
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _numbers(node: Any, path: JsonPath) -> Iterator[tuple[JsonPath, int]]:
+    """Every whole number under ``node``, with its path."""
+    if isinstance(node, Mapping):
+        for key, child in node.items():
+            if _count(child):
+                yield (*path, key), child
+            else:
+                yield from _numbers(child, (*path, key))
+    elif isinstance(node, list):
+        for index, child in enumerate(node):
+            yield from _numbers(child, (*path, index))
+
+
 def pod_problems(document: Document) -> Iterator[Problem]:
     """What the API server checks in a pod template and that no schema says: the selector
     matches the template's labels; containers are named as DNS labels, once; their images
@@ -294,10 +378,10 @@ def pod_problems(document: Document) -> Iterator[Problem]:
     if document.kind == "Service":
         kind = (body.get("spec") or {}).get("type")
         if kind is not None and kind not in _SERVICE_TYPES:
-            yield _refused(document, ("spec", "type"), f"{kind!r} is not a Service type")
+            yield refused(document, ("spec", "type"), f"{kind!r} is not a Service type")
     if document.kind == "ConfigMap":
         yield from _configmap_problems(document)
-    place = _TEMPLATES.get(document.kind)
+    place = POD_TEMPLATES.get(document.kind)
     if place is None:
         return
     template: Any = body
@@ -311,7 +395,7 @@ def pod_problems(document: Document) -> Iterator[Problem]:
     if document.kind in ("Deployment", "StatefulSet") and (
         not selector or any(labels.get(k) != v for k, v in selector.items())
     ):
-        yield _refused(
+        yield refused(
             document,
             ("spec", "selector", "matchLabels"),
             "the selector does not match the pod template's labels: the API server refuses it",
@@ -326,14 +410,27 @@ def _pod_spec_problems(document: Document, path: JsonPath, pod: Any) -> Iterator
         return
     restart = pod.get("restartPolicy")
     if document.kind in ("Deployment", "StatefulSet") and restart not in (None, "Always"):
-        yield _refused(
+        yield refused(
             document,
             (*path, "restartPolicy"),
             f"a {document.kind}'s pods restart Always, not {restart}",
         )
     dns = pod.get("dnsPolicy")
     if dns is not None and dns not in _DNS_POLICIES:
-        yield _refused(document, (*path, "dnsPolicy"), f"{dns!r} is not a DNS policy")
+        yield refused(document, (*path, "dnsPolicy"), f"{dns!r} is not a DNS policy")
+    claims = (document.body.get("spec") or {}).get("volumeClaimTemplates") or []
+    volumes: set[str] = {
+        str((claim.get("metadata") or {}).get("name"))
+        for claim in claims
+        if isinstance(claim, Mapping)
+    }  # a StatefulSet's claims are volumes of its pods too
+    for index, volume in enumerate(pod.get("volumes") or []):
+        name = volume.get("name") if isinstance(volume, Mapping) else None
+        if name in volumes:
+            yield refused(
+                document, (*path, "volumes", index, "name"), f"two volumes are named {name!r}"
+            )
+        volumes.add(str(name))
     names: set[str] = set()
     for field in ("initContainers", "containers"):
         for index, container in enumerate(pod.get(field) or []):
@@ -342,19 +439,38 @@ def _pod_spec_problems(document: Document, path: JsonPath, pod: Any) -> Iterator
             where = (*path, field, index)
             name = container.get("name")
             if not (isinstance(name, str) and len(name) <= 63 and DNS_LABEL.fullmatch(name)):
-                yield _refused(document, (*where, "name"), f"{name!r} is not a container name")
+                yield refused(document, (*where, "name"), f"{name!r} is not a container name")
             elif name in names:
-                yield _refused(document, (*where, "name"), f"two containers are named {name!r}")
+                yield refused(document, (*where, "name"), f"two containers are named {name!r}")
             names.add(str(name))
             image = container.get("image")
             trouble = image_problem(image) if isinstance(image, str) else "is missing"
             if trouble is not None:
-                yield _refused(document, (*where, "image"), f"image {image!r} {trouble}")
+                yield refused(document, (*where, "image"), f"image {image!r} {trouble}")
+            mounted: set[str] = set()
+            for number, mount in enumerate(container.get("volumeMounts") or []):
+                if not isinstance(mount, Mapping):
+                    continue
+                at = (*where, "volumeMounts", number)
+                if mount.get("name") not in volumes:
+                    # A patch that replaced the volumes is the likelier cause than the mount.
+                    cause = at if patched_at(document, at) else (*path, "volumes")
+                    yield _output_problem(
+                        document,
+                        _at(document, cause),
+                        (*at, "name"),
+                        f"no volume is named {mount.get('name')!r}",
+                    )
+                if mount.get("mountPath") in mounted:
+                    yield refused(
+                        document, (*at, "mountPath"), f"{mount.get('mountPath')!r} is mounted twice"
+                    )
+                mounted.add(str(mount.get("mountPath")))
             for kind in ("requests", "limits"):
                 amounts = (container.get("resources") or {}).get(kind) or {}
                 for resource, amount in amounts.items():
                     if not _QUANTITY.fullmatch(str(amount)):
-                        yield _refused(
+                        yield refused(
                             document,
                             (*where, "resources", kind, resource),
                             f"{amount!r} is not a quantity",
@@ -370,11 +486,11 @@ def _configmap_problems(document: Document) -> Iterator[Problem]:
     for field, values in (("data", data), ("binaryData", binary)):
         for key, value in values.items() if isinstance(values, Mapping) else ():
             if not (isinstance(key, str) and len(key) <= 253 and _KEY.fullmatch(key)):
-                yield _refused(document, (field, key), f"{key!r} is not a ConfigMap key")
+                yield refused(document, (field, key), f"{key!r} is not a ConfigMap key")
             elif field == "binaryData" and key in data:
-                yield _refused(document, (field, key), f"{key!r} is in data and in binaryData")
+                yield refused(document, (field, key), f"{key!r} is in data and in binaryData")
             elif field == "binaryData":
                 try:
                     base64.b64decode(str(value), validate=True)
                 except (binascii.Error, ValueError):
-                    yield _refused(document, (field, key), "binaryData must be base64")
+                    yield refused(document, (field, key), "binaryData must be base64")

@@ -29,9 +29,11 @@ from kgen.apiserver import (
     patched_at,
     pod_problems,
     size_problems,
+    spec_problems,
     version_problems,
 )
 from kgen.errors import UsageError
+from kgen.hardening import hardening_problems
 from kgen.model import Document, JsonPath, Problem, format_path
 from kgen.resources import load_json
 
@@ -181,6 +183,7 @@ def document_problems(document: Document, kube_version: str) -> Iterator[Problem
     if not is_unscoped(document):
         yield from metadata_problems(document)
         yield from pod_problems(document)
+        yield from hardening_problems(document)
         too_large = list(size_problems(document))
         yield from too_large
         if any(p.path == () for p in too_large):
@@ -197,6 +200,8 @@ def document_problems(document: Document, kube_version: str) -> Iterator[Problem
             f"rendered by {document.template}; kgen writes no unvalidated document",
         )
         return
+    if not is_unscoped(document):
+        yield from spec_problems(document, _spec_schema(validator, kube_version))
     for error in validator.iter_errors(document.body):
         path: JsonPath = tuple(error.absolute_path)
         patch = patched_at(document, path)
@@ -210,6 +215,16 @@ def document_problems(document: Document, kube_version: str) -> Iterator[Problem
             if error.validator == "additionalProperties"
             else None,
         )
+
+
+def _spec_schema(validator: Validator, kube_version: str) -> Mapping[str, Any]:
+    """The schema of a document's ``spec``, its reference (Kubernetes' schemas) resolved."""
+    schema: Any = validator.schema
+    spec = schema.get("properties", {}).get("spec", {}) if isinstance(schema, Mapping) else {}
+    if isinstance(spec, Mapping) and "$ref" in spec:
+        resolver = _k8s_registry(kube_version).resolver(base_uri=schema.get("$id", ""))
+        spec = resolver.lookup(spec["$ref"]).contents
+    return spec if isinstance(spec, Mapping) else {}
 
 
 def _message(error: ValidationError) -> str:

@@ -59,10 +59,54 @@ def apply_patches(
             budget.spend(blueprint, amount, f"spec.patches[{index}] on {len(matches)} resource(s)")
         change = plain(patch["patch"])
         touched = dict(_leaf_paths(change, (), (*where, "patch")))
+        bodies = {i: canonical(merge_patch(result[i].body, change)) for i in matches}
+        relabelled = [i for i in matches if _kgen_labels(bodies[i]) != _kgen_labels(result[i].body)]
+        if relabelled:
+            at = next((src for out, src in touched.items() if "labels" in out), where)
+            problems.append(
+                Problem(
+                    blueprint.source.value_pos(at),
+                    at,
+                    f"a patch may not change the labels kgen manages ({', '.join(_MANAGED)}, "
+                    f"kgen.dev/*): on {result[relabelled[0]].ref} it does",
+                    "selectors, policies and tools find the resources by them; set "
+                    "metadata.labels (app.kubernetes.io/part-of and your own) in the blueprint",
+                )
+            )
+            continue
         for i in matches:
-            body = canonical(merge_patch(result[i].body, change))
-            result[i] = replace(result[i], body=body, patched={**result[i].patched, **touched})
+            result[i] = replace(result[i], body=bodies[i], patched={**result[i].patched, **touched})
     return result, problems
+
+
+#: The recommended labels kgen writes and derives selectors from.
+_MANAGED = (
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/version",
+    "app.kubernetes.io/component",
+    "app.kubernetes.io/managed-by",
+)
+
+
+def _kgen_labels(body: Any) -> list[tuple[str, str, Any]]:
+    """Every label kgen manages, wherever it is in ``body`` (the object's, its pod
+    template's, a selector's), with the key of the map it is in."""
+    found: list[tuple[str, str, Any]] = []
+    if isinstance(body, dict):
+        for key, child in body.items():
+            if key in ("labels", "matchLabels") and isinstance(child, dict):
+                found += [
+                    (key, label, value)
+                    for label, value in child.items()
+                    if label in _MANAGED or str(label).startswith("kgen.dev/")
+                ]
+            else:
+                found += _kgen_labels(child)
+    elif isinstance(body, list):
+        for child in body:
+            found += _kgen_labels(child)
+    return found
 
 
 def plain(value: Any) -> Any:

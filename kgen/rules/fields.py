@@ -9,6 +9,7 @@ from typing import Any
 
 from kgen.apiserver import TOOL_ANNOTATION_PREFIXES
 from kgen.formats import cpu_millis, memory_bytes
+from kgen.hardening import SECURITY_ANNOTATION_PREFIXES
 from kgen.helpers import MANAGED_SERVICE_ANNOTATIONS, RESERVED_LABELS
 from kgen.model import Blueprint, JsonPath, Problem, format_path
 from kgen.rules.common import key_problem, normal, problem
@@ -83,15 +84,6 @@ def _no_plaintext_secret(blueprint: Blueprint, path: JsonPath, value: Any) -> It
 #: Pod annotations that are kgen's to write: its config hash, and the one Checkov
 #: suppression it writes itself.
 KGEN_POD_ANNOTATION_PREFIXES = ("kgen.dev/", "checkov.io/")
-
-
-#: Annotations the kubelet reads as security settings: they would override the pods'
-#: securityContext (e.g. ``unconfined``) where no reviewer looks for it.
-SECURITY_ANNOTATION_PREFIXES = (
-    "container.apparmor.security.beta.kubernetes.io/",
-    "seccomp.security.alpha.kubernetes.io/",
-    "container.seccomp.security.alpha.kubernetes.io/",
-)
 
 
 def _no_kgen_pod_annotations(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
