@@ -30,6 +30,58 @@ def _no_tool_annotations(blueprint: Blueprint, path: JsonPath, value: Any) -> It
             )
 
 
+#: Annotations on every resource of a blueprint that would change what kgen derives or
+#: how a GitOps tool treats the resources: prefix -> (why, what to write instead).
+_DERIVED_ANNOTATIONS: tuple[tuple[str, str, str], ...] = (
+    (
+        "argocd.argoproj.io/hook",
+        "it would make every resource an Argo CD hook, which Argo CD deletes after the sync",
+        "remove it; kgen makes the migration Job the one hook",
+    ),
+    (
+        "argocd.argoproj.io/sync-wave",
+        "it would replace the sync waves kgen orders migrations with",
+        "remove it",
+    ),
+    (
+        "helm.sh/hook",
+        "Argo CD reads Helm hook annotations as its own: every resource would become a hook",
+        "remove it",
+    ),
+    (
+        "eks.amazonaws.com/",
+        "it would give the ServiceAccount an IAM role that no field shows",
+        "set serviceAccount.awsRoleArn",
+    ),
+    (
+        "alb.ingress.kubernetes.io/",
+        "kgen derives the load balancer's annotations from ingress",
+        "set the ingress fields (internal, group, tls)",
+    ),
+    (
+        "service.beta.kubernetes.io/",
+        "kgen derives the load balancer's annotations from service",
+        "set service.type and service.internal, or service.annotations for the rest",
+    ),
+    (
+        "cert-manager.io/",
+        "kgen derives cert-manager's annotations from ingress.tls",
+        "set ingress.tls.issuer",
+    ),
+    ("fluentbit.io/", "kgen derives Fluent Bit's annotations from logging", "set logging"),
+)
+
+
+def _no_derived_annotations(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
+    for key in value if isinstance(value, Mapping) else ():
+        for prefix, why, fix in _DERIVED_ANNOTATIONS:
+            if key.startswith(prefix):
+                yield key_problem(
+                    blueprint, (*path, key), f"this annotation goes on every resource: {why}", fix
+                )
+                break
+
+
 def _no_reserved_labels(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
     for key in value if isinstance(value, Mapping) else ():
         if key in RESERVED_LABELS or key.startswith("kgen.dev/"):
@@ -122,6 +174,7 @@ FIELD_RULES: Mapping[str, FieldRule] = {
     "no-tool-annotations": _no_tool_annotations,
     "no-reserved-labels": _no_reserved_labels,
     "no-load-balancer-annotations": _no_load_balancer_annotations,
+    "no-derived-annotations": _no_derived_annotations,
     "limits-above-requests": _limits_above_requests,
     "no-plaintext-secret": _no_plaintext_secret,
     "no-kgen-pod-annotations": _no_kgen_pod_annotations,
