@@ -333,10 +333,17 @@ def before_migration(spec: Mapping[str, Any], wave: str = DEPENDENCY_WAVE) -> di
     return {SYNC_WAVE: wave} if "migrations" in spec else {}
 
 
-def settings_hash(unit: Mapping[str, Any]) -> str:
-    """A short hash of everything a unit's pod is made from: a Job named after it is a new
-    Job whenever anything of it changes (a Job's pod template cannot be changed)."""
-    return content_hash(dict(unit))
+def settings_hash(unit: Mapping[str, Any], meta: Mapping[str, Any]) -> str:
+    """A short hash of everything a unit's pod is made from (its settings, and the
+    blueprint's labels and annotations): a Job named after it is a new Job whenever
+    anything of it changes (a Job's pod template cannot be changed)."""
+    return content_hash(
+        {
+            "settings": dict(unit),
+            "labels": meta.get("labels", {}),
+            "annotations": meta.get("annotations", {}),
+        }
+    )
 
 
 TEMPLATE_GLOBALS = {

@@ -643,7 +643,8 @@ def test_monolith_migrations_schedules_and_shared_storage() -> None:
     assert waves[("ServiceAccount", "shop")] == "-2"
     assert waves[("PersistentVolumeClaim", "shop-shared")] == "-1"
     assert waves[("Deployment", "shop-web")] is None
-    assert job.body["spec"]["ttlSecondsAfterFinished"] == 86400
+    # No TTL unless asked: Flux would apply a Job the TTL deleted again, and run it again.
+    assert "ttlSecondsAfterFinished" not in job.body["spec"]
     pod = job.body["spec"]["template"]["spec"]
     assert pod["restartPolicy"] == "Never"
     assert pod["containers"][0]["command"] == ["bin/rails", "db:migrate"]
@@ -653,6 +654,20 @@ def test_monolith_migrations_schedules_and_shared_storage() -> None:
     moved = rendered(MONOLITH_JOBS.replace("3.1.0", "3.2.0"))
     assert [d.name for d in again if d.kind == "Job"] == [job.name]
     assert [d.name for d in moved if d.kind == "Job"] != [job.name]
+    # The blueprint's labels are on its pods: a new label is a new Job too.
+    labelled = rendered(
+        MONOLITH_JOBS.replace("namespace: shop}", "namespace: shop, labels: {team: a}}")
+    )
+    assert [d.name for d in labelled if d.kind == "Job"] != [job.name]
+    # The app's pod annotations reach the migration and the schedules.
+    annotated = rendered(
+        MONOLITH_JOBS.replace("  env:", "  podAnnotations: {example.com/a: b}\n  env:")
+    )
+    for document in annotated:
+        if document.kind in ("Job", "CronJob"):
+            spec = document.body["spec"]
+            template = spec.get("jobTemplate", {}).get("spec", spec)["template"]
+            assert template["metadata"]["annotations"]["example.com/a"] == "b"
     [cron] = [d for d in documents if d.kind == "CronJob"]
     assert cron.name == "shop-reports"
     assert cron.body["spec"]["schedule"] == "0 3 * * *"
