@@ -99,7 +99,9 @@ def env_twice_problems(unit: Unit) -> Iterator[Problem]:
 
 
 #: Names that say a variable holds a secret: *PASSWORD*, *TOKEN*, *SECRET*, *_KEY.
-_SECRET_NAME = re.compile(r"PASSWORD|PASSWD|TOKEN|SECRET|_KEY\Z", re.IGNORECASE)
+_SECRET_NAME = re.compile(
+    r"PASSWORD|PASSWD|_PWD(?:_|\Z)|TOKEN|SECRET|CREDENTIAL|APIKEY|_KEY\Z", re.IGNORECASE
+)
 #: Names that say a variable holds something about a secret, not the secret: where it is
 #: (POSTGRES_PASSWORD_FILE, TOKEN_URL), which one (AWS_SECRET_ARN), or a setting
 #: (TOKEN_TTL, PASSWORD_MIN_LENGTH, ENABLE_TOKEN_AUTH).
@@ -113,6 +115,12 @@ _SETTING = re.compile(r"true|false|yes|no|on|off|[0-9]{1,5}", re.IGNORECASE)
 #: A URL with a password in it: scheme://user:password@host. It starts at the literal
 #: ``://`` (a leading scheme pattern would be tried at every letter: quadratic in the value).
 _URL_PASSWORD = re.compile(r"://[^/@\s:]*:([^/@\s]+)@")
+#: A password in a URL's query or a DSN's parameters: ?password=..., &token=..., ;pwd=...
+_QUERY_PASSWORD = re.compile(
+    r"[?&;](?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?token|client[_-]?secret)"
+    r"=([^&;#\s]+)",
+    re.IGNORECASE,
+)
 
 
 def env_secret_value_problems(unit: Unit) -> Iterator[Problem]:
@@ -123,7 +131,7 @@ def env_secret_value_problems(unit: Unit) -> Iterator[Problem]:
         for name, value in environment.env.items():
             if not isinstance(value, str) or not value:
                 continue
-            in_url = _URL_PASSWORD.search(value)
+            in_url = _URL_PASSWORD.search(value) or _QUERY_PASSWORD.search(value)
             if in_url is not None and not _REFERENCE.fullmatch(in_url.group(1)):
                 what = f"{name} holds a URL with a password in it"
             elif (
