@@ -77,6 +77,22 @@ def go_duration_seconds(text: str) -> Decimal:
     )
 
 
+_PROMETHEUS_UNITS = {
+    "y": Decimal(365 * 86400),
+    "w": Decimal(7 * 86400),
+    "d": Decimal(86400),
+    **_SECONDS,
+}
+_PROMETHEUS_PART = re.compile(r"([0-9]+)(ms|y|w|d|h|m|s)", re.ASCII)
+
+
+def _within_go(text: str) -> bool:
+    """Whether a Prometheus duration fits the int64 nanoseconds Prometheus keeps it in."""
+    parts = _PROMETHEUS_PART.findall(text)
+    total = sum((Decimal(n) * _PROMETHEUS_UNITS[u] for n, u in parts), Decimal(0))
+    return total <= MAX_GO_DURATION_SECONDS
+
+
 def _duration_ok(text: str, *, positive: bool = False) -> bool:
     if not _DURATION.fullmatch(text):
         return False
@@ -106,6 +122,8 @@ def image_problem(value: str) -> str | None:
     match = _IMAGE.fullmatch(value)
     if match is None:
         return "is not a valid image reference"
+    if len(match["name"]) > 255:
+        return f"has a name of {len(match['name'])} characters; image names take at most 255"
     digest = match["digest"] or ""
     algorithm, _, hexdigits = digest.partition(":")
     sizes = {"sha256": 64, "sha512": 128}
@@ -155,7 +173,22 @@ def _cpu_ok(value: object) -> bool:
     text = _written(value)
     if isinstance(value, bool) or len(text) > _MAX_QUANTITY_TEXT or not _CPU.fullmatch(text):
         return False
-    return 0 < cpu_millis(text) <= MAX_QUANTITY
+    millis = cpu_millis(text)
+    # the API server keeps millicores: '0.0001' would be stored as 1m, a diff for ever
+    return 0 < millis <= MAX_QUANTITY and millis == millis.to_integral_value()
+
+
+_METRIC_QUANTITY = re.compile(
+    r"(?:[0-9]{1,18}(?:\.[0-9]{1,18})?|\.[0-9]{1,18})(?:m|k|M|G|T)?", re.ASCII
+)
+
+
+def _metric_quantity_ok(value: object) -> bool:
+    """A positive quantity, as an HPA's averageValue takes it (not bounded to millicores)."""
+    text = _written(value)
+    if isinstance(value, bool) or not _METRIC_QUANTITY.fullmatch(text):
+        return False
+    return Decimal(text.rstrip("mkMGT")) > 0
 
 
 def _memory_ok(value: object) -> bool:
@@ -208,9 +241,9 @@ def cron_problem(value: str) -> str | None:
             return None
         if value.startswith("@every "):
             every = value.removeprefix("@every ")
-            if _DURATION.fullmatch(every) and go_duration_seconds(every) >= 1:
+            if _duration_ok(every) and go_duration_seconds(every) >= 1:
                 return None
-            return f"has {shown(every)} after @every, not a duration of at least 1s"
+            return f"has {shown(every)} after @every, not a duration from 1s to 2562047h"
         return "is not one of @yearly, @monthly, @weekly, @daily, @hourly or @every <duration>"
     if "TZ" in value:
         return "sets a time zone in the schedule: Kubernetes refuses that, use timeZone"
@@ -238,7 +271,38 @@ def cron_problem(value: str) -> str | None:
                     return f"has {bound} as its {name}, outside {low}-{high}"
             if numbers != sorted(numbers):
                 return f"has the range {match[1]} backwards in its {name}"
-    return None
+    return _never_fires(fields)
+
+
+#: The most days each month has (February's in a leap year).
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _never_fires(fields: list[str]) -> str | None:
+    """A schedule whose days of month exist in none of its months ('0 3 30 2 *'): cron
+    accepts it and never runs it. Only when the day of week is '*' or '?' (otherwise cron
+    runs on either day)."""
+    if fields[4] not in ("*", "?"):
+        return None
+    days, months = _values(fields[2], 1, 31, ()), _values(fields[3], 1, 12, _CRON_FIELDS[3][3])
+    if days is None or months is None:
+        return None
+    if any(day <= _MONTH_DAYS[month - 1] for day in days for month in months):
+        return None
+    return "never runs: none of its months has those days"
+
+
+def _values(text: str, low: int, high: int, names: tuple[str, ...]) -> set[int] | None:
+    """The numbers a checked cron field selects; None for '*' or '?' (all of them)."""
+    found: set[int] = set()
+    for item in text.lower().split(","):
+        match = _CRON_ITEM.fullmatch(item)
+        if match is None or match[1] in ("*", "?"):
+            return None
+        bounds = [names.index(b) + low if b in names else int(b) for b in match[1].split("-")]
+        first, last = bounds[0], bounds[-1] if len(bounds) > 1 or match[2] is None else high
+        found.update(range(first, last + 1, int(match[2] or 1)))
+    return found
 
 
 _CLOSING = {")": "(", "]": "[", "}": "{"}
@@ -399,6 +463,11 @@ FORMATS: dict[str, Format] = {
         "use at most 63 letters, digits, '-', '_' or '.', starting and ending with a "
         "letter or digit",
     ),
+    "metric-quantity": Format(
+        _metric_quantity_ok,
+        "metric target (a quantity above zero)",
+        "write a number above zero, plain or with a suffix, e.g. 100, '1.5', '500m' or '2k'",
+    ),
     "cpu": Format(_cpu_ok, "CPU quantity", "write cores ('0.5', 2) or millicores ('250m')"),
     "memory": Format(
         _memory_ok,
@@ -466,7 +535,7 @@ FORMATS: dict[str, Format] = {
         "e.g. 'general'",
     ),
     "prometheus-duration": Format(
-        lambda v: v != "" and bool(_PROMETHEUS_DURATION.fullmatch(v)),
+        lambda v: v != "" and bool(_PROMETHEUS_DURATION.fullmatch(v)) and _within_go(v),
         "Prometheus duration",
         "write a number and a unit (ms, s, m, h, d, w or y), e.g. '30s', '5m' or '1h30m'",
     ),
@@ -537,7 +606,7 @@ FORMATS: dict[str, Format] = {
 
 #: Formats that also apply to numbers; every other format applies to strings only (as
 #: JSON Schema says): a value of the wrong type gets the type error alone.
-_NUMERIC_FORMATS = frozenset({"cpu", "memory"})
+_NUMERIC_FORMATS = frozenset({"cpu", "memory", "metric-quantity"})
 
 
 def format_message(format_name: str, value: object) -> tuple[str, str | None]:
@@ -567,6 +636,14 @@ def format_message(format_name: str, value: object) -> tuple[str, str | None]:
             "Kubernetes keeps CPU in 64-bit millicores and memory in 64-bit bytes: "
             + ("at most 9223372036854775 cores" if format_name == "cpu" else "less than 8Ei"),
         )
+    if format_name == "cpu" and _CPU.fullmatch(text) and cpu_millis(text) > 0:
+        return (
+            f"{written} is finer than a millicore",
+            "Kubernetes keeps CPU in millicores and would store it rounded up (a diff that "
+            "never goes away): write at least '1m', in whole millicores",
+        )
+    if format_name == "prometheus-duration" and _PROMETHEUS_DURATION.fullmatch(text):
+        return f"{written} is longer than Prometheus can hold", "at most about 292 years"
     if format_name == "memory" and isinstance(value, str) and _MEMORY.fullmatch(value):
         return (
             f"{written} is not a whole number of bytes",

@@ -202,7 +202,7 @@ def unique_problems(
             seen[key] = index
 
 
-_PLAIN_INTEGER = re.compile(r"[-+]?(0|[1-9][0-9]*)", re.ASCII)
+_PLAIN_INTEGER = re.compile(r"0|-?[1-9][0-9]*", re.ASCII)  # no "+3", no "-0"
 
 
 def number_problems(
