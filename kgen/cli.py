@@ -34,7 +34,7 @@ app = typer.Typer(
 )
 
 Paths = Annotated[
-    list[Path],
+    list[str],
     typer.Argument(metavar="PATH", help="Blueprint files or folders (read recursively)."),
 ]
 KubeVersion = Annotated[
@@ -70,7 +70,15 @@ def render(
 ) -> None:
     """Render blueprints to one YAML stream on stdout, or to a folder with -o."""
     with error_boundary():
-        _render(paths, output, env, kube_version, eksctl=eksctl, check=check)
+        _render(_as_paths(paths), output, env, kube_version, eksctl=eksctl, check=check)
+
+
+def _as_paths(paths: list[str]) -> list[Path]:
+    """The paths named; an empty one is refused (Path('') would read the working folder,
+    as an unset $VAR in a script would ask for by accident)."""
+    if any(path == "" for path in paths):
+        raise UsageError(message="'': an empty path; name a blueprint file or folder")
+    return [Path(path) for path in paths]
 
 
 def _render(
@@ -124,7 +132,7 @@ def _render(
 def validate(paths: Paths, kube_version: KubeVersion = DEFAULT_KUBE_VERSION) -> None:
     """Run every check of render, under every declared environment; write nothing."""
     with error_boundary():
-        checked = api.validate_all(paths, kube_version=kube_version)
+        checked = api.validate_all(_as_paths(paths), kube_version=kube_version)
     environments = ", ".join(checked.environments) or "none declared"
     typer.echo(
         f"kgen: ok: {checked.blueprints} blueprint{'s' if checked.blueprints != 1 else ''}, "

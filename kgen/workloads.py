@@ -262,12 +262,13 @@ def keda_triggers(unit: Mapping[str, Any], authentication: str) -> list[dict[str
 
 
 def disruption_budget(unit: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The PodDisruptionBudget's limit: as written, or maxUnavailable 1 when the unit runs
-    more than one pod; None for no budget."""
+    """The PodDisruptionBudget's limit: as written, or maxUnavailable 1 when the unit may
+    run more than one pod (an autoscaler may add them: a drain must not take them all at
+    once); None for no budget."""
     if "disruptionBudget" in unit:
         return dict(unit["disruptionBudget"])
-    fewest, _ = pod_range(unit)
-    return {"maxUnavailable": 1} if fewest > 1 else None
+    _, most = pod_range(unit)
+    return {"maxUnavailable": 1} if most > 1 else None
 
 
 def zone_spread(unit: Any) -> list[dict[str, Any]] | None:

@@ -396,3 +396,12 @@ def test_render_checks_the_output_of_every_environment(kgen: RunKgen, tmp_path: 
         assert "uses ':latest'" in result.stderr
         assert "(with --env prod)" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_an_empty_path_is_a_usage_error(kgen: RunKgen, tmp_path: Path) -> None:
+    """An unset $VAR in a script gives '': not the working folder."""
+    (tmp_path / "api.yaml").write_text(microservice())
+    for command in ("render", "validate"):
+        result = kgen(command, "", cwd=tmp_path)
+        assert result.exit_code == 2
+        assert "an empty path" in result.stderr
