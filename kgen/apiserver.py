@@ -108,10 +108,11 @@ def size_problems(document: Document) -> Iterator[Problem]:
     annotations = document.body.get("metadata", {}).get("annotations", {})
     size = sum(len(k.encode()) + len(str(v).encode()) for k, v in annotations.items())
     total = _json_size(document.body)
+    largest = _largest_value(document)
     if total > MAX_OBJECT_BYTES:
         yield _output_problem(
             document,
-            _anchor(document.origin),
+            largest,
             (),
             f"the object takes {total} bytes; kgen keeps objects under {MAX_OBJECT_BYTES} "
             "(etcd refuses requests over 1.5 MiB)",
@@ -120,7 +121,7 @@ def size_problems(document: Document) -> Iterator[Problem]:
     elif size > MAX_ANNOTATIONS_BYTES:
         yield _output_problem(
             document,
-            _anchor(document.origin),
+            largest,
             ("metadata", "annotations"),
             f"annotations take {size} bytes; Kubernetes allows {MAX_ANNOTATIONS_BYTES}",
             "keep large data out of annotations",
@@ -129,13 +130,27 @@ def size_problems(document: Document) -> Iterator[Problem]:
         applied = size + len(LAST_APPLIED) + total + 1
         yield _output_problem(
             document,
-            _anchor(document.origin),
+            largest,
             ("metadata", "annotations"),
             f"kubectl apply would refuse it: its annotations plus the copy of the object it "
             f"keeps in {LAST_APPLIED} take {applied} bytes; Kubernetes allows "
             f"{MAX_ANNOTATIONS_BYTES}",
             "keep large data (files, env values, annotations) smaller, or apply with --server-side",
         )
+
+
+def _largest_value(document: Document) -> SourcePos:
+    """Where the largest string of a document came from (a patch, or the blueprint field
+    that holds it): the likeliest place to make an object smaller."""
+    path, value = max(
+        ((p, v) for p, v in _leaves(document.body, ()) if isinstance(v, str)),
+        key=lambda found: len(found[1]),
+        default=((), ""),
+    )
+    where = patched_at(document, path)
+    if where is not None:
+        return document.origin.source.value_pos(where)
+    return _origin_of_value(document.origin, value)
 
 
 def _json_size(body: Mapping[str, Any]) -> int:

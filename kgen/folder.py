@@ -191,6 +191,8 @@ def _owned(root: Path, shown: Path) -> tuple[set[str], list[Problem]]:
             continue
         if KGEN_PATH.fullmatch(line) and _inside(root, line):
             owned.add(line)
+        elif KGEN_PATH.fullmatch(line):
+            continue  # a path kgen writes, through a link: never touched; the link is reported
         elif len(problems) < 100:
             problems.append(
                 Problem(

@@ -171,6 +171,22 @@ def test_links_out_of_the_folder_are_not_written_through(tmp_path: Path) -> None
     assert list(elsewhere.iterdir()) == []
 
 
+def test_a_namespace_folder_replaced_by_a_link_is_one_problem(tmp_path: Path) -> None:
+    """The record names the files kgen wrote in shop/; shop/ is now a link out of the
+    folder: one problem, the link, and nothing written or removed through it."""
+    out = tmp_path / "out"
+    write(out, documents())
+    elsewhere = tmp_path / "elsewhere"
+    (out / "shop").rename(elsewhere)
+    (out / "shop").symlink_to(elsewhere)
+    before = sorted(p.name for p in elsewhere.iterdir())
+    with pytest.raises(InvalidInput) as caught:
+        plan_folder(out, folder_files(documents()))
+    [problem] = caught.value.problems
+    assert "is a link" in problem.message
+    assert sorted(p.name for p in elsewhere.iterdir()) == before
+
+
 def test_a_lost_ownership_record_is_recovered_from_headers(tmp_path: Path) -> None:
     out = tmp_path / "out"
     write(out, documents())
