@@ -366,6 +366,20 @@ def _absolute_path_ok(path: str) -> bool:
     )
 
 
+_CIDR = re.compile(r"[0-9a-fA-F:.]{2,39}/[0-9]{1,3}", re.ASCII)
+
+
+def _cidr_ok(value: str) -> bool:
+    """An IPv4 or IPv6 block in its canonical form: no host bits set, no leading zeros."""
+    if not _CIDR.fullmatch(value):
+        return False
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        return False
+    return str(network) == value.lower()
+
+
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
@@ -495,6 +509,12 @@ FORMATS: dict[str, Format] = {
         lambda v: 0 < len(v) <= 253 and v == v.strip() and v.isprintable(),
         "secret property",
         "write a key of the secret's JSON value, e.g. 'password'",
+    ),
+    "cidr": Format(
+        _cidr_ok,
+        "IP block",
+        "write an address block with no host bits set, e.g. '10.20.0.0/16', "
+        "'0.0.0.0/0' or '2600:1f18::/36'",
     ),
     "hostname": Format(
         lambda v: len(v) <= 253 and bool(_HOSTNAME.fullmatch(v)) and not _is_ip(v),

@@ -1,0 +1,165 @@
+"""The service graph: who calls whom, on which ports, derived once from ``dependsOn``.
+
+An edge goes from a caller unit to a target unit, on the target's container ports (a
+NetworkPolicy matches pod ports, not Service ports: a Service 80 -> 8080 needs 8080). A
+reference names an app (a blueprint of the set); a Monolith target's edges go to each of
+its processes that publish the port (all of them with ports, when no port is named). The
+set view holds the graph; policies, the picture and the rules read it, none re-derives it.
+Built in time linear in the references and the units.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kgen.model import JsonPath, Problem
+from kgen.suggest import did_you_mean, shown
+from kgen.units import Unit
+
+
+@dataclass(frozen=True)
+class Port:
+    """A container port a Service publishes: its name, container port number, protocol,
+    and the number the Service takes it on."""
+
+    name: str
+    number: int
+    protocol: str
+    service_port: int
+
+
+@dataclass(frozen=True)
+class Edge:
+    """The caller may reach the target's pods on ``ports``; declared at ``at`` (a path in
+    the caller's blueprint)."""
+
+    caller: Unit
+    target: Unit
+    ports: tuple[Port, ...]
+    at: JsonPath
+
+
+@dataclass(frozen=True)
+class ServiceGraph:
+    edges: tuple[Edge, ...] = ()
+    _into: Mapping[Unit, tuple[Edge, ...]] = field(default_factory=dict, repr=False)
+    _out_of: Mapping[Unit, tuple[Edge, ...]] = field(default_factory=dict, repr=False)
+
+    def callers(self, unit: Unit) -> tuple[Edge, ...]:
+        """The edges into ``unit``, in a stable order."""
+        return self._into.get(unit, ())
+
+    def targets(self, unit: Unit) -> tuple[Edge, ...]:
+        """The edges out of ``unit``, in the order written."""
+        return self._out_of.get(unit, ())
+
+
+def published_ports(unit: Mapping[str, Any]) -> tuple[Port, ...]:
+    """The ports of a unit's main container, as its Service publishes them."""
+    return tuple(
+        Port(
+            str(port["name"]),
+            int(port["port"]),
+            str(port.get("protocol", "TCP")),
+            int(port.get("servicePort", port["port"])),
+        )
+        for port in unit.get("ports", [])
+    )
+
+
+def build_graph(units: Sequence[Unit]) -> tuple[ServiceGraph, list[Problem]]:
+    """The graph of the set's units and the problems of their references."""
+    apps: dict[tuple[str, str], list[Unit]] = {}
+    for unit in units:
+        apps.setdefault((unit.namespace, unit.app), []).append(unit)
+    names_in: dict[str, list[str]] = {}
+    for namespace, app in apps:
+        names_in.setdefault(namespace, []).append(app)
+    edges: list[Edge] = []
+    problems: list[Problem] = []
+    for caller in units:
+        where = caller.written_at("dependsOn")
+        for index, reference in enumerate(caller.get("dependsOn", [])):
+            found = _resolve(caller, reference, (*where, index), apps, names_in)
+            if isinstance(found, Problem):
+                problems.append(found)
+            else:
+                edges.extend(found)
+    into: dict[Unit, list[Edge]] = {}
+    out_of: dict[Unit, list[Edge]] = {}
+    for edge in edges:
+        into.setdefault(edge.target, []).append(edge)
+        out_of.setdefault(edge.caller, []).append(edge)
+    graph = ServiceGraph(
+        tuple(edges),
+        {unit: tuple(found) for unit, found in into.items()},
+        {unit: tuple(found) for unit, found in out_of.items()},
+    )
+    return graph, _unique(problems)
+
+
+def _resolve(
+    caller: Unit,
+    reference: Any,
+    at: JsonPath,
+    apps: Mapping[tuple[str, str], list[Unit]],
+    names_in: Mapping[str, list[str]],
+) -> list[Edge] | Problem:
+    written = reference if isinstance(reference, Mapping) else {"app": reference}
+    app = str(written["app"])
+    namespace = str(written.get("namespace", caller.namespace))
+    port = written.get("port")
+    name_at = (*at, "app") if isinstance(reference, Mapping) else at
+    if (namespace, app) == (caller.namespace, caller.app):
+        return _problem(
+            caller,
+            name_at,
+            f"{caller.app} depends on itself",
+            "remove it: a pod reaches itself over localhost, and a StatefulApp's pods reach "
+            "each other without it (other replicas do not call each other)",
+        )
+    targets = apps.get((namespace, app))
+    if targets is None:
+        elsewhere = sorted(ns for (ns, name) in apps if name == app)
+        hint = did_you_mean(app, names_in.get(namespace, [])) or (
+            f"there is an app {app!r} in namespace {elsewhere[0]!r}: write "
+            f"{{app: {app}, namespace: {elsewhere[0]}}}"
+            if elsewhere
+            else "dependsOn names apps of the blueprints kgen renders together (metadata.name)"
+        )
+        return _problem(caller, name_at, f"no app {app!r} in namespace {namespace!r}", hint)
+    with_ports = [unit for unit in targets if unit.get("ports")]
+    if not with_ports:
+        return _problem(
+            caller,
+            name_at,
+            f"{app} publishes no ports, so nothing can call it",
+            "give it ports, or remove the reference",
+        )
+    edges = []
+    for target in with_ports:
+        ports = published_ports(target)
+        if port is not None:
+            ports = tuple(p for p in ports if port in (p.name, p.number, p.service_port))
+        if ports:
+            edges.append(Edge(caller, target, ports, at))
+    if not edges:
+        known = sorted({p.name for unit in with_ports for p in published_ports(unit)})
+        return _problem(
+            caller,
+            (*at, "port"),
+            f"{app} publishes no port {shown(port)}",
+            did_you_mean(str(port), known) or f"its ports: {', '.join(known)}",
+        )
+    return edges
+
+
+def _problem(caller: Unit, path: JsonPath, message: str, hint: str) -> Problem:
+    return Problem(caller.blueprint.source.value_pos(path), path, message, hint)
+
+
+def _unique(problems: Iterable[Problem]) -> list[Problem]:
+    """Each problem once: the processes of a Monolith inherit one reference."""
+    return list(dict.fromkeys(problems))
