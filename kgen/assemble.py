@@ -7,11 +7,14 @@ is, which units a blueprint has, or who else is in the set.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kgen.graph import ServiceGraph, build_graph
 from kgen.model import Blueprint, Problem
+from kgen.policy import network_policy
 from kgen.rules.across import SET_RULES
 from kgen.units import Unit
 from kgen.validate import Checked
@@ -19,10 +22,11 @@ from kgen.validate import Checked
 
 @dataclass(frozen=True)
 class SetView:
-    """The valid blueprints of one run (input order) and their units."""
+    """The valid blueprints of one run (input order), their units and the service graph."""
 
     entries: tuple[Checked, ...]
     _units_of: Mapping[int, tuple[Unit, ...]] = field(default_factory=dict, repr=False)
+    graph: ServiceGraph = field(default_factory=ServiceGraph)
 
     @property
     def blueprints(self) -> tuple[Blueprint, ...]:
@@ -39,20 +43,26 @@ class SetView:
         return self._units_of[id(blueprint)]
 
     def render_inputs(self, blueprint: Blueprint) -> Mapping[str, Any]:
-        """What a blueprint's templates read of the set beyond the blueprint and its units
-        (nothing yet: the service graph and the Cluster come next)."""
-        return {}
+        """What a blueprint's templates read of the set beyond the blueprint and its units:
+        each unit's NetworkPolicy spec, from the service graph (who calls it, whom it
+        calls)."""
+        return {
+            "policies": {
+                unit.name: network_policy(unit, self.graph) for unit in self.units_of(blueprint)
+            }
+        }
 
     def render_key(self, blueprint: Blueprint) -> Hashable:
         """Equal whenever ``render_inputs`` is: a blueprint's documents can be reused from
         another environment's view that gives the same key."""
-        return ()
+        return json.dumps(self.render_inputs(blueprint), sort_keys=True)
 
 
 def assemble(checked: Sequence[Checked]) -> tuple[SetView, list[Problem]]:
     """The set view of the valid blueprints, and the problems that span them."""
     entries = tuple(entry for entry in checked if entry.filled is not None)
     units_of = {id(entry.filled): entry.units for entry in entries}
-    view = SetView(entries, units_of)
-    problems = [problem for rule in SET_RULES for problem in rule(view)]
+    graph, problems = build_graph([unit for entry in entries for unit in entry.units])
+    view = SetView(entries, units_of, graph)
+    problems += [problem for rule in SET_RULES for problem in rule(view)]
     return view, problems

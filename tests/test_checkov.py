@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 
 DIGEST = "sha256:" + "4f" * 32
 #: Checks kgen cannot pass yet, each with the issue that removes it.
-NOT_YET = {"CKV2_K8S_6": "NetworkPolicies come with dependsOn (the service-graph issue)"}
+NOT_YET: dict[str, str] = {}
 
 BLUEPRINTS = f"""\
 apiVersion: kgen.dev/v1alpha1

@@ -21,6 +21,7 @@ def test_render_to_stdout(kgen: RunKgen, tmp_path: Path) -> None:
     result = kgen("render", "api.yaml", cwd=tmp_path)
     assert result.exit_code == 0, result.stderr
     assert [d["kind"] for d in parse_plain(result.stdout)] == [
+        "NetworkPolicy",
         "PodDisruptionBudget",
         "ServiceAccount",
         "Service",
@@ -377,9 +378,17 @@ def test_readme_blueprint_renders_what_the_readme_says(
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     kinds = [line.split(": ", 1)[1] for line in lines if line.startswith("kind:")]
-    assert kinds == ["PodDisruptionBudget", "ServiceAccount", "Service", "Deployment"]
-    said = "prints a PodDisruptionBudget (three replicas: at most one pod\nevicted at a time), "
-    assert said + "a ServiceAccount, a Service and a Deployment" in readme
+    assert kinds == [
+        "NetworkPolicy",
+        "PodDisruptionBudget",
+        "ServiceAccount",
+        "Service",
+        "Deployment",
+    ]
+    said = "prints a NetworkPolicy (no dependsOn: it takes and sends nothing but DNS),\na "
+    assert (
+        said + "PodDisruptionBudget (three replicas: at most one pod evicted at a time)" in readme
+    )
 
 
 def test_render_checks_the_output_of_every_environment(kgen: RunKgen, tmp_path: Path) -> None:

@@ -33,7 +33,13 @@ def by_kind(documents: list[Document]) -> dict[str, dict[str, Any]]:
 
 def test_microservice_renders_its_resources() -> None:
     docs = by_kind(rendered(microservice()))
-    assert sorted(docs) == ["Deployment", "PodDisruptionBudget", "Service", "ServiceAccount"]
+    assert sorted(docs) == [
+        "Deployment",
+        "NetworkPolicy",
+        "PodDisruptionBudget",
+        "Service",
+        "ServiceAccount",
+    ]
     deployment = docs["Deployment"]
     assert deployment["spec"]["selector"]["matchLabels"] == {
         "app.kubernetes.io/name": "api",
@@ -201,6 +207,7 @@ def test_no_value_changes_the_structure(value: str) -> None:
     documents = render_view(view)
     assert [d.kind for d in documents] == [
         "Deployment",
+        "NetworkPolicy",
         "PodDisruptionBudget",
         "Service",
         "ServiceAccount",

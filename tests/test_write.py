@@ -44,16 +44,18 @@ def test_stream_is_in_apply_order_with_source_comments() -> None:
     stream = render_stream(two_namespaces())
     kinds = [(d["metadata"]["namespace"], d["kind"]) for d in parse_plain(stream)]
     assert kinds == [
+        ("admin", "NetworkPolicy"),
         ("admin", "PodDisruptionBudget"),
         ("admin", "ServiceAccount"),
         ("admin", "Service"),
         ("admin", "Deployment"),
+        ("shop", "NetworkPolicy"),
         ("shop", "PodDisruptionBudget"),
         ("shop", "ServiceAccount"),
         ("shop", "Service"),
         ("shop", "Deployment"),
     ]
-    assert stream.count("# Source: bp.yaml (Microservice shop/api)\n") == 4
+    assert stream.count("# Source: bp.yaml (Microservice shop/api)\n") == 5
 
 
 def test_folder_layout(tmp_path: Path) -> None:
@@ -67,12 +69,14 @@ def test_folder_layout(tmp_path: Path) -> None:
         OWNERSHIP_FILE,
         "admin/deployment-api.yaml",
         "admin/kustomization.yaml",
+        "admin/networkpolicy-api.yaml",
         "admin/poddisruptionbudget-api.yaml",
         "admin/service-api.yaml",
         "admin/serviceaccount-api.yaml",
         "kustomization.yaml",
         "shop/deployment-api.yaml",
         "shop/kustomization.yaml",
+        "shop/networkpolicy-api.yaml",
         "shop/poddisruptionbudget-api.yaml",
         "shop/service-api.yaml",
         "shop/serviceaccount-api.yaml",

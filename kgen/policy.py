@@ -1,0 +1,131 @@
+"""A NetworkPolicy for every workload unit, from the service graph: default deny in both
+directions, then exactly the traffic the blueprints declare.
+
+Ingress:
+- from each unit that depends on this one, on the container ports it calls;
+- from outside the pod network (load balancers, NodePorts, the ALB's IP targets) on the
+  ports a NodePort or LoadBalancer Service or an Ingress exposes: from anywhere, on those
+  ports only (a Cluster blueprint's VPC CIDR narrows this once that kind exists);
+- from Prometheus (pods labelled ``app.kubernetes.io/name: prometheus``, any namespace)
+  on the metrics port, when the unit is monitored;
+- a StatefulApp's pods from each other, on their container ports (replicas of a database
+  or an ensemble talk to their peers through the headless Service).
+
+Egress: cluster DNS (kube-dns in kube-system, UDP and TCP 53); each unit this one depends
+on, on the container ports it calls; the declared ``egress`` blocks and ports; a
+StatefulApp's peers.
+
+Peers are selected by the labels that never change and namespaces by
+``kubernetes.io/metadata.name``. Rules are merged per peer and sorted: the same graph
+gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from kgen.graph import Port, ServiceGraph, published_ports
+from kgen.units import Unit
+from kgen.workloads import ingress_port, metrics_port
+
+#: Cluster DNS as EKS (and most clusters) run it.
+DNS_PEER = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+}
+DNS_PORTS = [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]
+#: Prometheus as the prometheus-operator labels its pods, in whatever namespace it runs.
+PROMETHEUS_PEER = {
+    "namespaceSelector": {},
+    "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
+}
+
+
+def network_policy(unit: Unit, graph: ServiceGraph) -> dict[str, Any]:
+    """The spec of the unit's NetworkPolicy."""
+    ingress: list[dict[str, Any]] = []
+    callers: dict[str, tuple[dict[str, Any], set[Port]]] = {}
+    for edge in graph.callers(unit):
+        peer = _peer(edge.caller, unit.namespace)
+        key = repr(sorted(_flat(peer)))
+        callers.setdefault(key, (peer, set()))[1].update(edge.ports)
+    for key in sorted(callers):
+        peer, ports = callers[key]
+        ingress.append({"from": [peer], "ports": _ports(ports)})
+    exposed = _exposed(unit)
+    if exposed:
+        ingress.append({"ports": _ports(exposed)})
+    scraped = metrics_port(unit)
+    if scraped is not None:
+        port = {"port": int(scraped["port"]), "protocol": "TCP"}
+        ingress.append({"from": [PROMETHEUS_PEER], "ports": [port]})
+    peers = published_ports(unit) if unit.workload == "StatefulSet" else ()
+    if peers:
+        itself = {"podSelector": {"matchLabels": unit.selector}}
+        ingress.append({"from": [itself], "ports": _ports(peers)})
+    egress: list[dict[str, Any]] = [{"to": [DNS_PEER], "ports": DNS_PORTS}]
+    targets: dict[str, tuple[dict[str, Any], set[Port]]] = {}
+    for edge in graph.targets(unit):
+        peer = _peer(edge.target, unit.namespace)
+        key = repr(sorted(_flat(peer)))
+        targets.setdefault(key, (peer, set()))[1].update(edge.ports)
+    for key in sorted(targets):
+        peer, ports = targets[key]
+        egress.append({"to": [peer], "ports": _ports(ports)})
+    if peers:
+        egress.append(
+            {"to": [{"podSelector": {"matchLabels": unit.selector}}], "ports": _ports(peers)}
+        )
+    for block in unit.get("egress", []):
+        egress.append({"to": [{"ipBlock": {"cidr": block["cidr"]}}], "ports": _egress_ports(block)})
+    return {
+        "podSelector": {"matchLabels": unit.selector},
+        "policyTypes": ["Ingress", "Egress"],
+        "ingress": ingress,
+        "egress": egress,
+    }
+
+
+def _peer(other: Unit, namespace: str) -> dict[str, Any]:
+    """The pods of ``other``, as seen from a policy in ``namespace``."""
+    return {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": other.namespace}},
+        "podSelector": {"matchLabels": other.selector},
+    }
+
+
+def _flat(peer: Mapping[str, Any]) -> Iterable[tuple[str, str, str]]:
+    for kind, selector in peer.items():
+        for key, value in selector.get("matchLabels", {}).items():
+            yield kind, key, value
+
+
+def _ports(ports: Iterable[Port]) -> list[dict[str, Any]]:
+    """Container ports by number and protocol, once each, sorted."""
+    unique = sorted({(port.number, port.protocol) for port in ports})
+    return [{"port": number, "protocol": protocol} for number, protocol in unique]
+
+
+def _exposed(unit: Unit) -> list[Port]:
+    """The container ports traffic from outside the pod network reaches: every port of a
+    NodePort or LoadBalancer Service, and the port an Ingress sends to."""
+    ports = list(published_ports(unit))
+    exposed: list[Port] = []
+    service = unit.get("service", {})
+    if service.get("type") in ("NodePort", "LoadBalancer"):
+        exposed.extend(ports)
+    if "ingress" in unit:
+        target = ingress_port(unit)
+        exposed.extend(p for p in ports if p.name == target["name"])
+    return exposed
+
+
+def _egress_ports(block: Mapping[str, Any]) -> list[dict[str, Any]]:
+    found = set()
+    for port in block["ports"]:
+        if isinstance(port, Mapping):
+            found.add((int(port["port"]), str(port.get("protocol", "TCP"))))
+        else:
+            found.add((int(port), "TCP"))
+    return [{"port": number, "protocol": protocol} for number, protocol in sorted(found)]
