@@ -57,30 +57,47 @@ def _weakened(
     for field in ("hostNetwork", "hostPID", "hostIPC"):
         if pod.get(field) is True:
             yield f"{field}: true shares the node's namespaces", (*at, field)
+    if pod.get("shareProcessNamespace") is True:
+        yield "the containers share one process namespace", (*at, "shareProcessNamespace")
+    token = _asks_for_token(document)
     for index, volume in enumerate(pod.get("volumes") or []):
-        if isinstance(volume, Mapping) and "hostPath" in volume:
+        if not isinstance(volume, Mapping):
+            continue
+        if "hostPath" in volume:
             yield "a hostPath volume reaches into the node", (*at, "volumes", index, "hostPath")
-    if pod.get("automountServiceAccountToken") is not False and not _asks_for_token(document):
+        sources = (volume.get("projected") or {}).get("sources") or []
+        if not token and any(
+            isinstance(x, Mapping) and "serviceAccountToken" in x for x in sources
+        ):
+            yield "a projected Kubernetes API token", (*at, "volumes", index, "projected")
+    if pod.get("automountServiceAccountToken") is not False and not token:
         yield "the pods get a Kubernetes API token", (*at, "automountServiceAccountToken")
     context = pod.get("securityContext")
     context = context if isinstance(context, Mapping) else {}
+    secured = (*at, "securityContext")
     if context.get("runAsNonRoot") is not True:
-        yield "the pods may run as root (runAsNonRoot)", (*at, "securityContext", "runAsNonRoot")
-    if context.get("runAsUser") == 0:
-        yield "the pods run as root (runAsUser 0)", (*at, "securityContext", "runAsUser")
+        yield "the pods may run as root (runAsNonRoot)", (*secured, "runAsNonRoot")
+    for field in ("runAsUser", "runAsGroup", "fsGroup"):
+        if context.get(field) == 0:
+            yield f"the pods run with {field} 0 (root)", (*secured, field)
+    if 0 in (context.get("supplementalGroups") or []):
+        yield "the pods are in group 0 (root)", (*secured, "supplementalGroups")
+    if context.get("sysctls"):
+        yield "the pods set kernel parameters (sysctls)", (*secured, "sysctls")
+    yield from _profiles(context, secured)
     profile = (context.get("seccompProfile") or {}).get("type")
     if profile not in _SAFE_PROFILES:
-        yield f"seccomp profile {profile!r}", (*at, "securityContext", "seccompProfile")
+        yield f"seccomp profile {profile!r}", (*secured, "seccompProfile")
     probed = document.kind in ("Deployment", "StatefulSet")
     for field in ("initContainers", "containers"):
         for index, container in enumerate(pod.get(field) or []):
             if isinstance(container, Mapping):
                 where: JsonPath = (*at, field, index)
-                yield from _container(container, where, probed and field == "containers")
+                yield from _container(container, where, probed and field == "containers", token)
 
 
 def _container(
-    container: Mapping[str, Any], where: JsonPath, probed: bool
+    container: Mapping[str, Any], where: JsonPath, probed: bool, token_asked: bool
 ) -> Iterator[tuple[str, JsonPath]]:
     context = container.get("securityContext")
     if not isinstance(context, Mapping):
@@ -95,8 +112,17 @@ def _container(
         yield "a privileged container", (*at, "privileged")
     if context.get("runAsNonRoot") is False:
         yield "runAsNonRoot is false", (*at, "runAsNonRoot")
-    if context.get("runAsUser") == 0:
-        yield "the container runs as root (runAsUser 0)", (*at, "runAsUser")
+    for field in ("runAsUser", "runAsGroup"):
+        if context.get(field) == 0:
+            yield f"the container runs with {field} 0 (root)", (*at, field)
+    yield from _profiles(context, at)
+    for number, port in enumerate(container.get("ports") or []):
+        if isinstance(port, Mapping) and port.get("hostPort"):
+            yield "a port opened on the node (hostPort)", (*where, "ports", number, "hostPort")
+    for number, mount in enumerate(container.get("volumeMounts") or []):
+        path = str(mount.get("mountPath", "")) if isinstance(mount, Mapping) else ""
+        if path.startswith("/var/run/secrets/kubernetes.io") and not token_asked:
+            yield "a mount where the API token goes", (*where, "volumeMounts", number)
     capabilities = context.get("capabilities") or {}
     if "ALL" not in (capabilities.get("drop") or []):
         yield "capabilities are not all dropped", (*at, "capabilities", "drop")
@@ -124,6 +150,15 @@ def _container(
         for probe in ("livenessProbe", "readinessProbe"):
             if probe not in container:
                 yield f"a container without a {probe}", (*where, probe)
+
+
+def _profiles(context: Mapping[str, Any], at: JsonPath) -> Iterator[tuple[str, JsonPath]]:
+    """AppArmor switched off, or an SELinux label of the pod's own choosing."""
+    apparmor = (context.get("appArmorProfile") or {}).get("type")
+    if apparmor is not None and apparmor not in _SAFE_PROFILES:
+        yield f"AppArmor profile {apparmor!r}", (*at, "appArmorProfile")
+    if context.get("seLinuxOptions"):
+        yield "an SELinux label of the pod's own choosing", (*at, "seLinuxOptions")
 
 
 def _asks_for_token(document: Document) -> bool:
