@@ -60,17 +60,20 @@ def apply_patches(
         change = plain(patch["patch"])
         touched = dict(_leaf_paths(change, (), (*where, "patch")))
         bodies = {i: canonical(merge_patch(result[i].body, change)) for i in matches}
-        relabelled = [i for i in matches if _kgen_labels(bodies[i]) != _kgen_labels(result[i].body)]
-        if relabelled:
-            at = next((src for out, src in touched.items() if "labels" in out), where)
+        changed = next(
+            ((i, what) for i in matches for what in _derived_changes(result[i].body, bodies[i])),
+            None,
+        )
+        if changed is not None:
+            i, what = changed
             problems.append(
                 Problem(
-                    blueprint.source.value_pos(at),
-                    at,
-                    f"a patch may not change the labels kgen manages ({', '.join(_MANAGED)}, "
-                    f"kgen.dev/*): on {result[relabelled[0]].ref} it does",
-                    "selectors, policies and tools find the resources by them; set "
-                    "metadata.labels (app.kubernetes.io/part-of and your own) in the blueprint",
+                    blueprint.source.value_pos(where),
+                    where,
+                    f"a patch may not change what kgen derives: on {result[i].ref} it changes "
+                    f"{what}",
+                    "set the blueprint field that derives it (metadata.labels, serviceAccount, "
+                    "ingress, service, autoscaling, ...); a patch is for what no field says",
                 )
             )
             continue
@@ -87,25 +90,58 @@ _MANAGED = (
     "app.kubernetes.io/component",
     "app.kubernetes.io/managed-by",
 )
+#: Annotations kgen derives from fields, or that change how Argo CD, the AWS controllers
+#: or Checkov treat a resource: a patch may neither add, change nor remove them.
+_DERIVED_ANNOTATIONS = (
+    "kgen.dev/",
+    "argocd.argoproj.io/hook",
+    "argocd.argoproj.io/sync-wave",
+    "argocd.argoproj.io/tracking-id",
+    "helm.sh/hook",
+    "eks.amazonaws.com/",
+    "alb.ingress.kubernetes.io/",
+    "service.beta.kubernetes.io/",
+    "cert-manager.io/",
+    "fluentbit.io/",
+)
 
 
-def _kgen_labels(body: Any) -> list[tuple[str, str, Any]]:
-    """Every label kgen manages, wherever it is in ``body`` (the object's, its pod
-    template's, a selector's), with the key of the map it is in."""
-    found: list[tuple[str, str, Any]] = []
+def _derived_changes(before: Any, after: Any) -> Iterator[str]:
+    """What of kgen's derived values a patch changed: managed labels (on the object, its
+    pod template, a selector), selectors, derived annotations, or a replica count an
+    autoscaler owns."""
+    old, new = _derived(before), _derived(after)
+    for key in sorted(old.keys() | new.keys()):
+        if old.get(key) != new.get(key):
+            yield key
+    spec_before = before.get("spec") if isinstance(before, dict) else None
+    spec_after = after.get("spec") if isinstance(after, dict) else None
+    if isinstance(spec_before, dict) and isinstance(spec_after, dict):
+        if spec_before.get("selector") != spec_after.get("selector"):
+            yield "spec.selector"
+        if "template" in spec_before and "replicas" not in spec_before and "replicas" in spec_after:
+            yield "spec.replicas, which its autoscaler sets"
+
+
+def _derived(body: Any, path: str = "") -> dict[str, Any]:
+    """Every managed label and derived annotation in ``body``, by where it is."""
+    found: dict[str, Any] = {}
     if isinstance(body, dict):
         for key, child in body.items():
+            where = f"{path}.{key}" if path else str(key)
             if key in ("labels", "matchLabels") and isinstance(child, dict):
-                found += [
-                    (key, label, value)
-                    for label, value in child.items()
-                    if label in _MANAGED or str(label).startswith("kgen.dev/")
-                ]
+                for label, value in child.items():
+                    if label in _MANAGED or str(label).startswith("kgen.dev/"):
+                        found[f"{where}[{label!r}]"] = value
+            elif key == "annotations" and isinstance(child, dict):
+                for name, value in child.items():
+                    if str(name).startswith(_DERIVED_ANNOTATIONS):
+                        found[f"{where}[{name!r}]"] = value
             else:
-                found += _kgen_labels(child)
+                found.update(_derived(child, where))
     elif isinstance(body, list):
-        for child in body:
-            found += _kgen_labels(child)
+        for index, child in enumerate(body):
+            found.update(_derived(child, f"{path}[{index}]"))
     return found
 
 
