@@ -108,6 +108,8 @@ def size_problems(document: Document) -> Iterator[Problem]:
     annotations = document.body.get("metadata", {}).get("annotations", {})
     size = sum(len(k.encode()) + len(str(v).encode()) for k, v in annotations.items())
     total = _json_size(document.body)
+    if total + size + len(LAST_APPLIED) + 1 <= MAX_ANNOTATIONS_BYTES:
+        return  # the common case: no walk through the blueprint for a position
     largest = _largest_value(document)
     if total > MAX_OBJECT_BYTES:
         yield _output_problem(
@@ -232,6 +234,16 @@ TOOL_ANNOTATION_PREFIXES = (
     "kustomize.config.k8s.io/",
     "kubectl.kubernetes.io/last-applied-configuration",
 )
+#: What Checkov (and its Bridgecrew and Cortex names) reads anywhere in an annotation key
+#: as a suppression.
+_SCANNER_KEYS = ("checkov.io/", "bridgecrew.io/", "cortex.io/")
+
+
+def silences_scanner(key: str) -> bool:
+    """Whether Checkov would read the annotation ``key`` as a suppression."""
+    return any(mark in key for mark in _SCANNER_KEYS)
+
+
 #: The one Checkov suppression kgen writes itself.
 KGEN_SUPPRESSION = "CKV_K8S_35=secrets as environment variables:"
 
@@ -278,7 +290,9 @@ def _labels_and_annotations(document: Document, path: JsonPath, metadata: Any) -
                 "the same objects as the stream",
                 "remove it",
             )
-        elif key.startswith("checkov.io/") and not str(value).startswith(KGEN_SUPPRESSION):
+        elif silences_scanner(key) and not (
+            key.startswith("checkov.io/skip") and str(value).startswith(KGEN_SUPPRESSION)
+        ):
             yield refused(
                 document,
                 where,

@@ -282,7 +282,7 @@ def _never_fires(fields: list[str]) -> str | None:
     """A schedule whose days of month exist in none of its months ('0 3 30 2 *'): cron
     accepts it and never runs it. Only when the day of week is '*' or '?' (otherwise cron
     runs on either day)."""
-    if fields[4] not in ("*", "?"):
+    if fields[4] not in ("*", "?", "*/1", "?/1"):  # robfig reads */1 as *
         return None
     days, months = _values(fields[2], 1, 31, ()), _values(fields[3], 1, 12, _CRON_FIELDS[3][3])
     if days is None or months is None:
@@ -395,12 +395,21 @@ def _ingress_path_ok(path: str) -> bool:
     )
 
 
+#: Names in a tz database that are files of it, not zones Go's time package loads.
+_NOT_ZONES = ("localtime", "posixrules", "Factory")
+
+
 def _time_zone_ok(value: str) -> bool:
+    """An IANA zone name (the longest is 32 characters, three levels deep)."""
+    if len(value) > 64 or value.count("/") > 3 or value in _NOT_ZONES:
+        return False
+    if value.startswith(("right/", "posix/")):
+        return False
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+)*", value, re.ASCII):
         return False
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return False
     return True
 
@@ -664,6 +673,8 @@ def format_message(format_name: str, value: object) -> tuple[str, str | None]:
         )
     if format_name == "prometheus-duration" and _PROMETHEUS_DURATION.fullmatch(text):
         return f"{written} is longer than Prometheus can hold", "at most about 292 years"
+    if format_name in ("cpu", "memory") and _MEMORY.fullmatch(text) and not memory_bytes(text):
+        return f"{written} is zero", "a request or limit of nothing: write a size above zero"
     if format_name == "memory" and isinstance(value, str) and _MEMORY.fullmatch(value):
         return (
             f"{written} is not a whole number of bytes",

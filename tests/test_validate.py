@@ -434,3 +434,14 @@ def test_cron_schedules_kubernetes_takes_pass(schedule: str) -> None:
 def test_durations_fit_go(value: str, ok: bool) -> None:
     assert FORMATS["duration"].check(value) is ok
     assert FORMATS["positive-duration"].check("0s") is False
+
+
+def test_a_deep_time_zone_is_an_error_not_a_crash() -> None:
+    """ZoneInfo recurses once per path level: 300 levels were a RecursionError (exit 3)."""
+    from kgen.formats import FORMATS
+
+    zone = "A/" * 300 + "B"
+    assert not FORMATS["time-zone"].check(zone)
+    for name in ("right/UTC", "posix/UTC", "localtime", "posixrules"):
+        assert not FORMATS["time-zone"].check(name), name
+    assert FORMATS["time-zone"].check("Europe/Berlin")

@@ -100,7 +100,8 @@ def env_twice_problems(unit: Unit) -> Iterator[Problem]:
 
 #: Names that say a variable holds a secret: *PASSWORD*, *TOKEN*, *SECRET*, *_KEY.
 _SECRET_NAME = re.compile(
-    r"PASSWORD|PASSWD|_PWD(?:_|\Z)|TOKEN|SECRET|CREDENTIAL|APIKEY|_KEY\Z", re.IGNORECASE
+    r"PASSWORD|PASSWD|_PWD(?:_|\Z)|_PASS(?:_|\Z)|TOKEN|SECRET|CREDENTIAL|APIKEY|_KEY\Z",
+    re.IGNORECASE,
 )
 #: Names that say a variable holds something about a secret, not the secret: where it is
 #: (POSTGRES_PASSWORD_FILE, TOKEN_URL), which one (AWS_SECRET_ARN), or a setting
@@ -117,7 +118,7 @@ _SETTING = re.compile(r"true|false|yes|no|on|off|[0-9]{1,5}", re.IGNORECASE)
 _URL_PASSWORD = re.compile(r"://[^/@\s:]*:([^/@\s]+)@")
 #: A password in a URL's query or a DSN's parameters: ?password=..., &token=..., ;pwd=...
 _QUERY_PASSWORD = re.compile(
-    r"[?&;](?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?token|client[_-]?secret)"
+    r"(?:[?&;]|(?<![^\s]))(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?token|client[_-]?secret)"
     r"=([^&;#\s]+)",
     re.IGNORECASE,
 )
@@ -128,7 +129,10 @@ def env_secret_value_problems(unit: Unit) -> Iterator[Problem]:
     password in it, is a secret in the repository: refused, with the form that fetches it
     from a store instead."""
     for environment in _environments(unit):
-        for name, value in environment.env.items():
+        for name, written in environment.env.items():
+            value = written
+            if isinstance(written, int | float) and not isinstance(written, bool):
+                value = str(getattr(written, "written", None) or written)  # 12345678: text too
             if not isinstance(value, str) or not value:
                 continue
             in_url = _URL_PASSWORD.search(value) or _QUERY_PASSWORD.search(value)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from kgen.apiserver import TOOL_ANNOTATION_PREFIXES
+from kgen.apiserver import TOOL_ANNOTATION_PREFIXES, silences_scanner
 from kgen.formats import cpu_millis, memory_bytes
 from kgen.hardening import SECURITY_ANNOTATION_PREFIXES
 from kgen.helpers import MANAGED_SERVICE_ANNOTATIONS, RESERVED_LABELS
@@ -20,7 +20,15 @@ FieldRule = Callable[[Blueprint, JsonPath, Any], Iterator[Problem]]
 
 def _no_tool_annotations(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
     for key in value if isinstance(value, Mapping) else ():
-        if key.startswith(TOOL_ANNOTATION_PREFIXES):
+        if silences_scanner(key):
+            yield key_problem(
+                blueprint,
+                (*path, key),
+                "Checkov reads this annotation as a suppression: kgen writes none but the one "
+                "for secrets as environment variables",
+                "remove it; fix what Checkov reports instead of silencing it",
+            )
+        elif key.startswith(TOOL_ANNOTATION_PREFIXES):
             yield key_problem(
                 blueprint,
                 (*path, key),
@@ -42,6 +50,11 @@ _DERIVED_ANNOTATIONS: tuple[tuple[str, str, str], ...] = (
         "argocd.argoproj.io/sync-wave",
         "it would replace the sync waves kgen orders migrations with",
         "remove it",
+    ),
+    (
+        "argocd.argoproj.io/tracking-id",
+        "Argo CD would take every resource for another Application's",
+        "remove it; Argo CD writes it",
     ),
     (
         "helm.sh/hook",
@@ -82,9 +95,21 @@ def _no_derived_annotations(blueprint: Blueprint, path: JsonPath, value: Any) ->
                 break
 
 
+#: Labels by which Argo CD and Flux tell which Application or Kustomization owns a resource.
+_GITOPS_LABELS = ("argocd.argoproj.io/instance", "kustomize.toolkit.fluxcd.io/")
+
+
 def _no_reserved_labels(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
     for key in value if isinstance(value, Mapping) else ():
-        if key in RESERVED_LABELS or key.startswith("kgen.dev/"):
+        if key.startswith(_GITOPS_LABELS):
+            yield key_problem(
+                blueprint,
+                (*path, key),
+                "Argo CD and Flux read this label as the owner of a resource: another "
+                "Application or Kustomization would claim (and may prune) these",
+                "remove it; the GitOps tool that applies the folder writes it",
+            )
+        elif key in RESERVED_LABELS or key.startswith("kgen.dev/"):
             yield key_problem(
                 blueprint,
                 (*path, key),
@@ -148,7 +173,7 @@ def _no_kgen_pod_annotations(blueprint: Blueprint, path: JsonPath, value: Any) -
                 "the pods' securityContext",
                 "remove it: kgen runs every container with the RuntimeDefault seccomp profile",
             )
-        elif key.startswith(KGEN_POD_ANNOTATION_PREFIXES):
+        elif key.startswith(KGEN_POD_ANNOTATION_PREFIXES) and not silences_scanner(key):
             yield key_problem(
                 blueprint,
                 (*path, key),
