@@ -77,7 +77,7 @@ def _apply(blueprint: Blueprint, env: str) -> Blueprint:
     into the block. Blueprints that do not declare ``env`` come back as the same object."""
     environments = blueprint.data.get("environments")
     patch = environments.get(env) if isinstance(environments, dict) else None
-    if not isinstance(patch, dict):
+    if not isinstance(patch, dict) or not patch:  # nothing to change: the same blueprint
         return blueprint
     data = {key: value for key, value in blueprint.data.items() if key != "environments"}
     data["spec"] = merge_patch(blueprint.data.get("spec", {}), patch)

@@ -46,6 +46,11 @@ class ServiceGraph:
     edges: tuple[Edge, ...] = ()
     _into: Mapping[Unit, tuple[Edge, ...]] = field(default_factory=dict, repr=False)
     _out_of: Mapping[Unit, tuple[Edge, ...]] = field(default_factory=dict, repr=False)
+    _apps: Mapping[tuple[str, str], tuple[Unit, ...]] = field(default_factory=dict, repr=False)
+
+    def units_of_app(self, namespace: str, app: str) -> tuple[Unit, ...]:
+        """Every unit of an app of the set."""
+        return self._apps.get((namespace, app), ())
 
     def callers(self, unit: Unit) -> tuple[Edge, ...]:
         """The edges into ``unit``, in a stable order."""
@@ -96,6 +101,7 @@ def build_graph(units: Sequence[Unit]) -> tuple[ServiceGraph, list[Problem]]:
         tuple(edges),
         {unit: tuple(found) for unit, found in into.items()},
         {unit: tuple(found) for unit, found in out_of.items()},
+        {key: tuple(found) for key, found in apps.items()},
     )
     return graph, _unique(problems)
 

@@ -26,9 +26,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kgen.graph import Port, ServiceGraph, published_ports
+from kgen.helpers import selector_labels
 from kgen.units import Unit
 from kgen.workloads import ingress_port, metrics_port
 
+COMPONENT_LABEL = "app.kubernetes.io/component"
 #: Cluster DNS as EKS (and most clusters) run it.
 DNS_PEER = {
     "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
@@ -44,15 +46,10 @@ PROMETHEUS_PEER = {
 
 def network_policy(unit: Unit, graph: ServiceGraph) -> dict[str, Any]:
     """The spec of the unit's NetworkPolicy."""
-    ingress: list[dict[str, Any]] = []
-    callers: dict[str, tuple[dict[str, Any], set[Port]]] = {}
-    for edge in graph.callers(unit):
-        peer = _peer(edge.caller, unit.namespace)
-        key = repr(sorted(_flat(peer)))
-        callers.setdefault(key, (peer, set()))[1].update(edge.ports)
-    for key in sorted(callers):
-        peer, ports = callers[key]
-        ingress.append({"from": [peer], "ports": _ports(ports)})
+    ingress: list[dict[str, Any]] = [
+        {"from": peers, "ports": ports}
+        for peers, ports in _rules(((e.caller, e.ports) for e in graph.callers(unit)), graph)
+    ]
     exposed = _exposed(unit)
     if exposed:
         ingress.append({"ports": _ports(exposed)})
@@ -60,23 +57,17 @@ def network_policy(unit: Unit, graph: ServiceGraph) -> dict[str, Any]:
     if scraped is not None:
         port = {"port": int(scraped["port"]), "protocol": "TCP"}
         ingress.append({"from": [PROMETHEUS_PEER], "ports": [port]})
-    peers = published_ports(unit) if unit.workload == "StatefulSet" else ()
-    if peers:
-        itself = {"podSelector": {"matchLabels": unit.selector}}
-        ingress.append({"from": [itself], "ports": _ports(peers)})
+    own = published_ports(unit) if unit.workload == "StatefulSet" else ()
+    itself = {"podSelector": {"matchLabels": unit.selector}}
+    if own:
+        ingress.append({"from": [itself], "ports": _ports(own)})
     egress: list[dict[str, Any]] = [{"to": [DNS_PEER], "ports": DNS_PORTS}]
-    targets: dict[str, tuple[dict[str, Any], set[Port]]] = {}
-    for edge in graph.targets(unit):
-        peer = _peer(edge.target, unit.namespace)
-        key = repr(sorted(_flat(peer)))
-        targets.setdefault(key, (peer, set()))[1].update(edge.ports)
-    for key in sorted(targets):
-        peer, ports = targets[key]
-        egress.append({"to": [peer], "ports": _ports(ports)})
-    if peers:
-        egress.append(
-            {"to": [{"podSelector": {"matchLabels": unit.selector}}], "ports": _ports(peers)}
-        )
+    egress += [
+        {"to": peers, "ports": ports}
+        for peers, ports in _rules(((e.target, e.ports) for e in graph.targets(unit)), graph)
+    ]
+    if own:
+        egress.append({"to": [itself], "ports": _ports(own)})
     for block in unit.get("egress", []):
         egress.append({"to": [{"ipBlock": {"cidr": block["cidr"]}}], "ports": _egress_ports(block)})
     return {
@@ -87,18 +78,41 @@ def network_policy(unit: Unit, graph: ServiceGraph) -> dict[str, Any]:
     }
 
 
-def _peer(other: Unit, namespace: str) -> dict[str, Any]:
-    """The pods of ``other``, as seen from a policy in ``namespace``."""
+def _rules(
+    ends: Iterable[tuple[Unit, Iterable[Port]]], graph: ServiceGraph
+) -> list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    """The rules for the other ends of some edges: one per set of ports, each with one peer
+    per app. A peer names the app's units by component, or the whole app when every unit
+    of it is there: a policy grows with the apps it names, not with their processes."""
+    ports_of: dict[Unit, set[tuple[int, str]]] = {}
+    for other, found in ends:
+        ports_of.setdefault(other, set()).update((p.number, p.protocol) for p in found)
+    grouped: dict[tuple[tuple[int, str], ...], dict[tuple[str, str], list[Unit]]] = {}
+    for other, numbers in ports_of.items():
+        key = tuple(sorted(numbers))
+        grouped.setdefault(key, {}).setdefault((other.namespace, other.app), []).append(other)
+    rules = []
+    for key in sorted(grouped):
+        peers = [
+            _peer(namespace, app, units, graph)
+            for (namespace, app), units in sorted(grouped[key].items())
+        ]
+        rules.append((peers, [{"port": number, "protocol": proto} for number, proto in key]))
+    return rules
+
+
+def _peer(namespace: str, app: str, units: list[Unit], graph: ServiceGraph) -> dict[str, Any]:
+    """The pods of ``units`` (all of one app), as a peer of a policy."""
+    selector: dict[str, Any] = {"matchLabels": selector_labels(app)}
+    components = sorted(str(unit.component) for unit in units if unit.component)
+    if components and len(units) < len(graph.units_of_app(namespace, app)):
+        selector["matchExpressions"] = [
+            {"key": COMPONENT_LABEL, "operator": "In", "values": components}
+        ]
     return {
-        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": other.namespace}},
-        "podSelector": {"matchLabels": other.selector},
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}},
+        "podSelector": selector,
     }
-
-
-def _flat(peer: Mapping[str, Any]) -> Iterable[tuple[str, str, str]]:
-    for kind, selector in peer.items():
-        for key, value in selector.get("matchLabels", {}).items():
-            yield kind, key, value
 
 
 def _ports(ports: Iterable[Port]) -> list[dict[str, Any]]:

@@ -86,6 +86,8 @@ def render_blueprint(
         "units": units,
         "set": view.render_inputs(blueprint),
     }
+    if budget is not None:  # the set's part: NetworkPolicies grow with the service graph
+        budget.spend(blueprint, budget.size(context["set"]), "its NetworkPolicies")
     documents = []
     for template_name in kind.templates:
         text = _render_text(template_name, context, blueprint)

@@ -279,3 +279,55 @@ def test_the_reader_follows_the_kubernetes_rules() -> None:
         ]
     )
     assert not same_namespace_only.allows(a, b, 9090, "TCP")
+
+
+MONOLITHS = """\
+apiVersion: kgen.dev/v1alpha1
+kind: Monolith
+metadata: {name: billing, namespace: billing}
+spec:
+  image: ghcr.io/example/billing:1.0.0
+  dependsOn: [{app: ledger, namespace: money, port: grpc}]
+  migrations: {command: [migrate]}
+  schedules: [{name: nightly, schedule: "0 3 * * *", command: [report], dependsOn: []}]
+  processes:
+    web: {command: [web], ports: [{name: http, port: 3000}]}
+    admin: {command: [admin], ports: [{name: http, port: 3001}], dependsOn: [api]}
+    worker:
+      command: [work]
+      probes: {liveness: {exec: [alive]}, readiness: {exec: [alive]}}
+---
+apiVersion: kgen.dev/v1alpha1
+kind: Monolith
+metadata: {name: ledger, namespace: money}
+spec:
+  image: ghcr.io/example/ledger:1.0.0
+  processes:
+    api: {command: [api], ports: [{name: grpc, port: 9000}, {name: http, port: 8000}]}
+    jobs: {command: [jobs], ports: [{name: http, port: 8001}]}
+---
+apiVersion: kgen.dev/v1alpha1
+kind: Microservice
+metadata: {name: api, namespace: billing}
+spec:
+  image: ghcr.io/example/api:1.0.0
+  ports: [{name: http, port: 8080}]
+  dependsOn: [{app: billing, port: http}]
+"""
+
+
+def test_monolith_processes_call_and_are_called_one_by_one() -> None:
+    """Processes inherit the app's dependsOn or replace it; a reference to a Monolith reaches
+    the processes that publish the port; peers name processes by component."""
+    texts = list(yaml.safe_load_all(MONOLITHS))
+    documents = _bodies(MONOLITHS)
+    _check(texts, documents)
+    pods = {_key(pod): pod for pod in pods_of(documents)}
+    policies = Policies.of(documents)
+    ledger_api = pods[("money", "ledger", "api")]
+    assert policies.allows(pods[("billing", "billing", "migrate")], ledger_api, 9000, "TCP")
+    assert not policies.allows(pods[("billing", "billing", "nightly")], ledger_api, 9000, "TCP")
+    assert not policies.allows(pods[("billing", "billing", "admin")], ledger_api, 9000, "TCP")
+    api = pods[("billing", "api", None)]
+    assert policies.allows(api, pods[("billing", "billing", "web")], 3000, "TCP")
+    assert policies.allows(api, pods[("billing", "billing", "admin")], 3001, "TCP")
