@@ -13,6 +13,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from kgen import picture
 from kgen.assemble import SetView, assemble
 from kgen.budget import OutputBudget
 from kgen.check import (
@@ -41,6 +42,7 @@ class BuildResult:
     paths: tuple[Path, ...]
     blueprints: tuple[Blueprint, ...]
     documents: tuple[Document, ...]
+    view: SetView
 
 
 def build(
@@ -62,7 +64,7 @@ def build(
     problems.extend(found)
     if problems:
         raise InvalidInput(problems=problems)
-    return BuildResult(tuple(paths), view.blueprints, tuple(documents))
+    return BuildResult(tuple(paths), view.blueprints, tuple(documents), view)
 
 
 def _validated_set(blueprints: Sequence[Blueprint], memo: Memo) -> tuple[SetView, list[Problem]]:
@@ -157,6 +159,12 @@ def _load(paths: Sequence[Path]) -> tuple[list[Blueprint], list[Problem]]:
         shown = " ".join(str(path) for path in paths)
         raise UsageError(message=f"no blueprints in {shown}: every file is empty")
     return loaded, problems
+
+
+def to_picture(result: BuildResult, picture_format: str) -> str:
+    """The service graph of a built set, as Mermaid or DOT."""
+    draw = {"mermaid": picture.mermaid, "dot": picture.dot}[picture_format]
+    return draw(list(result.view.units), result.view.graph)
 
 
 def to_stream(result: BuildResult, *, eksctl: bool = False) -> str:

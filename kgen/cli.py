@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -139,6 +140,28 @@ def validate(paths: Paths, kube_version: KubeVersion = DEFAULT_KUBE_VERSION) -> 
         f"as written and in every environment ({environments})",
         err=True,
     )
+
+
+class PictureFormat(StrEnum):
+    mermaid = "mermaid"
+    dot = "dot"
+
+
+@app.command()
+def graph(
+    paths: Paths,
+    picture_format: Annotated[
+        PictureFormat,
+        typer.Option("--format", help="mermaid (GitHub and GitLab Markdown) or dot (Graphviz)."),
+    ] = PictureFormat.mermaid,
+    env: Env = None,
+    kube_version: KubeVersion = DEFAULT_KUBE_VERSION,
+) -> None:
+    """Print the service graph: workloads by namespace, dependsOn edges with their ports,
+    entry points and egress blocks. Every check of render runs first."""
+    with error_boundary():
+        result = api.build(_as_paths(paths), env=env, kube_version=kube_version)
+        _write_stdout(api.to_picture(result, picture_format.value))
 
 
 @app.command()

@@ -13,7 +13,7 @@ import pytest
 from kgen import __version__
 from kgen.yamlio import parse_plain
 from tests.conftest import RunKgen
-from tests.helpers import microservice
+from tests.helpers import microservice, statefulapp
 
 
 def test_render_to_stdout(kgen: RunKgen, tmp_path: Path) -> None:
@@ -414,3 +414,45 @@ def test_an_empty_path_is_a_usage_error(kgen: RunKgen, tmp_path: Path) -> None:
         result = kgen(command, "", cwd=tmp_path)
         assert result.exit_code == 2
         assert "an empty path" in result.stderr
+
+
+def test_the_readme_graph_is_the_example_shops(kgen: RunKgen, repo: Path) -> None:
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    result = kgen("graph", "blueprints", cwd=repo)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == shown
+
+
+def test_graph_draws_nodes_edges_and_the_outside_in_both_formats(
+    kgen: RunKgen, tmp_path: Path
+) -> None:
+    text = (
+        microservice(
+            dependsOn=[{"app": "db", "namespace": "data", "port": "pg"}],
+            egress=[{"cidr": "0.0.0.0/0", "ports": [443]}],
+            service={"type": "LoadBalancer"},
+        )
+        + "---\n"
+        + statefulapp()
+    )
+    (tmp_path / "set.yaml").write_text(text)
+    mermaid = kgen("graph", "set.yaml", cwd=tmp_path)
+    assert mermaid.exit_code == 0, mermaid.stderr
+    assert mermaid.stdout.startswith("flowchart LR\n")
+    assert '  subgraph ns_data["data"]\n    data__db[("db")]\n  end\n' in mermaid.stdout
+    assert '  shop__api -->|"5432/TCP"| data__db\n' in mermaid.stdout
+    assert '  out0>"0.0.0.0/0"]\n' in mermaid.stdout
+    assert '  shop__api -.->|"443/TCP"| out0\n' in mermaid.stdout
+    assert '  out1(["LoadBalancer shop/api"])\n' in mermaid.stdout
+    dot = kgen("graph", "set.yaml", "--format", "dot", cwd=tmp_path)
+    assert dot.exit_code == 0, dot.stderr
+    assert dot.stdout.startswith("digraph kgen {\n") and dot.stdout.endswith("}\n")
+    assert '    data__db [label="db", shape=cylinder];\n' in dot.stdout
+    assert '  shop__api -> data__db [label="5432/TCP"];\n' in dot.stdout
+    # a broken reference draws nothing: exit 1 at its line
+    (tmp_path / "set.yaml").write_text(microservice(dependsOn=["nowhere"]))
+    broken = kgen("graph", "set.yaml", cwd=tmp_path)
+    assert broken.exit_code == 1
+    assert broken.stdout == ""
+    assert "no app 'nowhere' in namespace 'shop'" in broken.stderr
