@@ -102,7 +102,10 @@ def derive_units(blueprint: Blueprint, written: Blueprint) -> tuple[Unit, ...]:
 
 def _at(data: Any, path: JsonPath) -> Mapping[str, Any]:
     for part in path:
-        data = data.get(part, {}) if isinstance(data, Mapping) else {}
+        if isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            data = data.get(part, {}) if isinstance(data, Mapping) else {}
     return data if isinstance(data, Mapping) else {}
 
 
