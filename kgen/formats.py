@@ -370,14 +370,14 @@ _CIDR = re.compile(r"[0-9a-fA-F:.]{2,39}/[0-9]{1,3}", re.ASCII)
 
 
 def _cidr_ok(value: str) -> bool:
-    """An IPv4 or IPv6 block in its canonical form: no host bits set, no leading zeros."""
+    """An IPv4 or IPv6 block with no host bits set (IPv4 without leading zeros)."""
     if not _CIDR.fullmatch(value):
         return False
     try:
-        network = ipaddress.ip_network(value, strict=True)
+        ipaddress.ip_network(value, strict=True)  # IPv4 with leading zeros is refused
     except ValueError:
         return False
-    return str(network) == value.lower()
+    return True
 
 
 def _is_ip(host: str) -> bool:

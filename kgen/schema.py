@@ -102,6 +102,9 @@ def walk(
     schema, base = resolve(schema, base)
     yield path, schema, base, instance
     if isinstance(instance, dict):
+        object_branch = _object_branch(schema, base)
+        if object_branch is not None:  # a choice of a name or an object: walk the object
+            schema, base = object_branch
         properties = schema.get("properties", {})
         extra = schema.get("additionalProperties")
         for key, value in instance.items():
@@ -111,6 +114,17 @@ def walk(
     elif isinstance(instance, list) and isinstance(schema.get("items"), Mapping):
         for index, value in enumerate(instance):
             yield from walk(schema["items"], base, value, (*path, index))
+
+
+def _object_branch(schema: Schema, base: str) -> tuple[Schema, str] | None:
+    """The object branch of a ``oneOf`` without properties of its own, resolved."""
+    if "properties" in schema:
+        return None
+    for branch in schema.get("oneOf", ()):
+        resolved = resolve(branch, base)
+        if resolved[0].get("type") == "object":
+            return resolved
+    return None
 
 
 def with_defaults(kind_name: str, instance: Mapping[str, Any]) -> dict[str, Any]:

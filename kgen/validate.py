@@ -164,6 +164,14 @@ def _translate(blueprint: Blueprint, error: ValidationError) -> Iterator[Problem
         yield Problem(source.value_pos(path), path, message, schema.get("description"))
     elif keyword in ("oneOf", "anyOf"):
         yield from _translate_choice(blueprint, error, path)
+    elif keyword == "maxItems" and isinstance(instance, list):
+        described = subschema(blueprint.kind, path) or {}
+        yield Problem(
+            source.value_pos(path),
+            path,
+            f"{len(instance):,} entries; kgen takes at most {expected:,} here",
+            described.get("description"),
+        )
     elif keyword == "type":
         types = expected if isinstance(expected, list) else [expected]
         message = f"{shown(instance)} is not of type {one_of(types)}"
