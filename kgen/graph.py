@@ -18,6 +18,9 @@ from kgen.model import JsonPath, Problem
 from kgen.suggest import did_you_mean, shown
 from kgen.units import Unit
 
+#: Edges (caller unit to target unit) one run may declare: each is a rule in two policies.
+MAX_EDGES = 20_000
+
 
 @dataclass(frozen=True)
 class Port:
@@ -84,14 +87,27 @@ def build_graph(units: Sequence[Unit]) -> tuple[ServiceGraph, list[Problem]]:
         names_in.setdefault(namespace, []).append(app)
     edges: list[Edge] = []
     problems: list[Problem] = []
+    count = 0
     for caller in units:
         where = caller.written_at("dependsOn")
         for index, reference in enumerate(caller.get("dependsOn", [])):
             found = _resolve(caller, reference, (*where, index), apps, names_in)
             if isinstance(found, Problem):
                 problems.append(found)
-            else:
-                edges.extend(found)
+                continue
+            edges.extend(found)
+            count += len(found)
+            if count > MAX_EDGES:
+                return ServiceGraph(), [
+                    _problem(
+                        caller,
+                        (*where, index),
+                        f"the service graph has more than {MAX_EDGES:,} edges (workload to "
+                        "workload) here: each one is a rule in two NetworkPolicies",
+                        "a Monolith's processes each inherit its dependsOn: give the "
+                        "processes that call others their own, shorter lists",
+                    )
+                ]
     into: dict[Unit, list[Edge]] = {}
     out_of: dict[Unit, list[Edge]] = {}
     for edge in edges:
@@ -118,15 +134,19 @@ def _resolve(
     namespace = str(written.get("namespace", caller.namespace))
     port = written.get("port")
     name_at = (*at, "app") if isinstance(reference, Mapping) else at
-    if (namespace, app) == (caller.namespace, caller.app):
-        return _problem(
-            caller,
-            name_at,
-            f"{caller.app} depends on itself",
-            "remove it: a pod reaches itself over localhost, and a StatefulApp's pods reach "
-            "each other without it (other replicas do not call each other)",
-        )
     targets = apps.get((namespace, app))
+    if (namespace, app) == (caller.namespace, caller.app):
+        # A Monolith's processes may call each other; nothing calls itself.
+        targets = [unit for unit in targets or () if unit is not caller]
+        if not any(unit.get("ports") for unit in targets):
+            return _problem(
+                caller,
+                name_at,
+                f"{caller.name} depends on itself",
+                "remove it: a pod reaches itself over localhost, and a StatefulApp's pods "
+                "reach each other without it (a Monolith's processes may name their app to "
+                "call its other processes)",
+            )
     if targets is None:
         elsewhere = sorted(ns for (ns, name) in apps if name == app)
         hint = did_you_mean(app, names_in.get(namespace, [])) or (
@@ -148,7 +168,7 @@ def _resolve(
     for target in with_ports:
         ports = published_ports(target)
         if port is not None:
-            ports = tuple(p for p in ports if port in (p.name, p.number, p.service_port))
+            ports = _named(ports, port)
         if ports:
             edges.append(Edge(caller, target, ports, at))
     if not edges:
@@ -160,6 +180,15 @@ def _resolve(
             did_you_mean(str(port), known) or f"its ports: {', '.join(known)}",
         )
     return edges
+
+
+def _named(ports: tuple[Port, ...], wanted: Any) -> tuple[Port, ...]:
+    """The port a reference names: by name; a number is a Service port first (what a
+    caller connects to), else a container port. Never two ports for one reference."""
+    if isinstance(wanted, str):
+        return tuple(p for p in ports if p.name == wanted)
+    by_service = tuple(p for p in ports if p.service_port == wanted)
+    return by_service or tuple(p for p in ports if p.number == wanted)
 
 
 def _problem(caller: Unit, path: JsonPath, message: str, hint: str) -> Problem:

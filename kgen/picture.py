@@ -99,8 +99,8 @@ def mermaid(units: list[Unit], graph: ServiceGraph) -> str:
     namespaces, edges, outside = _layout(units, graph)
     ids = _ids(units)
     lines = ["flowchart LR"]
-    for namespace, members in namespaces.items():
-        lines.append(f'  subgraph ns_{_safe(namespace)}["{namespace}"]')
+    for number, (namespace, members) in enumerate(namespaces.items()):
+        lines.append(f'  subgraph ns{number}["{namespace}"]')
         for unit in members:
             opening, closing = _MERMAID_SHAPES.get(unit.workload, ("[", "]"))
             lines.append(f'    {ids[id(unit)]}{opening}"{unit.name}"{closing}')
@@ -143,8 +143,10 @@ def dot(units: list[Unit], graph: ServiceGraph) -> str:
 
 
 def _ids(units: list[Unit]) -> dict[int, str]:
+    """Numbered node identifiers in sorted order (names joined could collide: namespace
+    'a--b' and app 'c' against namespace 'a' and app 'b--c')."""
     ordered = sorted(units, key=lambda u: (u.namespace, u.name))
-    return {id(unit): f"{_safe(unit.namespace)}__{_safe(unit.name)}" for unit in ordered}
+    return {id(unit): f"w{index}" for index, unit in enumerate(ordered)}
 
 
 def _outside_ids(nodes: Iterator[_Outside]) -> dict[_Outside, str]:
@@ -152,11 +154,6 @@ def _outside_ids(nodes: Iterator[_Outside]) -> dict[_Outside, str]:
     for node in nodes:
         found.setdefault(node, f"out{len(found)}")
     return found
-
-
-def _safe(name: str) -> str:
-    """A DNS name as an identifier both Mermaid and DOT take."""
-    return name.replace("-", "_").replace(".", "_")
 
 
 def _dot_text(text: str) -> str:

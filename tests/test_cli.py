@@ -440,16 +440,17 @@ def test_graph_draws_nodes_edges_and_the_outside_in_both_formats(
     mermaid = kgen("graph", "set.yaml", cwd=tmp_path)
     assert mermaid.exit_code == 0, mermaid.stderr
     assert mermaid.stdout.startswith("flowchart LR\n")
-    assert '  subgraph ns_data["data"]\n    data__db[("db")]\n  end\n' in mermaid.stdout
-    assert '  shop__api -->|"5432/TCP"| data__db\n' in mermaid.stdout
+    assert '  subgraph ns0["data"]\n    w0[("db")]\n  end\n' in mermaid.stdout
+    assert '  subgraph ns1["shop"]\n    w1["api"]\n  end\n' in mermaid.stdout
+    assert '  w1 -->|"5432/TCP"| w0\n' in mermaid.stdout
     assert '  out0>"0.0.0.0/0"]\n' in mermaid.stdout
-    assert '  shop__api -.->|"443/TCP"| out0\n' in mermaid.stdout
+    assert '  w1 -.->|"443/TCP"| out0\n' in mermaid.stdout
     assert '  out1(["LoadBalancer shop/api"])\n' in mermaid.stdout
     dot = kgen("graph", "set.yaml", "--format", "dot", cwd=tmp_path)
     assert dot.exit_code == 0, dot.stderr
     assert dot.stdout.startswith("digraph kgen {\n") and dot.stdout.endswith("}\n")
-    assert '    data__db [label="db", shape=cylinder];\n' in dot.stdout
-    assert '  shop__api -> data__db [label="5432/TCP"];\n' in dot.stdout
+    assert '    w0 [label="db", shape=cylinder];\n' in dot.stdout
+    assert '  w1 -> w0 [label="5432/TCP"];\n' in dot.stdout
     # a broken reference draws nothing: exit 1 at its line
     (tmp_path / "set.yaml").write_text(microservice(dependsOn=["nowhere"]))
     broken = kgen("graph", "set.yaml", cwd=tmp_path)

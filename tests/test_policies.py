@@ -62,19 +62,23 @@ def declared(blueprints: Iterable[Mapping[str, Any]]) -> set[tuple[Any, ...]]:
             ref = reference if isinstance(reference, dict) else {"app": reference}
             target = (ref.get("namespace", caller[0]), ref["app"])
             for component, ports in apps[target]:
-                for port in ports:
-                    wanted = ref.get("port")
-                    names = (port["name"], port["port"], port.get("servicePort", port["port"]))
-                    if wanted is None or wanted in names:
-                        allowed.add(
-                            (
-                                caller,
-                                (*target, component),
-                                port["port"],
-                                port.get("protocol", "TCP"),
-                            )
-                        )
+                if (*target, component) == caller:
+                    continue  # a process calls its app's other processes, never itself
+                for port in _chosen(ports, ref.get("port")):
+                    allowed.add(
+                        (caller, (*target, component), port["port"], port.get("protocol", "TCP"))
+                    )
     return allowed
+
+
+def _chosen(ports: list[Mapping[str, Any]], wanted: Any) -> list[Mapping[str, Any]]:
+    """The ports a reference opens: all, or the one named (a number: Service port first)."""
+    if wanted is None:
+        return ports
+    if isinstance(wanted, str):
+        return [p for p in ports if p["name"] == wanted]
+    by_service = [p for p in ports if p.get("servicePort", p["port"]) == wanted]
+    return by_service or [p for p in ports if p["port"] == wanted]
 
 
 def _matrix(documents: list[Mapping[str, Any]]) -> set[tuple[Any, ...]]:
@@ -292,7 +296,7 @@ spec:
   schedules: [{name: nightly, schedule: "0 3 * * *", command: [report], dependsOn: []}]
   processes:
     web: {command: [web], ports: [{name: http, port: 3000}]}
-    admin: {command: [admin], ports: [{name: http, port: 3001}], dependsOn: [api]}
+    admin: {command: [admin], ports: [{name: http, port: 3001}], dependsOn: [api, billing]}
     worker:
       command: [work]
       probes: {liveness: {exec: [alive]}, readiness: {exec: [alive]}}
@@ -331,3 +335,7 @@ def test_monolith_processes_call_and_are_called_one_by_one() -> None:
     api = pods[("billing", "api", None)]
     assert policies.allows(api, pods[("billing", "billing", "web")], 3000, "TCP")
     assert policies.allows(api, pods[("billing", "billing", "admin")], 3001, "TCP")
+    # a process may name its own app: it calls the other processes, not itself
+    admin = pods[("billing", "billing", "admin")]
+    assert policies.allows(admin, pods[("billing", "billing", "web")], 3000, "TCP")
+    assert not policies.allows(admin, admin, 3001, "TCP")

@@ -268,3 +268,24 @@ def test_a_url_pattern_in_a_long_value_is_found_in_linear_time(
     result = kgen("validate", "bp.yaml", cwd=tmp_path)
     assert result.exit_code == 1
     assert "BLOB holds a URL with a password in it" in result.stderr
+
+
+def test_a_service_graph_over_its_edge_budget_is_refused_before_any_policy(
+    kgen: RunKgen, tmp_path: Path
+) -> None:
+    """A Monolith's processes each inherit its dependsOn: 150 processes calling 150 apps are
+    22,500 edges, each a rule in two policies. Refused at the reference, nothing written."""
+    apps = [
+        "apiVersion: kgen.dev/v1alpha1\nkind: Microservice\n"
+        f"metadata: {{name: s{i}, namespace: shop}}\n"
+        "spec: {image: ghcr.io/example/s:1.0.0, ports: [{name: http, port: 8080}]}\n"
+        for i in range(150)
+    ]
+    monolith = _monolith(150).replace(
+        "  processes:\n", f"  dependsOn: [{', '.join(f's{i}' for i in range(150))}]\n  processes:\n"
+    )
+    Path(tmp_path, "bp.yaml").write_text("---\n".join([monolith, *apps]))
+    result = kgen("render", "bp.yaml", "-o", "out", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert "the service graph has more than 20,000 edges" in result.stderr
+    assert not Path(tmp_path, "out").exists()
