@@ -366,6 +366,11 @@ def _absolute_path_ok(path: str) -> bool:
     )
 
 
+_AWS_REGION = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[1-9]", re.ASCII)
+_AWS_ZONE = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[1-9][a-z]", re.ASCII)
+_INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9]{1,16}", re.ASCII)
+_KUBE_MINOR = re.compile(r"1\.[1-9][0-9]?", re.ASCII)
+_AWS_ACCOUNT = re.compile(r"[0-9]{12}", re.ASCII)
 _CIDR = re.compile(r"[0-9a-fA-F:.]{2,39}/[0-9]{1,3}", re.ASCII)
 
 
@@ -518,6 +523,31 @@ FORMATS: dict[str, Format] = {
         lambda v: 0 < len(v) <= 253 and v == v.strip() and v.isprintable(),
         "secret property",
         "write a key of the secret's JSON value, e.g. 'password'",
+    ),
+    "aws-region": Format(
+        lambda v: len(v) <= 32 and bool(_AWS_REGION.fullmatch(v)),
+        "AWS region",
+        "write a region name, e.g. 'eu-west-1' or 'us-east-2'",
+    ),
+    "aws-zone": Format(
+        lambda v: len(v) <= 33 and bool(_AWS_ZONE.fullmatch(v)),
+        "availability zone",
+        "write a zone name: the region and a letter, e.g. 'eu-west-1a'",
+    ),
+    "instance-type": Format(
+        lambda v: len(v) <= 32 and bool(_INSTANCE_TYPE.fullmatch(v)),
+        "EC2 instance type",
+        "write a family and a size, e.g. 'm7i.large' or 'c7g.2xlarge'",
+    ),
+    "kube-minor": Format(
+        lambda v: bool(_KUBE_MINOR.fullmatch(v)),
+        "Kubernetes minor version",
+        "write the minor version as a quoted string, e.g. '1.33'",
+    ),
+    "aws-account": Format(
+        lambda v: bool(_AWS_ACCOUNT.fullmatch(v)),
+        "AWS account ID",
+        "write the 12 digits as a quoted string, e.g. '123456789012'",
     ),
     "cidr": Format(
         _cidr_ok,

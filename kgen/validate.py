@@ -164,14 +164,8 @@ def _translate(blueprint: Blueprint, error: ValidationError) -> Iterator[Problem
         yield Problem(source.value_pos(path), path, message, schema.get("description"))
     elif keyword in ("oneOf", "anyOf"):
         yield from _translate_choice(blueprint, error, path)
-    elif keyword == "maxItems" and isinstance(instance, list):
-        described = subschema(blueprint.kind, path) or {}
-        yield Problem(
-            source.value_pos(path),
-            path,
-            f"{len(instance):,} entries; kgen takes at most {expected:,} here",
-            described.get("description"),
-        )
+    elif keyword in ("minItems", "maxItems") and isinstance(instance, list) and expected > 1:
+        yield _count_problem(blueprint, path, keyword, instance, expected)
     elif keyword == "type":
         types = expected if isinstance(expected, list) else [expected]
         message = f"{shown(instance)} is not of type {one_of(types)}"
@@ -179,6 +173,20 @@ def _translate(blueprint: Blueprint, error: ValidationError) -> Iterator[Problem
     else:
         described = subschema(blueprint.kind, path) or {}
         yield Problem(source.value_pos(path), path, error.message, described.get("description"))
+
+
+def _count_problem(
+    blueprint: Blueprint, path: JsonPath, keyword: str, instance: list[Any], expected: int
+) -> Problem:
+    """Too few or too many entries, with the bound."""
+    described = subschema(blueprint.kind, path) or {}
+    bound = "needs at least" if keyword == "minItems" else "takes at most"
+    return Problem(
+        blueprint.source.value_pos(path),
+        path,
+        f"{len(instance):,} entries; kgen {bound} {expected:,} here",
+        described.get("description"),
+    )
 
 
 def _is_property_name(error: ValidationError) -> bool:

@@ -162,6 +162,7 @@ def folder_files(documents: Sequence[Document], root: Path | None = None) -> dic
             folders.setdefault(folder, []).append(name)
     for folder, names in folders.items():
         files[f"{folder}/kustomization.yaml"] = _kustomization(names)
-    if folders:
-        files["kustomization.yaml"] = _kustomization(list(folders))
+    # Always a root kustomization (empty when the set is only a Cluster): the folder is
+    # what Argo CD and Flux build, whatever the set holds.
+    files["kustomization.yaml"] = _kustomization(list(folders))
     return files

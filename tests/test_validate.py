@@ -247,7 +247,7 @@ def test_every_property_has_a_description(file: str) -> None:
 
 
 def test_every_kind_has_a_schema_and_templates() -> None:
-    assert sorted(registry()) == ["Microservice", "Monolith", "StatefulApp"]
+    assert sorted(registry()) == ["Cluster", "Microservice", "Monolith", "StatefulApp"]
     for kind in registry().values():
         assert kind.templates, kind
         assert kind.schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"

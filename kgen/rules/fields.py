@@ -194,12 +194,51 @@ def _not_system_priority(blueprint: Blueprint, path: JsonPath, value: Any) -> It
         )
 
 
+def _cluster_zones(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
+    """Every availability zone is in the cluster's region."""
+    spec: Mapping[str, Any] = value if isinstance(value, Mapping) else {}
+    region = str(spec.get("region", ""))
+    for index, zone in enumerate(spec.get("availabilityZones", [])):
+        if isinstance(zone, str) and zone[:-1] != region:
+            yield problem(
+                blueprint,
+                (*path, "availabilityZones", index),
+                f"{zone!r} is not a zone of {region}",
+                f"write zones of the region, e.g. {region}a, {region}b",
+            )
+
+
+def _node_group_sizes(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
+    """minSize <= desiredCapacity <= maxSize for every node group."""
+    spec: Mapping[str, Any] = value if isinstance(value, Mapping) else {}
+    for index, group in enumerate(spec.get("nodeGroups", [])):
+        low, high = group.get("minSize", 0), group.get("maxSize", 0)
+        where = (*path, "nodeGroups", index)
+        if low > high:
+            yield problem(
+                blueprint,
+                (*where, "minSize"),
+                f"minSize {low} is above maxSize {high}",
+                "make minSize at most maxSize",
+            )
+        desired = group.get("desiredCapacity")
+        if desired is not None and not low <= desired <= high:
+            yield problem(
+                blueprint,
+                (*where, "desiredCapacity"),
+                f"desiredCapacity {desired} is outside {low}-{high} (minSize-maxSize)",
+                "leave it unset (minSize), or write a number in the range",
+            )
+
+
 #: The rules a schema may name in ``x-kgen-rules``.
 FIELD_RULES: Mapping[str, FieldRule] = {
     "no-tool-annotations": _no_tool_annotations,
     "no-reserved-labels": _no_reserved_labels,
     "no-load-balancer-annotations": _no_load_balancer_annotations,
     "no-derived-annotations": _no_derived_annotations,
+    "cluster-zones": _cluster_zones,
+    "node-group-sizes": _node_group_sizes,
     "limits-above-requests": _limits_above_requests,
     "no-plaintext-secret": _no_plaintext_secret,
     "no-kgen-pod-annotations": _no_kgen_pod_annotations,
