@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kgen.graph import ServiceGraph, build_graph
+from kgen.irsa import cluster_of, role_arn, service_accounts
 from kgen.model import Blueprint, Problem
 from kgen.policy import network_policy
 from kgen.rules.across import SET_RULES
@@ -45,11 +46,17 @@ class SetView:
     def render_inputs(self, blueprint: Blueprint) -> Mapping[str, Any]:
         """What a blueprint's templates read of the set beyond the blueprint and its units:
         each unit's NetworkPolicy spec, from the service graph (who calls it, whom it
-        calls)."""
+        calls); the IAM role the Cluster declares for it (IRSA from ``awsPolicies``); for
+        the Cluster, the roles of every app."""
+        cluster = cluster_of(self.blueprints)
+        if blueprint.kind == "Cluster":
+            accounts = service_accounts(blueprint, self.blueprints) if cluster else []
+            return {"serviceAccounts": accounts}
         return {
             "policies": {
                 unit.name: network_policy(unit, self.graph) for unit in self.units_of(blueprint)
-            }
+            },
+            "awsRole": role_arn(cluster, blueprint) if cluster is not None else None,
         }
 
     def render_key(self, blueprint: Blueprint) -> Hashable:

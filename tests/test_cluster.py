@@ -160,3 +160,57 @@ def test_eksctl_examples_field_by_field(kgen: RunKgen, tmp_path: Path, example: 
         wanted = upstream["cloudWatch"]["clusterLogging"]["enableTypes"]
         assert ours["cloudWatch"]["clusterLogging"]["enableTypes"] == wanted
     assert groups, "the example's node groups are rendered"
+
+
+APP = """\
+apiVersion: kgen.dev/v1alpha1
+kind: Microservice
+metadata: {{name: {name}, namespace: {namespace}}}
+spec:
+  image: ghcr.io/acme/reports:1.0.0
+  ports: [{{name: http, port: 8080}}]
+  serviceAccount: {{awsPolicies: ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]}}
+"""
+
+
+def test_aws_policies_become_a_role_the_service_account_carries(
+    kgen: RunKgen, tmp_path: Path
+) -> None:
+    """One place derives the role: the ClusterConfig declares it, the ServiceAccount carries
+    its ARN, and the two agree, also for names longer than IAM takes."""
+    cluster = CLUSTER.replace(
+        '  version: "1.33"\n', '  version: "1.33"\n  accountId: "123456789012"\n'
+    )
+    long_name = "a-reporting-service-with-a-rather-long-name-too"
+    text = "---\n".join(
+        [
+            cluster,
+            APP.format(name="reports", namespace="shop"),
+            APP.format(name=long_name, namespace="analytics-team"),
+        ]
+    )
+    (tmp_path / "set.yaml").write_text(text)
+    eksctl = kgen("render", "set.yaml", "--eksctl", cwd=tmp_path)
+    assert eksctl.exit_code == 0, eksctl.stderr
+    [config] = [d for d in yaml.safe_load_all(eksctl.stdout) if d]
+    roles = {
+        (a["metadata"]["namespace"], a["metadata"]["name"]): a
+        for a in config["iam"]["serviceAccounts"]
+    }
+    assert roles[("shop", "reports")] == {
+        "metadata": {"name": "reports", "namespace": "shop"},
+        "attachPolicyARNs": ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"],
+        "roleName": "prod-shop-reports",
+        "roleOnly": True,
+    }
+    long_role = roles[("analytics-team", long_name)]["roleName"]
+    assert len(long_role) == 64 and long_role.startswith("prod-analytics-team-a-reporting")
+    stream = kgen("render", "set.yaml", cwd=tmp_path)
+    accounts = {
+        (d["metadata"]["namespace"], d["metadata"]["name"]): d
+        for d in yaml.safe_load_all(stream.stdout)
+        if d and d["kind"] == "ServiceAccount"
+    }
+    for key, role in roles.items():
+        annotation = accounts[key]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+        assert annotation == f"arn:aws:iam::123456789012:role/{role['roleName']}"

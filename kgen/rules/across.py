@@ -165,7 +165,33 @@ def alb_group_problems(view: SetView) -> Iterator[Problem]:
 
 
 #: Every set rule, in the order they report.
+def irsa_problems(view: SetView) -> Iterator[Problem]:
+    """awsPolicies make the Cluster declare the app's role: there must be one Cluster, with
+    the account the role ARN names, and no awsRoleArn beside them."""
+    clusters = [b for b in view.blueprints if b.kind == "Cluster"]
+    for blueprint in view.blueprints:
+        account = blueprint.data.get("spec", {}).get("serviceAccount", {})
+        if blueprint.kind == "Cluster" or "awsPolicies" not in account:
+            continue
+        where = ("spec", "serviceAccount", "awsPolicies")
+        if "awsRoleArn" in account:
+            message = "awsPolicies make the Cluster declare a role, and awsRoleArn names one"
+            hint = "set one of them"
+        elif len(clusters) > 1:
+            names = ", ".join(sorted(c.name for c in clusters))
+            message = f"the set has {len(clusters)} Clusters ({names}): which declares the role?"
+            hint = "render each cluster's blueprints on their own, or set awsRoleArn"
+        elif clusters and "accountId" not in clusters[0].data["spec"]:
+            cluster = clusters[0]
+            message = f"Cluster {cluster.name} has no accountId, so the role has no ARN"
+            hint = f"set spec.accountId in {cluster.source.value_pos(('metadata', 'name'))}"
+        else:
+            continue
+        yield Problem(blueprint.source.value_pos(where), where, message, hint)
+
+
 SET_RULES: tuple[SetRule, ...] = (
+    irsa_problems,
     node_port_problems,
     ingress_route_problems,
     secret_name_problems,
