@@ -12,8 +12,8 @@ from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kgen.cluster import cluster_of, role_arn, service_accounts, tolerations
 from kgen.graph import ServiceGraph, build_graph
-from kgen.irsa import cluster_of, role_arn, service_accounts
 from kgen.model import Blueprint, Problem
 from kgen.policy import network_policy
 from kgen.rules.across import SET_RULES
@@ -57,6 +57,11 @@ class SetView:
                 unit.name: network_policy(unit, self.graph) for unit in self.units_of(blueprint)
             },
             "awsRole": role_arn(cluster, blueprint) if cluster is not None else None,
+            "tolerations": {
+                unit.name: tolerations(cluster, unit) for unit in self.units_of(blueprint)
+            }
+            if cluster is not None
+            else {},
         }
 
     def render_key(self, blueprint: Blueprint) -> Hashable:

@@ -214,3 +214,44 @@ def test_aws_policies_become_a_role_the_service_account_carries(
     for key, role in roles.items():
         annotation = accounts[key]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
         assert annotation == f"arn:aws:iam::123456789012:role/{role['roleName']}"
+
+
+PLACED = """\
+apiVersion: kgen.dev/v1alpha1
+kind: Microservice
+metadata: {name: crunch, namespace: batch}
+spec:
+  image: ghcr.io/acme/crunch:1.0.0
+  ports: [{name: http, port: 8080}]
+  placement: {nodeGroup: batch}
+---
+apiVersion: kgen.dev/v1alpha1
+kind: Microservice
+metadata: {name: web, namespace: batch}
+spec:
+  image: ghcr.io/acme/web:1.0.0
+  ports: [{name: http, port: 8080}]
+  placement: {nodeGroup: system}
+"""
+
+
+def test_a_workload_placed_on_a_tainted_group_tolerates_its_taints(
+    kgen: RunKgen, tmp_path: Path
+) -> None:
+    (tmp_path / "set.yaml").write_text(CLUSTER + "---\n" + PLACED)
+    result = kgen("render", "set.yaml", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    pods = {
+        d["metadata"]["name"]: d["spec"]["template"]["spec"]
+        for d in yaml.safe_load_all(result.stdout)
+        if d and d["kind"] == "Deployment"
+    }
+    assert pods["crunch"]["tolerations"] == [
+        {"key": "batch", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
+    ]
+    assert pods["crunch"]["nodeSelector"] == {"eks.amazonaws.com/nodegroup": "batch"}
+    assert "tolerations" not in pods["web"]  # the system group has no taints
+    # Without the Cluster, the same workloads render as before: no tolerations to derive.
+    (tmp_path / "set.yaml").write_text(PLACED)
+    alone = kgen("render", "set.yaml", cwd=tmp_path)
+    assert "tolerations" not in alone.stdout

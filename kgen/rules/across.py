@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from kgen.model import Blueprint, JsonPath, Problem, format_path
+from kgen.suggest import did_you_mean
 from kgen.units import Unit
 from kgen.workloads import (
     alb_group,
@@ -190,8 +191,29 @@ def irsa_problems(view: SetView) -> Iterator[Problem]:
         yield Problem(blueprint.source.value_pos(where), where, message, hint)
 
 
+def placement_problems(view: SetView) -> Iterator[Problem]:
+    """With a Cluster in the set, a workload is placed on one of its node groups."""
+    clusters = [b for b in view.blueprints if b.kind == "Cluster"]
+    if len(clusters) != 1:
+        return
+    cluster = clusters[0]
+    groups = [str(g["name"]) for g in cluster.data["spec"].get("nodeGroups", [])]
+    for unit in view.units:
+        group = unit.get("placement", {}).get("nodeGroup")
+        if group is None or group in groups:
+            continue
+        where = (*unit.written_at("placement"), "nodeGroup")
+        yield Problem(
+            unit.blueprint.source.value_pos(where),
+            where,
+            f"Cluster {cluster.name} has no node group {group!r}",
+            did_you_mean(str(group), groups) or f"its node groups: {', '.join(groups)}",
+        )
+
+
 SET_RULES: tuple[SetRule, ...] = (
     irsa_problems,
+    placement_problems,
     node_port_problems,
     ingress_route_problems,
     secret_name_problems,

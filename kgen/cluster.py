@@ -1,6 +1,7 @@
-"""IRSA from the Cluster: the IAM roles kgen declares in the ClusterConfig for the apps that
-name ``serviceAccount.awsPolicies``, and the role ARN their ServiceAccounts carry. One
-place derives both, so the annotation and the cluster's role always agree.
+"""What the set's Cluster gives the workloads, derived in one place the set view reads:
+IRSA (the IAM roles kgen declares in the ClusterConfig for the apps that name
+``serviceAccount.awsPolicies``, and the role ARN their ServiceAccounts carry, so the two
+always agree) and tolerations for the taints of the node group a workload is placed on.
 """
 
 from __future__ import annotations
@@ -60,3 +61,22 @@ def service_accounts(cluster: Blueprint, blueprints: Sequence[Blueprint]) -> lis
         if blueprint.kind != "Cluster" and aws_policies(blueprint)
     ]
     return sorted(accounts, key=lambda a: (a["metadata"]["namespace"], a["metadata"]["name"]))
+
+
+def tolerations(cluster: Blueprint, unit: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    """Tolerations for the taints of the node group a unit is placed on (the Cluster's)."""
+    wanted = unit.get("placement", {}).get("nodeGroup")
+    for group in cluster.data["spec"].get("nodeGroups", []):
+        if group["name"] == wanted and group.get("taints"):
+            return [
+                {
+                    "key": taint["key"],
+                    "operator": "Equal",
+                    "value": taint["value"],
+                    "effect": taint["effect"],
+                }
+                if "value" in taint
+                else {"key": taint["key"], "operator": "Exists", "effect": taint["effect"]}
+                for taint in group["taints"]
+            ]
+    return None
