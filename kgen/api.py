@@ -21,6 +21,7 @@ from kgen.check import (
     check_kube_version,
     document_problems_of,
     duplicate_problems,
+    kube_versions,
 )
 from kgen.environments import (
     declared_environments,
@@ -49,7 +50,7 @@ def build(
     paths: Sequence[Path],
     *,
     env: str | None = None,
-    kube_version: str = DEFAULT_KUBE_VERSION,
+    kube_version: str | None = None,
 ) -> BuildResult:
     """Load, validate, assemble the set, render and check; raise ``InvalidInput`` with every
     problem found.
@@ -58,8 +59,9 @@ def build(
     too, rendering included, so a broken override never waits for the day its environment
     is rendered (``validate_all`` without the output).
     """
-    version = check_kube_version(kube_version)
+    given = check_kube_version(kube_version) if kube_version is not None else None
     loaded, problems = _load(paths)
+    version = given or _cluster_version(loaded) or DEFAULT_KUBE_VERSION
     view, documents, found = _check_environments(loaded, env, version)
     problems.extend(found)
     if problems:
@@ -80,7 +82,7 @@ class Validated:
     environments: tuple[str, ...]
 
 
-def validate_all(paths: Sequence[Path], *, kube_version: str = DEFAULT_KUBE_VERSION) -> Validated:
+def validate_all(paths: Sequence[Path], *, kube_version: str | None = None) -> Validated:
     """Check the blueprints as written and under every environment they declare: every
     check of render, rendering included. Returns what was checked; raises
     ``InvalidInput`` with all problems.
@@ -89,8 +91,9 @@ def validate_all(paths: Sequence[Path], *, kube_version: str = DEFAULT_KUBE_VERS
     same, is validated, rendered and checked once: the work grows with the input, not with
     the number of environments times it.
     """
-    version = check_kube_version(kube_version)
+    given = check_kube_version(kube_version) if kube_version is not None else None
     loaded, problems = _load(paths)
+    version = given or _cluster_version(loaded) or DEFAULT_KUBE_VERSION
     problems.extend(_check_environments(loaded, None, version)[2])
     if problems:
         raise InvalidInput(problems=problems)
@@ -146,6 +149,17 @@ def _needing(env: str | None, found: Iterable[Problem], without: set[Problem]) -
     if env is None:
         return fresh
     return [replace(p, message=f"{p.message} (with --env {env})") for p in fresh]
+
+
+def _cluster_version(loaded: Sequence[Blueprint]) -> str | None:
+    """The Kubernetes version of the set's one Cluster, when kgen has its schemas: the
+    version the output is checked against unless --kube-version says another."""
+    clusters = [b for b in loaded if b.kind == "Cluster"]
+    if len(clusters) != 1:
+        return None
+    spec = clusters[0].data.get("spec")
+    version = spec.get("version") if isinstance(spec, dict) else None
+    return version if isinstance(version, str) and version in kube_versions() else None
 
 
 def _load(paths: Sequence[Path]) -> tuple[list[Blueprint], list[Problem]]:

@@ -16,7 +16,6 @@ from typing import Annotated
 import typer
 
 from kgen import api
-from kgen.check import DEFAULT_KUBE_VERSION
 from kgen.errors import InternalError, InvalidInput, KgenError, TemplateBug, UsageError
 from kgen.folder import folder_diff
 from kgen.kinds import kind_names
@@ -39,9 +38,11 @@ Paths = Annotated[
     typer.Argument(metavar="PATH", help="Blueprint files or folders (read recursively)."),
 ]
 KubeVersion = Annotated[
-    str,
+    str | None,
     typer.Option(
-        "--kube-version", help="Kubernetes version (X.Y) whose schemas the output must pass."
+        "--kube-version",
+        help="Kubernetes version (X.Y) whose schemas the output must pass "
+        "(default: the set's Cluster's version, else 1.33).",
     ),
 ]
 Env = Annotated[
@@ -60,7 +61,7 @@ def render(
         ),
     ] = None,
     env: Env = None,
-    kube_version: KubeVersion = DEFAULT_KUBE_VERSION,
+    kube_version: KubeVersion = None,
     eksctl: Annotated[
         bool, typer.Option("--eksctl", help="Print the eksctl ClusterConfig documents.")
     ] = False,
@@ -86,7 +87,7 @@ def _render(
     paths: list[Path],
     output: str | None,
     env: str | None,
-    kube_version: str,
+    kube_version: str | None,
     *,
     eksctl: bool,
     check: bool,
@@ -130,7 +131,7 @@ def _render(
 
 
 @app.command()
-def validate(paths: Paths, kube_version: KubeVersion = DEFAULT_KUBE_VERSION) -> None:
+def validate(paths: Paths, kube_version: KubeVersion = None) -> None:
     """Run every check of render, under every declared environment; write nothing."""
     with error_boundary():
         checked = api.validate_all(_as_paths(paths), kube_version=kube_version)
@@ -155,7 +156,7 @@ def graph(
         typer.Option("--format", help="mermaid (GitHub and GitLab Markdown) or dot (Graphviz)."),
     ] = PictureFormat.mermaid,
     env: Env = None,
-    kube_version: KubeVersion = DEFAULT_KUBE_VERSION,
+    kube_version: KubeVersion = None,
 ) -> None:
     """Print the service graph: workloads by namespace, dependsOn edges with their ports,
     entry points and egress blocks. Every check of render runs first."""

@@ -255,3 +255,25 @@ def test_a_workload_placed_on_a_tainted_group_tolerates_its_taints(
     (tmp_path / "set.yaml").write_text(PLACED)
     alone = kgen("render", "set.yaml", cwd=tmp_path)
     assert "tolerations" not in alone.stdout
+
+
+def test_the_output_is_checked_for_the_clusters_version(kgen: RunKgen, tmp_path: Path) -> None:
+    """Without --kube-version, the set's Cluster says which Kubernetes the output must fit:
+    ReadWriteOncePod is refused for a 1.26 cluster, and --kube-version still decides."""
+    claim = """\
+apiVersion: kgen.dev/v1alpha1
+kind: StatefulApp
+metadata: {name: db, namespace: data}
+spec:
+  image: docker.io/library/postgres:17.2
+  ports: [{name: pg, port: 5432}]
+  storage: [{name: d, size: 1Gi, mountPath: /d, accessMode: ReadWriteOncePod}]
+"""
+    old = CLUSTER.replace('version: "1.33"', 'version: "1.26"')
+    (tmp_path / "set.yaml").write_text(old + "---\n" + claim)
+    refused = kgen("validate", "set.yaml", cwd=tmp_path)
+    assert refused.exit_code == 1
+    assert "ReadWriteOncePod needs Kubernetes 1.27 or later" in refused.stderr
+    assert kgen("validate", "set.yaml", "--kube-version", "1.33", cwd=tmp_path).exit_code == 0
+    (tmp_path / "set.yaml").write_text(CLUSTER + "---\n" + claim)
+    assert kgen("validate", "set.yaml", cwd=tmp_path).exit_code == 0

@@ -208,6 +208,22 @@ def _cluster_zones(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator
             )
 
 
+def _cluster_version(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
+    """The Cluster's Kubernetes version is one kgen has the schemas of."""
+    from kgen.check import kube_versions  # the schemas' index; not needed before here
+
+    spec: Mapping[str, Any] = value if isinstance(value, Mapping) else {}
+    version = spec.get("version")
+    known = kube_versions()
+    if isinstance(version, str) and version not in known:
+        yield problem(
+            blueprint,
+            (*path, "version"),
+            f"kgen has no schemas for Kubernetes {version}, so it could not check the output",
+            f"kgen checks {known[0]} to {known[-1]}",
+        )
+
+
 def _node_group_sizes(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
     """minSize <= desiredCapacity <= maxSize for every node group."""
     spec: Mapping[str, Any] = value if isinstance(value, Mapping) else {}
@@ -238,6 +254,7 @@ FIELD_RULES: Mapping[str, FieldRule] = {
     "no-load-balancer-annotations": _no_load_balancer_annotations,
     "no-derived-annotations": _no_derived_annotations,
     "cluster-zones": _cluster_zones,
+    "cluster-version": _cluster_version,
     "node-group-sizes": _node_group_sizes,
     "limits-above-requests": _limits_above_requests,
     "no-plaintext-secret": _no_plaintext_secret,
