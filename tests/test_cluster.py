@@ -277,3 +277,46 @@ spec:
     assert kgen("validate", "set.yaml", "--kube-version", "1.33", cwd=tmp_path).exit_code == 0
     (tmp_path / "set.yaml").write_text(CLUSTER + "---\n" + claim)
     assert kgen("validate", "set.yaml", cwd=tmp_path).exit_code == 0
+
+
+NAMESPACES = """\
+  namespaces:
+    - {name: batch, quota: {cpu: "20", memory: 40Gi, pods: 200}, limits: {cpu: 250m, memory: 256Mi}}
+    - {name: data}
+"""
+
+
+def test_the_clusters_namespaces_come_with_quotas_limits_and_default_deny(
+    kgen: RunKgen, tmp_path: Path, yaml_snapshot: SnapshotAssertion
+) -> None:
+    """Namespaces enforce Pod Security 'restricted', which kgen's pods meet; their quota,
+    limit range and default-deny policy come with them; kustomize builds it all."""
+    (tmp_path / "set.yaml").write_text(CLUSTER + NAMESPACES + "---\n" + PLACED)
+    result = kgen("render", "set.yaml", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    documents = [d for d in yaml.safe_load_all(result.stdout) if d]
+    cluster_docs = [
+        d for d in documents if d["kind"] in ("Namespace", "ResourceQuota", "LimitRange")
+    ]
+    assert yaml.safe_dump_all(cluster_docs, sort_keys=False) == yaml_snapshot
+    [batch] = [
+        d for d in documents if d["kind"] == "Namespace" and d["metadata"]["name"] == "batch"
+    ]
+    assert batch["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert batch["metadata"]["annotations"] == {"argocd.argoproj.io/sync-wave": "-3"}
+    denies = [
+        d
+        for d in documents
+        if d["kind"] == "NetworkPolicy" and d["metadata"]["name"] == "default-deny"
+    ]
+    assert {d["metadata"]["namespace"] for d in denies} == {"batch", "data"}
+    assert all(
+        d["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]} for d in denies
+    )
+    assert documents[0]["kind"] == "Namespace"  # applied before what goes in them
+    # A workload in a namespace the Cluster does not declare fails at its namespace.
+    stray = PLACED.replace("namespace: batch}", "namespace: bacth}", 1)
+    (tmp_path / "set.yaml").write_text(CLUSTER + NAMESPACES + "---\n" + stray)
+    refused = kgen("validate", "set.yaml", cwd=tmp_path)
+    assert refused.exit_code == 1
+    assert "declares no namespace 'bacth' (hint: did you mean 'batch'?)" in refused.stderr

@@ -211,8 +211,29 @@ def placement_problems(view: SetView) -> Iterator[Problem]:
         )
 
 
+def namespace_problems(view: SetView) -> Iterator[Problem]:
+    """When the set's Cluster lists its namespaces, every workload runs in one of them."""
+    clusters = [b for b in view.blueprints if b.kind == "Cluster"]
+    if len(clusters) != 1 or "namespaces" not in clusters[0].data["spec"]:
+        return
+    cluster = clusters[0]
+    declared = [str(n["name"]) for n in cluster.data["spec"]["namespaces"]]
+    for blueprint in view.blueprints:
+        if blueprint.kind == "Cluster" or blueprint.namespace in declared:
+            continue
+        where = ("metadata", "namespace")
+        yield Problem(
+            blueprint.source.value_pos(where),
+            where,
+            f"Cluster {cluster.name} declares no namespace {blueprint.namespace!r}",
+            did_you_mean(str(blueprint.namespace), declared)
+            or f"add it to the Cluster's spec.namespaces ({', '.join(declared) or 'none yet'})",
+        )
+
+
 SET_RULES: tuple[SetRule, ...] = (
     irsa_problems,
+    namespace_problems,
     placement_problems,
     node_port_problems,
     ingress_route_problems,
