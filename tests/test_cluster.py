@@ -320,3 +320,36 @@ def test_the_clusters_namespaces_come_with_quotas_limits_and_default_deny(
     refused = kgen("validate", "set.yaml", cwd=tmp_path)
     assert refused.exit_code == 1
     assert "declares no namespace 'bacth' (hint: did you mean 'batch'?)" in refused.stderr
+
+
+def test_priority_classes_come_from_the_cluster(kgen: RunKgen, tmp_path: Path) -> None:
+    classes = (
+        '  priorityClasses: [{name: critical-web, value: 100000, description: "Storefront"}]\n'
+    )
+    app = PLACED.replace("placement: {nodeGroup: system}", "priorityClassName: critical-web")
+    (tmp_path / "set.yaml").write_text(CLUSTER + classes + "---\n" + app)
+    result = kgen("render", "set.yaml", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    [priority] = [
+        d for d in yaml.safe_load_all(result.stdout) if d and d["kind"] == "PriorityClass"
+    ]
+    assert priority == {
+        "apiVersion": "scheduling.k8s.io/v1",
+        "kind": "PriorityClass",
+        "metadata": {
+            "name": "critical-web",
+            "labels": {"team": "platform", "app.kubernetes.io/managed-by": "kgen"},
+        },
+        "value": 100000,
+        "globalDefault": False,
+        "description": "Storefront",
+    }
+    (tmp_path / "set.yaml").write_text(
+        CLUSTER + classes + "---\n" + app.replace("critical-web", "critical-webb")
+    )
+    refused = kgen("validate", "set.yaml", cwd=tmp_path)
+    assert refused.exit_code == 1
+    assert (
+        "declares no PriorityClass 'critical-webb' (hint: did you mean 'critical-web'?)"
+        in refused.stderr
+    )

@@ -231,8 +231,30 @@ def namespace_problems(view: SetView) -> Iterator[Problem]:
         )
 
 
+def priority_class_problems(view: SetView) -> Iterator[Problem]:
+    """With a Cluster in the set, a workload names one of the Cluster's PriorityClasses."""
+    clusters = [b for b in view.blueprints if b.kind == "Cluster"]
+    if len(clusters) != 1:
+        return
+    cluster = clusters[0]
+    classes = [str(c["name"]) for c in cluster.data["spec"].get("priorityClasses", [])]
+    for unit in view.units:
+        name = unit.get("priorityClassName")
+        if name is None or name in classes:
+            continue
+        where = unit.written_at("priorityClassName")
+        yield Problem(
+            unit.blueprint.source.value_pos(where),
+            where,
+            f"Cluster {cluster.name} declares no PriorityClass {name!r}",
+            did_you_mean(str(name), classes)
+            or f"add it to the Cluster's spec.priorityClasses ({', '.join(classes) or 'none yet'})",
+        )
+
+
 SET_RULES: tuple[SetRule, ...] = (
     irsa_problems,
+    priority_class_problems,
     namespace_problems,
     placement_problems,
     node_port_problems,
