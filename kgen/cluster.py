@@ -44,7 +44,16 @@ def role_arn(cluster: Blueprint, blueprint: Blueprint) -> str | None:
     if not aws_policies(blueprint) or account_id is None:
         return None
     name = role_name(cluster.name, blueprint.namespace or "", blueprint.name)
-    return f"arn:aws:iam::{account_id}:role/{name}"
+    return f"arn:{partition(str(cluster.data['spec']['region']))}:iam::{account_id}:role/{name}"
+
+
+def partition(region: str) -> str:
+    """The AWS partition of a region: China and GovCloud have their own ARNs."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
 
 
 def service_accounts(cluster: Blueprint, blueprints: Sequence[Blueprint]) -> list[dict[str, Any]]:

@@ -353,3 +353,19 @@ def test_priority_classes_come_from_the_cluster(kgen: RunKgen, tmp_path: Path) -
         "declares no PriorityClass 'critical-webb' (hint: did you mean 'critical-web'?)"
         in refused.stderr
     )
+
+
+def test_role_arns_are_in_the_regions_partition(kgen: RunKgen, tmp_path: Path) -> None:
+    """China and GovCloud have their own ARN partitions: a role there is not arn:aws:."""
+    for region, arn in (("cn-north-1", "arn:aws-cn:"), ("us-gov-west-1", "arn:aws-us-gov:")):
+        cluster = CLUSTER.replace("eu-west-1", region).replace(
+            '  version: "1.33"\n', '  version: "1.33"\n  accountId: "123456789012"\n'
+        )
+        (tmp_path / "set.yaml").write_text(
+            cluster + "---\n" + APP.format(name="reports", namespace="shop")
+        )
+        result = kgen("render", "set.yaml", cwd=tmp_path)
+        assert result.exit_code == 0, result.stderr
+        assert f"eks.amazonaws.com/role-arn: {arn}iam::123456789012:role/prod-shop-reports" in (
+            result.stdout
+        )

@@ -224,6 +224,23 @@ def _cluster_version(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterat
         )
 
 
+#: Namespaces Kubernetes and EKS run their own components in: a Cluster may not lock
+#: them down (Pod Security 'restricted' and default-deny would stop aws-node, kube-proxy
+#: and CoreDNS).
+_SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
+
+
+def _not_system_namespace(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
+    if value in _SYSTEM_NAMESPACES:
+        yield problem(
+            blueprint,
+            path,
+            f"{value} is Kubernetes' own namespace: restricted Pod Security and a default-deny "
+            "policy would stop aws-node, kube-proxy and CoreDNS",
+            "declare the namespaces of your workloads only",
+        )
+
+
 def _node_group_sizes(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
     """minSize <= desiredCapacity <= maxSize for every node group."""
     spec: Mapping[str, Any] = value if isinstance(value, Mapping) else {}
@@ -255,6 +272,7 @@ FIELD_RULES: Mapping[str, FieldRule] = {
     "no-derived-annotations": _no_derived_annotations,
     "cluster-zones": _cluster_zones,
     "cluster-version": _cluster_version,
+    "not-system-namespace": _not_system_namespace,
     "node-group-sizes": _node_group_sizes,
     "limits-above-requests": _limits_above_requests,
     "no-plaintext-secret": _no_plaintext_secret,
