@@ -61,7 +61,8 @@ def build(
     """
     given = check_kube_version(kube_version) if kube_version is not None else None
     loaded, problems = _load(paths)
-    version = given or _cluster_version(loaded) or DEFAULT_KUBE_VERSION
+    chosen = select_environment(loaded, env)  # the Cluster's version under --env
+    version = given or _cluster_version(chosen) or DEFAULT_KUBE_VERSION
     view, documents, found = _check_environments(loaded, env, version)
     problems.extend(found)
     if problems:

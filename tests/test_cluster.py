@@ -369,3 +369,23 @@ def test_role_arns_are_in_the_regions_partition(kgen: RunKgen, tmp_path: Path) -
         assert f"eks.amazonaws.com/role-arn: {arn}iam::123456789012:role/prod-shop-reports" in (
             result.stdout
         )
+
+
+def test_an_environment_of_the_cluster_sets_the_version_checked(
+    kgen: RunKgen, tmp_path: Path
+) -> None:
+    claim = """\
+apiVersion: kgen.dev/v1alpha1
+kind: StatefulApp
+metadata: {name: db, namespace: data}
+spec:
+  image: docker.io/library/postgres:17.2
+  ports: [{name: pg, port: 5432}]
+  storage: [{name: d, size: 1Gi, mountPath: /d, accessMode: ReadWriteOncePod}]
+"""
+    cluster = CLUSTER + 'environments:\n  legacy: {version: "1.26"}\n'
+    (tmp_path / "set.yaml").write_text(cluster + "---\n" + claim)
+    assert kgen("render", "set.yaml", cwd=tmp_path).exit_code == 0
+    legacy = kgen("render", "set.yaml", "--env", "legacy", cwd=tmp_path)
+    assert legacy.exit_code == 1
+    assert "ReadWriteOncePod needs Kubernetes 1.27 or later" in legacy.stderr
