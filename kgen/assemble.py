@@ -12,7 +12,7 @@ from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kgen.cluster import cluster_of, role_arn, service_accounts, tolerations
+from kgen.cluster import role_arn, service_accounts, tolerations
 from kgen.graph import ServiceGraph, build_graph
 from kgen.model import Blueprint, Problem
 from kgen.policy import network_policy
@@ -28,6 +28,15 @@ class SetView:
     entries: tuple[Checked, ...]
     _units_of: Mapping[int, tuple[Unit, ...]] = field(default_factory=dict, repr=False)
     graph: ServiceGraph = field(default_factory=ServiceGraph)
+    #: The Cluster blueprints of the set (one, as a rule).
+    clusters: tuple[Blueprint, ...] = ()
+    #: render_inputs by blueprint: render_key and render read them for each blueprint.
+    _inputs: dict[int, Mapping[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def cluster(self) -> Blueprint | None:
+        """The set's one Cluster; None without one, or with more than one."""
+        return self.clusters[0] if len(self.clusters) == 1 else None
 
     @property
     def blueprints(self) -> tuple[Blueprint, ...]:
@@ -47,8 +56,14 @@ class SetView:
         """What a blueprint's templates read of the set beyond the blueprint and its units:
         each unit's NetworkPolicy spec, from the service graph (who calls it, whom it
         calls); the IAM role the Cluster declares for it (IRSA from ``awsPolicies``); for
-        the Cluster, the roles of every app."""
-        cluster = cluster_of(self.blueprints)
+        the Cluster, the roles of every app. Derived once per blueprint."""
+        found = self._inputs.get(id(blueprint))
+        if found is None:
+            found = self._inputs[id(blueprint)] = self._derive_inputs(blueprint)
+        return found
+
+    def _derive_inputs(self, blueprint: Blueprint) -> Mapping[str, Any]:
+        cluster = self.cluster
         if blueprint.kind == "Cluster":
             accounts = service_accounts(blueprint, self.blueprints) if cluster else []
             return {"serviceAccounts": accounts}
@@ -75,6 +90,8 @@ def assemble(checked: Sequence[Checked]) -> tuple[SetView, list[Problem]]:
     entries = tuple(entry for entry in checked if entry.filled is not None)
     units_of = {id(entry.filled): entry.units for entry in entries}
     graph, problems = build_graph([unit for entry in entries for unit in entry.units])
-    view = SetView(entries, units_of, graph)
+    filled = [entry.filled for entry in entries if entry.filled is not None]
+    clusters = tuple(blueprint for blueprint in filled if blueprint.kind == "Cluster")
+    view = SetView(entries, units_of, graph, clusters)
     problems += [problem for rule in SET_RULES for problem in rule(view)]
     return view, problems

@@ -169,7 +169,7 @@ def alb_group_problems(view: SetView) -> Iterator[Problem]:
 def irsa_problems(view: SetView) -> Iterator[Problem]:
     """awsPolicies make the Cluster declare the app's role: there must be one Cluster, with
     the account the role ARN names, and no awsRoleArn beside them."""
-    clusters = [b for b in view.blueprints if b.kind == "Cluster"]
+    clusters = view.clusters
     for blueprint in view.blueprints:
         account = blueprint.data.get("spec", {}).get("serviceAccount", {})
         if blueprint.kind == "Cluster" or "awsPolicies" not in account:
@@ -193,10 +193,9 @@ def irsa_problems(view: SetView) -> Iterator[Problem]:
 
 def placement_problems(view: SetView) -> Iterator[Problem]:
     """With a Cluster in the set, a workload is placed on one of its node groups."""
-    clusters = [b for b in view.blueprints if b.kind == "Cluster"]
-    if len(clusters) != 1:
+    cluster = view.cluster
+    if cluster is None:
         return
-    cluster = clusters[0]
     groups = [str(g["name"]) for g in cluster.data["spec"].get("nodeGroups", [])]
     for unit in view.units:
         group = unit.get("placement", {}).get("nodeGroup")
@@ -213,10 +212,9 @@ def placement_problems(view: SetView) -> Iterator[Problem]:
 
 def namespace_problems(view: SetView) -> Iterator[Problem]:
     """When the set's Cluster lists its namespaces, every workload runs in one of them."""
-    clusters = [b for b in view.blueprints if b.kind == "Cluster"]
-    if len(clusters) != 1 or "namespaces" not in clusters[0].data["spec"]:
+    cluster = view.cluster
+    if cluster is None or "namespaces" not in cluster.data["spec"]:
         return
-    cluster = clusters[0]
     declared = [str(n["name"]) for n in cluster.data["spec"]["namespaces"]]
     for blueprint in view.blueprints:
         if blueprint.kind == "Cluster" or blueprint.namespace in declared:
@@ -233,10 +231,9 @@ def namespace_problems(view: SetView) -> Iterator[Problem]:
 
 def priority_class_problems(view: SetView) -> Iterator[Problem]:
     """With a Cluster in the set, a workload names one of the Cluster's PriorityClasses."""
-    clusters = [b for b in view.blueprints if b.kind == "Cluster"]
-    if len(clusters) != 1:
+    cluster = view.cluster
+    if cluster is None:
         return
-    cluster = clusters[0]
     classes = [str(c["name"]) for c in cluster.data["spec"].get("priorityClasses", [])]
     for unit in view.units:
         name = unit.get("priorityClassName")
