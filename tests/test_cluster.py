@@ -257,10 +257,8 @@ def test_a_workload_placed_on_a_tainted_group_tolerates_its_taints(
     assert "tolerations" not in alone.stdout
 
 
-def test_the_output_is_checked_for_the_clusters_version(kgen: RunKgen, tmp_path: Path) -> None:
-    """Without --kube-version, the set's Cluster says which Kubernetes the output must fit:
-    ReadWriteOncePod is refused for a 1.26 cluster, and --kube-version still decides."""
-    claim = """\
+#: A claim only Kubernetes 1.27 and later take.
+CLAIM = """\
 apiVersion: kgen.dev/v1alpha1
 kind: StatefulApp
 metadata: {name: db, namespace: data}
@@ -269,13 +267,18 @@ spec:
   ports: [{name: pg, port: 5432}]
   storage: [{name: d, size: 1Gi, mountPath: /d, accessMode: ReadWriteOncePod}]
 """
+
+
+def test_the_output_is_checked_for_the_clusters_version(kgen: RunKgen, tmp_path: Path) -> None:
+    """Without --kube-version, the set's Cluster says which Kubernetes the output must fit:
+    ReadWriteOncePod is refused for a 1.26 cluster, and --kube-version still decides."""
     old = CLUSTER.replace('version: "1.33"', 'version: "1.26"')
-    (tmp_path / "set.yaml").write_text(old + "---\n" + claim)
+    (tmp_path / "set.yaml").write_text(old + "---\n" + CLAIM)
     refused = kgen("validate", "set.yaml", cwd=tmp_path)
     assert refused.exit_code == 1
     assert "ReadWriteOncePod needs Kubernetes 1.27 or later" in refused.stderr
     assert kgen("validate", "set.yaml", "--kube-version", "1.33", cwd=tmp_path).exit_code == 0
-    (tmp_path / "set.yaml").write_text(CLUSTER + "---\n" + claim)
+    (tmp_path / "set.yaml").write_text(CLUSTER + "---\n" + CLAIM)
     assert kgen("validate", "set.yaml", cwd=tmp_path).exit_code == 0
 
 
@@ -374,17 +377,8 @@ def test_role_arns_are_in_the_regions_partition(kgen: RunKgen, tmp_path: Path) -
 def test_an_environment_of_the_cluster_sets_the_version_checked(
     kgen: RunKgen, tmp_path: Path
 ) -> None:
-    claim = """\
-apiVersion: kgen.dev/v1alpha1
-kind: StatefulApp
-metadata: {name: db, namespace: data}
-spec:
-  image: docker.io/library/postgres:17.2
-  ports: [{name: pg, port: 5432}]
-  storage: [{name: d, size: 1Gi, mountPath: /d, accessMode: ReadWriteOncePod}]
-"""
     cluster = CLUSTER + 'environments:\n  legacy: {version: "1.26"}\n'
-    (tmp_path / "set.yaml").write_text(cluster + "---\n" + claim)
+    (tmp_path / "set.yaml").write_text(cluster + "---\n" + CLAIM)
     assert kgen("render", "set.yaml", cwd=tmp_path).exit_code == 0
     legacy = kgen("render", "set.yaml", "--env", "legacy", cwd=tmp_path)
     assert legacy.exit_code == 1
