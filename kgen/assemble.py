@@ -12,7 +12,7 @@ from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kgen.cluster import role_arn, service_accounts, tolerations
+from kgen.cluster import config_inputs, node_selector, role_arn, tolerations
 from kgen.graph import ServiceGraph, build_graph
 from kgen.model import Blueprint, Problem
 from kgen.policy import network_policy
@@ -65,8 +65,7 @@ class SetView:
     def _derive_inputs(self, blueprint: Blueprint) -> Mapping[str, Any]:
         cluster = self.cluster
         if blueprint.kind == "Cluster":
-            accounts = service_accounts(blueprint, self.blueprints) if cluster else []
-            return {"serviceAccounts": accounts}
+            return config_inputs(blueprint, self.blueprints if cluster else [blueprint])
         return {
             "policies": {
                 unit.name: network_policy(unit, self.graph) for unit in self.units_of(blueprint)
@@ -77,6 +76,9 @@ class SetView:
             }
             if cluster is not None
             else {},
+            "nodeSelectors": {
+                unit.name: node_selector(cluster, unit) for unit in self.units_of(blueprint)
+            },
         }
 
     def render_key(self, blueprint: Blueprint) -> Hashable:

@@ -1,7 +1,9 @@
-"""What the set's Cluster gives the workloads, derived in one place the set view reads:
-IRSA (the IAM roles kgen declares in the ClusterConfig for the apps that name
-``serviceAccount.awsPolicies``, and the role ARN their ServiceAccounts carry, so the two
-always agree) and tolerations for the taints of the node group a workload is placed on.
+"""What the set's Cluster gives the workloads and its own templates, derived in one place
+the set view reads: IRSA (the IAM roles kgen declares in the ClusterConfig for the apps
+that name ``serviceAccount.awsPolicies``, the secret stores, the autoscaler and the CSI
+drivers, and the role ARNs their ServiceAccounts carry, so the two always agree); the node
+groups EKS manages and the NodePools Karpenter does; tolerations and the node selector of
+the node group a workload is placed on.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kgen.instances import instance_type
 from kgen.model import Blueprint
 
 #: IAM role names take at most 64 characters.
@@ -57,8 +60,11 @@ def partition(region: str) -> str:
 
 
 def service_accounts(cluster: Blueprint, blueprints: Sequence[Blueprint]) -> list[dict[str, Any]]:
-    """The ClusterConfig's ``iam.serviceAccounts``: one role per app with awsPolicies, only
-    the role (kgen writes the ServiceAccount itself), sorted."""
+    """The ClusterConfig's ``iam.serviceAccounts``: one role per app with awsPolicies and
+    per Secrets Manager store, only the role (kgen writes the ServiceAccount itself), and
+    the cluster-autoscaler's (eksctl writes its ServiceAccount: the Helm chart uses it),
+    sorted by namespace and name."""
+    spec = cluster.data["spec"]
     accounts = [
         {
             "metadata": {"name": blueprint.name, "namespace": blueprint.namespace},
@@ -69,7 +75,149 @@ def service_accounts(cluster: Blueprint, blueprints: Sequence[Blueprint]) -> lis
         for blueprint in blueprints
         if blueprint.kind != "Cluster" and aws_policies(blueprint)
     ]
+    for store in spec.get("secretStores", []):
+        if store["provider"] == "aws-secrets-manager":
+            account = store_account(cluster, store)
+            accounts.append(
+                {
+                    "metadata": {"name": account["name"], "namespace": account["namespace"]},
+                    "attachPolicy": secrets_policy(cluster, store),
+                    "roleName": account["roleName"],
+                    "roleOnly": True,
+                }
+            )
+    if spec.get("autoscaler") == "cluster-autoscaler":
+        accounts.append(
+            {
+                "metadata": {"name": "cluster-autoscaler", "namespace": "kube-system"},
+                "wellKnownPolicies": {"autoScaler": True},
+                "roleName": role_name(cluster.name, "kube-system", "cluster-autoscaler"),
+            }
+        )
     return sorted(accounts, key=lambda a: (a["metadata"]["namespace"], a["metadata"]["name"]))
+
+
+#: The namespace of the External Secrets Operator: the stores' ServiceAccounts are there.
+SECRET_STORE_NAMESPACE = "external-secrets"
+
+
+def store_account(cluster: Blueprint, store: Mapping[str, Any]) -> dict[str, Any]:
+    """The ServiceAccount a ClusterSecretStore logs in as, and for Secrets Manager the role
+    it carries (None without an accountId: a rule says so)."""
+    name = f"secret-store-{store['name']}"
+    role = role_name(cluster.name, SECRET_STORE_NAMESPACE, name)
+    account_id = cluster.data["spec"].get("accountId")
+    arn = None
+    if store["provider"] == "aws-secrets-manager" and account_id is not None:
+        arn = f"arn:{partition(str(cluster.data['spec']['region']))}:iam::{account_id}:role/{role}"
+    return {"name": name, "namespace": SECRET_STORE_NAMESPACE, "roleName": role, "roleArn": arn}
+
+
+def secrets_policy(cluster: Blueprint, store: Mapping[str, Any]) -> dict[str, Any]:
+    """Read-only access to the secrets of the store's region whose names start with its
+    path (all of the account's there, without one)."""
+    spec = cluster.data["spec"]
+    region = str(store.get("region", spec["region"]))
+    account = spec.get("accountId", "*")
+    resource = f"arn:{partition(region)}:secretsmanager:{region}:{account}:secret:"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                "Resource": f"{resource}{store.get('path', '')}*",
+            }
+        ],
+    }
+
+
+#: What each add-on's pods need of AWS, through IRSA (eksctl's well-known policies).
+ADDON_POLICIES: Mapping[str, Mapping[str, Any]] = {
+    "aws-ebs-csi-driver": {"wellKnownPolicies": {"ebsCSIController": True}},
+    "aws-efs-csi-driver": {"wellKnownPolicies": {"efsCSIController": True}},
+}
+
+
+def addons(cluster: Blueprint) -> list[dict[str, Any]]:
+    """The ClusterConfig's add-ons: the CSI drivers with their IRSA, vpc-cni with the CNI
+    policy on its own role rather than the nodes'."""
+    region = str(cluster.data["spec"]["region"])
+    found = []
+    for name in cluster.data["spec"].get("addons", []):
+        addon: dict[str, Any] = {"name": name, **ADDON_POLICIES.get(name, {})}
+        if name == "vpc-cni":
+            addon["attachPolicyARNs"] = [
+                f"arn:{partition(region)}:iam::aws:policy/AmazonEKS_CNI_Policy"
+            ]
+        found.append(addon)
+    return found
+
+
+def config_inputs(cluster: Blueprint, blueprints: Sequence[Blueprint]) -> dict[str, Any]:
+    """What the Cluster's templates read beyond the blueprint: IAM service accounts,
+    add-ons, the node groups EKS manages, the NodePools Karpenter does, the stores'
+    ServiceAccounts and the ClusterConfig's tags."""
+    spec = cluster.data["spec"]
+    karpenter = spec.get("autoscaler") == "karpenter"
+    groups = spec.get("nodeGroups", [])
+    tags = dict(cluster.data["metadata"].get("labels", {}))
+    if karpenter:
+        tags["karpenter.sh/discovery"] = cluster.name
+    return {
+        "tags": tags,
+        "serviceAccounts": service_accounts(cluster, blueprints),
+        "addons": addons(cluster),
+        "managedNodeGroups": [g for g in groups if not (karpenter and g.get("karpenter"))],
+        "nodePools": [node_pool(cluster, g) for g in groups if karpenter and g.get("karpenter")],
+        "storeAccounts": {
+            str(store["name"]): store_account(cluster, store)
+            for store in spec.get("secretStores", [])
+        },
+    }
+
+
+def node_pool(cluster: Blueprint, group: Mapping[str, Any]) -> dict[str, Any]:
+    """A Karpenter group's NodePool limits (maxSize nodes of its largest instance type, by
+    kgen's instance table) and the tags its subnets are found by."""
+    largest = pool_limits(group)
+    role = (
+        "kubernetes.io/role/internal-elb"
+        if group.get("privateNetworking", True)
+        else ("kubernetes.io/role/elb")
+    )
+    return {
+        "group": group,
+        "limits": largest,
+        "subnetTags": {"karpenter.sh/discovery": cluster.name, role: "1"},
+    }
+
+
+def pool_limits(group: Mapping[str, Any]) -> dict[str, Any] | None:
+    """At most maxSize nodes of the group's largest type, in CPU and memory; None when an
+    instance type is not in kgen's table (a rule says so)."""
+    types = [instance_type(str(name)) for name in group.get("instanceTypes", [])]
+    known = [t for t in types if t is not None]
+    if not known or len(known) != len(types):
+        return None
+    size = int(group["maxSize"])
+    return {
+        "cpu": str(size * max(t.vcpu for t in known)),
+        "memory": f"{size * max(t.memory_mib for t in known)}Mi",
+    }
+
+
+def node_selector(cluster: Blueprint | None, unit: Mapping[str, Any]) -> dict[str, str] | None:
+    """The label of the node group a unit is placed on: EKS's for a managed group,
+    Karpenter's for a group it provisions."""
+    group = unit.get("placement", {}).get("nodeGroup")
+    if group is None:
+        return None
+    if cluster is not None and cluster.data["spec"].get("autoscaler") == "karpenter":
+        for candidate in cluster.data["spec"].get("nodeGroups", []):
+            if candidate["name"] == group and candidate.get("karpenter"):
+                return {"karpenter.sh/nodepool": str(group)}
+    return {"eks.amazonaws.com/nodegroup": str(group)}
 
 
 def tolerations(cluster: Blueprint, unit: Mapping[str, Any]) -> list[dict[str, Any]] | None:

@@ -54,6 +54,19 @@ _SQS_URL = re.compile(
     r"[A-Za-z0-9_-]{1,80}(?:\.fifo)?",
     re.ASCII,
 )
+_HTTPS_URL = re.compile(
+    rf"https://{_LABEL}(?:\.{_LABEL})*(?::[1-9][0-9]{{0,4}})?(?:/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*)?",
+    re.ASCII,
+)
+_EMAIL = re.compile(rf"[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]{{1,64}}@{_LABEL}(?:\.{_LABEL})+", re.ASCII)
+_EFS_ID = re.compile(r"fs-[0-9a-f]{8}(?:[0-9a-f]{9})?", re.ASCII)
+_EFS_ACCESS_POINT = re.compile(r"fsap-[0-9a-f]{8}(?:[0-9a-f]{9})?", re.ASCII)
+_EBS_VOLUME = re.compile(r"vol-[0-9a-f]{8}(?:[0-9a-f]{9})?", re.ASCII)
+_RELEASE = re.compile(
+    r"(?:0|[1-9][0-9]{0,3})\.(?:0|[1-9][0-9]{0,3})\.(?:0|[1-9][0-9]{0,3})", re.ASCII
+)
+_STORE_PATH = re.compile(r"[A-Za-z0-9_+=.@-]+(?:/[A-Za-z0-9_+=.@-]+)*/?", re.ASCII)
+_VAULT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}", re.ASCII)
 _NODEGROUP = re.compile(r"[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?", re.ASCII)
 _PROMETHEUS_DURATION = re.compile(
     r"0|(?:[0-9]+y)?(?:[0-9]+w)?(?:[0-9]+d)?(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?(?:[0-9]+ms)?",
@@ -655,6 +668,47 @@ FORMATS: dict[str, Format] = {
         "IAM role ARN",
         "write arn:aws:iam::<12-digit account>:role/<name>, e.g. "
         "'arn:aws:iam::123456789012:role/checkout'",
+    ),
+    "https-url": Format(
+        lambda v: len(v) <= 2048 and bool(_HTTPS_URL.fullmatch(v)),
+        "HTTPS URL",
+        "write https://<host>[:port][/path] without credentials, query or fragment, e.g. "
+        "'https://vault.example.com:8200'",
+    ),
+    "email": Format(
+        lambda v: len(v) <= 254 and bool(_EMAIL.fullmatch(v)),
+        "e-mail address",
+        "write an address such as 'platform@example.com'",
+    ),
+    "efs-id": Format(
+        lambda v: bool(_EFS_ID.fullmatch(v)),
+        "EFS file system ID",
+        "write 'fs-' and 8 or 17 hex digits, e.g. 'fs-0123456789abcdef0'",
+    ),
+    "efs-access-point-id": Format(
+        lambda v: bool(_EFS_ACCESS_POINT.fullmatch(v)),
+        "EFS access point ID",
+        "write 'fsap-' and 8 or 17 hex digits, e.g. 'fsap-0123456789abcdef0'",
+    ),
+    "ebs-volume-id": Format(
+        lambda v: bool(_EBS_VOLUME.fullmatch(v)),
+        "EBS volume ID",
+        "write 'vol-' and 8 or 17 hex digits, e.g. 'vol-0123456789abcdef0'",
+    ),
+    "release": Format(
+        lambda v: bool(_RELEASE.fullmatch(v)),
+        "release version",
+        "write major.minor.patch as a quoted string, e.g. '1.14.0'",
+    ),
+    "store-path": Format(
+        lambda v: len(v) <= 512 and bool(_STORE_PATH.fullmatch(v)),
+        "path in the store",
+        "write names of letters, digits and _+=.@- joined by '/', e.g. 'prod/' or 'secret'",
+    ),
+    "vault-name": Format(
+        lambda v: bool(_VAULT_NAME.fullmatch(v)),
+        "Vault name",
+        "use at most 128 letters, digits, '_', '.' and '-', e.g. 'external-secrets'",
     ),
     "iam-policy-arn": Format(
         lambda v: bool(_POLICY_ARN.fullmatch(v)),

@@ -287,11 +287,6 @@ def zone_spread(unit: Any) -> list[dict[str, Any]] | None:
     ]
 
 
-def node_selector(unit: Mapping[str, Any]) -> dict[str, str] | None:
-    group = unit.get("placement", {}).get("nodeGroup")
-    return {"eks.amazonaws.com/nodegroup": group} if group else None
-
-
 def update_strategy(unit: Mapping[str, Any], workload: str) -> dict[str, Any] | None:
     """The Deployment's strategy or the StatefulSet's updateStrategy, when rollout asks."""
     rollout = unit.get("rollout")
@@ -367,6 +362,5 @@ TEMPLATE_GLOBALS = {
     "keda_triggers": keda_triggers,
     "disruption_budget": disruption_budget,
     "zone_spread": zone_spread,
-    "node_selector": node_selector,
     "update_strategy": update_strategy,
 }

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from kgen.model import Blueprint, JsonPath, Problem, format_path
+from kgen.rules import against
 from kgen.suggest import did_you_mean
 from kgen.units import Unit
 from kgen.workloads import (
@@ -165,7 +166,6 @@ def alb_group_problems(view: SetView) -> Iterator[Problem]:
         )
 
 
-#: Every set rule, in the order they report.
 def irsa_problems(view: SetView) -> Iterator[Problem]:
     """awsPolicies make the Cluster declare the app's role: there must be one Cluster, with
     the account the role ARN names, and no awsRoleArn beside them."""
@@ -249,11 +249,17 @@ def priority_class_problems(view: SetView) -> Iterator[Problem]:
         )
 
 
+#: Every set rule, in the order they report.
 SET_RULES: tuple[SetRule, ...] = (
     irsa_problems,
     priority_class_problems,
     namespace_problems,
     placement_problems,
+    against.storage_class_problems,
+    against.secret_store_problems,
+    against.issuer_problems,
+    against.quota_problems,
+    against.node_fit_problems,
     node_port_problems,
     ingress_route_problems,
     secret_name_problems,

@@ -13,6 +13,7 @@ from kgen.hardening import SECURITY_ANNOTATION_PREFIXES
 from kgen.helpers import MANAGED_SERVICE_ANNOTATIONS, RESERVED_LABELS
 from kgen.model import Blueprint, JsonPath, Problem, format_path
 from kgen.rules.common import key_problem, normal, problem
+from kgen.suggest import did_you_mean
 from kgen.yamlio import written_text
 
 FieldRule = Callable[[Blueprint, JsonPath, Any], Iterator[Problem]]
@@ -264,6 +265,212 @@ def _node_group_sizes(blueprint: Blueprint, path: JsonPath, value: Any) -> Itera
             )
 
 
+#: The add-on each storage preset's CSI driver comes in (gcp-pd: GKE's own).
+CSI_ADDONS = {"ebs-gp3": "aws-ebs-csi-driver", "efs": "aws-efs-csi-driver"}
+#: Which static volume source goes with which preset.
+_SOURCE_PRESET = {"local": "local", "ebs": "ebs-gp3", "efs": "efs"}
+_SOURCE_NOUN = {"local": "a local volume", "ebs": "an EBS volume", "efs": "an EFS volume"}
+
+
+def _cluster_storage(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
+    """Storage classes have their preset's options only, one at most is the default, and
+    their CSI driver is an add-on; static volumes name a class of their kind, in a zone of
+    the cluster."""
+    spec: Mapping[str, Any] = value if isinstance(value, Mapping) else {}
+    classes: dict[str, str] = {}
+    default: JsonPath | None = None
+    addons = spec.get("addons", [])
+    for index, item in enumerate(spec.get("storageClasses", [])):
+        where = (*path, "storageClasses", index)
+        preset = item.get("preset")
+        classes.setdefault(str(item.get("name")), str(preset))
+        if preset == "efs" and "fileSystemId" not in item:
+            yield problem(
+                blueprint,
+                (*where, "preset"),
+                "an efs class needs the file system its access points are made on",
+                "set fileSystemId: fs-...",
+            )
+        for field, owner in (("fileSystemId", "efs"), ("diskType", "gcp-pd")):
+            if field in item and preset != owner:
+                yield key_problem(
+                    blueprint,
+                    (*where, field),
+                    f"{field} is an option of the {owner} preset, not of {preset}",
+                    "remove it",
+                )
+        if preset == "local" and item.get("reclaimPolicy") == "Delete":
+            yield problem(
+                blueprint,
+                (*where, "reclaimPolicy"),
+                "a local class has no provisioner to delete its volumes",
+                "remove reclaimPolicy (local volumes are retained)",
+            )
+        if preset in CSI_ADDONS and CSI_ADDONS[str(preset)] not in addons:
+            yield problem(
+                blueprint,
+                (*where, "preset"),
+                f"the {preset} preset needs the CSI driver of "
+                f"the {CSI_ADDONS[str(preset)]} add-on, which spec.addons does not list",
+                f"add {CSI_ADDONS[str(preset)]} to spec.addons",
+            )
+        if item.get("default") is True:
+            if default is not None:
+                yield problem(
+                    blueprint,
+                    (*where, "default"),
+                    "a cluster has one default storage class, "
+                    f"and {format_path(default)} is it already",
+                    "keep one default: true",
+                )
+            default = (*where, "default")
+    zones = spec.get("availabilityZones", [])
+    for index, volume in enumerate(spec.get("persistentVolumes", [])):
+        where = (*path, "persistentVolumes", index)
+        name = str(volume.get("storageClass"))
+        sources = [s for s in _SOURCE_PRESET if s in volume]
+        if name not in classes:
+            yield problem(
+                blueprint,
+                (*where, "storageClass"),
+                f"spec.storageClasses has no class {name!r}",
+                did_you_mean(name, list(classes)) or "declare it in spec.storageClasses",
+            )
+        elif len(sources) == 1 and classes[name] != _SOURCE_PRESET[sources[0]]:
+            yield problem(
+                blueprint,
+                (*where, "storageClass"),
+                f"{name!r} is a class of the {classes[name]} preset, "
+                f"and {_SOURCE_NOUN[sources[0]]} needs one of {_SOURCE_PRESET[sources[0]]}",
+                f"name a class of the {_SOURCE_PRESET[sources[0]]} preset",
+            )
+        zone = volume.get("ebs", {}).get("zone")
+        if zone is not None and zone not in zones:
+            yield problem(
+                blueprint,
+                (*where, "ebs", "zone"),
+                f"{zone!r} is not one of the cluster's zones",
+                did_you_mean(str(zone), [str(z) for z in zones])
+                or f"the cluster's zones: {', '.join(map(str, zones))}",
+            )
+        if "ReadWriteMany" in volume.get("accessModes", []) and sources and sources[0] != "efs":
+            yield problem(
+                blueprint,
+                (*where, "accessModes"),
+                f"{_SOURCE_NOUN[sources[0]]} attaches to one "
+                "node at a time: ReadWriteMany claims could not use it",
+                "use ReadWriteOnce, or an EFS volume",
+            )
+
+
+def _volume_source(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
+    """A static volume is one of: a local disk, an EBS volume, an EFS file system."""
+    volume: Mapping[str, Any] = value if isinstance(value, Mapping) else {}
+    sources = [s for s in _SOURCE_PRESET if s in volume]
+    if not sources:
+        yield problem(
+            blueprint,
+            (*path, "name"),
+            "the volume says nothing of where its data is",
+            "add one of local: {path, node}, ebs: {volumeId, zone} or efs: {fileSystemId}",
+        )
+    for extra in sources[1:]:
+        yield key_problem(
+            blueprint,
+            (*path, extra),
+            f"the volume is {_SOURCE_NOUN[sources[0]]} already",
+            "keep one of local, ebs and efs",
+        )
+
+
+def _cluster_autoscaler(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
+    """Karpenter groups only with autoscaler: karpenter, and one managed group beside them
+    (Karpenter's controller and CoreDNS need nodes before Karpenter makes any)."""
+    spec: Mapping[str, Any] = value if isinstance(value, Mapping) else {}
+    groups = spec.get("nodeGroups", [])
+    marked = [i for i, g in enumerate(groups) if g.get("karpenter") is True]
+    if marked and spec.get("autoscaler") != "karpenter":
+        yield problem(
+            blueprint,
+            (*path, "nodeGroups", marked[0], "karpenter"),
+            "karpenter: true needs Karpenter, and spec.autoscaler does not install it",
+            "set spec.autoscaler: karpenter",
+        )
+    elif marked and len(marked) == len(groups):
+        yield problem(
+            blueprint,
+            (*path, "nodeGroups", marked[0], "karpenter"),
+            "every node group is "
+            "Karpenter's: Karpenter itself and CoreDNS would have no node to start on",
+            "keep one managed node group (karpenter: false) for the cluster's own pods",
+        )
+    if spec.get("autoscaler") != "karpenter":
+        return
+    from kgen.instances import instance_type, instance_types
+
+    for index in marked:
+        for at, name in enumerate(groups[index].get("instanceTypes", [])):
+            if isinstance(name, str) and instance_type(name) is None:
+                yield problem(
+                    blueprint,
+                    (*path, "nodeGroups", index, "instanceTypes", at),
+                    f"kgen's instance table has no {name}, so it cannot bound the NodePool "
+                    "to maxSize nodes",
+                    did_you_mean(name, list(instance_types()))
+                    or "use types of the families t3, m5, m6i, m7i, m7g, c6i, c7i, c7g, r6i",
+                )
+
+
+def _cluster_accounts(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
+    """A Secrets Manager store's role has an ARN only in an account."""
+    spec: Mapping[str, Any] = value if isinstance(value, Mapping) else {}
+    if "accountId" in spec:
+        return
+    for index, store in enumerate(spec.get("secretStores", [])):
+        if store.get("provider") == "aws-secrets-manager":
+            yield problem(
+                blueprint,
+                (*path, "secretStores", index, "provider"),
+                "the store reads Secrets Manager through an IAM role, and without "
+                "spec.accountId the role has no ARN for its ServiceAccount",
+                "set spec.accountId",
+            )
+
+
+#: What each secret store provider takes beyond name and provider.
+_STORE_FIELDS = {
+    "aws-secrets-manager": ({"region", "path"}, set()),
+    "vault": ({"server", "path", "role", "authPath"}, {"server", "path", "role"}),
+}
+
+
+def _secret_store_options(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
+    """A store has its provider's fields, and all that the provider needs."""
+    store: Mapping[str, Any] = value if isinstance(value, Mapping) else {}
+    provider = str(store.get("provider"))
+    if provider not in _STORE_FIELDS:
+        return
+    allowed, required = _STORE_FIELDS[provider]
+    for field in sorted(set(store) - allowed - {"name", "provider"}):
+        yield key_problem(
+            blueprint,
+            (*path, field),
+            f"{field} is not an option of {provider} stores",
+            f"{provider} stores take {', '.join(sorted(allowed))}",
+        )
+    for field in sorted(required - set(store)):
+        yield problem(
+            blueprint,
+            (*path, "provider"),
+            f"a {provider} store needs {field}",
+            {
+                "server": "set server: https://vault.example.com:8200",
+                "path": "set path: the KV engine's mount, e.g. secret",
+                "role": "set role: the Vault role of its Kubernetes auth",
+            }[field],
+        )
+
+
 #: The rules a schema may name in ``x-kgen-rules``.
 FIELD_RULES: Mapping[str, FieldRule] = {
     "no-tool-annotations": _no_tool_annotations,
@@ -274,6 +481,11 @@ FIELD_RULES: Mapping[str, FieldRule] = {
     "cluster-version": _cluster_version,
     "not-system-namespace": _not_system_namespace,
     "node-group-sizes": _node_group_sizes,
+    "cluster-storage": _cluster_storage,
+    "volume-source": _volume_source,
+    "cluster-autoscaler": _cluster_autoscaler,
+    "cluster-accounts": _cluster_accounts,
+    "secret-store-options": _secret_store_options,
     "limits-above-requests": _limits_above_requests,
     "no-plaintext-secret": _no_plaintext_secret,
     "no-kgen-pod-annotations": _no_kgen_pod_annotations,

@@ -1,0 +1,272 @@
+"""Set rules that hold the workloads against the set's Cluster: what they name exists there
+(storage classes, secret stores, issuers), and what they ask for fits (namespace quotas at
+the most replicas, the largest pod on its node group). Without a Cluster they say nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from kgen.capacity import Resources, cores, load_of, mebibytes, pod_of
+from kgen.formats import cpu_millis, memory_bytes
+from kgen.model import Blueprint, JsonPath, Problem
+from kgen.suggest import did_you_mean
+from kgen.units import Unit
+
+if TYPE_CHECKING:
+    from kgen.assemble import SetView
+
+#: The StorageClass EKS makes in every cluster (not the default since Kubernetes 1.30).
+EKS_STORAGE_CLASS = "gp2"
+#: Taint effects that keep pods without a toleration off a node.
+_REPELLING = ("NoSchedule", "NoExecute")
+
+
+def _names(cluster: Blueprint, field: str) -> list[str]:
+    return [str(item["name"]) for item in cluster.data["spec"].get(field, [])]
+
+
+def _missing(
+    blueprint: Blueprint, where: JsonPath, name: str, known: list[str], what: str, field: str
+) -> Problem:
+    return Problem(
+        blueprint.source.value_pos(where),
+        where,
+        f"the Cluster declares no {what} {name!r}",
+        did_you_mean(name, known)
+        or f"add it to the Cluster's spec.{field} ({', '.join(known) or 'none yet'})",
+    )
+
+
+def _claims(blueprint: Blueprint) -> Iterator[tuple[JsonPath, Mapping[str, Any], bool]]:
+    """The blueprint's volume claims: where each is written, its settings, and whether it
+    is shared by several nodes' pods (ReadWriteMany)."""
+    spec = blueprint.data["spec"]
+    for index, volume in enumerate(spec.get("storage", [])):
+        shared = volume.get("accessMode") == "ReadWriteMany"
+        yield ("spec", "storage", index), volume, shared
+    if "sharedStorage" in spec:
+        yield ("spec", "sharedStorage"), spec["sharedStorage"], True
+
+
+def storage_class_problems(view: SetView) -> Iterator[Problem]:
+    """A claim names a class the Cluster declares (or EKS's gp2), one that can share a volume
+    between nodes when the claim is ReadWriteMany (efs); a claim that names none needs a
+    default class, which EKS no longer marks from 1.30."""
+    cluster = view.cluster
+    if cluster is None:
+        return
+    spec = cluster.data["spec"]
+    presets = {str(c["name"]): str(c["preset"]) for c in spec.get("storageClasses", [])}
+    presets.setdefault(EKS_STORAGE_CLASS, "ebs")
+    default = any(c.get("default") for c in spec.get("storageClasses", []))
+    default = default or tuple(map(int, str(spec["version"]).split("."))) < (1, 30)
+    for blueprint in view.blueprints:
+        if blueprint.kind == "Cluster":
+            continue
+        for where, claim, shared in _claims(blueprint):
+            name = claim.get("class")
+            if name is None:
+                if not default:
+                    yield Problem(
+                        blueprint.source.value_pos(where),
+                        where,
+                        f"the claim names no storage class, and Cluster {cluster.name} has no "
+                        "default one: it would wait forever",
+                        "set class, or default: true on one of the Cluster's storageClasses",
+                    )
+                continue
+            at = (*where, "class")
+            if name not in presets:
+                yield _missing(
+                    blueprint, at, name, sorted(presets), "StorageClass", "storageClasses"
+                )
+            elif shared and presets[name] != "efs":
+                yield Problem(
+                    blueprint.source.value_pos(at),
+                    at,
+                    f"{name!r} makes volumes that attach to one node at a time: a "
+                    "ReadWriteMany claim on it would wait forever",
+                    did_you_mean("efs", [n for n, p in presets.items() if p == "efs"])
+                    or "name an efs class of the Cluster",
+                )
+
+
+def secret_store_problems(view: SetView) -> Iterator[Problem]:
+    """Every secret is fetched from a ClusterSecretStore the Cluster declares."""
+    cluster = view.cluster
+    if cluster is None:
+        return
+    stores = _names(cluster, "secretStores")
+    for blueprint in view.blueprints:
+        for index, secret in enumerate(blueprint.data["spec"].get("secrets", [])):
+            if blueprint.kind != "Cluster" and secret["store"] not in stores:
+                at = ("spec", "secrets", index, "store")
+                yield _missing(
+                    blueprint, at, str(secret["store"]), stores, "secret store", "secretStores"
+                )
+
+
+def issuer_problems(view: SetView) -> Iterator[Problem]:
+    """Every certificate comes from a ClusterIssuer the Cluster declares."""
+    cluster = view.cluster
+    if cluster is None:
+        return
+    issuers = _names(cluster, "issuers")
+    for unit in view.units:
+        issuer = unit.get("ingress", {}).get("tls", {}).get("issuer")
+        if issuer is not None and issuer not in issuers:
+            at = (*unit.written_at("ingress"), "tls", "issuer")
+            yield _missing(unit.blueprint, at, str(issuer), issuers, "issuer", "issuers")
+
+
+#: A quota's fields: what it bounds, how to read its value, how to show a sum.
+_QUOTA: tuple[tuple[str, str, str], ...] = (
+    ("cpu", "CPU requests", "requests.cpu"),
+    ("memory", "memory requests", "requests.memory"),
+    ("cpuLimits", "CPU limits", "limits.cpu"),
+    ("memoryLimits", "memory limits", "limits.memory"),
+)
+
+
+def quota_problems(view: SetView) -> Iterator[Problem]:
+    """Per namespace, the workloads at their most replicas (rolling updates and Job runs
+    included) fit the quota: past it, the API server refuses the pods that do not fit."""
+    cluster = view.cluster
+    if cluster is None:
+        return
+    by_namespace: dict[str, list[Unit]] = defaultdict(list)
+    for unit in view.units:
+        by_namespace[unit.namespace].append(unit)
+    for index, namespace in enumerate(cluster.data["spec"].get("namespaces", [])):
+        quota = namespace.get("quota")
+        units = by_namespace.get(str(namespace["name"]), [])
+        if quota is None or not units:
+            continue
+        loads = [(unit, load_of(unit)) for unit in units]
+        where = ("spec", "namespaces", index, "quota")
+        for field, what, _ in _QUOTA:
+            if field not in quota:
+                continue
+            memory = "memory" in field.lower()
+            bound = (memory_bytes if memory else cpu_millis)(quota[field])
+            part = [
+                (unit, (load.limits if "Limits" in field else load.requests)[1])
+                for unit, load in loads
+            ]
+            used = [(unit, r.memory if memory else r.cpu) for unit, r in part]
+            summed = sum((amount for _, amount in used), start=0)
+            if summed > bound:
+                yield _over(cluster, (*where, field), what, summed, bound, used, memory)
+        if "pods" in quota:
+            pods = [(unit, load.pods[1]) for unit, load in loads]
+            count = sum(n for _, n in pods)
+            if count > quota["pods"]:
+                yield Problem(
+                    cluster.source.value_pos((*where, "pods")),
+                    (*where, "pods"),
+                    f"the workloads of {namespace['name']} run up to {count} pods, and the quota "
+                    f"allows {quota['pods']} ({_largest(pods, str)})",
+                    f"raise pods to at least {count}, or lower maxReplicas",
+                )
+
+
+def _over(
+    cluster: Blueprint,
+    where: JsonPath,
+    what: str,
+    summed: Any,
+    bound: Any,
+    used: Sequence[tuple[Unit, Any]],
+    memory: bool,
+) -> Problem:
+    show = mebibytes if memory else cores
+    namespace = cluster.data["spec"]["namespaces"][where[2]]["name"]
+    return Problem(
+        cluster.source.value_pos(where),
+        where,
+        f"the workloads of {namespace} ask for {show(summed)} of {what} at their most replicas, "
+        f"and the quota allows {show(bound)} ({_largest(used, show)})",
+        f"raise it to at least {show(summed)}, or lower the workloads' maxReplicas or resources",
+    )
+
+
+def _largest(used: Sequence[tuple[Unit, Any]], show: Any) -> str:
+    """The three units that use the most, with where they are written."""
+    ranked = sorted(used, key=lambda item: (-item[1], item[0].name))[:3]
+    return "most: " + ", ".join(
+        f"{unit.name} {show(amount)} ({unit.blueprint.source.value_pos(unit.path)})"
+        for unit, amount in ranked
+    )
+
+
+def _room(group: Mapping[str, Any]) -> tuple[Resources, str] | None:
+    """The allocatable room of the group's largest instance type, and that type; None when
+    a type is not in kgen's table (nothing to check against)."""
+    from kgen.instances import instance_type
+
+    types = [instance_type(str(name)) for name in group.get("instanceTypes", [])]
+    known = [t for t in types if t is not None]
+    if not known or len(known) != len(types):
+        return None
+    best = max(known, key=lambda t: (t.allocatable_cpu_millis, t.allocatable_memory_mib))
+    room = Resources(
+        cpu_millis(f"{best.allocatable_cpu_millis}m"),
+        memory_bytes(f"{best.allocatable_memory_mib}Mi"),
+    )
+    return room, best.name
+
+
+def node_fit_problems(view: SetView) -> Iterator[Problem]:
+    """The pod of a workload fits the node group it is placed on (the allocatable room of
+    the group's largest instance type, by kgen's table); a workload placed nowhere fits
+    one node group without taints that repel it, and there is one."""
+    cluster = view.cluster
+    if cluster is None:
+        return
+    groups = {str(g["name"]): g for g in cluster.data["spec"].get("nodeGroups", [])}
+    open_groups = [
+        g
+        for g in groups.values()
+        if not any(t["effect"] in _REPELLING for t in g.get("taints", []))
+    ]
+    for unit in view.units:
+        wanted = unit.get("placement", {}).get("nodeGroup")
+        pod = pod_of(unit).requests
+        if wanted is not None:
+            if wanted in groups:
+                found = _room(groups[wanted])
+                if found is not None and not pod.fits(found[0]):
+                    at = (*unit.written_at("placement"), "nodeGroup")
+                    yield _too_big(unit, at, pod, found, f"node group {wanted}")
+            continue
+        at = unit.written_at("resources")
+        if not open_groups:
+            yield Problem(
+                unit.blueprint.source.value_pos(unit.path),
+                unit.path,
+                f"every node group of Cluster {cluster.name} is tainted: a workload placed on "
+                "none would never be scheduled",
+                "set placement.nodeGroup, or add a node group without NoSchedule taints",
+            )
+            continue
+        rooms = [r for r in map(_room, open_groups) if r is not None]
+        if len(rooms) == len(open_groups) and not any(pod.fits(r[0]) for r in rooms):
+            largest = max(rooms, key=lambda r: (r[0].cpu, r[0].memory))
+            yield _too_big(unit, at, pod, largest, "any untainted node group")
+
+
+def _too_big(
+    unit: Unit, at: JsonPath, pod: Resources, room: tuple[Resources, str], where: str
+) -> Problem:
+    space, name = room
+    return Problem(
+        unit.blueprint.source.value_pos(at),
+        at,
+        f"a pod of {unit.name} asks for {cores(pod.cpu)} CPU and {mebibytes(pod.memory)}, more "
+        f"than a node of {where} can give it ({name}: {cores(space.cpu)} CPU and "
+        f"{mebibytes(space.memory)} after the kubelet's reserve)",
+        "lower its resources, or use a larger instance type",
+    )
