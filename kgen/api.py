@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kgen import picture
 from kgen.assemble import SetView, assemble
@@ -36,6 +37,9 @@ from kgen.patch import apply_patches
 from kgen.render import render_blueprint
 from kgen.validate import Memo, validate_blueprints
 from kgen.write import OWNERSHIP_FILE, folder_files, render_stream
+
+if TYPE_CHECKING:
+    from kgen.plan import Plan
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,27 @@ def _check_environments(
             problems.extend(_needing(env, found, reported))
     assert chosen is not None
     return chosen[0], chosen[1], problems
+
+
+def plan(paths: Sequence[Path], *, env: str | None = None) -> Plan:
+    """The capacity plan of the set's Cluster (``kgen.plan``), under ``env``. The set is
+    validated as for render, but a quota or node group the workloads outgrow is what the
+    plan shows, not a reason to refuse it."""
+    from kgen.plan import make_plan
+    from kgen.rules.against import node_fit_problems, quota_problems
+
+    loaded, problems = _load(paths)
+    view, found = _validated_set(select_environment(loaded, env), {})
+    capacity = {*quota_problems(view), *node_fit_problems(view)}
+    problems.extend(p for p in found if p not in capacity)
+    if problems:
+        raise InvalidInput(problems=problems)
+    clusters = view.clusters
+    if len(clusters) != 1:
+        shown = " ".join(str(path) for path in paths)
+        what = "no Cluster blueprint" if not clusters else f"{len(clusters)} Cluster blueprints"
+        raise UsageError(message=f"kgen plan needs the set's one Cluster, and {shown} has {what}")
+    return make_plan(clusters[0], list(view.units))
 
 
 def _needing(env: str | None, found: Iterable[Problem], without: set[Problem]) -> list[Problem]:

@@ -166,6 +166,28 @@ def graph(
 
 
 @app.command()
+def plan(
+    paths: Paths,
+    env: Env = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the plan as JSON (for CI) instead of tables.")
+    ] = False,
+) -> None:
+    """Print the capacity plan of the set's Cluster: per namespace and per node group,
+    pods, requests and limits at the fewest and the most replicas against quotas and node
+    capacity, with suggested node group sizes and their monthly on-demand cost."""
+    from kgen.plan import to_json, to_table
+
+    with error_boundary():
+        found = api.plan(_as_paths(paths), env=env)
+        if as_json:
+            _write_stdout(json.dumps(to_json(found), indent=2) + "\n")
+        else:
+            colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+            _write_stdout(to_table(found, colour=colour))
+
+
+@app.command()
 def schema(
     kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(kind_names())}.")],
 ) -> None:

@@ -1,0 +1,137 @@
+"""``kgen plan``: the capacity figures of a Cluster for its workloads, checked against
+cases computed by hand (instance figures from kgen's table: m5.large leaves pods 1930m
+CPU and 7518Mi, runs 29 pods and costs $0.096 an hour; t3.medium leaves 1930m and 3554Mi
+and runs 17 pods)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from syrupy.assertion import SnapshotAssertion
+
+from tests.conftest import RunKgen
+
+CLUSTER = """\
+apiVersion: kgen.dev/v1alpha1
+kind: Cluster
+metadata: {name: prod}
+spec:
+  region: eu-west-1
+  version: "1.33"
+  availabilityZones: [eu-west-1a, eu-west-1b]
+  nodeGroups:
+    - {name: general, instanceTypes: [m5.large], minSize: 1, maxSize: 3}
+    - name: small
+      instanceTypes: [t3.medium]
+      minSize: 0
+      maxSize: 2
+      taints: [{key: small, effect: NoSchedule}]
+  namespaces:
+    - {name: shop, quota: {cpu: "2", memory: 4Gi, pods: 10, cpuLimits: "4"}}
+    - {name: edge}
+"""
+
+#: web: 3 replicas of 600m/1Gi (limits 1 CPU), rolling updates add ceil(25% of 3) = 1 pod.
+#: tiny: 40 pods of 10m/16Mi placed on the small group: bounded by 17 pods a node.
+APPS = """\
+apiVersion: kgen.dev/v1alpha1
+kind: Microservice
+metadata: {name: web, namespace: shop}
+spec:
+  image: ghcr.io/acme/web:1.0.0
+  ports: [{name: http, port: 8080}]
+  replicas: 3
+  resources: {cpu: 600m, memory: 1Gi, limits: {cpu: "1"}}
+---
+apiVersion: kgen.dev/v1alpha1
+kind: Microservice
+metadata: {name: tiny, namespace: edge}
+spec:
+  image: ghcr.io/acme/tiny:1.0.0
+  ports: [{name: http, port: 8080}]
+  replicas: 40
+  rollout: {strategy: Recreate}
+  resources: {cpu: 10m, memory: 16Mi}
+  placement: {nodeGroup: small}
+"""
+
+
+def _plan(kgen: RunKgen, tmp_path: Path, *texts: str) -> dict[str, Any]:
+    for index, text in enumerate(texts):
+        (tmp_path / f"{index}.yaml").write_text(text)
+    result = kgen("plan", *(f"{i}.yaml" for i in range(len(texts))), "--json", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    found: dict[str, Any] = json.loads(result.stdout)
+    return found
+
+
+def test_the_plan_matches_a_hand_calculation(kgen: RunKgen, tmp_path: Path) -> None:
+    plan = _plan(kgen, tmp_path, CLUSTER, APPS)
+    namespaces = {ns["name"]: ns for ns in plan["namespaces"]}
+    shop = namespaces["shop"]
+    # 3 pods steady, 3 + 1 surge at the most.
+    assert shop["pods"] == {"min": 3, "max": 4}
+    assert shop["requests"]["cpuMillis"] == {"min": 1800, "max": 2400}
+    assert shop["requests"]["memoryMiB"] == {"min": 3072, "max": 4096}
+    assert shop["limits"]["cpuMillis"] == {"min": 3000, "max": 4000}
+    # 2400m of requests against a quota of 2: over; 4 CPU of limits against 4: fits.
+    assert shop["over"] == ["cpu"] and shop["fits"] is False
+    edge = namespaces["edge"]
+    assert edge["pods"] == {"min": 40, "max": 40}  # Recreate: no surge
+    assert edge["quota"] is None and edge["fits"] is True
+
+    groups = {group["name"]: group for group in plan["nodeGroups"]}
+    general = groups["general"]
+    assert general["takesUnplaced"] is True and general["workloads"] == ["web"]
+    # Three 600m pods fit a node's 1930m: 3 pods need 1 node, 4 need 2.
+    assert general["suggested"] == {"min": 1, "max": 2}
+    assert general["capacity"]["cpuMillis"] == {"min": 1930, "max": 5790}
+    assert general["capacity"]["pods"] == {"min": 29, "max": 87}
+    # 0.096 USD an hour, 730 hours: 70.08 a node.
+    assert general["monthlyUSD"]["suggested"] == {"min": 70.08, "max": 140.16}
+    assert general["monthlyUSD"]["configured"] == {"min": 70.08, "max": 210.24}
+    assert general["fits"] is True
+    small = groups["small"]
+    # 40 pods of 10m/16Mi: 17 a node by the pod limit, so 3 nodes; the group stops at 2.
+    assert small["suggested"] == {"min": 3, "max": 3}
+    assert small["fits"] is False
+    assert small["requests"]["cpuMillis"] == {"min": 400, "max": 400}
+    assert small["requests"]["memoryMiB"] == {"min": 640, "max": 640}
+
+
+def test_a_pod_too_big_for_its_group_is_shown(kgen: RunKgen, tmp_path: Path) -> None:
+    """validate refuses the set; plan shows why, with the figures."""
+    big = APPS.replace("cpu: 10m, memory: 16Mi", "cpu: 10m, memory: 4Gi")
+    (tmp_path / "0.yaml").write_text(CLUSTER)
+    (tmp_path / "1.yaml").write_text(big)
+    refused = kgen("validate", "0.yaml", "1.yaml", cwd=tmp_path)
+    assert refused.exit_code == 1
+    assert "more than a node of node group small can give it" in refused.stderr
+    plan = _plan(kgen, tmp_path, CLUSTER, big)
+    small = {g["name"]: g for g in plan["nodeGroups"]}["small"]
+    assert small["tooBig"] == ["tiny"] and small["fits"] is False
+
+
+def test_the_table(kgen: RunKgen, tmp_path: Path, snapshot: SnapshotAssertion) -> None:
+    """Aligned columns, no colour when the output is not a terminal."""
+    (tmp_path / "0.yaml").write_text(CLUSTER)
+    (tmp_path / "1.yaml").write_text(APPS)
+    result = kgen("plan", "0.yaml", "1.yaml", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert "\x1b[" not in result.stdout
+    assert result.stdout == snapshot
+    header, edge, shop, *_ = result.stdout.splitlines()[2:]
+    assert header.index("quota") + len("quota") == len(edge) == len(shop) - len("  OVER")
+
+
+def test_plan_needs_one_cluster_and_valid_input(kgen: RunKgen, tmp_path: Path) -> None:
+    (tmp_path / "apps.yaml").write_text(APPS)
+    alone = kgen("plan", "apps.yaml", cwd=tmp_path)
+    assert alone.exit_code == 2
+    assert "needs the set's one Cluster" in alone.stderr
+    (tmp_path / "0.yaml").write_text(CLUSTER.replace("maxSize: 3", "maxSize: 0"))
+    broken = kgen("plan", "0.yaml", "apps.yaml", cwd=tmp_path)
+    assert broken.exit_code == 1
+    assert "0.yaml:9:71: error: spec.nodeGroups[0].maxSize" in broken.stderr
