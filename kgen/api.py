@@ -165,7 +165,7 @@ def plan(paths: Sequence[Path], *, env: str | None = None) -> Plan:
         shown = " ".join(str(path) for path in paths)
         what = "no Cluster blueprint" if not clusters else f"{len(clusters)} Cluster blueprints"
         raise UsageError(message=f"kgen plan needs the set's one Cluster, and {shown} has {what}")
-    return make_plan(clusters[0], list(view.units))
+    return make_plan(clusters[0], list(view.units), env)
 
 
 def _needing(env: str | None, found: Iterable[Problem], without: set[Problem]) -> list[Problem]:

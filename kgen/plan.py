@@ -110,9 +110,11 @@ class Plan:
     namespaces: tuple[NamespacePlan, ...]
     groups: tuple[GroupPlan, ...]
     notes: tuple[str, ...] = field(default=())
+    #: The environment the blueprints were read under (None: as written).
+    environment: str | None = None
 
 
-def make_plan(cluster: Blueprint, units: Sequence[Unit]) -> Plan:
+def make_plan(cluster: Blueprint, units: Sequence[Unit], environment: str | None = None) -> Plan:
     """The plan of a Cluster for the units of its set."""
     spec = cluster.data["spec"]
     quotas = {str(n["name"]): n.get("quota") for n in spec.get("namespaces", [])}
@@ -148,7 +150,7 @@ def make_plan(cluster: Blueprint, units: Sequence[Unit]) -> Plan:
     )
     if unknown:
         notes.append(f"kgen's instance table has no {', '.join(unknown)}: no figures for them")
-    return Plan(cluster, namespaces, tuple(plans), tuple(notes))
+    return Plan(cluster, namespaces, tuple(plans), tuple(notes), environment)
 
 
 def _group_plan(
@@ -235,6 +237,7 @@ def to_json(plan: Plan) -> dict[str, Any]:
     spec = plan.cluster.data["spec"]
     return {
         "cluster": plan.cluster.name,
+        "environment": plan.environment,
         "region": spec["region"],
         "kubernetesVersion": spec["version"],
         "prices": {
@@ -320,7 +323,8 @@ def to_table(plan: Plan, *, colour: bool) -> str:
         return f"\x1b[32m{word}\x1b[0m" if ok else f"\x1b[1;31m{word}\x1b[0m"
 
     lines = [
-        f"Cluster {data['cluster']} ({data['region']}, Kubernetes {data['kubernetesVersion']})",
+        f"Cluster {data['cluster']} ({data['region']}, Kubernetes {data['kubernetesVersion']})"
+        + (f", environment {plan.environment}" if plan.environment else ""),
         "",
     ]
     rows = [

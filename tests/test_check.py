@@ -123,3 +123,19 @@ def test_size_limits_of_the_api_server() -> None:
     huge = {**big, "metadata": {"name": "api", "namespace": "shop"}, "data": {"a": "x" * 2**20}}
     [problem] = check_documents([a_document(huge)], "1.33")
     assert "the object takes" in problem.message
+
+
+def test_an_api_version_the_kubernetes_version_no_longer_serves_is_an_error() -> None:
+    """autoscaling/v2beta2 was served up to Kubernetes 1.25: a Cluster of 1.26 or later
+    (whose version the output is checked against) would refuse it."""
+    body = {
+        "apiVersion": "autoscaling/v2beta2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "api", "namespace": "shop"},
+        "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "api"}, "maxReplicas": 3},
+    }
+    assert not [p for p in check_documents([a_document(body)], "1.25") if "no schema" in p.message]
+    [problem] = [p for p in check_documents([a_document(body)], "1.26") if "no schema" in p.message]
+    assert "no schema for autoscaling/v2beta2 HorizontalPodAutoscaler in Kubernetes 1.26" in (
+        problem.message
+    )

@@ -56,7 +56,7 @@ def test_example_blueprints_validate(kgen: RunKgen, repo: Path) -> None:
     # as written, plus each declared environment (prod, staging)
     assert (
         result.stderr
-        == "kgen: ok: 15 blueprints, as written and in every environment (prod, staging)\n"
+        == "kgen: ok: 16 blueprints, as written and in every environment (prod, staging)\n"
     )
 
 
@@ -64,7 +64,19 @@ def test_examples_cover_every_kind_and_teach_what_they_claim(repo: Path) -> None
     """The examples are documentation: keep the features the README points at."""
     blueprints = list(_load_blueprints(repo / "blueprints"))
     kinds = {b["kind"] for b in blueprints}
-    assert kinds == {"Microservice", "StatefulApp", "Monolith"}
+    assert kinds == {"Microservice", "StatefulApp", "Monolith", "Cluster"}
+    [cluster] = [b["spec"] for b in blueprints if b["kind"] == "Cluster"]
+    assert len(cluster["availabilityZones"]) == 3
+    groups = {g["name"]: g for g in cluster["nodeGroups"]}
+    assert not groups["system"].get("spot") and not groups["system"].get("taints")
+    assert groups["batch"]["spot"] and groups["batch"]["taints"][0]["effect"] == "NoSchedule"
+    assert {c["preset"] for c in cluster["storageClasses"]} == {"ebs-gp3", "efs"}
+    assert [s["provider"] for s in cluster["secretStores"]] == ["aws-secrets-manager"]
+    assert "acme" in cluster["issuers"][0]
+    workloads = [b for b in blueprints if b["kind"] != "Cluster"]
+    assert {n["name"] for n in cluster["namespaces"] if "quota" in n} == {
+        b["metadata"]["namespace"] for b in workloads
+    }, "a quota for every example namespace"
     services = [b for b in blueprints if b["kind"] == "Microservice"]
     assert len(services) >= 8, "an Online-Boutique-sized shop"
     assert any("ingress" in b["spec"] for b in blueprints)
@@ -74,17 +86,18 @@ def test_examples_cover_every_kind_and_teach_what_they_claim(repo: Path) -> None
     ), "a database with backups and external secrets"
     assert any(
         any("queue" in m for m in b["spec"].get("autoscaling", {}).get("metrics", []))
-        and "awsRoleArn" in b["spec"].get("serviceAccount", {})
+        and "awsPolicies" in b["spec"].get("serviceAccount", {})
+        and b["spec"].get("placement", {}).get("nodeGroup") == "batch"
         for b in services
-    ), "a KEDA queue worker with IRSA"
+    ), "a KEDA queue worker with IRSA from the Cluster, on the spot group"
     assert any(
         b["kind"] == "Monolith"
         and {"migrations", "schedules", "sharedStorage"} <= set(b["spec"])
         and len(b["spec"]["processes"]) > 1
         for b in blueprints
     ), "the Monolith with processes, migrations, schedules and shared storage"
-    assert all(b["metadata"]["namespace"] != "default" for b in blueprints)
-    assert any("@sha256:" in b["spec"]["image"] for b in blueprints)
+    assert all(b["metadata"]["namespace"] != "default" for b in workloads)
+    assert any("@sha256:" in b["spec"]["image"] for b in workloads)
     assert any("environments" in b for b in blueprints)
     files = sorted(p.relative_to(repo / "blueprints").as_posix() for p in _yaml_files(repo))
     assert any("/" in f for f in files), "a subfolder shows that folders are read recursively"
@@ -574,7 +587,7 @@ def test_render_is_independent_of_hash_seed(repo: Path, tmp_path: Path) -> None:
 
 def _documents(stream: str) -> dict[tuple[str, str, str], Any]:
     return {
-        (d["kind"], d["metadata"]["namespace"], d["metadata"]["name"]): d
+        (d["kind"], d["metadata"].get("namespace", ""), d["metadata"]["name"]): d
         for d in yaml.safe_load_all(stream)
         if d
     }

@@ -135,3 +135,11 @@ def test_plan_needs_one_cluster_and_valid_input(kgen: RunKgen, tmp_path: Path) -
     broken = kgen("plan", "0.yaml", "apps.yaml", cwd=tmp_path)
     assert broken.exit_code == 1
     assert "0.yaml:9:71: error: spec.nodeGroups[0].maxSize" in broken.stderr
+
+
+def test_the_readme_plan_is_the_examples(kgen: RunKgen, repo: Path) -> None:
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("### Capacity plan", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    result = kgen("plan", "blueprints", "--env", "prod", cwd=repo)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == shown

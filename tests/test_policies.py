@@ -40,6 +40,8 @@ def declared(blueprints: Iterable[Mapping[str, Any]]) -> set[tuple[Any, ...]]:
     apps: dict[tuple[str, str], list[tuple[str | None, list[Mapping[str, Any]]]]] = {}
     callers: list[tuple[tuple[str, str, str | None], list[Any]]] = []
     for blueprint in blueprints:
+        if blueprint["kind"] == "Cluster":
+            continue  # its default-deny policies allow nothing
         meta, spec = blueprint["metadata"], blueprint["spec"]
         namespace, app = meta["namespace"], meta["name"]
         if blueprint["kind"] == "Monolith":
