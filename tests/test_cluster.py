@@ -392,7 +392,10 @@ def test_an_environment_of_the_cluster_sets_the_version_checked(
 FULL = """\
 apiVersion: kgen.dev/v1alpha1
 kind: Cluster
-metadata: {name: prod, labels: {team: platform}}
+metadata:
+  name: prod
+  labels: {team: platform}
+  annotations: {example.com/owner: platform@example.com}
 spec:
   region: eu-west-1
   version: "1.33"
@@ -488,11 +491,15 @@ def test_the_cluster_wide_manifests(
     assert result.exit_code == 0, result.stderr
     assert result.stdout == yaml_snapshot
     documents = _documents(result.stdout)
+    for document in documents.values():  # the Cluster's labels and annotations on every one
+        assert document["metadata"]["labels"]["team"] == "platform"
+        owner = document["metadata"]["annotations"]["example.com/owner"]
+        assert owner == "platform@example.com"
     gp3 = documents[("StorageClass", "gp3")]
     assert gp3["provisioner"] == "ebs.csi.aws.com"
     assert gp3["parameters"]["type"] == "gp3" and gp3["parameters"]["encrypted"] == "true"
     assert gp3["volumeBindingMode"] == "WaitForFirstConsumer" and gp3["allowVolumeExpansion"]
-    assert gp3["metadata"]["annotations"] == {"storageclass.kubernetes.io/is-default-class": "true"}
+    assert gp3["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true"
     efs = documents[("StorageClass", "efs")]
     assert efs["parameters"]["fileSystemId"] == "fs-0123456789abcdef0"
     assert documents[("StorageClass", "pd")]["provisioner"] == "pd.csi.storage.gke.io"
@@ -551,7 +558,7 @@ def test_the_cluster_config_of_the_full_cluster(
     stream = _documents(kgen("render", "cluster.yaml", cwd=tmp_path).stdout)
     account = stream[("ServiceAccount", "secret-store-aws")]["metadata"]
     arn = f"arn:aws:iam::123456789012:role/{store_role['roleName']}"
-    assert account["annotations"] == {"eks.amazonaws.com/role-arn": arn}
+    assert account["annotations"]["eks.amazonaws.com/role-arn"] == arn
     store = stream[("ClusterSecretStore", "aws")]["spec"]["provider"]["aws"]
     assert store["auth"]["jwt"]["serviceAccountRef"] == {
         "name": "secret-store-aws",

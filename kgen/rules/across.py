@@ -166,6 +166,25 @@ def alb_group_problems(view: SetView) -> Iterator[Problem]:
         )
 
 
+def cluster_count_problems(view: SetView) -> Iterator[Problem]:
+    """A set is one cluster: its workloads are checked against the Cluster, its
+    cluster-wide manifests are that cluster's. Two Clusters would leave both undecided."""
+    clusters = view.clusters
+    if len(clusters) < 2:
+        return
+    first = clusters[0]
+    for cluster in clusters[1:]:
+        where = ("metadata", "name")
+        yield Problem(
+            cluster.source.value_pos(where),
+            where,
+            f"the set has Cluster {first.name} already ({first.source.value_pos(where)}): "
+            "kgen renders and checks one cluster and its workloads at a time",
+            "render each Cluster with its own workloads, e.g. kgen render clusters/prod.yaml "
+            "apps/prod/",
+        )
+
+
 def irsa_problems(view: SetView) -> Iterator[Problem]:
     """awsPolicies make the Cluster declare the app's role: there must be one Cluster, with
     the account the role ARN names, and no awsRoleArn beside them."""
@@ -251,6 +270,7 @@ def priority_class_problems(view: SetView) -> Iterator[Problem]:
 
 #: Every set rule, in the order they report.
 SET_RULES: tuple[SetRule, ...] = (
+    cluster_count_problems,
     irsa_problems,
     priority_class_problems,
     namespace_problems,

@@ -265,6 +265,51 @@ def _node_group_sizes(blueprint: Blueprint, path: JsonPath, value: Any) -> Itera
             )
 
 
+#: Label and taint domains a node group may not set: Kubernetes', EKS's and Karpenter's own.
+_RESERVED_NODE_DOMAINS = ("kubernetes.io", "k8s.io", "eks.amazonaws.com", "karpenter.sh",
+                          "karpenter.k8s.aws")  # fmt: skip
+#: EKS takes node group label and taint keys of at most 63 characters, prefix included.
+MAX_NODE_KEY = 63
+
+
+def _node_group_keys(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
+    """Node group labels and taints EKS (and Karpenter) accept: keys of at most 63
+    characters in all, outside the domains Kubernetes, EKS and Karpenter keep for
+    themselves."""
+    spec: Mapping[str, Any] = value if isinstance(value, Mapping) else {}
+    for index, group in enumerate(spec.get("nodeGroups", [])):
+        where = (*path, "nodeGroups", index)
+        keys = [((*where, "labels", key), str(key), True) for key in group.get("labels", {})]
+        keys += [
+            ((*where, "taints", at, "key"), str(taint.get("key")), False)
+            for at, taint in enumerate(group.get("taints", []))
+        ]
+        for at, key, is_label in keys:
+            domain = key.split("/", 1)[0] if "/" in key else ""
+            reserved = next(
+                (d for d in _RESERVED_NODE_DOMAINS if domain == d or domain.endswith("." + d)),
+                None,
+            )
+            report = key_problem if is_label else problem
+            if reserved is not None:
+                yield report(
+                    blueprint,
+                    at,
+                    f"{key!r} is in {reserved}, a domain EKS and Karpenter keep "
+                    "for themselves: they refuse it on a node group",
+                    "use a domain of your own, e.g. 'example.com/workload', or none",
+                )
+            elif len(key) > MAX_NODE_KEY:
+                yield report(
+                    blueprint,
+                    at,
+                    f"EKS takes node group {'label' if is_label else 'taint'} "
+                    f"keys of at most {MAX_NODE_KEY} characters, prefix included; this one has "
+                    f"{len(key)}",
+                    "shorten it",
+                )
+
+
 #: The add-on each storage preset's CSI driver comes in (gcp-pd: GKE's own).
 CSI_ADDONS = {"ebs-gp3": "aws-ebs-csi-driver", "efs": "aws-efs-csi-driver"}
 #: Which static volume source goes with which preset.
@@ -482,6 +527,7 @@ FIELD_RULES: Mapping[str, FieldRule] = {
     "not-system-namespace": _not_system_namespace,
     "node-group-sizes": _node_group_sizes,
     "cluster-storage": _cluster_storage,
+    "node-group-keys": _node_group_keys,
     "volume-source": _volume_source,
     "cluster-autoscaler": _cluster_autoscaler,
     "cluster-accounts": _cluster_accounts,
