@@ -175,29 +175,56 @@ def _group_plan(
     )
 
 
-def _pods(units: Iterable[Unit], *, least: bool) -> list[Resources]:
-    """The requests of every pod the units run, at the least or at the most."""
-    found: list[Resources] = []
-    for unit in units:
-        count = pods_of(unit)[0 if least else 1]
-        found.extend([pod_of(unit).requests] * count)
-    return found
+def _pods(units: Iterable[Unit], *, least: bool) -> list[tuple[Resources, int]]:
+    """The requests of the units' pods and how many of each run, at the least or the most."""
+    return [(pod_of(unit).requests, pods_of(unit)[0 if least else 1]) for unit in units]
 
 
-def nodes_for(pods: Sequence[Resources], room: Resources, max_pods: int) -> int:
+def _per_node(pod: Resources, left: Resources, slots: int) -> int:
+    """How many pods of ``pod`` fit in ``left`` with ``slots`` pods to go."""
+    fits = slots
+    if pod.cpu > 0:
+        fits = min(fits, int(left.cpu // pod.cpu))
+    if pod.memory > 0:
+        fits = min(fits, int(left.memory // pod.memory))
+    return max(fits, 0)
+
+
+def nodes_for(pods: Sequence[tuple[Resources, int]], room: Resources, max_pods: int) -> int:
     """How many nodes of ``room`` (and ``max_pods``) the pods take, packed largest first
-    onto the first node with space (first fit decreasing). A pod larger than a node gets
-    a node of its own: the group is flagged as too small for it anyway."""
-    nodes: list[tuple[Resources, int]] = []  # room left, pods left
-    for pod in sorted(pods, key=lambda r: (r.cpu, r.memory), reverse=True):
-        for index, (left, slots) in enumerate(nodes):
-            if slots > 0 and pod.fits(left):
-                nodes[index] = (Resources(left.cpu - pod.cpu, left.memory - pod.memory), slots - 1)
-                break
-        else:
-            left = Resources(room.cpu - pod.cpu, room.memory - pod.memory)
-            nodes.append((left, max_pods - 1))
-    return len(nodes)
+    onto the first node with space (first fit decreasing). Nodes filled alike are kept as
+    one entry with a count, so the work grows with the units, not with their replicas. A
+    pod larger than a node gets a node of its own: the group is flagged as too small for
+    it anyway."""
+    nodes: list[list[Any]] = []  # [room left, pods left, how many such nodes]
+    for pod, count in sorted(pods, key=lambda p: (p[0].cpu, p[0].memory), reverse=True):
+        remaining = count
+        index = 0
+        while remaining > 0 and index < len(nodes):
+            left, slots, alike = nodes[index]
+            each = min(_per_node(pod, left, slots), remaining)
+            if each > 0:
+                used = min(alike, remaining // each) or 1
+                placed = min(each * used, remaining)
+                taken = Resources(left.cpu - pod.cpu * each, left.memory - pod.memory * each)
+                if used < alike:  # the rest of the alike nodes stay as they were
+                    nodes.insert(index + 1, [left, slots, alike - used])
+                nodes[index] = [taken, slots - each, used]
+                remaining -= placed
+            index += 1
+        if remaining <= 0:
+            continue
+        each = max(_per_node(pod, room, max_pods), 1)  # one a node, when it does not fit
+        full, rest = divmod(remaining, each)
+        filled = Resources(room.cpu - pod.cpu * each, room.memory - pod.memory * each)
+        if full:
+            nodes.append([filled, max_pods - each, full])
+        if rest:
+            nodes.append(
+                [Resources(room.cpu - pod.cpu * rest, room.memory - pod.memory * rest),
+                 max_pods - rest, 1]
+            )  # fmt: skip
+    return sum(int(alike) for _, _, alike in nodes)
 
 
 # --- output ----------------------------------------------------------------------------------

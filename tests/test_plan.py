@@ -6,11 +6,16 @@ and runs 17 pods)."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from syrupy.assertion import SnapshotAssertion
 
+from kgen.capacity import Resources
+from kgen.plan import nodes_for
 from tests.conftest import RunKgen
 
 CLUSTER = """\
@@ -143,3 +148,41 @@ def test_the_readme_plan_is_the_examples(kgen: RunKgen, repo: Path) -> None:
     result = kgen("plan", "blueprints", "--env", "prod", cwd=repo)
     assert result.exit_code == 0, result.stderr
     assert result.stdout == shown
+
+
+def _naive_first_fit(pods: list[tuple[Resources, int]], room: Resources, max_pods: int) -> int:
+    """First fit decreasing, one pod at a time."""
+    nodes: list[tuple[Resources, int]] = []
+    every = [pod for pod, count in pods for _ in range(count)]
+    for pod in sorted(every, key=lambda r: (r.cpu, r.memory), reverse=True):
+        for index, (left, slots) in enumerate(nodes):
+            if slots > 0 and pod.fits(left):
+                nodes[index] = (Resources(left.cpu - pod.cpu, left.memory - pod.memory), slots - 1)
+                break
+        else:
+            nodes.append((Resources(room.cpu - pod.cpu, room.memory - pod.memory), max_pods - 1))
+    return len(nodes)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 4000), st.integers(1, 8000), st.integers(0, 30)), max_size=6),
+    st.integers(1, 4000),
+    st.integers(1, 8000),
+    st.integers(1, 30),
+)
+def test_packing_by_counts_is_first_fit_pod_by_pod(
+    shapes: list[tuple[int, int, int]], cpu: int, memory: int, max_pods: int
+) -> None:
+    """Packing a unit's pods together gives the node count of packing them one by one."""
+    room = Resources(Decimal(cpu), Decimal(memory))
+    pods = [(Resources(Decimal(c), Decimal(m)), n) for c, m, n in shapes]
+    assert nodes_for(pods, room, max_pods) == _naive_first_fit(pods, room, max_pods)
+
+
+def test_two_billion_replicas_are_counted_not_listed(kgen: RunKgen, tmp_path: Path) -> None:
+    many = APPS.replace("replicas: 40", "replicas: 2000000000")
+    plan = _plan(kgen, tmp_path, CLUSTER, many)
+    small = {g["name"]: g for g in plan["nodeGroups"]}["small"]
+    # 17 pods a node: ceil(2e9 / 17) nodes.
+    assert small["suggested"] == {"min": 117647059, "max": 117647059}

@@ -232,12 +232,14 @@ def node_fit_problems(view: SetView) -> Iterator[Problem]:
         for g in groups.values()
         if not any(t["effect"] in _REPELLING for t in g.get("taints", []))
     ]
+    rooms = {name: _room(group) for name, group in groups.items()}
+    open_rooms = [rooms[str(g["name"])] for g in open_groups]
     for unit in view.units:
         wanted = unit.get("placement", {}).get("nodeGroup")
         pod = pod_of(unit).requests
         if wanted is not None:
             if wanted in groups:
-                found = _room(groups[wanted])
+                found = rooms[wanted]
                 if found is not None and not pod.fits(found[0]):
                     at = (*unit.written_at("placement"), "nodeGroup")
                     yield _too_big(unit, at, pod, found, f"node group {wanted}")
@@ -252,9 +254,9 @@ def node_fit_problems(view: SetView) -> Iterator[Problem]:
                 "set placement.nodeGroup, or add a node group without NoSchedule taints",
             )
             continue
-        rooms = [r for r in map(_room, open_groups) if r is not None]
-        if len(rooms) == len(open_groups) and not any(pod.fits(r[0]) for r in rooms):
-            largest = max(rooms, key=lambda r: (r[0].cpu, r[0].memory))
+        known = [r for r in open_rooms if r is not None]
+        if len(known) == len(open_rooms) and not any(pod.fits(r[0]) for r in known):
+            largest = max(known, key=lambda r: (r[0].cpu, r[0].memory))
             yield _too_big(unit, at, pod, largest, "any untainted node group")
 
 
