@@ -1,4 +1,5 @@
-"""The Cluster kind: the eksctl ClusterConfig it renders, against eksctl's own examples."""
+"""The Cluster kind: the eksctl ClusterConfig and the cluster-wide manifests it renders,
+and the workloads checked against it (eksctl's own examples: test_eksctl_examples.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import yaml
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
-from tests.conftest import REPO, RunKgen
+from tests.conftest import RunKgen
 
 CLUSTER = """\
 apiVersion: kgen.dev/v1alpha1
@@ -73,95 +74,6 @@ def test_the_cluster_config(
     assert kgen("render", "cluster.yaml", "-o", "out", cwd=tmp_path).exit_code == 0
     assert (tmp_path / "out" / "_eksctl" / "prod.yaml").is_file()
     assert "_eksctl" not in (tmp_path / "out" / "kustomization.yaml").read_text()
-
-
-#: Cluster blueprints written for eksctl's examples (tests/eksctl/): zones and a version
-#: added where the example leaves them to eksctl's defaults.
-EXAMPLES = {
-    "11-cloudwatch-cluster-logging.yaml": """\
-apiVersion: kgen.dev/v1alpha1
-kind: Cluster
-metadata: {name: cluster-11}
-spec:
-  region: eu-west-2
-  version: "1.33"
-  availabilityZones: [eu-west-2a, eu-west-2b]
-  nodeGroups: [{name: ng-1, instanceTypes: [m5.large], minSize: 1, maxSize: 1, desiredCapacity: 1}]
-  logging: [audit, authenticator, controllerManager]
-""",
-    "25-addons.yaml": """\
-apiVersion: kgen.dev/v1alpha1
-kind: Cluster
-metadata: {name: cluster-25}
-spec:
-  region: us-west-2
-  version: "1.33"
-  availabilityZones: [us-west-2a, us-west-2b]
-  nodeGroups: [{name: mng1, instanceTypes: [m5.large], minSize: 2, maxSize: 2}]
-  addons: [vpc-cni, coredns, kube-proxy, aws-ebs-csi-driver]
-""",
-    "26-managed-nodegroup-spot-instances.yaml": """\
-apiVersion: kgen.dev/v1alpha1
-kind: Cluster
-metadata: {name: cluster-26}
-spec:
-  region: us-west-2
-  version: "1.33"
-  availabilityZones: [us-west-2a, us-west-2b]
-  nodeGroups:
-    - name: spot
-      instanceTypes: [c3.large, c4.large, c5.large, c5d.large, c5n.large, c5a.large]
-      spot: true
-      minSize: 2
-      maxSize: 2
-    - {name: on-demand, instanceTypes: [c3.large, c4.large, c5.large], minSize: 2, maxSize: 2}
-""",
-    "34-taints.yaml": """\
-apiVersion: kgen.dev/v1alpha1
-kind: Cluster
-metadata: {name: taints-1}
-spec:
-  region: us-west-1
-  version: "1.33"
-  availabilityZones: [us-west-1a, us-west-1b]
-  nodeGroups:
-    - name: mng1-public
-      instanceTypes: [m5.large]
-      minSize: 2
-      maxSize: 2
-      privateNetworking: false
-      taints:
-        - {key: your.domain.com/memory-pressure, value: "true", effect: PreferNoSchedule}
-        - {key: your.domain.com/needs-auth, value: "true", effect: NoExecute}
-""",
-}
-
-
-@pytest.mark.parametrize("example", sorted(EXAMPLES))
-def test_eksctl_examples_field_by_field(kgen: RunKgen, tmp_path: Path, example: str) -> None:
-    """Each field the example sets and the Cluster kind covers is the same in kgen's
-    ClusterConfig (managed node groups by name: instance types, spot, sizes, labels,
-    taints; add-ons by name; control-plane log types)."""
-    [upstream] = [d for d in yaml.safe_load_all((REPO / "tests/eksctl" / example).read_text()) if d]
-    ours = _config(kgen, tmp_path, EXAMPLES[example])
-    assert ours["metadata"]["name"] == upstream["metadata"]["name"]
-    assert ours["metadata"]["region"] == upstream["metadata"]["region"]
-    groups = {group["name"]: group for group in ours["managedNodeGroups"]}
-    for theirs in upstream.get("managedNodeGroups", []):
-        if theirs["name"] not in groups:
-            continue  # a group of features the kind does not cover (launch templates, ...)
-        mine = groups[theirs["name"]]
-        types = theirs.get("instanceTypes") or [theirs.get("instanceType", "m5.large")]
-        assert mine["instanceTypes"] == types
-        for field in ("spot", "minSize", "maxSize", "desiredCapacity", "labels", "taints"):
-            if field in theirs:
-                assert mine[field] == theirs[field], field
-    if "addons" in upstream:
-        assert [a["name"] for a in ours["addons"]] == [a["name"] for a in upstream["addons"]]
-    if "cloudWatch" in upstream:
-        wanted = upstream["cloudWatch"]["clusterLogging"]["enableTypes"]
-        assert ours["cloudWatch"]["clusterLogging"]["enableTypes"] == wanted
-    assert groups, "the example's node groups are rendered"
 
 
 APP = """\
