@@ -67,7 +67,7 @@ _RELEASE = re.compile(
 )
 _STORE_PATH = re.compile(r"[A-Za-z0-9_+=.@-]+(?:/[A-Za-z0-9_+=.@-]+)*/?", re.ASCII)
 _VAULT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}", re.ASCII)
-_NODEGROUP = re.compile(r"[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?", re.ASCII)
+_NODEGROUP = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?", re.ASCII)
 _PROMETHEUS_DURATION = re.compile(
     r"0|(?:[0-9]+y)?(?:[0-9]+w)?(?:[0-9]+d)?(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?(?:[0-9]+ms)?",
     re.ASCII,
@@ -603,8 +603,7 @@ FORMATS: dict[str, Format] = {
     "nodegroup-name": Format(
         lambda v: len(v) <= 63 and bool(_NODEGROUP.fullmatch(v)),
         "node group name",
-        "use letters, digits and '-', starting with a letter and ending in a letter or digit, "
-        "e.g. 'general'",
+        "use letters, digits and '-', starting and ending with a letter or digit, e.g. 'general'",
     ),
     "prometheus-duration": Format(
         lambda v: v != "" and bool(_PROMETHEUS_DURATION.fullmatch(v)) and _within_go(v),

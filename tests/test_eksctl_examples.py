@@ -189,7 +189,7 @@ _ZONES_23 = ["us-east-1a", "us-east-1b", "us-east-1d", "us-east-1f"]
 def _spot_23(name: str, instance_type: str, max_size: int, gpus: int) -> str:
     """One of cluster-23's GPU spot groups, scaled from zero by cluster-autoscaler."""
     return (
-        f"    - name: ng-{name}\n"
+        f"    - name: {name}\n"
         f"      instanceTypes: [{instance_type}]\n"
         "      spot: true\n"
         "      minSize: 0\n"
@@ -499,8 +499,6 @@ EXAMPLES: dict[str, Example] = {
             "nodeGroups[*].iam.withAddonPolicies.albIngress",
             "nodeGroups[*].iam.withAddonPolicies.cloudWatch",
         ],
-        # kgen's node group names start with a letter; EKS takes a digit first too.
-        renamed={name: f"ng-{name}" for name in _GROUPS_23[2:]},
     ),
     # Add-ons: the CNI's role, the EBS driver's well-known policy.
     "25-addons.yaml": Example(

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from kgen.apiserver import TOOL_ANNOTATION_PREFIXES, silences_scanner
-from kgen.formats import cpu_millis, memory_bytes
+from kgen.formats import DNS_LABEL, cpu_millis, memory_bytes
 from kgen.hardening import SECURITY_ANNOTATION_PREFIXES
 from kgen.helpers import MANAGED_SERVICE_ANNOTATIONS, RESERVED_LABELS
 from kgen.model import Blueprint, JsonPath, Problem, format_path
@@ -451,9 +451,27 @@ def _cluster_autoscaler(blueprint: Blueprint, path: JsonPath, value: Any) -> Ite
         )
     if spec.get("autoscaler") != "karpenter":
         return
+    version = str(spec.get("karpenterVersion", "1"))
+    if version.split(".", maxsplit=1)[0] == "0":
+        yield problem(
+            blueprint,
+            (*path, "karpenterVersion"),
+            f"Karpenter {version} does not serve the "
+            "karpenter.sh/v1 NodePool and karpenter.k8s.aws/v1 EC2NodeClass kgen writes",
+            "use Karpenter 1.0.0 or later, e.g. '1.14.0'",
+        )
     from kgen.instances import instance_type, instance_types
 
     for index in marked:
+        name = str(groups[index].get("name"))
+        if not DNS_LABEL.fullmatch(name):
+            yield problem(
+                blueprint,
+                (*path, "nodeGroups", index, "name"),
+                f"{name!r} would name a "
+                "NodePool and an EC2NodeClass, which take lower-case DNS names",
+                f"write it in lower case, e.g. {name.lower()!r}",
+            )
         for at, name in enumerate(groups[index].get("instanceTypes", [])):
             if isinstance(name, str) and instance_type(name) is None:
                 yield problem(
