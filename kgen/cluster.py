@@ -9,11 +9,15 @@ the node group a workload is placed on.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kgen.instances import instance_type
 from kgen.model import Blueprint
+
+#: AWS Graviton (arm64) instance families: a 'g' after the generation (m7g, c7gn, r6gd).
+GRAVITON = re.compile(r"[a-z]+[0-9]+g[a-z-]*\.|a1\.", re.ASCII)
 
 #: IAM role names take at most 64 characters.
 MAX_ROLE_NAME = 64
@@ -186,8 +190,10 @@ def node_pool(cluster: Blueprint, group: Mapping[str, Any]) -> dict[str, Any]:
         if group.get("privateNetworking", True)
         else ("kubernetes.io/role/elb")
     )
+    graviton = any(GRAVITON.match(str(name)) for name in group.get("instanceTypes", []))
     return {
         "group": group,
+        "arch": "arm64" if graviton else "amd64",
         "limits": largest,
         "subnetTags": {"karpenter.sh/discovery": cluster.name, role: "1"},
     }

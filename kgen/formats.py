@@ -432,6 +432,12 @@ def _time_zone_ok(value: str) -> bool:
     return True
 
 
+def _port_ok(url: str) -> bool:
+    """The port of an HTTPS URL, when it names one, is at most 65535."""
+    host = url.removeprefix("https://").split("/", 1)[0]
+    return ":" not in host or int(host.rsplit(":", 1)[1]) <= 65535
+
+
 def _label_key_ok(value: str) -> bool:
     prefix, slash, name = value.rpartition("/")
     if slash and (len(prefix) > 253 or not DNS_SUBDOMAIN.fullmatch(prefix)):
@@ -669,7 +675,7 @@ FORMATS: dict[str, Format] = {
         "'arn:aws:iam::123456789012:role/checkout'",
     ),
     "https-url": Format(
-        lambda v: len(v) <= 2048 and bool(_HTTPS_URL.fullmatch(v)),
+        lambda v: len(v) <= 2048 and bool(_HTTPS_URL.fullmatch(v)) and _port_ok(v),
         "HTTPS URL",
         "write https://<host>[:port][/path] without credentials, query or fragment, e.g. "
         "'https://vault.example.com:8200'",

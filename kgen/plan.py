@@ -86,11 +86,15 @@ class GroupPlan:
 
     @property
     def suggested(self) -> tuple[int, int] | None:
-        """minSize and maxSize for the load: its least and its most, at least one node
-        while any pod runs."""
+        """minSize and maxSize for the load: the nodes its least and its most need. The
+        managed group that runs the workloads placed nowhere keeps one node at least: the
+        cluster's own pods (CoreDNS, controllers) run there too."""
         if self.needed is None:
             return None
-        return self.needed
+        low, high = self.needed
+        if self.takes_unplaced and not self.group.get("karpenter"):
+            low, high = max(low, 1), max(high, 1)
+        return low, high
 
     def monthly(self, nodes: tuple[int, int] | None) -> tuple[float, float] | None:
         if nodes is None or self.sizing is None:
@@ -375,13 +379,14 @@ def to_table(plan: Plan, *, colour: bool) -> str:
     lines.append("")
     rows = [
         ["node group", "sized by", "nodes", "pods", "CPU requests", "memory requests",
-         "room at min-max", "suggested", "USD/month", ""],
+         "room at min-max", "USD/month", "suggested", "USD/month", ""],
     ]  # fmt: skip
     for group in data["nodeGroups"]:
         sized = group["sizedBy"]
         capacity = group["capacity"]
         suggested = group["suggested"]
         cost = group["monthlyUSD"]["suggested"]
+        now = group["monthlyUSD"]["configured"]
         rows.append(
             [
                 group["name"] + (" *" if group["takesUnplaced"] else ""),
@@ -396,8 +401,9 @@ def to_table(plan: Plan, *, colour: bool) -> str:
                 if capacity is None
                 else f"{_span(capacity['cpuMillis'], _show_cpu)} CPU, "
                 f"{_span(capacity['memoryMiB'], _show_mib)}",
+                "?" if now is None else _span(now, _dollars),
                 "?" if suggested is None else _span(suggested, str),
-                "?" if cost is None else _span(cost, lambda usd: f"${usd:,.0f}"),
+                "?" if cost is None else _span(cost, _dollars),
                 mark(group["fits"]),
             ]
         )
@@ -407,9 +413,9 @@ def to_table(plan: Plan, *, colour: bool) -> str:
         lines.append("* also runs the workloads placed on no node group")
     prices = data["prices"]
     lines.append(
-        f"Sized by each group's smallest instance type; costs for the suggested sizes at "
-        f"{prices['region']} on-demand prices of {prices['date']} ({prices['hoursPerMonth']} "
-        "hours a month); daemon sets not counted."
+        f"Sized by each group's smallest instance type; costs at the group's sizes, then at "
+        f"the suggested ones, at {prices['region']} on-demand prices of {prices['date']} "
+        f"({prices['hoursPerMonth']} hours a month); daemon sets not counted."
     )
     lines.extend(data["notes"])
     return "\n".join(lines) + "\n"
@@ -418,6 +424,10 @@ def to_table(plan: Plan, *, colour: bool) -> str:
 def _span(pair: Mapping[str, Any], show: Any) -> str:
     low, high = show(pair["min"]), show(pair["max"])
     return low if low == high else f"{low}-{high}"
+
+
+def _dollars(usd: float) -> str:
+    return f"${usd:,.0f}"
 
 
 def _show_cpu(millis: int) -> str:

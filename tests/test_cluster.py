@@ -339,11 +339,13 @@ spec:
       storageClass: gp3
       capacity: 500Gi
       ebs: {volumeId: vol-0123456789abcdef0, zone: eu-west-1b}
+      claim: {namespace: shop, name: data-db-0}
     - name: shared
       storageClass: efs
       capacity: 1Ti
       accessModes: [ReadWriteMany]
       efs: {fileSystemId: fs-0123456789abcdef0, accessPointId: fsap-0123456789abcdef0}
+      claim: {namespace: shop, name: shared}
   secretStores:
     - {name: aws, provider: aws-secrets-manager, path: prod/}
     - name: vault
@@ -424,11 +426,13 @@ def test_the_cluster_wide_manifests(
     assert term["matchExpressions"][0]["values"] == ["eu-west-1b"]
     shared = documents[("PersistentVolume", "shared")]["spec"]
     assert shared["csi"]["volumeHandle"] == "fs-0123456789abcdef0::fsap-0123456789abcdef0"
+    assert shared["claimRef"] == {"namespace": "shop", "name": "shared"}
     pool = documents[("NodePool", "batch")]["spec"]
     # 10 nodes of the larger type, c6i.2xlarge: 8 vCPUs and 16 GiB each.
     assert pool["limits"] == {"cpu": "80", "memory": "163840Mi"}
     requirements = {r["key"]: r["values"] for r in pool["template"]["spec"]["requirements"]}
     assert requirements["karpenter.sh/capacity-type"] == ["spot"]
+    assert requirements["kubernetes.io/arch"] == ["amd64"]
     node_class = documents[("EC2NodeClass", "batch")]["spec"]
     assert node_class["role"] == "eksctl-KarpenterNodeRole-prod"
     assert node_class["metadataOptions"]["httpTokens"] == "required"

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from kgen.apiserver import TOOL_ANNOTATION_PREFIXES, silences_scanner
+from kgen.cluster import GRAVITON
 from kgen.formats import DNS_LABEL, cpu_millis, memory_bytes
 from kgen.hardening import SECURITY_ANNOTATION_PREFIXES
 from kgen.helpers import MANAGED_SERVICE_ANNOTATIONS, RESERVED_LABELS
@@ -370,10 +371,35 @@ def _cluster_storage(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterat
                 )
             default = (*where, "default")
     zones = spec.get("availabilityZones", [])
+    seen: dict[tuple[Any, ...], JsonPath] = {}
     for index, volume in enumerate(spec.get("persistentVolumes", [])):
         where = (*path, "persistentVolumes", index)
         name = str(volume.get("storageClass"))
         sources = [s for s in _SOURCE_PRESET if s in volume]
+        for source in sources:
+            identity = _volume_identity(source, volume[source])
+            if identity in seen:
+                yield problem(
+                    blueprint,
+                    (*where, source),
+                    f"{format_path(seen[identity])} is this "
+                    "volume already: two PersistentVolumes would hand one disk to two claims",
+                    "declare each volume once",
+                )
+            seen.setdefault(identity, (*where, source))
+        if (
+            len(sources) == 1
+            and sources[0] != "local"
+            and classes.get(name) == _SOURCE_PRESET[sources[0]]
+            and "claim" not in volume
+        ):
+            yield problem(
+                blueprint,
+                (*where, "storageClass"),
+                f"{name!r} provisions volumes: any claim "
+                "of the class could bind this one before a new volume is made for it",
+                "set claim: {namespace, name} (the claim it is for)",
+            )
         if name not in classes:
             yield problem(
                 blueprint,
@@ -405,6 +431,80 @@ def _cluster_storage(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterat
                 f"{_SOURCE_NOUN[sources[0]]} attaches to one "
                 "node at a time: ReadWriteMany claims could not use it",
                 "use ReadWriteOnce, or an EFS volume",
+            )
+
+
+def _volume_identity(source: str, settings: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What makes a static volume the disk it is."""
+    if source == "local":
+        return source, settings.get("node"), normal(settings.get("path"))
+    if source == "ebs":
+        return source, settings.get("volumeId")
+    return source, settings.get("fileSystemId"), settings.get("accessPointId")
+
+
+#: Node folders a local volume may not hand to a pod: the node's own system and the
+#: kubelet's and container runtime's state.
+_SYSTEM_PATHS = (
+    "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/opt", "/proc", "/root",
+    "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var/lib/containerd",
+    "/var/lib/docker", "/var/lib/kubelet", "/var/log", "/var/run",
+)  # fmt: skip
+
+
+def _not_system_path(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
+    """A local volume is a disk of its own, never the node's system folders."""
+    if not isinstance(value, str):
+        return
+    folder = normal(value)
+    if folder in ("/", "/var", "/var/lib") or any(
+        folder == p or folder.startswith(p + "/") for p in _SYSTEM_PATHS
+    ):
+        yield problem(
+            blueprint,
+            path,
+            f"{value} is the node's own: a claim of this volume would give pods the node's "
+            "system files",
+            "mount the disk under a folder of its own, e.g. /mnt/disks/ssd0",
+        )
+
+
+def _node_group_arch(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
+    """A node group's instance types share one architecture: a managed group has one AMI
+    type, and a NodePool of both would start arm64 and x86 nodes for the same pods."""
+    spec: Mapping[str, Any] = value if isinstance(value, Mapping) else {}
+    for index, group in enumerate(spec.get("nodeGroups", [])):
+        types = [str(t) for t in group.get("instanceTypes", [])]
+        if not types:
+            continue
+        first = "arm64" if GRAVITON.match(types[0]) else "x86_64"
+        for at, name in enumerate(types[1:], start=1):
+            arch = "arm64" if GRAVITON.match(name) else "x86_64"
+            if arch != first:
+                yield problem(
+                    blueprint,
+                    (*path, "nodeGroups", index, "instanceTypes", at),
+                    f"{name} is {arch} and {types[0]} {first}: a node group runs one "
+                    "architecture (one AMI type)",
+                    "put arm64 (Graviton) and x86_64 types in groups of their own",
+                )
+
+
+def _quota_limits(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
+    """A quota's limits are at least its requests: every pod's limit is at least its
+    request, so the sum of limits is too."""
+    quota: Mapping[str, Any] = value if isinstance(value, Mapping) else {}
+    for limit, request, read in (
+        ("cpuLimits", "cpu", cpu_millis),
+        ("memoryLimits", "memory", memory_bytes),
+    ):
+        if limit in quota and request in quota and read(quota[limit]) < read(quota[request]):
+            yield problem(
+                blueprint,
+                (*path, limit),
+                f"{limit} {quota[limit]} is below {request} {quota[request]}: the pods' limits "
+                "(at least their requests) could never reach the requests the quota allows",
+                f"make {limit} at least {quota[request]}",
             )
 
 
@@ -463,7 +563,23 @@ def _cluster_autoscaler(blueprint: Blueprint, path: JsonPath, value: Any) -> Ite
     from kgen.instances import instance_type, instance_types
 
     for index in marked:
-        name = str(groups[index].get("name"))
+        group = groups[index]
+        where = (*path, "nodeGroups", index)
+        if group.get("minSize", 0) != 0:
+            yield problem(
+                blueprint,
+                (*where, "minSize"),
+                "Karpenter keeps no nodes in reserve: it makes them for pods that wait",
+                "write minSize: 0 (maxSize bounds the NodePool)",
+            )
+        if "desiredCapacity" in group:
+            yield key_problem(
+                blueprint,
+                (*where, "desiredCapacity"),
+                "Karpenter makes the nodes pods need, never a desired count",
+                "remove it",
+            )
+        name = str(group.get("name"))
         if not DNS_LABEL.fullmatch(name):
             yield problem(
                 blueprint,
@@ -549,6 +665,9 @@ FIELD_RULES: Mapping[str, FieldRule] = {
     "volume-source": _volume_source,
     "cluster-autoscaler": _cluster_autoscaler,
     "cluster-accounts": _cluster_accounts,
+    "not-system-path": _not_system_path,
+    "node-group-arch": _node_group_arch,
+    "quota-limits": _quota_limits,
     "secret-store-options": _secret_store_options,
     "limits-above-requests": _limits_above_requests,
     "no-plaintext-secret": _no_plaintext_secret,
