@@ -183,6 +183,55 @@ def long_value_for_the_url_check() -> str:
     return _monolith(50, env_value="x" * 200_000)
 
 
+def largest_cluster(workloads: int = 2_000, replicas: int = 3) -> dict[str, str]:
+    """A Cluster at its limits (100 node groups of 20 instance types, 300 static volumes,
+    200 namespaces with quotas) and 2,000 workloads spread over its namespaces and groups:
+    every cross-check (quotas, node sizes, references) over the whole set."""
+    types = [
+        f"{family}.{size}"
+        for family in ("m5", "m6i", "m7i", "c6i")
+        for size in ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge")
+    ]
+    groups = "".join(
+        f"    - {{name: g{i}, instanceTypes: [{', '.join(types)}], minSize: 1, maxSize: 100}}\n"
+        for i in range(100)
+    )
+    volumes = "".join(
+        f"    - {{name: v{i}, storageClass: disks, capacity: 10Gi,"
+        f" local: {{path: /mnt/disks/d{i}, node: node-{i}}}}}\n"
+        for i in range(300)
+    )
+    namespaces = "".join(
+        f"    - {{name: ns{i}, quota: {{cpu: '1000', memory: 4000Gi, pods: 10000}}}}\n"
+        for i in range(200)
+    )
+    cluster = (
+        "apiVersion: kgen.dev/v1alpha1\nkind: Cluster\nmetadata: {name: big}\nspec:\n"
+        "  region: eu-west-1\n  version: '1.33'\n"
+        "  availabilityZones: [eu-west-1a, eu-west-1b, eu-west-1c]\n"
+        f"  nodeGroups:\n{groups}"
+        "  storageClasses: [{name: disks, preset: local}]\n"
+        f"  persistentVolumes:\n{volumes}  namespaces:\n{namespaces}"
+    )
+    apps = "---\n".join(
+        small()
+        .replace("name: api", f"name: api{i}")
+        .replace("namespace: shop", f"namespace: ns{i % 200}")
+        + f"  replicas: {replicas}\n  placement: {{nodeGroup: g{i % 100}}}\n"
+        for i in range(workloads)
+    )
+    return {"cluster.yaml": cluster, "apps.yaml": apps}
+
+
+def plan_of_huge_replicas() -> dict[str, str]:
+    """``kgen plan`` of the largest Cluster, its 2,000 workloads at 2,000,000,000 replicas
+    (far over every quota: the plan shows it): pods are counted per unit, never listed."""
+    return largest_cluster(replicas=2_000_000_000)
+
+
+#: Cases run with another command than render.
+COMMANDS = {"plan: the largest Cluster, 2,000 workloads of 2e9 replicas": "plan"}
+
 CASES: dict[str, Callable[[], str | dict[str, str]]] = {
     "baseline: one small Microservice": small,
     "billion laughs (10^9 strings)": billion_laughs,
@@ -203,14 +252,17 @@ CASES: dict[str, Callable[[], str | dict[str, str]]] = {
     "200 KB patch on 400 Deployments": patch_on_many_resources,
     "20,000 mistakes in a value 100 processes share": many_mistakes_in_a_shared_value,
     "200 KB value in 50 processes (URL check)": long_value_for_the_url_check,
+    "the largest Cluster over 2,000 workloads": largest_cluster,
+    "plan: the largest Cluster, 2,000 workloads of 2e9 replicas": plan_of_huge_replicas,
 }
 
 
-def run(folder: Path) -> tuple[float, int, int]:
-    """Seconds, exit status and peak memory (KiB) of one cold render of ``folder``."""
+def run(folder: Path, command: str = "render") -> tuple[float, int, int]:
+    """Seconds, exit status and peak memory (KiB) of one cold render (or ``command``) of
+    ``folder``."""
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "kgen", "render", folder.name],
+        [sys.executable, "-m", "kgen", command, folder.name],
         cwd=folder.parent,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -234,7 +286,7 @@ def main() -> None:
             case.mkdir()
             for file, text in files.items():
                 (case / file).write_text(text, encoding="utf-8")
-            runs = [run(case) for _ in range(options.repeat)]
+            runs = [run(case, COMMANDS.get(name, "render")) for _ in range(options.repeat)]
             seconds = statistics.median(r[0] for r in runs)
             baseline = baseline or seconds
             peak = max(r[2] for r in runs) / 1024
