@@ -128,6 +128,8 @@ def _check_environments(
         view, found = _validated_set(select_environment(loaded, env), memo)
         documents: list[Document] = []
         for blueprint in view.blueprints:
+            if view.cluster is None and any(blueprint is c for c in view.clusters):
+                continue  # several Clusters: an error already; their manifests would clash
             key = (id(blueprint), view.render_key(blueprint))
             if key not in rendered:
                 documents_of = render_blueprint(blueprint, view, budget)

@@ -2,13 +2,14 @@
 
 Per namespace: the pods, requests and limits at the least and at the most (as
 ``kgen.capacity`` counts them), against the namespace's quota. Per node group: the same for
-the workloads placed on it (workloads placed on none count on the first group without
-taints that repel them), against the group's room at its minimum and maximum size, with
-the node counts the load needs and their monthly on-demand cost.
+the workloads placed on it (a workload placed on none counts on the first group without
+repelling taints that its pod fits, managed groups first: the scheduler would put it
+there), against the group's room at its minimum and maximum size, with the node counts the
+load needs and their monthly on-demand cost.
 
 A node's room is what its kubelet leaves to pods (kgen's instance table). A group of
-several instance types is sized by its smallest, the one whose nodes hold the least. Node
-counts come from packing the pods, largest first, onto nodes of that type (first fit),
+several instance types is sized by its smallest type that holds every pod of the group.
+Node counts come from packing the pods, largest first, onto nodes of that type (first fit),
 bounded by the pods a node may run. Daemon sets' pods (aws-node, kube-proxy, CSI node
 plugins) are not counted: leave them room.
 """
@@ -89,7 +90,7 @@ class GroupPlan:
         """minSize and maxSize for the load: the nodes its least and its most need. The
         managed group that runs the workloads placed nowhere keeps one node at least: the
         cluster's own pods (CoreDNS, controllers) run there too."""
-        if self.needed is None:
+        if self.needed is None or self.too_big:
             return None
         low, high = self.needed
         if self.takes_unplaced and not self.group.get("karpenter"):
@@ -128,27 +129,27 @@ def make_plan(cluster: Blueprint, units: Sequence[Unit], environment: str | None
         for name in names
     )
     groups = list(spec.get("nodeGroups", []))
-    first_open = next(
-        (
-            g["name"]
-            for g in groups
-            if not any(t["effect"] in _REPELLING for t in g.get("taints", []))
-        ),
-        None,
-    )
-    notes = []
-    unplaced = [u for u in units if "nodeGroup" not in u.get("placement", {})]
-    if unplaced and first_open is None:
-        notes.append(
-            f"{len(unplaced)} workloads are placed on no group, and every group is tainted"
-        )
-    plans = []
-    for group in groups:
-        name = str(group["name"])
-        mine = [u for u in units if u.get("placement", {}).get("nodeGroup") == name]
-        if name == first_open:
-            mine.extend(unplaced)
-        plans.append(_group_plan(group, tuple(mine), takes_unplaced=name == first_open))
+    karpenter = spec.get("autoscaler") == "karpenter"
+    open_groups = [
+        g for g in groups if not any(t["effect"] in _REPELLING for t in g.get("taints", []))
+    ]
+    # The cluster's own pods run on the first open managed group (a rule makes sure of one).
+    home = next((g for g in open_groups if not (karpenter and g.get("karpenter"))), None)
+    placed: dict[str, list[Unit]] = {str(g["name"]): [] for g in groups}
+    for unit in units:
+        wanted = unit.get("placement", {}).get("nodeGroup")
+        if wanted is None:  # the first open group (managed ones first) its pod fits
+            fitting = [g for g in open_groups if _fits(unit, g)]
+            fitting.sort(key=lambda g: (bool(karpenter and g.get("karpenter")), g is not home))
+            chosen = fitting[0] if fitting else home
+            wanted = None if chosen is None else chosen["name"]
+        if wanted is not None and str(wanted) in placed:
+            placed[str(wanted)].append(unit)
+    notes: list[str] = []
+    plans = [
+        _group_plan(group, tuple(placed[str(group["name"])]), takes_unplaced=group is home)
+        for group in groups
+    ]
     unknown = sorted(
         {str(t) for g in groups for t in g["instanceTypes"] if instance_type(str(t)) is None}
     )
@@ -164,11 +165,14 @@ def _group_plan(
     load = total(units)
     if any(t is None for t in types):
         return GroupPlan(str(group["name"]), group, units, load, None, None, (), takes_unplaced)
-    known = [t for t in types if t is not None]
-    sizing = min(known, key=lambda t: (t.allocatable_cpu_millis, t.allocatable_memory_mib, t.name))
-    room = Resources(
-        Decimal(sizing.allocatable_cpu_millis), Decimal(sizing.allocatable_memory_mib * MIB)
+    known = sorted(
+        (t for t in types if t is not None),
+        key=lambda t: (t.allocatable_cpu_millis, t.allocatable_memory_mib, t.name),
     )
+    # The smallest type that holds every pod of the group (the largest, when none does).
+    sizing = next((t for t in known if all(pod_of(u).requests.fits(_room(t)) for u in units)),
+                  known[-1])  # fmt: skip
+    room = _room(sizing)
     too_big = tuple(sorted(u.name for u in units if not pod_of(u).requests.fits(room)))
     needed = (
         nodes_for(_pods(units, least=True), room, sizing.max_pods),
@@ -177,6 +181,21 @@ def _group_plan(
     return GroupPlan(
         str(group["name"]), group, units, load, sizing, needed, too_big, takes_unplaced
     )
+
+
+def _room(instance: InstanceType) -> Resources:
+    return Resources(
+        Decimal(instance.allocatable_cpu_millis), Decimal(instance.allocatable_memory_mib * MIB)
+    )
+
+
+def _fits(unit: Unit, group: Mapping[str, Any]) -> bool:
+    """Whether a pod of the unit fits a node of the group's largest known instance type
+    (unknown types: assumed to)."""
+    types = [instance_type(str(t)) for t in group["instanceTypes"]]
+    if any(t is None for t in types):
+        return True
+    return any(pod_of(unit).requests.fits(_room(t)) for t in types if t is not None)
 
 
 def _pods(units: Iterable[Unit], *, least: bool) -> list[tuple[Resources, int]]:
@@ -347,8 +366,8 @@ def to_table(plan: Plan, *, colour: bool) -> str:
     """The plan as aligned tables for a terminal (colour only when asked)."""
     data = to_json(plan)
 
-    def mark(ok: bool) -> str:
-        word = "ok" if ok else "OVER"
+    def mark(ok: bool, word: str = "") -> str:
+        word = word or ("ok" if ok else "OVER")
         if not colour:
             return word
         return f"\x1b[32m{word}\x1b[0m" if ok else f"\x1b[1;31m{word}\x1b[0m"
@@ -404,13 +423,16 @@ def to_table(plan: Plan, *, colour: bool) -> str:
                 "?" if now is None else _span(now, _dollars),
                 "?" if suggested is None else _span(suggested, str),
                 "?" if cost is None else _span(cost, _dollars),
-                mark(group["fits"]),
+                mark(group["fits"]) if not group["tooBig"] else mark(False, "TOO BIG"),
             ]
         )
     lines.extend(_aligned(rows))
     lines.append("")
     if any(group["takesUnplaced"] for group in data["nodeGroups"]):
-        lines.append("* also runs the workloads placed on no node group")
+        lines.append(
+            "* runs the cluster's own pods; a workload placed on no group counts on the first "
+            "untainted group its pod fits (managed groups first)"
+        )
     prices = data["prices"]
     lines.append(
         f"Sized by each group's smallest instance type; costs at the group's sizes, then at "

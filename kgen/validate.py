@@ -282,5 +282,7 @@ def set_problems(blueprints: Sequence[Blueprint]) -> Iterator[Problem]:
             blueprint.source.value_pos(("metadata", "name")),
             ("metadata", "name"),
             f"{blueprint.ref} is declared twice (first at {where})",
-            "rename one, or move it to another namespace",
+            "rename one, or move it to another namespace"
+            if blueprint.namespace is not None
+            else "keep one: a set holds one Cluster",
         )

@@ -186,3 +186,71 @@ def test_two_billion_replicas_are_counted_not_listed(kgen: RunKgen, tmp_path: Pa
     small = {g["name"]: g for g in plan["nodeGroups"]}["small"]
     # 17 pods a node: ceil(2e9 / 17) nodes.
     assert small["suggested"] == {"min": 117647059, "max": 117647059}
+
+
+BIG_POD = """\
+apiVersion: kgen.dev/v1alpha1
+kind: Microservice
+metadata: {name: crunch, namespace: edge}
+spec:
+  image: ghcr.io/acme/crunch:1.0.0
+  ports: [{name: http, port: 8080}]
+  replicas: 2
+  rollout: {strategy: Recreate}
+  resources: {cpu: "3", memory: 8Gi}
+"""
+
+
+def test_a_workload_placed_nowhere_counts_where_its_pod_fits(
+    kgen: RunKgen, tmp_path: Path
+) -> None:
+    """A 3-CPU pod fits no m5.large (1930m): it counts on the first untainted group it fits,
+    as the scheduler would place it, and validate agrees that it fits somewhere. A group
+    of two types is sized by the smaller one that holds its pods (m5.xlarge, 3920m)."""
+    cluster = CLUSTER.replace(
+        "    - name: small",
+        "    - {name: large, instanceTypes: [m5.xlarge, m5.2xlarge], minSize: 0, maxSize: 4}\n"
+        "    - name: small",
+    )
+    (tmp_path / "0.yaml").write_text(cluster)
+    (tmp_path / "1.yaml").write_text(BIG_POD)
+    assert kgen("validate", "0.yaml", "1.yaml", cwd=tmp_path).exit_code == 0
+    groups = {g["name"]: g for g in _plan(kgen, tmp_path, cluster, BIG_POD)["nodeGroups"]}
+    assert groups["general"]["workloads"] == [] and groups["general"]["takesUnplaced"]
+    # The cluster's own pods keep a node on the group they run on.
+    assert groups["general"]["suggested"] == {"min": 1, "max": 1}
+    large = groups["large"]
+    assert large["workloads"] == ["crunch"]
+    assert large["sizedBy"]["instanceType"] == "m5.xlarge"
+    assert large["suggested"] == {"min": 2, "max": 2}  # one 3-CPU pod a node
+    assert large["tooBig"] == [] and large["fits"] is True
+
+
+def test_a_pod_too_big_for_every_type_gets_no_suggestion(
+    kgen: RunKgen, tmp_path: Path, snapshot: SnapshotAssertion
+) -> None:
+    placed = BIG_POD + "  placement: {nodeGroup: general}\n"
+    groups = {g["name"]: g for g in _plan(kgen, tmp_path, CLUSTER, placed)["nodeGroups"]}
+    general = groups["general"]
+    assert general["tooBig"] == ["crunch"] and general["suggested"] is None
+    assert general["monthlyUSD"]["suggested"] is None and general["fits"] is False
+    table = kgen("plan", "0.yaml", "1.yaml", cwd=tmp_path)
+    assert table.exit_code == 0, table.stderr
+    [row] = [line for line in table.stdout.splitlines() if line.startswith("general")]
+    assert row.endswith("TOO BIG")
+
+
+def test_karpenter_groups_never_hold_the_clusters_own_pods(
+    kgen: RunKgen, tmp_path: Path
+) -> None:
+    """Listed first, an untainted Karpenter group still leaves the cluster's own pods (and
+    the node they keep) to the managed group."""
+    cluster = CLUSTER.replace(
+        "  nodeGroups:\n",
+        "  autoscaler: karpenter\n  nodeGroups:\n"
+        "    - {name: pool, instanceTypes: [m5.large], minSize: 0, maxSize: 5, karpenter: true}\n",
+    )
+    groups = {g["name"]: g for g in _plan(kgen, tmp_path, cluster, APPS)["nodeGroups"]}
+    assert groups["general"]["takesUnplaced"] and not groups["pool"]["takesUnplaced"]
+    assert groups["general"]["workloads"] == ["web"]
+    assert groups["pool"]["suggested"] == {"min": 0, "max": 0}

@@ -243,7 +243,9 @@ def namespace_problems(view: SetView) -> Iterator[Problem]:
             blueprint.source.value_pos(where),
             where,
             f"Cluster {cluster.name} declares no namespace {blueprint.namespace!r}",
-            did_you_mean(str(blueprint.namespace), declared)
+            "Kubernetes' own namespaces are not for workloads: choose one of the Cluster's"
+            if blueprint.namespace in ("kube-system", "kube-public", "kube-node-lease")
+            else did_you_mean(str(blueprint.namespace), declared)
             or f"add it to the Cluster's spec.namespaces ({', '.join(declared) or 'none yet'})",
         )
 
@@ -276,6 +278,7 @@ SET_RULES: tuple[SetRule, ...] = (
     namespace_problems,
     placement_problems,
     against.storage_class_problems,
+    against.static_volume_problems,
     against.secret_store_problems,
     against.issuer_problems,
     against.quota_problems,

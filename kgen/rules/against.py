@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from kgen.capacity import Resources, cores, load_of, mebibytes, pod_of
 from kgen.formats import cpu_millis, memory_bytes
-from kgen.model import Blueprint, JsonPath, Problem
+from kgen.model import Blueprint, JsonPath, Problem, format_path
 from kgen.suggest import did_you_mean
 from kgen.units import Unit
 
@@ -92,6 +92,69 @@ def storage_class_problems(view: SetView) -> Iterator[Problem]:
                     did_you_mean("efs", [n for n, p in presets.items() if p == "efs"])
                     or "name an efs class of the Cluster",
                 )
+
+
+def _rendered_claim(view: SetView, namespace: str, name: str) -> tuple[Any, ...] | None:
+    """The claim kgen renders as ``namespace/name``: its blueprint, where it is written,
+    its class (None: the default), size and access mode."""
+    for blueprint in view.blueprints:
+        if blueprint.kind == "Cluster" or blueprint.namespace != namespace:
+            continue
+        spec = blueprint.data["spec"]
+        if "sharedStorage" in spec and name == f"{blueprint.name}-shared":
+            shared = spec["sharedStorage"]
+            at: JsonPath = ("spec", "sharedStorage")
+            return blueprint, at, shared.get("class"), shared["size"], "ReadWriteMany"
+        for index, volume in enumerate(spec.get("storage", [])):
+            prefix = f"{volume['name']}-{blueprint.name}-"
+            if name.startswith(prefix) and name[len(prefix) :].isdigit():
+                mode = volume.get("accessMode", "ReadWriteOnce")
+                at = ("spec", "storage", index)
+                return blueprint, at, volume.get("class"), volume["size"], mode
+    return None
+
+
+def static_volume_problems(view: SetView) -> Iterator[Problem]:
+    """A static volume kept for a claim kgen renders suits it: the claim's class (or the
+    default one), at least its size, its access mode. Otherwise the claim waits forever."""
+    cluster = view.cluster
+    if cluster is None:
+        return
+    spec = cluster.data["spec"]
+    default = next(
+        (str(c["name"]) for c in spec.get("storageClasses", []) if c.get("default")), None
+    )
+    for index, volume in enumerate(spec.get("persistentVolumes", [])):
+        claim = volume.get("claim")
+        found = None if claim is None else _rendered_claim(view, claim["namespace"], claim["name"])
+        if found is None:
+            continue
+        blueprint, where, wanted_class, size, mode = found
+        at = ("spec", "persistentVolumes", index)
+        owner = f"{blueprint.ref} {format_path(where)} ({blueprint.source.value_pos(where)})"
+        wanted_class = wanted_class or default
+        if wanted_class != volume["storageClass"]:
+            why = f"in class {wanted_class!r}" if wanted_class else "in no class"
+            yield Problem(
+                cluster.source.value_pos((*at, "storageClass")),
+                (*at, "storageClass"),
+                f"the claim it is kept for, of {owner}, is {why}: it would never bind it",
+                "put the volume in the claim's class",
+            )
+        if memory_bytes(volume["capacity"]) < memory_bytes(size):
+            yield Problem(
+                cluster.source.value_pos((*at, "capacity")),
+                (*at, "capacity"),
+                f"the claim it is kept for, of {owner}, asks for {size}: it would never bind it",
+                f"make capacity at least {size}",
+            )
+        if mode not in volume.get("accessModes", ["ReadWriteOnce"]):
+            yield Problem(
+                cluster.source.value_pos((*at, "accessModes")),
+                (*at, "accessModes"),
+                f"the claim it is kept for, of {owner}, is {mode}: it would never bind it",
+                f"add {mode} to accessModes",
+            )
 
 
 def secret_store_problems(view: SetView) -> Iterator[Problem]:
@@ -222,7 +285,7 @@ def _room(group: Mapping[str, Any]) -> tuple[Resources, str] | None:
 def node_fit_problems(view: SetView) -> Iterator[Problem]:
     """The pod of a workload fits the node group it is placed on (the allocatable room of
     the group's largest instance type, by kgen's table); a workload placed nowhere fits
-    one node group without taints that repel it, and there is one."""
+    one node group without taints that repel it (a field rule makes sure there is one)."""
     cluster = view.cluster
     if cluster is None:
         return
@@ -245,15 +308,6 @@ def node_fit_problems(view: SetView) -> Iterator[Problem]:
                     yield _too_big(unit, at, pod, found, f"node group {wanted}")
             continue
         at = unit.written_at("resources")
-        if not open_groups:
-            yield Problem(
-                unit.blueprint.source.value_pos(unit.path),
-                unit.path,
-                f"every node group of Cluster {cluster.name} is tainted: a workload placed on "
-                "none would never be scheduled",
-                "set placement.nodeGroup, or add a node group without NoSchedule taints",
-            )
-            continue
         known = [r for r in open_rooms if r is not None]
         if len(known) == len(open_rooms) and not any(pod.fits(r[0]) for r in known):
             largest = max(known, key=lambda r: (r[0].cpu, r[0].memory))

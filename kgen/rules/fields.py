@@ -372,6 +372,8 @@ def _cluster_storage(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterat
             default = (*where, "default")
     zones = spec.get("availabilityZones", [])
     seen: dict[tuple[Any, ...], JsonPath] = {}
+    claimed: dict[tuple[Any, ...], JsonPath] = {}
+    namespaces = [str(n.get("name")) for n in spec.get("namespaces", [])]
     for index, volume in enumerate(spec.get("persistentVolumes", [])):
         where = (*path, "persistentVolumes", index)
         name = str(volume.get("storageClass"))
@@ -387,6 +389,26 @@ def _cluster_storage(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterat
                     "declare each volume once",
                 )
             seen.setdefault(identity, (*where, source))
+        claim = volume.get("claim")
+        if claim is not None:
+            key = (claim.get("namespace"), claim.get("name"))
+            if key in claimed:
+                yield problem(
+                    blueprint,
+                    (*where, "claim"),
+                    f"{format_path(claimed[key])} is kept for the "
+                    f"claim {key[0]}/{key[1]} already: a claim binds one volume",
+                    "keep each volume for a claim of its own",
+                )
+            claimed.setdefault(key, (*where, "claim"))
+            if namespaces and key[0] not in namespaces:
+                yield problem(
+                    blueprint,
+                    (*where, "claim", "namespace"),
+                    f"the Cluster declares no namespace {key[0]!r}",
+                    did_you_mean(str(key[0]), namespaces)
+                    or f"its namespaces: {', '.join(namespaces)}",
+                )
         if (
             len(sources) == 1
             and sources[0] != "local"
@@ -447,8 +469,8 @@ def _volume_identity(source: str, settings: Mapping[str, Any]) -> tuple[Any, ...
 #: kubelet's and container runtime's state.
 _SYSTEM_PATHS = (
     "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/opt", "/proc", "/root",
-    "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var/lib/containerd",
-    "/var/lib/docker", "/var/lib/kubelet", "/var/log", "/var/run",
+    "/run", "/sbin", "/sys", "/tmp", "/usr", "/var/cache", "/var/lib", "/var/log",
+    "/var/run", "/var/spool",
 )  # fmt: skip
 
 
@@ -457,7 +479,7 @@ def _not_system_path(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterat
     if not isinstance(value, str):
         return
     folder = normal(value)
-    if folder in ("/", "/var", "/var/lib") or any(
+    if folder in ("/", "/var") or any(
         folder == p or folder.startswith(p + "/") for p in _SYSTEM_PATHS
     ):
         yield problem(
@@ -549,7 +571,22 @@ def _cluster_autoscaler(blueprint: Blueprint, path: JsonPath, value: Any) -> Ite
             "Karpenter's: Karpenter itself and CoreDNS would have no node to start on",
             "keep one managed node group (karpenter: false) for the cluster's own pods",
         )
-    if spec.get("autoscaler") != "karpenter":
+    karpenter = spec.get("autoscaler") == "karpenter"
+    managed = [g for g in groups if not (karpenter and g.get("karpenter") is True)]
+    if managed and not any(
+        max(g.get("minSize", 0), g.get("desiredCapacity", 0)) >= 1
+        and not any(t.get("effect") in ("NoSchedule", "NoExecute") for t in g.get("taints", []))
+        for g in managed
+    ):
+        yield problem(
+            blueprint,
+            (*path, "nodeGroups"),
+            "no managed node group without taints starts a node: CoreDNS and the autoscaler "
+            "(or Karpenter) would have nowhere to run",
+            "give one managed node group without NoSchedule or NoExecute taints minSize (or "
+            "desiredCapacity) 1 or more",
+        )
+    if not karpenter:
         return
     version = str(spec.get("karpenterVersion", "1"))
     if version.split(".", maxsplit=1)[0] == "0":
