@@ -201,9 +201,7 @@ spec:
 """
 
 
-def test_a_workload_placed_nowhere_counts_where_its_pod_fits(
-    kgen: RunKgen, tmp_path: Path
-) -> None:
+def test_a_workload_placed_nowhere_counts_where_its_pod_fits(kgen: RunKgen, tmp_path: Path) -> None:
     """A 3-CPU pod fits no m5.large (1930m): it counts on the first untainted group it fits,
     as the scheduler would place it, and validate agrees that it fits somewhere. A group
     of two types is sized by the smaller one that holds its pods (m5.xlarge, 3920m)."""
@@ -240,9 +238,7 @@ def test_a_pod_too_big_for_every_type_gets_no_suggestion(
     assert row.endswith("TOO BIG")
 
 
-def test_karpenter_groups_never_hold_the_clusters_own_pods(
-    kgen: RunKgen, tmp_path: Path
-) -> None:
+def test_karpenter_groups_never_hold_the_clusters_own_pods(kgen: RunKgen, tmp_path: Path) -> None:
     """Listed first, an untainted Karpenter group still leaves the cluster's own pods (and
     the node they keep) to the managed group."""
     cluster = CLUSTER.replace(
