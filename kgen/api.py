@@ -35,6 +35,7 @@ from kgen.load import load_paths
 from kgen.model import Blueprint, Document, Problem
 from kgen.patch import apply_patches
 from kgen.render import render_blueprint
+from kgen.rules.against import toleration_problems
 from kgen.validate import Memo, validate_blueprints
 from kgen.write import OWNERSHIP_FILE, folder_files, render_stream
 
@@ -139,6 +140,7 @@ def _check_environments(
             documents.extend(own)
             found.extend(own_problems)
         found.extend(duplicate_problems(documents))
+        found.extend(toleration_problems(view, documents))
         if env == selected:
             chosen = (view, documents)
             reported.update(found)

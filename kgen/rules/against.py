@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from kgen.capacity import Resources, cores, load_of, mebibytes, pod_of
 from kgen.formats import cpu_millis, memory_bytes
-from kgen.model import Blueprint, JsonPath, Problem, format_path
+from kgen.model import Blueprint, Document, JsonPath, Problem, format_path
 from kgen.suggest import did_you_mean
 from kgen.units import Unit
 
@@ -326,3 +326,73 @@ def _too_big(
         f"{mebibytes(space.memory)} after the kubelet's reserve)",
         "lower its resources, or use a larger instance type",
     )
+
+
+# --- on the rendered documents ---------------------------------------------------------------
+
+#: Where each workload kind keeps its pod spec.
+_POD_SPEC: Mapping[str, JsonPath] = {
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+
+
+def _tolerates(tolerations: Sequence[Mapping[str, Any]], taint: Mapping[str, Any]) -> bool:
+    """Whether a toleration lets a pod onto nodes with ``taint`` (Kubernetes' matching)."""
+    for toleration in tolerations:
+        if toleration.get("effect") not in (None, "", taint["effect"]):
+            continue
+        key, operator = toleration.get("key"), toleration.get("operator", "Equal")
+        if key in (None, "") and operator == "Exists":
+            return True
+        if key == taint["key"] and (
+            operator == "Exists" or toleration.get("value", "") == taint.get("value", "")
+        ):
+            return True
+    return False
+
+
+def toleration_problems(view: SetView, documents: Sequence[Document]) -> Iterator[Problem]:
+    """A node group tainted to keep pods off runs only the workloads placed on it: a pod
+    (patched) to tolerate a group's taints without being placed there could take its
+    nodes (spot nodes, GPU nodes) from the workloads they are for."""
+    from kgen.apiserver import patched_at
+
+    cluster = view.cluster
+    if cluster is None:
+        return
+    tainted = {
+        str(group["name"]): [t for t in group["taints"] if t["effect"] in _REPELLING]
+        for group in cluster.data["spec"].get("nodeGroups", [])
+        if any(t["effect"] in _REPELLING for t in group.get("taints", []))
+    }
+    for document in documents:
+        where = _POD_SPEC.get(document.kind)
+        if where is None or not tainted:
+            continue
+        pod: Any = document.body
+        for part in where:
+            pod = pod.get(part, {}) if isinstance(pod, Mapping) else {}
+        tolerations = pod.get("tolerations") or []
+        if not tolerations:
+            continue
+        selected = set((pod.get("nodeSelector") or {}).items())
+        for group, taints in tainted.items():
+            placed = {("eks.amazonaws.com/nodegroup", group), ("karpenter.sh/nodepool", group)}
+            if selected & placed or not all(_tolerates(tolerations, t) for t in taints):
+                continue
+            path = (*where, "tolerations")
+            patch = patched_at(document, path)
+            origin = document.origin
+            pos = origin.source.value_pos(patch or ("metadata", "name"))
+            yield Problem(
+                pos,
+                patch or ("metadata", "name"),
+                f"the pods of {document.ref} tolerate the taints of node group {group} without "
+                "being placed on it: they could take the nodes kept for the workloads placed "
+                "there",
+                f"place the workload on it (placement.nodeGroup: {group}) and drop the "
+                "tolerations: kgen derives them",
+            )
