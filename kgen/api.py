@@ -27,6 +27,7 @@ from kgen.check import (
 from kgen.environments import (
     declared_environments,
     environment_count_problems,
+    environment_name_problems,
     select_environment,
 )
 from kgen.errors import InvalidInput, UsageError
@@ -199,6 +200,7 @@ def _load(paths: Sequence[Path]) -> tuple[list[Blueprint], list[Problem]]:
     over = list(environment_count_problems(loaded))
     if over:  # validating every environment is what the limit bounds: do none of it
         raise InvalidInput(problems=[*problems, *over])
+    problems.extend(environment_name_problems(loaded))
     if not loaded and not problems:
         shown = " ".join(str(path) for path in paths)
         raise UsageError(message=f"no blueprints in {shown}: every file is empty")

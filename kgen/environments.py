@@ -56,6 +56,58 @@ def environment_count_problems(blueprints: Iterable[Blueprint]) -> Iterator[Prob
             return
 
 
+def _one_slip_apart(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with one letter left out, added, changed or two swapped
+    (``prd``, ``porod``, ``prdo`` for ``prod``). Digits are never taken for slips: ``eu1``
+    and ``eu2`` are two environments, not a typo."""
+    if (
+        a == b
+        or min(len(a), len(b)) < 3
+        or any(c.isdigit() for c in a + b if c not in a or c not in b)
+    ):
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        if len(diff) != 2:
+            return False
+        i, j = diff
+        return j == i + 1 and a[i] == b[j] and a[j] == b[i]
+    short, long = sorted((a, b), key=len)
+    if len(long) - len(short) != 1:
+        return False
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+def environment_name_problems(blueprints: Sequence[Blueprint]) -> Iterator[Problem]:
+    """An environment name one slip away from another declared name is a typo: its
+    overrides would be silently left out of the environment they were meant for. The name
+    fewer blueprints declare is the slip (the later one when as many do)."""
+    users: dict[str, list[Blueprint]] = {}
+    for blueprint in blueprints:
+        environments = blueprint.data.get("environments")
+        for name in environments if isinstance(environments, dict) else ():
+            users.setdefault(str(name), []).append(blueprint)
+    names = list(users)
+    for name in names:
+        for other in names:
+            if not _one_slip_apart(name, other):
+                continue
+            if (len(users[name]), -names.index(name)) > (len(users[other]), -names.index(other)):
+                continue  # ``other`` is the slip: reported when the loop reaches it
+            for blueprint in users[name]:
+                yield Problem(
+                    blueprint.source.key_pos(("environments", name)),
+                    ("environments", name),
+                    f"environment {name!r} looks like a slip for {other!r}, which "
+                    f"{len(users[other])} blueprint(s) declare: its overrides would never "
+                    f"apply under --env {other}",
+                    f"did you mean {other!r}?",
+                )
+            break
+
+
 def select_environment(blueprints: Sequence[Blueprint], env: str | None) -> list[Blueprint]:
     """Blueprints with ``environments[env]`` merged onto their spec.
 
