@@ -73,7 +73,8 @@ def apply_patches(
                     f"a patch may not change what kgen derives: on {result[i].ref} it changes "
                     f"{what}",
                     "set the blueprint field that derives it (metadata.labels, serviceAccount, "
-                    "ingress, service, autoscaling, ...); a patch is for what no field says",
+                    "ingress, service, autoscaling, placement, ...); a patch is for what no "
+                    "field says",
                 )
             )
             continue
@@ -90,6 +91,8 @@ _MANAGED = (
     "app.kubernetes.io/component",
     "app.kubernetes.io/managed-by",
 )
+#: The node labels kgen places pods on a node group by (placement.nodeGroup).
+_PLACEMENT_LABELS = ("eks.amazonaws.com/nodegroup", "karpenter.sh/nodepool")
 #: Annotations kgen derives from fields, or that change how Argo CD, the AWS controllers
 #: or Checkov treat a resource: a patch may neither add, change nor remove them.
 _DERIVED_ANNOTATIONS = (
@@ -124,7 +127,8 @@ def _derived_changes(before: Any, after: Any) -> Iterator[str]:
 
 
 def _derived(body: Any, path: str = "") -> dict[str, Any]:
-    """Every managed label and derived annotation in ``body``, by where it is."""
+    """Every managed label, derived annotation and node group selector in ``body``, by
+    where it is."""
     found: dict[str, Any] = {}
     if isinstance(body, dict):
         for key, child in body.items():
@@ -132,6 +136,10 @@ def _derived(body: Any, path: str = "") -> dict[str, Any]:
             if key in ("labels", "matchLabels") and isinstance(child, dict):
                 for label, value in child.items():
                     if label in _MANAGED or str(label).startswith("kgen.dev/"):
+                        found[f"{where}[{label!r}]"] = value
+            elif key == "nodeSelector" and isinstance(child, dict):
+                for label, value in child.items():
+                    if label in _PLACEMENT_LABELS:
                         found[f"{where}[{label!r}]"] = value
             elif key == "annotations" and isinstance(child, dict):
                 for name, value in child.items():

@@ -7,8 +7,10 @@ repelling taints that its pod fits, managed groups first: the scheduler would pu
 there), against the group's room at its minimum and maximum size, with the node counts the
 load needs and their monthly on-demand cost.
 
-A node's room is what its kubelet leaves to pods (kgen's instance table). A group of
-several instance types is sized by its smallest type that holds every pod of the group.
+A node's room is what its kubelet leaves to pods (kgen's instance table). A managed group
+of several instance types is sized by its smallest type that holds every pod of the group;
+a Karpenter group by its largest (Karpenter picks the types; its NodePool's limits are
+maxSize nodes of the largest), with no minimum.
 Node counts come from packing the pods, largest first, onto nodes of that type (first fit),
 bounded by the pods a node may run. Daemon sets' pods (aws-node, kube-proxy, CSI node
 plugins) are not counted: leave them room.
@@ -93,7 +95,9 @@ class GroupPlan:
         if self.needed is None or self.too_big:
             return None
         low, high = self.needed
-        if self.takes_unplaced and not self.group.get("karpenter"):
+        if self.group.get("karpenter"):
+            return 0, high  # Karpenter keeps no minimum: maxSize bounds its NodePool
+        if self.takes_unplaced:
             low, high = max(low, 1), max(high, 1)
         return low, high
 
@@ -134,7 +138,11 @@ def make_plan(cluster: Blueprint, units: Sequence[Unit], environment: str | None
         g for g in groups if not any(t["effect"] in _REPELLING for t in g.get("taints", []))
     ]
     # The cluster's own pods run on the first open managed group (a rule makes sure of one).
-    home = next((g for g in open_groups if not (karpenter and g.get("karpenter"))), None)
+    managed = [g for g in open_groups if not (karpenter and g.get("karpenter"))]
+    home = next(
+        (g for g in managed if max(g["minSize"], g.get("desiredCapacity", 0)) >= 1),
+        managed[0] if managed else None,
+    )
     placed: dict[str, list[Unit]] = {str(g["name"]): [] for g in groups}
     for unit in units:
         wanted = unit.get("placement", {}).get("nodeGroup")
@@ -169,9 +177,11 @@ def _group_plan(
         (t for t in types if t is not None),
         key=lambda t: (t.allocatable_cpu_millis, t.allocatable_memory_mib, t.name),
     )
-    # The smallest type that holds every pod of the group (the largest, when none does).
-    sizing = next((t for t in known if all(pod_of(u).requests.fits(_room(t)) for u in units)),
-                  known[-1])  # fmt: skip
+    # The smallest type that holds every pod of the group (the largest, when none does);
+    # Karpenter picks the types itself: its nodes are counted at the largest.
+    fitting = [t for t in known if all(pod_of(u).requests.fits(_room(t)) for u in units)]
+    karpenter = bool(group.get("karpenter"))
+    sizing = (fitting[-1] if karpenter else fitting[0]) if fitting else known[-1]
     room = _room(sizing)
     too_big = tuple(sorted(u.name for u in units if not pod_of(u).requests.fits(room)))
     needed = (
@@ -332,7 +342,7 @@ def _group_json(group: GroupPlan) -> dict[str, Any]:
         "spot": bool(group.group.get("spot", False)),
         "karpenter": bool(group.group.get("karpenter", False)),
         "takesUnplaced": group.takes_unplaced,
-        "workloads": sorted(u.name for u in group.units),
+        "workloads": sorted(f"{u.namespace}/{u.name}" for u in group.units),
         "size": {"min": low, "max": high},
         "pods": {"min": group.load.pods[0], "max": group.load.pods[1]},
         "requests": _range(group.load.requests),

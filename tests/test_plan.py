@@ -89,7 +89,7 @@ def test_the_plan_matches_a_hand_calculation(kgen: RunKgen, tmp_path: Path) -> N
 
     groups = {group["name"]: group for group in plan["nodeGroups"]}
     general = groups["general"]
-    assert general["takesUnplaced"] is True and general["workloads"] == ["web"]
+    assert general["takesUnplaced"] is True and general["workloads"] == ["shop/web"]
     # Three 600m pods fit a node's 1930m: 3 pods need 1 node, 4 need 2.
     assert general["suggested"] == {"min": 1, "max": 2}
     assert general["capacity"]["cpuMillis"] == {"min": 1930, "max": 5790}
@@ -218,7 +218,7 @@ def test_a_workload_placed_nowhere_counts_where_its_pod_fits(kgen: RunKgen, tmp_
     # The cluster's own pods keep a node on the group they run on.
     assert groups["general"]["suggested"] == {"min": 1, "max": 1}
     large = groups["large"]
-    assert large["workloads"] == ["crunch"]
+    assert large["workloads"] == ["edge/crunch"]
     assert large["sizedBy"]["instanceType"] == "m5.xlarge"
     assert large["suggested"] == {"min": 2, "max": 2}  # one 3-CPU pod a node
     assert large["tooBig"] == [] and large["fits"] is True
@@ -248,5 +248,27 @@ def test_karpenter_groups_never_hold_the_clusters_own_pods(kgen: RunKgen, tmp_pa
     )
     groups = {g["name"]: g for g in _plan(kgen, tmp_path, cluster, APPS)["nodeGroups"]}
     assert groups["general"]["takesUnplaced"] and not groups["pool"]["takesUnplaced"]
-    assert groups["general"]["workloads"] == ["web"]
+    assert groups["general"]["workloads"] == ["shop/web"]
     assert groups["pool"]["suggested"] == {"min": 0, "max": 0}
+
+
+def test_a_karpenter_group_is_counted_in_its_largest_nodes_and_keeps_no_minimum(
+    kgen: RunKgen, tmp_path: Path
+) -> None:
+    """4 pods of 3 CPU and 6Gi (+1 surge) on a pool of c6i.xlarge and c6i.2xlarge:
+    Karpenter can start 2xlarge nodes (7910m and 15391Mi: two pods each), so 3 nodes at
+    the most, none kept at the least."""
+    cluster = CLUSTER.replace(
+        "  nodeGroups:\n",
+        "  autoscaler: karpenter\n  nodeGroups:\n"
+        "    - {name: pool, instanceTypes: [c6i.xlarge, c6i.2xlarge], minSize: 0, maxSize: 4,"
+        " karpenter: true}\n",
+    )
+    placed = BIG_POD.replace("replicas: 2\n  rollout: {strategy: Recreate}", "replicas: 4")
+    placed = placed.replace("memory: 8Gi", "memory: 6Gi")
+    placed += "  placement: {nodeGroup: pool}\n"
+    pool = {g["name"]: g for g in _plan(kgen, tmp_path, cluster, placed)["nodeGroups"]}["pool"]
+    assert pool["sizedBy"]["instanceType"] == "c6i.2xlarge"
+    assert pool["pods"] == {"min": 4, "max": 5}
+    assert pool["suggested"] == {"min": 0, "max": 3}
+    assert pool["fits"] is True

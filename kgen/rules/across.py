@@ -113,6 +113,28 @@ def _secret_writers(view: SetView) -> Iterator[tuple[Blueprint, JsonPath, str, s
                 yield blueprint, where, name, "the cert-manager Certificate"
 
 
+def claim_name_problems(view: SetView) -> Iterator[Problem]:
+    """A StatefulSet names its claims ``<volume>-<app>-<ordinal>``: two apps of a namespace
+    whose volume and app names join into the same prefix (``a`` of ``b-c``, ``a-b`` of
+    ``c``) would share their pods' volumes."""
+    taken: dict[tuple[str | None, str], tuple[Blueprint, JsonPath]] = {}
+    for blueprint in view.blueprints:
+        for index, volume in enumerate(blueprint.data["spec"].get("storage", [])):
+            prefix = f"{volume['name']}-{blueprint.name}-"
+            where = ("spec", "storage", index, "name")
+            key = (blueprint.namespace, prefix)
+            if key in taken and taken[key][0] is not blueprint:
+                owner, first = taken[key]
+                yield Problem(
+                    blueprint.source.value_pos(where),
+                    where,
+                    f"the claims of this volume would be named {prefix}0, {prefix}1, ... like "
+                    f"those of {_where(owner, first)}: the two apps would share volumes",
+                    "rename the volume or the app",
+                )
+            taken.setdefault(key, (blueprint, where))
+
+
 def autoscaler_name_problems(view: SetView) -> Iterator[Problem]:
     """KEDA names the HorizontalPodAutoscaler of a ScaledObject ``keda-hpa-<name>``: it
     must not be the name of an autoscaler kgen writes in the same namespace."""
@@ -286,6 +308,7 @@ SET_RULES: tuple[SetRule, ...] = (
     node_port_problems,
     ingress_route_problems,
     secret_name_problems,
+    claim_name_problems,
     autoscaler_name_problems,
     alb_group_problems,
 )

@@ -265,27 +265,33 @@ def _largest(used: Sequence[tuple[Unit, Any]], show: Any) -> str:
     )
 
 
-def _room(group: Mapping[str, Any]) -> tuple[Resources, str] | None:
-    """The allocatable room of the group's largest instance type, and that type; None when
-    a type is not in kgen's table (nothing to check against)."""
+def _rooms(group: Mapping[str, Any]) -> list[tuple[Resources, str]] | None:
+    """The allocatable room of each of the group's instance types, by size; None when a
+    type is not in kgen's table (nothing to check against)."""
     from kgen.instances import instance_type
 
     types = [instance_type(str(name)) for name in group.get("instanceTypes", [])]
     known = [t for t in types if t is not None]
     if not known or len(known) != len(types):
         return None
-    best = max(known, key=lambda t: (t.allocatable_cpu_millis, t.allocatable_memory_mib))
-    room = Resources(
-        cpu_millis(f"{best.allocatable_cpu_millis}m"),
-        memory_bytes(f"{best.allocatable_memory_mib}Mi"),
-    )
-    return room, best.name
+    rooms = [
+        (
+            Resources(
+                cpu_millis(f"{t.allocatable_cpu_millis}m"),
+                memory_bytes(f"{t.allocatable_memory_mib}Mi"),
+            ),
+            t.name,
+        )
+        for t in known
+    ]
+    return sorted(rooms, key=lambda r: (r[0].cpu, r[0].memory))
 
 
 def node_fit_problems(view: SetView) -> Iterator[Problem]:
-    """The pod of a workload fits the node group it is placed on (the allocatable room of
-    the group's largest instance type, by kgen's table); a workload placed nowhere fits
-    one node group without taints that repel it (a field rule makes sure there is one)."""
+    """The pod of a workload fits a node of the group it is placed on (some instance type
+    of the group, after the kubelet's reserve, by kgen's table); a workload placed nowhere
+    fits a node of some group without taints that repel it (a field rule makes sure there
+    is one)."""
     cluster = view.cluster
     if cluster is None:
         return
@@ -295,35 +301,39 @@ def node_fit_problems(view: SetView) -> Iterator[Problem]:
         for g in groups.values()
         if not any(t["effect"] in _REPELLING for t in g.get("taints", []))
     ]
-    rooms = {name: _room(group) for name, group in groups.items()}
+    rooms = {name: _rooms(group) for name, group in groups.items()}
     open_rooms = [rooms[str(g["name"])] for g in open_groups]
     for unit in view.units:
         wanted = unit.get("placement", {}).get("nodeGroup")
         pod = pod_of(unit).requests
         if wanted is not None:
-            if wanted in groups:
-                found = rooms[wanted]
-                if found is not None and not pod.fits(found[0]):
-                    at = (*unit.written_at("placement"), "nodeGroup")
-                    yield _too_big(unit, at, pod, found, f"node group {wanted}")
+            found = rooms.get(str(wanted))
+            if found is not None and not any(pod.fits(room) for room, _ in found):
+                at = (*unit.written_at("placement"), "nodeGroup")
+                yield _too_big(unit, at, pod, found, f"node group {wanted}")
             continue
-        at = unit.written_at("resources")
-        known = [r for r in open_rooms if r is not None]
-        if len(known) == len(open_rooms) and not any(pod.fits(r[0]) for r in known):
-            largest = max(known, key=lambda r: (r[0].cpu, r[0].memory))
-            yield _too_big(unit, at, pod, largest, "any untainted node group")
+        if any(r is None for r in open_rooms):
+            continue  # a type kgen does not know may hold it
+        every = [room for found in open_rooms if found for room in found]
+        if not any(pod.fits(room) for room, _ in every):
+            at = unit.written_at("resources")
+            yield _too_big(unit, at, pod, every, "any untainted node group")
 
 
 def _too_big(
-    unit: Unit, at: JsonPath, pod: Resources, room: tuple[Resources, str], where: str
+    unit: Unit, at: JsonPath, pod: Resources, rooms: Sequence[tuple[Resources, str]], where: str
 ) -> Problem:
-    space, name = room
+    most_cpu = max(rooms, key=lambda r: (r[0].cpu, r[0].memory))
+    most_memory = max(rooms, key=lambda r: (r[0].memory, r[0].cpu))
+    shown = ", ".join(
+        f"{name}: {cores(space.cpu)} CPU and {mebibytes(space.memory)}"
+        for space, name in dict.fromkeys([most_cpu, most_memory])
+    )
     return Problem(
         unit.blueprint.source.value_pos(at),
         at,
         f"a pod of {unit.name} asks for {cores(pod.cpu)} CPU and {mebibytes(pod.memory)}, more "
-        f"than a node of {where} can give it ({name}: {cores(space.cpu)} CPU and "
-        f"{mebibytes(space.memory)} after the kubelet's reserve)",
+        f"than a node of {where} can give it ({shown} after the kubelet's reserve)",
         "lower its resources, or use a larger instance type",
     )
 

@@ -319,9 +319,14 @@ _SOURCE_NOUN = {"local": "a local volume", "ebs": "an EBS volume", "efs": "an EF
 
 
 def _cluster_storage(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
+    """The Cluster's storage classes, then its static volumes."""
+    yield from _storage_classes(blueprint, path, value)
+    yield from _static_volumes(blueprint, path, value)
+
+
+def _storage_classes(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
     """Storage classes have their preset's options only, one at most is the default, and
-    their CSI driver is an add-on; static volumes name a class of their kind, in a zone of
-    the cluster."""
+    their CSI driver is an add-on."""
     spec: Mapping[str, Any] = value if isinstance(value, Mapping) else {}
     classes: dict[str, str] = {}
     default: JsonPath | None = None
@@ -370,14 +375,40 @@ def _cluster_storage(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterat
                     "keep one default: true",
                 )
             default = (*where, "default")
+
+
+def _static_volumes(blueprint: Blueprint, path: JsonPath, value: Any) -> Iterator[Problem]:
+    """Static volumes name a class of their kind, in a zone of the cluster; each disk,
+    folder and claim is one volume's."""
+    spec: Mapping[str, Any] = value if isinstance(value, Mapping) else {}
+    classes = {str(c.get("name")): str(c.get("preset")) for c in spec.get("storageClasses", [])}
     zones = spec.get("availabilityZones", [])
     seen: dict[tuple[Any, ...], JsonPath] = {}
     claimed: dict[tuple[Any, ...], JsonPath] = {}
+    folders: dict[Any, list[tuple[str, JsonPath]]] = {}
     namespaces = [str(n.get("name")) for n in spec.get("namespaces", [])]
     for index, volume in enumerate(spec.get("persistentVolumes", [])):
         where = (*path, "persistentVolumes", index)
         name = str(volume.get("storageClass"))
         sources = [s for s in _SOURCE_PRESET if s in volume]
+        local = volume.get("local", {})
+        for other, at in folders.get(local.get("node"), []) if local else []:
+            mine = str(normal(local.get("path")))
+            nested = (mine + "/").startswith(other + "/") or (other + "/").startswith(mine + "/")
+            if nested and mine != other:  # the same folder twice: the check below says so
+                yield problem(
+                    blueprint,
+                    (*where, "local", "path"),
+                    f"{mine} and {other} "
+                    f"({format_path(at)}) are one inside the other on the same node: two "
+                    "claims would share files",
+                    "give each volume a folder of its own",
+                )
+                break
+        if local:
+            folders.setdefault(local.get("node"), []).append(
+                (str(normal(local.get("path"))), (*where, "local", "path"))
+            )
         for source in sources:
             identity = _volume_identity(source, volume[source])
             if identity in seen:
