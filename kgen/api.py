@@ -69,7 +69,7 @@ def build(
     loaded, problems = _load(paths)
     chosen = select_environment(loaded, env)  # the Cluster's version under --env
     version = given or _cluster_version(chosen) or DEFAULT_KUBE_VERSION
-    view, documents, found = _check_environments(loaded, env, version)
+    view, documents, found, _ = _check_environments(loaded, env, version)
     problems.extend(found)
     if problems:
         raise InvalidInput(problems=problems)
@@ -107,13 +107,49 @@ def validate_all(paths: Sequence[Path], *, kube_version: str | None = None) -> V
     return Validated(len(loaded), tuple(declared_environments(loaded)))
 
 
+def build_each_environment(
+    paths: Sequence[Path], *, kube_version: str | None = None
+) -> list[tuple[str, BuildResult]]:
+    """Every declared environment built, as ``build`` builds one: each with every check,
+    its output checked against its Kubernetes version (``--kube-version``, else its
+    Cluster's). The blueprints are validated and rendered once per environment, not once
+    per environment and folder. A usage error when no blueprint declares an environment."""
+    given = check_kube_version(kube_version) if kube_version is not None else None
+    loaded, problems = _load(paths)
+    names = declared_environments(loaded)
+    if not names:
+        shown = " ".join(str(path) for path in paths)
+        raise UsageError(
+            message=f"--all-envs: no blueprint in {shown} declares an environment; render "
+            "without it"
+        )
+    versions = {
+        env: given or _cluster_version(select_environment(loaded, env)) or DEFAULT_KUBE_VERSION
+        for env in names
+    }
+    built: dict[str, tuple[SetView, list[Document]]] = {}
+    for version in sorted(set(versions.values())):
+        wanted = [env for env in names if versions[env] == version]
+        _, _, found, each = _check_environments(loaded, wanted[0], version, keep_each=True)
+        problems.extend(p for p in found if p not in problems)
+        built.update({env: each[env] for env in wanted})
+    if problems:
+        raise InvalidInput(problems=problems)
+    return [
+        (env, BuildResult(tuple(paths), view.blueprints, tuple(documents), view))
+        for env, (view, documents) in sorted(built.items())
+    ]
+
+
 def _check_environments(
-    loaded: Sequence[Blueprint], selected: str | None, version: str
-) -> tuple[SetView, list[Document], list[Problem]]:
+    loaded: Sequence[Blueprint], selected: str | None, version: str, *, keep_each: bool = False
+) -> tuple[
+    SetView, list[Document], list[Problem], dict[str | None, tuple[SetView, list[Document]]]
+]:
     """Validate, render and check the blueprints under ``selected`` (None: as written),
     then as written and under every other environment they declare: the view and
-    documents of ``selected``, and every problem (those only another environment has say
-    which).
+    documents of ``selected``, every problem (those only another environment has say
+    which), and with ``keep_each`` the view and documents of every environment.
 
     A blueprint that an environment leaves as it is, and whose view of the set is the
     same, is validated, rendered and checked once: the work grows with the input, not with
@@ -125,6 +161,7 @@ def _check_environments(
     problems: list[Problem] = []
     reported: set[Problem] = set()
     chosen: tuple[SetView, list[Document]] | None = None
+    each: dict[str | None, tuple[SetView, list[Document]]] = {}
     others = [env for env in [None, *declared_environments(loaded)] if env != selected]
     for env in [selected, *others]:
         view, found = _validated_set(select_environment(loaded, env), memo)
@@ -142,6 +179,8 @@ def _check_environments(
             found.extend(own_problems)
         found.extend(duplicate_problems(documents))
         found.extend(toleration_problems(view, documents))
+        if keep_each:
+            each[env] = (view, documents)
         if env == selected:
             chosen = (view, documents)
             reported.update(found)
@@ -149,7 +188,7 @@ def _check_environments(
         else:
             problems.extend(_needing(env, found, reported))
     assert chosen is not None
-    return chosen[0], chosen[1], problems
+    return chosen[0], chosen[1], problems, each
 
 
 def plan(paths: Sequence[Path], *, env: str | None = None) -> Plan:
@@ -233,6 +272,21 @@ def to_folder(result: BuildResult, output: Path, *, check: bool = False) -> Fold
         if not check:
             write_folder(plan)
     return plan
+
+
+def other_environment_folders(output: Path, environments: Sequence[str]) -> list[str]:
+    """The folders of ``output`` that hold a kgen render (an ownership record) but are
+    named for no current environment: left from one no blueprint declares any more."""
+    if not output.is_dir():
+        return []
+    return sorted(
+        entry.name
+        for entry in output.iterdir()
+        if entry.is_dir()
+        and not entry.is_symlink()
+        and entry.name not in environments
+        and (entry / OWNERSHIP_FILE).is_file()
+    )
 
 
 @dataclass(frozen=True)

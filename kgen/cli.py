@@ -17,7 +17,7 @@ import typer
 
 from kgen import api
 from kgen.errors import InternalError, InvalidInput, KgenError, TemplateBug, UsageError
-from kgen.folder import folder_diff
+from kgen.folder import FolderPlan, folder_diff
 from kgen.kinds import kind_names
 from kgen.report import clean, format_bug, format_problems
 from kgen.schema import bundled
@@ -69,10 +69,50 @@ def render(
         bool,
         typer.Option("--check", help="With -o: write nothing; exit 1 with a diff on drift."),
     ] = False,
+    all_envs: Annotated[
+        bool,
+        typer.Option(
+            "--all-envs",
+            help="With -o DIR: every declared environment into its own folder DIR/<env>/.",
+        ),
+    ] = False,
 ) -> None:
     """Render blueprints to one YAML stream on stdout, or to a folder with -o."""
     with error_boundary():
+        if all_envs:
+            _render_all(_as_paths(paths), output, env, kube_version, eksctl=eksctl, check=check)
+            return
         _render(_as_paths(paths), output, env, kube_version, eksctl=eksctl, check=check)
+
+
+def _render_all(
+    paths: list[Path],
+    output: str | None,
+    env: str | None,
+    kube_version: str | None,
+    *,
+    eksctl: bool,
+    check: bool,
+) -> None:
+    """Every declared environment into DIR/<env>/, each a complete kustomize root."""
+    if output is None or output == "":
+        raise UsageError(message="--all-envs needs -o DIR: each environment gets DIR/<env>/")
+    if env is not None or eksctl:
+        raise UsageError(message="--all-envs renders every environment: drop --env and --eksctl")
+    drifted = False
+    shown = clean(output, 300)
+    built = api.build_each_environment(paths, kube_version=kube_version)
+    for name, result in built:
+        plan = api.to_folder(result, Path(output) / name, check=check)
+        drifted |= _report(plan, f"{shown}/{name}", check=check)
+    for folder in api.other_environment_folders(Path(output), [name for name, _ in built]):
+        typer.echo(
+            f"kgen: {shown}/{clean(folder, 100)} holds a render of an environment no blueprint "
+            "declares any more: remove it when nothing deploys it",
+            err=True,
+        )
+    if drifted:
+        raise typer.Exit(1)
 
 
 def _as_paths(paths: list[str]) -> list[Path]:
@@ -105,7 +145,13 @@ def _render(
         _write_stdout(api.to_stream(result, eksctl=eksctl))
         return
     plan = api.to_folder(result, Path(output), check=check)
-    output = clean(output, 300)  # the folder's name, as it may appear in a message
+    if _report(plan, clean(output, 300), check=check):
+        raise typer.Exit(1)
+
+
+def _report(plan: FolderPlan, output: str, *, check: bool) -> bool:
+    """Say what a render did to a folder (or, with ``check``, print the diff of what it
+    would do); whether the folder drifted from the render (only ``check`` reports so)."""
     for path in plan.kept:
         typer.echo(
             f"kgen: left {output}/{path} alone: kgen wrote it once, but it no longer starts "
@@ -114,20 +160,21 @@ def _render(
         )
     if plan.up_to_date:
         typer.echo(f"kgen: {output} is up to date ({len(plan.files)} files)", err=True)
-    elif check:
+        return False
+    if check:
         _write_stdout(folder_diff(plan))
         typer.echo(
             f"kgen: {output} is not what render would write "
             f"({len(plan.changed) + plan.record_changed} to write, {len(plan.stale)} to remove)",
             err=True,
         )
-        raise typer.Exit(1)
-    else:
-        typer.echo(
-            f"kgen: wrote {output} ({len(plan.changed)} of {len(plan.files)} files changed, "
-            f"{len(plan.stale)} removed)",
-            err=True,
-        )
+        return True
+    typer.echo(
+        f"kgen: wrote {output} ({len(plan.changed)} of {len(plan.files)} files changed, "
+        f"{len(plan.stale)} removed)",
+        err=True,
+    )
+    return False
 
 
 @app.command()
