@@ -1,13 +1,14 @@
-"""Selecting an environment: its partial spec is merged onto ``spec`` (RFC 7386)."""
+"""Selecting an environment: its partial spec is merged onto ``spec`` (RFC 7386, with
+lists of named items merged by name)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
+from typing import Any
 
 from kgen.errors import UsageError
-from kgen.helpers import merge_patch
-from kgen.model import Blueprint, Problem
+from kgen.model import Blueprint, JsonPath, Problem
 from kgen.yamlio import MAX_NODES
 
 #: Distinct environment names in one run. Every environment is validated, so this bounds
@@ -124,14 +125,96 @@ def select_environment(blueprints: Sequence[Blueprint], env: str | None) -> list
 
 
 def _apply(blueprint: Blueprint, env: str) -> Blueprint:
-    """The blueprint under ``env``: the environment block merged onto ``spec``, without the
-    ``environments`` map (validated once, as written), positions of patched values pointing
-    into the block. Blueprints that do not declare ``env`` come back as the same object."""
+    """The blueprint under ``env``: the environment block merged onto ``spec``
+    (``merge_environment``), without the ``environments`` map (validated once, as
+    written), positions of merged values pointing where they were written. Blueprints that
+    do not declare ``env`` come back as the same object."""
     environments = blueprint.data.get("environments")
     patch = environments.get(env) if isinstance(environments, dict) else None
     if not isinstance(patch, dict) or not patch:  # nothing to change: the same blueprint
         return blueprint
     data = {key: value for key, value in blueprint.data.items() if key != "environments"}
-    data["spec"] = merge_patch(blueprint.data.get("spec", {}), patch)
-    source = blueprint.source.with_overlay(("spec",), ("environments", env))
-    return replace(blueprint, data=data, source=source)
+    overlays: dict[JsonPath, tuple[JsonPath, ...]] = {("spec",): (("environments", env), ("spec",))}
+    data["spec"] = merge_environment(
+        blueprint.data.get("spec", {}), patch, ("spec",), ("environments", env), overlays
+    )
+    return replace(blueprint, data=data, source=blueprint.source.with_overlays(overlays))
+
+
+#: The key of a list item that says what to do with the list (kubectl's strategic merge
+#: patch spells it the same): ``{$patch: replace}`` replaces the whole list with the other
+#: items, ``{name: x, $patch: delete}`` removes the item named x.
+DIRECTIVE = "$patch"
+
+
+def _named(items: Any) -> bool:
+    """A non-empty list whose items all have a name: merged by name."""
+    return (
+        isinstance(items, list)
+        and bool(items)
+        and all(isinstance(i, dict) and isinstance(i.get("name"), str) for i in items)
+    )
+
+
+def _is_directive(item: Any) -> bool:
+    """``{$patch: replace}``. Any other use of ``$patch`` but ``delete`` on a named item is
+    left in place, for the schema to refuse as an unknown field at its line."""
+    return isinstance(item, dict) and item == {DIRECTIVE: "replace"}
+
+
+def merge_environment(
+    base: Any,
+    patch: Any,
+    at: JsonPath,
+    written: JsonPath,
+    overlays: dict[JsonPath, tuple[JsonPath, ...]],
+) -> Any:
+    """An environment block merged onto a spec: maps merge and ``null`` deletes (RFC 7386);
+    a list of named items (ports, secrets, storage, sidecars, ...) merges by ``name``:
+    an item of a name the base has is merged onto it, a new name is added at the end, and
+    ``$patch`` directives replace the whole list or delete an item; any other list
+    replaces. ``at`` is where the merged value lands, ``written`` where the block wrote
+    it; ``overlays`` gets where each merged list item came from."""
+    if isinstance(patch, dict):
+        result = dict(base) if isinstance(base, dict) else {}
+        for key, value in patch.items():
+            if value is None:
+                result.pop(key, None)
+            else:
+                result[key] = merge_environment(
+                    result.get(key), value, (*at, key), (*written, key), overlays
+                )
+        return result
+    items = patch if isinstance(patch, list) else []
+    directed = [i for i in items if _is_directive(i)]
+    rest = [(j, i) for j, i in enumerate(items) if not _is_directive(i)]
+    if not isinstance(patch, list) or not (_named([i for _, i in rest]) or (directed and not rest)):
+        return patch
+    if directed or not _named(base):  # the whole list, as the block writes it
+        whole: list[Any] = []
+        for j, item in rest:
+            if item.get(DIRECTIVE) != "delete":
+                overlays[(*at, len(whole))] = ((*written, j),)
+                whole.append(item)
+        return whole
+    deleted = {i["name"] for _, i in rest if i.get(DIRECTIVE) == "delete"}
+    kept = [item for item in base if item["name"] not in deleted]
+    index = {item["name"]: n for n, item in enumerate(kept)}
+    base_index = {item["name"]: k for k, item in enumerate(base)}
+    found = list(kept)
+    for n, item in enumerate(kept):
+        overlays[(*at, n)] = ((*at, base_index[item["name"]]),)
+    for j, item in rest:
+        name = item["name"]
+        if item.get(DIRECTIVE) == "delete":
+            continue
+        body = item
+        if name in index:
+            n = index[name]
+            found[n] = merge_environment(found[n], body, (*at, n), (*written, j), overlays)
+            overlays[(*at, n)] = ((*written, j), (*at, base_index[name]))
+        else:
+            index[name] = len(found)
+            overlays[(*at, len(found))] = ((*written, j),)
+            found.append(body)
+    return found

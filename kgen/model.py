@@ -50,9 +50,11 @@ class SourceMap:
 
     ``values`` holds the (line, column) of the value at a path, ``keys`` that of the key
     that introduces it (the better place to point at for an unknown or misspelt field).
-    ``overlay`` ``(to, from)`` makes the nodes written under the path ``from`` answer for
-    the paths under ``to``: an environment block patched onto ``spec``. It costs nothing
-    to make, so that selecting an environment never copies the tables.
+    ``overlays`` say where the nodes of a document merged from several parts were written:
+    each maps a path prefix of the merged document to the prefixes it may come from, in
+    order (an environment block patched onto ``spec``, then ``spec`` itself; an item of a
+    list merged by name, from its environment item, then its place in the base list). The
+    longest prefix that matches decides. Making them never copies the tables.
     """
 
     file: str
@@ -61,24 +63,28 @@ class SourceMap:
     keys: Mapping[JsonPath, tuple[int, int]] = field(default_factory=dict)
     #: Booleans written the YAML 1.1 way (yes, no, on, off, True, ...), as written.
     yaml11_booleans: Mapping[JsonPath, str] = field(default_factory=dict)
-    overlay: tuple[JsonPath, JsonPath] | None = None
+    overlays: Mapping[JsonPath, tuple[JsonPath, ...]] = field(default_factory=dict)
     #: How many YAML nodes the document expanded to (aliases counted each time used).
     size: int = 0
 
-    def _written_in_overlay(self, path: JsonPath) -> JsonPath | None:
-        """Where ``path`` was written in the overlay, when it was."""
-        if self.overlay is None:
-            return None
-        to, source = self.overlay
-        if len(path) <= len(to) or path[: len(to)] != to:
-            return None
-        moved = (*source, *path[len(to) :])
-        return moved if moved in self.values else None
+    def _written(self, table: Mapping[JsonPath, Any], path: JsonPath) -> Any:
+        """What ``table`` holds for the node at ``path`` of the merged document: looked up
+        where the longest overlay prefix of ``path`` says it was written, else at ``path``."""
+        if self.overlays:
+            for depth in range(len(path), -1, -1):
+                sources = self.overlays.get(path[:depth])
+                if sources is None:
+                    continue
+                for source in sources:
+                    found = table.get((*source, *path[depth:]))
+                    if found is not None:
+                        return found
+                return None
+        return table.get(path)
 
     def value_at(self, path: JsonPath) -> SourcePos | None:
         """The position of the value at exactly ``path``, when it was written."""
-        moved = self._written_in_overlay(path)
-        found = self.values.get(path if moved is None else moved)
+        found = self._written(self.values, path)
         return None if found is None else SourcePos(self.file, *found)
 
     def value_pos(self, path: JsonPath) -> SourcePos:
@@ -91,18 +97,17 @@ class SourceMap:
 
     def key_pos(self, path: JsonPath) -> SourcePos:
         """The position of the key that introduces ``path``, falling back to its value."""
-        moved = self._written_in_overlay(path)
-        found = self.keys.get(path if moved is None else moved)
+        found = self._written(self.keys, path)
         return self.value_pos(path) if found is None else SourcePos(self.file, *found)
 
     def yaml11_boolean(self, path: JsonPath) -> str | None:
         """How a boolean at ``path`` was written, when the YAML 1.1 way (``yes``, ``On``)."""
-        moved = self._written_in_overlay(path)
-        return self.yaml11_booleans.get(path if moved is None else moved)
+        found = self._written(self.yaml11_booleans, path)
+        return None if found is None else str(found)
 
-    def with_overlay(self, to: JsonPath, source: JsonPath) -> SourceMap:
-        """This map with the nodes under ``source`` answering for the paths under ``to``."""
-        return replace(self, overlay=(to, source))
+    def with_overlays(self, overlays: Mapping[JsonPath, tuple[JsonPath, ...]]) -> SourceMap:
+        """This map with ``overlays`` saying where the merged document's nodes came from."""
+        return replace(self, overlays={**self.overlays, **overlays})
 
 
 @dataclass(frozen=True)

@@ -641,7 +641,7 @@ def test_env_staging_replaces_lists(kgen: RunKgen, repo: Path) -> None:
     assert _changed(base, staging) == {("Deployment", "shop", "frontend"), redis, budget}
     assert budget not in staging
     (claim,) = staging[redis]["spec"]["volumeClaimTemplates"]
-    # the staging list replaced the whole storage list: no class, the smaller size
+    # `$patch: replace` replaced the whole storage list: no class, the smaller size
     assert claim["spec"]["resources"]["requests"]["storage"] == "256Mi"
     assert "storageClassName" not in claim["spec"]
     assert base[redis]["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"] == "gp3"
