@@ -235,6 +235,23 @@ def plan(
 
 
 @app.command()
+def explain(
+    field: Annotated[
+        str,
+        typer.Argument(
+            metavar="KIND[.FIELD...]",
+            help="A kind, or a field path in it, e.g. Microservice.spec.autoscaling.",
+        ),
+    ],
+) -> None:
+    """Print what a blueprint field is: description, type, default, and its fields."""
+    from kgen.explain import explain as explained
+
+    with error_boundary():
+        _write_stdout(explained(field))
+
+
+@app.command()
 def schema(
     kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(kind_names())}.")],
 ) -> None:
