@@ -19,6 +19,7 @@ from kgen import api
 from kgen.errors import InternalError, InvalidInput, KgenError, TemplateBug, UsageError
 from kgen.folder import FolderPlan, folder_diff
 from kgen.kinds import kind_names
+from kgen.model import Problem
 from kgen.report import clean, format_bug, format_problems
 from kgen.schema import bundled
 from kgen.suggest import did_you_mean
@@ -177,11 +178,30 @@ def _report(plan: FolderPlan, output: str, *, check: bool) -> bool:
     return False
 
 
+class ProblemFormat(StrEnum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+
+
 @app.command()
-def validate(paths: Paths, kube_version: KubeVersion = None) -> None:
+def validate(
+    paths: Paths,
+    kube_version: KubeVersion = None,
+    problem_format: Annotated[
+        ProblemFormat,
+        typer.Option(
+            "--format",
+            help="text (FILE:LINE:COL lines on stderr), or json or sarif (SARIF 2.1.0) on "
+            "stdout, for CI and editors.",
+        ),
+    ] = ProblemFormat.text,
+) -> None:
     """Run every check of render, under every declared environment; write nothing."""
-    with error_boundary():
+    with error_boundary(problem_format.value):
         checked = api.validate_all(_as_paths(paths), kube_version=kube_version)
+    if problem_format is not ProblemFormat.text:
+        _write_stdout(_machine_report([], problem_format.value))
     environments = ", ".join(checked.environments) or "none declared"
     typer.echo(
         f"kgen: ok: {checked.blueprints} blueprint{'s' if checked.blueprints != 1 else ''}, "
@@ -293,12 +313,24 @@ def _root(
     """kgen: typed blueprints in, validated Kubernetes YAML out."""
 
 
+def _machine_report(problems: list[Problem], problem_format: str) -> str:
+    from kgen import __version__
+    from kgen.report import problems_json, problems_sarif
+
+    if problem_format == "json":
+        return problems_json(problems)
+    return problems_sarif(problems, __version__)
+
+
 @contextmanager
-def error_boundary() -> Iterator[None]:
-    """The one place where outcomes become exit codes and messages; no tracebacks."""
+def error_boundary(problem_format: str = "text") -> Iterator[None]:
+    """The one place where outcomes become exit codes and messages; no tracebacks.
+    Problems with the input go to stderr as text, or to stdout as JSON or SARIF."""
     try:
         yield
     except InvalidInput as exc:
+        if problem_format != "text":
+            _write_stdout(_machine_report(list(exc.problems), problem_format))
         sys.stderr.write(format_problems(exc.problems))
         raise typer.Exit(exc.exit_code) from None
     except UsageError as exc:

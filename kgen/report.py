@@ -1,9 +1,12 @@
-"""Formatting problems for people: one line each, compiler style."""
+"""Formatting problems: for people, one line each, compiler style; for machines, JSON or
+SARIF 2.1.0 (what GitHub code scanning and many editors read)."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from kgen.errors import TemplateBug
 from kgen.model import Problem
@@ -51,3 +54,81 @@ def format_bug(bug: TemplateBug) -> str:
         f"(while rendering {bug.blueprint}); this is a bug in kgen's templates, "
         "please report it\n"
     )
+
+
+def _entry(problem: Problem) -> dict[str, Any]:
+    return {
+        "file": problem.pos.file,
+        "line": problem.pos.line,
+        "column": problem.pos.column,
+        "severity": problem.severity,
+        "field": problem.field,
+        "path": list(problem.path),
+        "subject": problem.subject,
+        "message": problem.message,
+        "hint": problem.hint,
+    }
+
+
+def problems_json(problems: Sequence[Problem]) -> str:
+    """``{"problems": [...], "errors": N}``: each with file, line, column, severity, field
+    (as people read it), path (as data), subject, message and hint."""
+    ordered = sorted(problems, key=Problem.sort_key)
+    report = {"problems": [_entry(p) for p in ordered], "errors": len(ordered)}
+    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+
+
+#: The rule every kgen finding reports under: SARIF wants one; kgen's problems say the rest.
+SARIF_RULE = "kgen/blueprint"
+
+
+def problems_sarif(problems: Sequence[Problem], version: str) -> str:
+    """A SARIF 2.1.0 log of one run: a result per problem at its file, line and column,
+    the field as its logical location, the hint after the message."""
+    results = []
+    for problem in sorted(problems, key=Problem.sort_key):
+        text = problem.message + (f" (hint: {problem.hint})" if problem.hint else "")
+        results.append(
+            {
+                "ruleId": SARIF_RULE,
+                "level": "error" if problem.severity == "error" else "warning",
+                "message": {"text": f"{problem.field}: {text}"},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": problem.pos.file},
+                            "region": {
+                                "startLine": max(problem.pos.line, 1),
+                                "startColumn": max(problem.pos.column, 1),
+                            },
+                        },
+                        "logicalLocations": [{"fullyQualifiedName": problem.field}],
+                    }
+                ],
+            }
+        )
+    log = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "kgen",
+                        "version": version,
+                        "rules": [
+                            {
+                                "id": SARIF_RULE,
+                                "shortDescription": {
+                                    "text": "A blueprint kgen cannot render as written"
+                                },
+                            }
+                        ],
+                    }
+                },
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
