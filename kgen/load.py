@@ -18,11 +18,19 @@ YAML_SUFFIXES = (".yaml", ".yml")
 MAX_FILE_BYTES = 8 * 1024 * 1024
 
 
+#: The path that names standard input, as in most command-line tools.
+STDIN = Path("-")
+STDIN_NAME = "<stdin>"
+
+
 def display_path(path: Path) -> str:
-    """The path as kgen prints it: relative to the working directory when inside it.
+    """The path as kgen prints it: relative to the working directory when inside it
+    (``<stdin>`` for ``-``).
 
     Links are not followed: a problem names the link the user has, not its target.
     """
+    if path == STDIN:
+        return STDIN_NAME
     try:
         absolute = Path(os.path.abspath(path))
         return absolute.relative_to(os.path.abspath(Path.cwd())).as_posix()
@@ -56,6 +64,10 @@ def find_files(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
     files: list[Path] = []
     problems: list[Problem] = []
     for path in paths:
+        if path == STDIN:
+            if STDIN not in files:
+                files.append(STDIN)
+            continue
         kind = _file_type(path)
         if kind == "folder":
             found = _walk(path, problems)
@@ -70,9 +82,9 @@ def find_files(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
                 files.append(path)
         else:
             raise UsageError(message=f"{_shown_path(path)}: {kind}")
-    unique: dict[Path, Path] = {}
+    unique: dict[Path | str, Path] = {}
     for file in files:
-        unique.setdefault(file.resolve(), file)
+        unique.setdefault(STDIN_NAME if file == STDIN else file.resolve(), file)
     return list(unique.values()), problems
 
 
@@ -206,9 +218,15 @@ class _TooLarge(Exception):
 
 
 def _read(file: Path) -> str:
-    """The file's text, read only up to the size limit (a file may grow while kgen reads)."""
-    with file.open("rb") as handle:
-        data = handle.read(MAX_FILE_BYTES + 1)
+    """The file's text (standard input's for ``-``), read only up to the size limit (a
+    file may grow while kgen reads, and a pipe never ends)."""
+    if file == STDIN:
+        import sys
+
+        data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    else:
+        with file.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise _TooLarge
     return data.decode("utf-8")

@@ -12,7 +12,7 @@ import pytest
 
 from kgen import __version__
 from kgen.yamlio import parse_plain
-from tests.conftest import RunKgen
+from tests.conftest import REPO, RunKgen
 from tests.helpers import microservice, statefulapp
 
 
@@ -457,3 +457,30 @@ def test_graph_draws_nodes_edges_and_the_outside_in_both_formats(
     assert broken.exit_code == 1
     assert broken.stdout == ""
     assert "no app 'nowhere' in namespace 'shop'" in broken.stderr
+
+
+def test_standard_input_is_a_blueprint_source(tmp_path: Path) -> None:
+    """``-`` reads blueprints from standard input (once, however often named), beside
+    files; problems name it <stdin>."""
+    text = (REPO / "blueprints" / "billing.yaml").read_text(encoding="utf-8")
+    run = [sys.executable, "-m", "kgen"]
+    done = subprocess.run(
+        [*run, "render", "-", "-"],
+        input=text,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "# Source: <stdin> (Monolith billing/billing)" in done.stdout
+    assert done.stdout.count("kind: Deployment\n") == 2  # web and worker, read once
+    bad = subprocess.run(
+        [*run, "validate", "-"],
+        input="kind: Microservice\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("<stdin>:1:1: error: apiVersion: missing")
