@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import difflib
 import errno
-import fcntl
 import hashlib
 import os
 import shutil
@@ -25,6 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from kgen.errors import InternalError, InvalidInput, OutputError
+
+try:
+    import fcntl
+except ImportError:  # Windows: the lock is a locked file beside the folder instead
+    fcntl = None  # type: ignore[assignment]
 from kgen.model import Problem, SourcePos
 from kgen.write import DO_NOT_EDIT, KGEN_PATH, OWNERSHIP_FILE
 
@@ -428,11 +432,10 @@ def folder_lock(root: Path, *, create: bool = True) -> Iterator[None]:
     try:
         if create:
             parent.mkdir(parents=True, exist_ok=True)
-        handle = os.open(parent, os.O_RDONLY)
+        handle = _locked(parent, real)
     except OSError as exc:
         raise OutputError(path=parent, reason=exc.strerror or str(exc)) from exc
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
         if create:
             for leftover in parent.glob(f"{_staging_prefix(real)}*"):
                 if _is_staging(leftover):
@@ -445,6 +448,27 @@ def folder_lock(root: Path, *, create: bool = True) -> Iterator[None]:
         yield
     finally:
         os.close(handle)  # closing releases the lock
+
+
+def _locked(parent: Path, real: Path) -> int:
+    """A handle that holds the lock of the folders beside ``real``, waiting for it: the
+    parent folder itself where ``flock`` exists (Linux, macOS), else (Windows) a lock file
+    ``.<name>.kgen-lock`` beside the folder, the one file kgen makes outside it there."""
+    if fcntl is not None:
+        handle = os.open(parent, os.O_RDONLY)
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        return handle
+    import msvcrt
+
+    handle = os.open(parent / f".{real.name}.kgen-lock", os.O_RDWR | os.O_CREAT, 0o644)
+    while True:
+        try:
+            msvcrt.locking(handle, msvcrt.LK_LOCK, 1)
+            return handle
+        except OSError as exc:  # LK_LOCK gives up after ten tries a second apart
+            if exc.errno != errno.EDEADLK:
+                os.close(handle)
+                raise
 
 
 def _umask() -> int:

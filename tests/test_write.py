@@ -468,3 +468,31 @@ def test_a_record_that_lost_lines_still_finds_kgens_files(tmp_path: Path) -> Non
     (out / OWNERSHIP_FILE).write_text("# emptied by a merge\n")
     plan = plan_folder(out, folder_files(documents()))
     assert "admin/deployment-api.yaml" in plan.stale
+
+
+def test_kgen_imports_and_locks_where_fcntl_does_not_exist(tmp_path: Path) -> None:
+    """On Windows there is no fcntl: kgen imports all the same and locks the output folder
+    with a lock file beside it (msvcrt, played here by a stand-in that records its use)."""
+    (tmp_path / "api.yaml").write_text(microservice())
+    script = (
+        "import sys, types\n"
+        "sys.modules['fcntl'] = None\n"
+        "from kgen.cli import main\n"
+        "msvcrt = types.ModuleType('msvcrt')\n"
+        "msvcrt.LK_LOCK, msvcrt.LK_UNLCK = 1, 0\n"
+        "calls = []\n"
+        "msvcrt.locking = lambda fd, mode, size: calls.append(mode)\n"
+        "sys.modules['msvcrt'] = msvcrt\n"
+        "sys.argv = ['kgen', 'render', 'api.yaml', '-o', 'out']\n"
+        "try:\n"
+        "    main()\n"
+        "finally:\n"
+        "    print('locked', calls, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "locked [1]" in done.stderr
+    assert (tmp_path / "out" / "kustomization.yaml").is_file()
+    assert (tmp_path / ".out.kgen-lock").is_file()
