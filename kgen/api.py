@@ -27,6 +27,7 @@ from kgen.check import (
 from kgen.environments import (
     declared_environments,
     environment_count_problems,
+    environment_list_problems,
     environment_name_problems,
     select_environment,
 )
@@ -130,7 +131,7 @@ def build_each_environment(
     built: dict[str, tuple[SetView, list[Document]]] = {}
     for version in sorted(set(versions.values())):
         wanted = [env for env in names if versions[env] == version]
-        _, _, found, each = _check_environments(loaded, wanted[0], version, keep_each=True)
+        _, _, found, each = _check_environments(loaded, None, version, keep_each=True)
         problems.extend(p for p in found if p not in problems)
         built.update({env: each[env] for env in wanted})
     if problems:
@@ -240,8 +241,9 @@ def _load(paths: Sequence[Path]) -> tuple[list[Blueprint], list[Problem]]:
     if over:  # validating every environment is what the limit bounds: do none of it
         raise InvalidInput(problems=[*problems, *over])
     problems.extend(environment_name_problems(loaded))
+    problems.extend(environment_list_problems(loaded))
     if not loaded and not problems:
-        shown = " ".join(str(path) for path in paths)
+        shown = " ".join("<stdin>" if str(path) == "-" else str(path) for path in paths)
         raise UsageError(message=f"no blueprints in {shown}: every file is empty")
     return loaded, problems
 

@@ -100,12 +100,14 @@ def _render_all(
         raise UsageError(message="--all-envs needs -o DIR: each environment gets DIR/<env>/")
     if env is not None or eksctl:
         raise UsageError(message="--all-envs renders every environment: drop --env and --eksctl")
+    if Path(output).exists() and not Path(output).is_dir():
+        raise UsageError(message=f"{clean(output, 300)}: exists and is not a folder")
     drifted = False
     shown = clean(output, 300)
     built = api.build_each_environment(paths, kube_version=kube_version)
     for name, result in built:
         plan = api.to_folder(result, Path(output) / name, check=check)
-        drifted |= _report(plan, f"{shown}/{name}", check=check)
+        drifted |= _report(plan, f"{shown}/{name}", check=check, prefix=f"{name}/")
     for folder in api.other_environment_folders(Path(output), [name for name, _ in built]):
         typer.echo(
             f"kgen: {shown}/{clean(folder, 100)} holds a render of an environment no blueprint "
@@ -150,7 +152,7 @@ def _render(
         raise typer.Exit(1)
 
 
-def _report(plan: FolderPlan, output: str, *, check: bool) -> bool:
+def _report(plan: FolderPlan, output: str, *, check: bool, prefix: str = "") -> bool:
     """Say what a render did to a folder (or, with ``check``, print the diff of what it
     would do); whether the folder drifted from the render (only ``check`` reports so)."""
     for path in plan.kept:
@@ -163,7 +165,7 @@ def _report(plan: FolderPlan, output: str, *, check: bool) -> bool:
         typer.echo(f"kgen: {output} is up to date ({len(plan.files)} files)", err=True)
         return False
     if check:
-        _write_stdout(folder_diff(plan))
+        _write_stdout(folder_diff(plan, prefix))
         typer.echo(
             f"kgen: {output} is not what render would write "
             f"({len(plan.changed) + plan.record_changed} to write, {len(plan.stale)} to remove)",

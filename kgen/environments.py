@@ -9,6 +9,7 @@ from typing import Any
 
 from kgen.errors import UsageError
 from kgen.model import Blueprint, JsonPath, Problem
+from kgen.suggest import did_you_mean
 from kgen.yamlio import MAX_NODES
 
 #: Distinct environment names in one run. Every environment is validated, so this bounds
@@ -109,6 +110,91 @@ def environment_name_problems(blueprints: Sequence[Blueprint]) -> Iterator[Probl
             break
 
 
+def environment_list_problems(blueprints: Sequence[Blueprint]) -> Iterator[Problem]:
+    """What an environment block's named lists must say plainly: ``$patch`` is ``delete``
+    (on an item with a name and nothing else) or ``replace`` (an item of its own); a name
+    is written once a list; a deleted name is one the blueprint's list has. A slip in any
+    would otherwise leave an item in the environment without a word."""
+    for blueprint in blueprints:
+        environments = blueprint.data.get("environments")
+        for env, block in environments.items() if isinstance(environments, dict) else ():
+            if isinstance(block, dict):
+                spec = blueprint.data.get("spec")
+                yield from _list_problems(blueprint, spec, block, ("environments", str(env)))
+
+
+def _list_problems(blueprint: Blueprint, base: Any, patch: Any, at: JsonPath) -> Iterator[Problem]:
+    if isinstance(patch, dict):
+        for key, value in patch.items():
+            below = base.get(key) if isinstance(base, dict) else None
+            yield from _list_problems(blueprint, below, value, (*at, key))
+        return
+    if not isinstance(patch, list):
+        return
+    names = (
+        [str(i["name"]) for i in base if isinstance(i, dict) and "name" in i]
+        if isinstance(base, list)
+        else []
+    )
+    seen: dict[str, int] = {}
+    for index, item in enumerate(patch):
+        if not isinstance(item, dict):
+            continue
+        where = (*at, index)
+        directive = item.get(DIRECTIVE)
+        if DIRECTIVE in item and directive not in ("delete", "replace"):
+            yield Problem(
+                blueprint.source.value_pos((*where, DIRECTIVE)),
+                (*where, DIRECTIVE),
+                f"$patch is 'delete' (with a name) or 'replace' (alone), not {directive!r}",
+                "write {name: x, $patch: delete} or an item {$patch: replace}",
+            )
+        elif directive == "replace" and set(item) != {DIRECTIVE}:
+            yield Problem(
+                blueprint.source.value_pos((*where, DIRECTIVE)),
+                (*where, DIRECTIVE),
+                "a {$patch: replace} item says what to do with the list and holds nothing else",
+                "write it as an item of its own: - $patch: replace",
+            )
+        elif directive == "delete" and set(item) != {"name", DIRECTIVE}:
+            extra = sorted(set(item) - {"name", DIRECTIVE})
+            yield Problem(
+                blueprint.source.value_pos((*where, DIRECTIVE)),
+                (*where, DIRECTIVE),
+                "an item to delete is named and nothing more"
+                + (f": {', '.join(extra)} would be thrown away" if extra else ": it has no name"),
+                "write {name: x, $patch: delete}",
+            )
+        elif directive == "delete" and str(item["name"]) not in names:
+            name = str(item["name"])
+            yield Problem(
+                blueprint.source.value_pos((*where, "name")),
+                (*where, "name"),
+                f"the blueprint's list has no item {name!r} to delete",
+                did_you_mean(name, names) or f"its items: {', '.join(names) or 'none'}",
+            )
+        written = item.get("name")
+        if isinstance(written, str):
+            name = written
+            if name in seen:
+                yield Problem(
+                    blueprint.source.value_pos((*where, "name")),
+                    (*where, "name"),
+                    f"{name!r} is item {seen[name]} of this list already: which one counts?",
+                    "write each name once in an environment's list",
+                )
+            seen.setdefault(name, index)
+            if directive != "delete":
+                base_item = (
+                    next((i for i in base if isinstance(i, dict) and i.get("name") == name), None)
+                    if isinstance(base, list)
+                    else None
+                )
+                for key, value in item.items():
+                    below = base_item.get(key) if isinstance(base_item, dict) else None
+                    yield from _list_problems(blueprint, below, value, (*where, key))
+
+
 def select_environment(blueprints: Sequence[Blueprint], env: str | None) -> list[Blueprint]:
     """Blueprints with ``environments[env]`` merged onto their spec.
 
@@ -188,9 +274,13 @@ def merge_environment(
     items = patch if isinstance(patch, list) else []
     directed = [i for i in items if _is_directive(i)]
     rest = [(j, i) for j, i in enumerate(items) if not _is_directive(i)]
-    if not isinstance(patch, list) or not (_named([i for _, i in rest]) or (directed and not rest)):
+    if not isinstance(patch, list):
+        return patch
+    if not (_named([i for _, i in rest]) or (directed and not rest)):
+        overlays[at] = (written,)  # replaced: nothing under it comes from the base
         return patch
     if directed or not _named(base):  # the whole list, as the block writes it
+        overlays[at] = (written,)
         whole: list[Any] = []
         for j, item in rest:
             if item.get(DIRECTIVE) != "delete":

@@ -66,6 +66,13 @@ def _through_lists(root: Schema, node: Schema) -> Schema:
 
 
 def _child(root: Schema, node: Schema, field: str, where: str) -> tuple[Schema, bool]:
+    """The schema of ``field`` under ``node``: a field of it (of its items, for a list), or
+    any key of a map (``processes.web``, ``env.LOG_LEVEL``): its value."""
+    while node.get("type") == "array" and isinstance(node.get("items"), Mapping):
+        node = _resolve(root, node["items"])
+    values = node.get("additionalProperties")
+    if "properties" not in node and isinstance(values, Mapping):
+        return _resolve(root, values), False
     inner = _through_lists(root, node)
     properties = inner.get("properties", {})
     if field not in properties:

@@ -278,8 +278,9 @@ def plan_folder(root: Path, files: Mapping[str, str], shown: Path | None = None)
     return FolderPlan(root, files, tuple(changed), tuple(stale), tuple(kept), shown, record_changed)
 
 
-def folder_diff(plan: FolderPlan) -> str:
-    """A unified diff from the folder as it is to the folder render would write."""
+def folder_diff(plan: FolderPlan, prefix: str = "") -> str:
+    """A unified diff from the folder as it is to the folder render would write; paths
+    start with ``prefix`` (the environment's folder, with --all-envs)."""
     chunks: list[str] = []
     for path in plan.changed:
         before = _read(plan.root / path)
@@ -287,8 +288,8 @@ def folder_diff(plan: FolderPlan) -> str:
             difflib.unified_diff(
                 (before or "").splitlines(keepends=True),
                 plan.files[path].splitlines(keepends=True),
-                fromfile=f"a/{path}" if before is not None else "/dev/null",
-                tofile=f"b/{path}",
+                fromfile=f"a/{prefix}{path}" if before is not None else "/dev/null",
+                tofile=f"b/{prefix}{path}",
             )
         )
     if plan.record_changed:
@@ -297,15 +298,18 @@ def folder_diff(plan: FolderPlan) -> str:
             difflib.unified_diff(
                 (before or "").splitlines(keepends=True),
                 _ownership_record(plan.files).splitlines(keepends=True),
-                fromfile=f"a/{OWNERSHIP_FILE}" if before is not None else "/dev/null",
-                tofile=f"b/{OWNERSHIP_FILE}",
+                fromfile=f"a/{prefix}{OWNERSHIP_FILE}" if before is not None else "/dev/null",
+                tofile=f"b/{prefix}{OWNERSHIP_FILE}",
             )
         )
     for path in plan.stale:
         before = _read_text(plan.root / path)
         chunks.extend(
             difflib.unified_diff(
-                before.splitlines(keepends=True), [], fromfile=f"a/{path}", tofile="/dev/null"
+                before.splitlines(keepends=True),
+                [],
+                fromfile=f"a/{prefix}{path}",
+                tofile="/dev/null",
             )
         )
     return "".join(chunk if chunk.endswith("\n") else chunk + "\n" for chunk in chunks)

@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote
 
 from kgen.errors import TemplateBug
 from kgen.model import Problem
@@ -96,7 +97,7 @@ def problems_sarif(problems: Sequence[Problem], version: str) -> str:
                 "locations": [
                     {
                         "physicalLocation": {
-                            "artifactLocation": {"uri": problem.pos.file},
+                            "artifactLocation": {"uri": quote(problem.pos.file)},
                             "region": {
                                 "startLine": max(problem.pos.line, 1),
                                 "startColumn": max(problem.pos.column, 1),

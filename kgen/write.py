@@ -62,7 +62,7 @@ def source_comment(document: Document, base: Path | None = None) -> str:
     """``# Source: FILE (Kind namespace/name)``; FILE relative to ``base`` when given, so
     that a folder's content does not depend on where kgen was run from."""
     file = document.origin.source.file
-    if base is not None:
+    if base is not None and not file.startswith("<"):  # <stdin> is no path
         file = Path(os.path.relpath(Path(file).resolve(), base.resolve())).as_posix()
     # A comment ends at a line break: keep anything that is not plain text out of it.
     shown = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in file)

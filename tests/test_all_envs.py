@@ -51,6 +51,8 @@ def test_check_reports_drift_in_any_environment(kgen: RunKgen, tmp_path: Path) -
     assert "out/staging is up to date" in check.stderr
     assert "out/prod is not what render would write" in check.stderr
     assert "maxReplicas: 13" in check.stdout
+    # each file of the diff says which environment's folder it is in
+    assert "+++ b/prod/shop/horizontalpodautoscaler-frontend.yaml" in check.stdout
 
 
 def test_an_error_in_one_environment_writes_no_folder(kgen: RunKgen, tmp_path: Path) -> None:
@@ -62,7 +64,7 @@ def test_an_error_in_one_environment_writes_no_folder(kgen: RunKgen, tmp_path: P
     )
     result = kgen("render", "api.yaml", "-o", "out", "--all-envs", cwd=tmp_path)
     assert result.exit_code == 1
-    assert "(with --env prod)" in result.stderr
+    assert "spec.replicas: -3 is less than the minimum of 0 (with --env prod)" in result.stderr
     assert not (tmp_path / "out").exists()
 
 
@@ -77,6 +79,9 @@ def test_all_envs_usage(kgen: RunKgen, tmp_path: Path) -> None:
     assert kgen("render", "api.yaml", "--all-envs", cwd=tmp_path).exit_code == 2
     with_env = kgen("render", "api.yaml", "-o", "o", "--all-envs", "--env", "x", cwd=tmp_path)
     assert with_env.exit_code == 2
+    (tmp_path / "afile").write_text("mine\n")
+    on_a_file = kgen("render", "api.yaml", "-o", "afile", "--all-envs", "--check", cwd=tmp_path)
+    assert on_a_file.exit_code == 2 and "exists and is not a folder" in on_a_file.stderr
 
 
 def test_a_folder_of_a_dropped_environment_is_pointed_out(kgen: RunKgen, tmp_path: Path) -> None:

@@ -475,6 +475,17 @@ def test_standard_input_is_a_blueprint_source(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "# Source: <stdin> (Monolith billing/billing)" in done.stdout
     assert done.stdout.count("kind: Deployment\n") == 2  # web and worker, read once
+    folder = subprocess.run(
+        [*run, "render", "-", "-o", "deep/out"],
+        input=text,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert folder.returncode == 0, folder.stderr
+    written = (tmp_path / "deep/out/billing/deployment-billing-web.yaml").read_text()
+    assert "# Source: <stdin> (Monolith billing/billing)" in written  # no path to it
     bad = subprocess.run(
         [*run, "validate", "-"],
         input="kind: Microservice\n",

@@ -42,17 +42,23 @@ def test_every_field_of_every_kind_can_be_explained(kgen: RunKgen) -> None:
             assert text.startswith(f"{path}: ")
             seen += 1
             for name, child in _fields(root, node).items():
-                if path.count(".") < 4:
+                if path.count(".") < 5:
                     stack.append((f"{path}.{name}", child))
         assert seen > 20, kind
 
 
 def _fields(root: dict[str, Any], node: object) -> dict[str, object]:
-    from kgen.explain import _resolve, _through_lists
+    """The fields below ``node`` as explain's paths name them: a list's items' fields, a
+    map's values under a key of the map ('key')."""
+    from kgen.explain import _resolve
 
     assert isinstance(node, dict)
-    inner = _through_lists(root, _resolve(root, node))
-    found = inner.get("properties", {})
+    node = _resolve(root, node)
+    while node.get("type") == "array" and isinstance(node.get("items"), dict):
+        node = _resolve(root, node["items"])
+    if "properties" not in node and isinstance(node.get("additionalProperties"), dict):
+        return {"key": node["additionalProperties"]}
+    found = node.get("properties", {})
     assert isinstance(found, dict)
     return found
 
@@ -65,3 +71,11 @@ def test_unknown_kinds_and_fields_are_usage_errors(kgen: RunKgen) -> None:
     assert kind.exit_code == 2 and "did you mean 'Microservice'?" in kind.stderr
     leaf = kgen("explain", "Microservice.spec.replicas.count")
     assert leaf.exit_code == 2 and "none: it is a value" in leaf.stderr
+
+
+def test_any_key_steps_into_a_map(kgen: RunKgen) -> None:
+    result = kgen("explain", "Monolith.spec.processes.web.ports")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("Monolith.spec.processes.web.ports: list of object\n")
+    env = kgen("explain", "Microservice.spec.env.LOG_LEVEL")
+    assert env.stdout.startswith("Microservice.spec.env.LOG_LEVEL: string or number or boolean")

@@ -64,3 +64,15 @@ def test_a_clean_run_reports_no_problems(kgen: RunKgen) -> None:
     assert json.loads(result.stdout)["runs"][0]["results"] == []
     result = kgen("validate", "blueprints", "--format", "json", cwd=REPO)
     assert json.loads(result.stdout) == {"problems": [], "errors": 0}
+
+
+def test_sarif_locations_are_uris(kgen: RunKgen, tmp_path: Path) -> None:
+    folder = tmp_path / "sp ace"
+    folder.mkdir()
+    shutil.copy(REPO / "tests" / "bad" / "several-errors.yaml", folder / "a#b.yaml")
+    result = kgen("validate", "sp ace", "--format", "sarif", cwd=tmp_path)
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in json.loads(result.stdout)["runs"][0]["results"]
+    }
+    assert uris == {"sp%20ace/a%23b.yaml"}
