@@ -17,7 +17,7 @@ import typer
 
 from kgen import api
 from kgen.errors import InternalError, InvalidInput, KgenError, TemplateBug, UsageError
-from kgen.folder import FolderPlan, folder_diff
+from kgen.folder import FolderPlan, folder_diff, refused_in
 from kgen.kinds import kind_names
 from kgen.model import Problem
 from kgen.report import clean, format_bug, format_problems
@@ -154,7 +154,10 @@ def _render(
 
 def _report(plan: FolderPlan, output: str, *, check: bool, prefix: str = "") -> bool:
     """Say what a render did to a folder (or, with ``check``, print the diff of what it
-    would do); whether the folder drifted from the render (only ``check`` reports so)."""
+    would do), warning of changes Kubernetes will not make in place; whether the folder
+    drifted from the render (only ``check`` reports so)."""
+    for refused in refused_in(plan):
+        typer.echo(f"kgen: warning: {clean(str(refused), 1000)}", err=True)
     for path in plan.kept:
         typer.echo(
             f"kgen: left {output}/{path} alone: kgen wrote it once, but it no longer starts "
@@ -184,6 +187,56 @@ class ProblemFormat(StrEnum):
     text = "text"
     json = "json"
     sarif = "sarif"
+
+
+@app.command()
+def diff(
+    paths: Paths,
+    output: Annotated[
+        str, typer.Option("--output", "-o", metavar="DIR", help="The folder to compare with.")
+    ],
+    env: Env = None,
+    kube_version: KubeVersion = None,
+) -> None:
+    """Show what `render -o DIR` would change in DIR, resource by resource (coloured on a
+    terminal), and warn of changes Kubernetes will not make in place. Exit 1 when DIR
+    differs, as diff does; nothing is written."""
+    with error_boundary():
+        if output == "":
+            raise UsageError(message="-o '': name the folder to compare with, e.g. -o out")
+        result = api.build(_as_paths(paths), env=env, kube_version=kube_version)
+        plan = api.to_folder(result, Path(output), check=True)
+        shown = clean(output, 300)
+        for refused in refused_in(plan):
+            typer.echo(f"kgen: warning: {clean(str(refused), 1000)}", err=True)
+        if plan.up_to_date:
+            typer.echo(f"kgen: {shown} is what render would write", err=True)
+            return
+        text = folder_diff(plan)
+        colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        _write_stdout(_coloured(text) if colour else text)
+        typer.echo(
+            f"kgen: {shown}: {len(plan.changed)} file(s) to write, {len(plan.stale)} to remove",
+            err=True,
+        )
+    raise typer.Exit(1)
+
+
+def _coloured(diff_text: str) -> str:
+    """A unified diff with colour: additions green, removals red, hunks cyan."""
+    lines = []
+    for line in diff_text.splitlines(keepends=True):
+        if line.startswith(("+++", "---")):
+            lines.append(f"\x1b[1m{line.rstrip(chr(10))}\x1b[0m\n")
+        elif line.startswith("+"):
+            lines.append(f"\x1b[32m{line.rstrip(chr(10))}\x1b[0m\n")
+        elif line.startswith("-"):
+            lines.append(f"\x1b[31m{line.rstrip(chr(10))}\x1b[0m\n")
+        elif line.startswith("@@"):
+            lines.append(f"\x1b[36m{line.rstrip(chr(10))}\x1b[0m\n")
+        else:
+            lines.append(line)
+    return "".join(lines)
 
 
 @app.command()

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from kgen.errors import InternalError, InvalidInput, OutputError
+from kgen.immutable import Refused, refused_changes
 
 try:
     import fcntl
@@ -276,6 +277,14 @@ def plan_folder(root: Path, files: Mapping[str, str], shown: Path | None = None)
         (stale if _written_by_kgen(target) else kept).append(path)
     record_changed = _read(root / OWNERSHIP_FILE) != _ownership_record(files)
     return FolderPlan(root, files, tuple(changed), tuple(stale), tuple(kept), shown, record_changed)
+
+
+def refused_in(plan: FolderPlan) -> list[Refused]:
+    """The changes of a plan that Kubernetes will not make in place (``kgen.immutable``)."""
+    found: list[Refused] = []
+    for path in plan.changed:
+        found.extend(refused_changes(_read(plan.root / path), plan.files[path]))
+    return found
 
 
 def folder_diff(plan: FolderPlan, prefix: str = "") -> str:

@@ -1,0 +1,99 @@
+"""Changes Kubernetes refuses to make in place: fields the API server keeps as they were
+created (a workload's selector, a StatefulSet's claims and Service name, a Job's pod
+template, a Service's cluster IP, a claim's class). ``kgen diff`` and ``render --check``
+warn of them before an apply fails, and say how to roll each out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+#: kind -> (field path, what apply does, how to roll it out).
+_IMMUTABLE: Mapping[str, tuple[tuple[tuple[str, ...], str], ...]] = {
+    "Deployment": ((("spec", "selector"), "recreate the Deployment"),),
+    "StatefulSet": (
+        (("spec", "selector"), "recreate the StatefulSet"),
+        (
+            ("spec", "volumeClaimTemplates"),
+            "delete the StatefulSet with --cascade=orphan (its pods and volumes stay), then "
+            "apply; existing claims keep their old size and class",
+        ),
+        (("spec", "serviceName"), "delete the StatefulSet with --cascade=orphan, then apply"),
+        (
+            ("spec", "podManagementPolicy"),
+            "delete the StatefulSet with --cascade=orphan, then apply",
+        ),
+    ),
+    "Job": (
+        (("spec", "template"), "delete the Job (or let its TTL remove it), then apply"),
+        (("spec", "selector"), "delete the Job, then apply"),
+    ),
+    "Service": ((("spec", "clusterIP"), "delete the Service, then apply"),),
+    "PersistentVolumeClaim": (
+        (("spec", "storageClassName"), "make a new claim and move the data"),
+        (("spec", "accessModes"), "make a new claim and move the data"),
+    ),
+    "PersistentVolume": (
+        (("spec", "csi"), "make a new volume"),
+        (("spec", "local"), "make a new volume"),
+    ),
+    "StorageClass": (
+        (("provisioner",), "delete the StorageClass, then apply (claims keep their volumes)"),
+        (("parameters",), "delete the StorageClass, then apply (claims keep their volumes)"),
+        (("volumeBindingMode",), "delete the StorageClass, then apply"),
+        (("reclaimPolicy",), "delete the StorageClass, then apply"),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Refused:
+    """One field a change would alter that the API server will not change in place."""
+
+    resource: str
+    field: str
+    remedy: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.resource}: {self.field} changes, and Kubernetes will not change it in "
+            f"place: the apply (or Argo CD's sync) fails; {self.remedy}"
+        )
+
+
+def _at(body: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        body = body.get(part) if isinstance(body, Mapping) else None
+    return body
+
+
+def _load(text: str | None) -> Mapping[str, Any] | None:
+    if text is None:
+        return None
+    try:
+        body = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    return body if isinstance(body, Mapping) else None
+
+
+def refused_changes(before: str | None, after: str | None) -> Iterator[Refused]:
+    """The in-place-refused fields a file's change alters (none for a new or removed
+    resource, or one whose kind or name changes: that is a new object)."""
+    old, new = _load(before), _load(after)
+    if old is None or new is None or old.get("kind") != new.get("kind"):
+        return
+    if _at(old, ("metadata", "name")) != _at(new, ("metadata", "name")):
+        return
+    kind = str(new.get("kind"))
+    namespace = _at(new, ("metadata", "namespace"))
+    name = _at(new, ("metadata", "name"))
+    resource = f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
+    for path, remedy in _IMMUTABLE.get(kind, ()):
+        was, now = _at(old, path), _at(new, path)
+        if was != now:
+            yield Refused(resource, ".".join(path), remedy)
