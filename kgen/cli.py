@@ -239,6 +239,51 @@ def _coloured(diff_text: str) -> str:
     return "".join(lines)
 
 
+class GitOpsTool(StrEnum):
+    argocd = "argocd"
+    flux = "flux"
+
+
+@app.command()
+def gitops(
+    paths: Paths,
+    repo: Annotated[str, typer.Option("--repo", help="The Git repository Argo CD or Flux reads.")],
+    tool: Annotated[
+        GitOpsTool, typer.Option("--tool", help="argocd (Applications) or flux.")
+    ] = GitOpsTool.argocd,
+    branch: Annotated[str, typer.Option("--branch", help="The branch to follow.")] = "main",
+    path: Annotated[
+        str, typer.Option("--path", help="The output folder in the repository (render's -o).")
+    ] = "out",
+    name: Annotated[
+        str, typer.Option("--name", help="The name of the objects (per environment: -<env>).")
+    ] = "kgen",
+    all_envs: Annotated[
+        bool,
+        typer.Option("--all-envs", help="One per environment folder, as render --all-envs writes."),
+    ] = False,
+) -> None:
+    """Print the Argo CD Applications, or the Flux GitRepository and Kustomizations, that
+    apply the output folder(s) from the repository; checked against their CRDs."""
+    from kgen import gitops as objects
+
+    with error_boundary():
+        objects.check_settings(name, repo, branch, path)
+        environments: list[str] = []
+        if all_envs:
+            environments = [env for env, _ in api.build_each_environment(_as_paths(paths))]
+        else:
+            api.validate_all(_as_paths(paths))
+        found = objects.targets(name, path, environments)
+        documents = (
+            objects.argocd(found, repo, branch)
+            if tool is GitOpsTool.argocd
+            else objects.flux(name, found, repo, branch)
+        )
+        objects.check_documents(documents)
+        _write_stdout(objects.stream(documents))
+
+
 @app.command()
 def validate(
     paths: Paths,

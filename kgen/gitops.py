@@ -1,0 +1,145 @@
+"""``kgen gitops``: the objects that make Argo CD or Flux apply kgen's output folders from a
+Git repository: an Argo CD ``Application`` per folder, or a Flux ``GitRepository`` and a
+``Kustomization`` per folder. Each is checked against its upstream CRD schema (vendored),
+like every document kgen writes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kgen.errors import UsageError
+from kgen.yamlio import dump_document
+
+#: A Git URL Argo CD and Flux clone: HTTPS or SSH, no credentials in it.
+_REPO = re.compile(
+    r"(?:https://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~-]+)+/?"
+    r"|ssh://git@[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~-]+)+"
+    r"|git@[A-Za-z0-9.-]+:[A-Za-z0-9._~/-]+)",
+    re.ASCII,
+)
+#: A branch name Git takes (refname rules, in short).
+_BRANCH = re.compile(r"(?!.*\.\.)(?!.*//)(?!/)[A-Za-z0-9._/-]{1,200}(?<![/.])", re.ASCII)
+#: A folder in the repository: relative, no '.' or '..' parts.
+_PATH = re.compile(r"(?!/)(?:[A-Za-z0-9_-][A-Za-z0-9._-]*/?)+", re.ASCII)
+_NAME = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?", re.ASCII)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One output folder to apply: its name (the environment's, or the app's) and path."""
+
+    name: str
+    path: str
+
+
+def targets(name: str, path: str, environments: Sequence[str]) -> list[Target]:
+    """One folder, or one per environment (``path/<env>``, as render --all-envs writes)."""
+    if not environments:
+        return [Target(name, path.rstrip("/"))]
+    return [Target(f"{name}-{env}", f"{path.rstrip('/')}/{env}") for env in environments]
+
+
+def check_settings(name: str, repo: str, branch: str, path: str) -> None:
+    """Usage errors for settings neither tool would take."""
+    if not _NAME.fullmatch(name):
+        raise UsageError(message=f"--name {name!r}: a DNS-1123 label, e.g. shop")
+    if not _REPO.fullmatch(repo) or len(repo) > 2048:
+        raise UsageError(
+            message=f"--repo {repo!r}: an HTTPS or SSH Git URL without credentials, e.g. "
+            "https://git.example.com/platform/gitops.git or git@git.example.com:platform/gitops"
+        )
+    if not _BRANCH.fullmatch(branch):
+        raise UsageError(message=f"--branch {branch!r}: a Git branch name, e.g. main")
+    if not _PATH.fullmatch(path) or any(p in (".", "..") for p in path.split("/")):
+        raise UsageError(
+            message=f"--path {path!r}: the output folder in the repository, relative and "
+            "without '..', e.g. out"
+        )
+
+
+def argocd(targets_: Sequence[Target], repo: str, branch: str) -> list[dict[str, Any]]:
+    """An Argo CD Application per folder: synced automatically, pruning what kgen no longer
+    writes, healing drift; kgen's manifests carry their namespaces (none is created)."""
+    return [
+        {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Application",
+            "metadata": {
+                "name": target.name,
+                "namespace": "argocd",
+                "labels": {"app.kubernetes.io/managed-by": "kgen"},
+                "finalizers": ["resources-finalizer.argocd.argoproj.io"],
+            },
+            "spec": {
+                "project": "default",
+                "source": {"repoURL": repo, "targetRevision": branch, "path": target.path},
+                "destination": {"server": "https://kubernetes.default.svc"},
+                "syncPolicy": {
+                    "automated": {"prune": True, "selfHeal": True},
+                    "syncOptions": ["ServerSideApply=true"],
+                },
+            },
+        }
+        for target in targets_
+    ]
+
+
+def flux(name: str, targets_: Sequence[Target], repo: str, branch: str) -> list[dict[str, Any]]:
+    """A Flux GitRepository for the repository (``git@host:path`` written as Flux takes it,
+    ``ssh://git@host/path``) and a Kustomization per folder: applied every ten minutes,
+    pruned, waiting for what it applies to be ready."""
+    if repo.startswith("git@"):  # Flux takes SSH URLs with their scheme only
+        host, _, where = repo.removeprefix("git@").partition(":")
+        repo = f"ssh://git@{host}/{where}"
+    source = {
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "GitRepository",
+        "metadata": {
+            "name": name,
+            "namespace": "flux-system",
+            "labels": {"app.kubernetes.io/managed-by": "kgen"},
+        },
+        "spec": {"interval": "1m0s", "url": repo, "ref": {"branch": branch}},
+    }
+    kustomizations = [
+        {
+            "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+            "kind": "Kustomization",
+            "metadata": {
+                "name": target.name,
+                "namespace": "flux-system",
+                "labels": {"app.kubernetes.io/managed-by": "kgen"},
+            },
+            "spec": {
+                "interval": "10m0s",
+                "path": f"./{target.path}",
+                "prune": True,
+                "wait": True,
+                "timeout": "5m0s",
+                "sourceRef": {"kind": "GitRepository", "name": name},
+            },
+        }
+        for target in targets_
+    ]
+    return [source, *kustomizations]
+
+
+def check_documents(documents: Sequence[dict[str, Any]]) -> None:
+    """Every object against its vendored CRD schema: a failure is kgen's bug, not input's."""
+    from kgen.check import document_validator
+    from kgen.errors import InternalError
+
+    for document in documents:
+        validator = document_validator("1.33", document["apiVersion"], document["kind"])
+        if validator is None:
+            raise InternalError(message=f"no schema for {document['kind']}")
+        for error in validator.iter_errors(document):
+            raise InternalError(message=f"{document['kind']}: {error.message}")
+
+
+def stream(documents: Sequence[dict[str, Any]]) -> str:
+    return "".join(f"---\n{dump_document(d)}" for d in documents)
