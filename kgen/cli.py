@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from kgen import api
+from kgen.config import Config, load_config
 from kgen.errors import InternalError, InvalidInput, KgenError, TemplateBug, UsageError
 from kgen.folder import FolderPlan, folder_diff, refused_in
 from kgen.kinds import kind_names
@@ -35,8 +36,13 @@ app = typer.Typer(
 )
 
 Paths = Annotated[
-    list[str],
-    typer.Argument(metavar="PATH", help="Blueprint files or folders (read recursively)."),
+    list[str] | None,
+    typer.Argument(
+        metavar="PATH",
+        help="Blueprint files or folders (read recursively), or - for standard input "
+        "(default: paths in kgen.toml).",
+        show_default=False,
+    ),
 ]
 KubeVersion = Annotated[
     str | None,
@@ -54,7 +60,7 @@ Env = Annotated[
 
 @app.command()
 def render(
-    paths: Paths,
+    paths: Paths = None,
     output: Annotated[
         str | None,
         typer.Option(
@@ -78,12 +84,19 @@ def render(
         ),
     ] = False,
 ) -> None:
-    """Render blueprints to one YAML stream on stdout, or to a folder with -o."""
+    """Render blueprints to one YAML stream on stdout, or to a folder with -o (-o - for
+    stdout when kgen.toml names an output folder)."""
     with error_boundary():
-        if all_envs:
-            _render_all(_as_paths(paths), output, env, kube_version, eksctl=eksctl, check=check)
+        config = _config()
+        if output is None and not eksctl:
+            output = config.output
+        if output == "-":
+            output = None
+        kube_version = kube_version or config.kube_version
+        if all_envs or (config.all_envs and output is not None and env is None and not eksctl):
+            _render_all(_inputs(paths), output, env, kube_version, eksctl=eksctl, check=check)
             return
-        _render(_as_paths(paths), output, env, kube_version, eksctl=eksctl, check=check)
+        _render(_inputs(paths), output, env, kube_version, eksctl=eksctl, check=check)
 
 
 def _render_all(
@@ -116,6 +129,23 @@ def _render_all(
         )
     if drifted:
         raise typer.Exit(1)
+
+
+def _config() -> Config:
+    """The project's settings (kgen.toml, or [tool.kgen] in pyproject.toml), here."""
+    return load_config(Path.cwd())
+
+
+def _inputs(paths: list[str] | None) -> list[Path]:
+    """The paths named, else the ones kgen.toml names; one of them there must be."""
+    if paths:
+        return _as_paths(paths)
+    config = _config()
+    if not config.paths:
+        raise UsageError(
+            message="name the blueprint files or folders (PATH...), or set paths in kgen.toml"
+        )
+    return _as_paths(list(config.paths))
 
 
 def _as_paths(paths: list[str]) -> list[Path]:
@@ -191,10 +221,16 @@ class ProblemFormat(StrEnum):
 
 @app.command()
 def diff(
-    paths: Paths,
+    paths: Paths = None,
     output: Annotated[
-        str, typer.Option("--output", "-o", metavar="DIR", help="The folder to compare with.")
-    ],
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="DIR",
+            help="The folder to compare with (default: kgen.toml's).",
+        ),
+    ] = None,
     env: Env = None,
     kube_version: KubeVersion = None,
 ) -> None:
@@ -202,23 +238,37 @@ def diff(
     terminal), and warn of changes Kubernetes will not make in place. Exit 1 when DIR
     differs, as diff does; nothing is written."""
     with error_boundary():
-        if output == "":
-            raise UsageError(message="-o '': name the folder to compare with, e.g. -o out")
-        result = api.build(_as_paths(paths), env=env, kube_version=kube_version)
-        plan = api.to_folder(result, Path(output), check=True)
+        config = _config()
+        output = output if output is not None else config.output
+        if not output:
+            raise UsageError(message="-o DIR: name the folder to compare with, e.g. -o out")
+        kube_version = kube_version or config.kube_version
+        if config.all_envs and env is None:  # each environment's folder, as render writes
+            built = api.build_each_environment(_inputs(paths), kube_version=kube_version)
+            plans = [(f"{name}/", api.to_folder(r, Path(output) / name, check=True))
+                     for name, r in built]  # fmt: skip
+        else:
+            result = api.build(_inputs(paths), env=env, kube_version=kube_version)
+            plans = [("", api.to_folder(result, Path(output), check=True))]
         shown = clean(output, 300)
-        for refused in refused_in(plan):
-            typer.echo(f"kgen: warning: {clean(str(refused), 1000)}", err=True)
-        if plan.up_to_date:
-            typer.echo(f"kgen: {shown} is what render would write", err=True)
+        differs = False
+        for prefix, plan in plans:
+            for refused in refused_in(plan):
+                typer.echo(f"kgen: warning: {clean(str(refused), 1000)}", err=True)
+            where = f"{shown}/{prefix.rstrip('/')}" if prefix else shown
+            if plan.up_to_date:
+                typer.echo(f"kgen: {where} is what render would write", err=True)
+                continue
+            differs = True
+            text = folder_diff(plan, prefix)
+            colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+            _write_stdout(_coloured(text) if colour else text)
+            typer.echo(
+                f"kgen: {where}: {len(plan.changed)} file(s) to write, {len(plan.stale)} to remove",
+                err=True,
+            )
+        if not differs:
             return
-        text = folder_diff(plan)
-        colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        _write_stdout(_coloured(text) if colour else text)
-        typer.echo(
-            f"kgen: {shown}: {len(plan.changed)} file(s) to write, {len(plan.stale)} to remove",
-            err=True,
-        )
     raise typer.Exit(1)
 
 
@@ -246,34 +296,50 @@ class GitOpsTool(StrEnum):
 
 @app.command()
 def gitops(
-    paths: Paths,
-    repo: Annotated[str, typer.Option("--repo", help="The Git repository Argo CD or Flux reads.")],
+    paths: Paths = None,
+    repo: Annotated[
+        str | None, typer.Option("--repo", help="The Git repository Argo CD or Flux reads.")
+    ] = None,
     tool: Annotated[
-        GitOpsTool, typer.Option("--tool", help="argocd (Applications) or flux.")
-    ] = GitOpsTool.argocd,
-    branch: Annotated[str, typer.Option("--branch", help="The branch to follow.")] = "main",
+        GitOpsTool | None, typer.Option("--tool", help="argocd (Applications; default) or flux.")
+    ] = None,
+    branch: Annotated[
+        str | None, typer.Option("--branch", help="The branch to follow (default main).")
+    ] = None,
     path: Annotated[
-        str, typer.Option("--path", help="The output folder in the repository (render's -o).")
-    ] = "out",
+        str | None,
+        typer.Option("--path", help="The output folder in the repository (default: out)."),
+    ] = None,
     name: Annotated[
-        str, typer.Option("--name", help="The name of the objects (per environment: -<env>).")
-    ] = "kgen",
+        str | None,
+        typer.Option("--name", help="The objects' name, -<env> per environment (default kgen)."),
+    ] = None,
     all_envs: Annotated[
         bool,
         typer.Option("--all-envs", help="One per environment folder, as render --all-envs writes."),
     ] = False,
 ) -> None:
     """Print the Argo CD Applications, or the Flux GitRepository and Kustomizations, that
-    apply the output folder(s) from the repository; checked against their CRDs."""
+    apply the output folder(s) from the repository; checked against their CRDs. Settings
+    not given come from kgen.toml's [gitops] (and its output and all-envs)."""
     from kgen import gitops as objects
 
     with error_boundary():
+        config = _config()
+        settings = config.gitops
+        repo = repo or settings.get("repo")
+        if not repo:
+            raise UsageError(message="--repo URL: the Git repository (or [gitops] repo)")
+        tool = tool or GitOpsTool(settings.get("tool", "argocd"))
+        branch = branch or settings.get("branch", "main")
+        path = path or settings.get("path") or config.output or "out"
+        name = name or settings.get("name", "kgen")
         objects.check_settings(name, repo, branch, path)
         environments: list[str] = []
-        if all_envs:
-            environments = [env for env, _ in api.build_each_environment(_as_paths(paths))]
+        if all_envs or config.all_envs:
+            environments = [env for env, _ in api.build_each_environment(_inputs(paths))]
         else:
-            api.validate_all(_as_paths(paths))
+            api.validate_all(_inputs(paths))
         found = objects.targets(name, path, environments)
         documents = (
             objects.argocd(found, repo, branch)
@@ -286,7 +352,7 @@ def gitops(
 
 @app.command()
 def validate(
-    paths: Paths,
+    paths: Paths = None,
     kube_version: KubeVersion = None,
     problem_format: Annotated[
         ProblemFormat,
@@ -299,7 +365,9 @@ def validate(
 ) -> None:
     """Run every check of render, under every declared environment; write nothing."""
     with error_boundary(problem_format.value):
-        checked = api.validate_all(_as_paths(paths), kube_version=kube_version)
+        checked = api.validate_all(
+            _inputs(paths), kube_version=kube_version or _config().kube_version
+        )
     if problem_format is not ProblemFormat.text:
         _write_stdout(_machine_report([], problem_format.value))
     environments = ", ".join(checked.environments) or "none declared"
@@ -317,7 +385,7 @@ class PictureFormat(StrEnum):
 
 @app.command()
 def graph(
-    paths: Paths,
+    paths: Paths = None,
     picture_format: Annotated[
         PictureFormat,
         typer.Option("--format", help="mermaid (GitHub and GitLab Markdown) or dot (Graphviz)."),
@@ -328,13 +396,14 @@ def graph(
     """Print the service graph: workloads by namespace, dependsOn edges with their ports,
     entry points and egress blocks. Every check of render runs first."""
     with error_boundary():
-        result = api.build(_as_paths(paths), env=env, kube_version=kube_version)
+        kube_version = kube_version or _config().kube_version
+        result = api.build(_inputs(paths), env=env, kube_version=kube_version)
         _write_stdout(api.to_picture(result, picture_format.value))
 
 
 @app.command()
 def plan(
-    paths: Paths,
+    paths: Paths = None,
     env: Env = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the plan as JSON (for CI) instead of tables.")
@@ -346,7 +415,7 @@ def plan(
     from kgen.plan import to_json, to_table
 
     with error_boundary():
-        found = api.plan(_as_paths(paths), env=env)
+        found = api.plan(_inputs(paths), env=env)
         if as_json:
             _write_stdout(json.dumps(to_json(found), indent=2) + "\n")
         else:

@@ -1,0 +1,142 @@
+"""The project's settings: ``kgen.toml`` in the working folder, else ``[tool.kgen]`` in its
+``pyproject.toml``. Flags override them; an unknown key or a value of the wrong type is an
+error at its line, so a misspelt setting is never silently ignored.
+
+    paths = ["blueprints"]          # what to read when no PATH is given
+    output = "out"                  # -o for render, diff and render --check; gitops --path
+    kube-version = "1.33"
+    all-envs = true                 # render, and gitops, per environment folder
+
+    [gitops]
+    repo = "https://git.example.com/platform/gitops.git"
+    tool = "argocd"                 # or flux
+    branch = "main"
+    name = "shop"
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kgen.errors import InvalidInput
+from kgen.model import JsonPath, Problem, SourcePos
+from kgen.suggest import did_you_mean
+
+CONFIG_FILE = "kgen.toml"
+#: Top-level keys and the type each takes.
+_KEYS: Mapping[str, type] = {
+    "paths": list,
+    "output": str,
+    "kube-version": str,
+    "all-envs": bool,
+    "gitops": dict,
+}
+_GITOPS_KEYS = ("repo", "tool", "branch", "path", "name")
+_TYPE_NAMES = {list: "a list of paths", str: "a string", bool: "true or false", dict: "a table"}
+
+
+@dataclass(frozen=True)
+class Config:
+    """The settings found (empty when there is no file), and the file they came from."""
+
+    paths: tuple[str, ...] = ()
+    output: str | None = None
+    kube_version: str | None = None
+    all_envs: bool = False
+    gitops: Mapping[str, str] = field(default_factory=dict)
+    file: str | None = None
+
+
+def load_config(folder: Path) -> Config:
+    """The settings of the project in ``folder``."""
+    own = folder / CONFIG_FILE
+    if own.is_file():
+        return _parse(own, CONFIG_FILE, ())
+    pyproject = folder / "pyproject.toml"
+    if pyproject.is_file():
+        return _parse(pyproject, "pyproject.toml", ("tool", "kgen"))
+    return Config()
+
+
+def _parse(path: Path, shown: str, table: tuple[str, ...]) -> Config:
+    text = path.read_text(encoding="utf-8")
+    try:
+        data: Any = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line, column = _position(str(exc))
+        raise InvalidInput(
+            problems=[Problem(SourcePos(shown, line, column), (), str(exc), subject="<toml>")]
+        ) from None
+    for key in table:
+        data = data.get(key, {}) if isinstance(data, dict) else {}
+    if not data:
+        return Config()
+    problems = list(_problems(text, shown, table, data))
+    if problems:
+        raise InvalidInput(problems=problems)
+    gitops = data.get("gitops", {})
+    return Config(
+        paths=tuple(data.get("paths", ())),
+        output=data.get("output"),
+        kube_version=data.get("kube-version"),
+        all_envs=bool(data.get("all-envs", False)),
+        gitops={str(k): str(v) for k, v in gitops.items()},
+        file=shown,
+    )
+
+
+def _position(message: str) -> tuple[int, int]:
+    found = re.search(r"line (\d+), column (\d+)", message)
+    return (int(found[1]), int(found[2])) if found else (1, 1)
+
+
+def _line_of(text: str, table: tuple[str, ...], key: str) -> tuple[int, int]:
+    """Where ``key`` is written in ``table`` of the TOML text (its first mention there)."""
+    header = re.compile(r"^\s*\[([^\[\]]+)\]\s*(?:#.*)?$")
+    current: tuple[str, ...] = ()
+    for number, line in enumerate(text.splitlines(), start=1):
+        opened = header.match(line)
+        if opened:
+            current = tuple(part.strip().strip('"') for part in opened[1].split("."))
+            continue
+        written = re.match(rf'^(\s*)"?{re.escape(key)}"?\s*=', line)
+        if written and current == table:
+            return number, len(written[1]) + 1
+    return 1, 1
+
+
+def _problems(
+    text: str, shown: str, table: tuple[str, ...], data: Mapping[str, Any]
+) -> list[Problem]:
+    problems = []
+
+    def problem(where: tuple[str, ...], key: str, message: str, hint: str | None) -> None:
+        line, column = _line_of(text, where, key)
+        path: JsonPath = (*where[len(table) :], key)
+        problems.append(Problem(SourcePos(shown, line, column), path, message, hint))
+
+    for key, value in data.items():
+        if key not in _KEYS:
+            problem(table, key, "unknown setting", did_you_mean(key, _KEYS) or
+                    f"kgen's settings: {', '.join(_KEYS)}")  # fmt: skip
+        elif not isinstance(value, _KEYS[key]) or (
+            isinstance(value, list) and not all(isinstance(p, str) and p for p in value)
+        ):
+            problem(table, key, f"{key} is {_TYPE_NAMES[_KEYS[key]]}", None)
+    gitops = data.get("gitops")
+    for key, value in gitops.items() if isinstance(gitops, dict) else ():
+        where = (*table, "gitops")
+        if key not in _GITOPS_KEYS:
+            problem(where, key, "unknown setting", did_you_mean(key, _GITOPS_KEYS) or
+                    f"gitops settings: {', '.join(_GITOPS_KEYS)}")  # fmt: skip
+        elif not isinstance(value, str):
+            problem(where, key, f"{key} is a string", None)
+        elif key == "tool" and value not in ("argocd", "flux"):
+            problem(where, key, f"tool is argocd or flux, not {value!r}", did_you_mean(
+                value, ["argocd", "flux"]))  # fmt: skip
+    return problems

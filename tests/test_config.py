@@ -1,0 +1,88 @@
+"""``kgen.toml`` (or ``[tool.kgen]`` in pyproject.toml): the project's paths, output folder,
+Kubernetes version, per-environment folders and GitOps settings; flags override them;
+a misspelt key is an error at its line."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import REPO, RunKgen
+
+CONFIG = """\
+paths = ["blueprints"]
+output = "deploy"
+all-envs = true
+
+[gitops]
+repo = "https://git.example.com/platform/gitops.git"
+tool = "flux"
+name = "shop"
+"""
+
+
+def _project(tmp_path: Path, config: str, file: str = "kgen.toml") -> Path:
+    shutil.copytree(REPO / "blueprints", tmp_path / "blueprints")
+    (tmp_path / file).write_text(config)
+    return tmp_path
+
+
+def test_commands_read_the_project_settings(kgen: RunKgen, tmp_path: Path) -> None:
+    project = _project(tmp_path, CONFIG)
+    assert kgen("render", cwd=project).exit_code == 0
+    assert sorted(p.name for p in (project / "deploy").iterdir()) == ["prod", "staging"]
+    assert kgen("render", "--check", cwd=project).exit_code == 0
+    same = kgen("diff", cwd=project)
+    assert same.exit_code == 0 and "deploy/prod is what render would write" in same.stderr
+    assert kgen("validate", cwd=project).exit_code == 0
+    gitops = kgen("gitops", cwd=project)
+    assert gitops.exit_code == 0, gitops.stderr
+    documents = [d for d in yaml.safe_load_all(gitops.stdout) if d]
+    assert [d["kind"] for d in documents] == ["GitRepository", "Kustomization", "Kustomization"]
+    assert {d["spec"].get("path") for d in documents[1:]} == {"./deploy/prod", "./deploy/staging"}
+    # flags win: a stream on stdout, another tool
+    stream = kgen("render", "-o", "-", "--env", "prod", cwd=project)
+    assert stream.exit_code == 0 and stream.stdout.startswith("---\n# Source: ")
+    argocd = kgen("gitops", "--tool", "argocd", cwd=project)
+    assert "kind: Application\n" in argocd.stdout
+
+
+def test_pyproject_tool_kgen_works_too(kgen: RunKgen, tmp_path: Path) -> None:
+    config = CONFIG.replace("[gitops]", "[tool.kgen.gitops]")
+    project = _project(
+        tmp_path, "[project]\nname = 'x'\n\n[tool.kgen]\n" + config, "pyproject.toml"
+    )
+    assert kgen("validate", cwd=project).exit_code == 0
+    gitops = kgen("gitops", cwd=project)
+    assert gitops.exit_code == 0 and "name: shop\n" in gitops.stdout
+
+
+def test_a_misspelt_setting_is_an_error_at_its_line(kgen: RunKgen, tmp_path: Path) -> None:
+    bad = CONFIG.replace("output =", "outptu =").replace('tool = "flux"', 'tool = "argo"')
+    project = _project(tmp_path, bad.replace("all-envs = true", 'all-envs = "yes"'))
+    result = kgen("validate", cwd=project)
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert (
+        lines[0] == "kgen.toml:2:1: error: outptu: unknown setting (hint: did you mean 'output'?)"
+    )
+    assert lines[1] == "kgen.toml:3:1: error: all-envs: all-envs is true or false"
+    assert lines[2].startswith("kgen.toml:7:1: error: gitops.tool: tool is argocd or flux")
+    (project / "kgen.toml").write_text("paths = [\n")
+    broken = kgen("validate", cwd=project)
+    assert broken.exit_code == 1 and broken.stderr.startswith("kgen.toml:")
+
+
+def test_without_paths_anywhere_kgen_asks_for_them(kgen: RunKgen, tmp_path: Path) -> None:
+    result = kgen("validate", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "set paths in kgen.toml" in result.stderr
+
+
+def test_the_kubernetes_version_comes_from_the_settings(kgen: RunKgen, tmp_path: Path) -> None:
+    project = _project(tmp_path, 'paths = ["blueprints"]\nkube-version = "1.9"\n')
+    result = kgen("validate", cwd=project)
+    assert result.exit_code == 2 and "1.9" in result.stderr
+    assert kgen("validate", "--kube-version", "1.33", cwd=project).exit_code == 0
