@@ -63,15 +63,31 @@ def load_config(folder: Path) -> Config:
     return Config()
 
 
+#: The largest settings file kgen reads: a few lines are plenty.
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
 def _parse(path: Path, shown: str, table: tuple[str, ...]) -> Config:
-    text = path.read_text(encoding="utf-8")
+    def refuse(message: str, line: int = 1, column: int = 1) -> InvalidInput:
+        pos = SourcePos(shown, line, column)
+        return InvalidInput(problems=[Problem(pos, (), message, subject="<toml>")])
+
     try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise refuse(exc.strerror or str(exc)) from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise refuse(f"the file is larger than {MAX_CONFIG_BYTES // 1024} KiB")
+    try:
+        text = raw.decode("utf-8")
         data: Any = tomllib.loads(text)
+    except UnicodeDecodeError as exc:
+        raise refuse(f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
     except tomllib.TOMLDecodeError as exc:
-        line, column = _position(str(exc))
-        raise InvalidInput(
-            problems=[Problem(SourcePos(shown, line, column), (), str(exc), subject="<toml>")]
-        ) from None
+        raise refuse(str(exc), *_position(str(exc))) from None
+    except RecursionError:
+        raise refuse("values nest too deep") from None
     for key in table:
         data = data.get(key, {}) if isinstance(data, dict) else {}
     if not data:

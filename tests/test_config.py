@@ -86,3 +86,11 @@ def test_the_kubernetes_version_comes_from_the_settings(kgen: RunKgen, tmp_path:
     result = kgen("validate", cwd=project)
     assert result.exit_code == 2 and "1.9" in result.stderr
     assert kgen("validate", "--kube-version", "1.33", cwd=project).exit_code == 0
+
+
+def test_an_unreadable_settings_file_is_an_error_not_a_crash(kgen: RunKgen, tmp_path: Path) -> None:
+    for content in (b"paths = \xff\n", b"x = " + b"[" * 5000 + b"]" * 5000 + b"\n"):
+        (tmp_path / "kgen.toml").write_bytes(content)
+        result = kgen("validate", cwd=tmp_path)
+        assert result.exit_code == 1, result.stderr
+        assert result.stderr.startswith("kgen.toml:1:1: error: <toml>: ")
