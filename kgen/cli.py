@@ -28,7 +28,7 @@ from kgen.suggest import did_you_mean
 app = typer.Typer(
     name="kgen",
     help="Typed blueprints to validated, Helm-free Kubernetes YAML and eksctl ClusterConfig.",
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,

@@ -495,3 +495,25 @@ def test_standard_input_is_a_blueprint_source(tmp_path: Path) -> None:
     )
     assert bad.returncode == 1
     assert bad.stderr.startswith("<stdin>:1:1: error: apiVersion: missing")
+
+
+def test_shell_completion_completes_commands_and_options(tmp_path: Path) -> None:
+    """`kgen --install-completion` installs what `--show-completion` prints; the shell
+    then asks kgen itself, as here."""
+
+    def complete(words: str) -> list[str]:
+        env = {**os.environ, "_KGEN_COMPLETE": "complete_bash", "COMP_WORDS": words,
+               "COMP_CWORD": str(len(words.split()) - 1)}  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-c", "from kgen.cli import main; main()"],
+            env=env, capture_output=True, text=True, check=False, cwd=tmp_path,
+        )  # fmt: skip
+        return done.stdout.split()
+
+    assert complete("kgen ren") == ["render"]
+    assert "--all-envs" in complete("kgen render --al")
+    shown = subprocess.run(
+        [sys.executable, "-m", "kgen", "--show-completion", "bash"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert shown.returncode == 0 and "_KGEN_COMPLETE" in shown.stdout
