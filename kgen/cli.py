@@ -88,7 +88,13 @@ def render(
     stdout when kgen.toml names an output folder)."""
     with error_boundary():
         config = _config()
-        if output is None and not eksctl:
+        if output is None and not eksctl and config.output is not None:
+            if config.all_envs and env is not None and config.output != "-":
+                raise UsageError(
+                    message=f"--env {env}: kgen.toml writes every environment into "
+                    f"{config.output}/<env>/ (all-envs); render them all, or name another "
+                    "folder with -o"
+                )
             output = config.output
         if output == "-":
             output = None
@@ -240,7 +246,7 @@ def diff(
     with error_boundary():
         config = _config()
         output = output if output is not None else config.output
-        if not output:
+        if not output or output == "-":
             raise UsageError(message="-o DIR: name the folder to compare with, e.g. -o out")
         kube_version = kube_version or config.kube_version
         if config.all_envs and env is None:  # each environment's folder, as render writes
@@ -264,7 +270,8 @@ def diff(
             colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ
             _write_stdout(_coloured(text) if colour else text)
             typer.echo(
-                f"kgen: {where}: {len(plan.changed)} file(s) to write, {len(plan.stale)} to remove",
+                f"kgen: {where}: {len(plan.changed) + plan.record_changed} file(s) to write, "
+                f"{len(plan.stale)} to remove",
                 err=True,
             )
         if not differs:
@@ -327,13 +334,14 @@ def gitops(
     with error_boundary():
         config = _config()
         settings = config.gitops
-        repo = repo or settings.get("repo")
+        repo = repo if repo is not None else settings.get("repo")
         if not repo:
             raise UsageError(message="--repo URL: the Git repository (or [gitops] repo)")
         tool = tool or GitOpsTool(settings.get("tool", "argocd"))
-        branch = branch or settings.get("branch", "main")
-        path = path or settings.get("path") or config.output or "out"
-        name = name or settings.get("name", "kgen")
+        branch = branch if branch is not None else settings.get("branch", "main")
+        folder = config.output if config.output not in (None, "-") else "out"
+        path = path if path is not None else settings.get("path", folder)
+        name = name if name is not None else settings.get("name", "kgen")
         objects.check_settings(name, repo, branch, path)
         environments: list[str] = []
         if all_envs or config.all_envs:

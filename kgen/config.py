@@ -28,6 +28,8 @@ from kgen.model import JsonPath, Problem, SourcePos
 from kgen.suggest import did_you_mean
 
 CONFIG_FILE = "kgen.toml"
+#: Settings problems reported at most: a file of thousands of typos needs no more.
+MAX_PROBLEMS = 20
 #: Top-level keys and the type each takes.
 _KEYS: Mapping[str, type] = {
     "paths": list,
@@ -88,8 +90,20 @@ def _parse(path: Path, shown: str, table: tuple[str, ...]) -> Config:
         raise refuse(str(exc), *_position(str(exc))) from None
     except RecursionError:
         raise refuse("values nest too deep") from None
-    for key in table:
+    for depth, key in enumerate(table):
         data = data.get(key, {}) if isinstance(data, dict) else {}
+        if not isinstance(data, dict):
+            line, column = _line_of(text, table[:depth], key)
+            raise InvalidInput(
+                problems=[
+                    Problem(
+                        SourcePos(shown, line, column),
+                        table[: depth + 1],
+                        f"{'.'.join(table[: depth + 1])} is a table of kgen's settings",
+                        "write [tool.kgen] and the settings below it",
+                    )
+                ]
+            )
     if not data:
         return Config()
     problems = list(_problems(text, shown, table, data))
@@ -111,28 +125,39 @@ def _position(message: str) -> tuple[int, int]:
     return (int(found[1]), int(found[2])) if found else (1, 1)
 
 
+_HEADER = re.compile(r"^\s*\[([^\[\]]+)\]\s*(?:#.*)?$")
+_KEY = re.compile(r"""^(\s*)["']?([A-Za-z0-9_-]+)["']?\s*=""")
+
+
 def _line_of(text: str, table: tuple[str, ...], key: str) -> tuple[int, int]:
-    """Where ``key`` is written in ``table`` of the TOML text (its first mention there)."""
-    header = re.compile(r"^\s*\[([^\[\]]+)\]\s*(?:#.*)?$")
+    """Where ``key`` is written in ``table`` of the TOML text (its first mention there;
+    the file's start when written another way, as a dotted or inline key)."""
+    return _key_lines(text).get((table, key), (1, 1))
+
+
+def _key_lines(text: str) -> dict[tuple[tuple[str, ...], str], tuple[int, int]]:
+    """Every ``key =`` of the text by its table, read in one pass."""
+    found: dict[tuple[tuple[str, ...], str], tuple[int, int]] = {}
     current: tuple[str, ...] = ()
     for number, line in enumerate(text.splitlines(), start=1):
-        opened = header.match(line)
+        opened = _HEADER.match(line)
         if opened:
-            current = tuple(part.strip().strip('"') for part in opened[1].split("."))
+            current = tuple(part.strip().strip("\"'") for part in opened[1].split("."))
             continue
-        written = re.match(rf'^(\s*)"?{re.escape(key)}"?\s*=', line)
-        if written and current == table:
-            return number, len(written[1]) + 1
-    return 1, 1
+        written = _KEY.match(line)
+        if written:
+            found.setdefault((current, written[2]), (number, len(written[1]) + 1))
+    return found
 
 
 def _problems(
     text: str, shown: str, table: tuple[str, ...], data: Mapping[str, Any]
 ) -> list[Problem]:
     problems = []
+    lines = _key_lines(text)
 
     def problem(where: tuple[str, ...], key: str, message: str, hint: str | None) -> None:
-        line, column = _line_of(text, where, key)
+        line, column = lines.get((where, key), (1, 1))
         path: JsonPath = (*where[len(table) :], key)
         problems.append(Problem(SourcePos(shown, line, column), path, message, hint))
 
@@ -155,4 +180,4 @@ def _problems(
         elif key == "tool" and value not in ("argocd", "flux"):
             problem(where, key, f"tool is argocd or flux, not {value!r}", did_you_mean(
                 value, ["argocd", "flux"]))  # fmt: skip
-    return problems
+    return problems[:MAX_PROBLEMS]

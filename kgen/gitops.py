@@ -43,16 +43,47 @@ def targets(name: str, path: str, environments: Sequence[str]) -> list[Target]:
     return [Target(f"{name}-{env}", f"{path.rstrip('/')}/{env}") for env in environments]
 
 
+def _repo_ok(repo: str) -> bool:
+    """A URL of the forms above whose path has no '.' or '..' parts and whose port, when
+    it names one, exists."""
+    if not _REPO.fullmatch(repo) or len(repo) > 2048:
+        return False
+    scheme = "://" in repo
+    rest = repo.split("://", 1)[-1]
+    host, _, where = rest.partition("/") if scheme else rest.partition(":")
+    address = host.split("@")[-1]
+    name, _, port = address.partition(":") if scheme else (address, "", "")
+    if port and not 0 < int(port) <= 65535:
+        return False
+    if any(label == "" or label[0] == "-" or label[-1] == "-" for label in name.split(".")):
+        return False
+    parts = where.rstrip("/").split("/")
+    return not where.startswith("/") and not any(p in ("", ".", "..") for p in parts)
+
+
+def _branch_ok(branch: str) -> bool:
+    """What git check-ref-format takes for a branch, in short."""
+    return (
+        bool(_BRANCH.fullmatch(branch))
+        and not branch.startswith("-")
+        and branch != "HEAD"
+        and not any(p.startswith(".") or p.endswith(".lock") for p in branch.split("/"))
+    )
+
+
 def check_settings(name: str, repo: str, branch: str, path: str) -> None:
     """Usage errors for settings neither tool would take."""
-    if not _NAME.fullmatch(name):
-        raise UsageError(message=f"--name {name!r}: a DNS-1123 label, e.g. shop")
-    if not _REPO.fullmatch(repo) or len(repo) > 2048:
+    if not _NAME.fullmatch(name) or len(name) > 40:
+        raise UsageError(
+            message=f"--name {name!r}: a DNS-1123 label of at most 40 characters (an "
+            "environment's name is added to it), e.g. shop"
+        )
+    if not _repo_ok(repo):
         raise UsageError(
             message=f"--repo {repo!r}: an HTTPS or SSH Git URL without credentials, e.g. "
             "https://git.example.com/platform/gitops.git or git@git.example.com:platform/gitops"
         )
-    if not _BRANCH.fullmatch(branch):
+    if not _branch_ok(branch):
         raise UsageError(message=f"--branch {branch!r}: a Git branch name, e.g. main")
     if not _PATH.fullmatch(path) or any(p in (".", "..") for p in path.split("/")):
         raise UsageError(

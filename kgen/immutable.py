@@ -97,3 +97,23 @@ def refused_changes(before: str | None, after: str | None) -> Iterator[Refused]:
         was, now = _at(old, path), _at(new, path)
         if was != now:
             yield Refused(resource, ".".join(path), remedy)
+    if kind == "PersistentVolumeClaim":
+        yield from _shrunk(resource, old, new)
+
+
+def _shrunk(resource: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterator[Refused]:
+    """A claim may grow (where its class allows expansion), never shrink."""
+    from kgen.formats import memory_bytes
+
+    path = ("spec", "resources", "requests", "storage")
+    was, now = _at(old, path), _at(new, path)
+    try:
+        smaller = was is not None and now is not None and memory_bytes(now) < memory_bytes(was)
+    except (ValueError, ArithmeticError):
+        return
+    if smaller:
+        yield Refused(
+            resource,
+            ".".join(path) + f" shrinks from {was} to {now}",
+            "a claim never shrinks: make a new, smaller claim and move the data",
+        )

@@ -94,3 +94,24 @@ def test_an_unreadable_settings_file_is_an_error_not_a_crash(kgen: RunKgen, tmp_
         result = kgen("validate", cwd=tmp_path)
         assert result.exit_code == 1, result.stderr
         assert result.stderr.startswith("kgen.toml:1:1: error: <toml>: ")
+
+
+def test_settings_that_conflict_or_are_no_table(kgen: RunKgen, tmp_path: Path) -> None:
+    project = _project(tmp_path, CONFIG)
+    clash = kgen("render", "--env", "prod", cwd=project)
+    assert clash.exit_code == 2 and "all-envs" in clash.stderr
+    assert not (project / "deploy").exists()
+    (project / "kgen.toml").unlink()
+    (project / "pyproject.toml").write_text("[tool]\nkgen = 5\n")
+    result = kgen("validate", "blueprints", cwd=project)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("pyproject.toml:2:1: error: tool.kgen: ")
+
+
+def test_thousands_of_typos_are_reported_quickly_and_briefly(kgen: RunKgen, tmp_path: Path) -> None:
+    text = 'paths = ["blueprints"]\n' + "".join(f"k{i} = 1\n" for i in range(20000))
+    project = _project(tmp_path, text)
+    result = kgen("validate", cwd=project)
+    assert result.exit_code == 1
+    assert result.stderr.count(": unknown setting") == 20
+    assert "kgen.toml:2:1: error: k0: unknown setting" in result.stderr

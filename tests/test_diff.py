@@ -72,3 +72,12 @@ def test_which_changes_kubernetes_refuses() -> None:
     )] == ["spec.template"]  # fmt: skip
     # a new resource, or one renamed, is a new object: nothing refused
     assert not list(refused_changes(None, _doc("Deployment", {"selector": other})))
+
+
+def test_a_claim_may_grow_but_never_shrink() -> None:
+    def claim(size: str) -> str:
+        return _doc("PersistentVolumeClaim", {"resources": {"requests": {"storage": size}}})
+
+    [shrunk] = refused_changes(claim("20Gi"), claim("10Gi"))
+    assert shrunk.field == "spec.resources.requests.storage shrinks from 20Gi to 10Gi"
+    assert not list(refused_changes(claim("10Gi"), claim("20Gi")))

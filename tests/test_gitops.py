@@ -89,3 +89,26 @@ def test_settings_neither_tool_takes_are_usage_errors(
     result = kgen("gitops", "blueprints", *flat, cwd=REPO)
     assert result.exit_code == 2
     assert option in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--repo", "https://git.example.com/../x"),
+        ("--repo", "git@git.example.com:org/../repo"),
+        ("--repo", "https://-.-/x"),
+        ("--repo", "https://git.example.com:99999/x"),
+        ("--repo", "git@git.example.com:/org/repo.git"),
+        ("--branch", "-x"),
+        ("--branch", "x.lock"),
+        ("--branch", "HEAD"),
+        ("--branch", ""),
+        ("--name", "a" * 41),
+    ],
+)
+def test_urls_branches_and_names_git_or_the_tools_refuse(
+    kgen: RunKgen, option: str, value: str
+) -> None:
+    args = {"--repo": URL, option: value}
+    flat = [item for pair in args.items() for item in pair]
+    assert kgen("gitops", "blueprints", *flat, cwd=REPO).exit_code == 2
