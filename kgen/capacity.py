@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from kgen.formats import cpu_millis, memory_bytes
+from kgen.instances import InstanceType
 from kgen.units import Unit
 from kgen.workloads import pod_range
 
@@ -83,6 +84,13 @@ def _container(settings: Mapping[str, Any]) -> Pod:
             cpu_millis(limits["cpu"]) if "cpu" in limits else cpu,
             memory_bytes(limits["memory"]) if "memory" in limits else memory,
         ),
+    )
+
+
+def room_of(instance: InstanceType) -> Resources:
+    """What a node of the instance type gives its pods, after the kubelet's reserve."""
+    return Resources(
+        Decimal(instance.allocatable_cpu_millis), Decimal(instance.allocatable_memory_mib * MIB)
     )
 
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kgen.instances import instance_type
+from kgen.instances import InstanceType, instance_type
 from kgen.model import Blueprint
 
 #: AWS Graviton (arm64) instance families: a 'g' after the generation (m7g, c7gn, r6gd).
@@ -199,12 +199,27 @@ def node_pool(cluster: Blueprint, group: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+#: Taint effects that keep pods without a toleration off a node.
+REPELLING = ("NoSchedule", "NoExecute")
+
+
+def repels(group: Mapping[str, Any]) -> bool:
+    """Whether the node group's taints keep off pods that do not tolerate them."""
+    return any(taint.get("effect") in REPELLING for taint in group.get("taints", []))
+
+
+def group_types(group: Mapping[str, Any]) -> list[InstanceType] | None:
+    """The node group's instance types from kgen's table; None when one is not in it."""
+    types = [instance_type(str(name)) for name in group.get("instanceTypes", [])]
+    known = [t for t in types if t is not None]
+    return known if known and len(known) == len(types) else None
+
+
 def pool_limits(group: Mapping[str, Any]) -> dict[str, Any] | None:
     """At most maxSize nodes of the group's largest type, in CPU and memory; None when an
     instance type is not in kgen's table (a rule says so)."""
-    types = [instance_type(str(name)) for name in group.get("instanceTypes", [])]
-    known = [t for t in types if t is not None]
-    if not known or len(known) != len(types):
+    known = group_types(group)
+    if known is None:
         return None
     size = int(group["maxSize"])
     return {

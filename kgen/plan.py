@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from kgen.capacity import MIB, Load, Resources, pod_of, pods_of, total
+from kgen.capacity import MIB, Load, Resources, pod_of, pods_of, room_of, total
+from kgen.cluster import group_types, repels
 from kgen.formats import cpu_millis, memory_bytes
 from kgen.instances import InstanceType, data_date, data_region, instance_type
 from kgen.model import Blueprint
@@ -32,7 +33,6 @@ from kgen.units import Unit
 
 #: Hours in a month, as AWS prices a month.
 HOURS_PER_MONTH = 730
-_REPELLING = ("NoSchedule", "NoExecute")
 
 
 @dataclass(frozen=True)
@@ -80,12 +80,7 @@ class GroupPlan:
         return int(self.group["minSize"]), int(self.group["maxSize"])
 
     def room(self, nodes: int) -> Resources | None:
-        if self.sizing is None:
-            return None
-        return Resources(
-            Decimal(self.sizing.allocatable_cpu_millis * nodes),
-            Decimal(self.sizing.allocatable_memory_mib * nodes * MIB),
-        )
+        return None if self.sizing is None else room_of(self.sizing).times(nodes)
 
     @property
     def suggested(self) -> tuple[int, int] | None:
@@ -134,9 +129,7 @@ def make_plan(cluster: Blueprint, units: Sequence[Unit], environment: str | None
     )
     groups = list(spec.get("nodeGroups", []))
     karpenter = spec.get("autoscaler") == "karpenter"
-    open_groups = [
-        g for g in groups if not any(t["effect"] in _REPELLING for t in g.get("taints", []))
-    ]
+    open_groups = [g for g in groups if not repels(g)]
     # The cluster's own pods run on the first open managed group (a rule makes sure of one).
     managed = [g for g in open_groups if not (karpenter and g.get("karpenter"))]
     home = next(
@@ -169,20 +162,19 @@ def make_plan(cluster: Blueprint, units: Sequence[Unit], environment: str | None
 def _group_plan(
     group: Mapping[str, Any], units: tuple[Unit, ...], *, takes_unplaced: bool
 ) -> GroupPlan:
-    types = [instance_type(str(t)) for t in group["instanceTypes"]]
+    types = group_types(group)
     load = total(units)
-    if any(t is None for t in types):
+    if types is None:
         return GroupPlan(str(group["name"]), group, units, load, None, None, (), takes_unplaced)
     known = sorted(
-        (t for t in types if t is not None),
-        key=lambda t: (t.allocatable_cpu_millis, t.allocatable_memory_mib, t.name),
+        types, key=lambda t: (t.allocatable_cpu_millis, t.allocatable_memory_mib, t.name)
     )
     # The smallest type that holds every pod of the group (the largest, when none does);
     # Karpenter picks the types itself: its nodes are counted at the largest.
-    fitting = [t for t in known if all(pod_of(u).requests.fits(_room(t)) for u in units)]
+    fitting = [t for t in known if all(pod_of(u).requests.fits(room_of(t)) for u in units)]
     karpenter = bool(group.get("karpenter"))
     sizing = (fitting[-1] if karpenter else fitting[0]) if fitting else known[-1]
-    room = _room(sizing)
+    room = room_of(sizing)
     too_big = tuple(sorted(u.name for u in units if not pod_of(u).requests.fits(room)))
     needed = (
         nodes_for(_pods(units, least=True), room, sizing.max_pods),
@@ -193,19 +185,11 @@ def _group_plan(
     )
 
 
-def _room(instance: InstanceType) -> Resources:
-    return Resources(
-        Decimal(instance.allocatable_cpu_millis), Decimal(instance.allocatable_memory_mib * MIB)
-    )
-
-
 def _fits(unit: Unit, group: Mapping[str, Any]) -> bool:
-    """Whether a pod of the unit fits a node of the group's largest known instance type
+    """Whether a pod of the unit fits a node of one of the group's instance types
     (unknown types: assumed to)."""
-    types = [instance_type(str(t)) for t in group["instanceTypes"]]
-    if any(t is None for t in types):
-        return True
-    return any(pod_of(unit).requests.fits(_room(t)) for t in types if t is not None)
+    types = group_types(group)
+    return types is None or any(pod_of(unit).requests.fits(room_of(t)) for t in types)
 
 
 def _pods(units: Iterable[Unit], *, least: bool) -> list[tuple[Resources, int]]:

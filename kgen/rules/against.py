@@ -9,7 +9,8 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from kgen.capacity import Resources, cores, load_of, mebibytes, pod_of
+from kgen.capacity import Resources, cores, load_of, mebibytes, pod_of, room_of
+from kgen.cluster import REPELLING, group_types, repels
 from kgen.formats import cpu_millis, memory_bytes
 from kgen.model import Blueprint, Document, JsonPath, Problem, format_path
 from kgen.suggest import did_you_mean
@@ -20,8 +21,6 @@ if TYPE_CHECKING:
 
 #: The StorageClass EKS makes in every cluster (not the default since Kubernetes 1.30).
 EKS_STORAGE_CLASS = "gp2"
-#: Taint effects that keep pods without a toleration off a node.
-_REPELLING = ("NoSchedule", "NoExecute")
 
 
 def _names(cluster: Blueprint, field: str) -> list[str]:
@@ -268,23 +267,10 @@ def _largest(used: Sequence[tuple[Unit, Any]], show: Any) -> str:
 def _rooms(group: Mapping[str, Any]) -> list[tuple[Resources, str]] | None:
     """The allocatable room of each of the group's instance types, by size; None when a
     type is not in kgen's table (nothing to check against)."""
-    from kgen.instances import instance_type
-
-    types = [instance_type(str(name)) for name in group.get("instanceTypes", [])]
-    known = [t for t in types if t is not None]
-    if not known or len(known) != len(types):
+    known = group_types(group)
+    if known is None:
         return None
-    rooms = [
-        (
-            Resources(
-                cpu_millis(f"{t.allocatable_cpu_millis}m"),
-                memory_bytes(f"{t.allocatable_memory_mib}Mi"),
-            ),
-            t.name,
-        )
-        for t in known
-    ]
-    return sorted(rooms, key=lambda r: (r[0].cpu, r[0].memory))
+    return sorted(((room_of(t), t.name) for t in known), key=lambda r: (r[0].cpu, r[0].memory))
 
 
 def node_fit_problems(view: SetView) -> Iterator[Problem]:
@@ -296,11 +282,7 @@ def node_fit_problems(view: SetView) -> Iterator[Problem]:
     if cluster is None:
         return
     groups = {str(g["name"]): g for g in cluster.data["spec"].get("nodeGroups", [])}
-    open_groups = [
-        g
-        for g in groups.values()
-        if not any(t["effect"] in _REPELLING for t in g.get("taints", []))
-    ]
+    open_groups = [g for g in groups.values() if not repels(g)]
     rooms = {name: _rooms(group) for name, group in groups.items()}
     open_rooms = [rooms[str(g["name"])] for g in open_groups]
     for unit in view.units:
@@ -374,9 +356,9 @@ def toleration_problems(view: SetView, documents: Sequence[Document]) -> Iterato
     if cluster is None:
         return
     tainted = {
-        str(group["name"]): [t for t in group["taints"] if t["effect"] in _REPELLING]
+        str(group["name"]): [t for t in group["taints"] if t["effect"] in REPELLING]
         for group in cluster.data["spec"].get("nodeGroups", [])
-        if any(t["effect"] in _REPELLING for t in group.get("taints", []))
+        if repels(group)
     }
     for document in documents:
         where = _POD_SPEC.get(document.kind)

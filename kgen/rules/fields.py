@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from kgen.apiserver import TOOL_ANNOTATION_PREFIXES, silences_scanner
-from kgen.cluster import GRAVITON
+from kgen.cluster import GRAVITON, repels
 from kgen.formats import DNS_LABEL, cpu_millis, memory_bytes
 from kgen.hardening import SECURITY_ANNOTATION_PREFIXES
 from kgen.helpers import MANAGED_SERVICE_ANNOTATIONS, RESERVED_LABELS
@@ -605,8 +605,7 @@ def _cluster_autoscaler(blueprint: Blueprint, path: JsonPath, value: Any) -> Ite
     karpenter = spec.get("autoscaler") == "karpenter"
     managed = [g for g in groups if not (karpenter and g.get("karpenter") is True)]
     if managed and not any(
-        max(g.get("minSize", 0), g.get("desiredCapacity", 0)) >= 1
-        and not any(t.get("effect") in ("NoSchedule", "NoExecute") for t in g.get("taints", []))
+        max(g.get("minSize", 0), g.get("desiredCapacity", 0)) >= 1 and not repels(g)
         for g in managed
     ):
         yield problem(
