@@ -14,7 +14,7 @@ from typing import Any
 from kgen.errors import UsageError
 from kgen.formats import FORMATS
 from kgen.kinds import kind_names
-from kgen.schema import bundled
+from kgen.schema import OTHER_DOCUMENTS, bundled
 from kgen.suggest import did_you_mean
 
 Schema = Mapping[str, Any]
@@ -26,11 +26,12 @@ _SENTENCE = re.compile(r"(?<=\.)\s+(?=[A-Z])")
 def explain(path: str) -> str:
     """The text ``kgen explain KIND[.field...]`` prints."""
     kind, *fields = path.split(".")
-    known = {name.lower(): name for name in kind_names()}
+    kinds = [*kind_names(), *OTHER_DOCUMENTS]
+    known = {name.lower(): name for name in kinds}
     if kind.lower() not in known:
-        hint = did_you_mean(kind, kind_names())
+        hint = did_you_mean(kind, kinds)
         raise UsageError(
-            message=f"unknown kind {kind!r}; one of: {', '.join(kind_names())}"
+            message=f"unknown kind {kind!r}; one of: {', '.join(kinds)}"
             + (f" ({hint})" if hint else "")
         )
     kind = known[kind.lower()]
@@ -244,10 +245,19 @@ def describe_values(blueprints: Any, env: str | None, selector: str) -> str:
             lines.append(f"  {where:<{width}}  {step.label}: {written}")
         if not steps:
             lines.append("  written nowhere: " + _unwritten(blueprint, path))
-        elif value is not None and value != steps[-1].value:
-            lines.append("  the image as written, completed with the registry and tag above")
+        elif any(s.label.endswith(("image registry", "image tag")) for s in steps):
+            own = [s for s in steps if not s.label.endswith(("image registry", "image tag"))]
+            lines.append(
+                "  the image as written: it names its registry and version, so the defaults "
+                "leave it"
+                if own and value == own[-1].value
+                else "  the image as written, completed by the registry and tag above"
+            )
         elif len(steps) > 1:
-            lines.append("  the last one wins")
+            merged = isinstance(value, dict)
+            lines.append(
+                "  maps merge: later parts win key by key" if merged else "  the last one wins"
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -193,14 +193,13 @@ def load_paths(paths: Sequence[Path]) -> tuple[list[Blueprint], list[Problem]]:
         for item in load_text(text, name, budget):
             if isinstance(item, Problem):
                 problems.append(item)
-            elif chain:
+            elif chain and defaults.charge(item, chain):
                 blueprints.append(inherit(item, chain, None))
-            elif chain is not None:
+            elif chain is not None and not chain:
                 blueprints.append(item)
-        if budget.exhausted:
+        if budget.exhausted or defaults.exhausted:
             return [], [*problems, *defaults.problems]  # the run fails: checking the rest
     problems.extend(defaults.problems)
-    problems.extend(defaults.too_much(blueprints))
     return blueprints, problems
 
 
@@ -238,6 +237,8 @@ class Defaults:
     def __init__(self, budget: Budget) -> None:
         self.budget = budget
         self.problems: list[Problem] = []
+        self.exhausted = False
+        self._work = 0
         self._files: dict[Path, Blueprint | None] = {}
         self._chains: dict[Path, tuple[Blueprint, ...] | None] = {}
         self._cwd = Path(os.path.abspath(Path.cwd()))
@@ -249,12 +250,13 @@ class Defaults:
         if key not in self._chains:
             chain: list[Blueprint] = []
             broken = False
-            for candidate in reversed(search_folders(key, self._cwd)):
+            folders = search_folders(key, self._cwd)
+            for candidate in reversed(folders):
                 for name in DEFAULTS_FILES:
                     path = candidate / name
                     if not os.path.lexists(path):
                         continue
-                    document = self._read(path)
+                    document = self._read(path, folders[-1])
                     if document is None:
                         broken = True
                     else:
@@ -262,7 +264,10 @@ class Defaults:
             self._chains[key] = None if broken else tuple(chain)
         return self._chains[key]
 
-    def _read(self, path: Path) -> Blueprint | None:
+    def _read(self, path: Path, root: Path) -> Blueprint | None:
+        """The checked document of one defaults file (None when it has problems). A link
+        may lead only to a file inside the project: a defaults file is read wherever a
+        blueprint below it is, and its text may be echoed in a problem."""
         if path in self._files:
             return self._files[path]
         self._files[path] = None
@@ -270,6 +275,18 @@ class Defaults:
         bad_name = name_problem(path)
         if bad_name is not None:
             self.problems.append(bad_name)
+            return None
+        if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
+            self.problems.append(
+                Problem(
+                    SourcePos(name, 1, 1),
+                    (),
+                    f"a link that leads out of {display_path(root)}: kgen reads defaults "
+                    "files inside the project only",
+                    "copy the defaults into the file",
+                    subject="<file>",
+                )
+            )
             return None
         if not path.is_file():
             what = "a link to nothing" if path.is_symlink() else "not a regular file"
@@ -309,30 +326,29 @@ class Defaults:
         self._files[path] = read.document
         return read.document
 
-    def too_much(self, blueprints: Sequence[Blueprint]) -> list[Problem]:
-        """Merging defaults repeats them in every blueprint that inherits them: together
-        the merged blueprints may hold at most ``MAX_NODES`` nodes, like the files."""
-        total = sum(b.source.size for b in blueprints)
-        if total <= MAX_NODES:
-            return []
-        largest = max(
-            (d for b in blueprints if b.inherited for d in b.inherited.chain),
-            key=lambda d: d.source.size,
-            default=None,
-        )
-        if largest is None:
-            return []
-        return [
-            Problem(
-                largest.source.start,
-                (),
-                f"the blueprints with the defaults they inherit would hold more than "
-                f"{MAX_NODES:,} YAML nodes (this file has {largest.source.size:,}, repeated in "
-                "every blueprint below it)",
-                "keep defaults files short: a few shared values, not data",
-                subject="<file>",
+    def charge(self, blueprint: Blueprint, chain: Sequence[Blueprint]) -> bool:
+        """Count the merge of ``chain`` into ``blueprint`` before doing it: merging repeats
+        the defaults in every blueprint below them, and together the merged blueprints
+        may hold at most ``MAX_NODES`` nodes, as the files may. False (with a problem at
+        the largest defaults file) when this one would go over."""
+        self._work += blueprint.source.size + sum(d.source.size for d in chain)
+        if self._work <= MAX_NODES:
+            return True
+        if not self.exhausted:
+            largest = max(chain, key=lambda d: d.source.size)
+            self.problems.append(
+                Problem(
+                    largest.source.start,
+                    (),
+                    f"the blueprints with the defaults they inherit would hold more than "
+                    f"{MAX_NODES:,} YAML nodes (this file has {largest.source.size:,}, "
+                    "repeated in every blueprint below it)",
+                    "keep defaults files short: a few shared values, not data",
+                    subject="<file>",
+                )
             )
-        ]
+        self.exhausted = True
+        return False
 
 
 class _TooLarge(Exception):

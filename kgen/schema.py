@@ -175,7 +175,7 @@ def _default_of(schema: Schema, base: str) -> Any:
 def bundled(kind_name: str) -> dict[str, Any]:
     """The kind's schema with the shared definitions it uses inlined under ``$defs``: one
     self-contained document for editors and other tools."""
-    kind = registry()[kind_name]
+    top = document_schema(kind_name)
     common = load_json("common.schema.json")
     prefix = "common.schema.json#/$defs/"
 
@@ -193,6 +193,6 @@ def bundled(kind_name: str) -> dict[str, Any]:
             return [rewrite(item) for item in node]
         return node
 
-    result: dict[str, Any] = rewrite(kind.schema)
-    result["$defs"] = rewrite(common["$defs"])
+    result: dict[str, Any] = rewrite(top)
+    result["$defs"] = {**rewrite(common["$defs"]), **rewrite(top.get("$defs", {}))}
     return result

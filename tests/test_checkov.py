@@ -143,6 +143,12 @@ _TAGGED = re.compile(
 )
 
 
+#: An image written with neither tag nor digest (a shared default gives the tag).
+_UNTAGGED = re.compile(
+    r"^(\s*(?:-\s*)?image:\s*)([a-z0-9][a-z0-9./_-]*)(\s*(?:#.*)?)$", re.MULTILINE
+)
+
+
 def test_checkov_on_every_example_pinned_by_digest(
     kgen: RunKgen, checkov: str, repo: Path, tmp_path: Path
 ) -> None:
@@ -151,7 +157,10 @@ def test_checkov_on_every_example_pinned_by_digest(
     blueprints = Path(shutil.copytree(repo / "blueprints", tmp_path / "blueprints"))
     for path in blueprints.rglob("*.yaml"):
         text = path.read_text(encoding="utf-8")
-        path.write_text(_TAGGED.sub(rf"\g<1>\g<2>@{DIGEST}\g<4>", text), encoding="utf-8")
+        text = _TAGGED.sub(rf"\g<1>\g<2>@{DIGEST}\g<4>", text)
+        # An image whose tag comes from a shared default gets its digest too.
+        text = _UNTAGGED.sub(rf"\g<1>\g<2>@{DIGEST}\g<3>", text)
+        path.write_text(text, encoding="utf-8")
     assert kgen("render", "blueprints", "-o", "out", cwd=tmp_path).exit_code == 0
     images = [
         line.split("image:", 1)[1].strip()

@@ -23,6 +23,7 @@ import yaml
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
+from kgen.load import load_paths
 from tests.conftest import RunKgen, write_blueprint
 
 
@@ -111,10 +112,11 @@ def _yaml_files(repo: Path) -> list[Path]:
 
 
 def _load_blueprints(folder: Path) -> Iterator[dict[str, Any]]:
-    for path in sorted(folder.rglob("*.yaml")):
-        for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
-            if document is not None:
-                yield document
+    """The blueprints as kgen reads them (shared defaults merged in)."""
+    blueprints, problems = load_paths([folder])
+    assert problems == []
+    for blueprint in blueprints:
+        yield dict(blueprint.data)
 
 
 # --- one small blueprint per kind, every core field ----------------------------------------

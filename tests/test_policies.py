@@ -133,16 +133,11 @@ def _check(texts: Sequence[Mapping[str, Any]], documents: list[Mapping[str, Any]
 
 
 def test_the_example_shop_allows_exactly_what_it_declares() -> None:
-    texts = [
-        blueprint
-        for path in sorted((REPO / "blueprints").rglob("*.yaml"))
-        for blueprint in yaml.safe_load_all(path.read_text(encoding="utf-8"))
-        if blueprint
-    ]
-    joined = "\n---\n".join(
-        path.read_text(encoding="utf-8") for path in sorted((REPO / "blueprints").rglob("*.yaml"))
-    )
-    documents = _bodies(joined)
+    from kgen import api
+
+    built = api.build([REPO / "blueprints"])  # as kgen reads them: shared defaults merged
+    texts = [dict(blueprint.data) for blueprint in built.blueprints]
+    documents: list[Mapping[str, Any]] = [dict(d.body) for d in built.documents]
     _check(texts, documents)
     pods = {_key(pod): pod for pod in pods_of(documents)}
     policies = Policies.of(documents)
