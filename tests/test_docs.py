@@ -16,8 +16,11 @@ Each page of ``docs/`` runs in a sandbox folder of its own, block by block, in o
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +31,7 @@ import yaml
 from typer.testing import CliRunner
 
 from kgen.cli import app
+from kgen.kinds import kind_names
 from kgen.reference import COMMAND, reference
 from tests.conftest import REPO
 from tests.docs import Block, blocks, matches, session
@@ -59,11 +63,37 @@ def test_the_reference_names_every_field_explain_knows() -> None:
     assert text == reference(), "deterministic"
 
 
+def test_the_regeneration_command_writes_the_reference(tmp_path: Path) -> None:
+    """What the README and the reference's own header say to run."""
+    assert COMMAND == "python -m kgen.reference > docs/reference.md"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONIOENCODING": "ascii"}
+    done = subprocess.run(
+        [sys.executable, "-m", "kgen.reference"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    assert done.stdout.decode("utf-8") == reference()
+
+
 def test_every_page_is_linked_from_the_readme() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     section = readme.split("\n## Documentation\n", 1)[1].split("\n## ", 1)[0]
     linked = re.findall(r"\]\(docs/([a-z-]+\.md)\)", section)
     assert sorted(linked) == PAGES
+    assert f"`{COMMAND}`" in section
+
+
+@pytest.mark.parametrize("kind", kind_names())
+def test_each_kind_has_a_guide_with_what_the_readme_promises(kind: str) -> None:
+    text = (DOCS / f"{kind.lower()}.md").read_text(encoding="utf-8")
+    for heading in ("## What it renders", "## A worked example", "## Common mistakes"):
+        assert f"\n{heading}\n" in text, (kind, heading)
+    assert f"(reference.md#{kind.lower()})" in text
+    mistakes = text.split("\n## Common mistakes\n", 1)[1]
+    assert ": error: " in mistakes and "$ echo $?\n1\n" in mistakes
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -107,6 +137,13 @@ def test_examples_run_as_written(
     for index, block in enumerate(found):
         _run_block(sandbox, block, index, tmp_path)
     assert sandbox.ran, f"{page}: no command of the page ran"
+    named = {token.rstrip("/") for command in sandbox.ran for token in shlex.split(command)}
+    for block in found:
+        if block.is_blueprint and block.marker and block.marker[0] == "file":
+            path = block.marker[1]
+            parts = path.split("/")
+            folders = {"/".join(parts[:i]) for i in range(1, len(parts) + 1)}
+            assert folders & named, f"{block.where}: no command of the page reads {path}"
 
 
 def _run_block(sandbox: Sandbox, block: Block, index: int, tmp_path: Path) -> None:
