@@ -33,7 +33,8 @@ from typer.testing import CliRunner
 from kgen.cli import app
 from kgen.kinds import kind_names
 from kgen.reference import COMMAND, reference
-from tests.conftest import REPO
+from kgen.resources import KINDS_DIR
+from tests.conftest import REPO, RunKgen
 from tests.docs import Block, blocks, matches, session
 
 DOCS = REPO / "docs"
@@ -103,6 +104,39 @@ def test_links_between_pages_resolve(page: str) -> None:
         if "://" in target:
             continue
         assert (DOCS / target).exists(), f"{page}: broken link {target}"
+
+
+_SHORT = {"HPA": "HorizontalPodAutoscaler", "VPA": "VerticalPodAutoscaler"}
+
+
+def _rendered_kinds(table_text: str) -> set[str]:
+    """The resource kinds a guide's "What it renders" table names in its first column."""
+    section = table_text.split("\n## What it renders\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")][2:]
+    kinds: set[str] = set()
+    for row in rows:
+        cell = re.sub(r"\(.*?\)|`.*?`", "", row.split("|")[1])
+        for name in re.findall(r"\b[A-Z][A-Za-z0-9]+\b", cell):
+            kinds.add(_SHORT.get(name, name))
+    return kinds
+
+
+def test_the_guides_name_the_resources_kgen_renders(kgen: RunKgen) -> None:
+    """Each guide's table names only kinds kgen's templates write, and every kind the
+    example blueprints of that kind render."""
+    templates = "".join(p.read_text(encoding="utf-8") for p in KINDS_DIR.rglob("*.j2"))
+    known = set(re.findall(r"^kind: ([A-Z][A-Za-z0-9]+)$", templates, re.MULTILINE))
+    known.add("EC2NodeClass")
+    rendered: dict[str, set[str]] = {}
+    for flag in ((), ("--eksctl",)):
+        stream = kgen("render", "blueprints", *flag, cwd=REPO).stdout
+        for source, kind in re.findall(r"^# Source: .* \((\w+) .*\)\n.*\nkind: (\w+)$",
+                                       stream, re.MULTILINE):  # fmt: skip
+            rendered.setdefault(source, set()).add(kind)
+    for blueprint_kind in kind_names():
+        named = _rendered_kinds((DOCS / f"{blueprint_kind.lower()}.md").read_text("utf-8"))
+        assert named <= known, (blueprint_kind, named - known)
+        assert rendered[blueprint_kind] <= named, (blueprint_kind, rendered[blueprint_kind] - named)
 
 
 @dataclass
