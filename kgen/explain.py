@@ -36,14 +36,14 @@ def explain(path: str) -> str:
         )
     kind = known[kind.lower()]
     root = bundled(kind)
-    node, required, walked = _resolve(root, root), False, [kind]
+    node, required, walked = follow_ref(root, root), False, [kind]
     for field in fields:
         node, required = _child(root, node, field, ".".join(walked))
         walked.append(field)
     return _describe(root, ".".join(walked), node, required)
 
 
-def _resolve(root: Schema, node: Schema) -> Schema:
+def follow_ref(root: Schema, node: Schema) -> Schema:
     """``node`` with its ``$ref`` (to ``#/$defs/...``) followed, its own keys winning."""
     seen = 0
     while "$ref" in node and seen < 20:
@@ -55,13 +55,13 @@ def _resolve(root: Schema, node: Schema) -> Schema:
     return node
 
 
-def _through_lists(root: Schema, node: Schema) -> Schema:
+def innermost(root: Schema, node: Schema) -> Schema:
     """A list's item schema, a map's value schema (followed to the object behind them)."""
     while True:
         if node.get("type") == "array" and isinstance(node.get("items"), Mapping):
-            node = _resolve(root, node["items"])
+            node = follow_ref(root, node["items"])
         elif "properties" not in node and isinstance(node.get("additionalProperties"), Mapping):
-            node = _resolve(root, node["additionalProperties"])
+            node = follow_ref(root, node["additionalProperties"])
         else:
             return node
 
@@ -70,11 +70,11 @@ def _child(root: Schema, node: Schema, field: str, where: str) -> tuple[Schema, 
     """The schema of ``field`` under ``node``: a field of it (of its items, for a list), or
     any key of a map (``processes.web``, ``env.LOG_LEVEL``): its value."""
     while node.get("type") == "array" and isinstance(node.get("items"), Mapping):
-        node = _resolve(root, node["items"])
+        node = follow_ref(root, node["items"])
     values = node.get("additionalProperties")
     if "properties" not in node and isinstance(values, Mapping):
-        return _resolve(root, values), False
-    inner = _through_lists(root, node)
+        return follow_ref(root, values), False
+    inner = innermost(root, node)
     properties = inner.get("properties", {})
     if field not in properties:
         hint = did_you_mean(field, properties) if properties else None
@@ -84,10 +84,10 @@ def _child(root: Schema, node: Schema, field: str, where: str) -> tuple[Schema, 
             + (f" ({hint})" if hint else "")
             + f"; its fields: {fields}"
         )
-    return _resolve(root, properties[field]), field in inner.get("required", ())
+    return follow_ref(root, properties[field]), field in inner.get("required", ())
 
 
-def _type(root: Schema, node: Schema) -> str:
+def type_name(root: Schema, node: Schema) -> str:
     """A short type: 'integer', 'list of objects', 'map of string to object', 'one of a|b'."""
     if "enum" in node:
         return "one of " + " | ".join(json.dumps(v) for v in node["enum"])
@@ -95,18 +95,18 @@ def _type(root: Schema, node: Schema) -> str:
         return f"the constant {json.dumps(node['const'])}"
     kind = node.get("type")
     if kind == "array" and isinstance(node.get("items"), Mapping):
-        item = _type(root, _resolve(root, node["items"]))
+        item = type_name(root, follow_ref(root, node["items"]))
         return f"list of {item}"
     if kind == "object" and "properties" not in node:
         values = node.get("additionalProperties")
         if isinstance(values, Mapping):
-            return f"map of name to {_type(root, _resolve(root, values))}"
+            return f"map of name to {type_name(root, follow_ref(root, values))}"
     if "format" in node and node["format"] in FORMATS:
         return f"{kind or 'value'}: {FORMATS[node['format']].noun}"
     if isinstance(kind, list):
         return " or ".join(str(k) for k in kind)
     if kind is None and "oneOf" in node:
-        return " or ".join(_type(root, _resolve(root, o)) for o in node["oneOf"])
+        return " or ".join(type_name(root, follow_ref(root, o)) for o in node["oneOf"])
     return str(kind or "value")
 
 
@@ -118,7 +118,7 @@ def _wrap(text: str, indent: str) -> list[str]:
 
 
 def _describe(root: Schema, where: str, node: Schema, required: bool) -> str:
-    lines = [f"{where}: {_type(root, node)}" + (" (required)" if required else "")]
+    lines = [f"{where}: {type_name(root, node)}" + (" (required)" if required else "")]
     if node.get("description"):
         lines.extend(_wrap(str(node["description"]), "  "))
     if "default" in node:
@@ -130,7 +130,7 @@ def _describe(root: Schema, where: str, node: Schema, required: bool) -> str:
             lines.append(f"  {word.capitalize()} {node[bound]}{unit}.")
     if "format" in node and node["format"] in FORMATS:
         lines.extend(_wrap(f"Write it so: {FORMATS[node['format']].fix}.", "  "))
-    inner = _through_lists(root, node)
+    inner = innermost(root, node)
     properties = inner.get("properties", {})
     if properties:
         wanted = set(inner.get("required", ()))
@@ -139,9 +139,9 @@ def _describe(root: Schema, where: str, node: Schema, required: bool) -> str:
         lines.append("FIELDS" if inner is node else f"FIELDS (of each {each})")
         width = max(len(name) for name in properties) + 2
         for name, written in properties.items():
-            child = _resolve(root, written)
+            child = follow_ref(root, written)
             mark = " (required)" if name in wanted else ""
-            lines.append(f"  {name.ljust(width)}{_type(root, child)}{mark}")
+            lines.append(f"  {name.ljust(width)}{type_name(root, child)}{mark}")
             summary = _SENTENCE.split(str(child.get("description", "")), maxsplit=1)[0]
             if summary:
                 lines.extend(_wrap(summary, "    "))

@@ -50,12 +50,12 @@ def test_every_field_of_every_kind_can_be_explained(kgen: RunKgen) -> None:
 def _fields(root: dict[str, Any], node: object) -> dict[str, object]:
     """The fields below ``node`` as explain's paths name them: a list's items' fields, a
     map's values under a key of the map ('key')."""
-    from kgen.explain import _resolve
+    from kgen.explain import follow_ref
 
     assert isinstance(node, dict)
-    node = _resolve(root, node)
+    node = follow_ref(root, node)
     while node.get("type") == "array" and isinstance(node.get("items"), dict):
-        node = _resolve(root, node["items"])
+        node = follow_ref(root, node["items"])
     if "properties" not in node and isinstance(node.get("additionalProperties"), dict):
         return {"key": node["additionalProperties"]}
     found = node.get("properties", {})
