@@ -16,7 +16,7 @@ from typing import Any
 from kgen.explain import follow_ref, type_name
 from kgen.formats import FORMATS
 from kgen.kinds import kind_names
-from kgen.schema import bundled
+from kgen.schema import OTHER_DOCUMENTS, bundled
 
 Schema = Mapping[str, Any]
 COMMAND = "python -m kgen.reference > docs/reference.md"
@@ -52,7 +52,7 @@ class Field:
 
 def reference() -> str:
     """The whole reference, one section per kind, in the kinds' order."""
-    kinds = kind_names()
+    kinds = [*kind_names(), *OTHER_DOCUMENTS]  # and the shared defaults file
     lines = [
         "# Field reference",
         "",
@@ -76,7 +76,8 @@ def reference() -> str:
 
 def _kind_section(kind: str) -> list[str]:
     root = bundled(kind)
-    lines = [f"## {kind}", "", _escape(str(root.get("description", ""))), ""]
+    title = f"{kind} (`kgen.defaults.yaml`)" if kind in OTHER_DOCUMENTS else kind
+    lines = [f"## {title}", "", _escape(str(root.get("description", ""))), ""]
     lines += ["| field | type | description |", "|---|---|---|"]
     for field in fields(root):
         kind_of = _escape(field.type) + (" (required)" if field.required else "")
