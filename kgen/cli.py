@@ -298,6 +298,7 @@ def _coloured(diff_text: str) -> str:
 
 class GitOpsTool(StrEnum):
     argocd = "argocd"
+    argocd_applicationset = "argocd-applicationset"
     flux = "flux"
 
 
@@ -308,7 +309,12 @@ def gitops(
         str | None, typer.Option("--repo", help="The Git repository Argo CD or Flux reads.")
     ] = None,
     tool: Annotated[
-        GitOpsTool | None, typer.Option("--tool", help="argocd (Applications; default) or flux.")
+        GitOpsTool | None,
+        typer.Option(
+            "--tool",
+            help="argocd (Applications; default), argocd-applicationset (one ApplicationSet "
+            "over the environment folders; needs --all-envs) or flux.",
+        ),
     ] = None,
     branch: Annotated[
         str | None, typer.Option("--branch", help="The branch to follow (default main).")
@@ -326,8 +332,9 @@ def gitops(
         typer.Option("--all-envs", help="One per environment folder, as render --all-envs writes."),
     ] = False,
 ) -> None:
-    """Print the Argo CD Applications, or the Flux GitRepository and Kustomizations, that
-    apply the output folder(s) from the repository; checked against their CRDs. Settings
+    """Print the Argo CD Applications (or one ApplicationSet), or the Flux GitRepository
+    and Kustomizations, that apply the output folder(s) from the repository; checked
+    against their CRDs. Settings
     not given come from kgen.toml's [gitops] (and its output and all-envs)."""
     from kgen import gitops as objects
 
@@ -344,16 +351,17 @@ def gitops(
         name = name if name is not None else settings.get("name", "kgen")
         objects.check_settings(name, repo, branch, path)
         environments: list[str] = []
+        if tool is GitOpsTool.argocd_applicationset and not (all_envs or config.all_envs):
+            raise UsageError(
+                message="--tool argocd-applicationset generates an Application per "
+                "environment folder: add --all-envs (render -o DIR --all-envs writes them)"
+            )
         if all_envs or config.all_envs:
             environments = [env for env, _ in api.build_each_environment(_inputs(paths))]
         else:
             api.validate_all(_inputs(paths))
         found = objects.targets(name, path, environments)
-        documents = (
-            objects.argocd(found, repo, branch)
-            if tool is GitOpsTool.argocd
-            else objects.flux(name, found, repo, branch)
-        )
+        documents = objects.documents(tool.value, name, found, repo, branch)
         objects.check_documents(documents)
         _write_stdout(objects.stream(documents))
 

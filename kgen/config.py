@@ -9,7 +9,7 @@ error at its line, so a misspelt setting is never silently ignored.
 
     [gitops]
     repo = "https://git.example.com/platform/gitops.git"
-    tool = "argocd"                 # or flux
+    tool = "argocd"                 # or argocd-applicationset, or flux
     branch = "main"
     name = "shop"
 """
@@ -39,6 +39,7 @@ _KEYS: Mapping[str, type] = {
     "gitops": dict,
 }
 _GITOPS_KEYS = ("repo", "tool", "branch", "path", "name")
+_TOOLS = ("argocd", "argocd-applicationset", "flux")
 _TYPE_NAMES = {list: "a list of paths", str: "a string", bool: "true or false", dict: "a table"}
 
 
@@ -177,7 +178,7 @@ def _problems(
                     f"gitops settings: {', '.join(_GITOPS_KEYS)}")  # fmt: skip
         elif not isinstance(value, str):
             problem(where, key, f"{key} is a string", None)
-        elif key == "tool" and value not in ("argocd", "flux"):
-            problem(where, key, f"tool is argocd or flux, not {value!r}", did_you_mean(
-                value, ["argocd", "flux"]))  # fmt: skip
+        elif key == "tool" and value not in _TOOLS:
+            problem(where, key, f"tool is {', '.join(_TOOLS[:-1])} or {_TOOLS[-1]}, not "
+                    f"{value!r}", did_you_mean(value, _TOOLS))  # fmt: skip
     return problems[:MAX_PROBLEMS]

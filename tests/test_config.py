@@ -69,7 +69,10 @@ def test_a_misspelt_setting_is_an_error_at_its_line(kgen: RunKgen, tmp_path: Pat
         lines[0] == "kgen.toml:2:1: error: outptu: unknown setting (hint: did you mean 'output'?)"
     )
     assert lines[1] == "kgen.toml:3:1: error: all-envs: all-envs is true or false"
-    assert lines[2].startswith("kgen.toml:7:1: error: gitops.tool: tool is argocd or flux")
+    assert lines[2] == (
+        "kgen.toml:7:1: error: gitops.tool: tool is argocd, argocd-applicationset or flux, "
+        "not 'argo' (hint: did you mean 'argocd'?)"
+    )
     (project / "kgen.toml").write_text("paths = [\n")
     broken = kgen("validate", cwd=project)
     assert broken.exit_code == 1 and broken.stderr.startswith("kgen.toml:")
