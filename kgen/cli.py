@@ -123,7 +123,9 @@ def _render_all(
         raise UsageError(message=f"{clean(output, 300)}: exists and is not a folder")
     drifted = False
     shown = clean(output, 300)
-    built = api.build_each_environment(paths, kube_version=kube_version)
+    built = api.build_each_environment(
+        paths, kube_version=kube_version, environments=_config().environments
+    )
     for name, result in built:
         plan = api.to_folder(result, Path(output) / name, check=check)
         drifted |= _report(plan, f"{shown}/{name}", check=check, prefix=f"{name}/")
@@ -179,7 +181,9 @@ def _render(
         )
     if output == "":
         raise UsageError(message="-o '': name the output folder, e.g. -o out")
-    result = api.build(paths, env=env, kube_version=kube_version)
+    result = api.build(
+        paths, env=env, kube_version=kube_version, environments=_config().environments
+    )
     if output is None:
         _write_stdout(api.to_stream(result, eksctl=eksctl))
         return
@@ -250,11 +254,15 @@ def diff(
             raise UsageError(message="-o DIR: name the folder to compare with, e.g. -o out")
         kube_version = kube_version or config.kube_version
         if config.all_envs and env is None:  # each environment's folder, as render writes
-            built = api.build_each_environment(_inputs(paths), kube_version=kube_version)
+            built = api.build_each_environment(
+                _inputs(paths), kube_version=kube_version, environments=config.environments
+            )
             plans = [(f"{name}/", api.to_folder(r, Path(output) / name, check=True))
                      for name, r in built]  # fmt: skip
         else:
-            result = api.build(_inputs(paths), env=env, kube_version=kube_version)
+            result = api.build(
+                _inputs(paths), env=env, kube_version=kube_version, environments=config.environments
+            )
             plans = [("", api.to_folder(result, Path(output), check=True))]
         shown = clean(output, 300)
         differs = False
@@ -356,10 +364,12 @@ def gitops(
                 message="--tool argocd-applicationset generates an Application per "
                 "environment folder: add --all-envs (render -o DIR --all-envs writes them)"
             )
+        listed = config.environments
         if all_envs or config.all_envs:
-            environments = [env for env, _ in api.build_each_environment(_inputs(paths))]
+            built = api.build_each_environment(_inputs(paths), environments=listed)
+            environments = [env for env, _ in built]
         else:
-            api.validate_all(_inputs(paths))
+            api.validate_all(_inputs(paths), environments=listed)
         found = objects.targets(name, path, environments)
         documents = objects.documents(tool.value, name, found, repo, branch)
         objects.check_documents(documents)
@@ -381,8 +391,11 @@ def validate(
 ) -> None:
     """Run every check of render, under every declared environment; write nothing."""
     with error_boundary(problem_format.value):
+        config = _config()
         checked = api.validate_all(
-            _inputs(paths), kube_version=kube_version or _config().kube_version
+            _inputs(paths),
+            kube_version=kube_version or config.kube_version,
+            environments=config.environments,
         )
     if problem_format is not ProblemFormat.text:
         _write_stdout(_machine_report([], problem_format.value))
@@ -412,8 +425,10 @@ def graph(
     """Print the service graph: workloads by namespace, dependsOn edges with their ports,
     entry points and egress blocks. Every check of render runs first."""
     with error_boundary():
-        kube_version = kube_version or _config().kube_version
-        result = api.build(_inputs(paths), env=env, kube_version=kube_version)
+        config = _config()
+        kube_version = kube_version or config.kube_version
+        listed = config.environments
+        result = api.build(_inputs(paths), env=env, kube_version=kube_version, environments=listed)
         _write_stdout(api.to_picture(result, picture_format.value))
 
 
@@ -431,7 +446,7 @@ def plan(
     from kgen.plan import to_json, to_table
 
     with error_boundary():
-        found = api.plan(_inputs(paths), env=env)
+        found = api.plan(_inputs(paths), env=env, environments=_config().environments)
         if as_json:
             _write_stdout(json.dumps(to_json(found), indent=2) + "\n")
         else:
