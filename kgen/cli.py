@@ -58,6 +58,31 @@ Env = Annotated[
 ]
 
 
+class ProblemFormat(StrEnum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+
+
+Format = Annotated[
+    ProblemFormat,
+    typer.Option(
+        "--format",
+        help="text (FILE:LINE:COL lines on stderr), or json or sarif (SARIF 2.1.0) on "
+        "stdout, for CI and editors.",
+    ),
+]
+#: render and diff: stdout is their output; the problems take its place when there is none.
+OutputFormat = Annotated[
+    ProblemFormat,
+    typer.Option(
+        "--format",
+        help="text (FILE:LINE:COL lines on stderr), or json or sarif (SARIF 2.1.0): an "
+        "invalid input's problems also on stdout, where nothing else is written then.",
+    ),
+]
+
+
 @app.command()
 def render(
     paths: Paths = None,
@@ -83,10 +108,11 @@ def render(
             help="With -o DIR: every declared environment into its own folder DIR/<env>/.",
         ),
     ] = False,
+    problem_format: OutputFormat = ProblemFormat.text,
 ) -> None:
     """Render blueprints to one YAML stream on stdout, or to a folder with -o (-o - for
     stdout when kgen.toml names an output folder)."""
-    with error_boundary():
+    with error_boundary(problem_format.value):
         config = _config()
         if output is None and not eksctl and config.output is not None:
             if config.all_envs and env is not None and config.output != "-":
@@ -223,12 +249,6 @@ def _report(plan: FolderPlan, output: str, *, check: bool, prefix: str = "") -> 
     return False
 
 
-class ProblemFormat(StrEnum):
-    text = "text"
-    json = "json"
-    sarif = "sarif"
-
-
 @app.command()
 def diff(
     paths: Paths = None,
@@ -243,11 +263,12 @@ def diff(
     ] = None,
     env: Env = None,
     kube_version: KubeVersion = None,
+    problem_format: OutputFormat = ProblemFormat.text,
 ) -> None:
     """Show what `render -o DIR` would change in DIR, resource by resource (coloured on a
     terminal), and warn of changes Kubernetes will not make in place. Exit 1 when DIR
     differs, as diff does; nothing is written."""
-    with error_boundary():
+    with error_boundary(problem_format.value):
         config = _config()
         output = output if output is not None else config.output
         if not output or output == "-":
@@ -380,14 +401,7 @@ def gitops(
 def validate(
     paths: Paths = None,
     kube_version: KubeVersion = None,
-    problem_format: Annotated[
-        ProblemFormat,
-        typer.Option(
-            "--format",
-            help="text (FILE:LINE:COL lines on stderr), or json or sarif (SARIF 2.1.0) on "
-            "stdout, for CI and editors.",
-        ),
-    ] = ProblemFormat.text,
+    problem_format: Format = ProblemFormat.text,
 ) -> None:
     """Run every check of render, under every declared environment; write nothing."""
     with error_boundary(problem_format.value):
