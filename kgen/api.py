@@ -38,6 +38,7 @@ from kgen.folder import FolderPlan, folder_lock, plan_folder, write_folder
 from kgen.load import load_paths
 from kgen.model import Blueprint, Document, Problem
 from kgen.patch import apply_patches
+from kgen.progress import Progress
 from kgen.render import render_blueprint
 from kgen.rules.against import toleration_problems
 from kgen.validate import Memo, validate_blueprints
@@ -61,9 +62,11 @@ def build(
     env: str | None = None,
     kube_version: str | None = None,
     environments: EnvironmentList | None = None,
+    progress: Progress | None = None,
 ) -> BuildResult:
     """Load, validate, assemble the set, render and check; raise ``InvalidInput`` with every
-    problem found. ``environments``: the settings' list of the project's environments.
+    problem found. ``environments``: the settings' list of the project's environments;
+    ``progress``: told of each blueprint rendered (``kgen.progress``).
 
     The blueprints as written and under every other environment of the run get every check
     too, rendering included, so a broken override never waits for the day its environment
@@ -74,7 +77,9 @@ def build(
     chosen = select_environment(loaded, env, environments)  # the Cluster's version under --env
     version = given or _cluster_version(chosen) or DEFAULT_KUBE_VERSION
     names = run_environments(loaded, environments)
-    view, documents, found, _ = _check_environments(loaded, env, version, names, environments)
+    view, documents, found, _ = _check_environments(
+        loaded, env, version, names, environments, progress=progress
+    )
     problems.extend(found)
     if problems:
         raise InvalidInput(problems=problems)
@@ -99,6 +104,7 @@ def validate_all(
     *,
     kube_version: str | None = None,
     environments: EnvironmentList | None = None,
+    progress: Progress | None = None,
 ) -> Validated:
     """Check the blueprints as written and under every environment they declare: every
     check of render, rendering included. Returns what was checked; raises
@@ -112,7 +118,8 @@ def validate_all(
     loaded, problems = _load(paths, environments)
     version = given or _cluster_version(loaded) or DEFAULT_KUBE_VERSION
     names = run_environments(loaded, environments)
-    problems.extend(_check_environments(loaded, None, version, names, environments)[2])
+    checked = _check_environments(loaded, None, version, names, environments, progress=progress)
+    problems.extend(checked[2])
     if problems:
         raise InvalidInput(problems=problems)
     return Validated(len(loaded), tuple(names))
@@ -123,6 +130,7 @@ def build_each_environment(
     *,
     kube_version: str | None = None,
     environments: EnvironmentList | None = None,
+    progress: Progress | None = None,
 ) -> list[tuple[str, BuildResult]]:
     """Every environment of the run built (``run_environments``: the settings' list, else
     every one a blueprint declares), as ``build`` builds one: each with every check, its
@@ -148,7 +156,7 @@ def build_each_environment(
     for version in sorted(set(versions.values())):
         wanted = [env for env in names if versions[env] == version]
         _, _, found, each = _check_environments(
-            loaded, None, version, names, environments, keep_each=True
+            loaded, None, version, names, environments, keep_each=True, progress=progress
         )
         problems.extend(p for p in found if p not in problems)
         built.update({env: each[env] for env in wanted})
@@ -173,6 +181,7 @@ def _check_environments(
     listed: EnvironmentList | None,
     *,
     keep_each: bool = False,
+    progress: Progress | None = None,
 ) -> tuple[
     SetView, list[Document], list[Problem], dict[str | None, tuple[SetView, list[Document]]]
 ]:
@@ -180,6 +189,7 @@ def _check_environments(
     then as written and under every other environment of the run (``names``): the view and
     documents of ``selected``, every problem (those only another environment has say
     which), and with ``keep_each`` the view and documents of every environment.
+    ``progress`` hears of each blueprint as its turn comes, pass by pass.
 
     A blueprint that an environment leaves as it is, and whose view of the set is the
     same, is validated, rendered and checked once: the work grows with the input, not with
@@ -196,7 +206,9 @@ def _check_environments(
     for env in [selected, *others]:
         view, found = _validated_set(select_environment(loaded, env, listed), memo)
         documents: list[Document] = []
-        for blueprint in view.blueprints:
+        for done, blueprint in enumerate(view.blueprints, start=1):
+            if progress is not None:
+                progress(env or "as written", done, len(view.blueprints))
             if view.cluster is None and any(blueprint is c for c in view.clusters):
                 continue  # several Clusters: an error already; their manifests would clash
             key = (id(blueprint), view.render_key(blueprint))

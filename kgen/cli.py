@@ -21,6 +21,7 @@ from kgen.errors import InternalError, InvalidInput, KgenError, TemplateBug, Usa
 from kgen.folder import FolderPlan, folder_diff, refused_in
 from kgen.kinds import kind_names
 from kgen.model import Problem
+from kgen.progress import on_terminal
 from kgen.report import clean, format_bug, format_problems
 from kgen.schema import bundled
 from kgen.suggest import did_you_mean
@@ -149,9 +150,10 @@ def _render_all(
         raise UsageError(message=f"{clean(output, 300)}: exists and is not a folder")
     drifted = False
     shown = clean(output, 300)
-    built = api.build_each_environment(
-        paths, kube_version=kube_version, environments=_config().environments
-    )
+    with on_terminal(sys.stderr) as progress:
+        built = api.build_each_environment(
+            paths, kube_version=kube_version, environments=_config().environments, progress=progress
+        )
     for name, result in built:
         plan = api.to_folder(result, Path(output) / name, check=check)
         drifted |= _report(plan, f"{shown}/{name}", check=check, prefix=f"{name}/")
@@ -207,9 +209,11 @@ def _render(
         )
     if output == "":
         raise UsageError(message="-o '': name the output folder, e.g. -o out")
-    result = api.build(
-        paths, env=env, kube_version=kube_version, environments=_config().environments
-    )
+    with on_terminal(sys.stderr) as progress:
+        listed = _config().environments
+        result = api.build(
+            paths, env=env, kube_version=kube_version, environments=listed, progress=progress
+        )
     if output is None:
         _write_stdout(api.to_stream(result, eksctl=eksctl))
         return
@@ -275,15 +279,19 @@ def diff(
             raise UsageError(message="-o DIR: name the folder to compare with, e.g. -o out")
         kube_version = kube_version or config.kube_version
         if config.all_envs and env is None:  # each environment's folder, as render writes
-            built = api.build_each_environment(
-                _inputs(paths), kube_version=kube_version, environments=config.environments
-            )
+            with on_terminal(sys.stderr) as progress:
+                built = api.build_each_environment(
+                    _inputs(paths), kube_version=kube_version, environments=config.environments,
+                    progress=progress,
+                )  # fmt: skip
             plans = [(f"{name}/", api.to_folder(r, Path(output) / name, check=True))
                      for name, r in built]  # fmt: skip
         else:
-            result = api.build(
-                _inputs(paths), env=env, kube_version=kube_version, environments=config.environments
-            )
+            with on_terminal(sys.stderr) as progress:
+                result = api.build(
+                    _inputs(paths), env=env, kube_version=kube_version,
+                    environments=config.environments, progress=progress,
+                )  # fmt: skip
             plans = [("", api.to_folder(result, Path(output), check=True))]
         shown = clean(output, 300)
         differs = False
@@ -386,11 +394,14 @@ def gitops(
                 "environment folder: add --all-envs (render -o DIR --all-envs writes them)"
             )
         listed = config.environments
-        if all_envs or config.all_envs:
-            built = api.build_each_environment(_inputs(paths), environments=listed)
-            environments = [env for env, _ in built]
-        else:
-            api.validate_all(_inputs(paths), environments=listed)
+        with on_terminal(sys.stderr) as progress:
+            if all_envs or config.all_envs:
+                built = api.build_each_environment(
+                    _inputs(paths), environments=listed, progress=progress
+                )
+                environments = [env for env, _ in built]
+            else:
+                api.validate_all(_inputs(paths), environments=listed, progress=progress)
         found = objects.targets(name, path, environments)
         documents = objects.documents(tool.value, name, found, repo, branch)
         objects.check_documents(documents)
@@ -406,11 +417,13 @@ def validate(
     """Run every check of render, under every declared environment; write nothing."""
     with error_boundary(problem_format.value):
         config = _config()
-        checked = api.validate_all(
-            _inputs(paths),
-            kube_version=kube_version or config.kube_version,
-            environments=config.environments,
-        )
+        with on_terminal(sys.stderr) as progress:
+            checked = api.validate_all(
+                _inputs(paths),
+                kube_version=kube_version or config.kube_version,
+                environments=config.environments,
+                progress=progress,
+            )
     if problem_format is not ProblemFormat.text:
         _write_stdout(_machine_report([], problem_format.value))
     environments = ", ".join(checked.environments) or "none declared"
