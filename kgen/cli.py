@@ -106,7 +106,8 @@ def render(
         bool,
         typer.Option(
             "--all-envs",
-            help="With -o DIR: every declared environment into its own folder DIR/<env>/.",
+            help="With -o DIR: every environment (kgen.toml's list, else every declared "
+            "one) into its own folder DIR/<env>/.",
         ),
     ] = False,
     problem_format: OutputFormat = ProblemFormat.text,
@@ -209,8 +210,8 @@ def _render(
         )
     if output == "":
         raise UsageError(message="-o '': name the output folder, e.g. -o out")
+    listed = _config().environments
     with on_terminal(sys.stderr) as progress:
-        listed = _config().environments
         result = api.build(
             paths, env=env, kube_version=kube_version, environments=listed, progress=progress
         )
@@ -371,8 +372,8 @@ def gitops(
 ) -> None:
     """Print the Argo CD Applications (or one ApplicationSet), or the Flux GitRepository
     and Kustomizations, that apply the output folder(s) from the repository; checked
-    against their CRDs. Settings
-    not given come from kgen.toml's [gitops] (and its output and all-envs)."""
+    against their CRDs. Settings not given come from kgen.toml's [gitops] (and its
+    output, all-envs and environments)."""
     from kgen import gitops as objects
 
     with error_boundary():
