@@ -297,6 +297,25 @@ def _load(
     return loaded, problems
 
 
+def explain_value(
+    paths: Sequence[Path],
+    selector: str,
+    *,
+    env: str | None = None,
+    environments: EnvironmentList | None = None,
+) -> str:
+    """Where a field's value comes from, for each blueprint ``selector`` names
+    (``[NAMESPACE/]NAME:FIELD``, or ``FIELD`` for all): the blueprint, its environment
+    block and the shared defaults it inherits, in merge order. Nothing is validated
+    beyond loading: a value kgen refuses is one to explain."""
+    from kgen.explain import describe_values
+
+    loaded, problems = _load(paths, environments)
+    if problems:
+        raise InvalidInput(problems=problems)
+    return describe_values(select_environment(loaded, env, environments), env, selector)
+
+
 def to_picture(result: BuildResult, picture_format: str) -> str:
     """The service graph of a built set, as Mermaid or DOT."""
     draw = {"mermaid": picture.mermaid, "dot": picture.dot}[picture_format]

@@ -110,11 +110,32 @@ def render(
             "one) into its own folder DIR/<env>/.",
         ),
     ] = False,
+    explain_value: Annotated[
+        str | None,
+        typer.Option(
+            "--explain-value",
+            metavar="[NS/]NAME:FIELD",
+            help="Render nothing: print where FIELD's value comes from (blueprint, "
+            "environment block, shared defaults), e.g. shop/api:spec.image.",
+        ),
+    ] = None,
     problem_format: OutputFormat = ProblemFormat.text,
 ) -> None:
     """Render blueprints to one YAML stream on stdout, or to a folder with -o (-o - for
     stdout when kgen.toml names an output folder)."""
     with error_boundary(problem_format.value):
+        if explain_value is not None:
+            if check or all_envs or eksctl or output is not None:
+                raise UsageError(
+                    message="--explain-value renders nothing: drop -o, --check, --all-envs "
+                    "and --eksctl"
+                )
+            listed = _config().environments
+            explained = api.explain_value(
+                _inputs(paths), explain_value, env=env, environments=listed
+            )
+            _write_stdout(explained)
+            return
         config = _config()
         if output is None and not eksctl and config.output is not None:
             if config.all_envs and env is not None and config.output != "-":

@@ -17,12 +17,23 @@ from kgen.yamlio import MAX_NODES
 MAX_ENVIRONMENTS = 50
 
 
+def environments_of(blueprint: Blueprint) -> list[str]:
+    """The environments a blueprint declares, itself or through the defaults it inherits."""
+    parts = [blueprint.data]
+    if blueprint.inherited is not None:
+        parts.extend(d.data for d in blueprint.inherited.chain)
+    names: dict[str, None] = {}
+    for part in parts:
+        environments = part.get("environments")
+        if isinstance(environments, dict):
+            names.update((str(name), None) for name in environments)
+    return list(names)
+
+
 def declared_environments(blueprints: Iterable[Blueprint]) -> list[str]:
     names: set[str] = set()
     for blueprint in blueprints:
-        environments = blueprint.data.get("environments")
-        if isinstance(environments, dict):
-            names.update(str(name) for name in environments)
+        names.update(environments_of(blueprint))
     return sorted(names)
 
 
@@ -33,9 +44,8 @@ def environment_count_problems(blueprints: Iterable[Blueprint]) -> Iterator[Prob
     seen: set[str] = set()
     work = 0
     for blueprint in blueprints:
-        environments = blueprint.data.get("environments")
         work += blueprint.source.size
-        for name in environments if isinstance(environments, dict) else ():
+        for name in environments_of(blueprint):
             seen.add(str(name))
             work += blueprint.source.size
             if len(seen) > MAX_ENVIRONMENTS:
@@ -88,8 +98,7 @@ def environment_name_problems(blueprints: Sequence[Blueprint]) -> Iterator[Probl
     fewer blueprints declare is the slip (the later one when as many do)."""
     users: dict[str, list[Blueprint]] = {}
     for blueprint in blueprints:
-        environments = blueprint.data.get("environments")
-        for name in environments if isinstance(environments, dict) else ():
+        for name in environments_of(blueprint):
             users.setdefault(str(name), []).append(blueprint)
     names = list(users)
     for name in names:
@@ -225,6 +234,16 @@ def _apply(blueprint: Blueprint, env: str) -> Blueprint:
     do not declare ``env`` come back as the same object."""
     environments = blueprint.data.get("environments")
     patch = environments.get(env) if isinstance(environments, dict) else None
+    if blueprint.inherited is not None and blueprint.inherited.chain:
+        from kgen.defaults import inherit
+
+        inheritance = blueprint.inherited
+        blocks = [d.data.get("environments") for d in inheritance.chain]
+        if (isinstance(patch, dict) and patch) or any(
+            isinstance(b, dict) and b.get(env) for b in blocks
+        ):
+            return inherit(inheritance.original, inheritance.chain, env)
+        return blueprint
     if not isinstance(patch, dict) or not patch:  # nothing to change: the same blueprint
         return blueprint
     data = {key: value for key, value in blueprint.data.items() if key != "environments"}
@@ -262,13 +281,17 @@ def merge_environment(
     at: JsonPath,
     written: JsonPath,
     overlays: dict[JsonPath, tuple[JsonPath, ...]],
+    origin: JsonPath | None = None,
 ) -> Any:
     """An environment block merged onto a spec: maps merge and ``null`` deletes (RFC 7386);
     a list of named items (ports, secrets, storage, sidecars, ...) merges by ``name``:
     an item of a name the base has is merged onto it, a new name is added at the end, and
     ``$patch`` directives replace the whole list or delete an item; any other list
     replaces. ``at`` is where the merged value lands, ``written`` where the block wrote
-    it; ``overlays`` gets where each merged list item came from."""
+    it; ``overlays`` gets where each merged list item came from. ``origin`` is where the
+    base was written (``at`` unless said: a layer's path when the base is a document of
+    its own, ``SourceMap.layers``)."""
+    origin = at if origin is None else origin
     if isinstance(patch, dict):
         result = dict(base) if isinstance(base, dict) else {}
         for key, value in patch.items():
@@ -276,7 +299,7 @@ def merge_environment(
                 result.pop(key, None)
             else:
                 result[key] = merge_environment(
-                    result.get(key), value, (*at, key), (*written, key), overlays
+                    result.get(key), value, (*at, key), (*written, key), overlays, (*origin, key)
                 )
         return result
     items = patch if isinstance(patch, list) else []
@@ -301,7 +324,7 @@ def merge_environment(
     base_index = {item["name"]: k for k, item in enumerate(base)}
     found = list(kept)
     for n, item in enumerate(kept):
-        overlays[(*at, n)] = ((*at, base_index[item["name"]]),)
+        overlays[(*at, n)] = ((*origin, base_index[item["name"]]),)
     for j, item in rest:
         name = item["name"]
         if item.get(DIRECTIVE) == "delete":
@@ -309,8 +332,11 @@ def merge_environment(
         body = item
         if name in index:
             n = index[name]
-            found[n] = merge_environment(found[n], body, (*at, n), (*written, j), overlays)
-            overlays[(*at, n)] = ((*written, j), (*at, base_index[name]))
+            from_base = (*origin, base_index[name])
+            found[n] = merge_environment(
+                found[n], body, (*at, n), (*written, j), overlays, from_base
+            )
+            overlays[(*at, n)] = ((*written, j), from_base)
         else:
             index[name] = len(found)
             overlays[(*at, len(found))] = ((*written, j),)

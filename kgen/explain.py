@@ -145,3 +145,123 @@ def _describe(root: Schema, where: str, node: Schema, required: bool) -> str:
             if summary:
                 lines.extend(_wrap(summary, "    "))
     return "\n".join(lines) + "\n"
+
+
+# --- kgen render --explain-value ------------------------------------------------------------
+
+_PART = re.compile(r"\.?([A-Za-z0-9_$-]+)|\[(\d+)\]|\[\"([^\"]*)\"\]|\[([^\]\"]+)\]")
+
+
+def parse_selector(text: str) -> tuple[str | None, str | None, tuple[str | int, ...]]:
+    """``[NAMESPACE/]NAME:FIELD`` or ``FIELD``: the blueprint's namespace and name (None:
+    every blueprint) and the field as a path. In the field, ``[2]`` is a list index,
+    ``[http]`` the item named http, ``["app.kubernetes.io/part-of"]`` a key with dots."""
+    blueprint, colon, field = text.rpartition(":") if ":" in text else ("", "", text)
+    namespace, _, name = blueprint.rpartition("/") if colon else ("", "", "")
+    path: list[str | int] = []
+    at = 0
+    while at < len(field):
+        match = _PART.match(field, at)
+        if match is None or match.end() == at or (at == 0 and field.startswith(".")):
+            raise UsageError(
+                message=f"--explain-value {text!r}: cannot read the field at {field[at:]!r}; "
+                'write e.g. spec.resources.cpu, spec.ports[0].port or metadata.labels["team"]'
+            )
+        key, index, quoted, named = match.groups()
+        if index is not None:
+            path.append(int(index))
+        elif named is not None:
+            path.append(f"[{named}]")  # an item by name: found in the blueprint
+        else:
+            path.append(key if key is not None else quoted)
+        at = match.end()
+    if not path:
+        raise UsageError(message=f"--explain-value {text!r}: name a field, e.g. spec.image")
+    return (namespace or None), (name or None), tuple(path)
+
+
+def by_name(data: Any, path: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """``path`` with each ``[name]`` part replaced by the index of the item of that name."""
+    found: list[str | int] = []
+    node = data
+    for part in path:
+        if isinstance(part, str) and part.startswith("[") and isinstance(node, list):
+            wanted = part[1:-1]
+            index = next(
+                (i for i, x in enumerate(node) if isinstance(x, dict) and x.get("name") == wanted),
+                None,
+            )
+            if index is None:
+                return (*found, part, *path[len(found) + 1 :])
+            step: str | int = index
+        else:
+            step = part
+        found.append(step)
+        if isinstance(step, int) and isinstance(node, list) and step < len(node):
+            node = node[step]
+        elif isinstance(step, str) and isinstance(node, dict):
+            node = node.get(step)
+        else:
+            node = None
+    return tuple(found)
+
+
+def describe_values(blueprints: Any, env: str | None, selector: str) -> str:
+    """What ``kgen render --explain-value`` prints: for each blueprint the selector names,
+    the field's value (under ``env``) and every part that set it, in merge order; the
+    last one wins. Blueprints are as loaded, shared defaults merged."""
+    from kgen.defaults import trace
+    from kgen.model import format_path
+
+    namespace, name, wanted = parse_selector(selector)
+    chosen = [
+        b
+        for b in blueprints
+        if (name is None or b.name == name) and (namespace is None or b.namespace == namespace)
+    ]
+    if not chosen:
+        known = sorted({f"{b.namespace}/{b.name}" if b.namespace else b.name for b in blueprints})
+        names = sorted({*known, *(b.name for b in blueprints)})
+        hint = did_you_mean(f"{namespace}/{name}" if namespace else str(name), names)
+        raise UsageError(
+            message=f"--explain-value {selector!r}: no blueprint is named so"
+            + (f" ({hint})" if hint else f"; blueprints: {', '.join(known[:20])}")
+        )
+    lines: list[str] = []
+    under = f" (--env {env})" if env is not None else ""
+    for blueprint in sorted(chosen, key=lambda b: (b.source.file, b.source.start.line)):
+        path = by_name(blueprint.data, wanted)
+        value, steps = trace(blueprint, env, path)
+        shown_value = "not set" if value is None else _short(value, 200)
+        lines.append(
+            f"{blueprint.ref} ({blueprint.source.file}:{blueprint.source.start.line}): "
+            f"{format_path(path)} = {shown_value}{under}"
+        )
+        width = max((len(str(s.pos)) for s in steps if s.pos), default=0)
+        for step in steps:
+            where = str(step.pos) if step.pos else "(not written)"
+            written = _short(step.value, 120)
+            lines.append(f"  {where:<{width}}  {step.label}: {written}")
+        if not steps:
+            lines.append("  written nowhere: " + _unwritten(blueprint, path))
+        elif value is not None and value != steps[-1].value:
+            lines.append("  the image as written, completed with the registry and tag above")
+        elif len(steps) > 1:
+            lines.append("  the last one wins")
+    return "\n".join(lines) + "\n"
+
+
+def _short(value: Any, limit: int) -> str:
+    """A value as JSON on one line, shortened in the middle, without control characters."""
+    from kgen.report import clean
+
+    return clean(json.dumps(value, ensure_ascii=False), limit)
+
+
+def _unwritten(blueprint: Any, path: tuple[str | int, ...]) -> str:
+    from kgen.schema import subschema
+
+    described = subschema(blueprint.kind, path) if blueprint.kind in kind_names() else None
+    if described and "default" in described:
+        return f"the schema's default applies: {json.dumps(described['default'])}"
+    return "kgen derives it or leaves it out (see kgen explain)"

@@ -130,6 +130,10 @@ _IMAGE = re.compile(
 )
 
 
+_IMAGE_PREFIX = re.compile(rf"(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*", re.ASCII)
+_IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", re.ASCII)
+
+
 def image_problem(value: str) -> str | None:
     """Why ``value`` is not a pinned image reference, or None when it is one."""
     match = _IMAGE.fullmatch(value)
@@ -486,6 +490,18 @@ FORMATS: dict[str, Format] = {
         "image reference",
         "pin the image with a version tag or a digest, e.g. 'nginx:1.27.3' or "
         "'nginx@sha256:<64 hex digits>'",
+    ),
+    "image-registry": Format(
+        lambda v: len(v) <= 200 and bool(_IMAGE_PREFIX.fullmatch(v)),
+        "registry prefix",
+        "write a registry host and repository path without a tag, e.g. "
+        "'123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop' or 'ghcr.io/acme'",
+    ),
+    "image-tag": Format(
+        lambda v: v != "latest" and bool(_IMAGE_TAG.fullmatch(v)),
+        "image tag",
+        "write a release tag of letters, digits, '_', '.' and '-', at most 128, not 'latest', "
+        "e.g. '1.4.2'",
     ),
     "port-name": Format(
         _port_name_ok,

@@ -7,11 +7,13 @@ import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from kgen.defaults import DEFAULTS_FILES, check_document, inherit, is_defaults_file, search_folders
+from kgen.defaults import KIND as DEFAULTS_KIND
 from kgen.errors import UsageError
 from kgen.kinds import API_VERSION, kind_names, registry
 from kgen.model import Blueprint, Problem, SourceMap, SourcePos
 from kgen.suggest import did_you_mean, shown
-from kgen.yamlio import Budget, YamlError, load_documents
+from kgen.yamlio import MAX_NODES, Budget, YamlError, load_documents
 
 YAML_SUFFIXES = (".yaml", ".yml")
 #: The largest blueprint file kgen reads.
@@ -74,6 +76,11 @@ def find_files(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
             if not found and not problems:
                 raise UsageError(message=f"{display_path(path)}: no *.yaml or *.yml files")
             files.extend(found)
+        elif kind == "file" and is_defaults_file(path):
+            raise UsageError(
+                message=f"{_shown_path(path)}: holds the defaults of its folder, not "
+                "blueprints; name the folder (or the blueprint files) to read"
+            )
         elif kind == "file":
             bad_name = name_problem(path)
             if bad_name is not None:
@@ -137,7 +144,11 @@ def _walk(root: Path, problems: list[Problem]) -> list[Path]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in names:
             path = Path(folder, name)
-            if name.startswith(".") or path.suffix.lower() not in YAML_SUFFIXES:
+            if (
+                name.startswith(".")
+                or path.suffix.lower() not in YAML_SUFFIXES
+                or is_defaults_file(path)
+            ):
                 continue
             bad_name = name_problem(path)
             if bad_name is not None:
@@ -165,52 +176,163 @@ def load_paths(paths: Sequence[Path]) -> tuple[list[Blueprint], list[Problem]]:
 
     The files of one run share one ``Budget``: together they expand to at most
     ``MAX_NODES`` nodes and ``MAX_TEXT`` characters; each file is at most ``MAX_FILE_BYTES``.
+    Blueprints come back merged with the shared defaults they inherit (``kgen.defaults``);
+    those under a defaults file with problems are left out (its problems say why).
     """
     blueprints: list[Blueprint] = []
     files, problems = find_files(paths)
     budget = Budget()
+    defaults = Defaults(budget)
     for file in files:
         name = display_path(file)
-        try:
-            text = _read(file)
-        except _TooLarge:
-            problems.append(
-                Problem(
-                    SourcePos(name, 1, 1),
-                    (),
-                    f"the file is larger than {MAX_FILE_BYTES // 2**20} MiB",
-                    "a blueprint is a few kilobytes: split the file, or keep large data out of it",
-                    subject="<file>",
-                )
-            )
+        text = read_text(file, name)
+        if isinstance(text, Problem):
+            problems.append(text)
             continue
-        except UnicodeDecodeError as exc:
-            before = exc.object[: exc.start]
-            line = before.count(b"\n") + 1
-            column = exc.start - (before.rfind(b"\n") + 1) + 1
-            problems.append(
-                Problem(
-                    SourcePos(name, line, column),
-                    (),
-                    f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} {exc.reason}",
-                    "save the file as UTF-8",
-                    subject="<file>",
-                )
-            )
-            continue
-        except OSError as exc:
-            problems.append(
-                Problem(SourcePos(name, 1, 1), (), exc.strerror or str(exc), subject="<file>")
-            )
-            continue
+        chain = defaults.chain_of(Path.cwd() if file == STDIN else file.parent)
         for item in load_text(text, name, budget):
-            if isinstance(item, Blueprint):
-                blueprints.append(item)
-            else:
+            if isinstance(item, Problem):
                 problems.append(item)
+            elif chain:
+                blueprints.append(inherit(item, chain, None))
+            elif chain is not None:
+                blueprints.append(item)
         if budget.exhausted:
-            return [], problems  # the run fails: checking what was read would only cost time
+            return [], [*problems, *defaults.problems]  # the run fails: checking the rest
+    problems.extend(defaults.problems)
+    problems.extend(defaults.too_much(blueprints))
     return blueprints, problems
+
+
+def read_text(file: Path, name: str) -> str | Problem:
+    """A file's text, or the problem that stops kgen reading it."""
+    try:
+        return _read(file)
+    except _TooLarge:
+        return Problem(
+            SourcePos(name, 1, 1),
+            (),
+            f"the file is larger than {MAX_FILE_BYTES // 2**20} MiB",
+            "a blueprint is a few kilobytes: split the file, or keep large data out of it",
+            subject="<file>",
+        )
+    except UnicodeDecodeError as exc:
+        before = exc.object[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        return Problem(
+            SourcePos(name, line, column),
+            (),
+            f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} {exc.reason}",
+            "save the file as UTF-8",
+            subject="<file>",
+        )
+    except OSError as exc:
+        return Problem(SourcePos(name, 1, 1), (), exc.strerror or str(exc), subject="<file>")
+
+
+class Defaults:
+    """The defaults files of one run, each read and checked once, and the chain each
+    folder inherits (cached per folder)."""
+
+    def __init__(self, budget: Budget) -> None:
+        self.budget = budget
+        self.problems: list[Problem] = []
+        self._files: dict[Path, Blueprint | None] = {}
+        self._chains: dict[Path, tuple[Blueprint, ...] | None] = {}
+        self._cwd = Path(os.path.abspath(Path.cwd()))
+
+    def chain_of(self, folder: Path) -> tuple[Blueprint, ...] | None:
+        """The defaults a blueprint in ``folder`` inherits, outermost first; None when one
+        of them has problems (its blueprints are then left out)."""
+        key = Path(os.path.abspath(folder))
+        if key not in self._chains:
+            chain: list[Blueprint] = []
+            broken = False
+            for candidate in reversed(search_folders(key, self._cwd)):
+                for name in DEFAULTS_FILES:
+                    path = candidate / name
+                    if not os.path.lexists(path):
+                        continue
+                    document = self._read(path)
+                    if document is None:
+                        broken = True
+                    else:
+                        chain.append(document)
+            self._chains[key] = None if broken else tuple(chain)
+        return self._chains[key]
+
+    def _read(self, path: Path) -> Blueprint | None:
+        if path in self._files:
+            return self._files[path]
+        self._files[path] = None
+        name = display_path(path)
+        bad_name = name_problem(path)
+        if bad_name is not None:
+            self.problems.append(bad_name)
+            return None
+        if not path.is_file():
+            what = "a link to nothing" if path.is_symlink() else "not a regular file"
+            self.problems.append(
+                Problem(
+                    SourcePos(name, 1, 1), (), f"{what}: cannot read the defaults", subject="<file>"
+                )
+            )
+            return None
+        text = read_text(path, name)
+        if isinstance(text, Problem):
+            self.problems.append(text)
+            return None
+        try:
+            documents = [
+                d for d in load_documents(text, name, budget=self.budget) if d.data is not None
+            ]
+        except YamlError as exc:
+            self.problems.append(Problem(exc.pos, (), exc.message, exc.hint, subject="<yaml>"))
+            return None
+        if len(documents) != 1:
+            where = documents[1].source.start if documents else SourcePos(name, 1, 1)
+            self.problems.append(
+                Problem(
+                    where,
+                    (),
+                    "a defaults file holds one document"
+                    if documents
+                    else "the defaults file is empty",
+                    f"write the folder's defaults as one document of kind: {DEFAULTS_KIND}",
+                    subject="<file>",
+                )
+            )
+            return None
+        read = check_document(documents[0].data, documents[0].source)
+        self.problems.extend(read.problems)
+        self._files[path] = read.document
+        return read.document
+
+    def too_much(self, blueprints: Sequence[Blueprint]) -> list[Problem]:
+        """Merging defaults repeats them in every blueprint that inherits them: together
+        the merged blueprints may hold at most ``MAX_NODES`` nodes, like the files."""
+        total = sum(b.source.size for b in blueprints)
+        if total <= MAX_NODES:
+            return []
+        largest = max(
+            (d for b in blueprints if b.inherited for d in b.inherited.chain),
+            key=lambda d: d.source.size,
+            default=None,
+        )
+        if largest is None:
+            return []
+        return [
+            Problem(
+                largest.source.start,
+                (),
+                f"the blueprints with the defaults they inherit would hold more than "
+                f"{MAX_NODES:,} YAML nodes (this file has {largest.source.size:,}, repeated in "
+                "every blueprint below it)",
+                "keep defaults files short: a few shared values, not data",
+                subject="<file>",
+            )
+        ]
 
 
 class _TooLarge(Exception):

@@ -39,6 +39,9 @@ class SourcePos:
     file: str
     line: int
     column: int
+    #: The blueprint that inherited the value written here, when the place is in a shared
+    #: defaults file (``kgen.defaults.yaml``) rather than the blueprint's own file.
+    via: str = ""
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"
@@ -55,6 +58,12 @@ class SourceMap:
     order (an environment block patched onto ``spec``, then ``spec`` itself; an item of a
     list merged by name, from its environment item, then its place in the base list). The
     longest prefix that matches decides. Making them never copies the tables.
+
+    A document merged from several files (a blueprint over the defaults it inherits) has
+    ``layers``: the maps of the parts, each a document of its own. An overlay source that
+    starts with an index (a real path starts with a key: documents are mappings) is a path
+    in that layer; a place found there names its file, and ``heir`` (the blueprint) as the
+    one that inherited it.
     """
 
     file: str
@@ -66,26 +75,39 @@ class SourceMap:
     overlays: Mapping[JsonPath, tuple[JsonPath, ...]] = field(default_factory=dict)
     #: How many YAML nodes the document expanded to (aliases counted each time used).
     size: int = 0
+    layers: tuple[SourceMap, ...] = ()
+    heir: str = ""
 
-    def _written(self, table: Mapping[JsonPath, Any], path: JsonPath) -> Any:
-        """What ``table`` holds for the node at ``path`` of the merged document: looked up
-        where the longest overlay prefix of ``path`` says it was written, else at ``path``."""
+    def _written(self, table: str, path: JsonPath) -> tuple[SourceMap, Any]:
+        """The map that wrote the node at ``path`` of the merged document and what its
+        ``table`` holds for it: looked up where the longest overlay prefix of ``path`` says
+        it was written (in a layer when the source says so), else at ``path``."""
         if self.overlays:
             for depth in range(len(path), -1, -1):
                 sources = self.overlays.get(path[:depth])
                 if sources is None:
                     continue
                 for source in sources:
-                    found = table.get((*source, *path[depth:]))
+                    where = (*source, *path[depth:])
+                    if where and isinstance(where[0], int):
+                        owner, found = self.layers[where[0]]._written(table, where[1:])
+                    else:
+                        owner, found = self, getattr(self, table).get(where)
                     if found is not None:
-                        return found
-                return None
-        return table.get(path)
+                        return owner, found
+                return self, None
+        return self, getattr(self, table).get(path)
+
+    def _place(self, table: str, path: JsonPath) -> SourcePos | None:
+        owner, found = self._written(table, path)
+        if found is None:
+            return None
+        line, column = found
+        return SourcePos(owner.file, line, column, self.heir if owner.file != self.file else "")
 
     def value_at(self, path: JsonPath) -> SourcePos | None:
         """The position of the value at exactly ``path``, when it was written."""
-        found = self._written(self.values, path)
-        return None if found is None else SourcePos(self.file, *found)
+        return self._place("values", path)
 
     def value_pos(self, path: JsonPath) -> SourcePos:
         """The position of the value at ``path``, or of its nearest written ancestor."""
@@ -97,12 +119,12 @@ class SourceMap:
 
     def key_pos(self, path: JsonPath) -> SourcePos:
         """The position of the key that introduces ``path``, falling back to its value."""
-        found = self._written(self.keys, path)
-        return self.value_pos(path) if found is None else SourcePos(self.file, *found)
+        found = self._place("keys", path)
+        return self.value_pos(path) if found is None else found
 
     def yaml11_boolean(self, path: JsonPath) -> str | None:
         """How a boolean at ``path`` was written, when the YAML 1.1 way (``yes``, ``On``)."""
-        found = self._written(self.yaml11_booleans, path)
+        found = self._written("yaml11_booleans", path)[1]
         return None if found is None else str(found)
 
     def with_overlays(self, overlays: Mapping[JsonPath, tuple[JsonPath, ...]]) -> SourceMap:
@@ -112,10 +134,15 @@ class SourceMap:
 
 @dataclass(frozen=True)
 class Blueprint:
-    """One blueprint document as written, plus where each of its nodes came from."""
+    """One blueprint document as written, plus where each of its nodes came from.
+
+    A blueprint under shared defaults (``kgen.defaults.yaml``) is the merge of both;
+    ``inherited`` keeps the parts, for each environment to merge its blocks in turn.
+    """
 
     data: Mapping[str, Any]
     source: SourceMap
+    inherited: Inheritance | None = None
 
     @property
     def kind(self) -> str:
@@ -140,6 +167,15 @@ class Blueprint:
         """A short human name: ``Microservice shop/api``."""
         scope = f"{self.namespace}/" if self.namespace else ""
         return f"{self.kind} {scope}{self.name}"
+
+
+@dataclass(frozen=True)
+class Inheritance:
+    """A blueprint as its file has it, and the defaults files it inherits, outermost
+    first (each read as a document of kind ``Defaults``)."""
+
+    original: Blueprint
+    chain: tuple[Blueprint, ...]
 
 
 @dataclass(frozen=True)

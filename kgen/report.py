@@ -33,7 +33,14 @@ def format_problem(problem: Problem) -> str:
     hint = f" (hint: {clean(problem.hint, _LONGEST['hint'])})" if problem.hint else ""
     path = clean(problem.field, _LONGEST["path"])
     message = clean(problem.message, _LONGEST["message"])
-    return f"{problem.pos}: {problem.severity}: {path}: {message}{hint}"
+    return f"{problem.pos}: {problem.severity}: {path}: {message}{_inherited(problem)}{hint}"
+
+
+def _inherited(problem: Problem) -> str:
+    """Where a shared default was inherited, when the problem is at one: a defaults file
+    serves many blueprints, and the message names the one that has the problem."""
+    via = problem.pos.via
+    return f" (inherited by {clean(via, _LONGEST['path'])})" if via else ""
 
 
 def format_problems(problems: Sequence[Problem]) -> str:
@@ -58,7 +65,7 @@ def format_bug(bug: TemplateBug) -> str:
 
 
 def _entry(problem: Problem) -> dict[str, Any]:
-    return {
+    entry = {
         "file": problem.pos.file,
         "line": problem.pos.line,
         "column": problem.pos.column,
@@ -69,6 +76,9 @@ def _entry(problem: Problem) -> dict[str, Any]:
         "message": problem.message,
         "hint": problem.hint,
     }
+    if problem.pos.via:  # a shared default: the blueprint that inherited it
+        entry["inheritedBy"] = problem.pos.via
+    return entry
 
 
 def problems_json(problems: Sequence[Problem]) -> str:
@@ -88,7 +98,8 @@ def problems_sarif(problems: Sequence[Problem], version: str) -> str:
     the field as its logical location, the hint after the message."""
     results = []
     for problem in sorted(problems, key=Problem.sort_key):
-        text = problem.message + (f" (hint: {problem.hint})" if problem.hint else "")
+        hint = f" (hint: {problem.hint})" if problem.hint else ""
+        text = problem.message + _inherited(problem) + hint
         results.append(
             {
                 "ruleId": SARIF_RULE,

@@ -42,12 +42,24 @@ _STRICT: Any = validators.extend(  # type: ignore[no-untyped-call]
 )
 
 
+#: Documents kgen reads that are not blueprints, by ``kind``: their schema files.
+OTHER_DOCUMENTS = {"Defaults": "defaults.schema.json"}
+
+
+def document_schema(kind_name: str) -> Schema:
+    """The schema of a blueprint kind, or of another document kgen reads (``Defaults``)."""
+    if kind_name in OTHER_DOCUMENTS:
+        schema: Schema = load_json(OTHER_DOCUMENTS[kind_name])
+        return schema
+    kind: Kind = registry()[kind_name]
+    return kind.schema
+
+
 @cache
 def validator(kind_name: str) -> Draft202012Validator:
     """The compiled validator of one kind, built once per process."""
-    kind: Kind = registry()[kind_name]
     strict: Draft202012Validator = _STRICT(
-        kind.schema, registry=_registry(), format_checker=format_checker()
+        document_schema(kind_name), registry=_registry(), format_checker=format_checker()
     )
     return strict
 
@@ -77,8 +89,8 @@ def resolve(schema: Schema, base: str) -> tuple[Schema, str]:
 
 def subschema(kind_name: str, path: JsonPath) -> Schema | None:
     """The schema that governs the value at ``path`` of a blueprint, if one does."""
-    kind = registry()[kind_name]
-    schema, base = resolve(kind.schema, kind.schema["$id"])
+    top = document_schema(kind_name)
+    schema, base = resolve(top, top["$id"])
     for part in path:
         schema, base = resolve(schema, base)
         if isinstance(part, int):

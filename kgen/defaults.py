@@ -1,0 +1,343 @@
+"""Shared defaults: a ``kgen.defaults.yaml`` sets values once for every blueprint in its
+folder and the folders below (an image registry and tag, labels and annotations, a
+namespace, any workload field, and per-environment versions of them).
+
+A blueprint inherits the defaults files of its folder and of each folder above it, up to
+the project's root (the nearest folder holding ``.git``, ``kgen.toml`` or
+``pyproject.toml``; without one, up to the working directory). They merge with the rules
+of environment blocks (maps merge, ``null`` deletes, named lists merge by name), in this
+order, each over the one before: the outermost file, its block for the environment, the
+next file in, its block, ..., the blueprint, its own block. What a blueprint writes
+always wins over a default.
+
+The merged blueprint's source map keeps each part as a layer, so a problem with an
+inherited value is reported at the defaults file's line, naming the blueprint that
+inherited it; ``trace`` says which parts set a field, for ``kgen render --explain-value``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from kgen.environments import merge_environment
+from kgen.kinds import API_VERSION, registry
+from kgen.model import Blueprint, Inheritance, JsonPath, Problem, SourceMap, SourcePos
+
+#: The names a defaults file has (the first is the one to write).
+DEFAULTS_FILES = ("kgen.defaults.yaml", "kgen.defaults.yml")
+#: The ``kind`` of a defaults file: it is read as a document of its own, never a blueprint.
+KIND = "Defaults"
+#: What marks the root of a project: defaults are looked for up to the nearest such folder.
+PROJECT_MARKERS = (".git", "kgen.toml", "pyproject.toml")
+#: Fields of a defaults file's ``metadata`` and which kinds take them.
+_WORKLOAD_METADATA = ("namespace", "labels", "annotations")
+_CLUSTER_METADATA = ("labels", "annotations")
+#: Workload fields a defaults file may not set: they name one blueprint's own things.
+_NOT_SHARED = frozenset({"image", "patches"})
+
+
+def is_defaults_file(path: Path) -> bool:
+    return path.name in DEFAULTS_FILES
+
+
+@cache
+def shared_fields(kind: str) -> frozenset[str]:
+    """The ``spec`` fields of ``kind`` that a defaults file sets (none for a Cluster)."""
+    if kind == "Cluster" or kind not in registry():
+        return frozenset()
+    spec = registry()[kind].schema["properties"]["spec"]
+    return frozenset(spec.get("properties", {})) - _NOT_SHARED
+
+
+def _is_workload(kind: str) -> bool:
+    return bool(shared_fields(kind))
+
+
+def search_folders(folder: Path, cwd: Path) -> list[Path]:
+    """The folders whose defaults a blueprint in ``folder`` inherits, innermost first."""
+    folder = Path(os.path.abspath(folder))
+    found: list[Path] = []
+    for candidate in (folder, *folder.parents):
+        found.append(candidate)
+        if any(os.path.lexists(candidate / marker) for marker in PROJECT_MARKERS):
+            return found
+    inside = [f for f in found if f == cwd or cwd in f.parents]
+    return inside or [folder]
+
+
+@dataclass(frozen=True)
+class Read:
+    """What reading one defaults file gave: its document, or why there is none."""
+
+    document: Blueprint | None
+    problems: tuple[Problem, ...] = ()
+
+
+def check_document(data: Any, source: SourceMap) -> Read:
+    """A defaults file's one document, checked against ``schemas/defaults.schema.json``."""
+    from kgen.suggest import shown
+    from kgen.validate import schema_problems
+
+    if not isinstance(data, dict):
+        message = f"defaults are a mapping, found {shown(data)}"
+        return Read(None, (Problem(source.start, (), message),))
+    if data.get("apiVersion") != API_VERSION:
+        where = source.value_pos(("apiVersion",))
+        message = f"expected apiVersion: {API_VERSION}, found {shown(data.get('apiVersion'))}"
+        return Read(None, (Problem(where, ("apiVersion",), message, f"write {API_VERSION}"),))
+    if data.get("kind") != KIND:
+        where = source.value_pos(("kind",))
+        message = f"a defaults file holds kind: {KIND}, found {shown(data.get('kind'))}"
+        hint = (
+            "a file named kgen.defaults.yaml holds the defaults of its folder; keep "
+            "blueprints in files of other names"
+        )
+        return Read(None, (Problem(where, ("kind",), message, hint),))
+    document = Blueprint(data, source)
+    problems = tuple(schema_problems(document))
+    return Read(None if problems else document, problems)
+
+
+def _relevant(part: Any, kind: str) -> dict[str, Any]:
+    """What of a defaults part (the file's top level, or one of its environment blocks)
+    applies to a blueprint of ``kind``."""
+    if not isinstance(part, dict):
+        return {}
+    workload = _is_workload(kind)
+    out: dict[str, Any] = {}
+    metadata = part.get("metadata")
+    if isinstance(metadata, dict):
+        names = _WORKLOAD_METADATA if workload else _CLUSTER_METADATA
+        kept = {k: v for k, v in metadata.items() if k in names}
+        if kept:
+            out["metadata"] = kept
+    if workload:
+        if isinstance(part.get("image"), dict):
+            out["image"] = part["image"]
+        spec = part.get("spec")
+        if isinstance(spec, dict):
+            fields = shared_fields(kind)
+            kept = {k: v for k, v in spec.items() if k in fields}
+            if kept:
+                out["spec"] = kept
+    return out
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One part merged onto the blueprint: what it wrote, in which map, where, and onto
+    which path of the blueprint."""
+
+    label: str
+    data: Any
+    source: SourceMap
+    written: JsonPath
+    into: JsonPath
+
+
+def stages(original: Blueprint, chain: Sequence[Blueprint], env: str | None) -> Iterator[Stage]:
+    """The parts of the blueprint under ``env``, in merge order (later wins)."""
+    kind = original.kind
+    for defaults in chain:
+        yield Stage("defaults", _relevant(defaults.data, kind), defaults.source, (), ())
+        blocks = defaults.data.get("environments")
+        block = blocks.get(env) if env is not None and isinstance(blocks, dict) else None
+        if block is not None:
+            written: JsonPath = ("environments", env) if env is not None else ()
+            yield Stage(f"defaults for {env}", _relevant(block, kind), defaults.source, written, ())
+    own = {k: v for k, v in original.data.items() if k != "environments"}
+    yield Stage("blueprint", own, original.source, (), ())
+    blocks = original.data.get("environments")
+    block = blocks.get(env) if env is not None and isinstance(blocks, dict) else None
+    if isinstance(block, dict) and block and env is not None:
+        yield Stage(
+            f"blueprint for {env}", block, original.source, ("environments", env), ("spec",)
+        )
+
+
+def _merged(base: Any, base_map: SourceMap, stage: Stage, heir: str) -> tuple[Any, SourceMap]:
+    """``stage`` merged onto the document ``base``: the new document and its map (two
+    layers: the base's map, then the stage's)."""
+    overlays: dict[JsonPath, tuple[JsonPath, ...]] = {}
+    document = dict(base) if isinstance(base, dict) else {}
+    written = (1, *stage.written)
+    if stage.into:
+        target: Any = document
+        for key in stage.into[:-1]:
+            target = target.setdefault(key, {})
+        last = stage.into[-1]
+        target[last] = merge_environment(
+            target.get(last), stage.data, stage.into, written, overlays, (0, *stage.into)
+        )
+        overlays.setdefault((), ((0,),))
+    else:
+        document = merge_environment(document, stage.data, (), written, overlays, (0,))
+    overlays.setdefault(stage.into, (written, (0, *stage.into)))
+    source = SourceMap(
+        file=base_map.file,
+        start=base_map.start,
+        overlays=overlays,
+        layers=(base_map, stage.source),
+        heir=heir,
+    )
+    return document, source
+
+
+def inherit(original: Blueprint, chain: Sequence[Blueprint], env: str | None) -> Blueprint:
+    """The blueprint as it renders under ``env``: its defaults and its own parts merged
+    in order, images completed from the defaults' registry and tag. Its source map
+    points every value at the line that wrote it."""
+    heir = f"{original.kind} {original.name} at {original.source.file}:{original.source.start.line}"
+    document: Any = {}
+    source = SourceMap(file=original.source.file, start=original.source.start, heir=heir)
+    for stage in stages(original, chain, env):
+        document, source = _merged(document, source, stage, heir)
+    if env is None and "environments" in original.data:  # as written: checked as written
+        document["environments"] = original.data["environments"]
+    image = document.pop("image", None)
+    spec = document.get("spec")
+    if isinstance(image, dict) and isinstance(spec, dict):
+        document["spec"] = with_images(spec, image.get("registry"), image.get("tag"))
+    order = [*original.data, *document]
+    data = {key: document[key] for key in dict.fromkeys(order) if key in document}
+    size = original.source.size + sum(d.source.size for d in chain)
+    source = SourceMap(
+        file=source.file,
+        start=source.start,
+        overlays=source.overlays,
+        layers=source.layers,
+        heir=heir,
+        size=size,
+    )
+    return Blueprint(data, source, Inheritance(original, tuple(chain)))
+
+
+# --- images --------------------------------------------------------------------------------
+
+
+def has_registry(image: str) -> bool:
+    """Whether an image reference names its registry host (``ghcr.io/x``, ``localhost/x``,
+    ``host:5000/x``), as container runtimes decide it."""
+    first, slash, _ = image.partition("/")
+    return bool(slash) and ("." in first or ":" in first or first == "localhost")
+
+
+def has_version(image: str) -> bool:
+    """Whether an image reference carries a tag or a digest."""
+    return "@" in image or ":" in image.rpartition("/")[2]
+
+
+def completed_image(image: str, registry: Any, tag: Any) -> str:
+    """``image`` with the default registry in front when it names none, and the default
+    tag after it when it has neither a tag nor a digest."""
+    if isinstance(registry, str) and registry and not has_registry(image):
+        image = f"{registry.rstrip('/')}/{image}"
+    if isinstance(tag, str) and tag and not has_version(image):
+        image = f"{image}:{tag}"
+    return image
+
+
+def with_images(spec: Mapping[str, Any], registry: Any, tag: Any) -> dict[str, Any]:
+    """A workload spec with the default registry and tag completing its images: the main
+    container's, and its sidecars' and init containers'."""
+    result = dict(spec)
+    if isinstance(result.get("image"), str):
+        result["image"] = completed_image(result["image"], registry, tag)
+    for field in ("sidecars", "initContainers"):
+        items = result.get(field)
+        if isinstance(items, list):
+            result[field] = [
+                {**item, "image": completed_image(item["image"], registry, tag)}
+                if isinstance(item, dict) and isinstance(item.get("image"), str)
+                else item
+                for item in items
+            ]
+    return result
+
+
+# --- tracing -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One part that set the traced field: its label, the value it wrote, and where."""
+
+    label: str
+    value: Any
+    pos: SourcePos | None
+
+
+def trace(blueprint: Blueprint, env: str | None, path: JsonPath) -> tuple[Any, list[Step]]:
+    """The value at ``path`` of ``blueprint`` under ``env`` and every part that set it,
+    in merge order (the last one wins). For an image, the registry and tag that
+    completed it are steps too."""
+    inheritance = blueprint.inherited
+    original = inheritance.original if inheritance is not None else blueprint
+    chain = inheritance.chain if inheritance is not None else ()
+    final = inherit(original, chain, env)
+    value = _at(final.data, path)
+    steps: list[Step] = []
+    for stage in stages(original, chain, env):
+        written = _written_at(stage, path, final.data)
+        if written is not None:
+            pos = stage.source.value_at((*stage.written, *written))
+            steps.append(Step(stage.label, _at(stage.data, written), pos))
+        image = stage.data.get("image") if isinstance(stage.data, dict) else None
+        if path and path[-1] == "image" and stage.into == () and isinstance(image, dict):
+            for part in ("registry", "tag"):
+                if part in image:
+                    pos = stage.source.value_at((*stage.written, "image", part))
+                    steps.append(Step(f"{stage.label}: image {part}", image[part], pos))
+    return value, steps
+
+
+def _written_at(stage: Stage, path: JsonPath, final: Any) -> JsonPath | None:
+    """The path in ``stage.data`` that writes ``path`` of the merged blueprint ``final``,
+    if it does: a list item is the one of the same name when the items are named."""
+    if path[: len(stage.into)] != stage.into:
+        return None
+    node: Any = stage.data
+    merged: Any = _at(final, stage.into)
+    found: list[str | int] = []
+    for part in path[len(stage.into) :]:
+        if isinstance(part, int) and isinstance(node, list) and isinstance(merged, list):
+            if part >= len(merged):
+                return None
+            item = merged[part]
+            name = item.get("name") if isinstance(item, dict) else None
+            index = next(
+                (
+                    i
+                    for i, x in enumerate(node)
+                    if isinstance(x, dict) and name is not None and x.get("name") == name
+                ),
+                part if name is None and part < len(node) else None,
+            )
+            if index is None:
+                return None
+            found.append(index)
+            node, merged = node[index], item
+        elif isinstance(part, str) and isinstance(node, dict) and part in node:
+            found.append(part)
+            node = node[part]
+            merged = merged.get(part) if isinstance(merged, dict) else None
+        else:
+            return None
+    return tuple(found)
+
+
+def _at(data: Any, path: JsonPath) -> Any:
+    node = data
+    for part in path:
+        if (isinstance(part, int) and isinstance(node, list) and part < len(node)) or (
+            isinstance(part, str) and isinstance(node, dict) and part in node
+        ):
+            node = node[part]  # type: ignore[index]
+        else:
+            return None
+    return node
