@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from kgen.errors import UsageError
-from kgen.model import Blueprint, JsonPath, Problem
+from kgen.model import Blueprint, JsonPath, Problem, SourcePos
 from kgen.suggest import did_you_mean
 from kgen.yamlio import MAX_NODES
 
@@ -371,18 +371,30 @@ def run_environments(blueprints: Sequence[Blueprint], listed: EnvironmentList | 
 def unlisted_environment_problems(
     blueprints: Sequence[Blueprint], listed: EnvironmentList
 ) -> Iterator[Problem]:
-    """An environment a blueprint declares that the settings do not list: a slip (``prd``)
-    or one the repository has not agreed on, caught even in a set of one blueprint."""
+    """An environment a blueprint or a defaults file it inherits declares that the
+    settings do not list, where it is written: a slip (``prd``) or one the repository has
+    not agreed on, caught even in a set of one blueprint."""
+    reported: set[tuple[SourcePos, str]] = set()
     for blueprint in blueprints:
-        environments = blueprint.data.get("environments")
-        for name in environments if isinstance(environments, dict) else ():
-            if str(name) in listed.names:
-                continue
+        inherited = blueprint.inherited
+        parts = [blueprint] if inherited is None else [inherited.original, *inherited.chain]
+        for part, name in ((p, n) for p in parts for n in _environment_keys(p)):
+            pos = part.source.key_pos(("environments", name))
+            if str(name) in listed.names or (pos, str(name)) in reported:
+                continue  # a defaults file's slip: once, not once per blueprint under it
+            reported.add((pos, str(name)))
             yield Problem(
-                blueprint.source.key_pos(("environments", name)),
+                pos,
                 ("environments", name),
                 f"environment {str(name)!r} is not one of the environments {listed.file} "
                 f"lists ({', '.join(listed.names)}): its overrides would never be rendered",
                 did_you_mean(str(name), listed.names)
                 or f"add it to environments in {listed.file}, or use a listed one",
             )
+
+
+def _environment_keys(part: Blueprint) -> list[Any]:
+    """The keys of one document's own ``environments`` block (a blueprint's or a
+    defaults file's)."""
+    environments = part.data.get("environments")
+    return list(environments) if isinstance(environments, dict) else []

@@ -186,3 +186,23 @@ def test_more_environments_than_a_run_validates_are_refused(kgen: RunKgen, tmp_p
     result = kgen("validate", cwd=project)
     assert result.exit_code == 1
     assert "kgen.toml:2:1: error: environments: more than 50 environments" in result.stderr
+
+
+def test_an_unlisted_environment_of_shared_defaults_is_reported_once_at_its_line(
+    kgen: RunKgen, tmp_path: Path
+) -> None:
+    (tmp_path / "kgen.toml").write_text('environments = ["dev", "prod"]\n')
+    (tmp_path / "kgen.defaults.yaml").write_text(
+        "apiVersion: kgen.dev/v1alpha1\nkind: Defaults\n"
+        "environments:\n  prd: {spec: {replicas: 3}}\n"
+    )
+    (tmp_path / "api.yaml").write_text(microservice())
+    (tmp_path / "web.yaml").write_text(microservice().replace("name: api", "name: web"))
+    result = kgen("validate", "api.yaml", "web.yaml", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "kgen.defaults.yaml:4:3: error: environments.prd: environment 'prd' is not one of the "
+        "environments kgen.toml lists (dev, prod): its overrides would never be rendered "
+        "(hint: did you mean 'prod'?)",
+        "kgen: 1 error in 1 file; nothing written",
+    ]
