@@ -25,17 +25,20 @@ from kgen.check import (
     kube_versions,
 )
 from kgen.environments import (
-    declared_environments,
+    EnvironmentList,
     environment_count_problems,
     environment_list_problems,
     environment_name_problems,
+    run_environments,
     select_environment,
+    unlisted_environment_problems,
 )
 from kgen.errors import InvalidInput, UsageError
 from kgen.folder import FolderPlan, folder_lock, plan_folder, write_folder
 from kgen.load import load_paths
 from kgen.model import Blueprint, Document, Problem
 from kgen.patch import apply_patches
+from kgen.progress import Progress
 from kgen.render import render_blueprint
 from kgen.rules.against import toleration_problems
 from kgen.validate import Memo, validate_blueprints
@@ -58,19 +61,25 @@ def build(
     *,
     env: str | None = None,
     kube_version: str | None = None,
+    environments: EnvironmentList | None = None,
+    progress: Progress | None = None,
 ) -> BuildResult:
     """Load, validate, assemble the set, render and check; raise ``InvalidInput`` with every
-    problem found.
+    problem found. ``environments``: the settings' list of the project's environments;
+    ``progress``: told of each blueprint rendered (``kgen.progress``).
 
-    The blueprints as written and under every other declared environment get every check
+    The blueprints as written and under every other environment of the run get every check
     too, rendering included, so a broken override never waits for the day its environment
     is rendered (``validate_all`` without the output).
     """
     given = check_kube_version(kube_version) if kube_version is not None else None
-    loaded, problems = _load(paths)
-    chosen = select_environment(loaded, env)  # the Cluster's version under --env
+    loaded, problems = _load(paths, environments)
+    chosen = select_environment(loaded, env, environments)  # the Cluster's version under --env
     version = given or _cluster_version(chosen) or DEFAULT_KUBE_VERSION
-    view, documents, found, _ = _check_environments(loaded, env, version)
+    names = run_environments(loaded, environments)
+    view, documents, found, _ = _check_environments(
+        loaded, env, version, names, environments, progress=progress
+    )
     problems.extend(found)
     if problems:
         raise InvalidInput(problems=problems)
@@ -90,7 +99,13 @@ class Validated:
     environments: tuple[str, ...]
 
 
-def validate_all(paths: Sequence[Path], *, kube_version: str | None = None) -> Validated:
+def validate_all(
+    paths: Sequence[Path],
+    *,
+    kube_version: str | None = None,
+    environments: EnvironmentList | None = None,
+    progress: Progress | None = None,
+) -> Validated:
     """Check the blueprints as written and under every environment they declare: every
     check of render, rendering included. Returns what was checked; raises
     ``InvalidInput`` with all problems.
@@ -100,24 +115,31 @@ def validate_all(paths: Sequence[Path], *, kube_version: str | None = None) -> V
     the number of environments times it.
     """
     given = check_kube_version(kube_version) if kube_version is not None else None
-    loaded, problems = _load(paths)
+    loaded, problems = _load(paths, environments)
     version = given or _cluster_version(loaded) or DEFAULT_KUBE_VERSION
-    problems.extend(_check_environments(loaded, None, version)[2])
+    names = run_environments(loaded, environments)
+    checked = _check_environments(loaded, None, version, names, environments, progress=progress)
+    problems.extend(checked[2])
     if problems:
         raise InvalidInput(problems=problems)
-    return Validated(len(loaded), tuple(declared_environments(loaded)))
+    return Validated(len(loaded), tuple(names))
 
 
 def build_each_environment(
-    paths: Sequence[Path], *, kube_version: str | None = None
+    paths: Sequence[Path],
+    *,
+    kube_version: str | None = None,
+    environments: EnvironmentList | None = None,
+    progress: Progress | None = None,
 ) -> list[tuple[str, BuildResult]]:
-    """Every declared environment built, as ``build`` builds one: each with every check,
-    its output checked against its Kubernetes version (``--kube-version``, else its
-    Cluster's). The blueprints are validated and rendered once per environment, not once
-    per environment and folder. A usage error when no blueprint declares an environment."""
+    """Every environment of the run built (``run_environments``: the settings' list, else
+    every one a blueprint declares), as ``build`` builds one: each with every check, its
+    output checked against its Kubernetes version (``--kube-version``, else its Cluster's).
+    The blueprints are validated and rendered once per environment, not once per
+    environment and folder. A usage error when there is no environment."""
     given = check_kube_version(kube_version) if kube_version is not None else None
-    loaded, problems = _load(paths)
-    names = declared_environments(loaded)
+    loaded, problems = _load(paths, environments)
+    names = run_environments(loaded, environments)
     if not names:
         shown = " ".join(str(path) for path in paths)
         raise UsageError(
@@ -125,32 +147,49 @@ def build_each_environment(
             "without it"
         )
     versions = {
-        env: given or _cluster_version(select_environment(loaded, env)) or DEFAULT_KUBE_VERSION
+        env: given
+        or _cluster_version(select_environment(loaded, env, environments))
+        or DEFAULT_KUBE_VERSION
         for env in names
     }
     built: dict[str, tuple[SetView, list[Document]]] = {}
     for version in sorted(set(versions.values())):
         wanted = [env for env in names if versions[env] == version]
-        _, _, found, each = _check_environments(loaded, None, version, keep_each=True)
+        _, _, found, each = _check_environments(
+            loaded, None, version, names, environments, keep_each=True, progress=progress
+        )
         problems.extend(p for p in found if p not in problems)
         built.update({env: each[env] for env in wanted})
     if problems:
         raise InvalidInput(problems=problems)
     return [
-        (env, BuildResult(tuple(paths), view.blueprints, tuple(documents), view))
-        for env, (view, documents) in sorted(built.items())
+        (
+            env,
+            BuildResult(
+                tuple(paths), built[env][0].blueprints, tuple(built[env][1]), built[env][0]
+            ),
+        )
+        for env in names
     ]
 
 
 def _check_environments(
-    loaded: Sequence[Blueprint], selected: str | None, version: str, *, keep_each: bool = False
+    loaded: Sequence[Blueprint],
+    selected: str | None,
+    version: str,
+    names: Sequence[str],
+    listed: EnvironmentList | None,
+    *,
+    keep_each: bool = False,
+    progress: Progress | None = None,
 ) -> tuple[
     SetView, list[Document], list[Problem], dict[str | None, tuple[SetView, list[Document]]]
 ]:
     """Validate, render and check the blueprints under ``selected`` (None: as written),
-    then as written and under every other environment they declare: the view and
+    then as written and under every other environment of the run (``names``): the view and
     documents of ``selected``, every problem (those only another environment has say
     which), and with ``keep_each`` the view and documents of every environment.
+    ``progress`` hears of each blueprint as its turn comes, pass by pass.
 
     A blueprint that an environment leaves as it is, and whose view of the set is the
     same, is validated, rendered and checked once: the work grows with the input, not with
@@ -163,11 +202,13 @@ def _check_environments(
     reported: set[Problem] = set()
     chosen: tuple[SetView, list[Document]] | None = None
     each: dict[str | None, tuple[SetView, list[Document]]] = {}
-    others = [env for env in [None, *declared_environments(loaded)] if env != selected]
+    others = [env for env in [None, *names] if env != selected]
     for env in [selected, *others]:
-        view, found = _validated_set(select_environment(loaded, env), memo)
+        view, found = _validated_set(select_environment(loaded, env, listed), memo)
         documents: list[Document] = []
-        for blueprint in view.blueprints:
+        for done, blueprint in enumerate(view.blueprints, start=1):
+            if progress is not None:
+                progress(env or "as written", done, len(view.blueprints))
             if view.cluster is None and any(blueprint is c for c in view.clusters):
                 continue  # several Clusters: an error already; their manifests would clash
             key = (id(blueprint), view.render_key(blueprint))
@@ -192,15 +233,17 @@ def _check_environments(
     return chosen[0], chosen[1], problems, each
 
 
-def plan(paths: Sequence[Path], *, env: str | None = None) -> Plan:
+def plan(
+    paths: Sequence[Path], *, env: str | None = None, environments: EnvironmentList | None = None
+) -> Plan:
     """The capacity plan of the set's Cluster (``kgen.plan``), under ``env``. The set is
     validated as for render, but a quota or node group the workloads outgrow is what the
     plan shows, not a reason to refuse it."""
     from kgen.plan import make_plan
     from kgen.rules.against import node_fit_problems, quota_problems
 
-    loaded, problems = _load(paths)
-    view, found = _validated_set(select_environment(loaded, env), {})
+    loaded, problems = _load(paths, environments)
+    view, found = _validated_set(select_environment(loaded, env, environments), {})
     capacity = {*quota_problems(view), *node_fit_problems(view)}
     problems.extend(p for p in found if p not in capacity)
     if problems:
@@ -233,14 +276,20 @@ def _cluster_version(loaded: Sequence[Blueprint]) -> str | None:
     return version if isinstance(version, str) and version in kube_versions() else None
 
 
-def _load(paths: Sequence[Path]) -> tuple[list[Blueprint], list[Problem]]:
+def _load(
+    paths: Sequence[Path], listed: EnvironmentList | None
+) -> tuple[list[Blueprint], list[Problem]]:
     """Load, refusing an input without a single blueprint: rendering nothing into a folder
-    would delete everything kgen wrote there."""
+    would delete everything kgen wrote there. An environment name is checked against the
+    settings' list when there is one, else against the other names (a slip)."""
     loaded, problems = load_paths(paths)
     over = list(environment_count_problems(loaded))
     if over:  # validating every environment is what the limit bounds: do none of it
         raise InvalidInput(problems=[*problems, *over])
-    problems.extend(environment_name_problems(loaded))
+    if listed is not None:
+        problems.extend(unlisted_environment_problems(loaded, listed))
+    else:
+        problems.extend(environment_name_problems(loaded))
     problems.extend(environment_list_problems(loaded))
     if not loaded and not problems:
         shown = " ".join("<stdin>" if str(path) == "-" else str(path) for path in paths)
@@ -248,17 +297,23 @@ def _load(paths: Sequence[Path]) -> tuple[list[Blueprint], list[Problem]]:
     return loaded, problems
 
 
-def explain_value(paths: Sequence[Path], selector: str, *, env: str | None = None) -> str:
+def explain_value(
+    paths: Sequence[Path],
+    selector: str,
+    *,
+    env: str | None = None,
+    environments: EnvironmentList | None = None,
+) -> str:
     """Where a field's value comes from, for each blueprint ``selector`` names
     (``[NAMESPACE/]NAME:FIELD``, or ``FIELD`` for all): the blueprint, its environment
     block and the shared defaults it inherits, in merge order. Nothing is validated
     beyond loading: a value kgen refuses is one to explain."""
     from kgen.explain import describe_values
 
-    loaded, problems = _load(paths)
+    loaded, problems = _load(paths, environments)
     if problems:
         raise InvalidInput(problems=problems)
-    return describe_values(select_environment(loaded, env), env, selector)
+    return describe_values(select_environment(loaded, env, environments), env, selector)
 
 
 def to_picture(result: BuildResult, picture_format: str) -> str:

@@ -21,6 +21,7 @@ from kgen.errors import InternalError, InvalidInput, KgenError, TemplateBug, Usa
 from kgen.folder import FolderPlan, folder_diff, refused_in
 from kgen.kinds import kind_names
 from kgen.model import Problem
+from kgen.progress import on_terminal
 from kgen.report import clean, format_bug, format_problems
 from kgen.schema import bundled
 from kgen.suggest import did_you_mean
@@ -58,6 +59,31 @@ Env = Annotated[
 ]
 
 
+class ProblemFormat(StrEnum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+
+
+Format = Annotated[
+    ProblemFormat,
+    typer.Option(
+        "--format",
+        help="text (FILE:LINE:COL lines on stderr), or json or sarif (SARIF 2.1.0) on "
+        "stdout, for CI and editors.",
+    ),
+]
+#: render and diff: stdout is their output; the problems take its place when there is none.
+OutputFormat = Annotated[
+    ProblemFormat,
+    typer.Option(
+        "--format",
+        help="text (FILE:LINE:COL lines on stderr), or json or sarif (SARIF 2.1.0): an "
+        "invalid input's problems also on stdout, where nothing else is written then.",
+    ),
+]
+
+
 @app.command()
 def render(
     paths: Paths = None,
@@ -80,7 +106,8 @@ def render(
         bool,
         typer.Option(
             "--all-envs",
-            help="With -o DIR: every declared environment into its own folder DIR/<env>/.",
+            help="With -o DIR: every environment (kgen.toml's list, else every declared "
+            "one) into its own folder DIR/<env>/.",
         ),
     ] = False,
     explain_value: Annotated[
@@ -92,17 +119,22 @@ def render(
             "environment block, shared defaults), e.g. shop/api:spec.image.",
         ),
     ] = None,
+    problem_format: OutputFormat = ProblemFormat.text,
 ) -> None:
     """Render blueprints to one YAML stream on stdout, or to a folder with -o (-o - for
     stdout when kgen.toml names an output folder)."""
-    with error_boundary():
+    with error_boundary(problem_format.value):
         if explain_value is not None:
             if check or all_envs or eksctl or output is not None:
                 raise UsageError(
                     message="--explain-value renders nothing: drop -o, --check, --all-envs "
                     "and --eksctl"
                 )
-            _write_stdout(api.explain_value(_inputs(paths), explain_value, env=env))
+            listed = _config().environments
+            explained = api.explain_value(
+                _inputs(paths), explain_value, env=env, environments=listed
+            )
+            _write_stdout(explained)
             return
         config = _config()
         if output is None and not eksctl and config.output is not None:
@@ -140,7 +172,10 @@ def _render_all(
         raise UsageError(message=f"{clean(output, 300)}: exists and is not a folder")
     drifted = False
     shown = clean(output, 300)
-    built = api.build_each_environment(paths, kube_version=kube_version)
+    with on_terminal(sys.stderr) as progress:
+        built = api.build_each_environment(
+            paths, kube_version=kube_version, environments=_config().environments, progress=progress
+        )
     for name, result in built:
         plan = api.to_folder(result, Path(output) / name, check=check)
         drifted |= _report(plan, f"{shown}/{name}", check=check, prefix=f"{name}/")
@@ -196,7 +231,11 @@ def _render(
         )
     if output == "":
         raise UsageError(message="-o '': name the output folder, e.g. -o out")
-    result = api.build(paths, env=env, kube_version=kube_version)
+    listed = _config().environments
+    with on_terminal(sys.stderr) as progress:
+        result = api.build(
+            paths, env=env, kube_version=kube_version, environments=listed, progress=progress
+        )
     if output is None:
         _write_stdout(api.to_stream(result, eksctl=eksctl))
         return
@@ -236,12 +275,6 @@ def _report(plan: FolderPlan, output: str, *, check: bool, prefix: str = "") -> 
     return False
 
 
-class ProblemFormat(StrEnum):
-    text = "text"
-    json = "json"
-    sarif = "sarif"
-
-
 @app.command()
 def diff(
     paths: Paths = None,
@@ -256,22 +289,31 @@ def diff(
     ] = None,
     env: Env = None,
     kube_version: KubeVersion = None,
+    problem_format: OutputFormat = ProblemFormat.text,
 ) -> None:
     """Show what `render -o DIR` would change in DIR, resource by resource (coloured on a
     terminal), and warn of changes Kubernetes will not make in place. Exit 1 when DIR
     differs, as diff does; nothing is written."""
-    with error_boundary():
+    with error_boundary(problem_format.value):
         config = _config()
         output = output if output is not None else config.output
         if not output or output == "-":
             raise UsageError(message="-o DIR: name the folder to compare with, e.g. -o out")
         kube_version = kube_version or config.kube_version
         if config.all_envs and env is None:  # each environment's folder, as render writes
-            built = api.build_each_environment(_inputs(paths), kube_version=kube_version)
+            with on_terminal(sys.stderr) as progress:
+                built = api.build_each_environment(
+                    _inputs(paths), kube_version=kube_version, environments=config.environments,
+                    progress=progress,
+                )  # fmt: skip
             plans = [(f"{name}/", api.to_folder(r, Path(output) / name, check=True))
                      for name, r in built]  # fmt: skip
         else:
-            result = api.build(_inputs(paths), env=env, kube_version=kube_version)
+            with on_terminal(sys.stderr) as progress:
+                result = api.build(
+                    _inputs(paths), env=env, kube_version=kube_version,
+                    environments=config.environments, progress=progress,
+                )  # fmt: skip
             plans = [("", api.to_folder(result, Path(output), check=True))]
         shown = clean(output, 300)
         differs = False
@@ -315,6 +357,7 @@ def _coloured(diff_text: str) -> str:
 
 class GitOpsTool(StrEnum):
     argocd = "argocd"
+    argocd_applicationset = "argocd-applicationset"
     flux = "flux"
 
 
@@ -325,7 +368,12 @@ def gitops(
         str | None, typer.Option("--repo", help="The Git repository Argo CD or Flux reads.")
     ] = None,
     tool: Annotated[
-        GitOpsTool | None, typer.Option("--tool", help="argocd (Applications; default) or flux.")
+        GitOpsTool | None,
+        typer.Option(
+            "--tool",
+            help="argocd (Applications; default), argocd-applicationset (one ApplicationSet "
+            "over the environment folders; needs --all-envs) or flux.",
+        ),
     ] = None,
     branch: Annotated[
         str | None, typer.Option("--branch", help="The branch to follow (default main).")
@@ -343,9 +391,10 @@ def gitops(
         typer.Option("--all-envs", help="One per environment folder, as render --all-envs writes."),
     ] = False,
 ) -> None:
-    """Print the Argo CD Applications, or the Flux GitRepository and Kustomizations, that
-    apply the output folder(s) from the repository; checked against their CRDs. Settings
-    not given come from kgen.toml's [gitops] (and its output and all-envs)."""
+    """Print the Argo CD Applications (or one ApplicationSet), or the Flux GitRepository
+    and Kustomizations, that apply the output folder(s) from the repository; checked
+    against their CRDs. Settings not given come from kgen.toml's [gitops] (and its
+    output, all-envs and environments)."""
     from kgen import gitops as objects
 
     with error_boundary():
@@ -361,16 +410,22 @@ def gitops(
         name = name if name is not None else settings.get("name", "kgen")
         objects.check_settings(name, repo, branch, path)
         environments: list[str] = []
-        if all_envs or config.all_envs:
-            environments = [env for env, _ in api.build_each_environment(_inputs(paths))]
-        else:
-            api.validate_all(_inputs(paths))
+        if tool is GitOpsTool.argocd_applicationset and not (all_envs or config.all_envs):
+            raise UsageError(
+                message="--tool argocd-applicationset generates an Application per "
+                "environment folder: add --all-envs (render -o DIR --all-envs writes them)"
+            )
+        listed = config.environments
+        with on_terminal(sys.stderr) as progress:
+            if all_envs or config.all_envs:
+                built = api.build_each_environment(
+                    _inputs(paths), environments=listed, progress=progress
+                )
+                environments = [env for env, _ in built]
+            else:
+                api.validate_all(_inputs(paths), environments=listed, progress=progress)
         found = objects.targets(name, path, environments)
-        documents = (
-            objects.argocd(found, repo, branch)
-            if tool is GitOpsTool.argocd
-            else objects.flux(name, found, repo, branch)
-        )
+        documents = objects.documents(tool.value, name, found, repo, branch)
         objects.check_documents(documents)
         _write_stdout(objects.stream(documents))
 
@@ -379,20 +434,18 @@ def gitops(
 def validate(
     paths: Paths = None,
     kube_version: KubeVersion = None,
-    problem_format: Annotated[
-        ProblemFormat,
-        typer.Option(
-            "--format",
-            help="text (FILE:LINE:COL lines on stderr), or json or sarif (SARIF 2.1.0) on "
-            "stdout, for CI and editors.",
-        ),
-    ] = ProblemFormat.text,
+    problem_format: Format = ProblemFormat.text,
 ) -> None:
     """Run every check of render, under every declared environment; write nothing."""
     with error_boundary(problem_format.value):
-        checked = api.validate_all(
-            _inputs(paths), kube_version=kube_version or _config().kube_version
-        )
+        config = _config()
+        with on_terminal(sys.stderr) as progress:
+            checked = api.validate_all(
+                _inputs(paths),
+                kube_version=kube_version or config.kube_version,
+                environments=config.environments,
+                progress=progress,
+            )
     if problem_format is not ProblemFormat.text:
         _write_stdout(_machine_report([], problem_format.value))
     environments = ", ".join(checked.environments) or "none declared"
@@ -421,8 +474,10 @@ def graph(
     """Print the service graph: workloads by namespace, dependsOn edges with their ports,
     entry points and egress blocks. Every check of render runs first."""
     with error_boundary():
-        kube_version = kube_version or _config().kube_version
-        result = api.build(_inputs(paths), env=env, kube_version=kube_version)
+        config = _config()
+        kube_version = kube_version or config.kube_version
+        listed = config.environments
+        result = api.build(_inputs(paths), env=env, kube_version=kube_version, environments=listed)
         _write_stdout(api.to_picture(result, picture_format.value))
 
 
@@ -440,7 +495,7 @@ def plan(
     from kgen.plan import to_json, to_table
 
     with error_boundary():
-        found = api.plan(_inputs(paths), env=env)
+        found = api.plan(_inputs(paths), env=env, environments=_config().environments)
         if as_json:
             _write_stdout(json.dumps(to_json(found), indent=2) + "\n")
         else:

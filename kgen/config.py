@@ -6,10 +6,11 @@ error at its line, so a misspelt setting is never silently ignored.
     output = "out"                  # -o for render, diff and render --check; gitops --path
     kube-version = "1.33"
     all-envs = true                 # render, and gitops, per environment folder
+    environments = ["dev", "staging", "prod"]   # the repository's environments, and no others
 
     [gitops]
     repo = "https://git.example.com/platform/gitops.git"
-    tool = "argocd"                 # or flux
+    tool = "argocd"                 # or argocd-applicationset, or flux
     branch = "main"
     name = "shop"
 """
@@ -23,9 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kgen.environments import MAX_ENVIRONMENTS, EnvironmentList
 from kgen.errors import InvalidInput
 from kgen.model import JsonPath, Problem, SourcePos
-from kgen.suggest import did_you_mean
+from kgen.suggest import did_you_mean, shown
 
 CONFIG_FILE = "kgen.toml"
 #: Settings problems reported at most: a file of thousands of typos needs no more.
@@ -36,9 +38,11 @@ _KEYS: Mapping[str, type] = {
     "output": str,
     "kube-version": str,
     "all-envs": bool,
+    "environments": list,
     "gitops": dict,
 }
 _GITOPS_KEYS = ("repo", "tool", "branch", "path", "name")
+_TOOLS = ("argocd", "argocd-applicationset", "flux")
 _TYPE_NAMES = {list: "a list of paths", str: "a string", bool: "true or false", dict: "a table"}
 
 
@@ -50,6 +54,7 @@ class Config:
     output: str | None = None
     kube_version: str | None = None
     all_envs: bool = False
+    environments: EnvironmentList | None = None
     gitops: Mapping[str, str] = field(default_factory=dict)
     file: str | None = None
 
@@ -115,6 +120,9 @@ def _parse(path: Path, shown: str, table: tuple[str, ...]) -> Config:
         output=data.get("output"),
         kube_version=data.get("kube-version"),
         all_envs=bool(data.get("all-envs", False)),
+        environments=(
+            EnvironmentList(tuple(data["environments"]), shown) if "environments" in data else None
+        ),
         gitops={str(k): str(v) for k, v in gitops.items()},
         file=shown,
     )
@@ -150,21 +158,56 @@ def _key_lines(text: str) -> dict[tuple[tuple[str, ...], str], tuple[int, int]]:
     return found
 
 
+#: An environment's name: a DNS-1123 label, as a blueprint's ``environments`` keys are
+#: (each names a folder DIR/<env>/ and an Argo CD or Flux object <name>-<env>).
+_LABEL = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?", re.ASCII)
+
+
+def _environments_problems(value: Any) -> list[tuple[JsonPath, str, str | None]]:
+    """What is wrong with ``environments``: (the item's path below it, message, hint)."""
+    example = 'e.g. environments = ["dev", "staging", "prod"]'
+    if not isinstance(value, list):
+        return [((), "environments is a list of environment names", example)]
+    if not value:
+        return [((), "environments is empty: no environment could be rendered", example
+                 + ", or leave the setting out")]  # fmt: skip
+    if len(value) > MAX_ENVIRONMENTS:
+        return [((), f"more than {MAX_ENVIRONMENTS} environments", "kgen validates every "
+                 "environment of every run; split the repository")]  # fmt: skip
+    found: list[tuple[JsonPath, str, str | None]] = []
+    seen: set[str] = set()
+    for index, name in enumerate(value):
+        if not isinstance(name, str) or not _LABEL.fullmatch(name):
+            found.append(((index,), f"{shown(name)} is not an environment name: a DNS-1123 "
+                          "label (lowercase letters, digits and '-', at most 63 characters)",
+                          example))  # fmt: skip
+        elif name in seen:
+            found.append(((index,), f"{name!r} is listed twice", "list each environment once"))
+        else:
+            seen.add(name)
+    return found
+
+
 def _problems(
     text: str, shown: str, table: tuple[str, ...], data: Mapping[str, Any]
 ) -> list[Problem]:
     problems = []
     lines = _key_lines(text)
 
-    def problem(where: tuple[str, ...], key: str, message: str, hint: str | None) -> None:
+    def problem(
+        where: tuple[str, ...], key: str, message: str, hint: str | None, below: JsonPath = ()
+    ) -> None:
         line, column = lines.get((where, key), (1, 1))
-        path: JsonPath = (*where[len(table) :], key)
+        path: JsonPath = (*where[len(table) :], key, *below)
         problems.append(Problem(SourcePos(shown, line, column), path, message, hint))
 
     for key, value in data.items():
         if key not in _KEYS:
             problem(table, key, "unknown setting", did_you_mean(key, _KEYS) or
                     f"kgen's settings: {', '.join(_KEYS)}")  # fmt: skip
+        elif key == "environments":
+            for below, message, hint in _environments_problems(value):
+                problem(table, key, message, hint, below)
         elif not isinstance(value, _KEYS[key]) or (
             isinstance(value, list) and not all(isinstance(p, str) and p for p in value)
         ):
@@ -177,7 +220,7 @@ def _problems(
                     f"gitops settings: {', '.join(_GITOPS_KEYS)}")  # fmt: skip
         elif not isinstance(value, str):
             problem(where, key, f"{key} is a string", None)
-        elif key == "tool" and value not in ("argocd", "flux"):
-            problem(where, key, f"tool is argocd or flux, not {value!r}", did_you_mean(
-                value, ["argocd", "flux"]))  # fmt: skip
+        elif key == "tool" and value not in _TOOLS:
+            problem(where, key, f"tool is {', '.join(_TOOLS[:-1])} or {_TOOLS[-1]}, not "
+                    f"{value!r}", did_you_mean(value, _TOOLS))  # fmt: skip
     return problems[:MAX_PROBLEMS]

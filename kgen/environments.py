@@ -4,11 +4,11 @@ lists of named items merged by name)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from kgen.errors import UsageError
-from kgen.model import Blueprint, JsonPath, Problem
+from kgen.model import Blueprint, JsonPath, Problem, SourcePos
 from kgen.suggest import did_you_mean
 from kgen.yamlio import MAX_NODES
 
@@ -204,14 +204,22 @@ def _list_problems(blueprint: Blueprint, base: Any, patch: Any, at: JsonPath) ->
                     yield from _list_problems(blueprint, below, value, (*where, key))
 
 
-def select_environment(blueprints: Sequence[Blueprint], env: str | None) -> list[Blueprint]:
+def select_environment(
+    blueprints: Sequence[Blueprint], env: str | None, listed: EnvironmentList | None = None
+) -> list[Blueprint]:
     """Blueprints with ``environments[env]`` merged onto their spec.
 
     Blueprints that do not mention ``env`` render as they are (the same objects). Naming an
-    environment that no blueprint declares is a usage error (it is almost always a typo).
+    environment that no blueprint declares is a usage error (it is almost always a typo);
+    with the settings' list, naming one it does not list is (one it lists that no
+    blueprint declares is the blueprints as written).
     """
     if env is None:
         return list(blueprints)
+    if listed is not None:
+        if env not in listed.names:
+            raise UsageError(message=listed.refusal(env))
+        return [_apply(blueprint, env) for blueprint in blueprints]
     declared = declared_environments(blueprints)
     if env not in declared:
         known = ", ".join(declared) or "none are declared"
@@ -334,3 +342,59 @@ def merge_environment(
             overlays[(*at, len(found))] = ((*written, j),)
             found.append(body)
     return found
+
+
+@dataclass(frozen=True)
+class EnvironmentList:
+    """The environments a project declares in its settings (``environments`` in
+    kgen.toml), and the file that lists them."""
+
+    names: tuple[str, ...]
+    file: str
+
+    def refusal(self, env: str) -> str:
+        """Why ``--env env`` is refused: the list does not have it."""
+        hint = did_you_mean(env, self.names)
+        return (
+            f"--env {env!r}: not one of the environments {self.file} lists "
+            f"({', '.join(self.names)})" + (f"; {hint}" if hint else "")
+        )
+
+
+def run_environments(blueprints: Sequence[Blueprint], listed: EnvironmentList | None) -> list[str]:
+    """The environments of this run, which --all-envs renders and validate checks: the
+    settings' list, in its order, when there is one (a listed environment no blueprint
+    declares is the blueprints as written); else every name a blueprint declares."""
+    return list(listed.names) if listed is not None else declared_environments(blueprints)
+
+
+def unlisted_environment_problems(
+    blueprints: Sequence[Blueprint], listed: EnvironmentList
+) -> Iterator[Problem]:
+    """An environment a blueprint or a defaults file it inherits declares that the
+    settings do not list, where it is written: a slip (``prd``) or one the repository has
+    not agreed on, caught even in a set of one blueprint."""
+    reported: set[tuple[SourcePos, str]] = set()
+    for blueprint in blueprints:
+        inherited = blueprint.inherited
+        parts = [blueprint] if inherited is None else [inherited.original, *inherited.chain]
+        for part, name in ((p, n) for p in parts for n in _environment_keys(p)):
+            pos = part.source.key_pos(("environments", name))
+            if str(name) in listed.names or (pos, str(name)) in reported:
+                continue  # a defaults file's slip: once, not once per blueprint under it
+            reported.add((pos, str(name)))
+            yield Problem(
+                pos,
+                ("environments", name),
+                f"environment {str(name)!r} is not one of the environments {listed.file} "
+                f"lists ({', '.join(listed.names)}): its overrides would never be rendered",
+                did_you_mean(str(name), listed.names)
+                or f"add it to environments in {listed.file}, or use a listed one",
+            )
+
+
+def _environment_keys(part: Blueprint) -> list[Any]:
+    """The keys of one document's own ``environments`` block (a blueprint's or a
+    defaults file's)."""
+    environments = part.data.get("environments")
+    return list(environments) if isinstance(environments, dict) else []

@@ -1,7 +1,7 @@
 """``kgen gitops``: the objects that make Argo CD or Flux apply kgen's output folders from a
-Git repository: an Argo CD ``Application`` per folder, or a Flux ``GitRepository`` and a
-``Kustomization`` per folder. Each is checked against its upstream CRD schema (vendored),
-like every document kgen writes.
+Git repository: an Argo CD ``Application`` per folder, one Argo CD ``ApplicationSet`` over
+the environment folders, or a Flux ``GitRepository`` and a ``Kustomization`` per folder.
+Each is checked against its upstream CRD schema (vendored), like every document kgen writes.
 """
 
 from __future__ import annotations
@@ -30,17 +30,19 @@ _NAME = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?", re.ASCII)
 
 @dataclass(frozen=True)
 class Target:
-    """One output folder to apply: its name (the environment's, or the app's) and path."""
+    """One output folder to apply: its name (the environment's, or the app's), its path,
+    and its environment ('' for the one folder of a render without environments)."""
 
     name: str
     path: str
+    environment: str = ""
 
 
 def targets(name: str, path: str, environments: Sequence[str]) -> list[Target]:
     """One folder, or one per environment (``path/<env>``, as render --all-envs writes)."""
     if not environments:
         return [Target(name, path.rstrip("/"))]
-    return [Target(f"{name}-{env}", f"{path.rstrip('/')}/{env}") for env in environments]
+    return [Target(f"{name}-{env}", f"{path.rstrip('/')}/{env}", env) for env in environments]
 
 
 def _repo_ok(repo: str) -> bool:
@@ -92,30 +94,81 @@ def check_settings(name: str, repo: str, branch: str, path: str) -> None:
         )
 
 
+TOOLS = ("argocd", "argocd-applicationset", "flux")
+
+
+def documents(
+    tool: str, name: str, targets_: Sequence[Target], repo: str, branch: str
+) -> list[dict[str, Any]]:
+    """The objects of ``tool`` (one of ``TOOLS``) that apply the folders."""
+    if tool == "argocd":
+        return argocd(targets_, repo, branch)
+    if tool == "argocd-applicationset":
+        return argocd_applicationset(name, targets_, repo, branch)
+    return flux(name, targets_, repo, branch)
+
+
+def _application(name: str, path: str, repo: str, branch: str) -> dict[str, Any]:
+    """An Application's metadata and spec: synced automatically, pruning what kgen no
+    longer writes, healing drift; kgen's manifests carry their namespaces (none is
+    created). The finalizer deletes the resources with the Application."""
+    return {
+        "metadata": {
+            "name": name,
+            "namespace": "argocd",
+            "labels": {"app.kubernetes.io/managed-by": "kgen"},
+            "finalizers": ["resources-finalizer.argocd.argoproj.io"],
+        },
+        "spec": {
+            "project": "default",
+            "source": {"repoURL": repo, "targetRevision": branch, "path": path},
+            "destination": {"server": "https://kubernetes.default.svc"},
+            "syncPolicy": {
+                "automated": {"prune": True, "selfHeal": True},
+                "syncOptions": ["ServerSideApply=true"],
+            },
+        },
+    }
+
+
 def argocd(targets_: Sequence[Target], repo: str, branch: str) -> list[dict[str, Any]]:
-    """An Argo CD Application per folder: synced automatically, pruning what kgen no longer
-    writes, healing drift; kgen's manifests carry their namespaces (none is created)."""
+    """An Argo CD Application per folder."""
+    return [
+        {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application"}
+        | _application(target.name, target.path, repo, branch)
+        for target in targets_
+    ]
+
+
+def argocd_applicationset(
+    name: str, targets_: Sequence[Target], repo: str, branch: str
+) -> list[dict[str, Any]]:
+    """One ApplicationSet whose list generator has an element per environment folder
+    (``env``, ``name``, ``path``) and whose template is the Application ``argocd`` would
+    write for it. The list is kgen's, not the repository's folders: a folder an
+    environment left behind is never deployed, and a new environment shows in review.
+    Go templates with ``missingkey=error``: a parameter that is not in an element fails
+    the generation instead of rendering as ``<no value>``."""
+    template = _application("{{.name}}", "{{.path}}", repo, branch)
+    del template["metadata"]["namespace"]  # the ApplicationSet's own: argocd
+    template["metadata"]["labels"]["kgen.dev/environment"] = "{{.env}}"
+    elements = [{"env": t.environment, "name": t.name, "path": t.path} for t in targets_]
     return [
         {
             "apiVersion": "argoproj.io/v1alpha1",
-            "kind": "Application",
+            "kind": "ApplicationSet",
             "metadata": {
-                "name": target.name,
+                "name": name,
                 "namespace": "argocd",
                 "labels": {"app.kubernetes.io/managed-by": "kgen"},
-                "finalizers": ["resources-finalizer.argocd.argoproj.io"],
             },
             "spec": {
-                "project": "default",
-                "source": {"repoURL": repo, "targetRevision": branch, "path": target.path},
-                "destination": {"server": "https://kubernetes.default.svc"},
-                "syncPolicy": {
-                    "automated": {"prune": True, "selfHeal": True},
-                    "syncOptions": ["ServerSideApply=true"],
-                },
+                "goTemplate": True,
+                "goTemplateOptions": ["missingkey=error"],
+                "generators": [{"list": {"elements": elements}}],
+                "template": template,
             },
         }
-        for target in targets_
     ]
 
 

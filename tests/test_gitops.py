@@ -5,6 +5,7 @@ render writes."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from tests.conftest import REPO, RunKgen
 URL = "https://git.example.com/platform/kgen-example.git"
 CRDS = {
     "Application": "argoproj.io/application_v1alpha1.json",
+    "ApplicationSet": "argoproj.io/applicationset_v1alpha1.json",
     "GitRepository": "source.toolkit.fluxcd.io/gitrepository_v1.json",
     "Kustomization": "kustomize.toolkit.fluxcd.io/kustomization_v1.json",
 }
@@ -29,7 +31,7 @@ def _valid(document: dict[str, Any]) -> None:
     assert not errors, errors
 
 
-@pytest.mark.parametrize("tool", ["argocd", "flux"])
+@pytest.mark.parametrize("tool", ["argocd", "argocd-applicationset", "flux"])
 def test_every_environment_folder_gets_its_object(kgen: RunKgen, tmp_path: Path, tool: str) -> None:
     shutil.copytree(REPO / "blueprints", tmp_path / "blueprints")
     assert kgen("render", "blueprints", "-o", "deploy", "--all-envs", cwd=tmp_path).exit_code == 0
@@ -43,6 +45,15 @@ def test_every_environment_folder_gets_its_object(kgen: RunKgen, tmp_path: Path,
         paths = {d["metadata"]["name"]: d["spec"]["source"]["path"] for d in documents}
         assert paths == {"shop-prod": "deploy/prod", "shop-staging": "deploy/staging"}
         assert all(d["spec"]["source"]["repoURL"] == URL for d in documents)
+    elif tool == "argocd-applicationset":
+        [appset] = documents
+        [generator] = appset["spec"]["generators"]
+        elements = generator["list"]["elements"]
+        paths = {e["name"]: e["path"] for e in elements}
+        assert paths == {"shop-prod": "deploy/prod", "shop-staging": "deploy/staging"}
+        assert [e["env"] for e in elements] == ["prod", "staging"]
+        assert appset["metadata"]["name"] == "shop"
+        assert appset["spec"]["template"]["spec"]["source"]["repoURL"] == URL
     else:
         [source, *kustomizations] = documents
         assert source["kind"] == "GitRepository" and source["spec"]["url"] == URL
@@ -53,11 +64,55 @@ def test_every_environment_folder_gets_its_object(kgen: RunKgen, tmp_path: Path,
         assert (tmp_path / path / "kustomization.yaml").is_file()
 
 
-@pytest.mark.parametrize("tool", ["argocd", "flux"])
+@pytest.mark.parametrize("tool", ["argocd", "argocd-applicationset", "flux"])
 def test_the_committed_objects_are_current(kgen: RunKgen, tool: str) -> None:
-    result = kgen("gitops", "blueprints", "--repo", URL, "--path", "out", "--tool", tool, cwd=REPO)
+    """The ApplicationSet is the one for environment folders (render -o out --all-envs)."""
+    per_environment = ["--all-envs"] if tool == "argocd-applicationset" else []
+    args = ("--repo", URL, "--path", "out", "--tool", tool, *per_environment)
+    result = kgen("gitops", "blueprints", *args, cwd=REPO)
     assert result.exit_code == 0, result.stderr
     assert result.stdout == (REPO / "gitops" / f"{tool}.yaml").read_text(encoding="utf-8")
+
+
+def test_the_applicationset_template_is_each_application(kgen: RunKgen) -> None:
+    """What Argo CD generates from the ApplicationSet, by the Go template rules it runs
+    (goTemplate with missingkey=error), is exactly the Applications --tool argocd writes;
+    the parameters reach the YAML as written, and every one is in every element."""
+    common = ("gitops", "blueprints", "--repo", URL, "--all-envs", "--name", "shop")
+    appset = kgen(*common, "--tool", "argocd-applicationset", cwd=REPO)
+    applications = kgen(*common, "--tool", "argocd", cwd=REPO)
+    assert appset.exit_code == applications.exit_code == 0, appset.stderr
+    [document] = [d for d in yaml.safe_load_all(appset.stdout) if d]
+    spec = document["spec"]
+    assert spec["goTemplate"] is True and spec["goTemplateOptions"] == ["missingkey=error"]
+    # quoted, as YAML needs a scalar that starts with '{' to be
+    assert "name: '{{.name}}'\n" in appset.stdout and "path: '{{.path}}'\n" in appset.stdout
+    elements = spec["generators"][0]["list"]["elements"]
+    template = json.dumps(spec["template"])
+    used = set(re.findall(r"\{\{(.*?)\}\}", template))
+    assert used == {".name", ".path", ".env"}  # Go template fields, not fasttemplate's
+    assert all(set(element) == {"env", "name", "path"} for element in elements)
+
+    def generate(element: dict[str, str]) -> dict[str, Any]:
+        text = re.sub(r"\{\{\.(\w+)\}\}", lambda m: element[m[1]], template)
+        made: dict[str, Any] = json.loads(text)
+        made["metadata"]["namespace"] = document["metadata"]["namespace"]
+        del made["metadata"]["labels"]["kgen.dev/environment"]
+        return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", **made}
+
+    expected = [d for d in yaml.safe_load_all(applications.stdout) if d]
+    assert [generate(e) for e in elements] == expected
+
+
+def test_an_applicationset_needs_environment_folders(kgen: RunKgen, tmp_path: Path) -> None:
+    args = ("--repo", URL, "--tool", "argocd-applicationset")
+    result = kgen("gitops", "blueprints", *args, cwd=REPO)
+    assert result.exit_code == 2 and "--all-envs" in result.stderr
+    assert result.stdout == ""
+    (tmp_path / "kgen.toml").write_text('[gitops]\ntool = "argocd-applicationset"\n')
+    shutil.copytree(REPO / "blueprints", tmp_path / "blueprints")
+    settings = kgen("gitops", "blueprints", "--repo", URL, "--all-envs", cwd=tmp_path)
+    assert settings.exit_code == 0 and "kind: ApplicationSet\n" in settings.stdout
 
 
 def test_flux_takes_ssh_urls_with_their_scheme(kgen: RunKgen) -> None:

@@ -8,7 +8,11 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
+from syrupy.assertion import SnapshotAssertion
+
 from tests.conftest import REPO, RunKgen
+from tests.helpers import microservice
 
 LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<column>\d+): error: (?P<field>.+?): ")
 
@@ -76,3 +80,48 @@ def test_sarif_locations_are_uris(kgen: RunKgen, tmp_path: Path) -> None:
         for r in json.loads(result.stdout)["runs"][0]["results"]
     }
     assert uris == {"sp%20ace/a%23b.yaml"}
+
+
+@pytest.mark.parametrize("problem_format", ["json", "sarif"])
+def test_a_failing_render_reports_where_validate_does(
+    kgen: RunKgen, tmp_path: Path, snapshot: SnapshotAssertion, problem_format: str
+) -> None:
+    """The report takes the place of the stream (or the folder's diff): nothing else is
+    written when the input is invalid; the text lines still go to stderr."""
+    _bad(tmp_path)
+    render = kgen("render", "bad.yaml", "--format", problem_format, cwd=tmp_path)
+    assert render.stdout == snapshot
+    validate = kgen("validate", "bad.yaml", "--format", problem_format, cwd=tmp_path)
+    commands = [
+        ("render", "bad.yaml", "-o", "out", "--check"),
+        ("render", "bad.yaml", "-o", "out"),
+        ("diff", "bad.yaml", "-o", "out"),
+    ]
+    for command in commands:
+        result = kgen(*command, "--format", problem_format, cwd=tmp_path)
+        assert result.exit_code == 1, command
+        assert result.stdout == render.stdout == validate.stdout, command
+        assert result.stderr == validate.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("problem_format", ["json", "sarif"])
+def test_a_render_that_succeeds_prints_what_it_always_prints(
+    kgen: RunKgen, tmp_path: Path, problem_format: str
+) -> None:
+    (tmp_path / "api.yaml").write_text(microservice())
+    plain = kgen("render", "api.yaml", cwd=tmp_path)
+    result = kgen("render", "api.yaml", "--format", problem_format, cwd=tmp_path)
+    assert result.exit_code == 0 and result.stdout == plain.stdout
+    assert result.stdout.startswith("---\n# Source: ")
+    written = kgen("render", "api.yaml", "-o", "out", "--format", problem_format, cwd=tmp_path)
+    assert written.exit_code == 0 and written.stdout == ""
+    (tmp_path / "api.yaml").write_text(microservice(replicas=5))
+    for command in [
+        ("render", "api.yaml", "-o", "out", "--check"),
+        ("diff", "api.yaml", "-o", "out"),
+    ]:
+        drift = kgen(*command, "--format", problem_format, cwd=tmp_path)
+        assert drift.exit_code == 1
+        assert drift.stdout == kgen(*command, cwd=tmp_path).stdout
+        assert "+  replicas: 5" in drift.stdout
