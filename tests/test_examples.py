@@ -494,6 +494,19 @@ def test_committed_out_folder_is_current(kgen: RunKgen, repo: Path) -> None:
     assert result.stdout == ""
 
 
+def test_committed_environment_folders_are_current(kgen: RunKgen, repo: Path) -> None:
+    """envs/ is what `kgen render blueprints -o envs --all-envs` writes: the example as a
+    GitOps repository holds it, one folder per environment (gitops/ points Argo CD and
+    Flux at them)."""
+    result = kgen("render", "blueprints", "-o", "envs", "--all-envs", "--check", cwd=repo)
+    assert result.exit_code == 0, (
+        "envs/ is stale: run `kgen render blueprints -o envs --all-envs` from the repo root\n"
+        + result.stdout
+        + result.stderr
+    )
+    assert sorted(p.name for p in (repo / "envs").iterdir()) == ["prod", "staging"]
+
+
 def _workspace(repo: Path, tmp_path: Path) -> Path:
     """A copy of the repository's blueprints/ and out/ side by side, as in a user's repo."""
     shutil.copytree(repo / "blueprints", tmp_path / "blueprints")

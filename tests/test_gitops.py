@@ -66,12 +66,18 @@ def test_every_environment_folder_gets_its_object(kgen: RunKgen, tmp_path: Path,
 
 @pytest.mark.parametrize("tool", ["argocd", "argocd-applicationset", "flux"])
 def test_the_committed_objects_are_current(kgen: RunKgen, tool: str) -> None:
-    """The ApplicationSet is the one for environment folders (render -o out --all-envs)."""
+    """The ApplicationSet is the one for the committed environment folders (envs/, from
+    render -o envs --all-envs); every path they name is a kustomize root in the repo."""
     per_environment = ["--all-envs"] if tool == "argocd-applicationset" else []
-    args = ("--repo", URL, "--path", "out", "--tool", tool, *per_environment)
+    path = "envs" if per_environment else "out"  # the committed folders they point at
+    args = ("--repo", URL, "--path", path, "--tool", tool, *per_environment)
     result = kgen("gitops", "blueprints", *args, cwd=REPO)
     assert result.exit_code == 0, result.stderr
     assert result.stdout == (REPO / "gitops" / f"{tool}.yaml").read_text(encoding="utf-8")
+    paths = set(re.findall(r"^\s+path: (?:\./)?([\w/]+)$", result.stdout, re.M))
+    assert paths == ({"envs/prod", "envs/staging"} if per_environment else {"out"})
+    for found in paths:
+        assert (REPO / found / "kustomization.yaml").is_file(), found
 
 
 def test_the_applicationset_template_is_each_application(kgen: RunKgen) -> None:
