@@ -448,8 +448,13 @@ def explain(
 
 
 def _complete_kind(incomplete: str) -> list[str]:
-    """Shell completion of a KIND argument: the kinds that start so, any case."""
-    return [name for name in kind_names() if name.lower().startswith(incomplete.lower())]
+    """Shell completion of a KIND argument: the kinds that start so, in any case (completed
+    in the case typed: the shell keeps only words that start with what was typed)."""
+    return [
+        incomplete + name[len(incomplete) :]
+        for name in kind_names()
+        if name.lower().startswith(incomplete.lower())
+    ]
 
 
 @app.command()

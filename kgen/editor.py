@@ -181,11 +181,10 @@ def partial(node: Schema, definitions: dict[str, Any]) -> dict[str, Any]:
     if "allOf" in node:
         result["allOf"] = [partial(branch, definitions) for branch in node["allOf"]]
     items = node.get("items")
-    if isinstance(items, Mapping) and "properties" in _resolved(items, definitions):
-        if "name" in _resolved(items, definitions)["properties"]:
-            for key in ("minItems", "maxItems", "uniqueItems"):
-                result.pop(key, None)  # the merged list is counted, not this one
-            result["items"] = _named_item(items, definitions)
+    if isinstance(items, Mapping) and "name" in _resolved(items, definitions).get("properties", {}):
+        for key in ("minItems", "maxItems", "uniqueItems"):
+            result.pop(key, None)  # the merged list is counted, not this one
+        result["items"] = _named_item(items, definitions)
     return result
 
 

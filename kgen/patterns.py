@@ -105,7 +105,7 @@ def _cron() -> str:
 
 _DURATION = r"(?:[0-9]{1,20}(?:\.[0-9]{1,20})?(?:ms|s|m|h))+"
 _PRINTABLE_ENDS = r"^[^\s\x00-\x1f\x7f](?:[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f])?$"
-_PATH = r"^/(?![\s\S]*/\.\.?(?:/|$))[^:\x00-\x1f\x7f]*$"
+_PATH = r"^(?![\s\S]*/\.\.?(?:/|$))/[^:\x00-\x1f\x7f]*$"
 _IPV4 = rf"(?:{_IPV4_OCTET}\.){{3}}{_IPV4_OCTET}"
 
 #: format name -> the keywords that say it; a format missing here has no pattern (promql:

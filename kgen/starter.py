@@ -79,8 +79,9 @@ def init(
     if namespaced:
         namespace = name if namespace is None else namespace
         if not FORMATS["namespace"].check(namespace):
+            what = "is not allowed" if namespace == "default" else "is not a valid namespace"
             raise UsageError(
-                message=f"namespace {namespace!r} is not allowed ({FORMATS['namespace'].fix})"
+                message=f"namespace {namespace!r} {what}: {FORMATS['namespace'].fix}"
                 + ("; name one with --namespace" if namespace == name else "")
             )
     blueprint = _blueprint_path(output, name)
