@@ -497,6 +497,8 @@ def schema(
             return
         if output == "":
             raise UsageError(message="-o '': an empty path; name the schema file")
+        if output.endswith(("/", os.sep)):
+            raise UsageError(message=f"-o {clean(output, 300)}: a folder; name the schema file")
         wrote = write_schema(Path(output), schema_text(document))
         shown = clean(output, 300)
         typer.echo(f"kgen: {'wrote' if wrote else 'up to date:'} {shown}", err=True)

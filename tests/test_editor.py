@@ -385,6 +385,7 @@ def test_schema_to_a_file(kgen: RunKgen, tmp_path: Path, snapshot: SnapshotAsser
     refusals = {
         "not kgen's": kgen("schema", "-o", "mine.json", cwd=tmp_path),
         "a folder": kgen("schema", "-o", "editor", cwd=tmp_path),
+        "a folder to be": kgen("schema", "-o", "new/", cwd=tmp_path),
         "empty": kgen("schema", "-o", "", cwd=tmp_path),
         "unknown kind": kgen("schema", "Microservise", cwd=tmp_path),
     }
