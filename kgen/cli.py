@@ -24,7 +24,6 @@ from kgen.model import Problem
 from kgen.progress import on_terminal
 from kgen.report import clean, format_bug, format_problems
 from kgen.schema import bundled
-from kgen.suggest import did_you_mean
 
 app = typer.Typer(
     name="kgen",
@@ -520,20 +519,106 @@ def explain(
         _write_stdout(explained(field))
 
 
+def _complete_kind(incomplete: str) -> list[str]:
+    """Shell completion of a KIND argument: the kinds that start so, in any case (completed
+    in the case typed: the shell keeps only words that start with what was typed)."""
+    return [
+        incomplete + name[len(incomplete) :]
+        for name in kind_names()
+        if name.lower().startswith(incomplete.lower())
+    ]
+
+
 @app.command()
 def schema(
-    kind: Annotated[str, typer.Argument(help=f"One of: {', '.join(kind_names())}.")],
+    kind: Annotated[
+        str | None,
+        typer.Argument(
+            help=f"One of: {', '.join(kind_names())}; none: every kind in one schema, "
+            "picked by 'kind' (JSON Schema draft-07, for editors).",
+            autocompletion=_complete_kind,
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write the schema to FILE instead of stdout (never over a file kgen did "
+            "not write).",
+        ),
+    ] = None,
 ) -> None:
-    """Print the JSON Schema of a blueprint kind, self-contained (for editors and CI)."""
-    known = {name.lower(): name for name in kind_names()}
+    """Print the JSON Schema of a blueprint kind (2020-12, as kgen validates with), or with
+    no KIND the schema for editors: every kind in one draft-07 schema that
+    yaml-language-server and plain validators enforce, formats as patterns, environments
+    typed as partial specs."""
+    from kgen.editor import editor_schema, marked, schema_text
+    from kgen.starter import known_kind, write_schema
+
     with error_boundary():
-        if kind.lower() not in known:
-            hint = did_you_mean(kind, kind_names())
-            raise UsageError(
-                message=f"unknown kind {kind!r}; one of: {', '.join(kind_names())}"
-                + (f" ({hint})" if hint else "")
-            )
-        _write_stdout(json.dumps(bundled(known[kind.lower()]), indent=2) + "\n")
+        if kind is None:
+            document = editor_schema()
+        else:
+            name = known_kind(kind)
+            document = bundled(name) if output is None else marked(bundled(name), name)
+        if output is None or output == "-":
+            _write_stdout(schema_text(document))
+            return
+        if output == "":
+            raise UsageError(message="-o '': an empty path; name the schema file")
+        if output.endswith(("/", os.sep)):
+            raise UsageError(message=f"-o {clean(output, 300)}: a folder; name the schema file")
+        wrote = write_schema(Path(output), schema_text(document))
+        shown = clean(output, 300)
+        typer.echo(f"kgen: {'wrote' if wrote else 'up to date:'} {shown}", err=True)
+
+
+@app.command()
+def init(
+    kind: Annotated[
+        str,
+        typer.Argument(help=f"One of: {', '.join(kind_names())}.", autocompletion=_complete_kind),
+    ],
+    name: Annotated[str, typer.Argument(help="The blueprint's metadata.name (a DNS-1123 label).")],
+    namespace: Annotated[
+        str | None,
+        typer.Option("--namespace", "-n", help="A workload's namespace (default: NAME)."),
+    ] = None,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="PATH",
+            help="The file to write, or a folder for NAME.yaml (default: NAME.yaml here).",
+        ),
+    ] = None,
+    schema_file: Annotated[
+        str | None,
+        typer.Option(
+            "--schema",
+            metavar="FILE",
+            help="The schema file the modeline names, written when missing and refreshed "
+            "when kgen wrote it (default: kgen.schema.json here).",
+        ),
+    ] = None,
+) -> None:
+    """Write a commented starter blueprint that validates and renders as written, with a
+    yaml-language-server modeline naming the schema for editors (written beside it).
+    Never overwrites a file."""
+    from kgen.starter import init as start
+
+    with error_boundary():
+        written = start(kind, name, namespace=namespace, output=output, schema=schema_file)
+        schema_note = "wrote" if written.schema_written else "up to date:"
+        typer.echo(
+            f"kgen: wrote {clean(written.blueprint.as_posix(), 300)} "
+            f"({schema_note} {clean(written.schema.as_posix(), 300)})",
+            err=True,
+        )
 
 
 def _write_stdout(text: str) -> None:

@@ -104,6 +104,23 @@ def test_wheel_carries_schemas_and_templates(installed: Installed) -> None:
     templates = {p.relative_to(REPO).as_posix() for p in (REPO / "kgen").rglob("*.j2")}
     assert templates, "no templates in the source tree"
     assert templates <= names, sorted(templates - names)
+    starters = {p.relative_to(REPO).as_posix() for p in (REPO / "kgen").rglob("starter.yaml")}
+    assert len(starters) == 4 and starters <= names, sorted(starters - names)
+
+
+def test_installed_kgen_writes_a_starter_that_validates(
+    installed: Installed, tmp_path: Path
+) -> None:
+    run([installed.kgen, "init", "StatefulApp", "db", "--namespace", "data"], tmp_path)
+    assert (
+        (tmp_path / "db.yaml")
+        .read_text()
+        .startswith("# yaml-language-server: $schema=kgen.schema.json\n")
+    )
+    assert '"$schema": "http://json-schema.org/draft-07/schema#"' in run(
+        [installed.kgen, "schema"], tmp_path
+    )
+    run([installed.kgen, "validate", "db.yaml"], tmp_path)
 
 
 def test_installed_kgen_is_the_wheel(installed: Installed, tmp_path: Path) -> None:
