@@ -18,7 +18,7 @@ from typing import Any
 
 from kgen.kinds import API_VERSION, kind_names
 from kgen.patterns import PATTERNS
-from kgen.schema import bundled
+from kgen.schema import OTHER_DOCUMENTS, bundled
 
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
 #: The first words of the ``$comment`` of every schema file kgen writes: how kgen knows a
@@ -34,8 +34,8 @@ _ANNOTATIONS = ("description", "default", "title", "examples")
 
 def documents() -> list[tuple[str, dict[str, Any]]]:
     """(kind, its self-contained 2020-12 schema) for every document type the export covers:
-    the blueprint kinds. Another document type is one more pair."""
-    return [(name, bundled(name)) for name in kind_names()]
+    the blueprint kinds and the shared defaults file (``kind: Defaults``)."""
+    return [(name, bundled(name)) for name in [*kind_names(), *OTHER_DOCUMENTS]]
 
 
 def editor_schema(pairs: Iterable[tuple[str, Schema]] | None = None) -> dict[str, Any]:
@@ -59,7 +59,14 @@ def editor_schema(pairs: Iterable[tuple[str, Schema]] | None = None) -> dict[str
             }
         )
     for kind, _ in pairs:
-        _type_environments(kind, definitions)
+        if kind not in OTHER_DOCUMENTS:
+            _type_environments(kind, definitions)
+    _type_defaults(definitions)
+    metadata = definitions.get("workloadMetadata")
+    if isinstance(metadata, dict) and "required" in metadata:
+        # A workload under shared defaults may leave its namespace to them, which an
+        # editor cannot see: kgen requires it in the merged blueprint.
+        metadata["required"] = [r for r in metadata["required"] if r != "namespace"]
     kinds = [kind for kind, _ in pairs]
     return {
         "$schema": DRAFT_07,
@@ -137,6 +144,26 @@ def _type_environments(kind: str, definitions: dict[str, Any]) -> None:
         **{k: v for k, v in environments.items() if k != "additionalProperties"},
         "additionalProperties": {"$ref": f"#/definitions/{entry}"},
     }
+
+
+def _type_defaults(definitions: dict[str, Any]) -> None:
+    """The shared defaults' ``spec`` fields typed as partials of the workload kinds' fields
+    of that name (kgen checks them merged into each blueprint, so nothing is required)."""
+    spec = definitions.get("defaultsSpec")
+    if not isinstance(spec, dict):
+        return
+    typed: dict[str, Any] = {}
+    for name, field in spec.get("properties", {}).items():
+        for kind in kind_names():
+            root = definitions.get(kind, {})
+            kind_spec = _resolved(root.get("properties", {}).get("spec", {}), definitions)
+            found = kind_spec.get("properties", {}).get(name)
+            if found is not None:
+                typed[name] = {**partial(found, definitions), **_annotations(field)}
+                break
+        else:
+            typed[name] = field
+    spec["properties"] = typed
 
 
 def _resolved(node: Schema, definitions: Mapping[str, Any]) -> Schema:

@@ -66,8 +66,12 @@ _DIGEST = (
     rf"(?:sha256:[0-9a-f]{{64}}|sha512:[0-9a-f]{{128}}|(?!sha256:|sha512:){_ALGORITHM}:"
     r"[0-9a-f]{32,256})"
 )
-#: A tag other than 'latest' (a digest may follow), or a digest (any tag before it).
-_IMAGE = rf"^{_IMAGE_NAME}(?::(?!latest(?:@|$)){_TAG}(?:@{_DIGEST})?|(?::{_TAG})?@{_DIGEST})$"
+#: A tag other than 'latest' (a digest may follow), a digest (any tag before it), or
+#: neither: a blueprint under shared defaults may leave the registry and tag to them, so
+#: an editor, which cannot see the defaults, lets a bare name through.
+_IMAGE = (
+    rf"^{_IMAGE_NAME}(?::(?!latest(?:@|$)){_TAG}(?:@{_DIGEST})?|(?::{_TAG})?@{_DIGEST})?$"
+)
 
 
 def _cpu() -> str:
@@ -115,6 +119,8 @@ PATTERNS: dict[str, Pattern] = {
     "dns1123-subdomain": Pattern(rf"^{_SUBDOMAIN}$", 253),
     "namespace": Pattern(rf"^(?!default$){_LABEL}$", 63),
     "image": Pattern(_IMAGE),
+    "image-registry": Pattern(rf"^{_IMAGE_NAME}$", 200),
+    "image-tag": Pattern(rf"^(?!latest$){_TAG}$"),
     "port-name": Pattern(r"^(?![\s\S]*--)(?=[\s\S]*[a-z])" + _LABEL + "$", 15),
     "env-name": Pattern(r"^(?!\.\.)(?!\.$)[-._a-zA-Z][-._a-zA-Z0-9]*$"),
     "label-key": Pattern(rf"^(?:(?=[^/]{{1,253}}/){_SUBDOMAIN}/)?(?=[^/]{{1,63}}$){_LABEL_NAME}$"),
@@ -186,7 +192,8 @@ PATTERNS: dict[str, Pattern] = {
 #: Every pattern also lets a string end in one line break in Python's ``re`` (its ``$``),
 #: not in an editor's ECMAScript.
 LOOSER: dict[str, str] = {
-    "image": "names over 255 characters",
+    "image": "names over 255 characters; an image with neither tag nor digest (a shared "
+    "default may give the tag)",
     "cpu": "more than 2^63-1 millicores; numbers finer than a millicore",
     "memory": "2^63 bytes or more; binary suffixes with fractions of a byte ('0.3Ki')",
     "metric-quantity": "numbers written in exponent form (1e3)",

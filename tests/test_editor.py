@@ -33,6 +33,8 @@ from tests.helpers import microservice
 
 BAD = REPO / "tests" / "bad"
 KINDS = ["Cluster", "Microservice", "Monolith", "StatefulApp"]
+#: The export covers the shared defaults file too.
+DOCUMENTS = [*KINDS, "Defaults"]
 
 
 @cache
@@ -83,8 +85,8 @@ def test_the_export_is_a_draft07_schema_that_selects_by_kind() -> None:
     schema = exported()
     Draft7Validator.check_schema(schema)
     assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
-    assert schema["properties"]["kind"]["enum"] == KINDS
-    assert [b["if"]["properties"]["kind"]["const"] for b in schema["allOf"]] == KINDS
+    assert schema["properties"]["kind"]["enum"] == DOCUMENTS
+    assert [b["if"]["properties"]["kind"]["const"] for b in schema["allOf"]] == DOCUMENTS
     text = json.dumps(schema)
     assert '"format"' not in text and "$defs" not in text and "x-kgen-" not in text
 
@@ -143,6 +145,11 @@ SAMPLES: dict[str, tuple[list[Any], list[Any]]] = {
     "dns1123-label": (["a", "my-app", "x" * 63, "0"], ["", "A", "-a", "a-", "x" * 64, "a_b"]),
     "dns1123-subdomain": (["gp3", "fast.example.com"], ["", "a..b", "A.b", "a." * 127 + "a"]),
     "namespace": (["shop", "defaults", "default0"], ["default", "Shop", "", "x" * 64]),
+    "image-registry": (
+        ["ghcr.io/acme", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop", "acme"],
+        ["Not A Registry", "ghcr.io/acme:1.0", "ghcr.io/acme/", "", "x" * 201],
+    ),
+    "image-tag": (["1.4.2", "v0.10.6", "latest1", "_x"], ["latest", "", "-x", "1.0 ", "x" * 129]),
     "image": (
         [
             "nginx:1.27.3",
@@ -241,7 +248,12 @@ SAMPLES: dict[str, tuple[list[Any], list[Any]]] = {
 }
 
 #: Refused samples a pattern lets through on purpose (see kgen.patterns.LOOSER).
-MISSED_ON_PURPOSE = {("metric-quantity", "1Gi"), ("cidr", "x/16"), ("promql", "   ")}
+MISSED_ON_PURPOSE = {
+    ("metric-quantity", "1Gi"),
+    ("cidr", "x/16"),
+    ("promql", "   "),
+    ("image", "nginx"),  # a shared default may give the tag: an editor cannot see it
+}
 
 
 def _type_of(name: str) -> list[str]:
@@ -507,3 +519,25 @@ def test_readme_says_what_kgen_does_for_editors(kgen: RunKgen, repo: Path, tmp_p
         "yaml.schemas": {"./kgen.schema.json": ["blueprints/**/*.yaml"]}
     }
     assert "`kgen/patterns.py` lists where" in section and LOOSER
+
+
+def test_the_export_checks_shared_defaults_files() -> None:
+    """kgen.defaults.yaml (kind: Defaults) is typed too: its spec fields as the workloads'
+    fields, partial (a blueprint below completes them), so a slip inside is flagged."""
+    validator = Draft7Validator(exported())
+    example = yaml.safe_load((REPO / "blueprints/shop/kgen.defaults.yaml").read_text())
+    assert list(validator.iter_errors(example)) == []
+    good = {
+        **example,
+        "spec": {"resources": {"memory": "256Mi"}, "autoscaling": {"cpu": 70}},
+        "environments": {"prod": {"spec": {"replicas": 3}, "image": {"tag": "1.4.1"}}},
+    }
+    assert list(validator.iter_errors(good)) == []
+    for slip in (
+        {"spec": {"replcas": 2}},
+        {"spec": {"replicas": -1}},
+        {"spec": {"resources": {"cpu": "2 cores"}}},
+        {"image": {"tag": "latest"}},
+        {"environments": {"prod": {"spec": {"autoscaling": {"cpuu": 70}}}}},
+    ):
+        assert list(validator.iter_errors({**example, **slip})), slip
