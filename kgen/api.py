@@ -24,6 +24,7 @@ from kgen.check import (
     duplicate_problems,
     kube_versions,
 )
+from kgen.defaults import merge_problems
 from kgen.environments import (
     EnvironmentList,
     environment_count_problems,
@@ -89,7 +90,12 @@ def build(
 def _validated_set(blueprints: Sequence[Blueprint], memo: Memo) -> tuple[SetView, list[Problem]]:
     """Validate (each blueprint once per run, through ``memo``) and assemble the set view."""
     valid, problems = validate_blueprints(blueprints, memo=memo)
-    view, more = assemble(valid)
+    failing = {  # blueprints with problems of their own: references to them are no more
+        (b.namespace, b.name)
+        for b in blueprints
+        if b.namespace is not None and id(b) in memo and memo[id(b)][1].filled is None
+    }
+    view, more = assemble(valid, failing)
     return view, [*problems, *more]
 
 
@@ -291,6 +297,7 @@ def _load(
     else:
         problems.extend(environment_name_problems(loaded))
     problems.extend(environment_list_problems(loaded))
+    problems.extend(dict.fromkeys(p for b in loaded for p in merge_problems(b)))
     if not loaded and not problems:
         shown = " ".join("<stdin>" if str(path) == "-" else str(path) for path in paths)
         raise UsageError(message=f"no blueprints in {shown}: every file is empty")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,11 +88,16 @@ class SetView:
         return json.dumps(self.render_inputs(blueprint), sort_keys=True)
 
 
-def assemble(checked: Sequence[Checked]) -> tuple[SetView, list[Problem]]:
-    """The set view of the valid blueprints, and the problems that span them."""
+def assemble(
+    checked: Sequence[Checked], failing: AbstractSet[tuple[str, str]] = frozenset()
+) -> tuple[SetView, list[Problem]]:
+    """The set view of the valid blueprints, and the problems that span them; ``failing``
+    names (namespace, name) the workloads left out for problems of their own, which a
+    reference to is no problem more."""
     entries = tuple(entry for entry in checked if entry.filled is not None)
     units_of = {id(entry.filled): entry.units for entry in entries}
-    graph, problems = build_graph([unit for entry in entries for unit in entry.units])
+    units = [unit for entry in entries for unit in entry.units]
+    graph, problems = build_graph(units, failing)
     filled = [entry.filled for entry in entries if entry.filled is not None]
     clusters = tuple(blueprint for blueprint in filled if blueprint.kind == "Cluster")
     view = SetView(entries, units_of, graph, clusters)

@@ -129,6 +129,8 @@ def render(
                     message="--explain-value renders nothing: drop -o, --check, --all-envs "
                     "and --eksctl"
                 )
+            if problem_format.value != "text":
+                raise UsageError(message="--explain-value prints text: drop --format")
             listed = _config().environments
             explained = api.explain_value(
                 _inputs(paths), explain_value, env=env, environments=listed
@@ -295,6 +297,12 @@ def diff(
     differs, as diff does; nothing is written."""
     with error_boundary(problem_format.value):
         config = _config()
+        if output is None and config.all_envs and env is not None and config.output:
+            raise UsageError(  # as render refuses to write it
+                message=f"--env {env}: kgen.toml writes every environment into "
+                f"{config.output}/<env>/ (all-envs); diff them all, or name another folder "
+                "with -o"
+            )
         output = output if output is not None else config.output
         if not output or output == "-":
             raise UsageError(message="-o DIR: name the folder to compare with, e.g. -o out")
@@ -534,7 +542,7 @@ def schema(
     kind: Annotated[
         str | None,
         typer.Argument(
-            help=f"One of: {', '.join(kind_names())}; none: every kind in one schema, "
+            help=f"One of: {', '.join(kind_names())}, Defaults; none: every kind in one schema, "
             "picked by 'kind' (JSON Schema draft-07, for editors).",
             autocompletion=_complete_kind,
             show_default=False,
@@ -562,7 +570,7 @@ def schema(
         if kind is None:
             document = editor_schema()
         else:
-            name = known_kind(kind)
+            name = known_kind(kind, documents=True)
             document = bundled(name) if output is None else marked(bundled(name), name)
         if output is None or output == "-":
             _write_stdout(schema_text(document))

@@ -3,12 +3,12 @@ folder and the folders below (an image registry and tag, labels and annotations,
 namespace, any workload field, and per-environment versions of them).
 
 A blueprint inherits the defaults files of its folder and of each folder above it, up to
-the project's root (the nearest folder holding ``.git``, ``kgen.toml`` or
-``pyproject.toml``; without one, up to the working directory). They merge with the rules
-of environment blocks (maps merge, ``null`` deletes, named lists merge by name), in this
-order, each over the one before: the outermost file, its block for the environment, the
-next file in, its block, ..., the blueprint, its own block. What a blueprint writes
-always wins over a default.
+the project's root (the nearest folder holding ``.git``, ``kgen.toml`` or a
+``pyproject.toml`` with ``[tool.kgen]``; without one, up to the working directory). They
+merge with the rules of environment blocks (maps merge, ``null`` deletes, named lists
+merge by name), in this order, each over the one before: the outermost file, its block
+for the environment, the next file in, its block, ..., the blueprint, its own block. What
+a blueprint writes always wins over a default.
 
 The merged blueprint's source map keeps each part as a layer, so a problem with an
 inherited value is reported at the defaults file's line, naming the blueprint that
@@ -32,8 +32,10 @@ from kgen.model import Blueprint, Inheritance, JsonPath, Problem, SourceMap, Sou
 DEFAULTS_FILES = ("kgen.defaults.yaml", "kgen.defaults.yml")
 #: The ``kind`` of a defaults file: it is read as a document of its own, never a blueprint.
 KIND = "Defaults"
-#: What marks the root of a project: defaults are looked for up to the nearest such folder.
-PROJECT_MARKERS = (".git", "kgen.toml", "pyproject.toml")
+#: What marks the root of a project: defaults are looked for up to the nearest folder with
+#: one of these, or with a ``pyproject.toml`` that holds kgen's settings (``[tool.kgen]``;
+#: a Python package's own pyproject.toml among the blueprints cuts nothing off).
+PROJECT_MARKERS = (".git", "kgen.toml")
 #: Fields of a defaults file's ``metadata`` and which kinds take them.
 _WORKLOAD_METADATA = ("namespace", "labels", "annotations")
 _CLUSTER_METADATA = ("labels", "annotations")
@@ -64,10 +66,25 @@ def search_folders(folder: Path, cwd: Path) -> list[Path]:
     found: list[Path] = []
     for candidate in (folder, *folder.parents):
         found.append(candidate)
-        if any(os.path.lexists(candidate / marker) for marker in PROJECT_MARKERS):
+        if any(os.path.lexists(candidate / m) for m in PROJECT_MARKERS) or _kgen_pyproject(
+            candidate / "pyproject.toml"
+        ):
             return found
     inside = [f for f in found if f == cwd or cwd in f.parents]
     return inside or [folder]
+
+
+def _kgen_pyproject(path: Path) -> bool:
+    """Whether ``path`` is a pyproject.toml with a ``[tool.kgen]`` table."""
+    import tomllib
+
+    try:
+        with path.open("rb") as handle:
+            text = handle.read(1024 * 1024)
+        tool = tomllib.loads(text.decode("utf-8")).get("tool")
+    except (OSError, ValueError):  # absent, unreadable, not TOML: no marker
+        return False
+    return isinstance(tool, dict) and "kgen" in tool
 
 
 @dataclass(frozen=True)
@@ -99,8 +116,24 @@ def check_document(data: Any, source: SourceMap) -> Read:
         )
         return Read(None, (Problem(where, ("kind",), message, hint),))
     document = Blueprint(data, source)
-    problems = tuple(schema_problems(document))
+    problems = tuple(_hinted(p) for p in schema_problems(document))
     return Read(None if problems else document, problems)
+
+
+#: Better hints for fields a defaults file's ``spec`` does not take, by field.
+_NOT_SHARED_HINTS: dict[tuple[str | int, ...], str] = {
+    ("spec", "image"): "an image is each blueprint's own; share its registry and tag with "
+    "image: {registry: ..., tag: ...} at the top of the defaults file",
+    ("spec", "patches"): "patches name resources of one blueprint: write them in the blueprint",
+}
+
+
+def _hinted(problem: Problem) -> Problem:
+    from dataclasses import replace
+
+    unknown = problem.message == "unknown field"
+    hint = _NOT_SHARED_HINTS.get(tuple(problem.path[-2:])) if unknown else None
+    return replace(problem, hint=hint) if hint else problem
 
 
 def _relevant(part: Any, kind: str) -> dict[str, Any]:
@@ -217,6 +250,42 @@ def inherit(original: Blueprint, chain: Sequence[Blueprint], env: str | None) ->
     return Blueprint(data, source, Inheritance(original, tuple(chain)))
 
 
+def merge_problems(blueprint: Blueprint) -> Iterator[Problem]:
+    """What the parts of an inherited blueprint say unclearly of the named lists they merge
+    onto (a ``$patch`` delete of a name no part above wrote, a name written twice in one
+    list), as written and under each environment its defaults declare; the blueprint's own
+    environment blocks are checked with the blueprints'
+    (``environments.environment_list_problems``)."""
+    from kgen.environments import list_problems
+
+    inheritance = blueprint.inherited
+    if inheritance is None or not inheritance.chain:
+        return
+    original, chain = inheritance.original, inheritance.chain
+    envs: list[str | None] = [None]
+    for defaults in chain:
+        blocks = defaults.data.get("environments")
+        if isinstance(blocks, dict):
+            envs.extend(env for env in blocks if env not in envs)
+    heir = ""
+    for env in envs:
+        document: Any = {}
+        source = SourceMap(file=original.source.file, start=original.source.start)
+        for stage in stages(original, chain, env):
+            if env is not None and stage.label == "blueprint":
+                break  # the rest was checked as written
+            base = _at_path(document, stage.into)
+            owner = Blueprint({}, stage.source)
+            yield from list_problems(owner, base, stage.data, stage.written, merges_only=True)
+            document, source = _merged(document, source, stage, heir)
+
+
+def _at_path(document: Any, path: JsonPath) -> Any:
+    for key in path:
+        document = document.get(key) if isinstance(document, dict) else None
+    return document
+
+
 # --- images --------------------------------------------------------------------------------
 
 
@@ -272,51 +341,83 @@ class Step:
     pos: SourcePos | None
 
 
-def trace(blueprint: Blueprint, env: str | None, path: JsonPath) -> tuple[Any, list[Step]]:
-    """The value at ``path`` of ``blueprint`` under ``env`` and every part that set it,
-    in merge order (the last one wins). For an image, the registry and tag that
-    completed it are steps too."""
+def trace(
+    blueprint: Blueprint, env: str | None, path: JsonPath
+) -> tuple[Any, list[Step], str | None]:
+    """The value at ``path`` of ``blueprint`` under ``env``, every part that set it in
+    merge order, and for an image what the shared registry and tag did to it (the steps
+    then hold the registry and tag that completed it)."""
     inheritance = blueprint.inherited
     original = inheritance.original if inheritance is not None else blueprint
     chain = inheritance.chain if inheritance is not None else ()
     final = inherit(original, chain, env)
     value = _at(final.data, path)
     steps: list[Step] = []
+    registry: Step | None = None
+    tag: Step | None = None
     for stage in stages(original, chain, env):
         written = _written_at(stage, path, final.data)
         if written is not None:
             pos = stage.source.value_at((*stage.written, *written))
             steps.append(Step(stage.label, _at(stage.data, written), pos))
         image = stage.data.get("image") if isinstance(stage.data, dict) else None
-        if path and path[-1] == "image" and stage.into == () and isinstance(image, dict):
-            for part in ("registry", "tag"):
-                if part in image:
-                    pos = stage.source.value_at((*stage.written, "image", part))
-                    steps.append(Step(f"{stage.label}: image {part}", image[part], pos))
-    return value, steps
+        if stage.into == () and isinstance(image, dict) and stage.label != "blueprint":
+            where = stage.source.value_at
+            if "registry" in image:
+                pos = where((*stage.written, "image", "registry"))
+                registry = Step(f"{stage.label}: image registry", image["registry"], pos)
+            if "tag" in image:
+                tag = Step(
+                    f"{stage.label}: image tag",
+                    image["tag"],
+                    where((*stage.written, "image", "tag")),
+                )
+    if not path or path[-1] != "image" or not steps or not isinstance(steps[-1].value, str):
+        return value, steps, None
+    if registry is None and tag is None:
+        return value, steps, None
+    written_image = steps[-1].value
+    used = [
+        step
+        for step, applies in (
+            (registry, not has_registry(written_image)),
+            (tag, not has_version(written_image)),
+        )
+        if step is not None and applies
+    ]
+    if not used:
+        note = "the image as written: it names its registry and version, so the defaults leave it"
+    else:
+        parts = " and ".join(s.label.rpartition("image ")[2] for s in used)
+        note = f"the image as written, completed by the {parts} above"
+    return value, [*steps[:-1], *used, steps[-1]], note
 
 
 def _written_at(stage: Stage, path: JsonPath, final: Any) -> JsonPath | None:
     """The path in ``stage.data`` that writes ``path`` of the merged blueprint ``final``,
-    if it does: a list item is the one of the same name when the items are named."""
+    if it does: a list item is the one of the same name when the items are named (``[x]``
+    in ``path`` is the item named x, even when the merge deleted it)."""
     if path[: len(stage.into)] != stage.into:
         return None
     node: Any = stage.data
     merged: Any = _at(final, stage.into)
     found: list[str | int] = []
     for part in path[len(stage.into) :]:
-        if isinstance(part, int) and isinstance(node, list) and isinstance(merged, list):
-            if part >= len(merged):
-                return None
-            item = merged[part]
-            name = item.get("name") if isinstance(item, dict) else None
+        if isinstance(node, list) and (
+            isinstance(part, int) or (isinstance(part, str) and part.startswith("["))
+        ):
+            if isinstance(part, int):
+                item = merged[part] if isinstance(merged, list) and part < len(merged) else None
+                name = item.get("name") if isinstance(item, dict) else None
+            else:
+                item, name = None, part[1:-1]
             index = next(
                 (
                     i
                     for i, x in enumerate(node)
                     if isinstance(x, dict) and name is not None and x.get("name") == name
                 ),
-                part if name is None and part < len(node) else None,
+                part if isinstance(part, int) and name is None and part < len(node) else None,
             )
             if index is None:
                 return None

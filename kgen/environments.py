@@ -129,16 +129,25 @@ def environment_list_problems(blueprints: Sequence[Blueprint]) -> Iterator[Probl
         for env, block in environments.items() if isinstance(environments, dict) else ():
             if isinstance(block, dict):
                 spec = blueprint.data.get("spec")
-                yield from _list_problems(blueprint, spec, block, ("environments", str(env)))
+                yield from list_problems(blueprint, spec, block, ("environments", str(env)))
 
 
-def _list_problems(blueprint: Blueprint, base: Any, patch: Any, at: JsonPath) -> Iterator[Problem]:
+def list_problems(
+    blueprint: Blueprint, base: Any, patch: Any, at: JsonPath, *, merges_only: bool = False
+) -> Iterator[Problem]:
+    """What ``patch`` (written at ``at`` in ``blueprint``) says unclearly of the named lists
+    it merges onto ``base``. With ``merges_only``, a list is checked only where it merges
+    onto a named list or holds a ``$patch`` item (a list that replaces nothing is checked
+    as the blueprint's own, later)."""
     if isinstance(patch, dict):
         for key, value in patch.items():
             below = base.get(key) if isinstance(base, dict) else None
-            yield from _list_problems(blueprint, below, value, (*at, key))
+            yield from list_problems(blueprint, below, value, (*at, key), merges_only=merges_only)
         return
     if not isinstance(patch, list):
+        return
+    directed = any(isinstance(i, dict) and DIRECTIVE in i for i in patch)
+    if merges_only and not (_named(base) or directed):
         return
     names = (
         [str(i["name"]) for i in base if isinstance(i, dict) and "name" in i]
@@ -179,7 +188,8 @@ def _list_problems(blueprint: Blueprint, base: Any, patch: Any, at: JsonPath) ->
             yield Problem(
                 blueprint.source.value_pos((*where, "name")),
                 (*where, "name"),
-                f"the blueprint's list has no item {name!r} to delete",
+                f"{'the inherited' if merges_only else 'the blueprint' + chr(39) + 's'} list "
+                f"has no item {name!r} to delete",
                 did_you_mean(name, names) or f"its items: {', '.join(names) or 'none'}",
             )
         written = item.get("name")
@@ -190,7 +200,9 @@ def _list_problems(blueprint: Blueprint, base: Any, patch: Any, at: JsonPath) ->
                     blueprint.source.value_pos((*where, "name")),
                     (*where, "name"),
                     f"{name!r} is item {seen[name]} of this list already: which one counts?",
-                    "write each name once in an environment's list",
+                    "write each name once in a list that merges by name"
+                    if merges_only
+                    else "write each name once in an environment's list",
                 )
             seen.setdefault(name, index)
             if directive != "delete":
@@ -201,7 +213,9 @@ def _list_problems(blueprint: Blueprint, base: Any, patch: Any, at: JsonPath) ->
                 )
                 for key, value in item.items():
                     below = base_item.get(key) if isinstance(base_item, dict) else None
-                    yield from _list_problems(blueprint, below, value, (*where, key))
+                    yield from list_problems(
+                        blueprint, below, value, (*where, key), merges_only=merges_only
+                    )
 
 
 def select_environment(
@@ -319,28 +333,28 @@ def merge_environment(
                 whole.append(item)
         return whole
     deleted = {i["name"] for _, i in rest if i.get(DIRECTIVE) == "delete"}
-    kept = [item for item in base if item["name"] not in deleted]
-    index = {item["name"]: n for n, item in enumerate(kept)}
-    base_index = {item["name"]: k for k, item in enumerate(base)}
-    found = list(kept)
-    for n, item in enumerate(kept):
-        overlays[(*at, n)] = ((*origin, base_index[item["name"]]),)
+    kept = [(k, item) for k, item in enumerate(base) if item["name"] not in deleted]
+    found = [item for _, item in kept]
+    index = {item["name"]: n for n, item in enumerate(found)}
+    #: Where the item at each index of ``found`` was first written.
+    origin_of: list[JsonPath] = [(*origin, k) for k, _ in kept]
+    for n, from_base in enumerate(origin_of):
+        overlays[(*at, n)] = (from_base,)
     for j, item in rest:
         name = item["name"]
         if item.get(DIRECTIVE) == "delete":
             continue
-        body = item
-        if name in index:
+        if name in index:  # a name of the base, or one this list wrote already (an error)
             n = index[name]
-            from_base = (*origin, base_index[name])
             found[n] = merge_environment(
-                found[n], body, (*at, n), (*written, j), overlays, from_base
+                found[n], item, (*at, n), (*written, j), overlays, origin_of[n]
             )
-            overlays[(*at, n)] = ((*written, j), from_base)
+            overlays[(*at, n)] = ((*written, j), origin_of[n])
         else:
             index[name] = len(found)
             overlays[(*at, len(found))] = ((*written, j),)
-            found.append(body)
+            origin_of.append((*written, j))
+            found.append(item)
     return found
 
 

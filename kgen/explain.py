@@ -209,10 +209,11 @@ def by_name(data: Any, path: tuple[str | int, ...]) -> tuple[str | int, ...]:
 
 def describe_values(blueprints: Any, env: str | None, selector: str) -> str:
     """What ``kgen render --explain-value`` prints: for each blueprint the selector names,
-    the field's value (under ``env``) and every part that set it, in merge order; the
-    last one wins. Blueprints are as loaded, shared defaults merged."""
+    the field's value (under ``env``) and every part that set it, in merge order, then how
+    they combine. Blueprints are as loaded, shared defaults merged. A field no kind of the
+    chosen blueprints has is a usage error with a did-you-mean; with a bare ``FIELD``,
+    blueprints of kinds without it are left out."""
     from kgen.defaults import trace
-    from kgen.model import format_path
 
     namespace, name, wanted = parse_selector(selector)
     chosen = [
@@ -228,37 +229,87 @@ def describe_values(blueprints: Any, env: str | None, selector: str) -> str:
             message=f"--explain-value {selector!r}: no blueprint is named so"
             + (f" ({hint})" if hint else f"; blueprints: {', '.join(known[:20])}")
         )
+    having = [b for b in chosen if _field_problem(b.kind, wanted) is None]
+    if not having:
+        raise UsageError(
+            message=f"--explain-value {selector!r}: {_field_problem(chosen[0].kind, wanted)}"
+        )
     lines: list[str] = []
     under = f" (--env {env})" if env is not None else ""
-    for blueprint in sorted(chosen, key=lambda b: (b.source.file, b.source.start.line)):
+    for blueprint in sorted(having, key=lambda b: (b.source.file, b.source.start.line)):
         path = by_name(blueprint.data, wanted)
-        value, steps = trace(blueprint, env, path)
-        shown_value = "not set" if value is None else _short(value, 200)
+        value, steps, note = trace(blueprint, env, path)
+        missing = [p for p in path if isinstance(p, str) and p.startswith("[")]
+        shown_value = (
+            f"no item named {missing[0][1:-1]!r} in the merged list"
+            if missing
+            else ("not set" if value is None else _short(value, 200))
+        )
         lines.append(
             f"{blueprint.ref} ({blueprint.source.file}:{blueprint.source.start.line}): "
-            f"{format_path(path)} = {shown_value}{under}"
+            f"{_shown_path(path)} = {shown_value}{under}"
         )
         width = max((len(str(s.pos)) for s in steps if s.pos), default=0)
         for step in steps:
             where = str(step.pos) if step.pos else "(not written)"
-            written = _short(step.value, 120)
-            lines.append(f"  {where:<{width}}  {step.label}: {written}")
+            lines.append(f"  {where:<{width}}  {step.label}: {_short(step.value, 120)}")
         if not steps:
             lines.append("  written nowhere: " + _unwritten(blueprint, path))
-        elif any(s.label.endswith(("image registry", "image tag")) for s in steps):
-            own = [s for s in steps if not s.label.endswith(("image registry", "image tag"))]
-            lines.append(
-                "  the image as written: it names its registry and version, so the defaults "
-                "leave it"
-                if own and value == own[-1].value
-                else "  the image as written, completed by the registry and tag above"
-            )
-        elif len(steps) > 1:
-            merged = isinstance(value, dict)
-            lines.append(
-                "  maps merge: later parts win key by key" if merged else "  the last one wins"
-            )
+        elif note:
+            lines.append(f"  {note}")
+        elif len(steps) > 1 and value is not None:
+            lines.append(f"  {_combined(value)}")
     return "\n".join(lines) + "\n"
+
+
+def _combined(value: Any) -> str:
+    if isinstance(value, dict):
+        return "maps merge: later parts win key by key"
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(i, dict) and "name" in i for i in value)
+    ):
+        return "named items merge by name: each part's items onto the ones before"
+    return "the last one wins"
+
+
+def _field_problem(kind: str, path: tuple[str | int, ...]) -> str | None:
+    """Why ``kind`` has no field at ``path`` (with a did-you-mean), or None."""
+    from kgen.schema import document_schema, subschema
+
+    if kind not in kind_names():
+        return f"{kind} is no blueprint kind"
+    schema_path = tuple(0 if isinstance(p, str) and p.startswith("[") else p for p in path)
+    for depth in range(1, len(schema_path) + 1):
+        if subschema(kind, schema_path[:depth]) is None:
+            above = subschema(kind, schema_path[: depth - 1]) if depth > 1 else None
+            node = above if above is not None else document_schema(kind)
+            known = list(_fields_of(node))
+            missing = schema_path[depth - 1]
+            hint = did_you_mean(str(missing), known) if known else None
+            where = _shown_path(path[:depth])
+            return f"{kind} has no field {where}" + (f" ({hint})" if hint else "")
+    return None
+
+
+def _fields_of(node: Schema) -> list[str]:
+    return list(node.get("properties", {}))
+
+
+def _shown_path(path: tuple[str | int, ...]) -> str:
+    """A field path as written in a selector: ``[http]`` for an item found by name."""
+    from kgen.model import format_path
+
+    out = ""
+    for part in path:
+        if isinstance(part, str) and part.startswith("["):
+            out += part
+        elif not out:
+            out = format_path((part,))
+        else:
+            out += format_path(("x", part))[1:]
+    return out
 
 
 def _short(value: Any, limit: int) -> str:

@@ -130,7 +130,7 @@ _IMAGE = re.compile(
 )
 
 
-_IMAGE_PREFIX = re.compile(rf"(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*", re.ASCII)
+_IMAGE_PREFIX = re.compile(rf"(?:{_DOMAIN}|{_COMPONENT})(?:/{_COMPONENT})*", re.ASCII)
 _IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", re.ASCII)
 
 

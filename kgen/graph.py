@@ -11,6 +11,7 @@ Built in time linear in the references and the units.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,8 +78,12 @@ def published_ports(unit: Mapping[str, Any]) -> tuple[Port, ...]:
     )
 
 
-def build_graph(units: Sequence[Unit]) -> tuple[ServiceGraph, list[Problem]]:
-    """The graph of the set's units and the problems of their references."""
+def build_graph(
+    units: Sequence[Unit], failing: AbstractSet[tuple[str, str]] = frozenset()
+) -> tuple[ServiceGraph, list[Problem]]:
+    """The graph of the set's units and the problems of their references. A reference to
+    an app in ``failing`` (namespace, name: a blueprint with problems of its own, so not in
+    the set) is left out silently: it is there, and its own errors say what to fix."""
     apps: dict[tuple[str, str], list[Unit]] = {}
     for unit in units:
         apps.setdefault((unit.namespace, unit.app), []).append(unit)
@@ -92,6 +97,8 @@ def build_graph(units: Sequence[Unit]) -> tuple[ServiceGraph, list[Problem]]:
         where = caller.written_at("dependsOn")
         for index, reference in enumerate(caller.get("dependsOn", [])):
             found = _resolve(caller, reference, (*where, index), apps, names_in)
+            if isinstance(found, Problem) and _names(caller, reference) in failing:
+                continue
             if isinstance(found, Problem):
                 problems.append(found)
                 continue
@@ -120,6 +127,12 @@ def build_graph(units: Sequence[Unit]) -> tuple[ServiceGraph, list[Problem]]:
         {key: tuple(found) for key, found in apps.items()},
     )
     return graph, _unique(problems)
+
+
+def _names(caller: Unit, reference: Any) -> tuple[str, str]:
+    """The (namespace, app) a dependsOn entry names."""
+    written = reference if isinstance(reference, Mapping) else {"app": reference}
+    return str(written.get("namespace", caller.namespace)), str(written.get("app"))
 
 
 def _resolve(

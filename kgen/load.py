@@ -15,6 +15,12 @@ from kgen.model import Blueprint, Problem, SourceMap, SourcePos
 from kgen.suggest import did_you_mean, shown
 from kgen.yamlio import MAX_NODES, Budget, YamlError, load_documents
 
+#: The most defaults files one blueprint inherits, and the deepest folder kgen reads below
+#: a folder it is given: real repositories stay far below either, and each bounds work
+#: that would otherwise grow with a crafted tree.
+MAX_CHAIN = 16
+MAX_DEPTH = 64
+
 YAML_SUFFIXES = (".yaml", ".yml")
 #: The largest blueprint file kgen reads.
 MAX_FILE_BYTES = 8 * 1024 * 1024
@@ -61,7 +67,8 @@ def find_files(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
     Hidden files and folders (``.git``, ``.github``) are skipped; a folder that cannot be
     read or a link that leads nowhere is a problem, never silently left out (its resources
     would vanish from the output). Raises ``UsageError`` when a path does not exist or a
-    folder holds no YAML.
+    folder holds no YAML. Shared defaults files found in a folder are among the files (to
+    be checked); one named on its own is a usage error.
     """
     files: list[Path] = []
     problems: list[Problem] = []
@@ -133,6 +140,13 @@ def _walk(root: Path, problems: list[Problem]) -> list[Path]:
     real_root = root.resolve()
     found: list[Path] = []
     for folder, dirs, names in os.walk(root, onerror=unreadable):
+        if len(Path(folder).relative_to(root).parts) >= MAX_DEPTH and dirs:
+            problem(
+                Path(folder),
+                f"folders nested more than {MAX_DEPTH} deep: kgen reads no deeper",
+                "keep blueprints in a shallower tree, or name the deep folder itself",
+            )
+            dirs[:] = []
         for name in sorted(dirs):
             if not name.startswith(".") and Path(folder, name).is_symlink():
                 problem(
@@ -144,19 +158,14 @@ def _walk(root: Path, problems: list[Problem]) -> list[Path]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in names:
             path = Path(folder, name)
-            if (
-                name.startswith(".")
-                or path.suffix.lower() not in YAML_SUFFIXES
-                or is_defaults_file(path)
-            ):
+            if name.startswith(".") or path.suffix.lower() not in YAML_SUFFIXES:
                 continue
             bad_name = name_problem(path)
             if bad_name is not None:
                 problems.append(bad_name)
             elif path.is_symlink() and not path.exists():
-                problem(
-                    path, "a link to nothing: cannot read it", "remove the link or fix its target"
-                )
+                what = "a link that loops" if _loops(path) else "a link to nothing"
+                problem(path, f"{what}: cannot read it", "remove the link or fix its target")
             elif not path.is_file():
                 problem(path, "not a regular file", "keep only blueprint files in the folder")
             elif not path.resolve().is_relative_to(real_root):
@@ -184,6 +193,9 @@ def load_paths(paths: Sequence[Path]) -> tuple[list[Blueprint], list[Problem]]:
     budget = Budget()
     defaults = Defaults(budget)
     for file in files:
+        if is_defaults_file(file):  # checked even where no blueprint inherits it
+            defaults.chain_of(file.parent)
+            continue
         name = display_path(file)
         text = read_text(file, name)
         if isinstance(text, Problem):
@@ -252,10 +264,22 @@ class Defaults:
             broken = False
             folders = search_folders(key, self._cwd)
             for candidate in reversed(folders):
-                for name in DEFAULTS_FILES:
-                    path = candidate / name
-                    if not os.path.lexists(path):
-                        continue
+                present = [candidate / n for n in DEFAULTS_FILES if os.path.lexists(candidate / n)]
+                if len(present) > 1:
+                    broken |= self._problem(
+                        present[1],
+                        f"a second defaults file beside {present[0].name}: which one counts?",
+                        "keep the folder's defaults in one file",
+                    )
+                    continue
+                for path in present:
+                    if len(chain) == MAX_CHAIN:
+                        broken |= self._problem(
+                            path,
+                            f"more than {MAX_CHAIN} defaults files above one blueprint",
+                            "keep shared defaults in a few folders",
+                        )
+                        break
                     document = self._read(path, folders[-1])
                     if document is None:
                         broken = True
@@ -275,6 +299,9 @@ class Defaults:
         bad_name = name_problem(path)
         if bad_name is not None:
             self.problems.append(bad_name)
+            return None
+        if path.is_symlink() and _loops(path):
+            self._failed(path, "a link that loops: cannot read the defaults")
             return None
         if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
             self.problems.append(
@@ -326,6 +353,18 @@ class Defaults:
         self._files[path] = read.document
         return read.document
 
+    def _problem(self, path: Path, message: str, hint: str) -> bool:
+        """Record a problem with the defaults file at ``path``; True (it breaks the chain)."""
+        self.problems.append(
+            Problem(SourcePos(display_path(path), 1, 1), (), message, hint, subject="<file>")
+        )
+        return True
+
+    def _failed(self, path: Path, message: str) -> None:
+        self.problems.append(
+            Problem(SourcePos(display_path(path), 1, 1), (), message, subject="<file>")
+        )
+
     def charge(self, blueprint: Blueprint, chain: Sequence[Blueprint]) -> bool:
         """Count the merge of ``chain`` into ``blueprint`` before doing it: merging repeats
         the defaults in every blueprint below them, and together the merged blueprints
@@ -349,6 +388,17 @@ class Defaults:
             )
         self.exhausted = True
         return False
+
+
+def _loops(path: Path) -> bool:
+    """Whether a link leads round in a circle (it names no file, and never will)."""
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:
+        return True
+    except OSError as exc:
+        return exc.errno == 40  # ELOOP
+    return False
 
 
 class _TooLarge(Exception):
@@ -412,6 +462,14 @@ def _check_header(data: dict[str, object], source: SourceMap) -> Problem | None:
         known = ", ".join(kind_names())
         if kind is None:
             return Problem(value_pos(()), ("kind",), f"missing; one of: {known}")
+        if kind == DEFAULTS_KIND:
+            return Problem(
+                value_pos(("kind",)),
+                ("kind",),
+                f"shared defaults are read from a file named {DEFAULTS_FILES[0]} only (they "
+                "apply to its folder and below), not from a blueprint file",
+                f"rename the file to {DEFAULTS_FILES[0]}, in the folder it is for",
+            )
         hint = did_you_mean(str(kind), kind_names())
         return Problem(
             value_pos(("kind",)),

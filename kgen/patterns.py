@@ -69,9 +69,7 @@ _DIGEST = (
 #: A tag other than 'latest' (a digest may follow), a digest (any tag before it), or
 #: neither: a blueprint under shared defaults may leave the registry and tag to them, so
 #: an editor, which cannot see the defaults, lets a bare name through.
-_IMAGE = (
-    rf"^{_IMAGE_NAME}(?::(?!latest(?:@|$)){_TAG}(?:@{_DIGEST})?|(?::{_TAG})?@{_DIGEST})?$"
-)
+_IMAGE = rf"^{_IMAGE_NAME}(?::(?!latest(?:@|$)){_TAG}(?:@{_DIGEST})?|(?::{_TAG})?@{_DIGEST})?$"
 
 
 def _cpu() -> str:
@@ -119,7 +117,7 @@ PATTERNS: dict[str, Pattern] = {
     "dns1123-subdomain": Pattern(rf"^{_SUBDOMAIN}$", 253),
     "namespace": Pattern(rf"^(?!default$){_LABEL}$", 63),
     "image": Pattern(_IMAGE),
-    "image-registry": Pattern(rf"^{_IMAGE_NAME}$", 200),
+    "image-registry": Pattern(rf"^(?:{_DOMAIN}|{_COMPONENT})(?:/{_COMPONENT})*$", 200),
     "image-tag": Pattern(rf"^(?!latest$){_TAG}$"),
     "port-name": Pattern(r"^(?![\s\S]*--)(?=[\s\S]*[a-z])" + _LABEL + "$", 15),
     "env-name": Pattern(r"^(?!\.\.)(?!\.$)[-._a-zA-Z][-._a-zA-Z0-9]*$"),

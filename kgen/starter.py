@@ -29,14 +29,18 @@ SCHEMA_FILE = "kgen.schema.json"
 MODELINE = "# yaml-language-server: $schema="
 
 
-def known_kind(kind: str) -> str:
-    """The kind ``kind`` names, any case; else a usage error with a did-you-mean."""
-    known = {name.lower(): name for name in kind_names()}
+def known_kind(kind: str, *, documents: bool = False) -> str:
+    """The kind ``kind`` names, any case (with ``documents``, ``Defaults`` too, the shared
+    defaults file's); else a usage error with a did-you-mean."""
+    from kgen.schema import OTHER_DOCUMENTS
+
+    names: list[str] = [*kind_names(), *(OTHER_DOCUMENTS if documents else ())]
+    known = {name.lower(): name for name in names}
     if kind.lower() in known:
         return known[kind.lower()]
-    hint = did_you_mean(kind, kind_names())
+    hint = did_you_mean(kind, names)
     raise UsageError(
-        message=f"unknown kind {kind!r}; one of: {', '.join(kind_names())}"
+        message=f"unknown kind {kind!r}; one of: {', '.join(names)}"
         + (f" ({hint})" if hint else "")
     )
 

@@ -206,3 +206,19 @@ def test_an_unlisted_environment_of_shared_defaults_is_reported_once_at_its_line
         "(hint: did you mean 'prod'?)",
         "kgen: 1 error in 1 file; nothing written",
     ]
+
+
+@pytest.mark.parametrize("command", ["render", "diff"])
+def test_one_environment_against_all_envs_settings_is_a_usage_error(
+    kgen: RunKgen, tmp_path: Path, command: str
+) -> None:
+    """With all-envs, the settings' output folder holds one folder per environment: one
+    environment's render would write over them, and its diff compare with the wrong tree;
+    render and diff refuse alike (an explicit -o is another folder, and fine)."""
+    project = _project(tmp_path, CONFIG)
+    assert kgen("render", cwd=project).exit_code == 0
+    result = kgen(command, "--env", "prod", cwd=project)
+    assert result.exit_code == 2
+    assert "--env prod: kgen.toml writes every environment into deploy/<env>/" in result.stderr
+    elsewhere = kgen(command, "--env", "prod", "-o", "flat", cwd=project)
+    assert elsewhere.exit_code in (0, 1), elsewhere.stderr  # diff: 1, the folder is new

@@ -352,3 +352,153 @@ def test_the_readme_shows_what_explain_value_prints(kgen: RunKgen, tmp_path: Pat
     assert api["spec"]["replicas"] == 3  # type: ignore[index]
     container = api["spec"]["template"]["spec"]["containers"][0]  # type: ignore[index]
     assert container["image"] == "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/api:1.4.1"
+
+
+# --- what a hostile review found -----------------------------------------------------------
+
+
+def test_a_name_twice_in_a_merged_list_is_an_error_not_a_crash(
+    kgen: RunKgen, project: Path
+) -> None:
+    write_blueprint(
+        project,
+        "blueprints/shop/kgen.defaults.yaml",
+        INNER + "  ports: [{name: a, port: 1000}]\n",
+    )
+    services = SERVICES.replace(
+        "  ports: [{name: http, port: 8080}]\n---",
+        "  ports: [{name: b, port: 2}, {name: b, port: 3}]\n"
+        "environments:\n  prod:\n    ports: [{name: c, port: 4}, {name: c, port: 5}]\n---",
+        1,
+    )
+    write_blueprint(project, "blueprints/shop/services.yaml", services)
+    result = kgen("validate", "blueprints", cwd=project)
+    assert result.exit_code == 1, result.stderr
+    assert "'b' is item 0 of this list already" in result.stderr
+    assert "'c' is item 0 of this list already" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_links_that_loop_are_problems(kgen: RunKgen, project: Path) -> None:
+    defaults = project / "blueprints" / "shop" / "kgen.defaults.yaml"
+    defaults.unlink()
+    os.symlink("kgen.defaults.yaml", defaults)
+    os.symlink("loop.yaml", project / "blueprints" / "loop.yaml")
+    result = kgen("validate", "blueprints", cwd=project)
+    assert result.exit_code == 1
+    assert (
+        "blueprints/shop/kgen.defaults.yaml:1:1: error: <file>: a link that loops" in result.stderr
+    )
+    assert "blueprints/loop.yaml:1:1: error: <file>: a link that loops" in result.stderr
+
+
+def test_deep_trees_and_long_chains_are_bounded(kgen: RunKgen, tmp_path: Path) -> None:
+    """A crafted tree must not exhaust the stack: kgen reads 64 folders deep, and a
+    blueprint inherits at most 16 defaults files."""
+    (tmp_path / ".git").mkdir()
+    deep = tmp_path / "bp" / Path(*["d"] * 70)
+    write_blueprint(deep, "s.yaml", SERVICES.replace("image: api", "image: ghcr.io/a/api:1.0.0"))
+    result = kgen("validate", "bp", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert "folders nested more than 64 deep: kgen reads no deeper" in result.stderr
+    folder = tmp_path / "bp"
+    for _ in range(20):
+        folder = folder / "d"
+        write_blueprint(folder, "kgen.defaults.yaml", INNER)
+    result = kgen("validate", str(deep / "s.yaml"), cwd=tmp_path)
+    assert result.exit_code == 1
+    assert "more than 16 defaults files above one blueprint" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_a_python_package_among_the_blueprints_cuts_nothing_off(
+    kgen: RunKgen, project: Path
+) -> None:
+    """Only a pyproject.toml with kgen's settings marks a project root."""
+    (project / "blueprints" / "shop" / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    result = kgen("render", "blueprints", cwd=project)
+    assert "team: shop" in result.stdout  # the outer defaults still apply
+    (project / "blueprints" / "shop" / "pyproject.toml").write_text("[tool.kgen]\n")
+    result = kgen("render", "blueprints/shop", cwd=project)
+    assert result.exit_code == 1  # a project of its own: the outer registry and tag are gone
+    assert "image 'api' has no tag or digest" in result.stderr
+
+
+def test_registries_labels_and_removal(kgen: RunKgen, project: Path) -> None:
+    """A registry may be a host and port alone; an inner file may remove an outer label."""
+    write_blueprint(
+        project,
+        "blueprints/shop/kgen.defaults.yaml",
+        INNER.replace("metadata:\n", "metadata:\n  labels: {team: null, tier: web}\n")
+        + "image: {registry: 'registry.local:5000'}\n",
+    )
+    result = kgen("render", "blueprints", cwd=project)
+    assert result.exit_code == 0, result.stderr
+    api = _documents(result.stdout, "Deployment")["api"]
+    assert "team" not in api["metadata"]["labels"]  # type: ignore[index]
+    assert api["metadata"]["labels"]["tier"] == "web"  # type: ignore[index]
+    container = api["spec"]["template"]["spec"]["containers"][0]  # type: ignore[index]
+    assert container["image"] == "registry.local:5000/api:1.4.2"
+
+
+def test_defaults_in_a_blueprint_file_get_a_hint(kgen: RunKgen, project: Path) -> None:
+    write_blueprint(project, "blueprints/defaults.yaml", OUTER)
+    result = kgen("validate", "blueprints", cwd=project)
+    assert result.exit_code == 1
+    assert "shared defaults are read from a file named kgen.defaults.yaml only" in result.stderr
+
+
+def test_explain_value_is_precise(
+    kgen: RunKgen, project: Path, snapshot: SnapshotAssertion
+) -> None:
+    write_blueprint(
+        project,
+        "blueprints/shop/kgen.defaults.yaml",
+        INNER + "  ports: [{name: metrics, port: 9090}]\n",
+    )
+    services = SERVICES.replace(
+        "  ports: [{name: http, port: 8080}]\n---",
+        "  ports: [{name: metrics, $patch: delete}, {name: http, port: 8080}]\n---",
+        1,
+    ).replace("image: docker.io/library/nginx:1.27.3", "image: nginx:1.27.3")
+    write_blueprint(project, "blueprints/shop/services.yaml", services)
+    shown = []
+    for selector in (
+        "api:spec.ports",
+        "api:spec.ports[metrics]",
+        "web:spec.image",
+        "web:spec.ports",
+    ):
+        result = kgen("render", "blueprints", "--explain-value", selector, cwd=project)
+        assert result.exit_code == 0, result.stderr
+        shown.append(result.stdout)
+    for selector in ("api:spec.replicaz", "api:spec.resources.cpus"):
+        result = kgen("render", "blueprints", "--explain-value", selector, cwd=project)
+        assert result.exit_code == 2
+        shown.append(result.stderr)
+    result = kgen(
+        "render", "blueprints", "--explain-value", "spec.image", "--format", "json", cwd=project
+    )
+    assert result.exit_code == 2
+    shown.append(result.stderr)
+    assert "\n".join(shown) == snapshot
+
+
+def test_kgen_schema_prints_the_defaults_schema(kgen: RunKgen) -> None:
+    result = kgen("schema", "defaults")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["properties"]["kind"]["const"] == "Defaults"
+
+
+def test_a_reference_to_a_failing_blueprint_is_not_reported_again(
+    kgen: RunKgen, project: Path
+) -> None:
+    """A blueprint with problems of its own is left out of the set: a dependsOn naming it
+    is no second problem (its own errors say what to fix)."""
+    services = SERVICES.replace("  replicas: 1\n", "  replicas: 1\n  dependsOn: [api]\n")
+    services = services.replace("  image: api\n", "  image: api\n  resources: {cpu: 2 cores}\n")
+    write_blueprint(project, "blueprints/shop/services.yaml", services)
+    result = kgen("validate", "blueprints", cwd=project)
+    assert result.exit_code == 1
+    assert "2 cores" in result.stderr
+    assert "no app 'api'" not in result.stderr
