@@ -76,8 +76,9 @@ def reference() -> str:
 
 def _kind_section(kind: str) -> list[str]:
     root = bundled(kind)
-    title = f"{kind} (`kgen.defaults.yaml`)" if kind in OTHER_DOCUMENTS else kind
-    lines = [f"## {title}", "", _escape(str(root.get("description", ""))), ""]
+    lines = [f"## {kind}", "", _escape(str(root.get("description", ""))), ""]
+    if kind in OTHER_DOCUMENTS:  # not a blueprint: say which file holds it
+        lines[2:2] = ["The shared defaults file, `kgen.defaults.yaml`.", ""]
     lines += ["| field | type | description |", "|---|---|---|"]
     for field in fields(root):
         kind_of = _escape(field.type) + (" (required)" if field.required else "")
