@@ -73,6 +73,7 @@ class LanguageServer:
         self._diagnostics: dict[str, list[dict[str, Any]]] = {}
         self._last_publish = 0.0
         self._versions: dict[str, int] = {}
+        self._opened: set[str] = set()
         self._settings: dict[str, Any] = {}
         self._pulls = 0
         self._log: deque[str] = deque(maxlen=40)
@@ -127,12 +128,18 @@ class LanguageServer:
     def diagnose(self, documents: Mapping[Path, str | None]) -> dict[Path, list[Diagnostic]]:
         """Open every document (its text from the file when None), wait until the server has
         published diagnostics for each and then published nothing for ``SETTLE`` seconds,
-        close them, and return the last diagnostics of each, sorted by line."""
+        close them, and return the last diagnostics of each, sorted by line.
+
+        A document is opened once per server: what the server publishes when it is closed
+        could not be told from its diagnostics if it were opened again."""
         uris = {path: path.as_uri() for path in documents}
         with self._lock:
+            again = sorted(uri for uri in uris.values() if uri in self._opened)
+            if again:
+                raise LspError(f"opened before: {', '.join(again)}")
             for uri in uris.values():
-                self._versions[uri] = self._versions.get(uri, 0) + 1
-                self._diagnostics.pop(uri, None)
+                self._opened.add(uri)
+                self._versions[uri] = 1
         for path, given in documents.items():
             uri = uris[path]
             text = path.read_text(encoding="utf-8") if given is None else given
@@ -149,6 +156,9 @@ class LanguageServer:
             with self._lock:
                 published = {path: self._diagnostics[uri] for path, uri in uris.items()}
         finally:
+            with self._lock:
+                for uri in uris.values():
+                    self._versions.pop(uri, None)  # what comes now is for the closing
             for uri in uris.values():
                 self.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
         return {
