@@ -69,9 +69,7 @@ _DIGEST = (
 #: A tag other than 'latest' (a digest may follow), a digest (any tag before it), or
 #: neither: a blueprint under shared defaults may leave the registry and tag to them, so
 #: an editor, which cannot see the defaults, lets a bare name through.
-_IMAGE = (
-    rf"^{_IMAGE_NAME}(?::(?!latest(?:@|$)){_TAG}(?:@{_DIGEST})?|(?::{_TAG})?@{_DIGEST})?$"
-)
+_IMAGE = rf"^{_IMAGE_NAME}(?::(?!latest(?:@|$)){_TAG}(?:@{_DIGEST})?|(?::{_TAG})?@{_DIGEST})?$"
 
 
 def _cpu() -> str:

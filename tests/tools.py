@@ -156,8 +156,9 @@ def _install_yamlls() -> None:
     missing = [name for name in ("node", "npm") if shutil.which(name) is None]
     if missing:
         raise ToolError(
-            f"{YAMLLS} needs Node.js and npm, and {' and '.join(missing)} is not on PATH: "
-            "install Node.js (it comes with npm)"
+            f"{YAMLLS} needs Node.js and npm, and {' and '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not on PATH: install Node.js (npm comes "
+            "with it)"
         )
     TOOLS_DIR.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".yamlls-", dir=TOOLS_DIR))
