@@ -1,8 +1,8 @@
 """The schema for editors: every kind in one JSON Schema that yaml-language-server (VS Code's
 YAML extension, Neovim, Helix, JetBrains through it) and plain validators enforce.
 
-yaml-language-server validates with JSON Schema draft-07 (newer drafts are not supported
-there), so the export is draft-07: ``definitions`` instead of ``$defs``; a blueprint's
+yaml-language-server reads JSON Schema draft-07 in every release (2019-09 and 2020-12 only
+from 1.20 on), so the export is draft-07: ``definitions`` instead of ``$defs``; a blueprint's
 ``kind`` picks its schema through ``if``/``then``; kgen's own ``format``s, which no other
 tool knows, become the patterns of ``kgen.patterns``; and each environment is typed as a
 partial spec (``partial``), so a misspelt field there is flagged too. kgen's own

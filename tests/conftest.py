@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kgen.cli import app
-from tests.tools import ToolError, ensure_tool
+from tests.tools import YAMLLS, ToolError, ensure_tool, ensure_yamlls
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -49,13 +49,14 @@ def require_tool(name: str) -> str:
 
     In CI a tool that cannot be had fails the test instead of skipping it.
     """
-    override = os.environ.get(f"KGEN_{name.upper()}")
+    variable = f"KGEN_{name.upper().replace('-', '_')}"
+    override = os.environ.get(variable)
     if override:
         return override
     try:
-        return str(ensure_tool(name))
+        return str(ensure_yamlls() if name == YAMLLS else ensure_tool(name))
     except ToolError as exc:
-        message = f"{name} not available ({exc}); set KGEN_{name.upper()}"
+        message = f"{name} not available ({exc}); set {variable}"
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)

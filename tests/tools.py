@@ -19,6 +19,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -112,6 +113,75 @@ def ensure_checkov() -> Path:
                     shutil.rmtree(CHECKOV_VENV, ignore_errors=True)
                     raise ToolError(f"installing {CHECKOV} failed:\n{done.stderr[-2000:]}")
     return path
+
+
+#: yaml-language-server, the language server behind VS Code's YAML extension (and Neovim's,
+#: Helix's, Emacs's), pinned by the committed ``tests/yamlls/package-lock.json`` with the
+#: integrity hash of every package; ``npm ci`` installs exactly that into ``.tools/yamlls``.
+YAMLLS: Final = "yaml-language-server"
+YAMLLS_SOURCE: Final = REPO / "tests" / "yamlls"
+YAMLLS_DIR: Final = TOOLS_DIR / "yamlls"
+_NPM_FILES: Final = ("package.json", "package-lock.json")
+
+
+def yamlls_version() -> str:
+    """The pinned version of yaml-language-server (from the committed package.json)."""
+    manifest = json.loads((YAMLLS_SOURCE / "package.json").read_text(encoding="utf-8"))
+    version: str = manifest["dependencies"][YAMLLS]
+    return version
+
+
+def ensure_yamlls() -> Path:
+    """The real yaml-language-server's executable (a node script), installed with ``npm ci``
+    from the committed lock file when missing or when the lock file changed."""
+    path = YAMLLS_DIR / "node_modules" / ".bin" / YAMLLS
+    if _yamlls_current(path):
+        return path
+    with _lock():
+        if not _yamlls_current(path):
+            _install_yamlls()
+    return path
+
+
+def _yamlls_stamp() -> str:
+    return "".join(_sha256(YAMLLS_SOURCE / name) for name in _NPM_FILES)
+
+
+def _yamlls_current(path: Path) -> bool:
+    stamp = YAMLLS_DIR / ".installed"
+    return _installed(path) and stamp.is_file() and stamp.read_text() == _yamlls_stamp()
+
+
+def _install_yamlls() -> None:
+    missing = [name for name in ("node", "npm") if shutil.which(name) is None]
+    if missing:
+        raise ToolError(
+            f"{YAMLLS} needs Node.js and npm, and {' and '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not on PATH: install Node.js (npm comes "
+            "with it)"
+        )
+    TOOLS_DIR.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".yamlls-", dir=TOOLS_DIR))
+    scratch.chmod(0o755)
+    try:
+        for name in _NPM_FILES:
+            shutil.copyfile(YAMLLS_SOURCE / name, scratch / name)
+        # ci: exactly the lock file, every package checked against its integrity hash;
+        # no install scripts run.
+        command = ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"]
+        done = subprocess.run(
+            command, cwd=scratch, capture_output=True, text=True, check=False, timeout=600
+        )
+        if done.returncode != 0:
+            raise ToolError(
+                f"installing {YAMLLS}@{yamlls_version()} with npm ci failed "
+                f"(exit {done.returncode}):\n{(done.stdout + done.stderr)[-2000:]}"
+            )
+        (scratch / ".installed").write_text(_yamlls_stamp())
+        shutil.rmtree(YAMLLS_DIR, ignore_errors=True)
+        os.replace(scratch, YAMLLS_DIR)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 @contextmanager
@@ -220,9 +290,15 @@ def main() -> int:
         print(f"{name}: {path} ({version})")
     try:
         print(f"checkov: {ensure_checkov()} ({CHECKOV})")
+        yamlls = ensure_yamlls()
     except ToolError as exc:
         print(f"tools: error: {exc}", file=sys.stderr)
         return 1
+    done = subprocess.run([str(yamlls), "--version"], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        print(f"tools: error: {yamlls} does not run:\n{done.stderr}", file=sys.stderr)
+        return 1
+    print(f"{YAMLLS}: {yamlls} ({done.stdout.strip()})")
     return 0
 
 
