@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from kgen.formats import FORMATS
 from kgen.kinds import API_VERSION, kind_names
 from kgen.patterns import PATTERNS
 from kgen.schema import OTHER_DOCUMENTS, bundled
@@ -105,6 +106,9 @@ def _draft07(node: Any) -> Any:
         elif key == "format" and value in PATTERNS:
             for keyword, bound in PATTERNS[value].keywords().items():
                 result[keyword] = _tighter(keyword, result.get(keyword, node.get(keyword)), bound)
+            if "pattern" in result:  # yaml-language-server shows this, not the regex
+                fmt = FORMATS[value]
+                result["patternErrorMessage"] = f"not a valid {fmt.noun}: {fmt.fix}"
         elif key == "format":
             raise RuntimeError(f"format {value!r} has no pattern in kgen.patterns")
         elif key in result:  # set by a format's keywords already: keep the tighter bound

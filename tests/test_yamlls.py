@@ -160,6 +160,10 @@ def test_common_mistakes_are_flagged_on_their_line(editor: Editor, kgen: RunKgen
         for name, path in zip(MISTAKES, files, strict=True)
     }
     assert lines == {name: [number] for name, (number, _) in MISTAKES.items()}
+    # A pattern's message is kgen's words for the format, not the regular expression.
+    latest = [d.message for d in found["mistakes/latest-tag.yaml"]]
+    assert any("not a valid image reference" in message for message in latest), latest
+    assert not any("^" in message for message in latest), latest
     for path, text in files.items():  # kgen refuses each one too
         (editor.root / path).write_text(text, encoding="utf-8")
         assert kgen("validate", path, cwd=editor.root).exit_code != 0, path
