@@ -72,14 +72,12 @@ def _one_slip_apart(a: str, b: str) -> bool:
     """Whether ``b`` is ``a`` with one letter left out, added, changed or two swapped
     (``prd``, ``porod``, ``prdo`` for ``prod``). Digits are never taken for slips: ``eu1``
     and ``eu2`` are two environments, not a typo."""
-    if (
-        a == b
-        or min(len(a), len(b)) < 3
-        or any(c.isdigit() for c in a + b if c not in a or c not in b)
-    ):
+    if a == b or min(len(a), len(b)) < 3:
         return False
     if len(a) == len(b):
         diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if any(a[i].isdigit() or b[i].isdigit() for i in diff):
+            return False  # eu1/eu2, eu12/eu21: numbered environments, not typos
         if len(diff) == 1:
             return True
         if len(diff) != 2:
@@ -89,7 +87,9 @@ def _one_slip_apart(a: str, b: str) -> bool:
     short, long = sorted((a, b), key=len)
     if len(long) - len(short) != 1:
         return False
-    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+    return any(
+        long[:i] + long[i + 1 :] == short and not long[i].isdigit() for i in range(len(long))
+    )
 
 
 def environment_name_problems(blueprints: Sequence[Blueprint]) -> Iterator[Problem]:

@@ -90,12 +90,19 @@ def init(
             )
     blueprint = _blueprint_path(output, name)
     schema_path = Path(schema if schema is not None else SCHEMA_FILE)
+    _check_target(blueprint)
     if os.path.lexists(blueprint):
         raise UsageError(message=f"{blueprint.as_posix()} exists; kgen init never overwrites")
+    if any(not ch.isprintable() or ch in "#?" for ch in str(schema_path)):
+        raise UsageError(
+            message=f"--schema {str(schema_path)!a}: the path goes into the modeline, "
+            "where control characters, '#' and '?' would break it; name another file"
+        )
     text = schema_text(editor_schema())
     refresh = _schema_to_write(schema_path, text)
     reference = Path(os.path.relpath(schema_path.resolve(), blueprint.parent.resolve()))
     content = starter(kind, name, namespace if namespaced else None, reference.as_posix())
+    _check_starter(content, blueprint)
     if refresh:
         write_schema(schema_path, text)
     try:
@@ -109,6 +116,41 @@ def init(
     except OSError as exc:
         raise OutputError(path=blueprint, reason=exc.strerror or str(exc)) from None
     return Written(blueprint, schema_path, refresh)
+
+
+def _check_target(blueprint: Path) -> None:
+    """The blueprint's file can be made: a YAML file name (folders are read for those),
+    below folders, not files."""
+    if blueprint.suffix.lower() not in (".yaml", ".yml"):
+        raise UsageError(
+            message=f"-o {blueprint.as_posix()}: a blueprint file ends in .yaml or .yml "
+            "(kgen reads only those from a folder)"
+        )
+    for parent in blueprint.parents:
+        if os.path.lexists(parent) and not parent.is_dir():
+            raise UsageError(message=f"{parent.as_posix()} is not a folder")
+
+
+def _check_starter(content: str, blueprint: Path) -> None:
+    """The starter passes every check of kgen validate, alone: a name the kind's
+    resources cannot carry (a Service name that starts with a digit, a StatefulSet name
+    over 52 characters) is refused before anything is written."""
+    import tempfile
+
+    from kgen import api
+    from kgen.errors import InvalidInput
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / blueprint.name
+        path.write_text(content, encoding="utf-8")
+        try:
+            api.validate_all([path])
+        except InvalidInput as invalid:
+            first = sorted(invalid.problems, key=lambda p: p.sort_key())[0]
+            raise UsageError(
+                message=f"NAME {blueprint.stem!r}: the starter would not validate: "
+                f"{first.field}: {first.message}"
+            ) from None
 
 
 def _check_name(name: str) -> None:
@@ -131,6 +173,11 @@ def _blueprint_path(output: str | None, name: str) -> Path:
 def _schema_to_write(path: Path, text: str) -> bool:
     """Whether the schema file needs writing: missing, or kgen's and out of date. A file
     that kgen did not write, or a folder, is a usage error."""
+    if path.is_symlink():
+        raise UsageError(
+            message=f"{path.as_posix()} is a link; kgen writes the schema file only as a "
+            "regular file of its own"
+        )
     if path.is_dir():
         raise UsageError(message=f"{path.as_posix()} is a folder; name the schema file")
     if not os.path.lexists(path):
@@ -152,12 +199,22 @@ def write_schema(path: Path, text: str) -> bool:
     file kgen did not write, never into a folder. Whether it wrote."""
     if not _schema_to_write(path, text):
         return False
-    temporary = path.with_name(f".{path.name}.kgen-tmp")
+    import tempfile
+
+    temporary: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(text, encoding="utf-8", newline="\n")
+        # A fresh name, created exclusively: a link planted at a fixed temporary name
+        # would have the schema written through it, wherever it points.
+        handle, name = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".kgen-tmp", dir=path.parent
+        )
+        temporary = Path(name)
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
         temporary.replace(path)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
         raise OutputError(path=path, reason=exc.strerror or str(exc)) from None
     return True

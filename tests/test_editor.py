@@ -476,6 +476,13 @@ def test_init_refuses(kgen: RunKgen, tmp_path: Path, snapshot: SnapshotAssertion
         "schema not kgen's": ("init", "Microservice", "web", "--schema", "theirs.json"),
         "schema a folder": ("init", "Microservice", "web", "--schema", "."),
         "empty output": ("init", "Microservice", "web", "-o", ""),
+        "name its Service refuses": ("init", "Microservice", "1api"),
+        "name too long for a StatefulSet": ("init", "StatefulApp", "a" * 55),
+        "name too long for a CronJob": ("init", "Monolith", "a" * 50),
+        "a file as folder": ("init", "Microservice", "web", "-o", "api.yaml/web.yaml"),
+        "not a yaml file": ("init", "Microservice", "web", "-o", "web.txt"),
+        "schema path breaks the modeline": ("init", "Microservice", "web", "--schema", "s\nx.json"),
+        "schema path with a fragment": ("init", "Microservice", "web", "--schema", "a#1.json"),
     }
     results = {name: kgen(*args, cwd=tmp_path) for name, args in cases.items()}
     assert {name: (r.exit_code, r.stderr) for name, r in results.items()} == snapshot
@@ -542,3 +549,20 @@ def test_the_export_checks_shared_defaults_files() -> None:
         {"environments": {"prod": {"spec": {"autoscaling": {"cpuu": 70}}}}},
     ):
         assert list(validator.iter_errors({**example, **slip})), slip
+
+
+def test_a_link_never_receives_the_schema(kgen: RunKgen, tmp_path: Path) -> None:
+    """A link planted where kgen writes (the schema file, or a temporary name beside it,
+    committed to a repository) never has the schema written through it."""
+    precious = tmp_path / "precious.txt"
+    precious.write_text("mine\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / ".kgen.schema.json.kgen-tmp").symlink_to(precious)
+    assert kgen("schema", "-o", "kgen.schema.json", cwd=work).exit_code == 0
+    assert precious.read_text() == "mine\n"
+    assert not (work / "kgen.schema.json").is_symlink()
+    (work / "link.json").symlink_to(work / "kgen.schema.json")
+    result = kgen("schema", "-o", "link.json", cwd=work)
+    assert result.exit_code == 2
+    assert "is a link" in result.stderr

@@ -128,3 +128,20 @@ def test_an_unknown_directive_is_refused_at_its_line(kgen: RunKgen, tmp_path: Pa
     only = BLUEPRINT.replace("{name: metrics, port: 70000}", "{$patch: delete}")
     (tmp_path / "api.yaml").write_text(only)
     assert kgen("validate", "api.yaml", cwd=tmp_path).exit_code == 1
+
+
+def test_numbered_environments_are_never_slips() -> None:
+    """A letter left out, added, changed or swapped is a slip; a digit never is, however
+    the digits differ (eu1/eu2, eu12/eu21, e1/e12)."""
+    from kgen.environments import _one_slip_apart
+
+    for slip in [("prod", "prd"), ("prod", "porod"), ("prod", "prdo"), ("staging", "stagign")]:
+        assert _one_slip_apart(*slip) and _one_slip_apart(*reversed(slip)), slip
+    for apart in [
+        ("eu1", "eu2"),
+        ("eu12", "eu21"),
+        ("e12", "e21"),
+        ("eu1", "eu12"),
+        ("dev", "prod"),
+    ]:
+        assert not _one_slip_apart(*apart) and not _one_slip_apart(*reversed(apart)), apart

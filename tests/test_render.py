@@ -394,7 +394,7 @@ def test_pod_settings_reach_the_pod() -> None:
     settings = {
         "podAnnotations": {"example.com/scrape": "true"},
         "terminationGracePeriodSeconds": 60,
-        "securityContext": {"runAsUser": 101, "runAsGroup": 0},
+        "securityContext": {"runAsUser": 101, "runAsGroup": 102},
         "writablePaths": ["/var/cache/nginx"],
         "probes": {
             "readiness": {"http": {"port": "http", "httpHeaders": [{"name": "Host", "value": "x"}]}}
@@ -405,7 +405,7 @@ def test_pod_settings_reach_the_pod() -> None:
     spec = pod["spec"]
     assert spec["terminationGracePeriodSeconds"] == 60
     assert spec["securityContext"]["runAsUser"] == 101
-    assert spec["securityContext"]["runAsGroup"] == 0
+    assert spec["securityContext"]["runAsGroup"] == 102
     assert spec["securityContext"]["fsGroup"] == 10001
     container = spec["containers"][0]
     assert {"name": "kgen-writable-0", "mountPath": "/var/cache/nginx"} in container["volumeMounts"]
