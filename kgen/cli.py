@@ -451,7 +451,9 @@ def import_(
     output: Annotated[
         str | None,
         typer.Option(
-            "--output", "-o", metavar="DIR",
+            "--output",
+            "-o",
+            metavar="DIR",
             help="Write DIR/<namespace>/<name>.yaml per blueprint (never over a file) "
             "instead of one stream on stdout.",
         ),
@@ -463,14 +465,16 @@ def import_(
     secret_store: Annotated[
         str | None,
         typer.Option(
-            "--secret-store", metavar="NAME",
+            "--secret-store",
+            metavar="NAME",
             help="The ClusterSecretStore that secrets are read from instead of Secret values.",
         ),
     ] = None,
     report_file: Annotated[
         str | None,
         typer.Option(
-            "--report", metavar="FILE",
+            "--report",
+            metavar="FILE",
             help="Write the whole accounting to FILE: every input value and what became of it.",
         ),
     ] = None,

@@ -70,10 +70,14 @@ def import_manifests(
     for resource in read.resources:
         found = resource.namespace or namespace
         if found is None:
-            problems.append(_problem(resource, ("metadata",), "no namespace, and no --namespace",
-                                     "name the namespace of resources that have none: --namespace NS"))  # fmt: skip
+            why = "name the namespace of resources that have none: --namespace NS"
+            problems.append(
+                _problem(resource, ("metadata",), "no namespace, and no --namespace", why)
+            )
         elif not FORMATS["namespace"].check(found):
-            problems.append(_problem(resource, ("metadata", "namespace"), f"namespace {found!r} is not allowed", FORMATS["namespace"].fix))  # fmt: skip
+            where = ("metadata", "namespace")
+            message = f"namespace {found!r} is not allowed"
+            problems.append(_problem(resource, where, message, FORMATS["namespace"].fix))
         else:
             namespaces[id(resource)] = found
     if problems:
@@ -83,14 +87,16 @@ def import_manifests(
     _classify(index, ledger)
     builds: list[Build] = []
     for workload in index.workloads:
-        build = Build(workload, workload.name, index.namespace(workload), index, ledger, secret_store)
+        build = Build(
+            workload, workload.name, index.namespace(workload), index, ledger, secret_store
+        )
         map_deployment(workload, index, build)
         problems.extend(build.problems)
         if not build.problems:
             builds.append(build)
     lines = account(read.resources, ledger)
     if secret_store is None:
-        problems.extend(_needs_store(lines))
+        problems.extend(_needs_store(lines, namespaces))
     if problems:
         raise InvalidInput(problems=problems)
     builds = [b for b in builds if not _refused(b, settle(b, kube_version), ledger)]
@@ -123,7 +129,9 @@ def _refused(build: Build, problems: list[Problem], ledger: Ledger) -> bool:
         first.message.removeprefix("cannot be imported: ")
         + (f" (hint: {first.hint})" if first.hint else "")
     )
-    parts = {id(e.resource): e.resource for e in ledger.entries.values() if e.blueprint == build.ref}
+    parts = {
+        id(e.resource): e.resource for e in ledger.entries.values() if e.blueprint == build.ref
+    }
     for resource in parts.values():
         ledger.forget(resource)
         ledger.record(resource, (), Status.LEFT_OUT, why)
@@ -131,7 +139,9 @@ def _refused(build: Build, problems: list[Problem], ledger: Ledger) -> bool:
 
 
 def _problem(resource: Resource, path: tuple[str, ...], message: str, hint: str) -> Problem:
-    return Problem(resource.pos(path), path, message, hint, subject=f"{resource.kind} {resource.name}")
+    return Problem(
+        resource.pos(path), path, message, hint, subject=f"{resource.kind} {resource.name}"
+    )
 
 
 def _classify(index: Index, ledger: Ledger) -> None:
@@ -151,28 +161,44 @@ def _classify(index: Index, ledger: Ledger) -> None:
                 ledger.record(resource, (), Status.LEFT_OUT, why)
             elif len(owners) > 1 and kind not in ("ConfigMap", "Secret"):
                 shown = ", ".join(sorted(w.name for w in owners))
-                ledger.record(resource, (), Status.LEFT_OUT, f"belongs to several Deployments ({shown}): kgen import does not guess which")
+                ledger.record(
+                    resource,
+                    (),
+                    Status.LEFT_OUT,
+                    f"belongs to several Deployments ({shown}): kgen import does not guess which",
+                )
             continue
         if kind in NOT_YET:
-            ledger.record(resource, (), Status.LEFT_OUT, f"not imported yet: kgen import maps {kind} in a later version")
+            ledger.record(
+                resource,
+                (),
+                Status.LEFT_OUT,
+                f"not imported yet: kgen import maps {kind} in a later version",
+            )
         elif resource.group not in BUILT_IN_GROUPS:
-            ledger.record(resource, (), Status.LEFT_OUT, f"a custom resource ({resource.api_version}) kgen does not model")
+            ledger.record(
+                resource,
+                (),
+                Status.LEFT_OUT,
+                f"a custom resource ({resource.api_version}) kgen does not model",
+            )
         else:
             ledger.record(resource, (), Status.LEFT_OUT, f"kgen has no blueprint for a {kind}")
 
 
-def _needs_store(lines: list[Line]) -> list[Problem]:
+def _needs_store(lines: list[Line], namespaces: dict[int, str]) -> list[Problem]:
     """A secret the blueprints must read from a store, when no store is named."""
     problems = []
     for line in lines:
-        if line.entry.status is Status.SECRET and line.entry.path == line.path[: len(line.entry.path)]:
-            if line.path == line.entry.path or line.entry.path == ():
-                problems.append(Problem(
-                    line.resource.pos(line.entry.path), line.entry.path,
-                    "a secret: kgen never copies its value into a blueprint, and reads it from a secret store",
-                    "name the store with --secret-store NAME (a ClusterSecretStore)",
-                    subject=f"{line.resource.kind} {line.resource.name}",
-                ))  # fmt: skip
+        if line.entry.status is Status.SECRET:
+            problems.append(Problem(
+                line.resource.pos(line.entry.path), line.entry.path,
+                "a secret: kgen never copies its value into a blueprint, and reads it from a "
+                "secret store",
+                "name the store with --secret-store NAME (a ClusterSecretStore)",
+                subject=f"{line.resource.kind} "
+                f"{namespaces[id(line.resource)]}/{line.resource.name}",
+            ))  # fmt: skip
     return list(dict.fromkeys(problems))
 
 

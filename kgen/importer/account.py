@@ -64,8 +64,12 @@ class Target:
 
     def __str__(self) -> str:
         shown = "".join(
-            str(part) if isinstance(part, Item) else format_path((part,)) if isinstance(part, int)
-            else f".{format_path((part,))}" if not format_path((part,)).startswith("[")
+            str(part)
+            if isinstance(part, Item)
+            else format_path((part,))
+            if isinstance(part, int)
+            else f".{format_path((part,))}"
+            if not format_path((part,)).startswith("[")
             else format_path((part,))
             for part in self.path
         ).lstrip(".")
@@ -99,9 +103,7 @@ class Ledger:
         target: Target | None = None,
         blueprint: str = "",
     ) -> None:
-        self.entries[(id(resource), path)] = Entry(
-            resource, path, status, note, target, blueprint
-        )
+        self.entries[(id(resource), path)] = Entry(resource, path, status, note, target, blueprint)
 
     def forget(self, resource: Resource) -> None:
         """Drop every record of ``resource``."""
@@ -120,9 +122,7 @@ class Ledger:
         """Whether ``path`` itself, an ancestor or a descendant has a record."""
         if self.covers(resource, path) is not None:
             return True
-        return any(
-            key[0] == id(resource) and key[1][: len(path)] == path for key in self.entries
-        )
+        return any(key[0] == id(resource) and key[1][: len(path)] == path for key in self.entries)
 
 
 def leaves(node: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, Any]]:
@@ -165,7 +165,8 @@ def value_at(body: Any, path: TargetPath) -> tuple[bool, Any]:
     for part in path:
         if isinstance(part, Item):
             matches = [
-                item for item in (node if isinstance(node, list) else [])
+                item
+                for item in (node if isinstance(node, list) else [])
                 if isinstance(item, Mapping) and str(item.get(part.key)) == part.value
             ]
             if len(matches) != 1:

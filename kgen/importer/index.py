@@ -82,7 +82,9 @@ def referenced(workload: Resource, kind: str) -> set[str]:
     """The names of the ConfigMaps or Secrets a workload's pods use (volumes, variables)."""
     spec = pod_spec(workload)
     names: set[str] = set()
-    volume_key, name_key = ("configMap", "name") if kind == "ConfigMap" else ("secret", "secretName")
+    volume_key, name_key = (
+        ("configMap", "name") if kind == "ConfigMap" else ("secret", "secretName")
+    )
     ref = "configMapKeyRef" if kind == "ConfigMap" else "secretKeyRef"
     bulk = "configMapRef" if kind == "ConfigMap" else "secretRef"
     for volume in spec.get("volumes") or []:
@@ -166,6 +168,10 @@ class Index:
 
     def by_name(self, kind: str, namespace: str, name: str) -> Resource | None:
         for resource in self.resources:
-            if resource.kind == kind and resource.name == name and self.namespace(resource) == namespace:
+            if (
+                resource.kind == kind
+                and resource.name == name
+                and self.namespace(resource) == namespace
+            ):
                 return resource
         return None

@@ -29,15 +29,24 @@ def to_folder(result: ImportResult, output: Path) -> list[Path]:
     """One file per blueprint, ``DIR/<namespace>/<name>.yaml``; never over a file that is
     there (a file with the same content is left as it is). Checks every file before
     writing any."""
-    planned = [(output / item.namespace / f"{item.name}.yaml", _text(item)) for item in result.blueprints]
+    planned = [
+        (output / item.namespace / f"{item.name}.yaml", _text(item)) for item in result.blueprints
+    ]
     taken = []
     for path, text in planned:
         if os.path.lexists(path):
-            same = path.is_file() and not path.is_symlink() and path.read_text(encoding="utf-8") == text
+            same = (
+                path.is_file()
+                and not path.is_symlink()
+                and path.read_text(encoding="utf-8") == text
+            )
             if not same:
                 taken.append(path.as_posix())
     if taken:
-        raise UsageError(message=f"{', '.join(taken)}: exists; kgen import never writes over a file (move it, or import into another folder)")
+        raise UsageError(
+            message=f"{', '.join(taken)}: exists; kgen import never writes over a file (move "
+            "it, or import into another folder)"
+        )
     written = []
     for path, text in planned:
         if os.path.lexists(path):
@@ -55,7 +64,11 @@ def to_folder(result: ImportResult, output: Path) -> list[Path]:
 def _subject(result: ImportResult, line: Line) -> str:
     resource = line.resource
     namespace = result.namespaces.get(id(resource))
-    return f"{resource.kind} {namespace}/{resource.name}" if namespace else f"{resource.kind} {resource.name}"
+    return (
+        f"{resource.kind} {namespace}/{resource.name}"
+        if namespace
+        else f"{resource.kind} {resource.name}"
+    )
 
 
 def warnings(result: ImportResult) -> list[str]:
@@ -75,10 +88,22 @@ def warnings(result: ImportResult) -> list[str]:
         field = format_path(entry.path) if entry.path else "<document>"
         message = entry.note or entry.status.value
         if entry.status is Status.PATCHED and entry.target is not None:
-            message = f"no blueprint field; kept as a patch on {entry.target.kind} {entry.target.name}"
-        out.append(((pos.file, pos.line), f"{pos.file}:{pos.line}: warning: {_subject(result, line)}: {field}: {message}"))
+            message = (
+                f"no blueprint field; kept as a patch on {entry.target.kind} {entry.target.name}"
+            )
+        out.append(
+            (
+                (pos.file, pos.line),
+                f"{pos.file}:{pos.line}: warning: {_subject(result, line)}: {field}: {message}",
+            )
+        )
     for note in result.notes:
-        out.append(((note.pos.file, note.pos.line), f"{note.pos.file}:{note.pos.line}: note: {note.message} (hint: {note.hint})"))
+        out.append(
+            (
+                (note.pos.file, note.pos.line),
+                f"{note.pos.file}:{note.pos.line}: note: {note.message} (hint: {note.hint})",
+            )
+        )
     return [text for _, text in sorted(out, key=lambda pair: pair[0])]
 
 
@@ -89,9 +114,15 @@ def report(result: ImportResult) -> str:
         entry = line.entry
         where = f"{line.resource.pos(line.path).file}:{line.resource.pos(line.path).line}"
         status = entry.status.value
-        detail = f" -> {entry.target}" if entry.target is not None and entry.status is Status.MAPPED else ""
+        detail = (
+            f" -> {entry.target}"
+            if entry.target is not None and entry.status is Status.MAPPED
+            else ""
+        )
         note = f" ({entry.note})" if entry.note else ""
-        lines.append(f"{where}: {_subject(result, line)}: {format_path(line.path)}: {status}{detail}{note}")
+        lines.append(
+            f"{where}: {_subject(result, line)}: {format_path(line.path)}: {status}{detail}{note}"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -101,8 +132,14 @@ def summary(result: ImportResult, written: Sequence[Path] | None = None) -> str:
         counts[line.entry.status.value] = counts.get(line.entry.status.value, 0) + 1
     shown = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
     made = len(result.blueprints)
-    where = f"; wrote {len(written)} file{'s' if len(written) != 1 else ''}" if written is not None else ""
-    return f"kgen: imported {made} blueprint{'s' if made != 1 else ''} ({shown} input values){where}"
+    where = (
+        f"; wrote {len(written)} file{'s' if len(written) != 1 else ''}"
+        if written is not None
+        else ""
+    )
+    return (
+        f"kgen: imported {made} blueprint{'s' if made != 1 else ''} ({shown} input values){where}"
+    )
 
 
 def lines_of(items: Iterable[str]) -> str:

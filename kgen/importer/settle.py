@@ -15,8 +15,8 @@ from typing import Any
 
 from kgen.api import render_text
 from kgen.importer.account import Status
-from kgen.kinds import registry
 from kgen.importer.mappers.base import Build
+from kgen.kinds import registry
 from kgen.model import JsonPath, Problem
 from kgen.yamlio import dump_document, load_documents
 
@@ -26,7 +26,20 @@ _KEEP: frozenset[JsonPath] = frozenset({
     ("metadata", "namespace"), ("spec",), ("spec", "image"),
 })  # fmt: skip
 #: Values that always show in the output: not worth a render each.
-_VERBATIM = frozenset({"env", "configFiles", "podAnnotations", "labels", "annotations", "patches", "command", "args", "exec", "httpHeaders"})
+_VERBATIM = frozenset(
+    {
+        "env",
+        "configFiles",
+        "podAnnotations",
+        "labels",
+        "annotations",
+        "patches",
+        "command",
+        "args",
+        "exec",
+        "httpHeaders",
+    }
+)
 _ROUNDS = 20
 
 
@@ -34,10 +47,15 @@ def text_of(build: Build) -> str:
     """The blueprint as YAML, its spec in the order of the kind's schema."""
     order = list(registry()[build.blueprint["kind"]].schema["properties"]["spec"]["properties"])
     spec = build.blueprint.get("spec", {})
-    ordered = {key: spec[key] for key in sorted(spec, key=lambda k: order.index(k) if k in order else len(order))}
+    ordered = {
+        key: spec[key]
+        for key in sorted(spec, key=lambda k: order.index(k) if k in order else len(order))
+    }
     resources = ordered.get("resources")
     if isinstance(resources, dict):
-        ordered["resources"] = {k: resources[k] for k in ("cpu", "memory", "limits") if k in resources}
+        ordered["resources"] = {
+            k: resources[k] for k in ("cpu", "memory", "limits") if k in resources
+        }
     return dump_document({**build.blueprint, "spec": ordered})
 
 
@@ -86,14 +104,25 @@ def minimise(build: Build) -> int:
                 for origin in _origins_under(build, path):
                     entry = build.ledger.covers(origin.resource, origin.path)
                     if entry is not None and entry.status is Status.MAPPED:
-                        build.record(origin.resource, origin.path, Status.MAPPED, "kgen's default gives the same", entry.target)
+                        build.record(
+                            origin.resource,
+                            origin.path,
+                            Status.MAPPED,
+                            "kgen's default gives the same",
+                            entry.target,
+                        )
                 continue
         if set(path) & _VERBATIM and path[-1] != "patches":
             continue
         if isinstance(value, dict):
             queue.extend((*path, key) for key in value)
         elif isinstance(value, list):
-            queue.extend((*path, i, key) for i, child in enumerate(value) if isinstance(child, dict) for key in child)
+            queue.extend(
+                (*path, i, key)
+                for i, child in enumerate(value)
+                if isinstance(child, dict)
+                for key in child
+            )
     return renders
 
 
@@ -115,10 +144,11 @@ def _copy(node: Any) -> Any:
 
 def _parent(node: Any, path: JsonPath) -> tuple[Any, Any]:
     for part in path[:-1]:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and part < len(node)
+        ):
+            child: Any = node
+            node = child[part]
         else:
             return None, None
     if isinstance(node, dict) and path[-1] in node:
@@ -128,9 +158,11 @@ def _parent(node: Any, path: JsonPath) -> tuple[Any, Any]:
 
 def _present(blueprint: dict[str, Any], path: JsonPath) -> bool:
     return _parent(blueprint, path)[0] is not None or (
-        len(path) > 1 and isinstance(_parent(blueprint, path[:-1])[0], dict)
+        len(path) > 1
+        and isinstance(_parent(blueprint, path[:-1])[0], dict)
         and isinstance(_parent(blueprint, path[:-1])[0][path[-2]], list)
-        and isinstance(path[-1], int) and path[-1] < len(_parent(blueprint, path[:-1])[0][path[-2]])
+        and isinstance(path[-1], int)
+        and path[-1] < len(_parent(blueprint, path[:-1])[0][path[-2]])
     )
 
 
@@ -168,7 +200,7 @@ def _drop(build: Build, key: JsonPath, why: str) -> None:
         del parent[last]
         return
     holder, name = _parent(build.blueprint, key[:-1])
-    items = holder[name]
+    items: list[Any] = holder[name]
     index = int(key[-1])
     del items[index]
     if not items:

@@ -159,7 +159,13 @@ class Build:
         """The resource's apiVersion: the one kgen renders, or changed to it."""
         rendered = RENDERED_VERSIONS[resource.kind]
         if resource.api_version == rendered:
-            self.record(resource, ("apiVersion",), Status.MAPPED, "", target(resource.kind, name, "apiVersion"))
+            self.record(
+                resource,
+                ("apiVersion",),
+                Status.MAPPED,
+                "",
+                target(resource.kind, name, "apiVersion"),
+            )
         else:
             self.record(resource, ("apiVersion",), Status.CHANGED, f"kgen renders {rendered}")
 
@@ -191,7 +197,9 @@ class Build:
         for key in annotations if isinstance(annotations, Mapping) else ():
             if str(key).startswith(TOOL_ANNOTATIONS):
                 self.left_out(
-                    resource, ("metadata", "annotations", key), "written by the tool that applied it"
+                    resource,
+                    ("metadata", "annotations", key),
+                    "written by the tool that applied it",
                 )
 
 
@@ -215,9 +223,7 @@ def reserved_label(key: str) -> bool:
     return key.startswith(RESERVED_LABEL_PREFIXES) and key not in FREE_RECOMMENDED_LABELS
 
 
-def map_labels(
-    build: Build, resource: Resource, path: JsonPath, kind: str, out: JsonPath
-) -> None:
+def map_labels(build: Build, resource: Resource, path: JsonPath, kind: str, out: JsonPath) -> None:
     """Labels of a rendered resource: the blueprint's labels where they agree, kgen's
     recommended ones instead of the input's, and a patch for the rest."""
     own: Mapping[str, Any] = build.blueprint.get("metadata", {}).get("labels", {})
@@ -225,12 +231,13 @@ def map_labels(
         at = (*path, key)
         if reserved_label(str(key)):
             build.record(
-                resource, at, Status.CHANGED, "kgen writes the recommended app.kubernetes.io/ labels"
+                resource,
+                at,
+                Status.CHANGED,
+                "kgen writes the recommended app.kubernetes.io/ labels",
             )
         elif own.get(key) == value:
-            build.record(
-                resource, at, Status.MAPPED, "", target(kind, build.app, *out, str(key))
-            )
+            build.record(resource, at, Status.MAPPED, "", target(kind, build.app, *out, str(key)))
             build.origin(("metadata", "labels", str(key)), resource, at)
         else:
             build.patch(kind, build.app, (*out, str(key)), value, resource, at)

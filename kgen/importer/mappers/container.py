@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from kgen.importer.account import Status
+from kgen.importer.account import Item, Status
 from kgen.importer.mappers.base import Build, item, target
 from kgen.importer.read import Resource
 from kgen.model import JsonPath
@@ -42,7 +42,7 @@ class Containers:
         self.resource = resource
         self.pod = pod  # the pod spec's path in the workload
 
-    def out(self, group: str, name: str, *path: str | int) -> Any:
+    def out(self, group: str, name: str, *path: str | int | Item) -> Any:
         return target(
             self.resource.kind, self.build.app, "spec", "template", "spec", group,
             item("name", name), *path,
@@ -66,10 +66,14 @@ class Containers:
         def put(key: str, value: Any, at: JsonPath, *out: str | int, note: str = "") -> None:
             settings[key] = value
             build.origin((*where, key), resource, at)
-            build.record(resource, at, Status.MAPPED, note, self.out(group, name, *out) if out else None)
+            build.record(
+                resource, at, Status.MAPPED, note, self.out(group, name, *out) if out else None
+            )
 
         if container.get("name") == name:
-            build.record(resource, (*path, "name"), Status.MAPPED, "", self.out(group, name, "name"))
+            build.record(
+                resource, (*path, "name"), Status.MAPPED, "", self.out(group, name, "name")
+            )
         else:
             build.record(
                 resource, (*path, "name"), Status.CHANGED,
@@ -92,7 +96,9 @@ class Containers:
         env = self._env(container, path, where, group, name)
         if env:
             settings["env"] = env
-        resources = self._resources(container.get("resources"), (*path, "resources"), where, group, name)
+        resources = self._resources(
+            container.get("resources"), (*path, "resources"), where, group, name
+        )
         if resources:
             settings["resources"] = resources
         if not init:
@@ -124,13 +130,31 @@ class Containers:
             chosen = port_name(port.get("name") or port_names.get(number), number)
             entry: dict[str, Any] = {"name": chosen, "port": number}
             out = ("ports", item("name", chosen))
-            build.record(resource, (*at, "containerPort"), Status.MAPPED, "", self.out(group, name, *out, "containerPort"))  # type: ignore[arg-type]
+            build.record(
+                resource,
+                (*at, "containerPort"),
+                Status.MAPPED,
+                "",
+                self.out(group, name, *out, "containerPort"),
+            )
             if "name" in port:
                 status = Status.MAPPED if port["name"] == chosen else Status.CHANGED
-                build.record(resource, (*at, "name"), status, "" if status is Status.MAPPED else f"named {chosen}", self.out(group, name, *out, "name"))  # type: ignore[arg-type]
+                build.record(
+                    resource,
+                    (*at, "name"),
+                    status,
+                    "" if status is Status.MAPPED else f"named {chosen}",
+                    self.out(group, name, *out, "name"),
+                )
             if "protocol" in port:
                 entry["protocol"] = port["protocol"]
-                build.record(resource, (*at, "protocol"), Status.MAPPED, "", self.out(group, name, *out, "protocol"))  # type: ignore[arg-type]
+                build.record(
+                    resource,
+                    (*at, "protocol"),
+                    Status.MAPPED,
+                    "",
+                    self.out(group, name, *out, "protocol"),
+                )
             for key in port:
                 if not build.ledger.recorded(resource, (*at, key)):
                     build.left_out(resource, (*at, key), _LISTS)
@@ -149,7 +173,13 @@ class Containers:
             if "value" in variable:
                 env[key] = variable["value"]
                 build.origin((*where, "env", key), resource, at)
-                build.record(resource, (*at, "name"), Status.MAPPED, "", self.out(group, name, "env", item("name", key), "name"))
+                build.record(
+                    resource,
+                    (*at, "name"),
+                    Status.MAPPED,
+                    "",
+                    self.out(group, name, "env", item("name", key), "name"),
+                )
                 build.record(resource, (*at, "value"), Status.MAPPED, "", out)
                 continue
             source = variable.get("valueFrom") or {}
@@ -158,35 +188,87 @@ class Containers:
             if isinstance(config, Mapping):
                 value = self._config_value(str(config.get("name")), str(config.get("key")))
                 if value is None:
-                    build.left_out(resource, at, f"ConfigMap {config.get('name')} key {config.get('key')} is not in the input")
+                    build.left_out(
+                        resource,
+                        at,
+                        f"ConfigMap {config.get('name')} key {config.get('key')} is not in "
+                        "the input",
+                    )
                     continue
                 env[key] = value[1]
                 build.origin((*where, "env", key), resource, at)
-                build.record(resource, (*at, "name"), Status.MAPPED, "", self.out(group, name, "env", item("name", key), "name"))
-                build.record(resource, (*at, "valueFrom"), Status.CHANGED, f"inlined: the value of ConfigMap {config.get('name')} key {config.get('key')}")
-                build.record(value[0], ("data", str(config.get("key"))), Status.MAPPED, f"inlined into {key}", out)
+                build.record(
+                    resource,
+                    (*at, "name"),
+                    Status.MAPPED,
+                    "",
+                    self.out(group, name, "env", item("name", key), "name"),
+                )
+                build.record(
+                    resource,
+                    (*at, "valueFrom"),
+                    Status.CHANGED,
+                    f"inlined: the value of ConfigMap {config.get('name')} key {config.get('key')}",
+                )
+                build.record(
+                    value[0],
+                    ("data", str(config.get("key"))),
+                    Status.MAPPED,
+                    f"inlined into {key}",
+                    out,
+                )
             elif isinstance(secret, Mapping) and group == "containers" and where == ("spec",):
-                build.record(resource, (*at, "name"), Status.MAPPED, "", self.out(group, name, "env", item("name", key), "name"))
+                build.record(
+                    resource,
+                    (*at, "name"),
+                    Status.MAPPED,
+                    "",
+                    self.out(group, name, "env", item("name", key), "name"),
+                )
                 self.secret_variable(at, key, str(secret.get("name")), str(secret.get("key")))
             else:
-                why = "secret variables of a sidecar or init container" if secret else "the downward API and other variable sources"
-                build.left_out(resource, at, f"no blueprint field for {why}, and a patch would replace kgen's list of containers whole")
+                why = (
+                    "secret variables of a sidecar or init container"
+                    if secret
+                    else "the downward API and other variable sources"
+                )
+                build.left_out(
+                    resource,
+                    at,
+                    f"no blueprint field for {why}, and a patch would replace kgen's list of "
+                    "containers whole",
+                )
         for index, source in enumerate(container.get("envFrom") or []):
             at = (*path, "envFrom", index)
             config_ref = source.get("configMapRef") if isinstance(source, Mapping) else None
             if not isinstance(config_ref, Mapping) or source.get("prefix"):
-                build.left_out(resource, at, "no blueprint field for variables from a whole Secret or a prefix")
+                build.left_out(
+                    resource, at, "no blueprint field for variables from a whole Secret or a prefix"
+                )
                 continue
             found = build.index.by_name("ConfigMap", build.namespace, str(config_ref.get("name")))
             data = found.body.get("data") if found is not None else None
             if found is None or not isinstance(data, Mapping):
-                build.left_out(resource, at, f"ConfigMap {config_ref.get('name')} is not in the input")
+                build.left_out(
+                    resource, at, f"ConfigMap {config_ref.get('name')} is not in the input"
+                )
                 continue
             for data_key, value in data.items():
                 env.setdefault(str(data_key), value)
                 build.origin((*where, "env", str(data_key)), resource, at)
-                build.record(found, ("data", data_key), Status.MAPPED, "inlined as a variable", self.out(group, name, "env", item("name", str(data_key)), "value"))
-            build.record(resource, at, Status.CHANGED, f"inlined: every key of ConfigMap {config_ref.get('name')}")
+                build.record(
+                    found,
+                    ("data", data_key),
+                    Status.MAPPED,
+                    "inlined as a variable",
+                    self.out(group, name, "env", item("name", str(data_key)), "value"),
+                )
+            build.record(
+                resource,
+                at,
+                Status.CHANGED,
+                f"inlined: every key of ConfigMap {config_ref.get('name')}",
+            )
         return env
 
     def _config_value(self, name: str, key: str) -> tuple[Resource, Any] | None:
@@ -222,11 +304,25 @@ class Containers:
             if kind in requests:
                 result[kind] = requests[kind]
                 build.origin((*where, "resources", kind), resource, (*path, "requests", kind))
-                build.record(resource, (*path, "requests", kind), Status.MAPPED, "", self.out(group, name, "resources", "requests", kind))
+                build.record(
+                    resource,
+                    (*path, "requests", kind),
+                    Status.MAPPED,
+                    "",
+                    self.out(group, name, "resources", "requests", kind),
+                )
             if kind in limits:
                 result.setdefault("limits", {})[kind] = limits[kind]
-                build.origin((*where, "resources", "limits", kind), resource, (*path, "limits", kind))
-                build.record(resource, (*path, "limits", kind), Status.MAPPED, "", self.out(group, name, "resources", "limits", kind))
+                build.origin(
+                    (*where, "resources", "limits", kind), resource, (*path, "limits", kind)
+                )
+                build.record(
+                    resource,
+                    (*path, "limits", kind),
+                    Status.MAPPED,
+                    "",
+                    self.out(group, name, "resources", "limits", kind),
+                )
                 if kind not in requests:  # Kubernetes requests what it limits
                     result[kind] = limits[kind]
         for part in ("requests", "limits"):
@@ -258,7 +354,9 @@ class Containers:
         result: dict[str, Any] = {}
 
         def mapped(at: JsonPath, *out: str) -> None:
-            build.record(resource, (*path, *at), Status.MAPPED, "", self.out(group, name, key, *out))
+            build.record(
+                resource, (*path, *at), Status.MAPPED, "", self.out(group, name, key, *out)
+            )
 
         http, tcp, grpc, run = (probe.get(k) for k in ("httpGet", "tcpSocket", "grpc", "exec"))
         if isinstance(http, Mapping):
@@ -270,7 +368,9 @@ class Containers:
                 result["http"]["httpHeaders"] = http["httpHeaders"]
                 mapped(("httpGet", "httpHeaders"), "httpGet", "httpHeaders")
             if http.get("scheme", "HTTP") == "HTTP" and "scheme" in http:
-                build.record(resource, (*path, "httpGet", "scheme"), Status.DEFAULT, "Kubernetes' default")
+                build.record(
+                    resource, (*path, "httpGet", "scheme"), Status.DEFAULT, "Kubernetes' default"
+                )
         elif isinstance(tcp, Mapping):
             result["tcp"] = {"port": tcp.get("port")}
             mapped(("tcpSocket", "port"), "tcpSocket", "port")
@@ -286,12 +386,19 @@ class Containers:
         else:
             build.left_out(resource, path, "a probe kgen cannot say (no handler)")
             return {}
-        for timing in ("initialDelaySeconds", "periodSeconds", "timeoutSeconds", "failureThreshold"):
+        for timing in (
+            "initialDelaySeconds",
+            "periodSeconds",
+            "timeoutSeconds",
+            "failureThreshold",
+        ):
             if timing in probe:
                 result[timing] = probe[timing]
                 mapped((timing,), timing)
         if probe.get("successThreshold") == 1:
-            build.record(resource, (*path, "successThreshold"), Status.DEFAULT, "Kubernetes' default")
+            build.record(
+                resource, (*path, "successThreshold"), Status.DEFAULT, "Kubernetes' default"
+            )
         for field in probe:
             for leaf in _paths(probe[field], (*path, field)):
                 if not build.ledger.recorded(resource, leaf):
@@ -304,9 +411,9 @@ class Containers:
             return
         for key, value in node.items():
             at = (*path, key)
-            if _HARDENED.get(key) == value:
-                build.record(resource, at, Status.HARDENED, "kgen writes the same")
-            elif key == "capabilities" and value == {"drop": ["ALL"]}:
+            if _HARDENED.get(key) == value or (
+                key == "capabilities" and value == {"drop": ["ALL"]}
+            ):
                 build.record(resource, at, Status.HARDENED, "kgen writes the same")
             elif key == "seccompProfile" and value == {"type": "RuntimeDefault"}:
                 build.record(resource, at, Status.HARDENED, "kgen sets it on the pod")
@@ -315,13 +422,22 @@ class Containers:
                 if pod_user is None:
                     build.spec.setdefault("securityContext", {})[key] = value
                     build.origin(("spec", "securityContext", key), resource, at)
-                    build.record(resource, at, Status.CHANGED, "set on the pod, for every container")
+                    build.record(
+                        resource, at, Status.CHANGED, "set on the pod, for every container"
+                    )
                 elif pod_user == value:
                     build.record(resource, at, Status.CHANGED, "the pod sets the same")
                 else:
-                    build.left_out(resource, at, "a container user other than the pod's: no blueprint field")
+                    build.left_out(
+                        resource, at, "a container user other than the pod's: no blueprint field"
+                    )
             else:
-                build.left_out(resource, at, "kgen's hardening: every container runs with its security context, which a patch may not weaken")
+                build.left_out(
+                    resource,
+                    at,
+                    "kgen's hardening: every container runs with its security context, which a "
+                    "patch may not weaken",
+                )
 
 
 def _paths(node: Any, path: JsonPath) -> list[JsonPath]:
@@ -339,7 +455,7 @@ def secret_entry(build: Build, secret: str) -> dict[str, Any]:
     label = re.sub("[^a-z0-9-]", "-", secret.lower()).strip("-")[:40] or "secret"
     prefix = f"{build.app}-"
     if label.startswith(prefix) and len(label) > len(prefix):
-        label = label[len(prefix):]  # the Secret is <app>-<name> already
+        label = label[len(prefix) :]  # the Secret is <app>-<name> already
     taken = {entry["name"] for entry in secrets}
     name, count = label, 2
     while name in taken:
