@@ -103,11 +103,8 @@ def _under(document: Any, path: tuple[Any, ...], target: tuple[Any, ...]) -> boo
             return False
         step = path[depth]
         if hasattr(part, "key"):
-            if not (
-                isinstance(node, list)
-                and isinstance(step, int)
-                and str(node[step].get(part.key)) == part.value
-            ):
+            found, item = value_at(node, (part,))
+            if not (found and isinstance(step, int) and item is node[step]):
                 return False
         elif part != step:
             return False
@@ -260,3 +257,105 @@ def test_default_namespace_flag_is_refused(kgen: RunKgen) -> None:
     run = kgen("import", str(BOUTIQUE), "--namespace", "default")
     assert run.exit_code == 2
     assert "--namespace 'default' is not allowed" in run.stderr
+
+
+API = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop, labels: {team: payments}}
+spec:
+  replicas: 3
+  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata:
+      labels: {app: api, team: payments}
+      annotations: {prometheus.io/scrape: "true"}
+    spec:
+      serviceAccountName: api
+      dnsPolicy: Default
+      hostNetwork: true
+      securityContext: {runAsUser: 10002, fsGroup: 10002}
+      containers:
+      - name: api
+        image: ghcr.io/acme/api:1.4.0
+        args: [--serve]
+        ports: [{name: http, containerPort: 8080}]
+        env:
+        - {name: LOG_LEVEL, value: info}
+        - name: MODE
+          valueFrom: {configMapKeyRef: {name: api-settings, key: mode}}
+        - name: DB_PASSWORD
+          valueFrom: {secretKeyRef: {name: api-db, key: password}}
+        readinessProbe: {httpGet: {path: /ready, port: http}, periodSeconds: 5}
+        resources: {requests: {cpu: 250m, memory: 256Mi}, limits: {memory: 512Mi}}
+        volumeMounts:
+        - {name: config, mountPath: /etc/api}
+        - {name: cache, mountPath: /var/cache/api}
+        - {name: tls, mountPath: /var/run/tls}
+      volumes:
+      - {name: config, configMap: {name: api-settings}}
+      - {name: cache, emptyDir: {}}
+      - {name: tls, secret: {secretName: api-tls}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: api-settings, namespace: shop}
+data: {mode: fast, app.yaml: "port: 8080\\n"}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: api-db, namespace: shop}
+stringData: {password: hunter2}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: api
+  namespace: shop
+  annotations: {service.beta.kubernetes.io/aws-load-balancer-scheme: internal}
+spec:
+  type: LoadBalancer
+  selector: {app: api}
+  ports: [{name: web, port: 80, targetPort: http}]
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: api
+  namespace: shop
+  annotations: {eks.amazonaws.com/role-arn: "arn:aws:iam::123456789012:role/api"}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: api, namespace: shop}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
+  minReplicas: 3
+  maxReplicas: 10
+  metrics:
+  - type: Resource
+    resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}
+"""
+
+
+def test_a_deployment_with_what_it_owns(tmp_path: Path, snapshot: SnapshotAssertion) -> None:
+    """Every part folds into one Microservice; the secret values stay out of it; what no
+    field says is a patch (dnsPolicy) or, when kgen's rules refuse the patch (hostNetwork
+    undoes the hardening), left out with kgen's reason. Mapped values render back."""
+    source = tmp_path / "api.yaml"
+    source.write_text(API, encoding="utf-8")
+    result = api.import_manifests([source], secret_store="aws-secrets")
+    text = imported.to_stream(result).replace(str(tmp_path) + "/", "")
+    assert "hunter2" not in text
+    assert text == snapshot(name="blueprint")
+    warned = [w.replace(str(tmp_path) + "/", "") for w in imported.warnings(result)]
+    assert warned == snapshot(name="warnings")
+    assert any(
+        "dnsPolicy: no blueprint field; kept as a patch on Deployment api" in w for w in warned
+    )
+    imported.to_folder(result, tmp_path / "bp")
+    built = api.build([tmp_path / "bp"])
+    rendered = {(d.kind, d.name): d.body for d in built.documents}
+    assert _mismatches(result, rendered) == []
+    assert _unexplained(result) == []

@@ -42,7 +42,8 @@ WARNED = frozenset({Status.PATCHED, Status.SECRET, Status.RENAMED, Status.LEFT_O
 
 @dataclass(frozen=True)
 class Item:
-    """In a target path: the item of a list whose ``key`` is ``value`` (``env[name=PORT]``)."""
+    """In a target path: the item of a list whose ``key`` is ``value`` (``env[name=PORT]``;
+    a key with dots looks deeper: ``metrics[resource.name=cpu]``)."""
 
     key: str
     value: str
@@ -167,7 +168,7 @@ def value_at(body: Any, path: TargetPath) -> tuple[bool, Any]:
             matches = [
                 item
                 for item in (node if isinstance(node, list) else [])
-                if isinstance(item, Mapping) and str(item.get(part.key)) == part.value
+                if isinstance(item, Mapping) and str(_dotted(item, part.key)) == part.value
             ]
             if len(matches) != 1:
                 return False, None
@@ -181,3 +182,10 @@ def value_at(body: Any, path: TargetPath) -> tuple[bool, Any]:
                 return False, None
             node = node[part]
     return True, node
+
+
+def _dotted(node: Any, key: str) -> Any:
+    """``resource.name`` of an item: a key path written with dots."""
+    for part in key.split("."):
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return node

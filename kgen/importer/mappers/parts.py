@@ -309,10 +309,7 @@ def _autoscaler(build: Build, hpa: Resource) -> None:
             and resource.get("name") in ("cpu", "memory")
             and goal.get("type") == "Utilization"
         ):
-            out = target(
-                kind, app, "spec", "metrics", item("type", "Resource"), "resource", "target",
-                "averageUtilization",
-            )  # fmt: skip
+            out = target(kind, app, "spec", "metrics", item("resource.name", resource["name"]))
             where = ("spec", "autoscaling", str(resource["name"]))
             build.put(where, goal.get("averageUtilization"), hpa, ("spec", "metrics", index), out)
         else:
