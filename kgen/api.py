@@ -36,7 +36,7 @@ from kgen.environments import (
 )
 from kgen.errors import InvalidInput, UsageError
 from kgen.folder import FolderPlan, folder_lock, plan_folder, write_folder
-from kgen.load import load_paths
+from kgen.load import load_paths, load_text
 from kgen.model import Blueprint, Document, Problem
 from kgen.patch import apply_patches
 from kgen.progress import Progress
@@ -46,6 +46,7 @@ from kgen.validate import Memo, validate_blueprints
 from kgen.write import OWNERSHIP_FILE, folder_files, render_stream
 
 if TYPE_CHECKING:
+    from kgen.importer import ImportResult
     from kgen.plan import Plan
 
 
@@ -85,6 +86,47 @@ def build(
     if problems:
         raise InvalidInput(problems=problems)
     return BuildResult(tuple(paths), view.blueprints, tuple(documents), view)
+
+
+def render_text(
+    text: str, file: str, *, kube_version: str | None = None, check_output: bool = True
+) -> tuple[list[Document], list[Problem]]:
+    """The documents the blueprints in ``text`` render to, and every problem, without
+    reading files: validate, assemble, render and patch, and with ``check_output`` the
+    output checks too (upstream schemas, API server rules, hardening). Without them the
+    documents are the ones render would print if they pass; a caller that only compares
+    documents (``kgen import`` leaving out what kgen would default) may skip them."""
+    blueprints: list[Blueprint] = []
+    problems: list[Problem] = []
+    for item in load_text(text, file):
+        (problems if isinstance(item, Problem) else blueprints).append(item)  # type: ignore[arg-type]
+    view, found = _validated_set(blueprints, {})
+    problems.extend(found)
+    version = kube_version or DEFAULT_KUBE_VERSION
+    documents: list[Document] = []
+    for blueprint in view.blueprints:
+        own, patching = apply_patches(blueprint, render_blueprint(blueprint, view))
+        documents.extend(own)
+        problems.extend(patching)
+        if check_output:
+            problems.extend(document_problems_of(own, version))
+    if check_output:
+        problems.extend(duplicate_problems(documents))
+    return documents, problems
+
+
+def import_manifests(
+    paths: Sequence[Path],
+    *,
+    namespace: str | None = None,
+    secret_store: str | None = None,
+    kube_version: str | None = None,
+) -> ImportResult:
+    """Kubernetes manifests to blueprints (``kgen.importer``): one per workload, with the
+    accounting of every input value."""
+    from kgen.importer import import_manifests as run
+
+    return run(paths, namespace=namespace, secret_store=secret_store, kube_version=kube_version)
 
 
 def _validated_set(blueprints: Sequence[Blueprint], memo: Memo) -> tuple[SetView, list[Problem]]:

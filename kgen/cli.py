@@ -437,6 +437,70 @@ def gitops(
         _write_stdout(objects.stream(documents))
 
 
+@app.command(name="import")
+def import_(
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="PATH",
+            help="Kubernetes manifest files or folders (read recursively), or - for standard "
+            "input (e.g. helm template ... | kgen import -).",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="DIR",
+            help="Write DIR/<namespace>/<name>.yaml per blueprint (never over a file) "
+            "instead of one stream on stdout.",
+        ),
+    ] = None,
+    namespace: Annotated[
+        str | None,
+        typer.Option("--namespace", "-n", help="The namespace of resources that name none."),
+    ] = None,
+    secret_store: Annotated[
+        str | None,
+        typer.Option(
+            "--secret-store",
+            metavar="NAME",
+            help="The ClusterSecretStore that secrets are read from instead of Secret values.",
+        ),
+    ] = None,
+    report_file: Annotated[
+        str | None,
+        typer.Option(
+            "--report",
+            metavar="FILE",
+            help="Write the whole accounting to FILE: every input value and what became of it.",
+        ),
+    ] = None,
+) -> None:
+    """Turn Kubernetes manifests into blueprints: a Deployment becomes a Microservice with
+    the Service, ServiceAccount, HPA, PDB, ConfigMaps and Secrets it owns. What no field
+    says is kept as a patch or left out, each with a warning at its line."""
+    from kgen.importer import output as imported
+
+    with error_boundary():
+        if output == "":
+            raise UsageError(message="-o '': name the output folder, e.g. -o blueprints")
+        result = api.import_manifests(
+            _as_paths(paths), namespace=namespace, secret_store=secret_store
+        )
+        sys.stderr.write(imported.lines_of(imported.warnings(result)))
+        if report_file is not None:
+            Path(report_file).write_text(imported.report(result), encoding="utf-8")
+        if output is None:
+            _write_stdout(imported.to_stream(result))
+            typer.echo(imported.summary(result), err=True)
+        else:
+            written = imported.to_folder(result, Path(output))
+            typer.echo(imported.summary(result, written), err=True)
+
+
 @app.command()
 def validate(
     paths: Paths = None,

@@ -1,0 +1,219 @@
+"""``kgen import``: Kubernetes manifests in, blueprints out.
+
+The package is a pipeline of its own, one module per step:
+
+    read.py      manifests with the place of every value (List items, -, kustomizations skipped)
+    index.py     namespaces, and the one rule of which resource belongs to which workload
+    mappers/     one per workload kind (deployment.py), its containers and owned parts;
+                 each records every input path it consumes in the ledger (account.py)
+    settle.py    kgen's own checks decide what stays (a refused value is left out, with
+                 kgen's message); then every value kgen would default is left out
+    account.py   every leaf of the input and what became of it: the report
+    output.py    the blueprints as a stream or a folder, the warnings as FILE:LINE lines
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from kgen.errors import InvalidInput, UsageError
+from kgen.formats import FORMATS
+from kgen.helpers import file_keys
+from kgen.importer.account import Item, Ledger, Line, Status, Target, account
+from kgen.importer.index import BUILT_IN_GROUPS, NOT_YET, PARTS, WORKLOADS, Index
+from kgen.importer.mappers.base import Build
+from kgen.importer.mappers.deployment import map_deployment
+from kgen.importer.read import Resource, read_manifests
+from kgen.importer.settle import minimise, settle, text_of
+from kgen.model import Problem
+
+
+@dataclass(frozen=True)
+class Imported:
+    """One blueprint made by the import: its namespace, name, text and source."""
+
+    namespace: str
+    name: str
+    text: str
+    source: Resource
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    blueprints: tuple[Imported, ...]
+    lines: tuple[Line, ...]  # every leaf of the input and what became of it
+    notes: tuple[Problem, ...]  # what was skipped on purpose (kustomization files)
+    namespaces: dict[int, str]  # id(resource) -> its namespace (as written, or --namespace)
+    renders: int  # renders spent leaving out what kgen would default
+    seconds: float  # time spent on it
+
+
+def import_manifests(
+    paths: Sequence[Path],
+    *,
+    namespace: str | None = None,
+    secret_store: str | None = None,
+    kube_version: str | None = None,
+) -> ImportResult:
+    """Read the manifests under ``paths`` and make one blueprint per workload. Raises
+    ``InvalidInput`` with every problem (nothing is made then), ``UsageError`` for a bad
+    ``namespace``."""
+    if namespace is not None and not FORMATS["namespace"].check(namespace):
+        what = "is not allowed" if namespace == "default" else "is not a valid namespace"
+        raise UsageError(message=f"--namespace {namespace!r} {what}: {FORMATS['namespace'].fix}")
+    read = read_manifests(paths)
+    problems = list(read.problems)
+    namespaces: dict[int, str] = {}
+    for resource in read.resources:
+        found = resource.namespace or namespace
+        if found is None:
+            why = "name the namespace of resources that have none: --namespace NS"
+            problems.append(
+                _problem(resource, ("metadata",), "no namespace, and no --namespace", why)
+            )
+        elif not FORMATS["namespace"].check(found):
+            where = ("metadata", "namespace")
+            message = f"namespace {found!r} is not allowed"
+            problems.append(_problem(resource, where, message, FORMATS["namespace"].fix))
+        else:
+            namespaces[id(resource)] = found
+    if problems:
+        raise InvalidInput(problems=problems)
+    index = Index.build(read.resources, namespaces)
+    ledger = Ledger()
+    _classify(index, ledger)
+    builds: list[Build] = []
+    for workload in index.workloads:
+        build = Build(
+            workload, workload.name, index.namespace(workload), index, ledger, secret_store
+        )
+        map_deployment(workload, index, build)
+        problems.extend(build.problems)
+        if not build.problems:
+            builds.append(build)
+    lines = account(read.resources, ledger)
+    if secret_store is None:
+        problems.extend(_needs_store(lines, namespaces))
+    if problems:
+        raise InvalidInput(problems=problems)
+    builds = [b for b in builds if not _refused(b, settle(b, kube_version), ledger)]
+    started, renders = time.perf_counter(), 0
+    for build in builds:
+        renders += minimise(build)
+    seconds = time.perf_counter() - started
+    for build in builds:  # what minimising kept must still pass every check
+        problems.extend(settle(build, kube_version))
+    if problems:
+        raise InvalidInput(problems=problems)
+    _file_targets(builds, ledger)
+    made = tuple(
+        Imported(b.namespace, b.app, text_of(b), b.workload)
+        for b in sorted(builds, key=lambda b: (b.namespace, b.app))
+    )
+    return ImportResult(
+        made, tuple(account(read.resources, ledger)), read.notes, namespaces, renders, seconds
+    )
+
+
+def _refused(build: Build, problems: list[Problem], ledger: Ledger) -> bool:
+    """Whether kgen refuses the blueprint for a reason no input value can be left out for
+    (a workload without ports or probes cannot be probed): then the workload and its
+    parts are left out, each with kgen's message."""
+    if not problems:
+        return False
+    first = problems[0]
+    why = f"kgen cannot import {build.workload.kind} {build.namespace}/{build.app}: " + (
+        first.message.removeprefix("cannot be imported: ")
+        + (f" (hint: {first.hint})" if first.hint else "")
+    )
+    parts = {
+        id(e.resource): e.resource for e in ledger.entries.values() if e.blueprint == build.ref
+    }
+    for resource in parts.values():
+        ledger.forget(resource)
+        ledger.record(resource, (), Status.LEFT_OUT, why)
+    return True
+
+
+def _problem(resource: Resource, path: tuple[str, ...], message: str, hint: str) -> Problem:
+    return Problem(
+        resource.pos(path), path, message, hint, subject=f"{resource.kind} {resource.name}"
+    )
+
+
+def _classify(index: Index, ledger: Ledger) -> None:
+    """What is not a workload or one of its parts is listed and left out, never guessed."""
+    for resource in index.resources:
+        kind = resource.kind
+        if kind in WORKLOADS:
+            continue
+        if kind in PARTS:
+            owners = index.owners.get(id(resource), [])
+            if not owners:
+                why = {
+                    "Service": "selects no Deployment of the input",
+                    "PodDisruptionBudget": "selects no Deployment of the input",
+                    "HorizontalPodAutoscaler": "scales no Deployment of the input",
+                }.get(kind, "no Deployment of the input uses it")
+                ledger.record(resource, (), Status.LEFT_OUT, why)
+            elif len(owners) > 1 and kind not in ("ConfigMap", "Secret"):
+                shown = ", ".join(sorted(w.name for w in owners))
+                ledger.record(
+                    resource,
+                    (),
+                    Status.LEFT_OUT,
+                    f"belongs to several Deployments ({shown}): kgen import does not guess which",
+                )
+            continue
+        if kind in NOT_YET:
+            ledger.record(
+                resource,
+                (),
+                Status.LEFT_OUT,
+                f"not imported yet: kgen import maps {kind} in a later version",
+            )
+        elif resource.group not in BUILT_IN_GROUPS:
+            ledger.record(
+                resource,
+                (),
+                Status.LEFT_OUT,
+                f"a custom resource ({resource.api_version}) kgen does not model",
+            )
+        else:
+            ledger.record(resource, (), Status.LEFT_OUT, f"kgen has no blueprint for a {kind}")
+
+
+def _needs_store(lines: list[Line], namespaces: dict[int, str]) -> list[Problem]:
+    """A secret the blueprints must read from a store, when no store is named."""
+    problems = []
+    for line in lines:
+        if line.entry.status is Status.SECRET:
+            problems.append(Problem(
+                line.resource.pos(line.entry.path), line.entry.path,
+                "a secret: kgen never copies its value into a blueprint, and reads it from a "
+                "secret store",
+                "name the store with --secret-store NAME (a ClusterSecretStore)",
+                subject=f"{line.resource.kind} "
+                f"{namespaces[id(line.resource)]}/{line.resource.name}",
+            ))  # fmt: skip
+    return list(dict.fromkeys(problems))
+
+
+def _file_targets(builds: list[Build], ledger: Ledger) -> None:
+    """Config files are keys of kgen's ConfigMap: name the key each file became."""
+    keys = {b.ref: file_keys(b.spec.get("configFiles", {})) for b in builds}
+    for (ident, path), entry in list(ledger.entries.items()):
+        target = entry.target
+        if target is None or not target.path or not isinstance(target.path[-1], Item):
+            continue
+        if target.path[-1].key != "file":
+            continue
+        key = keys.get(entry.blueprint, {}).get(target.path[-1].value)
+        ledger.entries[(ident, path)] = type(entry)(
+            entry.resource, entry.path, entry.status, entry.note,
+            Target(target.kind, target.name, (*target.path[:-1], key)) if key else None,
+            entry.blueprint,
+        )  # fmt: skip

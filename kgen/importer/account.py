@@ -1,0 +1,191 @@
+"""The accounting of an import: every leaf of every input resource, and what became of it.
+
+Mappers record each input path they consume with a status; ``account`` walks every leaf
+of every resource and finds the record that covers it (the longest recorded prefix), so
+nothing of the input goes unmentioned. A leaf no record covers is a bug in a mapper: it
+is reported as left out, never silently dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from kgen.importer.read import Resource
+from kgen.model import JsonPath, format_path
+
+
+class Status(StrEnum):
+    #: The value is in the blueprint, and rendering gives it back at ``target``.
+    MAPPED = "mapped"
+    #: kgen writes its own hardened value instead (security context, probes, token, ...).
+    HARDENED = "hardened"
+    #: kgen writes a value of its own for a reason the note says (names, labels, selectors).
+    CHANGED = "changed"
+    #: Kubernetes' default: kgen leaves it to the API server, which sets the same.
+    DEFAULT = "default"
+    #: No blueprint field: carried in ``patches`` on the rendered resource.
+    PATCHED = "patched"
+    #: A secret's value: never copied; the blueprint reads it from the secret store.
+    SECRET = "secret"
+    #: kgen renders it under another name (the app's): what refers to the old name must follow.
+    RENAMED = "renamed"
+    #: Not in the blueprint, for the reason the note says.
+    LEFT_OUT = "left out"
+
+
+#: The statuses a user is warned of: what the blueprint does not say as the input did.
+WARNED = frozenset({Status.PATCHED, Status.SECRET, Status.RENAMED, Status.LEFT_OUT})
+
+
+@dataclass(frozen=True)
+class Item:
+    """In a target path: the item of a list whose ``key`` is ``value`` (``env[name=PORT]``;
+    a key with dots looks deeper: ``metrics[resource.name=cpu]``)."""
+
+    key: str
+    value: str
+
+    def __str__(self) -> str:
+        return f"[{self.key}={self.value}]"
+
+
+TargetPath = tuple[str | int | Item, ...]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a mapped value shows up in the rendered output."""
+
+    kind: str
+    name: str
+    path: TargetPath
+
+    def __str__(self) -> str:
+        shown = "".join(
+            str(part)
+            if isinstance(part, Item)
+            else format_path((part,))
+            if isinstance(part, int)
+            else f".{format_path((part,))}"
+            if not format_path((part,)).startswith("[")
+            else format_path((part,))
+            for part in self.path
+        ).lstrip(".")
+        return f"{self.kind}/{self.name}: {shown}"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What became of the input at ``path`` of ``resource`` (and everything below it)."""
+
+    resource: Resource
+    path: JsonPath
+    status: Status
+    note: str = ""
+    target: Target | None = None
+    blueprint: str = ""  # the blueprint it went into: "Microservice shop/api"
+
+
+@dataclass
+class Ledger:
+    """The records of one import, by resource (by identity) and path."""
+
+    entries: dict[tuple[int, JsonPath], Entry] = field(default_factory=dict)
+
+    def record(
+        self,
+        resource: Resource,
+        path: JsonPath,
+        status: Status,
+        note: str = "",
+        target: Target | None = None,
+        blueprint: str = "",
+    ) -> None:
+        self.entries[(id(resource), path)] = Entry(resource, path, status, note, target, blueprint)
+
+    def forget(self, resource: Resource) -> None:
+        """Drop every record of ``resource``."""
+        for key in [key for key in self.entries if key[0] == id(resource)]:
+            del self.entries[key]
+
+    def covers(self, resource: Resource, path: JsonPath) -> Entry | None:
+        """The record for ``path`` or its nearest recorded ancestor."""
+        for depth in range(len(path), -1, -1):
+            found = self.entries.get((id(resource), path[:depth]))
+            if found is not None:
+                return found
+        return None
+
+    def recorded(self, resource: Resource, path: JsonPath) -> bool:
+        """Whether ``path`` itself, an ancestor or a descendant has a record."""
+        if self.covers(resource, path) is not None:
+            return True
+        return any(key[0] == id(resource) and key[1][: len(path)] == path for key in self.entries)
+
+
+def leaves(node: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, Any]]:
+    """Every leaf of a document: scalars, and empty mappings and lists."""
+    if isinstance(node, Mapping) and node:
+        for key, child in node.items():
+            yield from leaves(child, (*path, key))
+    elif isinstance(node, list) and node:
+        for index, child in enumerate(node):
+            yield from leaves(child, (*path, index))
+    else:
+        yield path, node
+
+
+@dataclass(frozen=True)
+class Line:
+    """One leaf of the input and what became of it: a line of the report."""
+
+    resource: Resource
+    path: JsonPath
+    value: Any
+    entry: Entry
+
+
+def account(resources: tuple[Resource, ...], ledger: Ledger) -> list[Line]:
+    """Every leaf of every resource with the record that covers it."""
+    lines: list[Line] = []
+    for resource in resources:
+        for path, value in leaves(resource.body):
+            entry = ledger.covers(resource, path) or Entry(
+                resource, path, Status.LEFT_OUT, "no blueprint field (not recorded by kgen import)"
+            )
+            lines.append(Line(resource, path, value, entry))
+    return lines
+
+
+def value_at(body: Any, path: TargetPath) -> tuple[bool, Any]:
+    """The value at ``path`` of a rendered document: (found, value)."""
+    node = body
+    for part in path:
+        if isinstance(part, Item):
+            matches = [
+                item
+                for item in (node if isinstance(node, list) else [])
+                if isinstance(item, Mapping) and str(_dotted(item, part.key)) == part.value
+            ]
+            if len(matches) != 1:
+                return False, None
+            node = matches[0]
+        elif isinstance(part, int):
+            if not isinstance(node, list) or not 0 <= part < len(node):
+                return False, None
+            node = node[part]
+        else:
+            if not isinstance(node, Mapping) or part not in node:
+                return False, None
+            node = node[part]
+    return True, node
+
+
+def _dotted(node: Any, key: str) -> Any:
+    """``resource.name`` of an item: a key path written with dots."""
+    for part in key.split("."):
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return node

@@ -1,0 +1,177 @@
+"""The index of an import: which resources there are, in which namespace, and the one
+place that decides which resource belongs to which workload.
+
+Ownership follows how Kubernetes itself ties objects together: a Service or a
+PodDisruptionBudget by its selector (it selects the workload's pod labels), an HPA by its
+``scaleTargetRef``, a ServiceAccount, ConfigMap or Secret by the pod template naming it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kgen.importer.read import Resource
+
+#: What each kind is to this importer. Workloads become blueprints; parts fold into the
+#: blueprint of the workload that owns them.
+WORKLOADS = ("Deployment",)
+PARTS = (
+    "Service",
+    "ServiceAccount",
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+    "ConfigMap",
+    "Secret",
+)
+#: Kinds a blueprint has fields for, that later versions of kgen import will map.
+NOT_YET = (
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "Ingress",
+    "ServiceMonitor",
+    "PrometheusRule",
+    "NetworkPolicy",
+    "VerticalPodAutoscaler",
+    "ScaledObject",
+    "ExternalSecret",
+)
+#: The API groups of Kubernetes itself; any other group is a custom resource.
+BUILT_IN_GROUPS = frozenset({
+    "", "apps", "batch", "autoscaling", "policy", "networking.k8s.io", "rbac.authorization.k8s.io",
+    "storage.k8s.io", "scheduling.k8s.io", "coordination.k8s.io", "discovery.k8s.io",
+    "admissionregistration.k8s.io", "apiextensions.k8s.io", "node.k8s.io",
+    "certificates.k8s.io", "events.k8s.io", "flowcontrol.apiserver.k8s.io",
+})  # fmt: skip
+
+
+def pod_spec(workload: Resource) -> Mapping[str, Any]:
+    spec = _get(workload.body, "spec", "template", "spec")
+    return spec if isinstance(spec, Mapping) else {}
+
+
+def pod_labels(workload: Resource) -> Mapping[str, Any]:
+    labels = _get(workload.body, "spec", "template", "metadata", "labels")
+    return labels if isinstance(labels, Mapping) else {}
+
+
+def _get(node: Any, *path: str) -> Any:
+    for part in path:
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return node
+
+
+def _selects(selector: Any, labels: Mapping[str, Any]) -> bool:
+    """Whether a label selector (a plain map, or ``matchLabels`` without expressions)
+    selects pods with ``labels``; an empty or missing selector selects no workload here."""
+    if not isinstance(selector, Mapping) or not selector:
+        return False
+    return all(labels.get(key) == value for key, value in selector.items())
+
+
+def containers_of(spec: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    for group in ("initContainers", "containers"):
+        for container in spec.get(group) or []:
+            if isinstance(container, Mapping):
+                yield container
+
+
+def referenced(workload: Resource, kind: str) -> set[str]:
+    """The names of the ConfigMaps or Secrets a workload's pods use (volumes, variables)."""
+    spec = pod_spec(workload)
+    names: set[str] = set()
+    volume_key, name_key = (
+        ("configMap", "name") if kind == "ConfigMap" else ("secret", "secretName")
+    )
+    ref = "configMapKeyRef" if kind == "ConfigMap" else "secretKeyRef"
+    bulk = "configMapRef" if kind == "ConfigMap" else "secretRef"
+    for volume in spec.get("volumes") or []:
+        source = volume.get(volume_key) if isinstance(volume, Mapping) else None
+        if isinstance(source, Mapping) and source.get(name_key):
+            names.add(str(source[name_key]))
+    for container in containers_of(spec):
+        for variable in container.get("env") or []:
+            found = _get(variable, "valueFrom", ref, "name")
+            if found:
+                names.add(str(found))
+        for source in container.get("envFrom") or []:
+            found = _get(source, bulk, "name")
+            if found:
+                names.add(str(found))
+    return names
+
+
+@dataclass
+class Index:
+    """The resources of one import, each with its namespace, and who owns what."""
+
+    resources: tuple[Resource, ...]
+    namespace_of: dict[int, str]
+    workloads: list[Resource] = field(default_factory=list)
+    #: id(part) -> the workloads that own it (usually one; several is ambiguous).
+    owners: dict[int, list[Resource]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, resources: tuple[Resource, ...], namespace_of: dict[int, str]) -> Index:
+        index = cls(resources, namespace_of)
+        index.workloads = [r for r in resources if r.kind in WORKLOADS]
+        for part in resources:
+            if part.kind in PARTS:
+                index.owners[id(part)] = [w for w in index.workloads if index._owns(w, part)]
+        return index
+
+    def namespace(self, resource: Resource) -> str:
+        return self.namespace_of[id(resource)]
+
+    def _owns(self, workload: Resource, part: Resource) -> bool:
+        """The one rule of ownership: whether ``part`` belongs to ``workload``."""
+        if self.namespace(workload) != self.namespace(part):
+            return False
+        body = part.body
+        if part.kind == "Service":
+            return _selects(_get(body, "spec", "selector"), pod_labels(workload))
+        if part.kind == "PodDisruptionBudget":
+            selector = _get(body, "spec", "selector")
+            if isinstance(selector, Mapping) and selector.get("matchExpressions"):
+                return False
+            return _selects(_get(selector, "matchLabels"), pod_labels(workload))
+        if part.kind == "HorizontalPodAutoscaler":
+            target = _get(body, "spec", "scaleTargetRef")
+            return (
+                isinstance(target, Mapping)
+                and target.get("kind") == workload.kind
+                and target.get("name") == workload.name
+            )
+        if part.kind == "ServiceAccount":
+            return pod_spec(workload).get("serviceAccountName") == part.name
+        return part.name in referenced(workload, part.kind)
+
+    def owned(self, workload: Resource, kind: str) -> list[Resource]:
+        """The parts of ``kind`` that ``workload`` owns alone, in input order."""
+        return [
+            part
+            for part in self.resources
+            if part.kind == kind and self.owners.get(id(part)) == [workload]
+        ]
+
+    def shared(self, workload: Resource, kind: str) -> list[Resource]:
+        """Parts of ``kind`` read by ``workload`` and others too (ConfigMaps, Secrets)."""
+        return [
+            part
+            for part in self.resources
+            if part.kind == kind
+            and workload in self.owners.get(id(part), [])
+            and len(self.owners[id(part)]) > 1
+        ]
+
+    def by_name(self, kind: str, namespace: str, name: str) -> Resource | None:
+        for resource in self.resources:
+            if (
+                resource.kind == kind
+                and resource.name == name
+                and self.namespace(resource) == namespace
+            ):
+                return resource
+        return None

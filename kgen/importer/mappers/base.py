@@ -1,0 +1,247 @@
+"""What every mapper shares: the blueprint being built, where each of its values came
+from, the patches for what no field says, and the ledger that accounts for the input."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kgen.importer.account import Item, Ledger, Status, Target, TargetPath
+from kgen.importer.index import Index
+from kgen.importer.read import Resource
+from kgen.model import JsonPath, Problem
+
+#: Metadata the cluster writes: never part of what a user declares.
+CLUSTER_METADATA = frozenset({
+    "uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink",
+    "ownerReferences", "finalizers", "deletionTimestamp", "deletionGracePeriodSeconds",
+})  # fmt: skip
+#: Annotations tools write for themselves.
+TOOL_ANNOTATIONS = (
+    "kubectl.kubernetes.io/last-applied-configuration",
+    "deployment.kubernetes.io/revision",
+    "meta.helm.sh/",
+    "helm.sh/",
+    "kustomize.config.k8s.io/",
+    "config.kubernetes.io/",
+    "internal.config.kubernetes.io/",
+)
+#: Labels kgen writes itself (the recommended ones) or that name the tool that made the input.
+RESERVED_LABEL_PREFIXES = ("app.kubernetes.io/", "helm.sh/", "kgen.dev/")
+#: Labels of the recommended set a user may keep.
+FREE_RECOMMENDED_LABELS = frozenset({"app.kubernetes.io/part-of"})
+
+
+#: The apiVersion kgen renders each kind it imports as.
+RENDERED_VERSIONS = {
+    "Deployment": "apps/v1",
+    "Service": "v1",
+    "ServiceAccount": "v1",
+    "HorizontalPodAutoscaler": "autoscaling/v2",
+    "PodDisruptionBudget": "policy/v1",
+}
+
+
+@dataclass(frozen=True)
+class Origin:
+    resource: Resource
+    path: JsonPath
+
+
+@dataclass
+class Build:
+    """One blueprint being built from a workload and the parts it owns."""
+
+    workload: Resource
+    app: str
+    namespace: str
+    index: Index
+    ledger: Ledger
+    store: str | None
+    blueprint: dict[str, Any] = field(default_factory=dict)
+    #: Blueprint path -> the input it came from (to undo a value kgen refuses).
+    origins: dict[JsonPath, list[Origin]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ref(self) -> str:
+        return f"Microservice {self.namespace}/{self.app}"
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        spec: dict[str, Any] = self.blueprint.setdefault("spec", {})
+        return spec
+
+    def record(
+        self,
+        resource: Resource,
+        path: JsonPath,
+        status: Status,
+        note: str = "",
+        target: Target | None = None,
+    ) -> None:
+        self.ledger.record(resource, path, status, note, target, self.ref)
+
+    def put(
+        self,
+        where: JsonPath,
+        value: Any,
+        resource: Resource,
+        path: JsonPath,
+        target: Target | None = None,
+        *,
+        status: Status = Status.MAPPED,
+        note: str = "",
+    ) -> None:
+        """Set the blueprint value at ``where`` (a path in the blueprint) from the input
+        at ``path`` of ``resource``, which rendering gives back at ``target``."""
+        node: dict[str, Any] = self.blueprint
+        for part in where[:-1]:
+            node = node.setdefault(str(part), {})
+        node[str(where[-1])] = value
+        self.origins.setdefault(where, []).append(Origin(resource, path))
+        self.record(resource, path, status, note, target)
+
+    def origin(self, where: JsonPath, resource: Resource, path: JsonPath) -> None:
+        """Note one more input behind the blueprint value at ``where``."""
+        self.origins.setdefault(where, []).append(Origin(resource, path))
+
+    def patch(
+        self, kind: str, name: str, out: JsonPath, value: Any, resource: Resource, path: JsonPath
+    ) -> None:
+        """Carry an input value that no field says as a merge patch on the rendered
+        resource ``kind``/``name`` at ``out``."""
+        patch: dict[str, Any] = {}
+        node = patch
+        for part in out[:-1]:
+            node = node.setdefault(str(part), {})
+        node[str(out[-1])] = value
+        patches: list[Any] = self.spec.setdefault("patches", [])
+        where: JsonPath = ("spec", "patches", len(patches))
+        patches.append({"target": {"kind": kind, "name": name}, "patch": patch})
+        self.origins.setdefault(where, []).append(Origin(resource, path))
+        self.record(
+            resource,
+            path,
+            Status.PATCHED,
+            "no blueprint field; kept as a patch",
+            Target(kind, name, out),
+        )
+
+    def leftovers(
+        self,
+        resource: Resource,
+        node: Any,
+        path: JsonPath,
+        kind: str,
+        name: str,
+        out: JsonPath,
+        *,
+        lists: str = "",
+    ) -> None:
+        """Every key of ``node`` (at ``path``) that nothing recorded yet: a patch at
+        ``out`` on the rendered ``kind``/``name``. ``lists``: why a list kgen renders
+        itself cannot be patched (a merge patch replaces a list whole), when it cannot."""
+        if not isinstance(node, Mapping):
+            return
+        for key, value in node.items():
+            if self.ledger.recorded(resource, (*path, key)):
+                continue
+            if value is None:
+                self.record(resource, (*path, key), Status.DEFAULT, "null: nothing set")
+            elif lists and isinstance(value, list):
+                self.record(resource, (*path, key), Status.LEFT_OUT, lists)
+            else:
+                self.patch(kind, name, (*out, key), value, resource, (*path, key))
+
+    def version(self, resource: Resource, name: str) -> None:
+        """The resource's apiVersion: the one kgen renders, or changed to it."""
+        rendered = RENDERED_VERSIONS[resource.kind]
+        if resource.api_version == rendered:
+            self.record(
+                resource,
+                ("apiVersion",),
+                Status.MAPPED,
+                "",
+                target(resource.kind, name, "apiVersion"),
+            )
+        else:
+            self.record(resource, ("apiVersion",), Status.CHANGED, f"kgen renders {rendered}")
+
+    def left_out(self, resource: Resource, path: JsonPath, why: str) -> None:
+        self.record(resource, path, Status.LEFT_OUT, why)
+
+    def each(
+        self,
+        resource: Resource,
+        node: Any,
+        path: JsonPath,
+        handlers: Mapping[str, Callable[[Any, JsonPath], None]],
+    ) -> None:
+        """Call the handler of each key of ``node`` that has one."""
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                handler = handlers.get(key)
+                if handler is not None:
+                    handler(value, (*path, key))
+
+    def cluster_metadata(self, resource: Resource) -> None:
+        metadata = resource.body.get("metadata")
+        for key in metadata if isinstance(metadata, Mapping) else ():
+            if key in CLUSTER_METADATA:
+                self.left_out(resource, ("metadata", key), "written by the cluster")
+        if "status" in resource.body:
+            self.left_out(resource, ("status",), "written by the cluster")
+        annotations = metadata.get("annotations") if isinstance(metadata, Mapping) else None
+        for key in annotations if isinstance(annotations, Mapping) else ():
+            if str(key).startswith(TOOL_ANNOTATIONS):
+                self.left_out(
+                    resource,
+                    ("metadata", "annotations", key),
+                    "written by the tool that applied it",
+                )
+
+
+def item(key: str, value: object) -> Item:
+    return Item(key, str(value))
+
+
+def target(kind: str, name: str, *path: str | int | Item) -> Target:
+    out: TargetPath = tuple(path)
+    return Target(kind, name, out)
+
+
+def labels_of(resource: Resource, path: JsonPath = ("metadata", "labels")) -> Mapping[str, Any]:
+    node: Any = resource.body
+    for part in path:
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return node if isinstance(node, Mapping) else {}
+
+
+def reserved_label(key: str) -> bool:
+    return key.startswith(RESERVED_LABEL_PREFIXES) and key not in FREE_RECOMMENDED_LABELS
+
+
+def map_labels(build: Build, resource: Resource, path: JsonPath, kind: str, out: JsonPath) -> None:
+    """Labels of a rendered resource: the blueprint's labels where they agree, kgen's
+    recommended ones instead of the input's, and a patch for the rest."""
+    own: Mapping[str, Any] = build.blueprint.get("metadata", {}).get("labels", {})
+    for key, value in labels_of(resource, path).items():
+        at = (*path, key)
+        if reserved_label(str(key)):
+            build.record(
+                resource,
+                at,
+                Status.CHANGED,
+                "kgen writes the recommended app.kubernetes.io/ labels",
+            )
+        elif own.get(key) == value:
+            build.record(resource, at, Status.MAPPED, "", target(kind, build.app, *out, str(key)))
+            build.origin(("metadata", "labels", str(key)), resource, at)
+        else:
+            build.patch(kind, build.app, (*out, str(key)), value, resource, at)
+
+
+def names(items: Iterable[Resource]) -> str:
+    return ", ".join(sorted(f"{r.kind} {r.name}" for r in items))

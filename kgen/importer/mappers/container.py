@@ -1,0 +1,465 @@
+"""Containers of a pod template: the main one, sidecars and init containers, with their
+ports, variables, resources and probes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from kgen.importer.account import Item, Status
+from kgen.importer.mappers.base import Build, item, target
+from kgen.importer.read import Resource
+from kgen.model import JsonPath
+
+_LISTS = "no blueprint field, and a patch would replace kgen's list of containers whole"
+#: The hardened settings kgen writes on every container, as an input may already have them.
+_HARDENED = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "runAsNonRoot": True,
+    "privileged": False,
+}
+_DEFAULTS = {
+    "terminationMessagePath": "/dev/termination-log",
+    "terminationMessagePolicy": "File",
+}
+_PORT_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+
+
+def port_name(name: object, number: int) -> str:
+    """A container port's name: as written when IANA allows it, else ``port-N``."""
+    text = str(name) if name else ""
+    fits = _PORT_NAME.fullmatch(text) and len(text) <= 15 and re.search("[a-z]", text)
+    return text if fits else f"port-{number}"
+
+
+class Containers:
+    """Maps the containers of one workload's pod template into a blueprint."""
+
+    def __init__(self, build: Build, resource: Resource, pod: JsonPath) -> None:
+        self.build = build
+        self.resource = resource
+        self.pod = pod  # the pod spec's path in the workload
+
+    def out(self, group: str, name: str, *path: str | int | Item) -> Any:
+        return target(
+            self.resource.kind, self.build.app, "spec", "template", "spec", group,
+            item("name", name), *path,
+        )  # fmt: skip
+
+    def map(
+        self,
+        container: Mapping[str, Any],
+        path: JsonPath,
+        where: JsonPath,
+        group: str,
+        name: str,
+        port_names: Mapping[int, str],
+    ) -> dict[str, Any]:
+        """The container's settings in the blueprint at ``where`` (the spec for the main
+        container); rendered as ``name`` in ``group`` (containers or initContainers)."""
+        build, resource = self.build, self.resource
+        settings: dict[str, Any] = {}
+        init = group == "initContainers"
+
+        def put(key: str, value: Any, at: JsonPath, *out: str | int, note: str = "") -> None:
+            settings[key] = value
+            build.origin((*where, key), resource, at)
+            build.record(
+                resource, at, Status.MAPPED, note, self.out(group, name, *out) if out else None
+            )
+
+        if container.get("name") == name:
+            build.record(
+                resource, (*path, "name"), Status.MAPPED, "", self.out(group, name, "name")
+            )
+        else:
+            build.record(
+                resource, (*path, "name"), Status.CHANGED,
+                f"the app's main container is named after the app: {name}",
+            )  # fmt: skip
+        for key in ("image", "command", "args"):
+            if key in container:
+                put(key, container[key], (*path, key), key)
+        if "imagePullPolicy" in container:
+            build.record(
+                resource, (*path, "imagePullPolicy"), Status.CHANGED,
+                "kgen pulls a tag Always and a digest IfNotPresent",
+            )  # fmt: skip
+        for key, value in _DEFAULTS.items():
+            if container.get(key) == value:
+                build.record(resource, (*path, key), Status.DEFAULT, "Kubernetes' default")
+        ports = self._ports(container, path, port_names, group, name) if not init else []
+        if ports:
+            settings["ports"] = ports
+        env = self._env(container, path, where, group, name)
+        if env:
+            settings["env"] = env
+        resources = self._resources(
+            container.get("resources"), (*path, "resources"), where, group, name
+        )
+        if resources:
+            settings["resources"] = resources
+        if not init:
+            probes = self._probes(container, path, where, group, name)
+            if probes:
+                settings["probes"] = probes
+        self._security(container.get("securityContext"), (*path, "securityContext"))
+        for key in container:
+            if not build.ledger.recorded(resource, (*path, key)):
+                build.left_out(resource, (*path, key), _LISTS)
+        return settings
+
+    def _ports(
+        self,
+        container: Mapping[str, Any],
+        path: JsonPath,
+        port_names: Mapping[int, str],
+        group: str,
+        name: str,
+    ) -> list[dict[str, Any]]:
+        build, resource = self.build, self.resource
+        ports: list[dict[str, Any]] = []
+        for index, port in enumerate(container.get("ports") or []):
+            at = (*path, "ports", index)
+            number = port.get("containerPort")
+            if not isinstance(number, int):
+                build.left_out(resource, at, "a port without a containerPort number")
+                continue
+            chosen = port_name(port.get("name") or port_names.get(number), number)
+            entry: dict[str, Any] = {"name": chosen, "port": number}
+            out = ("ports", item("name", chosen))
+            build.record(
+                resource,
+                (*at, "containerPort"),
+                Status.MAPPED,
+                "",
+                self.out(group, name, *out, "containerPort"),
+            )
+            if "name" in port:
+                status = Status.MAPPED if port["name"] == chosen else Status.CHANGED
+                build.record(
+                    resource,
+                    (*at, "name"),
+                    status,
+                    "" if status is Status.MAPPED else f"named {chosen}",
+                    self.out(group, name, *out, "name"),
+                )
+            if "protocol" in port:
+                entry["protocol"] = port["protocol"]
+                build.record(
+                    resource,
+                    (*at, "protocol"),
+                    Status.MAPPED,
+                    "",
+                    self.out(group, name, *out, "protocol"),
+                )
+            for key in port:
+                if not build.ledger.recorded(resource, (*at, key)):
+                    build.left_out(resource, (*at, key), _LISTS)
+            ports.append(entry)
+        return ports
+
+    def _env(
+        self, container: Mapping[str, Any], path: JsonPath, where: JsonPath, group: str, name: str
+    ) -> dict[str, Any]:
+        build, resource = self.build, self.resource
+        env: dict[str, Any] = {}
+        for index, variable in enumerate(container.get("env") or []):
+            at = (*path, "env", index)
+            key = str(variable.get("name", ""))
+            out = self.out(group, name, "env", item("name", key), "value")
+            if "value" in variable:
+                env[key] = variable["value"]
+                build.origin((*where, "env", key), resource, at)
+                build.record(
+                    resource,
+                    (*at, "name"),
+                    Status.MAPPED,
+                    "",
+                    self.out(group, name, "env", item("name", key), "name"),
+                )
+                build.record(resource, (*at, "value"), Status.MAPPED, "", out)
+                continue
+            source = variable.get("valueFrom") or {}
+            config = source.get("configMapKeyRef")
+            secret = source.get("secretKeyRef")
+            if isinstance(config, Mapping):
+                value = self._config_value(str(config.get("name")), str(config.get("key")))
+                if value is None:
+                    build.left_out(
+                        resource,
+                        at,
+                        f"ConfigMap {config.get('name')} key {config.get('key')} is not in "
+                        "the input",
+                    )
+                    continue
+                env[key] = value[1]
+                build.origin((*where, "env", key), resource, at)
+                build.record(
+                    resource,
+                    (*at, "name"),
+                    Status.MAPPED,
+                    "",
+                    self.out(group, name, "env", item("name", key), "name"),
+                )
+                build.record(
+                    resource,
+                    (*at, "valueFrom"),
+                    Status.CHANGED,
+                    f"inlined: the value of ConfigMap {config.get('name')} key {config.get('key')}",
+                )
+                build.record(
+                    value[0],
+                    ("data", str(config.get("key"))),
+                    Status.MAPPED,
+                    f"inlined into {key}",
+                    out,
+                )
+            elif isinstance(secret, Mapping) and group == "containers" and where == ("spec",):
+                build.record(
+                    resource,
+                    (*at, "name"),
+                    Status.MAPPED,
+                    "",
+                    self.out(group, name, "env", item("name", key), "name"),
+                )
+                self.secret_variable(at, key, str(secret.get("name")), str(secret.get("key")))
+            else:
+                why = (
+                    "secret variables of a sidecar or init container"
+                    if secret
+                    else "the downward API and other variable sources"
+                )
+                build.left_out(
+                    resource,
+                    at,
+                    f"no blueprint field for {why}, and a patch would replace kgen's list of "
+                    "containers whole",
+                )
+        for index, source in enumerate(container.get("envFrom") or []):
+            at = (*path, "envFrom", index)
+            config_ref = source.get("configMapRef") if isinstance(source, Mapping) else None
+            if not isinstance(config_ref, Mapping) or source.get("prefix"):
+                build.left_out(
+                    resource, at, "no blueprint field for variables from a whole Secret or a prefix"
+                )
+                continue
+            found = build.index.by_name("ConfigMap", build.namespace, str(config_ref.get("name")))
+            data = found.body.get("data") if found is not None else None
+            if found is None or not isinstance(data, Mapping):
+                build.left_out(
+                    resource, at, f"ConfigMap {config_ref.get('name')} is not in the input"
+                )
+                continue
+            for data_key, value in data.items():
+                env.setdefault(str(data_key), value)
+                build.origin((*where, "env", str(data_key)), resource, at)
+                build.record(
+                    found,
+                    ("data", data_key),
+                    Status.MAPPED,
+                    "inlined as a variable",
+                    self.out(group, name, "env", item("name", str(data_key)), "value"),
+                )
+            build.record(
+                resource,
+                at,
+                Status.CHANGED,
+                f"inlined: every key of ConfigMap {config_ref.get('name')}",
+            )
+        return env
+
+    def _config_value(self, name: str, key: str) -> tuple[Resource, Any] | None:
+        found = self.build.index.by_name("ConfigMap", self.build.namespace, name)
+        data = found.body.get("data") if found is not None else None
+        if found is None or not isinstance(data, Mapping) or key not in data:
+            return None
+        return found, data[key]
+
+    def secret_variable(self, at: JsonPath, variable: str, secret: str, key: str) -> None:
+        """A variable from a Secret: a ``secrets`` entry reading the store instead."""
+        build = self.build
+        entry = secret_entry(build, secret)
+        entry.setdefault("env", {})[variable] = key
+        where = ("spec", "secrets", build.spec["secrets"].index(entry))
+        build.origin(where, self.resource, at)
+        build.record(
+            self.resource, (*at, "valueFrom"), Status.SECRET,
+            f"from Secret {secret}: now read from the secret store {build.store} at key "
+            f"{entry['key']}, property {key}",
+        )  # fmt: skip
+
+    def _resources(
+        self, node: Any, path: JsonPath, where: JsonPath, group: str, name: str
+    ) -> dict[str, Any]:
+        build, resource = self.build, self.resource
+        result: dict[str, Any] = {}
+        if not isinstance(node, Mapping):
+            return result
+        requests = node.get("requests") or {}
+        limits = node.get("limits") or {}
+        for kind in ("cpu", "memory"):
+            if kind in requests:
+                result[kind] = requests[kind]
+                build.origin((*where, "resources", kind), resource, (*path, "requests", kind))
+                build.record(
+                    resource,
+                    (*path, "requests", kind),
+                    Status.MAPPED,
+                    "",
+                    self.out(group, name, "resources", "requests", kind),
+                )
+            if kind in limits:
+                result.setdefault("limits", {})[kind] = limits[kind]
+                build.origin(
+                    (*where, "resources", "limits", kind), resource, (*path, "limits", kind)
+                )
+                build.record(
+                    resource,
+                    (*path, "limits", kind),
+                    Status.MAPPED,
+                    "",
+                    self.out(group, name, "resources", "limits", kind),
+                )
+                if kind not in requests:  # Kubernetes requests what it limits
+                    result[kind] = limits[kind]
+        for part in ("requests", "limits"):
+            for kind in node.get(part) or {}:
+                if kind not in ("cpu", "memory"):
+                    build.left_out(resource, (*path, part, kind), f"no blueprint field for {kind}")
+        for key in node:
+            if key not in ("requests", "limits"):
+                build.left_out(resource, (*path, key), _LISTS)
+        return result
+
+    def _probes(
+        self, container: Mapping[str, Any], path: JsonPath, where: JsonPath, group: str, name: str
+    ) -> dict[str, Any]:
+        probes: dict[str, Any] = {}
+        for kind in ("liveness", "readiness", "startup"):
+            key = f"{kind}Probe"
+            if isinstance(container.get(key), Mapping):
+                found = self._probe(container[key], (*path, key), group, name, key)
+                if found:
+                    probes[kind] = found
+                    self.build.origin((*where, "probes", kind), self.resource, (*path, key))
+        return probes
+
+    def _probe(
+        self, probe: Mapping[str, Any], path: JsonPath, group: str, name: str, key: str
+    ) -> dict[str, Any]:
+        build, resource = self.build, self.resource
+        result: dict[str, Any] = {}
+
+        def mapped(at: JsonPath, *out: str) -> None:
+            build.record(
+                resource, (*path, *at), Status.MAPPED, "", self.out(group, name, key, *out)
+            )
+
+        http, tcp, grpc, run = (probe.get(k) for k in ("httpGet", "tcpSocket", "grpc", "exec"))
+        if isinstance(http, Mapping):
+            result["http"] = {"port": http.get("port"), "path": http.get("path", "/")}
+            mapped(("httpGet", "port"), "httpGet", "port")
+            if "path" in http:
+                mapped(("httpGet", "path"), "httpGet", "path")
+            if http.get("httpHeaders"):
+                result["http"]["httpHeaders"] = http["httpHeaders"]
+                mapped(("httpGet", "httpHeaders"), "httpGet", "httpHeaders")
+            if http.get("scheme", "HTTP") == "HTTP" and "scheme" in http:
+                build.record(
+                    resource, (*path, "httpGet", "scheme"), Status.DEFAULT, "Kubernetes' default"
+                )
+        elif isinstance(tcp, Mapping):
+            result["tcp"] = {"port": tcp.get("port")}
+            mapped(("tcpSocket", "port"), "tcpSocket", "port")
+        elif isinstance(grpc, Mapping):
+            result["grpc"] = {"port": grpc.get("port")}
+            mapped(("grpc", "port"), "grpc", "port")
+            if "service" in grpc:
+                result["grpc"]["service"] = grpc["service"]
+                mapped(("grpc", "service"), "grpc", "service")
+        elif isinstance(run, Mapping) and run.get("command"):
+            result["exec"] = run["command"]
+            mapped(("exec", "command"), "exec", "command")
+        else:
+            build.left_out(resource, path, "a probe kgen cannot say (no handler)")
+            return {}
+        for timing in (
+            "initialDelaySeconds",
+            "periodSeconds",
+            "timeoutSeconds",
+            "failureThreshold",
+        ):
+            if timing in probe:
+                result[timing] = probe[timing]
+                mapped((timing,), timing)
+        if probe.get("successThreshold") == 1:
+            build.record(
+                resource, (*path, "successThreshold"), Status.DEFAULT, "Kubernetes' default"
+            )
+        for field in probe:
+            for leaf in _paths(probe[field], (*path, field)):
+                if not build.ledger.recorded(resource, leaf):
+                    build.left_out(resource, leaf, _LISTS)
+        return result
+
+    def _security(self, node: Any, path: JsonPath) -> None:
+        build, resource = self.build, self.resource
+        if not isinstance(node, Mapping):
+            return
+        for key, value in node.items():
+            at = (*path, key)
+            if _HARDENED.get(key) == value or (
+                key == "capabilities" and value == {"drop": ["ALL"]}
+            ):
+                build.record(resource, at, Status.HARDENED, "kgen writes the same")
+            elif key == "seccompProfile" and value == {"type": "RuntimeDefault"}:
+                build.record(resource, at, Status.HARDENED, "kgen sets it on the pod")
+            elif key in ("runAsUser", "runAsGroup") and value not in (0, None):
+                pod_user = build.spec.get("securityContext", {}).get(key)
+                if pod_user is None:
+                    build.spec.setdefault("securityContext", {})[key] = value
+                    build.origin(("spec", "securityContext", key), resource, at)
+                    build.record(
+                        resource, at, Status.CHANGED, "set on the pod, for every container"
+                    )
+                elif pod_user == value:
+                    build.record(resource, at, Status.CHANGED, "the pod sets the same")
+                else:
+                    build.left_out(
+                        resource, at, "a container user other than the pod's: no blueprint field"
+                    )
+            else:
+                build.left_out(
+                    resource,
+                    at,
+                    "kgen's hardening: every container runs with its security context, which a "
+                    "patch may not weaken",
+                )
+
+
+def _paths(node: Any, path: JsonPath) -> list[JsonPath]:
+    if isinstance(node, Mapping) and node:
+        return [leaf for key, child in node.items() for leaf in _paths(child, (*path, key))]
+    return [path]
+
+
+def secret_entry(build: Build, secret: str) -> dict[str, Any]:
+    """The ``secrets`` entry that reads Secret ``secret`` from the store (made on first use)."""
+    secrets: list[dict[str, Any]] = build.spec.setdefault("secrets", [])
+    for entry in secrets:
+        if entry["key"] == f"{build.namespace}/{secret}":
+            return entry
+    label = re.sub("[^a-z0-9-]", "-", secret.lower()).strip("-")[:40] or "secret"
+    prefix = f"{build.app}-"
+    if label.startswith(prefix) and len(label) > len(prefix):
+        label = label[len(prefix) :]  # the Secret is <app>-<name> already
+    taken = {entry["name"] for entry in secrets}
+    name, count = label, 2
+    while name in taken:
+        name, count = f"{label}-{count}", count + 1
+    entry = {"name": name, "store": build.store or "", "key": f"{build.namespace}/{secret}"}
+    secrets.append(entry)
+    return entry

@@ -1,0 +1,346 @@
+"""The parts a workload owns, folded into its blueprint: its Service, ServiceAccount,
+HorizontalPodAutoscaler, PodDisruptionBudget, and the Secrets it reads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from kgen.importer.account import Status, leaves
+from kgen.importer.index import Index
+from kgen.importer.mappers.base import Build, item, map_labels, target
+from kgen.importer.read import Resource
+from kgen.model import JsonPath
+
+#: Annotations kgen derives for an AWS load balancer from service.type and internal.
+_LB_PREFIX = "service.beta.kubernetes.io/aws-load-balancer-"
+_ROLE = "eks.amazonaws.com/role-arn"
+
+
+def primary_service(build: Build, index: Index, workload: Resource) -> Resource | None:
+    """The Service kgen renders for the app: the one named after it, else the first."""
+    services = index.owned(workload, "Service")
+    named = [s for s in services if s.name == build.app]
+    found = named or services
+    return found[0] if found else None
+
+
+def port_names(service: Resource | None, container: Mapping[str, Any]) -> dict[int, str]:
+    """Container port number -> the name of the Service port that targets it."""
+    found: dict[int, str] = {}
+    if service is None:
+        return found
+    for port in (service.body.get("spec") or {}).get("ports") or []:
+        number = port.get("targetPort", port.get("port"))
+        if isinstance(number, str):
+            number = next(
+                (
+                    p.get("containerPort")
+                    for p in container.get("ports") or []
+                    if p.get("name") == number
+                ),
+                None,
+            )
+        if isinstance(number, int) and port.get("name"):
+            found.setdefault(number, str(port["name"]))
+    return found
+
+
+def map_parts(build: Build, index: Index, workload: Resource, service: Resource | None) -> None:
+    for other in index.owned(workload, "Service"):
+        if other is not service:
+            build.left_out(
+                other, (),
+                f"a second Service of {workload.kind} {build.app}: kgen renders one per app "
+                f"({service.name if service else ''}); expose its ports there, or add an Ingress",
+            )  # fmt: skip
+    if service is not None:
+        _service(build, service)
+    for account in index.owned(workload, "ServiceAccount"):
+        _account(build, account)
+    for hpa in index.owned(workload, "HorizontalPodAutoscaler"):
+        _autoscaler(build, hpa)
+    for budget in index.owned(workload, "PodDisruptionBudget"):
+        _budget(build, budget)
+    for secret in [*index.owned(workload, "Secret"), *index.shared(workload, "Secret")]:
+        if not build.ledger.recorded(secret, ()):
+            build.record(
+                secret, (), Status.SECRET,
+                f"its values are never copied into a blueprint: put them in the secret store "
+                f"{build.store} at key {build.namespace}/{secret.name}",
+            )  # fmt: skip
+    for config in [*index.owned(workload, "ConfigMap"), *index.shared(workload, "ConfigMap")]:
+        for path, _ in leaves(config.body):
+            if build.ledger.covers(config, path) is not None:
+                continue
+            if path[:1] == ("data",) or path[:1] == ("binaryData",):
+                build.left_out(
+                    config, path, "read by the app, but not as a file or variable kgen inlines"
+                )
+            else:
+                build.record(
+                    config,
+                    path,
+                    Status.CHANGED,
+                    "its data is inlined: kgen renders a ConfigMap of its own",
+                )
+
+
+def _common(build: Build, part: Resource, kind: str) -> None:
+    """A part's name, namespace, cluster-written metadata and labels."""
+    same = part.name == build.app
+    build.record(
+        part, ("metadata", "name"), Status.MAPPED if same else Status.RENAMED,
+        "" if same else f"kgen names the {kind} after the app: {build.app}",
+        target(kind, build.app, "metadata", "name") if same else None,
+    )  # fmt: skip
+    build.version(part, build.app)
+    build.record(part, ("kind",), Status.MAPPED, "", target(kind, build.app, "kind"))
+    if "namespace" in (part.body.get("metadata") or {}):
+        build.record(
+            part,
+            ("metadata", "namespace"),
+            Status.MAPPED,
+            "",
+            target(kind, build.app, "metadata", "namespace"),
+        )
+    build.cluster_metadata(part)
+    map_labels(build, part, ("metadata", "labels"), kind, ("metadata", "labels"))
+
+
+def _service(build: Build, service: Resource) -> None:
+    app, kind = build.app, "Service"
+    _common(build, service, kind)
+    spec = service.body.get("spec") or {}
+    at: JsonPath = ("spec",)
+    kind_of = spec.get("type", "ClusterIP")
+    if spec.get("clusterIP") == "None":
+        build.put(
+            ("spec", "service", "type"),
+            "None",
+            service,
+            ("spec", "clusterIP"),
+            target(kind, app, "spec", "clusterIP"),
+        )
+        build.record(
+            service, ("spec", "type"), Status.MAPPED, "", target(kind, app, "spec", "type")
+        )
+    elif "type" in spec:
+        build.put(
+            ("spec", "service", "type"),
+            kind_of,
+            service,
+            ("spec", "type"),
+            target(kind, app, "spec", "type"),
+        )
+    if spec.get("clusterIP") not in (None, "None"):
+        build.left_out(service, ("spec", "clusterIP"), "assigned by the cluster")
+    for key in ("clusterIPs", "ipFamilies"):
+        if key in spec:
+            build.left_out(service, ("spec", key), "assigned by the cluster")
+    build.record(
+        service,
+        ("spec", "selector"),
+        Status.CHANGED,
+        "kgen selects pods by app.kubernetes.io/name and instance",
+    )
+    annotations = (service.body.get("metadata") or {}).get("annotations") or {}
+    for key, value in annotations.items():
+        where = ("metadata", "annotations", key)
+        if key == f"{_LB_PREFIX}scheme" and value == "internal":
+            build.put(
+                ("spec", "service", "internal"), True, service, where, target(kind, app, *where)
+            )
+        elif str(key).startswith(_LB_PREFIX) and kind_of == "LoadBalancer":
+            build.record(
+                service,
+                where,
+                Status.CHANGED,
+                "kgen derives the AWS load balancer annotations (an NLB with IP targets)",
+            )
+        elif not build.ledger.recorded(service, where):
+            build.put(
+                ("spec", "service", "annotations", key),
+                value,
+                service,
+                where,
+                target(kind, app, *where),
+            )
+    ports = build.spec.setdefault("ports", [])
+    for index, port in enumerate(spec.get("ports") or []):
+        _service_port(build, service, port, (*at, "ports", index), ports)
+    if not ports:
+        del build.spec["ports"]
+    build.leftovers(
+        service,
+        spec,
+        at,
+        kind,
+        app,
+        at,
+        lists="no blueprint field, and a patch would replace the list kgen renders whole",
+    )
+    build.leftovers(service, service.body.get("metadata"), ("metadata",), kind, app, ("metadata",))
+    build.leftovers(service, service.body, (), kind, app, ())
+
+
+def _service_port(
+    build: Build,
+    service: Resource,
+    port: Mapping[str, Any],
+    at: JsonPath,
+    ports: list[dict[str, Any]],
+) -> None:
+    app = build.app
+    wanted = port.get("targetPort", port.get("port"))
+    entry = next((p for p in ports if p["name"] == wanted or p["port"] == wanted), None)
+    if entry is None and isinstance(wanted, int):
+        name = str(port.get("name") or f"port-{wanted}")
+        entry = {"name": name, "port": wanted}
+        ports.append(entry)
+        build.record(
+            service,
+            (*at, "targetPort"),
+            Status.CHANGED,
+            f"kgen declares the container port {wanted} ({name}) and targets it by name",
+        )
+    elif entry is None:
+        build.left_out(service, at, f"targets the port {wanted}, which no container declares")
+        return
+    else:
+        build.record(
+            service,
+            (*at, "targetPort"),
+            Status.CHANGED,
+            f"kgen targets the container port by name: {entry['name']}",
+        )
+    where = ("spec", "ports", ports.index(entry))
+    out = ("spec", "ports", item("name", entry["name"]))
+    build.origin(where, service, at)
+    build.record(
+        service,
+        (*at, "name"),
+        Status.MAPPED if port.get("name") == entry["name"] else Status.CHANGED,
+        ""
+        if port.get("name") == entry["name"]
+        else f"named after the container port: {entry['name']}",
+        target("Service", app, *out, "name") if port.get("name") == entry["name"] else None,
+    )
+    if port.get("port") != entry["port"]:
+        entry["servicePort"] = port.get("port")
+    build.record(service, (*at, "port"), Status.MAPPED, "", target("Service", app, *out, "port"))
+    if "protocol" in port:
+        entry["protocol"] = port["protocol"]
+        build.record(
+            service, (*at, "protocol"), Status.MAPPED, "", target("Service", app, *out, "protocol")
+        )
+    if "nodePort" in port:
+        entry["nodePort"] = port["nodePort"]
+        build.record(
+            service, (*at, "nodePort"), Status.MAPPED, "", target("Service", app, *out, "nodePort")
+        )
+    for key in port:
+        if not build.ledger.recorded(service, (*at, key)):
+            build.left_out(
+                service,
+                (*at, key),
+                "no blueprint field, and a patch would replace the Service's ports whole",
+            )
+
+
+def _account(build: Build, account: Resource) -> None:
+    app, kind = build.app, "ServiceAccount"
+    _common(build, account, kind)
+    annotations = (account.body.get("metadata") or {}).get("annotations") or {}
+    if _ROLE in annotations:
+        where = ("metadata", "annotations", _ROLE)
+        build.put(
+            ("spec", "serviceAccount", "awsRoleArn"),
+            annotations[_ROLE],
+            account,
+            where,
+            target(kind, app, *where),
+        )
+    token = account.body.get("automountServiceAccountToken")
+    if token is False:
+        build.record(
+            account, ("automountServiceAccountToken",), Status.HARDENED, "kgen writes the same"
+        )
+    elif token is True:
+        build.put(
+            ("spec", "serviceAccount", "kubernetesApi"),
+            True,
+            account,
+            ("automountServiceAccountToken",),
+            target(kind, app, "automountServiceAccountToken"),
+        )
+    build.leftovers(account, account.body.get("metadata"), ("metadata",), kind, app, ("metadata",))
+    build.leftovers(account, account.body, (), kind, app, ())
+
+
+def _autoscaler(build: Build, hpa: Resource) -> None:
+    app, kind = build.app, "HorizontalPodAutoscaler"
+    _common(build, hpa, kind)
+    spec = hpa.body.get("spec") or {}
+    for key in ("minReplicas", "maxReplicas"):
+        if key in spec:
+            build.put(
+                ("spec", "autoscaling", key),
+                spec[key],
+                hpa,
+                ("spec", key),
+                target(kind, app, "spec", key),
+            )
+    build.record(
+        hpa, ("spec", "scaleTargetRef"), Status.CHANGED, f"kgen's HPA scales its Deployment {app}"
+    )
+    if "targetCPUUtilizationPercentage" in spec:  # autoscaling/v1
+        build.put(
+            ("spec", "autoscaling", "cpu"),
+            spec["targetCPUUtilizationPercentage"],
+            hpa,
+            ("spec", "targetCPUUtilizationPercentage"),
+        )
+    for index, metric in enumerate(spec.get("metrics") or []):
+        resource = metric.get("resource") or {}
+        goal = resource.get("target") or {}
+        if (
+            metric.get("type") == "Resource"
+            and resource.get("name") in ("cpu", "memory")
+            and goal.get("type") == "Utilization"
+        ):
+            out = target(kind, app, "spec", "metrics", item("resource.name", resource["name"]))
+            where = ("spec", "autoscaling", str(resource["name"]))
+            build.put(where, goal.get("averageUtilization"), hpa, ("spec", "metrics", index), out)
+        else:
+            build.left_out(hpa, ("spec", "metrics", index), "a metric kgen import does not map yet")
+    if "replicas" in build.spec:
+        build.spec.pop("replicas")
+        build.record(
+            build.workload, ("spec", "replicas"), Status.CHANGED, "the autoscaler sets the replicas"
+        )
+    build.leftovers(hpa, spec, ("spec",), kind, app, ("spec",))
+    build.leftovers(hpa, hpa.body, (), kind, app, ())
+
+
+def _budget(build: Build, budget: Resource) -> None:
+    app, kind = build.app, "PodDisruptionBudget"
+    _common(build, budget, kind)
+    spec = budget.body.get("spec") or {}
+    for key in ("minAvailable", "maxUnavailable"):
+        if key in spec:
+            build.put(
+                ("spec", "disruptionBudget", key),
+                spec[key],
+                budget,
+                ("spec", key),
+                target(kind, app, "spec", key),
+            )
+    build.record(
+        budget,
+        ("spec", "selector"),
+        Status.CHANGED,
+        "kgen selects pods by app.kubernetes.io/name and instance",
+    )
+    build.leftovers(budget, spec, ("spec",), kind, app, ("spec",))
+    build.leftovers(budget, budget.body, (), kind, app, ())

@@ -1,0 +1,146 @@
+"""What an import prints and writes: the blueprints as one stream or a file each, the
+warnings as ``FILE:LINE: warning: KIND NS/NAME: PATH: message`` lines, and the report."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from kgen.errors import OutputError, UsageError
+from kgen.importer import Imported, ImportResult
+from kgen.importer.account import WARNED, Line, Status
+from kgen.model import format_path
+
+HEADER = "# Imported by kgen import from {file} ({ref}): review it, then keep it as your own."
+
+
+def _text(item: Imported) -> str:
+    ref = f"{item.source.kind} {item.namespace}/{item.source.name}"
+    return HEADER.format(file=item.source.source.file, ref=ref) + "\n" + item.text
+
+
+def to_stream(result: ImportResult) -> str:
+    """Every blueprint in one YAML stream (``kgen import X | kgen render -``)."""
+    return "".join(f"---\n{_text(item)}" for item in result.blueprints)
+
+
+def to_folder(result: ImportResult, output: Path) -> list[Path]:
+    """One file per blueprint, ``DIR/<namespace>/<name>.yaml``; never over a file that is
+    there (a file with the same content is left as it is). Checks every file before
+    writing any."""
+    planned = [
+        (output / item.namespace / f"{item.name}.yaml", _text(item)) for item in result.blueprints
+    ]
+    taken = []
+    for path, text in planned:
+        if os.path.lexists(path):
+            same = (
+                path.is_file()
+                and not path.is_symlink()
+                and path.read_text(encoding="utf-8") == text
+            )
+            if not same:
+                taken.append(path.as_posix())
+    if taken:
+        raise UsageError(
+            message=f"{', '.join(taken)}: exists; kgen import never writes over a file (move "
+            "it, or import into another folder)"
+        )
+    written = []
+    for path, text in planned:
+        if os.path.lexists(path):
+            continue
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("x", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise OutputError(path=path, reason=exc.strerror or str(exc)) from None
+        written.append(path)
+    return written
+
+
+def _subject(result: ImportResult, line: Line) -> str:
+    resource = line.resource
+    namespace = result.namespaces.get(id(resource))
+    return (
+        f"{resource.kind} {namespace}/{resource.name}"
+        if namespace
+        else f"{resource.kind} {resource.name}"
+    )
+
+
+def warnings(result: ImportResult) -> list[str]:
+    """One line per input value that the blueprints do not say as the input did: the
+    first leaf under each record (a whole left-out resource is one line)."""
+    seen: set[tuple[int, tuple[object, ...]]] = set()
+    out: list[tuple[tuple[str, int], str]] = []
+    for line in result.lines:
+        entry = line.entry
+        if entry.status not in WARNED:
+            continue
+        key = (id(entry.resource), entry.path)
+        if key in seen:
+            continue
+        seen.add(key)
+        pos = entry.resource.pos(entry.path)
+        field = format_path(entry.path) if entry.path else "<document>"
+        message = entry.note or entry.status.value
+        if entry.status is Status.PATCHED and entry.target is not None:
+            message = (
+                f"no blueprint field; kept as a patch on {entry.target.kind} {entry.target.name}"
+            )
+        out.append(
+            (
+                (pos.file, pos.line),
+                f"{pos.file}:{pos.line}: warning: {_subject(result, line)}: {field}: {message}",
+            )
+        )
+    for note in result.notes:
+        out.append(
+            (
+                (note.pos.file, note.pos.line),
+                f"{note.pos.file}:{note.pos.line}: note: {note.message} (hint: {note.hint})",
+            )
+        )
+    return [text for _, text in sorted(out, key=lambda pair: pair[0])]
+
+
+def report(result: ImportResult) -> str:
+    """The whole accounting, one line per input leaf: where it was, what became of it."""
+    lines = []
+    for line in result.lines:
+        entry = line.entry
+        where = f"{line.resource.pos(line.path).file}:{line.resource.pos(line.path).line}"
+        status = entry.status.value
+        detail = (
+            f" -> {entry.target}"
+            if entry.target is not None and entry.status is Status.MAPPED
+            else ""
+        )
+        note = f" ({entry.note})" if entry.note else ""
+        lines.append(
+            f"{where}: {_subject(result, line)}: {format_path(line.path)}: {status}{detail}{note}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def summary(result: ImportResult, written: Sequence[Path] | None = None) -> str:
+    counts: dict[str, int] = {}
+    for line in result.lines:
+        counts[line.entry.status.value] = counts.get(line.entry.status.value, 0) + 1
+    shown = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
+    made = len(result.blueprints)
+    where = (
+        f"; wrote {len(written)} file{'s' if len(written) != 1 else ''}"
+        if written is not None
+        else ""
+    )
+    return (
+        f"kgen: imported {made} blueprint{'s' if made != 1 else ''} ({shown} input values){where}"
+    )
+
+
+def lines_of(items: Iterable[str]) -> str:
+    return "".join(f"{item}\n" for item in items)

@@ -1,0 +1,149 @@
+"""Reading Kubernetes manifests: files, folders or ``-``, each document with the place
+every value was written (``yamlio.load_documents``), ``List`` items unpacked.
+
+The reader decides nothing about what a resource means; it only says what is there and
+where, so every later message can name FILE:LINE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kgen.load import STDIN, display_path, find_files, read_text
+from kgen.model import JsonPath, Problem, SourceMap, SourcePos
+from kgen.yamlio import Budget, YamlError, load_documents
+
+#: kustomize's own file: a build recipe, not a resource (import what `kubectl kustomize` gives).
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One Kubernetes object of the input and where it was written (``prefix``: its place
+    in the document, ``("items", 3)`` for an item of a ``List``)."""
+
+    body: Mapping[str, Any]
+    source: SourceMap
+    prefix: JsonPath = ()
+
+    @property
+    def kind(self) -> str:
+        return str(self.body.get("kind", ""))
+
+    @property
+    def api_version(self) -> str:
+        return str(self.body.get("apiVersion", ""))
+
+    @property
+    def group(self) -> str:
+        return self.api_version.rpartition("/")[0]
+
+    @property
+    def name(self) -> str:
+        metadata = self.body.get("metadata")
+        return str(metadata.get("name", "")) if isinstance(metadata, Mapping) else ""
+
+    @property
+    def namespace(self) -> str | None:
+        metadata = self.body.get("metadata")
+        found = metadata.get("namespace") if isinstance(metadata, Mapping) else None
+        return None if found is None else str(found)
+
+    def pos(self, path: JsonPath = ()) -> SourcePos:
+        """Where the value at ``path`` of the resource (or its nearest ancestor) was written."""
+        return self.source.value_pos((*self.prefix, *path))
+
+    def key_pos(self, path: JsonPath) -> SourcePos:
+        return self.source.key_pos((*self.prefix, *path))
+
+
+@dataclass(frozen=True)
+class Read:
+    resources: tuple[Resource, ...]
+    notes: tuple[Problem, ...]  # severity "note": what was skipped on purpose
+    problems: tuple[Problem, ...]  # errors: the input cannot be read as manifests
+
+
+def read_manifests(paths: Sequence[Path]) -> Read:
+    """Every resource under ``paths`` (files, folders read recursively, ``-``)."""
+    files, problems = find_files(paths)
+    resources: list[Resource] = []
+    notes: list[Problem] = []
+    budget = Budget()
+    for file in files:
+        name = display_path(file)
+        if file != STDIN and file.name in KUSTOMIZATION_FILES:
+            notes.append(
+                Problem(
+                    SourcePos(name, 1, 1),
+                    (),
+                    "a kustomization, not a resource: skipped",
+                    "import what it builds: kubectl kustomize DIR | kgen import -",
+                    severity="note",
+                    subject="<file>",
+                )
+            )
+            continue
+        text = read_text(file, name)
+        if isinstance(text, Problem):
+            problems.append(text)
+            continue
+        for item in _resources(text, name, budget):
+            (resources if isinstance(item, Resource) else problems).append(item)  # type: ignore[arg-type]
+    return Read(tuple(resources), tuple(notes), tuple(problems))
+
+
+def _resources(text: str, name: str, budget: Budget) -> Iterator[Resource | Problem]:
+    try:
+        for document in load_documents(text, name, budget=budget):
+            if document.data is None:
+                continue
+            yield from _unpack(document.data, document.source, ())
+    except YamlError as exc:
+        yield Problem(exc.pos, (), exc.message, exc.hint, subject="<yaml>")
+
+
+def _unpack(data: Any, source: SourceMap, prefix: JsonPath) -> Iterator[Resource | Problem]:
+    """The resource ``data`` is, or the items of a ``List``; a problem when it is not a
+    Kubernetes object (a mapping with apiVersion and kind)."""
+    where = source.value_pos(prefix)
+    if not isinstance(data, dict):
+        found = type(data).__name__ if not isinstance(data, list) else "a list"
+        yield Problem(
+            where,
+            prefix,
+            f"not a Kubernetes object: a manifest is a mapping, found {found}",
+            "kgen import reads Kubernetes YAML (apiVersion, kind, metadata, ...)",
+            subject="<document>",
+        )
+        return
+    missing = [field for field in ("apiVersion", "kind") if not isinstance(data.get(field), str)]
+    if missing:
+        yield Problem(
+            where,
+            prefix,
+            f"not a Kubernetes object: no {' and no '.join(missing)}",
+            "kgen import reads Kubernetes manifests; a blueprint is already one (kgen render it)"
+            if str(data.get("apiVersion", "")).startswith("kgen.dev/")
+            else "every manifest names its apiVersion and kind",
+            subject="<document>",
+        )
+        return
+    if str(data.get("apiVersion", "")).startswith("kgen.dev/"):
+        yield Problem(
+            where,
+            prefix,
+            f"a kgen blueprint ({data['kind']}), not a Kubernetes manifest",
+            "render it with kgen render; kgen import reads Kubernetes manifests",
+            subject="<document>",
+        )
+        return
+    if data["kind"].endswith("List") and data["apiVersion"] == "v1":
+        items = data.get("items")
+        for index, item in enumerate(items if isinstance(items, list) else []):
+            yield from _unpack(item, source, (*prefix, "items", index))
+        return
+    yield Resource(data, source, prefix)

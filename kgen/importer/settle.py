@@ -1,0 +1,229 @@
+"""Between mapping and output: make kgen accept each blueprint, then leave out what kgen
+would default.
+
+Settling renders each blueprint with every check of ``kgen render``; a value kgen refuses
+(a patch its rules turn down, a field a rule refuses) is taken out again and the input it
+came from is reported as left out, with kgen's own message. Minimising removes every
+optional value whose removal leaves the rendered documents unchanged: byte-identical
+output passes the same output checks, so those renders skip them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from kgen.api import render_text
+from kgen.importer.account import Status
+from kgen.importer.mappers.base import Build
+from kgen.kinds import registry
+from kgen.model import JsonPath, Problem
+from kgen.yamlio import dump_document, load_documents
+
+#: Blueprint values that are never left out: what the blueprint is, and its image.
+_KEEP: frozenset[JsonPath] = frozenset({
+    ("apiVersion",), ("kind",), ("metadata",), ("metadata", "name"),
+    ("metadata", "namespace"), ("spec",), ("spec", "image"),
+})  # fmt: skip
+#: Values that always show in the output: not worth a render each.
+_VERBATIM = frozenset(
+    {
+        "env",
+        "configFiles",
+        "podAnnotations",
+        "labels",
+        "annotations",
+        "patches",
+        "command",
+        "args",
+        "exec",
+        "httpHeaders",
+    }
+)
+_ROUNDS = 20
+
+
+def text_of(build: Build) -> str:
+    """The blueprint as YAML, its spec in the order of the kind's schema."""
+    order = list(registry()[build.blueprint["kind"]].schema["properties"]["spec"]["properties"])
+    spec = build.blueprint.get("spec", {})
+    ordered = {
+        key: spec[key]
+        for key in sorted(spec, key=lambda k: order.index(k) if k in order else len(order))
+    }
+    resources = ordered.get("resources")
+    if isinstance(resources, dict):
+        ordered["resources"] = {
+            k: resources[k] for k in ("cpu", "memory", "limits") if k in resources
+        }
+    return dump_document({**build.blueprint, "spec": ordered})
+
+
+def settle(build: Build, kube_version: str | None) -> list[Problem]:
+    """Take out what kgen refuses until it accepts the blueprint; the problems that no
+    value can be taken out for (they stop the import)."""
+    for _ in range(_ROUNDS):
+        text = text_of(build)
+        _, problems = render_text(text, "<import>", kube_version=kube_version)
+        if not problems:
+            return []
+        where = _paths_of(text)
+        fatal: list[Problem] = []
+        dropped = False
+        for problem in problems:
+            path = where.get((problem.pos.line, problem.pos.column), problem.path)
+            key = _origin_key(build, path)
+            if key is None or key in _KEEP:
+                fatal.append(_at_input(build, key, problem))
+            elif _present(build.blueprint, key):
+                _drop(build, key, f"kgen refuses it: {problem.message}")
+                dropped = True
+        if fatal or not dropped:
+            return fatal or [_at_input(build, None, p) for p in problems]
+    return []
+
+
+def minimise(build: Build) -> int:
+    """Leave out every optional value kgen would default; returns the renders it took."""
+    documents, _ = render_text(text_of(build), "<import>", check_output=False)
+    baseline = [d.body for d in documents]
+    renders = 1
+    queue: list[JsonPath] = [(key,) for key in build.blueprint]
+    while queue:
+        path = queue.pop(0)
+        parent, last = _parent(build.blueprint, path)
+        if parent is None:
+            continue
+        value = parent[last]
+        if path not in _KEEP and not set(path) & _VERBATIM:
+            trial = _without(build.blueprint, path)
+            documents, problems = render_text(dump_document(trial), "<import>", check_output=False)
+            renders += 1
+            if not problems and [d.body for d in documents] == baseline:
+                build.blueprint = trial
+                for origin in _origins_under(build, path):
+                    entry = build.ledger.covers(origin.resource, origin.path)
+                    if entry is not None and entry.status is Status.MAPPED:
+                        build.record(
+                            origin.resource,
+                            origin.path,
+                            Status.MAPPED,
+                            "kgen's default gives the same",
+                            entry.target,
+                        )
+                continue
+        if set(path) & _VERBATIM and path[-1] != "patches":
+            continue
+        if isinstance(value, dict):
+            queue.extend((*path, key) for key in value)
+        elif isinstance(value, list):
+            queue.extend(
+                (*path, i, key)
+                for i, child in enumerate(value)
+                if isinstance(child, dict)
+                for key in child
+            )
+    return renders
+
+
+def _without(blueprint: dict[str, Any], path: JsonPath) -> dict[str, Any]:
+    copy: dict[str, Any] = _copy(blueprint)
+    parent, last = _parent(copy, path)
+    assert parent is not None
+    del parent[last]
+    return copy
+
+
+def _copy(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {key: _copy(child) for key, child in node.items()}
+    if isinstance(node, list):
+        return [_copy(child) for child in node]
+    return node
+
+
+def _parent(node: Any, path: JsonPath) -> tuple[Any, Any]:
+    for part in path[:-1]:
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and part < len(node)
+        ):
+            child: Any = node
+            node = child[part]
+        else:
+            return None, None
+    if isinstance(node, dict) and path[-1] in node:
+        return node, path[-1]
+    return None, None
+
+
+def _present(blueprint: dict[str, Any], path: JsonPath) -> bool:
+    return _parent(blueprint, path)[0] is not None or (
+        len(path) > 1
+        and isinstance(_parent(blueprint, path[:-1])[0], dict)
+        and isinstance(_parent(blueprint, path[:-1])[0][path[-2]], list)
+        and isinstance(path[-1], int)
+        and path[-1] < len(_parent(blueprint, path[:-1])[0][path[-2]])
+    )
+
+
+def _paths_of(text: str) -> dict[tuple[int, int], JsonPath]:
+    """Position -> blueprint path, for problems that name only a position (output ones)."""
+    found: dict[tuple[int, int], JsonPath] = {}
+    for document in load_documents(text, "<import>"):
+        for path, place in document.source.keys.items():
+            found.setdefault(place, path)
+        for path, place in document.source.values.items():
+            found.setdefault(place, path)
+    return found
+
+
+def _origin_key(build: Build, path: JsonPath) -> JsonPath | None:
+    """The blueprint value the problem at ``path`` is about: the longest recorded prefix."""
+    for depth in range(len(path), 0, -1):
+        if path[:depth] in build.origins:
+            return path[:depth]
+    return None
+
+
+def _origins_under(build: Build, path: JsonPath) -> Iterator[Any]:
+    for key, origins in build.origins.items():
+        if key[: len(path)] == path:
+            yield from origins
+
+
+def _drop(build: Build, key: JsonPath, why: str) -> None:
+    """Take the value at ``key`` out of the blueprint; its inputs are left out, ``why``."""
+    for origin in build.origins.pop(key, []):
+        build.record(origin.resource, origin.path, Status.LEFT_OUT, why)
+    parent, last = _parent(build.blueprint, key)
+    if parent is not None:
+        del parent[last]
+        return
+    holder, name = _parent(build.blueprint, key[:-1])
+    items: list[Any] = holder[name]
+    index = int(key[-1])
+    del items[index]
+    if not items:
+        del holder[name]
+    prefix = key[:-1]
+    moved: dict[JsonPath, Any] = {}
+    for path, origins in list(build.origins.items()):
+        if path[: len(prefix)] == prefix and len(path) > len(prefix):
+            position = path[len(prefix)]
+            if isinstance(position, int) and position > index:
+                del build.origins[path]
+                moved[(*prefix, position - 1, *path[len(prefix) + 1 :])] = origins
+    build.origins.update(moved)
+
+
+def _at_input(build: Build, key: JsonPath | None, problem: Problem) -> Problem:
+    """A problem kgen has with the imported blueprint, at the input it came from."""
+    origins = build.origins.get(key, []) if key is not None else []
+    resource, path = (origins[0].resource, origins[0].path) if origins else (build.workload, ())
+    return Problem(
+        resource.pos(path),
+        path,
+        f"cannot be imported: {problem.message}",
+        problem.hint,
+        subject=f"{resource.kind} {build.namespace}/{resource.name}",
+    )
