@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from kgen import api
+from kgen import gitops as gitops_objects
 from kgen.config import Config, load_config
 from kgen.errors import InternalError, InvalidInput, KgenError, TemplateBug, UsageError
 from kgen.folder import FolderPlan, folder_diff, refused_in
@@ -397,6 +398,15 @@ def gitops(
         bool,
         typer.Option("--all-envs", help="One per environment folder, as render --all-envs writes."),
     ] = False,
+    cluster: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--cluster",
+            metavar="ENV=TARGET",
+            help="Where ENV deploys (repeatable; with --all-envs): for Argo CD an API server "
+            "URL (https://...) or a cluster's name, for Flux the Secret holding its kubeconfig.",
+        ),
+    ] = None,
 ) -> None:
     """Print the Argo CD Applications (or one ApplicationSet), or the Flux GitRepository
     and Kustomizations, that apply the output folder(s) from the repository; checked
@@ -431,10 +441,93 @@ def gitops(
                 environments = [env for env, _ in built]
             else:
                 api.validate_all(_inputs(paths), environments=listed, progress=progress)
-        found = objects.targets(name, path, environments)
+        flags = _cluster_flags(cluster or [], tool.value, environments)
+        clusters = _cluster_settings(config, tool.value, environments) | flags
+        here = Path.cwd()
+        found = objects.targets(name, objects.in_repository(path, here), environments, clusters)
         documents = objects.documents(tool.value, name, found, repo, branch)
         objects.check_documents(documents)
         _write_stdout(objects.stream(documents))
+        _gitops_warnings(tool.value, path, environments, found)
+
+
+def _cluster_flags(given: list[str], tool: str, environments: list[str]) -> dict[str, str]:
+    """--cluster ENV=TARGET, each checked: usage errors."""
+    from kgen.gitops import cluster_problem
+    from kgen.suggest import did_you_mean
+
+    if given and not environments:
+        raise UsageError(
+            message="--cluster ENV=TARGET sets an environment's destination: add --all-envs"
+        )
+    found: dict[str, str] = {}
+    for item in given:
+        env, equals, target = item.partition("=")
+        if not equals or not env or not target:
+            raise UsageError(
+                message=f"--cluster {item!r}: ENV=TARGET, e.g. prod=https://prod.example.com:6443"
+            )
+        if env not in environments:
+            hint = did_you_mean(env, environments)
+            raise UsageError(
+                message=f"--cluster {item!r}: {env!r} is not an environment here "
+                f"({', '.join(environments)})" + (f"; {hint}" if hint else "")
+            )
+        if env in found:
+            raise UsageError(message=f"--cluster {item!r}: {env} is given twice")
+        problem = cluster_problem(tool, target)
+        if problem:
+            raise UsageError(message=f"--cluster {item!r}: {problem}")
+        found[env] = target
+    return found
+
+
+def _cluster_settings(config: Config, tool: str, environments: list[str]) -> dict[str, str]:
+    """[gitops.clusters], checked against the environments and the tool: errors at their
+    lines. A run without environments deploys one folder and takes none of them."""
+    from kgen.gitops import cluster_problem
+    from kgen.suggest import did_you_mean
+
+    if not environments:
+        return {}
+    problems = []
+    for env, target in config.clusters.items():
+        where = config.cluster_positions[env]
+        if env not in environments:
+            hint = did_you_mean(env, environments) or f"the environments: {', '.join(environments)}"
+            message = f"{env!r} is not an environment here"
+        else:
+            message, hint = cluster_problem(tool, target) or "", None
+        if message:
+            problems.append(Problem(where, ("gitops", "clusters", env), message, hint))
+    if problems:
+        raise InvalidInput(problems=problems)
+    return dict(config.clusters)
+
+
+def _gitops_warnings(
+    tool: str, path: str, environments: list[str], found: list[gitops_objects.Target]
+) -> None:
+    """Warnings on stderr: environments sharing a destination, and folders an object
+    points at that render has not written (yet)."""
+    for where, envs in gitops_objects.shared_clusters(tool, found):
+        named = ", ".join(envs[:-1]) + f" and {envs[-1]}"
+        typer.echo(
+            f"kgen: warning: {named} deploy to the same cluster ({where}), where their "
+            "objects of the same names overwrite each other: give each its own with "
+            "--cluster ENV=TARGET or [gitops.clusters] in kgen.toml",
+            err=True,
+        )
+    folders = [f"{path.rstrip('/')}/{env}" for env in environments] or [path.rstrip("/")]
+    for folder in folders:
+        if not (Path(folder) / "kustomization.yaml").is_file():
+            missing = "does not exist" if not Path(folder).is_dir() else "has no kustomization.yaml"
+            render = "render -o DIR --all-envs" if environments else "render -o DIR"
+            typer.echo(
+                f"kgen: warning: {folder} {missing}: the objects point at it; write it with "
+                f"kgen {render} and commit it",
+                err=True,
+            )
 
 
 @app.command(name="import")

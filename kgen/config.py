@@ -13,6 +13,9 @@ error at its line, so a misspelt setting is never silently ignored.
     tool = "argocd"                 # or argocd-applicationset, or flux
     branch = "main"
     name = "shop"
+
+    [gitops.clusters]               # where each environment deploys (gitops --cluster)
+    prod = "https://prod.example.com:6443"   # Argo CD: an API server, or a cluster's name
 """
 
 from __future__ import annotations
@@ -41,8 +44,9 @@ _KEYS: Mapping[str, type] = {
     "environments": list,
     "gitops": dict,
 }
-_GITOPS_KEYS = ("repo", "tool", "branch", "path", "name")
+_GITOPS_KEYS = ("repo", "tool", "branch", "path", "name", "clusters")
 _TOOLS = ("argocd", "argocd-applicationset", "flux")
+_CLUSTERS = 'e.g. [gitops.clusters] with prod = "https://prod.example.com:6443"'
 _TYPE_NAMES = {list: "a list of paths", str: "a string", bool: "true or false", dict: "a table"}
 
 
@@ -56,6 +60,9 @@ class Config:
     all_envs: bool = False
     environments: EnvironmentList | None = None
     gitops: Mapping[str, str] = field(default_factory=dict)
+    #: [gitops.clusters]: each environment's destination, and where it is written.
+    clusters: Mapping[str, str] = field(default_factory=dict)
+    cluster_positions: Mapping[str, SourcePos] = field(default_factory=dict)
     file: str | None = None
 
 
@@ -115,6 +122,8 @@ def _parse(path: Path, shown: str, table: tuple[str, ...]) -> Config:
     if problems:
         raise InvalidInput(problems=problems)
     gitops = data.get("gitops", {})
+    clusters = gitops.get("clusters", {})
+    lines = _key_lines(text)
     return Config(
         paths=tuple(data.get("paths", ())),
         output=data.get("output"),
@@ -123,7 +132,12 @@ def _parse(path: Path, shown: str, table: tuple[str, ...]) -> Config:
         environments=(
             EnvironmentList(tuple(data["environments"]), shown) if "environments" in data else None
         ),
-        gitops={str(k): str(v) for k, v in gitops.items()},
+        gitops={str(k): str(v) for k, v in gitops.items() if k != "clusters"},
+        clusters={str(k): str(v) for k, v in clusters.items()},
+        cluster_positions={
+            str(k): SourcePos(shown, *lines.get(((*table, "gitops", "clusters"), k), (1, 1)))
+            for k in clusters
+        },
         file=shown,
     )
 
@@ -218,6 +232,17 @@ def _problems(
         if key not in _GITOPS_KEYS:
             problem(where, key, "unknown setting", did_you_mean(key, _GITOPS_KEYS) or
                     f"gitops settings: {', '.join(_GITOPS_KEYS)}")  # fmt: skip
+        elif key == "clusters":
+            if not isinstance(value, dict):
+                problem(where, key, "clusters is a table of environment = cluster", _CLUSTERS)
+                continue
+            for env, cluster in value.items():
+                if not _LABEL.fullmatch(env):
+                    problem((*where, "clusters"), env, f"{env!r} is not an environment name: "
+                            "a DNS-1123 label", _CLUSTERS)  # fmt: skip
+                elif not isinstance(cluster, str) or not cluster:
+                    problem((*where, "clusters"), env, f"{env} is a string: the cluster "
+                            "its environment deploys to", _CLUSTERS)  # fmt: skip
         elif not isinstance(value, str):
             problem(where, key, f"{key} is a string", None)
         elif key == "tool" and value not in _TOOLS:

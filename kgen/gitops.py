@@ -7,8 +7,9 @@ Each is checked against its upstream CRD schema (vendored), like every document 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from kgen.errors import UsageError
@@ -26,6 +27,16 @@ _BRANCH = re.compile(r"(?!.*\.\.)(?!.*//)(?!/)[A-Za-z0-9._/-]{1,200}(?<![/.])", 
 #: A folder in the repository: relative, no '.' or '..' parts.
 _PATH = re.compile(r"(?!/)(?:[A-Za-z0-9_-][A-Za-z0-9._-]*/?)+", re.ASCII)
 _NAME = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?", re.ASCII)
+#: A DNS-1123 subdomain: an Argo CD cluster's name, a Secret's name.
+_SUBDOMAIN = re.compile(
+    r"(?=.{1,253}$)[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*", re.ASCII
+)
+#: A Kubernetes API server's URL: HTTPS, a host name or IPv4 address, a port, a path.
+_SERVER = re.compile(
+    r"https://([A-Za-z0-9.-]{1,253})(?::([0-9]{1,5}))?((?:/[A-Za-z0-9._~-]+)*)/?", re.ASCII
+)
+#: Where Argo CD deploys when no destination is given: the cluster it runs in.
+IN_CLUSTER = "https://kubernetes.default.svc"
 
 
 @dataclass(frozen=True)
@@ -36,13 +47,111 @@ class Target:
     name: str
     path: str
     environment: str = ""
+    #: Where it deploys: for Argo CD an API server URL (https://...) or a cluster's name,
+    #: for Flux the name of the Secret holding the cluster's kubeconfig; '' for the
+    #: cluster the tool runs in.
+    cluster: str = ""
 
 
-def targets(name: str, path: str, environments: Sequence[str]) -> list[Target]:
-    """One folder, or one per environment (``path/<env>``, as render --all-envs writes)."""
+def targets(
+    name: str,
+    path: str,
+    environments: Sequence[str],
+    clusters: Mapping[str, str] | None = None,
+) -> list[Target]:
+    """One folder, or one per environment (``path/<env>``, as render --all-envs writes),
+    each with its environment's cluster from ``clusters`` (none: the tool's own)."""
     if not environments:
         return [Target(name, path.rstrip("/"))]
-    return [Target(f"{name}-{env}", f"{path.rstrip('/')}/{env}", env) for env in environments]
+    clusters = clusters or {}
+    return [
+        Target(f"{name}-{env}", f"{path.rstrip('/')}/{env}", env, clusters.get(env, ""))
+        for env in environments
+    ]
+
+
+def cluster_problem(tool: str, value: str) -> str | None:
+    """What is wrong with a cluster ``value`` for ``tool``, or None: for Argo CD an HTTPS
+    API server URL without credentials or an Argo CD cluster name (a DNS-1123 subdomain),
+    for Flux a kubeconfig Secret's name (a DNS-1123 subdomain)."""
+    if tool == "flux":
+        if _SUBDOMAIN.fullmatch(value):
+            return None
+        return (
+            f"{value!r} is not a Secret's name: for Flux the value names the Secret in "
+            "flux-system holding the cluster's kubeconfig, a DNS-1123 subdomain "
+            "(lowercase letters, digits, '-' and '.'), e.g. prod-kubeconfig"
+        )
+    if value.startswith("https://"):
+        found = _SERVER.fullmatch(value)
+        host = found[1] if found else ""
+        port = found[2] if found else None
+        labels = host.split(".")
+        if (
+            found
+            and len(value) <= 2048
+            and not any(p in (".", "..") for p in found[3].split("/"))
+            and (not port or 0 < int(port) <= 65535)
+            and not any(lb == "" or lb[0] == "-" or lb[-1] == "-" for lb in labels)
+        ):
+            return None
+        return (
+            f"{value!r} is not an API server URL: https://HOST[:PORT][/PATH] with a host "
+            "name or IPv4 address and no credentials, e.g. https://prod.example.com:6443"
+        )
+    if _SUBDOMAIN.fullmatch(value):
+        return None
+    return (
+        f"{value!r} is neither an API server URL (https://...) nor an Argo CD cluster name "
+        "(a DNS-1123 subdomain: lowercase letters, digits, '-' and '.'), e.g. "
+        "https://prod.example.com:6443 or prod"
+    )
+
+
+def _destination(cluster: str) -> dict[str, str]:
+    """An Argo CD destination: an API server's URL, else a cluster's name."""
+    if not cluster or cluster.startswith("https://"):
+        return {"server": cluster or IN_CLUSTER}
+    return {"name": cluster}
+
+
+def shared_clusters(tool: str, targets_: Sequence[Target]) -> list[tuple[str, list[str]]]:
+    """The destinations two or more environments deploy to, each with those environments
+    (in order): their folders hold the same namespaces and names, so they would fight over
+    the same objects."""
+    by_destination: dict[str, list[str]] = {}
+    for target in targets_:
+        if not target.environment:
+            continue
+        if tool == "flux":
+            where = (
+                f"the kubeconfig in Secret {target.cluster}"
+                if target.cluster
+                else "the cluster Flux runs in"
+            )
+        else:
+            where = next(iter(_destination(target.cluster).values()))
+        by_destination.setdefault(where, []).append(target.environment)
+    return [(where, envs) for where, envs in by_destination.items() if len(envs) > 1]
+
+
+def git_root(folder: Path) -> Path | None:
+    """The Git repository's root folder: the nearest folder at or above ``folder`` that
+    holds ``.git`` (a folder, or a worktree's file); None outside a repository."""
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+def in_repository(path: str, folder: Path) -> str:
+    """``path`` (relative to the working ``folder``) as a path from the Git repository's
+    root: where Argo CD and Flux look for it."""
+    root = git_root(folder)
+    if root is None:
+        return path
+    below = folder.relative_to(root).as_posix()
+    return path if below == "." else f"{below}/{path}"
 
 
 def _repo_ok(repo: str) -> bool:
@@ -122,7 +231,7 @@ def _application(name: str, path: str, repo: str, branch: str) -> dict[str, Any]
         "spec": {
             "project": "default",
             "source": {"repoURL": repo, "targetRevision": branch, "path": path},
-            "destination": {"server": "https://kubernetes.default.svc"},
+            "destination": {"server": IN_CLUSTER},
             "syncPolicy": {
                 "automated": {"prune": True, "selfHeal": True},
                 "syncOptions": ["ServerSideApply=true"],
@@ -133,11 +242,14 @@ def _application(name: str, path: str, repo: str, branch: str) -> dict[str, Any]
 
 def argocd(targets_: Sequence[Target], repo: str, branch: str) -> list[dict[str, Any]]:
     """An Argo CD Application per folder."""
-    return [
-        {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application"}
-        | _application(target.name, target.path, repo, branch)
-        for target in targets_
-    ]
+    applications = []
+    for target in targets_:
+        application = _application(target.name, target.path, repo, branch)
+        application["spec"]["destination"] = _destination(target.cluster)
+        applications.append(
+            {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application"} | application
+        )
+    return applications
 
 
 def argocd_applicationset(
@@ -148,11 +260,22 @@ def argocd_applicationset(
     write for it. The list is kgen's, not the repository's folders: a folder an
     environment left behind is never deployed, and a new environment shows in review.
     Go templates with ``missingkey=error``: a parameter that is not in an element fails
-    the generation instead of rendering as ``<no value>``."""
+    the generation instead of rendering as ``<no value>``. The destination is a parameter
+    too: ``server`` (an API server's URL) or ``cluster`` (an Argo CD cluster's name), or
+    both when environments use both forms, the unused one empty (which Argo CD reads as
+    not given)."""
     template = _application("{{.name}}", "{{.path}}", repo, branch)
     del template["metadata"]["namespace"]  # the ApplicationSet's own: argocd
     template["metadata"]["labels"]["kgen.dev/environment"] = "{{.env}}"
-    elements = [{"env": t.environment, "name": t.name, "path": t.path} for t in targets_]
+    destinations = [_destination(t.cluster) for t in targets_]
+    keys = {"server": "server", "name": "cluster"}  # 'name' is the Application's
+    used = [key for key in keys if any(key in d for d in destinations)]
+    template["spec"]["destination"] = {key: f"{{{{.{keys[key]}}}}}" for key in used}
+    elements = [
+        {"env": t.environment, "name": t.name, "path": t.path}
+        | {keys[key]: destination.get(key, "") for key in used}
+        for t, destination in zip(targets_, destinations, strict=True)
+    ]
     return [
         {
             "apiVersion": "argoproj.io/v1alpha1",
@@ -175,7 +298,8 @@ def argocd_applicationset(
 def flux(name: str, targets_: Sequence[Target], repo: str, branch: str) -> list[dict[str, Any]]:
     """A Flux GitRepository for the repository (``git@host:path`` written as Flux takes it,
     ``ssh://git@host/path``) and a Kustomization per folder: applied every ten minutes,
-    pruned, waiting for what it applies to be ready."""
+    pruned, waiting for what it applies to be ready; one with a cluster applies to the
+    cluster whose kubeconfig that Secret (in flux-system) holds."""
     if repo.startswith("git@"):  # Flux takes SSH URLs with their scheme only
         host, _, where = repo.removeprefix("git@").partition(":")
         repo = f"ssh://git@{host}/{where}"
@@ -205,7 +329,8 @@ def flux(name: str, targets_: Sequence[Target], repo: str, branch: str) -> list[
                 "wait": True,
                 "timeout": "5m0s",
                 "sourceRef": {"kind": "GitRepository", "name": name},
-            },
+            }
+            | ({"kubeConfig": {"secretRef": {"name": target.cluster}}} if target.cluster else {}),
         }
         for target in targets_
     ]

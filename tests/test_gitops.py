@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 from jsonschema import Draft7Validator
+from syrupy.assertion import SnapshotAssertion
 
 from tests.conftest import REPO, RunKgen
 
@@ -68,7 +69,8 @@ def test_every_environment_folder_gets_its_object(kgen: RunKgen, tmp_path: Path,
 def test_the_committed_objects_are_current(kgen: RunKgen, tool: str) -> None:
     """The ApplicationSet is the one for the committed environment folders (envs/, from
     render -o envs --all-envs); every path they name is a kustomize root in the repo."""
-    per_environment = ["--all-envs"] if tool == "argocd-applicationset" else []
+    clusters = ["--cluster", "prod=https://prod.example.com:6443", "--cluster", "staging=staging"]
+    per_environment = ["--all-envs", *clusters] if tool == "argocd-applicationset" else []
     path = "envs" if per_environment else "out"  # the committed folders they point at
     args = ("--repo", URL, "--path", path, "--tool", tool, *per_environment)
     result = kgen("gitops", "blueprints", *args, cwd=REPO)
@@ -96,8 +98,8 @@ def test_the_applicationset_template_is_each_application(kgen: RunKgen) -> None:
     elements = spec["generators"][0]["list"]["elements"]
     template = json.dumps(spec["template"])
     used = set(re.findall(r"\{\{(.*?)\}\}", template))
-    assert used == {".name", ".path", ".env"}  # Go template fields, not fasttemplate's
-    assert all(set(element) == {"env", "name", "path"} for element in elements)
+    assert used == {".name", ".path", ".env", ".server"}  # Go template fields
+    assert all(set(element) == {"env", "name", "path", "server"} for element in elements)
 
     def generate(element: dict[str, str]) -> dict[str, Any]:
         text = re.sub(r"\{\{\.(\w+)\}\}", lambda m: element[m[1]], template)
@@ -173,3 +175,164 @@ def test_urls_branches_and_names_git_or_the_tools_refuse(
     args = {"--repo": URL, option: value}
     flat = [item for pair in args.items() for item in pair]
     assert kgen("gitops", "blueprints", *flat, cwd=REPO).exit_code == 2
+
+
+CLUSTERS = ("--cluster", "prod=https://prod.example.com:6443", "--cluster", "staging=staging")
+
+
+@pytest.mark.parametrize("tool", ["argocd", "argocd-applicationset", "flux"])
+def test_each_environment_deploys_to_its_own_cluster(
+    kgen: RunKgen, tmp_path: Path, tool: str
+) -> None:
+    shutil.copytree(REPO / "blueprints", tmp_path / "blueprints")
+    assert kgen("render", "blueprints", "-o", "out", "--all-envs", cwd=tmp_path).exit_code == 0
+    flux = tool == "flux"
+    clusters = ("--cluster", "prod=prod-kubeconfig") if flux else CLUSTERS
+    common = ("gitops", "blueprints", "--repo", URL, "--all-envs", "--tool", tool)
+    result = kgen(*common, *clusters, cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""  # no environments share a cluster, every folder is there
+    documents = [d for d in yaml.safe_load_all(result.stdout) if d]
+    for document in documents:
+        _valid(document)
+    if tool == "argocd":
+        destinations = {d["metadata"]["name"]: d["spec"]["destination"] for d in documents}
+        assert destinations == {
+            "kgen-prod": {"server": "https://prod.example.com:6443"},
+            "kgen-staging": {"name": "staging"},
+        }
+    elif tool == "argocd-applicationset":
+        [appset] = documents
+        elements = appset["spec"]["generators"][0]["list"]["elements"]
+        assert [(e["server"], e["cluster"]) for e in elements] == [
+            ("https://prod.example.com:6443", ""),
+            ("", "staging"),
+        ]
+        destination = appset["spec"]["template"]["spec"]["destination"]
+        assert destination == {"server": "{{.server}}", "name": "{{.cluster}}"}
+    else:
+        config = {d["metadata"]["name"]: d["spec"].get("kubeConfig") for d in documents[1:]}
+        assert config == {
+            "kgen-prod": {"secretRef": {"name": "prod-kubeconfig"}},
+            "kgen-staging": None,
+        }
+    # the same from kgen.toml; a flag wins over the setting for its environment
+    written = 'prod = "prod-kubeconfig"' if flux else 'prod = "x"\nstaging = "staging"'
+    (tmp_path / "kgen.toml").write_text(f"[gitops.clusters]\n{written}\n")
+    settings = kgen(*common, *(() if flux else ("--cluster", clusters[1])), cwd=tmp_path)
+    assert settings.exit_code == 0, settings.stderr
+    assert settings.stdout == result.stdout  # the flag's prod, the setting's staging
+
+
+def test_environments_sharing_a_cluster_are_warned_of(kgen: RunKgen, tmp_path: Path) -> None:
+    shutil.copytree(REPO / "blueprints", tmp_path / "blueprints")
+    assert kgen("render", "blueprints", "-o", "out", "--all-envs", cwd=tmp_path).exit_code == 0
+    common = ("gitops", "blueprints", "--repo", URL, "--all-envs")
+    same = kgen(*common, cwd=tmp_path)
+    assert same.exit_code == 0 and same.stdout
+    assert same.stderr == (
+        "kgen: warning: prod and staging deploy to the same cluster "
+        "(https://kubernetes.default.svc), where their objects of the same names overwrite "
+        "each other: give each its own with --cluster ENV=TARGET or [gitops.clusters] in "
+        "kgen.toml\n"
+    )
+    named = kgen(*common, "--cluster", "prod=c", "--cluster", "staging=c", cwd=tmp_path)
+    assert (
+        named.exit_code == 0 and "prod and staging deploy to the same cluster (c)" in named.stderr
+    )
+    flux = kgen(*common, "--tool", "flux", cwd=tmp_path)
+    assert flux.exit_code == 0 and "(the cluster Flux runs in)" in flux.stderr
+
+
+@pytest.mark.parametrize(
+    ("tool", "value", "says"),
+    [
+        ("argocd", "prd=x", "did you mean 'prod'"),
+        ("argocd", "prod", "ENV=TARGET"),
+        ("argocd", "prod=", "ENV=TARGET"),
+        ("argocd", "prod=http://prod.example.com", "neither an API server URL"),
+        ("argocd", "prod=https://user:pw@prod.example.com", "not an API server URL"),
+        ("argocd", "prod=https://-bad-.example.com", "not an API server URL"),
+        ("argocd", "prod=https://prod.example.com:99999", "not an API server URL"),
+        ("argocd", "prod=Prod_Cluster", "neither an API server URL"),
+        ("flux", "prod=https://prod.example.com", "not a Secret's name"),
+        ("flux", "prod=Prod", "not a Secret's name"),
+    ],
+)
+def test_a_bad_cluster_flag_is_a_usage_error(
+    kgen: RunKgen, tool: str, value: str, says: str
+) -> None:
+    args = ("--repo", URL, "--all-envs", "--tool", tool, "--cluster", value)
+    result = kgen("gitops", "blueprints", *args, cwd=REPO)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert says in result.stderr and "--cluster" in result.stderr
+
+
+def test_a_cluster_twice_or_without_environments_is_a_usage_error(kgen: RunKgen) -> None:
+    twice = ("--cluster", "prod=a", "--cluster", "prod=b", "--all-envs")
+    result = kgen("gitops", "blueprints", "--repo", URL, *twice, cwd=REPO)
+    assert result.exit_code == 2 and "prod is given twice" in result.stderr
+    single = kgen("gitops", "blueprints", "--repo", URL, "--cluster", "prod=a", cwd=REPO)
+    assert single.exit_code == 2 and "add --all-envs" in single.stderr
+
+
+@pytest.mark.parametrize(
+    "clusters",
+    ['prd = "a"', 'prod = "http://x"', "prod = 5", 'Prod = "a"', 'clusters = "a"'],
+)
+def test_a_bad_clusters_setting_is_an_error_at_its_line(
+    kgen: RunKgen, tmp_path: Path, snapshot: SnapshotAssertion, clusters: str
+) -> None:
+    shutil.copytree(REPO / "blueprints", tmp_path / "blueprints")
+    table = "[gitops]" if clusters.startswith("clusters") else "[gitops.clusters]"
+    (tmp_path / "kgen.toml").write_text(f'paths = ["blueprints"]\n\n{table}\n{clusters}\n')
+    result = kgen("gitops", "--repo", URL, "--all-envs", cwd=tmp_path)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("kgen.toml:4:1: error: ")
+    assert result.stderr == snapshot
+
+
+def test_paths_are_from_the_git_repositorys_root(kgen: RunKgen, tmp_path: Path) -> None:
+    """Run in a subfolder of the repository, the objects name the folder from its root."""
+    (tmp_path / ".git").mkdir()
+    project = tmp_path / "platform"
+    shutil.copytree(REPO / "blueprints", project / "blueprints")
+    assert kgen("render", "blueprints", "-o", "envs", "--all-envs", cwd=project).exit_code == 0
+    common = ("gitops", "blueprints", "--repo", URL, "--path", "envs", "--all-envs")
+    result = kgen(*common, *CLUSTERS, cwd=project)
+    assert result.exit_code == 0, result.stderr
+    paths = [d["spec"]["source"]["path"] for d in yaml.safe_load_all(result.stdout) if d]
+    assert paths == ["platform/envs/prod", "platform/envs/staging"]
+    assert result.stderr == ""
+    flux = kgen(*common, "--tool", "flux", cwd=project)
+    kustomizations = [d for d in yaml.safe_load_all(flux.stdout) if d][1:]
+    assert [d["spec"]["path"] for d in kustomizations] == [
+        "./platform/envs/prod",
+        "./platform/envs/staging",
+    ]
+    # a worktree's .git is a file
+    (tmp_path / ".git").rmdir()
+    (tmp_path / ".git").write_text("gitdir: /elsewhere\n")
+    again = kgen(*common, *CLUSTERS, cwd=project)
+    assert again.stdout == result.stdout
+    # outside a repository: the path as given
+    (tmp_path / ".git").unlink()
+    outside = kgen(*common, *CLUSTERS, cwd=project)
+    assert "path: envs/prod\n" in outside.stdout
+
+
+def test_a_folder_render_has_not_written_is_warned_of(kgen: RunKgen, tmp_path: Path) -> None:
+    shutil.copytree(REPO / "blueprints", tmp_path / "blueprints")
+    (tmp_path / "deploy" / "staging").mkdir(parents=True)
+    args = ("--repo", URL, "--path", "deploy", "--all-envs", *CLUSTERS)
+    result = kgen("gitops", "blueprints", *args, cwd=tmp_path)
+    assert result.exit_code == 0 and result.stdout
+    assert result.stderr == (
+        "kgen: warning: deploy/prod does not exist: the objects point at it; write it with "
+        "kgen render -o DIR --all-envs and commit it\n"
+        "kgen: warning: deploy/staging has no kustomization.yaml: the objects point at it; "
+        "write it with kgen render -o DIR --all-envs and commit it\n"
+    )
+    single = kgen("gitops", "blueprints", "--repo", URL, "--path", "nowhere", cwd=tmp_path)
+    assert single.exit_code == 0
+    assert "kgen: warning: nowhere does not exist" in single.stderr
