@@ -362,7 +362,8 @@ def explain_value(
     loaded, problems = _load(paths, environments)
     if problems:
         raise InvalidInput(problems=problems)
-    return describe_values(select_environment(loaded, env, environments), env, selector)
+    selected = select_environment(loaded, env, environments)  # also checks env's name
+    return describe_values(list(zip(loaded, selected, strict=True)), env, selector)
 
 
 def to_picture(result: BuildResult, picture_format: str) -> str:

@@ -274,16 +274,10 @@ def merge_problems(blueprint: Blueprint) -> Iterator[Problem]:
         for stage in stages(original, chain, env):
             if env is not None and stage.label == "blueprint":
                 break  # the rest was checked as written
-            base = _at_path(document, stage.into)
+            base = _at(document, stage.into)
             owner = Blueprint({}, stage.source)
             yield from list_problems(owner, base, stage.data, stage.written, merges_only=True)
             document, source = _merged(document, source, stage, heir)
-
-
-def _at_path(document: Any, path: JsonPath) -> Any:
-    for key in path:
-        document = document.get(key) if isinstance(document, dict) else None
-    return document
 
 
 # --- images --------------------------------------------------------------------------------
@@ -344,7 +338,8 @@ class Step:
 def trace(
     blueprint: Blueprint, env: str | None, path: JsonPath
 ) -> tuple[Any, list[Step], str | None]:
-    """The value at ``path`` of ``blueprint`` under ``env``, every part that set it in
+    """The value at ``path`` of ``blueprint`` (as loaded: its environment blocks not
+    merged yet) under ``env``, every part that set it in
     merge order, and for an image what the shared registry and tag did to it (the steps
     then hold the registry and tag that completed it)."""
     inheritance = blueprint.inherited

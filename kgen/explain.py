@@ -207,15 +207,19 @@ def by_name(data: Any, path: tuple[str | int, ...]) -> tuple[str | int, ...]:
     return tuple(found)
 
 
-def describe_values(blueprints: Any, env: str | None, selector: str) -> str:
+def describe_values(pairs: Any, env: str | None, selector: str) -> str:
     """What ``kgen render --explain-value`` prints: for each blueprint the selector names,
     the field's value (under ``env``) and every part that set it, in merge order, then how
-    they combine. Blueprints are as loaded, shared defaults merged. A field no kind of the
+    they combine. ``pairs`` holds each blueprint as loaded (shared defaults merged, its
+    environment blocks not: the trace merges them in turn) and as ``env`` selects it (its
+    name and namespace there are the ones the selector names). A field no kind of the
     chosen blueprints has is a usage error with a did-you-mean; with a bare ``FIELD``,
     blueprints of kinds without it are left out."""
     from kgen.defaults import trace
 
     namespace, name, wanted = parse_selector(selector)
+    blueprints = [selected for _, selected in pairs]
+    loaded_of = {id(selected): loaded for loaded, selected in pairs}
     chosen = [
         b
         for b in blueprints
@@ -238,7 +242,7 @@ def describe_values(blueprints: Any, env: str | None, selector: str) -> str:
     under = f" (--env {env})" if env is not None else ""
     for blueprint in sorted(having, key=lambda b: (b.source.file, b.source.start.line)):
         path = by_name(blueprint.data, wanted)
-        value, steps, note = trace(blueprint, env, path)
+        value, steps, note = trace(loaded_of[id(blueprint)], env, path)
         missing = [p for p in path if isinstance(p, str) and p.startswith("[")]
         shown_value = (
             f"no item named {missing[0][1:-1]!r} in the merged list"

@@ -502,3 +502,27 @@ def test_a_reference_to_a_failing_blueprint_is_not_reported_again(
     assert result.exit_code == 1
     assert "2 cores" in result.stderr
     assert "no app 'api'" not in result.stderr
+
+
+def test_explain_value_shows_an_environment_block_without_defaults(
+    kgen: RunKgen, tmp_path: Path
+) -> None:
+    """Under --env, the blueprint's base value and its environment block are two parts,
+    each at its own line, whether or not the blueprint inherits defaults."""
+    (tmp_path / ".git").mkdir()
+    text = SERVICES.split("---\n", maxsplit=1)[0].replace(
+        "image: api", "image: ghcr.io/a/api:1.0.0"
+    )
+    text = text.replace("metadata:\n", "metadata:\n  namespace: shop\n")
+    write_blueprint(
+        tmp_path, "api.yaml", text + "  replicas: 2\nenvironments:\n  prod:\n    replicas: 5\n"
+    )
+    result = kgen(
+        "render", ".", "--explain-value", "api:spec.replicas", "--env", "prod", cwd=tmp_path
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[1:] == [
+        "  api.yaml:9:13   blueprint: 2",
+        "  api.yaml:12:15  blueprint for prod: 5",
+        "  the last one wins",
+    ]
