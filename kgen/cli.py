@@ -140,12 +140,7 @@ def render(
             return
         config = _config()
         if output is None and not eksctl and config.output is not None:
-            if config.all_envs and env is not None and config.output != "-":
-                raise UsageError(
-                    message=f"--env {env}: kgen.toml writes every environment into "
-                    f"{config.output}/<env>/ (all-envs); render them all, or name another "
-                    "folder with -o"
-                )
+            _refuse_one_environment(config, env, "render")
             output = config.output
         if output == "-":
             output = None
@@ -189,6 +184,17 @@ def _render_all(
         )
     if drifted:
         raise typer.Exit(1)
+
+
+def _refuse_one_environment(config: Config, env: str | None, verb: str) -> None:
+    """With all-envs, the settings' output folder holds a folder per environment: one
+    environment's render would write over them, and its diff compare with the wrong tree."""
+    if config.all_envs and env is not None and config.output not in (None, "", "-"):
+        raise UsageError(
+            message=f"--env {env}: kgen.toml writes every environment into "
+            f"{config.output}/<env>/ (all-envs); {verb} them all, or name another folder "
+            "with -o"
+        )
 
 
 def _config() -> Config:
@@ -298,12 +304,8 @@ def diff(
     differs, as diff does; nothing is written."""
     with error_boundary(problem_format.value):
         config = _config()
-        if output is None and config.all_envs and env is not None and config.output:
-            raise UsageError(  # as render refuses to write it
-                message=f"--env {env}: kgen.toml writes every environment into "
-                f"{config.output}/<env>/ (all-envs); diff them all, or name another folder "
-                "with -o"
-            )
+        if output is None:
+            _refuse_one_environment(config, env, "diff")
         output = output if output is not None else config.output
         if not output or output == "-":
             raise UsageError(message="-o DIR: name the folder to compare with, e.g. -o out")

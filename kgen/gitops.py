@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kgen.errors import UsageError
+from kgen.formats import FORMATS
 from kgen.yamlio import dump_document
 
 #: A Git URL Argo CD and Flux clone: HTTPS or SSH, no credentials in it.
@@ -27,10 +28,6 @@ _BRANCH = re.compile(r"(?!.*\.\.)(?!.*//)(?!/)[A-Za-z0-9._/-]{1,200}(?<![/.])", 
 #: A folder in the repository: relative, no '.' or '..' parts.
 _PATH = re.compile(r"(?!/)(?:[A-Za-z0-9_-][A-Za-z0-9._-]*/?)+", re.ASCII)
 _NAME = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?", re.ASCII)
-#: A DNS-1123 subdomain: an Argo CD cluster's name, a Secret's name.
-_SUBDOMAIN = re.compile(
-    r"(?=.{1,253}$)[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*", re.ASCII
-)
 #: A Kubernetes API server's URL: HTTPS, a host name or IPv4 address, a port, a path.
 _SERVER = re.compile(
     r"https://([A-Za-z0-9.-]{1,253})(?::([0-9]{1,5}))?((?:/[A-Za-z0-9._~-]+)*)/?", re.ASCII
@@ -75,7 +72,7 @@ def cluster_problem(tool: str, value: str) -> str | None:
     API server URL without credentials or an Argo CD cluster name (a DNS-1123 subdomain),
     for Flux a kubeconfig Secret's name (a DNS-1123 subdomain)."""
     if tool == "flux":
-        if _SUBDOMAIN.fullmatch(value):
+        if FORMATS["dns1123-subdomain"].check(value):  # a Secret's name
             return None
         return (
             f"{value!r} is not a Secret's name: for Flux the value names the Secret in "
@@ -99,7 +96,7 @@ def cluster_problem(tool: str, value: str) -> str | None:
             f"{value!r} is not an API server URL: https://HOST[:PORT][/PATH] with a host "
             "name or IPv4 address and no credentials, e.g. https://prod.example.com:6443"
         )
-    if _SUBDOMAIN.fullmatch(value):
+    if FORMATS["dns1123-subdomain"].check(value):  # an Argo CD cluster's name
         return None
     return (
         f"{value!r} is neither an API server URL (https://...) nor an Argo CD cluster name "

@@ -301,27 +301,19 @@ class Defaults:
             self.problems.append(bad_name)
             return None
         if path.is_symlink() and _loops(path):
-            self._failed(path, "a link that loops: cannot read the defaults")
+            self._problem(path, "a link that loops: cannot read the defaults")
             return None
         if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
-            self.problems.append(
-                Problem(
-                    SourcePos(name, 1, 1),
-                    (),
-                    f"a link that leads out of {display_path(root)}: kgen reads defaults "
-                    "files inside the project only",
-                    "copy the defaults into the file",
-                    subject="<file>",
-                )
+            self._problem(
+                path,
+                f"a link that leads out of {display_path(root)}: kgen reads defaults files "
+                "inside the project only",
+                "copy the defaults into the file",
             )
             return None
         if not path.is_file():
             what = "a link to nothing" if path.is_symlink() else "not a regular file"
-            self.problems.append(
-                Problem(
-                    SourcePos(name, 1, 1), (), f"{what}: cannot read the defaults", subject="<file>"
-                )
-            )
+            self._problem(path, f"{what}: cannot read the defaults")
             return None
         text = read_text(path, name)
         if isinstance(text, Problem):
@@ -353,17 +345,12 @@ class Defaults:
         self._files[path] = read.document
         return read.document
 
-    def _problem(self, path: Path, message: str, hint: str) -> bool:
+    def _problem(self, path: Path, message: str, hint: str | None = None) -> bool:
         """Record a problem with the defaults file at ``path``; True (it breaks the chain)."""
         self.problems.append(
             Problem(SourcePos(display_path(path), 1, 1), (), message, hint, subject="<file>")
         )
         return True
-
-    def _failed(self, path: Path, message: str) -> None:
-        self.problems.append(
-            Problem(SourcePos(display_path(path), 1, 1), (), message, subject="<file>")
-        )
 
     def charge(self, blueprint: Blueprint, chain: Sequence[Blueprint]) -> bool:
         """Count the merge of ``chain`` into ``blueprint`` before doing it: merging repeats
