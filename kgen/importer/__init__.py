@@ -4,7 +4,8 @@ The package is a pipeline of its own, one module per step:
 
     read.py      manifests with the place of every value (List items, -, kustomizations skipped)
     index.py     namespaces, and the one rule of which resource belongs to which workload
-    mappers/     one per workload kind (deployment.py), its containers and owned parts;
+    mappers/     the workload and its pod template (workload.py, a ``top`` per kind), its
+                 containers (container.py) and owned parts (parts.py);
                  each records every input path it consumes in the ledger (account.py)
     settle.py    kgen's own checks decide what stays (a refused value is left out, with
                  kgen's message); then every value kgen would default is left out
@@ -25,7 +26,7 @@ from kgen.helpers import file_keys
 from kgen.importer.account import Item, Ledger, Line, Status, Target, account
 from kgen.importer.index import BUILT_IN_GROUPS, NOT_YET, PARTS, WORKLOADS, Index
 from kgen.importer.mappers.base import Build
-from kgen.importer.mappers.deployment import map_deployment
+from kgen.importer.mappers.workload import map_deployment
 from kgen.importer.read import Resource, read_manifests
 from kgen.importer.settle import minimise, settle, text_of
 from kgen.model import Problem

@@ -47,17 +47,31 @@ BUILT_IN_GROUPS = frozenset({
 })  # fmt: skip
 
 
-def pod_spec(workload: Resource) -> Mapping[str, Any]:
-    spec = _get(workload.body, "spec", "template", "spec")
+#: Where each workload kind keeps its pod spec.
+POD_PATHS: dict[str, tuple[str, ...]] = {
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+
+
+def pod_path(workload: Resource) -> tuple[str, ...]:
+    return POD_PATHS.get(workload.kind, POD_PATHS["Deployment"])
+
+
+def pod_spec(workload: Resource, path: tuple[str | int, ...] = ()) -> Mapping[str, Any]:
+    """The pod spec of ``workload`` (at ``path``, else where its kind keeps it)."""
+    spec = _get(workload.body, *(path or pod_path(workload)))
     return spec if isinstance(spec, Mapping) else {}
 
 
 def pod_labels(workload: Resource) -> Mapping[str, Any]:
-    labels = _get(workload.body, "spec", "template", "metadata", "labels")
+    labels = _get(workload.body, *pod_path(workload)[:-1], "metadata", "labels")
     return labels if isinstance(labels, Mapping) else {}
 
 
-def _get(node: Any, *path: str) -> Any:
+def _get(node: Any, *path: str | int) -> Any:
     for part in path:
         node = node.get(part) if isinstance(node, Mapping) else None
     return node

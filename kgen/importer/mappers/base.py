@@ -40,7 +40,28 @@ RENDERED_VERSIONS = {
     "ServiceAccount": "v1",
     "HorizontalPodAutoscaler": "autoscaling/v2",
     "PodDisruptionBudget": "policy/v1",
+    "StatefulSet": "apps/v1",
+    "Job": "batch/v1",
+    "CronJob": "batch/v1",
+    "Ingress": "networking.k8s.io/v1",
+    "NetworkPolicy": "networking.k8s.io/v1",
+    "ServiceMonitor": "monitoring.coreos.com/v1",
+    "PrometheusRule": "monitoring.coreos.com/v1",
 }
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One input workload and what kgen renders it as: a Microservice's Deployment, a
+    StatefulApp's StatefulSet, one process of a Monolith (``where`` is its place in the
+    blueprint, ``("spec", "processes", "web")``), a migration Job or a schedule's CronJob."""
+
+    resource: Resource
+    kind: str  # the rendered kind
+    name: str  # the rendered name
+    pod: JsonPath  # the pod spec's path in the input and in the rendered workload
+    container: str  # the rendered name of its main container
+    where: JsonPath = ("spec",)  # where the unit's own settings go in the blueprint
 
 
 @dataclass(frozen=True)
@@ -59,6 +80,10 @@ class Build:
     index: Index
     ledger: Ledger
     store: str | None
+    #: The blueprint's kind: Microservice, StatefulApp or Monolith.
+    kind: str = "Microservice"
+    #: The unit being mapped: what ``name``, ``where`` and ``here`` refer to.
+    unit: Unit | None = None
     blueprint: dict[str, Any] = field(default_factory=dict)
     #: Blueprint path -> the input it came from (to undo a value kgen refuses).
     origins: dict[JsonPath, list[Origin]] = field(default_factory=dict)
@@ -66,12 +91,30 @@ class Build:
 
     @property
     def ref(self) -> str:
-        return f"Microservice {self.namespace}/{self.app}"
+        return f"{self.kind} {self.namespace}/{self.app}"
 
     @property
     def spec(self) -> dict[str, Any]:
         spec: dict[str, Any] = self.blueprint.setdefault("spec", {})
         return spec
+
+    @property
+    def name(self) -> str:
+        """The rendered name of the unit being mapped (of the app, between units)."""
+        return self.unit.name if self.unit is not None else self.app
+
+    @property
+    def where(self) -> JsonPath:
+        """Where the settings of the unit being mapped go in the blueprint."""
+        return self.unit.where if self.unit is not None else ("spec",)
+
+    @property
+    def here(self) -> dict[str, Any]:
+        """The blueprint node at ``where`` (made on first use)."""
+        node: dict[str, Any] = self.blueprint
+        for part in self.where:
+            node = node.setdefault(str(part), {})
+        return node
 
     def record(
         self,
@@ -155,16 +198,16 @@ class Build:
             else:
                 self.patch(kind, name, (*out, key), value, resource, (*path, key))
 
-    def version(self, resource: Resource, name: str) -> None:
-        """The resource's apiVersion: the one kgen renders, or changed to it."""
-        rendered = RENDERED_VERSIONS[resource.kind]
+    def version(self, resource: Resource, name: str, kind: str = "") -> None:
+        """The resource's apiVersion: the one kgen renders (as ``kind``), or changed to it."""
+        rendered = RENDERED_VERSIONS[kind or resource.kind]
         if resource.api_version == rendered:
             self.record(
                 resource,
                 ("apiVersion",),
                 Status.MAPPED,
                 "",
-                target(resource.kind, name, "apiVersion"),
+                target(kind or resource.kind, name, "apiVersion"),
             )
         else:
             self.record(resource, ("apiVersion",), Status.CHANGED, f"kgen renders {rendered}")
@@ -224,8 +267,9 @@ def reserved_label(key: str) -> bool:
 
 
 def map_labels(build: Build, resource: Resource, path: JsonPath, kind: str, out: JsonPath) -> None:
-    """Labels of a rendered resource: the blueprint's labels where they agree, kgen's
-    recommended ones instead of the input's, and a patch for the rest."""
+    """Labels of a rendered resource (``kind`` named after the unit being mapped): the
+    blueprint's labels where they agree, kgen's recommended ones instead of the input's,
+    and a patch for the rest."""
     own: Mapping[str, Any] = build.blueprint.get("metadata", {}).get("labels", {})
     for key, value in labels_of(resource, path).items():
         at = (*path, key)
@@ -237,10 +281,10 @@ def map_labels(build: Build, resource: Resource, path: JsonPath, kind: str, out:
                 "kgen writes the recommended app.kubernetes.io/ labels",
             )
         elif own.get(key) == value:
-            build.record(resource, at, Status.MAPPED, "", target(kind, build.app, *out, str(key)))
+            build.record(resource, at, Status.MAPPED, "", target(kind, build.name, *out, str(key)))
             build.origin(("metadata", "labels", str(key)), resource, at)
         else:
-            build.patch(kind, build.app, (*out, str(key)), value, resource, at)
+            build.patch(kind, build.name, (*out, str(key)), value, resource, at)
 
 
 def names(items: Iterable[Resource]) -> str:

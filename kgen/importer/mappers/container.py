@@ -43,10 +43,9 @@ class Containers:
         self.pod = pod  # the pod spec's path in the workload
 
     def out(self, group: str, name: str, *path: str | int | Item) -> Any:
-        return target(
-            self.resource.kind, self.build.app, "spec", "template", "spec", group,
-            item("name", name), *path,
-        )  # fmt: skip
+        build = self.build
+        kind = build.unit.kind if build.unit is not None else self.resource.kind
+        return target(kind, build.name, *self.pod, group, item("name", name), *path)
 
     def map(
         self,
@@ -217,7 +216,7 @@ class Containers:
                     f"inlined into {key}",
                     out,
                 )
-            elif isinstance(secret, Mapping) and group == "containers" and where == ("spec",):
+            elif isinstance(secret, Mapping) and group == "containers" and where == build.where:
                 build.record(
                     resource,
                     (*at, "name"),

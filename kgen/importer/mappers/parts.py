@@ -86,37 +86,43 @@ def map_parts(build: Build, index: Index, workload: Resource, service: Resource 
                 )
 
 
-def _common(build: Build, part: Resource, kind: str) -> None:
-    """A part's name, namespace, cluster-written metadata and labels."""
-    same = part.name == build.app
+def _common(build: Build, part: Resource, kind: str, name: str) -> None:
+    """A part's name (kgen renders it as ``name``), namespace, cluster-written metadata
+    and labels."""
+    same = part.name == name
     build.record(
         part, ("metadata", "name"), Status.MAPPED if same else Status.RENAMED,
-        "" if same else f"kgen names the {kind} after the app: {build.app}",
-        target(kind, build.app, "metadata", "name") if same else None,
+        "" if same else f"kgen names the {kind} after the {_owner(build)}: {name}",
+        target(kind, name, "metadata", "name") if same else None,
     )  # fmt: skip
-    build.version(part, build.app)
-    build.record(part, ("kind",), Status.MAPPED, "", target(kind, build.app, "kind"))
+    build.version(part, name)
+    build.record(part, ("kind",), Status.MAPPED, "", target(kind, name, "kind"))
     if "namespace" in (part.body.get("metadata") or {}):
         build.record(
             part,
             ("metadata", "namespace"),
             Status.MAPPED,
             "",
-            target(kind, build.app, "metadata", "namespace"),
+            target(kind, name, "metadata", "namespace"),
         )
     build.cluster_metadata(part)
     map_labels(build, part, ("metadata", "labels"), kind, ("metadata", "labels"))
 
 
+def _owner(build: Build) -> str:
+    """What kgen names a part after: the app, or a Monolith's process."""
+    return "process" if build.where != ("spec",) else "app"
+
+
 def _service(build: Build, service: Resource) -> None:
-    app, kind = build.app, "Service"
-    _common(build, service, kind)
+    app, kind, here = build.name, "Service", build.where
+    _common(build, service, kind, app)
     spec = service.body.get("spec") or {}
     at: JsonPath = ("spec",)
     kind_of = spec.get("type", "ClusterIP")
     if spec.get("clusterIP") == "None":
         build.put(
-            ("spec", "service", "type"),
+            (*here, "service", "type"),
             "None",
             service,
             ("spec", "clusterIP"),
@@ -127,7 +133,7 @@ def _service(build: Build, service: Resource) -> None:
         )
     elif "type" in spec:
         build.put(
-            ("spec", "service", "type"),
+            (*here, "service", "type"),
             kind_of,
             service,
             ("spec", "type"),
@@ -149,7 +155,7 @@ def _service(build: Build, service: Resource) -> None:
         where = ("metadata", "annotations", key)
         if key == f"{_LB_PREFIX}scheme" and value == "internal":
             build.put(
-                ("spec", "service", "internal"), True, service, where, target(kind, app, *where)
+                (*here, "service", "internal"), True, service, where, target(kind, app, *where)
             )
         elif str(key).startswith(_LB_PREFIX) and kind_of == "LoadBalancer":
             build.record(
@@ -160,17 +166,18 @@ def _service(build: Build, service: Resource) -> None:
             )
         elif not build.ledger.recorded(service, where):
             build.put(
-                ("spec", "service", "annotations", key),
+                (*here, "service", "annotations", key),
                 value,
                 service,
                 where,
                 target(kind, app, *where),
             )
-    ports = build.spec.setdefault("ports", [])
+    settings = build.here
+    ports = settings.setdefault("ports", [])
     for index, port in enumerate(spec.get("ports") or []):
         _service_port(build, service, port, (*at, "ports", index), ports)
     if not ports:
-        del build.spec["ports"]
+        del settings["ports"]
     build.leftovers(
         service,
         spec,
@@ -191,7 +198,7 @@ def _service_port(
     at: JsonPath,
     ports: list[dict[str, Any]],
 ) -> None:
-    app = build.app
+    app = build.name
     wanted = port.get("targetPort", port.get("port"))
     entry = next((p for p in ports if p["name"] == wanted or p["port"] == wanted), None)
     if entry is None and isinstance(wanted, int):
@@ -214,7 +221,7 @@ def _service_port(
             Status.CHANGED,
             f"kgen targets the container port by name: {entry['name']}",
         )
-    where = ("spec", "ports", ports.index(entry))
+    where = (*build.where, "ports", ports.index(entry))
     out = ("spec", "ports", item("name", entry["name"]))
     build.origin(where, service, at)
     build.record(
@@ -250,7 +257,7 @@ def _service_port(
 
 def _account(build: Build, account: Resource) -> None:
     app, kind = build.app, "ServiceAccount"
-    _common(build, account, kind)
+    _common(build, account, kind, app)
     annotations = (account.body.get("metadata") or {}).get("annotations") or {}
     if _ROLE in annotations:
         where = ("metadata", "annotations", _ROLE)
@@ -279,24 +286,25 @@ def _account(build: Build, account: Resource) -> None:
 
 
 def _autoscaler(build: Build, hpa: Resource) -> None:
-    app, kind = build.app, "HorizontalPodAutoscaler"
-    _common(build, hpa, kind)
+    app, kind, here = build.name, "HorizontalPodAutoscaler", build.where
+    _common(build, hpa, kind, app)
     spec = hpa.body.get("spec") or {}
     for key in ("minReplicas", "maxReplicas"):
         if key in spec:
             build.put(
-                ("spec", "autoscaling", key),
+                (*here, "autoscaling", key),
                 spec[key],
                 hpa,
                 ("spec", key),
                 target(kind, app, "spec", key),
             )
+    scaled = build.unit.kind if build.unit is not None else "Deployment"
     build.record(
-        hpa, ("spec", "scaleTargetRef"), Status.CHANGED, f"kgen's HPA scales its Deployment {app}"
+        hpa, ("spec", "scaleTargetRef"), Status.CHANGED, f"kgen's HPA scales its {scaled} {app}"
     )
     if "targetCPUUtilizationPercentage" in spec:  # autoscaling/v1
         build.put(
-            ("spec", "autoscaling", "cpu"),
+            (*here, "autoscaling", "cpu"),
             spec["targetCPUUtilizationPercentage"],
             hpa,
             ("spec", "targetCPUUtilizationPercentage"),
@@ -310,27 +318,31 @@ def _autoscaler(build: Build, hpa: Resource) -> None:
             and goal.get("type") == "Utilization"
         ):
             out = target(kind, app, "spec", "metrics", item("resource.name", resource["name"]))
-            where = ("spec", "autoscaling", str(resource["name"]))
-            build.put(where, goal.get("averageUtilization"), hpa, ("spec", "metrics", index), out)
+            at = (*here, "autoscaling", str(resource["name"]))
+            build.put(at, goal.get("averageUtilization"), hpa, ("spec", "metrics", index), out)
         else:
             build.left_out(hpa, ("spec", "metrics", index), "a metric kgen import does not map yet")
-    if "replicas" in build.spec:
-        build.spec.pop("replicas")
+    if "replicas" in build.here:
+        build.here.pop("replicas")
+        scaled_resource = build.unit.resource if build.unit is not None else build.workload
         build.record(
-            build.workload, ("spec", "replicas"), Status.CHANGED, "the autoscaler sets the replicas"
+            scaled_resource,
+            ("spec", "replicas"),
+            Status.CHANGED,
+            "the autoscaler sets the replicas",
         )
     build.leftovers(hpa, spec, ("spec",), kind, app, ("spec",))
     build.leftovers(hpa, hpa.body, (), kind, app, ())
 
 
 def _budget(build: Build, budget: Resource) -> None:
-    app, kind = build.app, "PodDisruptionBudget"
-    _common(build, budget, kind)
+    app, kind, here = build.name, "PodDisruptionBudget", build.where
+    _common(build, budget, kind, app)
     spec = budget.body.get("spec") or {}
     for key in ("minAvailable", "maxUnavailable"):
         if key in spec:
             build.put(
-                ("spec", "disruptionBudget", key),
+                (*here, "disruptionBudget", key),
                 spec[key],
                 budget,
                 ("spec", key),

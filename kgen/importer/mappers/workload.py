@@ -1,20 +1,26 @@
-"""Deployment -> Microservice: the workload and its pod template. The parts it owns
-(Service, ServiceAccount, HPA, PDB, Secrets) are mapped by ``parts``."""
+"""A workload and its pod template, whatever kgen renders it as (``Unit``): metadata,
+containers, volumes and pod settings are the same for a Deployment, a StatefulSet, a Job
+or a CronJob; what only one kind has is mapped by a ``top`` function of the kind's mapper
+(``map_deployment`` here). The parts a workload owns (Service, ServiceAccount, HPA, PDB,
+Secrets) are mapped by ``parts``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from kgen.importer.account import Status
 from kgen.importer.index import Index, pod_spec
 from kgen.importer.mappers import parts
-from kgen.importer.mappers.base import Build, map_labels, reserved_label, target
+from kgen.importer.mappers.base import Build, Unit, item, map_labels, reserved_label, target
 from kgen.importer.mappers.container import Containers, secret_entry
 from kgen.importer.read import Resource
 from kgen.model import JsonPath, Problem
 
 POD: JsonPath = ("spec", "template", "spec")
+#: Maps what only one kind of workload has (its ``spec`` but the template): called with
+#: the build, the unit and the workload's ``spec``.
+Top = Callable[[Build, Unit, Mapping[str, Any]], None]
 #: kgen's scratch volume, mounted on every container.
 SCRATCH = "/tmp"
 _POD_DEFAULTS = {
@@ -26,36 +32,55 @@ _NODE_GROUP = "eks.amazonaws.com/nodegroup"
 
 
 def map_deployment(workload: Resource, index: Index, build: Build) -> None:
-    """Fill ``build.blueprint`` from a Deployment and what it owns; problems go to
-    ``build.problems``."""
-    body = workload.body
-    spec = pod_spec(workload)
-    containers = [c for c in spec.get("containers") or [] if isinstance(c, Mapping)]
-    if not containers:
-        build.problems.append(
-            Problem(
-                workload.pos(POD),
-                POD,
-                "a Deployment without containers",
-                "every pod template lists at least one container under "
-                "spec.template.spec.containers",
-                subject=f"Deployment {build.namespace}/{build.app}",
-            )
-        )
-        return
-    app, kind = build.app, "Deployment"
+    """Deployment -> Microservice: fill ``build.blueprint`` from a Deployment and what it
+    owns; problems go to ``build.problems``."""
     build.blueprint.update(
         {
             "apiVersion": "kgen.dev/v1alpha1",
-            "kind": "Microservice",
-            "metadata": {"name": app, "namespace": build.namespace},
+            "kind": build.kind,
+            "metadata": {"name": build.app, "namespace": build.namespace},
         }
     )
-    build.version(workload, app)
-    build.record(workload, ("kind",), Status.MAPPED, "", target(kind, app, "kind"))
-    build.record(
-        workload, ("metadata", "name"), Status.MAPPED, "", target(kind, app, "metadata", "name")
+    unit = Unit(workload, "Deployment", build.app, POD, build.app)
+    map_workload(build, index, unit, _deployment)
+
+
+def has_containers(build: Build, unit: Unit) -> bool:
+    """Whether the unit's pod template lists a container; a problem at its line if not."""
+    spec = pod_spec(unit.resource, unit.pod)
+    if any(isinstance(c, Mapping) for c in spec.get("containers") or []):
+        return True
+    build.problems.append(
+        Problem(
+            unit.resource.pos(unit.pod),
+            unit.pod,
+            f"a {unit.resource.kind} without containers",
+            "every pod template lists at least one container under "
+            + ".".join(map(str, (*unit.pod, "containers"))),
+            subject=f"{unit.resource.kind} {build.namespace}/{unit.resource.name}",
+        )
     )
+    return False
+
+
+def map_workload(build: Build, index: Index, unit: Unit, top: Top) -> None:
+    """Map ``unit``'s workload into the blueprint at ``unit.where``: its metadata, its pod
+    template, what only its kind has (``top``), then the parts it owns."""
+    if not has_containers(build, unit):
+        return
+    build.unit = unit
+    workload, kind, name = unit.resource, unit.kind, unit.name
+    body = workload.body
+    spec = pod_spec(workload, unit.pod)
+    containers = [c for c in spec.get("containers") or [] if isinstance(c, Mapping)]
+    build.version(workload, name, kind)
+    build.record(workload, ("kind",), Status.MAPPED, "", target(kind, name, "kind"))
+    same = workload.name == name
+    build.record(
+        workload, ("metadata", "name"), Status.MAPPED if same else Status.CHANGED,
+        "" if same else f"kgen names the {kind} {name}",
+        target(kind, name, "metadata", "name") if same else None,
+    )  # fmt: skip
     build.origin(("metadata", "name"), workload, ("metadata", "name"))
     if "namespace" in (body.get("metadata") or {}):
         build.record(
@@ -63,7 +88,7 @@ def map_deployment(workload: Resource, index: Index, build: Build) -> None:
             ("metadata", "namespace"),
             Status.MAPPED,
             "",
-            target(kind, app, "metadata", "namespace"),
+            target(kind, name, "metadata", "namespace"),
         )
     build.cluster_metadata(workload)
     labels = {
@@ -71,25 +96,59 @@ def map_deployment(workload: Resource, index: Index, build: Build) -> None:
         for k, v in (body.get("metadata", {}).get("labels") or {}).items()
         if not reserved_label(str(k)) and isinstance(v, str)
     }
-    if labels:
+    own = build.blueprint["metadata"].get("labels")
+    if labels and own is None:
         build.blueprint["metadata"]["labels"] = labels
     map_labels(build, workload, ("metadata", "labels"), kind, ("metadata", "labels"))
-    build.leftovers(workload, body.get("metadata"), ("metadata",), kind, app, ("metadata",))
+    build.leftovers(workload, body.get("metadata"), ("metadata",), kind, name, ("metadata",))
 
-    service = _containers(build, index, workload, spec, containers)
+    service = _containers(build, index, unit, spec, containers)
+    top(build, unit, body.get("spec") or {})
 
-    # The Deployment's own settings.
-    top = body.get("spec") or {}
+    template = unit.pod[:-1]
+    template_meta = _get(body, *template, "metadata")
+    template_meta = template_meta if isinstance(template_meta, Mapping) else {}
+    map_labels(
+        build, workload, (*template, "metadata", "labels"), kind, (*template, "metadata", "labels")
+    )
+    for key, value in (template_meta.get("annotations") or {}).items():
+        build.here.setdefault("podAnnotations", {})[key] = value
+        at = (*template, "metadata", "annotations", key)
+        build.origin((*build.where, "podAnnotations", key), workload, at)
+        build.record(workload, at, Status.MAPPED, "", target(kind, name, *at))
+    build.leftovers(
+        workload, template_meta, (*template, "metadata"), kind, name, (*template, "metadata")
+    )
+    _pod(build, unit, spec)
+    build.leftovers(
+        workload,
+        spec,
+        unit.pod,
+        kind,
+        name,
+        unit.pod,
+        lists="no blueprint field, and a patch would replace the list kgen renders whole",
+    )
+    for depth in range(len(template), -1, -1):  # the template, then up to the top
+        node = _get(body, *template[:depth])
+        build.leftovers(workload, node, template[:depth], kind, name, template[:depth])
+    parts.map_parts(build, index, workload, service)
+    build.unit = None
+
+
+def _deployment(build: Build, unit: Unit, top: Mapping[str, Any]) -> None:
+    """What only a Deployment has: its replicas, minReadySeconds and strategy."""
+    workload, kind, name = unit.resource, unit.kind, unit.name
     if "replicas" in top:
         build.put(
-            ("spec", "replicas"),
+            (*unit.where, "replicas"),
             top["replicas"],
             workload,
             ("spec", "replicas"),
-            target(kind, app, "spec", "replicas"),
+            target(kind, name, "spec", "replicas"),
         )
     else:
-        build.spec["replicas"] = 1  # Kubernetes' default; kgen's would be 2
+        build.here["replicas"] = 1  # Kubernetes' default; kgen's would be 2
     build.record(
         workload,
         ("spec", "selector"),
@@ -98,85 +157,46 @@ def map_deployment(workload: Resource, index: Index, build: Build) -> None:
     )
     if "minReadySeconds" in top:
         build.put(
-            ("spec", "minReadySeconds"),
+            (*unit.where, "minReadySeconds"),
             top["minReadySeconds"],
             workload,
             ("spec", "minReadySeconds"),
-            target(kind, app, "spec", "minReadySeconds"),
+            target(kind, name, "spec", "minReadySeconds"),
         )
-    _strategy(build, workload, top.get("strategy"))
-    template_meta = (top.get("template") or {}).get("metadata") or {}
-    map_labels(
-        build,
-        workload,
-        ("spec", "template", "metadata", "labels"),
-        kind,
-        ("spec", "template", "metadata", "labels"),
-    )
-    for key, value in (template_meta.get("annotations") or {}).items():
-        build.spec.setdefault("podAnnotations", {})[key] = value
-        build.origin(
-            ("spec", "podAnnotations", key),
-            workload,
-            ("spec", "template", "metadata", "annotations", key),
-        )
-        build.record(
-            workload,
-            ("spec", "template", "metadata", "annotations", key),
-            Status.MAPPED,
-            "",
-            target(kind, app, "spec", "template", "metadata", "annotations", key),
-        )
-    build.leftovers(
-        workload,
-        template_meta,
-        ("spec", "template", "metadata"),
-        kind,
-        app,
-        ("spec", "template", "metadata"),
-    )
-    _pod(build, workload, spec)
-    build.leftovers(
-        workload,
-        spec,
-        POD,
-        kind,
-        app,
-        POD,
-        lists="no blueprint field, and a patch would replace the list kgen renders whole",
-    )
-    build.leftovers(
-        workload, top.get("template"), ("spec", "template"), kind, app, ("spec", "template")
-    )
-    build.leftovers(workload, top, ("spec",), kind, app, ("spec",))
-    build.leftovers(workload, body, (), kind, app, ())
-    parts.map_parts(build, index, workload, service)
+    _strategy(build, unit, top.get("strategy"))
+
+
+def _get(node: Any, *path: str | int) -> Any:
+    for part in path:
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return node
 
 
 def _containers(
     build: Build,
     index: Index,
-    workload: Resource,
+    unit: Unit,
     spec: Mapping[str, Any],
     containers: list[Mapping[str, Any]],
 ) -> Resource | None:
-    """The main container (the one named after the app, else the first), sidecars, init
-    containers and their volumes; returns the Service the app's ports come from."""
-    app = build.app
-    main_index = next((i for i, c in enumerate(containers) if c.get("name") == app), 0)
+    """The main container (the one named as kgen names it, else the first), sidecars,
+    init containers and their volumes; returns the Service the unit's ports come from."""
+    workload, pod = unit.resource, unit.pod
+    main_index = next((i for i, c in enumerate(containers) if c.get("name") == unit.container), 0)
     service = parts.primary_service(build, index, workload)
     port_names = parts.port_names(service, containers[main_index])
-    mapper = Containers(build, workload, POD)
+    mapper = Containers(build, workload, pod)
     settings = mapper.map(
         containers[main_index],
-        (*POD, "containers", main_index),
-        ("spec",),
+        (*pod, "containers", main_index),
+        unit.where,
         "containers",
-        app,
+        unit.container,
         port_names,
     )
+    here = build.here
     for key, value in settings.items():
-        build.spec[key] = value if key != "env" else {**build.spec.get("env", {}), **value}
+        here[key] = value if key != "env" else {**here.get("env", {}), **value}
     sidecars: list[dict[str, Any]] = []
     for position, container in enumerate(containers):
         if position != main_index:
@@ -186,7 +206,7 @@ def _containers(
                 {
                     "name": name,
                     **mapper.map(
-                        container, (*POD, "containers", position), where, "containers", name, {}
+                        container, (*pod, "containers", position), where, "containers", name, {}
                     ),
                 }
             )
@@ -200,51 +220,52 @@ def _containers(
             {
                 "name": name,
                 **mapper.map(
-                    container, (*POD, "initContainers", position), where, "initContainers", name, {}
+                    container, (*pod, "initContainers", position), where, "initContainers", name, {}
                 ),
             }
         )
     if inits:
         build.spec["initContainers"] = inits
-    _volumes(build, workload, spec, containers, main_index)
+    _volumes(build, unit, spec, containers, main_index)
     return service
 
 
-def _strategy(build: Build, workload: Resource, strategy: Any) -> None:
+def _strategy(build: Build, unit: Unit, strategy: Any) -> None:
     if not isinstance(strategy, Mapping):
         return
+    workload = unit.resource
     at: JsonPath = ("spec", "strategy")
-    out = target("Deployment", build.app, "spec", "strategy", "type")
+    out = target(unit.kind, unit.name, "spec", "strategy", "type")
     kind = strategy.get("type", "RollingUpdate")
     if "type" in strategy:
-        build.put(("spec", "rollout", "strategy"), kind, workload, (*at, "type"), out)
+        build.put((*unit.where, "rollout", "strategy"), kind, workload, (*at, "type"), out)
     for key in ("maxSurge", "maxUnavailable"):
         value = (strategy.get("rollingUpdate") or {}).get(key)
         if value is not None:
             build.put(
-                ("spec", "rollout", key),
+                (*unit.where, "rollout", key),
                 value,
                 workload,
                 (*at, "rollingUpdate", key),
-                target("Deployment", build.app, "spec", "strategy", "rollingUpdate", key),
+                target(unit.kind, unit.name, "spec", "strategy", "rollingUpdate", key),
             )
 
 
-def _pod(build: Build, workload: Resource, spec: Mapping[str, Any]) -> None:
-    app, kind = build.app, "Deployment"
+def _pod(build: Build, unit: Unit, spec: Mapping[str, Any]) -> None:
+    workload, kind, app, pod, where = unit.resource, unit.kind, unit.name, unit.pod, unit.where
 
     def out(*path: str) -> Any:
-        return target(kind, app, *POD, *path)
+        return target(kind, app, *pod, *path)
 
     for key, value in _POD_DEFAULTS.items():
         if spec.get(key) == value:
-            build.record(workload, (*POD, key), Status.DEFAULT, "Kubernetes' default")
+            build.record(workload, (*pod, key), Status.DEFAULT, "Kubernetes' default")
     for key in ("serviceAccountName", "serviceAccount"):
         if key in spec:
-            same = spec[key] == app
+            same = spec[key] == build.app
             build.record(
-                workload, (*POD, key), Status.MAPPED if same else Status.CHANGED,
-                "" if same else f"kgen's ServiceAccount is named after the app: {app}",
+                workload, (*pod, key), Status.MAPPED if same else Status.CHANGED,
+                "" if same else f"kgen's ServiceAccount is named after the app: {build.app}",
                 out("serviceAccountName") if same else None,
             )  # fmt: skip
     token = spec.get("automountServiceAccountToken")
@@ -253,35 +274,35 @@ def _pod(build: Build, workload: Resource, spec: Mapping[str, Any]) -> None:
             ("spec", "serviceAccount", "kubernetesApi"),
             True,
             workload,
-            (*POD, "automountServiceAccountToken"),
+            (*pod, "automountServiceAccountToken"),
             out("automountServiceAccountToken"),
         )
     elif token is False:
         build.record(
             workload,
-            (*POD, "automountServiceAccountToken"),
+            (*pod, "automountServiceAccountToken"),
             Status.HARDENED,
             "kgen writes the same",
         )
     if spec.get("enableServiceLinks") is False:
         build.record(
-            workload, (*POD, "enableServiceLinks"), Status.HARDENED, "kgen writes the same"
+            workload, (*pod, "enableServiceLinks"), Status.HARDENED, "kgen writes the same"
         )
     for key in ("terminationGracePeriodSeconds", "priorityClassName"):
         if key in spec:
-            build.put(("spec", key), spec[key], workload, (*POD, key), out(key))
+            build.put((*where, key), spec[key], workload, (*pod, key), out(key))
     selector = spec.get("nodeSelector")
     if isinstance(selector, Mapping) and list(selector) == [_NODE_GROUP]:
         build.put(
-            ("spec", "placement", "nodeGroup"),
+            (*where, "placement", "nodeGroup"),
             selector[_NODE_GROUP],
             workload,
-            (*POD, "nodeSelector", _NODE_GROUP),
+            (*pod, "nodeSelector", _NODE_GROUP),
             out("nodeSelector", _NODE_GROUP),
         )
     context = spec.get("securityContext")
     if isinstance(context, Mapping):
-        at = (*POD, "securityContext")
+        at = (*pod, "securityContext")
         for key, value in context.items():
             if key in ("runAsUser", "runAsGroup", "fsGroup") and value != 0:
                 build.put(
@@ -304,7 +325,7 @@ def _pod(build: Build, workload: Resource, spec: Mapping[str, Any]) -> None:
 
 def _volumes(
     build: Build,
-    workload: Resource,
+    unit: Unit,
     spec: Mapping[str, Any],
     containers: list[Mapping[str, Any]],
     main: int,
@@ -317,16 +338,17 @@ def _volumes(
         if isinstance(v, Mapping)
     }
     used: set[str] = set()
+    workload, pod = unit.resource, unit.pod
     for position, container in enumerate(containers):
         for m, mount in enumerate(container.get("volumeMounts") or []):
-            at = (*POD, "containers", position, "volumeMounts", m)
+            at = (*pod, "containers", position, "volumeMounts", m)
             name, path = str(mount.get("name")), str(mount.get("mountPath"))
             found = volumes.get(name)
             if found is None:
                 build.left_out(workload, at, f"mounts volume {name}, which the pod does not have")
                 continue
             used.add(name)
-            volume_at = (*POD, "volumes", found[0])
+            volume_at = (*pod, "volumes", found[0])
             volume = found[1]
             if path == SCRATCH and volume.get("emptyDir") == {}:
                 build.record(
@@ -338,21 +360,21 @@ def _volumes(
                     workload, at, "no blueprint field for a sidecar's volumes (kgen gives it /tmp)"
                 )
             elif volume.get("emptyDir") == {} and not mount.get("subPath"):
-                build.spec.setdefault("writablePaths", []).append(path)
-                build.origin(("spec", "writablePaths"), workload, at)
+                build.here.setdefault("writablePaths", []).append(path)
+                build.origin((*unit.where, "writablePaths"), workload, at)
                 build.record(
                     workload,
                     (*at, "mountPath"),
                     Status.MAPPED,
                     "",
                     target(
-                        "Deployment",
-                        build.app,
-                        *POD,
+                        unit.kind,
+                        unit.name,
+                        *pod,
                         "containers",
                         0,
                         "volumeMounts",
-                        _item("mountPath", path),
+                        item("mountPath", path),
                         "mountPath",
                     ),
                 )
@@ -389,13 +411,7 @@ def _volumes(
                 build.left_out(workload, volume_at, f"no blueprint field for a {kind} volume")
     for name, (i, _) in volumes.items():
         if name not in used:
-            build.left_out(workload, (*POD, "volumes", i), "a volume no container mounts")
-
-
-def _item(key: str, value: str) -> Any:
-    from kgen.importer.mappers.base import item
-
-    return item(key, value)
+            build.left_out(workload, (*pod, "volumes", i), "a volume no container mounts")
 
 
 def _config_files(
@@ -436,7 +452,7 @@ def _config_files(
             ("data", key),
             Status.MAPPED,
             f"the file {path}",
-            target("ConfigMap", f"{build.app}-files", "data", _item("file", path)),
+            target("ConfigMap", f"{build.app}-files", "data", item("file", path)),
         )
     build.record(
         workload,
