@@ -24,9 +24,9 @@ from kgen.errors import InvalidInput, UsageError
 from kgen.formats import FORMATS
 from kgen.helpers import file_keys
 from kgen.importer.account import Item, Ledger, Line, Status, Target, account
-from kgen.importer.index import BUILT_IN_GROUPS, NOT_YET, PARTS, WORKLOADS, Index
+from kgen.importer.index import BUILT_IN_GROUPS, NOT_YET, PARTS, WORKLOADS, Index, group
+from kgen.importer.mappers import MAPPERS
 from kgen.importer.mappers.base import Build
-from kgen.importer.mappers.workload import map_deployment
 from kgen.importer.read import Resource, read_manifests
 from kgen.importer.settle import minimise, settle, text_of
 from kgen.model import Problem
@@ -87,11 +87,12 @@ def import_manifests(
     ledger = Ledger()
     _classify(index, ledger)
     builds: list[Build] = []
-    for workload in index.workloads:
+    for plan in group(index):
+        first = plan.workloads[0]
         build = Build(
-            workload, workload.name, index.namespace(workload), index, ledger, secret_store
+            first, plan.app, index.namespace(first), index, ledger, secret_store, plan.kind
         )
-        map_deployment(workload, index, build)
+        MAPPERS[plan.kind](plan, index, build)
         problems.extend(build.problems)
         if not build.problems:
             builds.append(build)

@@ -117,6 +117,22 @@ def referenced(workload: Resource, kind: str) -> set[str]:
     return names
 
 
+@dataclass(frozen=True)
+class Group:
+    """One blueprint the import makes: its kind, its name, and the workloads it is made of
+    (one Deployment for a Microservice, one StatefulSet for a StatefulApp; a Monolith's
+    Deployments, Jobs and CronJobs)."""
+
+    kind: str
+    app: str
+    workloads: tuple[Resource, ...]
+
+
+def group(index: Index) -> list[Group]:
+    """The one place that decides which workloads make which blueprint."""
+    return [Group("Microservice", w.name, (w,)) for w in index.workloads if w.kind == "Deployment"]
+
+
 @dataclass
 class Index:
     """The resources of one import, each with its namespace, and who owns what."""

@@ -1,7 +1,7 @@
 """A workload and its pod template, whatever kgen renders it as (``Unit``): metadata,
 containers, volumes and pod settings are the same for a Deployment, a StatefulSet, a Job
 or a CronJob; what only one kind has is mapped by a ``top`` function of the kind's mapper
-(``map_deployment`` here). The parts a workload owns (Service, ServiceAccount, HPA, PDB,
+(``deployment`` here). The parts a workload owns (Service, ServiceAccount, HPA, PDB,
 Secrets) are mapped by ``parts``."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from kgen.importer.account import Status
-from kgen.importer.index import Index, pod_spec
+from kgen.importer.index import Group, Index, pod_spec
 from kgen.importer.mappers import parts
 from kgen.importer.mappers.base import Build, Unit, item, map_labels, reserved_label, target
 from kgen.importer.mappers.container import Containers, secret_entry
@@ -31,9 +31,17 @@ _POD_DEFAULTS = {
 _NODE_GROUP = "eks.amazonaws.com/nodegroup"
 
 
-def map_deployment(workload: Resource, index: Index, build: Build) -> None:
+def map_microservice(group: Group, index: Index, build: Build) -> None:
     """Deployment -> Microservice: fill ``build.blueprint`` from a Deployment and what it
     owns; problems go to ``build.problems``."""
+    (workload,) = group.workloads
+    start(build)
+    unit = Unit(workload, "Deployment", build.app, POD, build.app)
+    map_workload(build, index, unit, deployment)
+
+
+def start(build: Build) -> None:
+    """The blueprint's header: its apiVersion, kind, name and namespace."""
     build.blueprint.update(
         {
             "apiVersion": "kgen.dev/v1alpha1",
@@ -41,8 +49,6 @@ def map_deployment(workload: Resource, index: Index, build: Build) -> None:
             "metadata": {"name": build.app, "namespace": build.namespace},
         }
     )
-    unit = Unit(workload, "Deployment", build.app, POD, build.app)
-    map_workload(build, index, unit, _deployment)
 
 
 def has_containers(build: Build, unit: Unit) -> bool:
@@ -136,7 +142,7 @@ def map_workload(build: Build, index: Index, unit: Unit, top: Top) -> None:
     build.unit = None
 
 
-def _deployment(build: Build, unit: Unit, top: Mapping[str, Any]) -> None:
+def deployment(build: Build, unit: Unit, top: Mapping[str, Any]) -> None:
     """What only a Deployment has: its replicas, minReadySeconds and strategy."""
     workload, kind, name = unit.resource, unit.kind, unit.name
     if "replicas" in top:
