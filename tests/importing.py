@@ -1,0 +1,112 @@
+"""The round trip of ``kgen import``, shared by its tests: render the imported blueprints,
+build them with the real ``kubectl kustomize``, and compare field by field with the input."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from kgen import api
+from kgen.importer import ImportResult
+from kgen.importer import output as imported
+from kgen.importer.account import Status, Target, value_at
+from kgen.yamlio import parse_plain
+from tests.conftest import REPO
+
+
+def round_trip(result: ImportResult, tmp_path: Path, kubectl: str) -> dict[tuple[str, str], Any]:
+    """Render the imported blueprints into a folder, build it with kubectl kustomize, and
+    return the documents by (kind, name)."""
+    blueprints = tmp_path / "blueprints"
+    imported.to_folder(result, blueprints)
+    built = api.build([blueprints])
+    api.to_folder(built, tmp_path / "out")
+    done = subprocess.run(
+        [kubectl, "kustomize", str(tmp_path / "out")], capture_output=True, text=True, check=True
+    )
+    return {(d["kind"], d["metadata"]["name"]): d for d in parse_plain(done.stdout)}
+
+
+def mismatches(result: ImportResult, rendered: Mapping[tuple[str, str], Any]) -> list[str]:
+    """Every mapped input value that does not come back where the import says."""
+    wrong = []
+    for line in result.lines:
+        entry = line.entry
+        if entry.status is not Status.MAPPED or entry.target is None:
+            continue
+        target: Target = entry.target
+        document = rendered.get((target.kind, target.name))
+        path = (*target.path, *line.path[len(entry.path) :])  # a leaf inside the mapped value
+        found, value = value_at(document, path) if document else (False, None)
+        if not found or value != line.value:
+            wrong.append(
+                f"{line.resource.kind} {line.resource.name} {line.path}: {line.value!r} -> "
+                f"{target}: {value!r}"
+            )
+    return wrong
+
+
+def _normal(path: tuple[Any, ...]) -> str:
+    return re.sub(
+        r"\[\d+\]", "[]", ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path)
+    )
+
+
+def added(result: ImportResult, rendered: Mapping[tuple[str, str], Any]) -> list[str]:
+    """The rendered values that no mapped input value accounts for: what kgen adds."""
+    targets: dict[tuple[str, str], list[Any]] = {}
+    for line in result.lines:
+        if line.entry.status is Status.MAPPED and line.entry.target is not None:
+            targets.setdefault((line.entry.target.kind, line.entry.target.name), []).append(
+                line.entry.target.path
+            )
+    added: set[str] = set()
+    for (kind, name), document in rendered.items():
+        for path in _leaves(document):
+            if not any(_under(document, path, t) for t in targets.get((kind, name), [])):
+                added.add(f"{kind}: {_normal(path)}")
+    return sorted(added)
+
+
+def _leaves(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    if isinstance(node, Mapping) and node:
+        for key, child in node.items():
+            yield from _leaves(child, (*path, key))
+    elif isinstance(node, list) and node:
+        for index, child in enumerate(node):
+            yield from _leaves(child, (*path, index))
+    else:
+        yield path
+
+
+def _under(document: Any, path: tuple[Any, ...], target: tuple[Any, ...]) -> bool:
+    """Whether the rendered leaf at ``path`` is the target path's value (or inside it)."""
+    node = document
+    for depth, part in enumerate(target):
+        if depth >= len(path):
+            return False
+        step = path[depth]
+        if hasattr(part, "key"):
+            found, item = value_at(node, (part,))
+            if not (found and isinstance(step, int) and item is node[step]):
+                return False
+        elif part != step:
+            return False
+        node = node[step]
+    return True
+
+
+def unexplained(result: ImportResult) -> list[str]:
+    """Input values that did not come back and whose report line gives no reason."""
+    return [
+        f"{line.resource.kind} {line.resource.name} {line.path}"
+        for line in result.lines
+        if line.entry.status is not Status.MAPPED and not line.entry.note
+    ]
+
+
+def report(result: ImportResult) -> str:
+    return imported.report(result).replace(str(REPO) + "/", "")
