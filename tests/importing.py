@@ -13,6 +13,7 @@ from kgen import api
 from kgen.importer import ImportResult
 from kgen.importer import output as imported
 from kgen.importer.account import Status, Target, value_at
+from kgen.importer.additions import UNDOCUMENTED
 from kgen.yamlio import parse_plain
 from tests.conftest import REPO
 
@@ -110,3 +111,13 @@ def unexplained(result: ImportResult) -> list[str]:
 
 def report(result: ImportResult) -> str:
     return imported.report(result).replace(str(REPO) + "/", "")
+
+
+def undocumented(result: ImportResult) -> list[str]:
+    """What kgen adds beyond the input without a documented reason (the report's lines
+    ``not a documented addition``): kept empty by every round trip."""
+    return [
+        f"{a.kind} {a.namespace}/{a.name}: {', '.join(a.paths)}"
+        for a in result.additions
+        if a.reason == UNDOCUMENTED
+    ]

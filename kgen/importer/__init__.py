@@ -10,6 +10,7 @@ The package is a pipeline of its own, one module per step:
     settle.py    kgen's own checks decide what stays (a refused value is left out, with
                  kgen's message); then every value kgen would default is left out
     account.py   every leaf of the input and what became of it: the report
+    additions.py what kgen writes beyond the input (hardening, labels, defaults), and why
     output.py    the blueprints as a stream or a folder, the warnings as FILE:LINE lines
 """
 
@@ -20,10 +21,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from kgen.api import render_text
 from kgen.errors import InvalidInput, UsageError
 from kgen.formats import FORMATS
 from kgen.helpers import file_keys
 from kgen.importer.account import Item, Ledger, Line, Status, Target, account
+from kgen.importer.additions import Addition, additions
 from kgen.importer.index import BUILT_IN_GROUPS, NOT_YET, PARTS, WORKLOADS, Index, group
 from kgen.importer.mappers import MAPPERS
 from kgen.importer.mappers.base import Build
@@ -50,6 +53,8 @@ class ImportResult:
     namespaces: dict[int, str]  # id(resource) -> its namespace (as written, or --namespace)
     renders: int  # renders spent leaving out what kgen would default
     seconds: float  # time spent on it
+    #: What kgen writes beyond the input (hardening, labels, defaults), with the reasons.
+    additions: tuple[Addition, ...] = ()
 
 
 def import_manifests(
@@ -115,9 +120,12 @@ def import_manifests(
         Imported(b.namespace, b.app, text_of(b), b.workload)
         for b in sorted(builds, key=lambda b: (b.namespace, b.app))
     )
-    return ImportResult(
-        made, tuple(account(read.resources, ledger)), read.notes, namespaces, renders, seconds
+    lines = account(read.resources, ledger)
+    documents, _ = render_text(
+        "".join(f"---\n{item.text}" for item in made), "<import>", check_output=False
     )
+    added = tuple(additions(documents, lines, namespaces))
+    return ImportResult(made, tuple(lines), read.notes, namespaces, renders, seconds, added)
 
 
 def _refused(build: Build, problems: list[Problem], ledger: Ledger) -> bool:

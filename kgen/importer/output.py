@@ -108,7 +108,8 @@ def warnings(result: ImportResult) -> list[str]:
 
 
 def report(result: ImportResult) -> str:
-    """The whole accounting, one line per input leaf: where it was, what became of it."""
+    """The whole accounting, one line per input leaf (where it was, what became of it),
+    then what kgen writes beyond the input, one line per resource and reason."""
     lines = []
     for line in result.lines:
         entry = line.entry
@@ -122,6 +123,17 @@ def report(result: ImportResult) -> str:
         note = f" ({entry.note})" if entry.note else ""
         lines.append(
             f"{where}: {_subject(result, line)}: {format_path(line.path)}: {status}{detail}{note}"
+        )
+    grouped: dict[tuple[str, str, tuple[str, ...]], list[str]] = {}
+    for added in result.additions:
+        key = (added.kind, added.reason, added.paths)
+        grouped.setdefault(key, []).append(f"{added.namespace}/{added.name}")
+    for (kind, reason, paths), names in grouped.items():
+        shown = ", ".join(names)
+        lines.append(
+            f"kgen adds {', '.join(paths)} to {kind} {shown} ({reason})"
+            if paths
+            else f"kgen adds {kind} {shown} ({reason})"
         )
     return "\n".join(lines) + "\n"
 

@@ -1,0 +1,170 @@
+"""What kgen writes that the input did not say: its hardening, labels, defaults and the
+resources it adds, each with the documented reason.
+
+The import renders its blueprints once more at the end; every rendered value that no
+mapped input value accounts for, and that the input did not already hold at the same
+place, is an addition. ``DOCUMENTED`` says why kgen writes each: the report lists them
+under their reason, and a value it does not explain is listed as undocumented (a test
+keeps that list empty on every round trip).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Any
+
+from kgen.importer.account import Item, Line, Status, TargetPath, value_at
+from kgen.importer.read import Resource
+from kgen.model import Document
+
+_POD = "*spec.template.spec"
+_CONTAINER = f"{_POD}.*ontainers[]"
+
+#: (kind, path) patterns of what kgen writes beyond the input, and why. A path is dotted,
+#: with ``[]`` for a list item: ``spec.template.spec.containers[].securityContext.privileged``.
+DOCUMENTED: tuple[tuple[str, str, str], ...] = (
+    ("*", "metadata.namespace", "every resource names its namespace"),
+    ("*", "*labels.app.kubernetes.io/*", "kgen's recommended app.kubernetes.io/ labels"),
+    ("*", "*selector.*app.kubernetes.io/*", "kgen selects pods by app.kubernetes.io/ labels"),
+    ("*", "*.labels.app", "the blueprint's labels are on every resource"),
+    ("*", "*.labels.*", "the blueprint's labels are on every resource"),
+    ("*", "*annotations.argocd.argoproj.io/*", "Argo CD sync waves and hooks order a sync"),
+    ("*", "*annotations.kgen.dev/config-hash", "a change of config files rolls the pods"),
+    (
+        "*",
+        f"{_POD}.securityContext.*",
+        "hardening: pods run as non-root with the runtime's seccomp profile",
+    ),
+    (
+        "*",
+        f"{_CONTAINER}.securityContext.*",
+        "hardening: containers run as non-root, unprivileged, without capabilities, with a "
+        "read-only root filesystem",
+    ),
+    (
+        "*",
+        f"{_POD}.automountServiceAccountToken",
+        "hardening: no Kubernetes API token unless the app asks for one",
+    ),
+    ("*", f"{_POD}.enableServiceLinks", "hardening: no service variables in the environment"),
+    ("*", f"{_POD}.volumes[].*", "a writable /tmp on every container (root filesystem read-only)"),
+    (
+        "*",
+        f"{_CONTAINER}.volumeMounts[].*",
+        "a writable /tmp on every container (root filesystem read-only)",
+    ),
+    ("*", f"{_CONTAINER}.resources.*", "kgen's default requests and limits"),
+    ("*", f"{_CONTAINER}.*Probe.*", "kgen probes every container"),
+    ("*", f"{_CONTAINER}.imagePullPolicy", "a tag is pulled Always, a digest IfNotPresent"),
+    ("*", f"{_CONTAINER}.name", "kgen names the main container after the app or process"),
+    ("*", f"{_CONTAINER}.ports[].*", "kgen names every port, with its protocol"),
+    ("*", f"{_POD}.topologySpreadConstraints*", "replicas spread across availability zones"),
+    ("*", f"{_POD}.serviceAccountName", "every app runs as its own ServiceAccount"),
+    ("*", "spec.revisionHistoryLimit", "kgen keeps a few old revisions, not Kubernetes' ten"),
+    ("*", "spec.replicas", "kgen's default replicas"),
+    ("Service", "spec.ports[].*", "Service ports target the container port by name"),
+    ("NetworkPolicy", "*", "every app gets a NetworkPolicy: the service graph, DNS, egress"),
+    ("ServiceAccount", "*", "every app runs as its own ServiceAccount, without a token"),
+    ("PodDisruptionBudget", "*", "a disruption budget when there is more than one replica"),
+    ("ConfigMap", "*", "config files live in kgen's ConfigMap <app>-files"),
+    ("ExternalSecret", "*", "secrets are read from the secret store"),
+)
+UNDOCUMENTED = "not a documented addition: please report it"
+
+
+@dataclass(frozen=True)
+class Addition:
+    """What kgen writes in one rendered resource beyond the input, for one reason: the
+    paths, or none when kgen adds the whole resource."""
+
+    kind: str
+    namespace: str
+    name: str
+    reason: str
+    paths: tuple[str, ...]
+
+
+def additions(
+    documents: Iterable[Document], lines: Iterable[Line], namespaces: Mapping[int, str]
+) -> list[Addition]:
+    """Every rendered value that no mapped input value accounts for and that the input did
+    not hold already, grouped by resource and reason."""
+    targets: dict[tuple[str, str], list[TargetPath]] = {}
+    inputs: dict[tuple[str, str, str], Resource] = {}
+    for line in lines:
+        resource = line.resource
+        inputs.setdefault((resource.kind, namespaces[id(resource)], resource.name), resource)
+        target = line.entry.target
+        if line.entry.status is Status.MAPPED and target is not None:
+            targets.setdefault((target.kind, target.name), []).append(target.path)
+    found: list[Addition] = []
+    for document in documents:
+        body = document.body
+        kind, name = str(body.get("kind")), str(_dig(body, ("metadata", "name")))
+        namespace = str(_dig(body, ("metadata", "namespace")))
+        source = inputs.get((kind, namespace, name))
+        mapped = targets.get((kind, name), [])
+        if source is None and not mapped:  # a resource of kgen's own
+            found.append(Addition(kind, namespace, name, reason_of(kind, ""), ()))
+            continue
+        grouped: dict[str, list[str]] = {}
+        for path, value in _leaves(body):
+            if any(_under(body, path, target) for target in mapped):
+                continue
+            if source is not None and value_at(source.body, path) == (True, value):
+                continue  # the input held it already
+            shown = _shown(path)
+            grouped.setdefault(reason_of(kind, shown), []).append(shown)
+        for reason, paths in grouped.items():
+            found.append(Addition(kind, namespace, name, reason, tuple(dict.fromkeys(paths))))
+    return found
+
+
+def reason_of(kind: str, path: str) -> str:
+    """Why kgen writes ``path`` of a ``kind``: the first documented pattern that matches."""
+    for kinds, pattern, why in DOCUMENTED:
+        if fnmatchcase(kind, kinds) and fnmatchcase(path, pattern.replace("[]", "[[]]")):
+            return why
+    return UNDOCUMENTED
+
+
+def _shown(path: tuple[str | int, ...]) -> str:
+    text = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+    return re.sub(r"\[\d+\]", "[]", text)
+
+
+def _dig(node: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return node
+
+
+def _leaves(node: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[Any, Any]]:
+    if isinstance(node, Mapping) and node:
+        for key, child in node.items():
+            yield from _leaves(child, (*path, str(key)))
+    elif isinstance(node, list) and node:
+        for index, child in enumerate(node):
+            yield from _leaves(child, (*path, index))
+    else:
+        yield path, node
+
+
+def _under(document: Any, path: tuple[str | int, ...], target: TargetPath) -> bool:
+    """Whether the rendered leaf at ``path`` is the target's value (or inside it)."""
+    node = document
+    for depth, part in enumerate(target):
+        if depth >= len(path):
+            return False
+        step = path[depth]
+        if isinstance(part, Item):
+            found, item = value_at(node, (part,))
+            if not (found and isinstance(step, int) and item is node[step]):
+                return False
+        elif part != step:
+            return False
+        node = node[step]
+    return True
