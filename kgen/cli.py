@@ -570,7 +570,8 @@ def import_(
         typer.Option(
             "--report",
             metavar="FILE",
-            help="Write the whole accounting to FILE: every input value and what became of it.",
+            help="Write the whole accounting to FILE: every input value and what became of "
+            "it, and what kgen adds. Never over a file but an earlier report.",
         ),
     ] = None,
 ) -> None:
@@ -582,18 +583,21 @@ def import_(
     with error_boundary():
         if output == "":
             raise UsageError(message="-o '': name the output folder, e.g. -o blueprints")
+        report = Path(report_file) if report_file is not None else None
+        if report is not None:
+            imported.check_report(report)
         result = api.import_manifests(
             _as_paths(paths), namespace=namespace, secret_store=secret_store
         )
         sys.stderr.write(imported.lines_of(imported.warnings(result)))
-        if report_file is not None:
-            Path(report_file).write_text(imported.report(result), encoding="utf-8")
         if output is None:
             _write_stdout(imported.to_stream(result))
-            typer.echo(imported.summary(result), err=True)
+            written = None
         else:
             written = imported.to_folder(result, Path(output))
-            typer.echo(imported.summary(result, written), err=True)
+        if report is not None:
+            imported.write_report(result, report)
+        typer.echo(imported.summary(result, written), err=True)
 
 
 @app.command()

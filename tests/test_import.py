@@ -261,3 +261,29 @@ def test_a_deployment_with_what_it_owns(tmp_path: Path, snapshot: SnapshotAssert
     rendered = {(d.kind, d.name): d.body for d in built.documents}
     assert mismatches(result, rendered) == []
     assert unexplained(result) == []
+
+
+def test_report_never_writes_over_a_file_it_did_not_write(kgen: RunKgen, tmp_path: Path) -> None:
+    """--report FILE writes a new file or an earlier report, checked before anything is
+    written: a user's file, a link, or a missing folder is a usage error, and then no
+    blueprint is written either."""
+    run = kgen("import", str(BOUTIQUE), "-n", "shop", "--report", "report.txt", cwd=tmp_path)
+    assert run.exit_code == 0, run.stderr
+    first = (tmp_path / "report.txt").read_text(encoding="utf-8")
+    assert first.startswith("# kgen import report")
+    assert "kgen adds NetworkPolicy shop/adservice" in first
+    run = kgen("import", str(BOUTIQUE), "-n", "shop", "--report", "report.txt", cwd=tmp_path)
+    assert run.exit_code == 0, run.stderr  # an earlier report is replaced
+    mine = tmp_path / "notes.txt"
+    mine.write_text("my notes\n", encoding="utf-8")
+    (tmp_path / "link.txt").symlink_to(tmp_path / "report.txt")
+    for name in ("notes.txt", "link.txt", "missing/report.txt"):
+        run = kgen(
+            "import", str(BOUTIQUE), "-n", "shop", "-o", "bp", "--report", name, cwd=tmp_path
+        )
+        assert run.exit_code == 2, (name, run.stderr)
+        assert f"--report {name}:" in run.stderr
+        assert not (tmp_path / "bp").exists()
+    assert mine.read_text(encoding="utf-8") == "my notes\n"
+    assert (tmp_path / "report.txt").read_text(encoding="utf-8") == first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.txt", "notes.txt", "report.txt"]

@@ -4,6 +4,7 @@ warnings as ``FILE:LINE: warning: KIND NS/NAME: PATH: message`` lines, and the r
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from kgen.importer.account import WARNED, Line, Status
 from kgen.model import format_path
 
 HEADER = "# Imported by kgen import from {file} ({ref}): review it, then keep it as your own."
+#: The first line of a report: what ``--report FILE`` may write over.
+REPORT_HEADER = "# kgen import report: every input value and what became of it"
 
 
 def _text(item: Imported) -> str:
@@ -110,7 +113,7 @@ def warnings(result: ImportResult) -> list[str]:
 def report(result: ImportResult) -> str:
     """The whole accounting, one line per input leaf (where it was, what became of it),
     then what kgen writes beyond the input, one line per resource and reason."""
-    lines = []
+    lines = [REPORT_HEADER]
     for line in result.lines:
         entry = line.entry
         where = f"{line.resource.pos(line.path).file}:{line.resource.pos(line.path).line}"
@@ -136,6 +139,41 @@ def report(result: ImportResult) -> str:
             else f"kgen adds {kind} {shown} ({reason})"
         )
     return "\n".join(lines) + "\n"
+
+
+def check_report(path: Path) -> None:
+    """Refuse a report path that holds anything but an earlier report: kgen never writes
+    over a file it did not write, nor through a link."""
+    if not os.path.lexists(path):
+        if not path.parent.is_dir():
+            raise UsageError(message=f"--report {path.as_posix()}: its folder does not exist")
+        return
+    ours = False
+    if path.is_file() and not path.is_symlink():
+        with path.open("rb") as handle:
+            ours = handle.read(len(REPORT_HEADER) + 1) == (REPORT_HEADER + "\n").encode()
+    if not ours:
+        raise UsageError(
+            message=f"--report {path.as_posix()}: exists and is not a kgen import report; "
+            "kgen never writes over a file it did not write (name a new file)"
+        )
+
+
+def write_report(result: ImportResult, path: Path) -> None:
+    """Write the report to ``path`` (checked with ``check_report``) whole or not at all."""
+    staged: Path | None = None
+    try:
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", newline="\n", dir=path.parent, prefix=f".{path.name}.",
+            suffix=".kgen-tmp", delete=False,
+        ) as handle:  # fmt: skip
+            staged = Path(handle.name)
+            handle.write(report(result))
+        os.replace(staged, path)
+    except OSError as exc:
+        if staged is not None:
+            staged.unlink(missing_ok=True)
+        raise OutputError(path=path, reason=exc.strerror or str(exc)) from None
 
 
 def summary(result: ImportResult, written: Sequence[Path] | None = None) -> str:
