@@ -210,7 +210,7 @@ def document_problems(document: Document, kube_version: str) -> Iterator[Problem
             document,
             _origin_of(document, error),
             path,
-            f"{_message(error)} (in the output, {by})",
+            f"{error_message(error)} (in the output, {by})",
             f"Kubernetes {kube_version} schema for {document.api_version} {document.kind}"
             if error.validator == "additionalProperties"
             else None,
@@ -227,7 +227,8 @@ def _spec_schema(validator: Validator, kube_version: str) -> Mapping[str, Any]:
     return spec if isinstance(spec, Mapping) else {}
 
 
-def _message(error: ValidationError) -> str:
+def error_message(error: ValidationError) -> str:
+    """A schema error's message: of the most specific alternative for oneOf/anyOf."""
     if error.validator in ("oneOf", "anyOf") and error.context:
         specific = [e for e in error.context if e.validator != "type"]
         return (specific or list(error.context))[0].message

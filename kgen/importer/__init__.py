@@ -3,6 +3,7 @@
 The package is a pipeline of its own, one module per step:
 
     read.py      manifests with the place of every value (List items, -, kustomizations skipped)
+    shape.py     every resource it reads is what the API server accepts (upstream schemas)
     index.py     namespaces, and the one rule of which resource belongs to which workload
     mappers/     the workload and its pod template (workload.py, a ``top`` per kind), its
                  containers (container.py) and owned parts (parts.py);
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kgen.api import render_text
+from kgen.check import DEFAULT_KUBE_VERSION
 from kgen.errors import InvalidInput, UsageError
 from kgen.formats import FORMATS
 from kgen.helpers import file_keys
@@ -32,6 +34,7 @@ from kgen.importer.mappers import MAPPERS
 from kgen.importer.mappers.base import Build
 from kgen.importer.read import Resource, read_manifests
 from kgen.importer.settle import minimise, settle, text_of
+from kgen.importer.shape import shape_problems
 from kgen.model import Problem
 
 
@@ -72,6 +75,9 @@ def import_manifests(
         raise UsageError(message=f"--namespace {namespace!r} {what}: {FORMATS['namespace'].fix}")
     read = read_manifests(paths)
     problems = list(read.problems)
+    read_kinds = frozenset((*WORKLOADS, *PARTS))
+    version = kube_version or DEFAULT_KUBE_VERSION
+    problems.extend(shape_problems(read.resources, read_kinds, version))
     namespaces: dict[int, str] = {}
     for resource in read.resources:
         found = resource.namespace or namespace
