@@ -126,7 +126,7 @@ LISTED = (
     "apiVersion: v1\nkind: Service\nmetadata: {name: orphan, namespace: shop}\n"
     "spec: {selector: {app: nobody}, ports: [{port: 80}]}\n"
     "---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: shop}\n"
-    "---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db, namespace: shop}\n"
+    "---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent, namespace: shop}\n"
     "---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\n"
     "---\napiVersion: v1\nkind: List\nitems:\n"
     "- {apiVersion: networking.k8s.io/v1, kind: Ingress, metadata: {name: web, namespace: shop}}\n"

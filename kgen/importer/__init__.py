@@ -156,10 +156,10 @@ def _classify(index: Index, ledger: Ledger) -> None:
             owners = index.owners.get(id(resource), [])
             if not owners:
                 why = {
-                    "Service": "selects no Deployment of the input",
-                    "PodDisruptionBudget": "selects no Deployment of the input",
-                    "HorizontalPodAutoscaler": "scales no Deployment of the input",
-                }.get(kind, "no Deployment of the input uses it")
+                    "Service": "selects no workload of the input",
+                    "PodDisruptionBudget": "selects no workload of the input",
+                    "HorizontalPodAutoscaler": "scales no workload of the input",
+                }.get(kind, "no workload of the input uses it")
                 ledger.record(resource, (), Status.LEFT_OUT, why)
             elif len(owners) > 1 and kind not in ("ConfigMap", "Secret"):
                 shown = ", ".join(sorted(w.name for w in owners))
@@ -167,7 +167,7 @@ def _classify(index: Index, ledger: Ledger) -> None:
                     resource,
                     (),
                     Status.LEFT_OUT,
-                    f"belongs to several Deployments ({shown}): kgen import does not guess which",
+                    f"belongs to several workloads ({shown}): kgen import does not guess which",
                 )
             continue
         if kind in NOT_YET:
