@@ -272,6 +272,16 @@ BAD: dict[str, str] = {
         "        ports: [{containerPort: 80}]\n"
         "  volumeClaimTemplates:\n  - spec: {resources: {requests: {storage: 1Gi}}}\n"
     ),
+    "same-name.yaml": (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\n"
+        "spec:\n  selector: {matchLabels: {app: api}}\n"
+        "  template:\n    metadata: {labels: {app: api}}\n"
+        "    spec:\n      containers: [{name: api, image: 'nginx:1.27.3'}]\n"
+        "---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: api, namespace: shop}\n"
+        "spec:\n  selector: {matchLabels: {app: api-db}}\n"
+        "  template:\n    metadata: {labels: {app: api-db}}\n"
+        "    spec:\n      containers: [{name: db, image: 'redis:7.4.1'}]\n"
+    ),
 }
 
 

@@ -24,7 +24,7 @@ from kgen.errors import InvalidInput, UsageError
 from kgen.formats import FORMATS
 from kgen.helpers import file_keys
 from kgen.importer.account import Item, Ledger, Line, Status, Target, account
-from kgen.importer.index import BUILT_IN_GROUPS, NOT_YET, PARTS, WORKLOADS, Index, group
+from kgen.importer.index import BUILT_IN_GROUPS, NOT_YET, PARTS, WORKLOADS, Group, Index, group
 from kgen.importer.mappers import MAPPERS
 from kgen.importer.mappers.base import Build
 from kgen.importer.read import Resource, read_manifests
@@ -87,7 +87,9 @@ def import_manifests(
     ledger = Ledger()
     _classify(index, ledger)
     builds: list[Build] = []
-    for plan in group(index):
+    plans = group(index)
+    problems.extend(_same_names(plans, index))
+    for plan in plans:
         first = plan.workloads[0]
         build = Build(
             first, plan.app, index.namespace(first), index, ledger, secret_store, plan.kind
@@ -186,6 +188,26 @@ def _classify(index: Index, ledger: Ledger) -> None:
             )
         else:
             ledger.record(resource, (), Status.LEFT_OUT, f"kgen has no blueprint for a {kind}")
+
+
+def _same_names(plans: list[Group], index: Index) -> list[Problem]:
+    """Two blueprints of one name in one namespace (a Deployment and a StatefulSet of the
+    same name) would render the same resources: never guess which one keeps the name."""
+    problems = []
+    seen: dict[tuple[str, str], Resource] = {}
+    for plan in plans:
+        first = plan.workloads[0]
+        other = seen.setdefault((index.namespace(first), plan.app), first)
+        if other is not first:
+            problems.append(Problem(
+                first.pos(("metadata", "name")), ("metadata", "name"),
+                f"{other.kind} {other.name} is imported as a blueprint named {plan.app} too: "
+                "both would render their Service, ServiceAccount and NetworkPolicy under "
+                "that name",
+                "rename one of them, or import them into separate namespaces",
+                subject=f"{first.kind} {index.namespace(first)}/{first.name}",
+            ))  # fmt: skip
+    return problems
 
 
 def _needs_store(lines: list[Line], namespaces: dict[int, str]) -> list[Problem]:
