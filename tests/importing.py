@@ -3,9 +3,8 @@ build them with the real ``kubectl kustomize``, and compare field by field with 
 
 from __future__ import annotations
 
-import re
 import subprocess
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -48,56 +47,6 @@ def mismatches(result: ImportResult, rendered: Mapping[tuple[str, str], Any]) ->
                 f"{target}: {value!r}"
             )
     return wrong
-
-
-def _normal(path: tuple[Any, ...]) -> str:
-    return re.sub(
-        r"\[\d+\]", "[]", ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path)
-    )
-
-
-def added(result: ImportResult, rendered: Mapping[tuple[str, str], Any]) -> list[str]:
-    """The rendered values that no mapped input value accounts for: what kgen adds."""
-    targets: dict[tuple[str, str], list[Any]] = {}
-    for line in result.lines:
-        if line.entry.status is Status.MAPPED and line.entry.target is not None:
-            targets.setdefault((line.entry.target.kind, line.entry.target.name), []).append(
-                line.entry.target.path
-            )
-    added: set[str] = set()
-    for (kind, name), document in rendered.items():
-        for path in _leaves(document):
-            if not any(_under(document, path, t) for t in targets.get((kind, name), [])):
-                added.add(f"{kind}: {_normal(path)}")
-    return sorted(added)
-
-
-def _leaves(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    if isinstance(node, Mapping) and node:
-        for key, child in node.items():
-            yield from _leaves(child, (*path, key))
-    elif isinstance(node, list) and node:
-        for index, child in enumerate(node):
-            yield from _leaves(child, (*path, index))
-    else:
-        yield path
-
-
-def _under(document: Any, path: tuple[Any, ...], target: tuple[Any, ...]) -> bool:
-    """Whether the rendered leaf at ``path`` is the target path's value (or inside it)."""
-    node = document
-    for depth, part in enumerate(target):
-        if depth >= len(path):
-            return False
-        step = path[depth]
-        if hasattr(part, "key"):
-            found, item = value_at(node, (part,))
-            if not (found and isinstance(step, int) and item is node[step]):
-                return False
-        elif part != step:
-            return False
-        node = node[step]
-    return True
 
 
 def unexplained(result: ImportResult) -> list[str]:

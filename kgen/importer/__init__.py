@@ -29,7 +29,7 @@ from kgen.formats import FORMATS
 from kgen.helpers import file_keys
 from kgen.importer.account import Item, Ledger, Line, Status, Target, account
 from kgen.importer.additions import Addition, additions
-from kgen.importer.index import BUILT_IN_GROUPS, NOT_YET, PARTS, WORKLOADS, Index, group
+from kgen.importer.index import BUILT_IN_GROUPS, NOT_YET, PARTS, WORKLOADS, Group, Index, group
 from kgen.importer.mappers import MAPPERS
 from kgen.importer.mappers.base import Build
 from kgen.importer.read import Resource, read_manifests
@@ -78,27 +78,16 @@ def import_manifests(
     read_kinds = frozenset((*WORKLOADS, *PARTS))
     version = kube_version or DEFAULT_KUBE_VERSION
     problems.extend(shape_problems(read.resources, read_kinds, version))
-    namespaces: dict[int, str] = {}
-    for resource in read.resources:
-        found = resource.namespace or namespace
-        if found is None:
-            why = "name the namespace of resources that have none: --namespace NS"
-            problems.append(
-                _problem(resource, ("metadata",), "no namespace, and no --namespace", why)
-            )
-        elif not FORMATS["namespace"].check(found):
-            where = ("metadata", "namespace")
-            message = f"namespace {found!r} is not allowed"
-            problems.append(_problem(resource, where, message, FORMATS["namespace"].fix))
-        else:
-            namespaces[id(resource)] = found
+    namespaces = _namespaces(read.resources, namespace, problems)
     if problems:
         raise InvalidInput(problems=problems)
     index = Index.build(read.resources, namespaces)
     ledger = Ledger()
     _classify(index, ledger)
     builds: list[Build] = []
-    for plan in group(index):
+    plans = group(index)
+    problems.extend(_same_names(plans, index))
+    for plan in plans:
         first = plan.workloads[0]
         build = Build(
             first, plan.app, index.namespace(first), index, ledger, secret_store, plan.kind
@@ -132,6 +121,28 @@ def import_manifests(
     )
     added = tuple(additions(documents, lines, namespaces))
     return ImportResult(made, tuple(lines), read.notes, namespaces, renders, seconds, added)
+
+
+def _namespaces(
+    resources: Sequence[Resource], namespace: str | None, problems: list[Problem]
+) -> dict[int, str]:
+    """id(resource) -> its namespace, as written or ``--namespace``; a resource without
+    one, or with one kgen refuses, is a problem."""
+    namespaces: dict[int, str] = {}
+    for resource in resources:
+        found = resource.namespace or namespace
+        if found is None:
+            why = "name the namespace of resources that have none: --namespace NS"
+            problems.append(
+                _problem(resource, ("metadata",), "no namespace, and no --namespace", why)
+            )
+        elif not FORMATS["namespace"].check(found):
+            where = ("metadata", "namespace")
+            message = f"namespace {found!r} is not allowed"
+            problems.append(_problem(resource, where, message, FORMATS["namespace"].fix))
+        else:
+            namespaces[id(resource)] = found
+    return namespaces
 
 
 def _refused(build: Build, problems: list[Problem], ledger: Ledger) -> bool:
@@ -170,10 +181,10 @@ def _classify(index: Index, ledger: Ledger) -> None:
             owners = index.owners.get(id(resource), [])
             if not owners:
                 why = {
-                    "Service": "selects no Deployment of the input",
-                    "PodDisruptionBudget": "selects no Deployment of the input",
-                    "HorizontalPodAutoscaler": "scales no Deployment of the input",
-                }.get(kind, "no Deployment of the input uses it")
+                    "Service": "selects no workload of the input",
+                    "PodDisruptionBudget": "selects no workload of the input",
+                    "HorizontalPodAutoscaler": "scales no workload of the input",
+                }.get(kind, "no workload of the input uses it")
                 ledger.record(resource, (), Status.LEFT_OUT, why)
             elif len(owners) > 1 and kind not in ("ConfigMap", "Secret"):
                 shown = ", ".join(sorted(w.name for w in owners))
@@ -181,7 +192,7 @@ def _classify(index: Index, ledger: Ledger) -> None:
                     resource,
                     (),
                     Status.LEFT_OUT,
-                    f"belongs to several Deployments ({shown}): kgen import does not guess which",
+                    f"belongs to several workloads ({shown}): kgen import does not guess which",
                 )
             continue
         if kind in NOT_YET:
@@ -200,6 +211,26 @@ def _classify(index: Index, ledger: Ledger) -> None:
             )
         else:
             ledger.record(resource, (), Status.LEFT_OUT, f"kgen has no blueprint for a {kind}")
+
+
+def _same_names(plans: list[Group], index: Index) -> list[Problem]:
+    """Two blueprints of one name in one namespace (a Deployment and a StatefulSet of the
+    same name) would render the same resources: never guess which one keeps the name."""
+    problems = []
+    seen: dict[tuple[str, str], Resource] = {}
+    for plan in plans:
+        first = plan.workloads[0]
+        other = seen.setdefault((index.namespace(first), plan.app), first)
+        if other is not first:
+            problems.append(Problem(
+                first.pos(("metadata", "name")), ("metadata", "name"),
+                f"{other.kind} {other.name} is imported as a blueprint named {plan.app} too: "
+                "both would render their Service, ServiceAccount and NetworkPolicy under "
+                "that name",
+                "rename one of them, or import them into separate namespaces",
+                subject=f"{first.kind} {index.namespace(first)}/{first.name}",
+            ))  # fmt: skip
+    return problems
 
 
 def _needs_store(lines: list[Line], namespaces: dict[int, str]) -> list[Problem]:

@@ -106,9 +106,11 @@ class Ledger:
     ) -> None:
         self.entries[(id(resource), path)] = Entry(resource, path, status, note, target, blueprint)
 
-    def forget(self, resource: Resource) -> None:
-        """Drop every record of ``resource``."""
-        for key in [key for key in self.entries if key[0] == id(resource)]:
+    def forget(self, resource: Resource, path: JsonPath = ()) -> None:
+        """Drop every record of ``resource`` (at ``path`` and under it)."""
+        for key in [
+            key for key in self.entries if key[0] == id(resource) and key[1][: len(path)] == path
+        ]:
             del self.entries[key]
 
     def covers(self, resource: Resource, path: JsonPath) -> Entry | None:

@@ -65,7 +65,21 @@ DOCUMENTED: tuple[tuple[str, str, str], ...] = (
     ("*", f"{_POD}.serviceAccountName", "every app runs as its own ServiceAccount"),
     ("*", "spec.revisionHistoryLimit", "kgen keeps a few old revisions, not Kubernetes' ten"),
     ("*", "spec.replicas", "kgen's default replicas"),
+    ("*", "metadata.name", "kgen names each resource after its app (or the app's process)"),
     ("Service", "spec.ports[].*", "Service ports target the container port by name"),
+    ("Service", "spec.type", "kgen writes the Service's type"),
+    (
+        "Service",
+        "spec.publishNotReadyAddresses",
+        "a StatefulApp's headless Service lists members before they are ready, so they "
+        "can find each other",
+    ),
+    (
+        "StatefulSet",
+        "spec.serviceName",
+        "the StatefulSet names its headless Service <app>-headless",
+    ),
+    ("StatefulSet", "spec.podManagementPolicy", "Kubernetes' default (OrderedReady), written out"),
     ("NetworkPolicy", "*", "every app gets a NetworkPolicy: the service graph, DNS, egress"),
     ("ServiceAccount", "*", "every app runs as its own ServiceAccount, without a token"),
     ("PodDisruptionBudget", "*", "a disruption budget when there is more than one replica"),

@@ -16,7 +16,7 @@ from kgen.importer.read import Resource
 
 #: What each kind is to this importer. Workloads become blueprints; parts fold into the
 #: blueprint of the workload that owns them.
-WORKLOADS = ("Deployment",)
+WORKLOADS = ("Deployment", "StatefulSet")
 PARTS = (
     "Service",
     "ServiceAccount",
@@ -27,7 +27,6 @@ PARTS = (
 )
 #: Kinds a blueprint has fields for, that later versions of kgen import will map.
 NOT_YET = (
-    "StatefulSet",
     "Job",
     "CronJob",
     "Ingress",
@@ -128,9 +127,15 @@ class Group:
     workloads: tuple[Resource, ...]
 
 
+#: The blueprint each workload kind makes on its own.
+BLUEPRINTS = {"Deployment": "Microservice", "StatefulSet": "StatefulApp"}
+
+
 def group(index: Index) -> list[Group]:
     """The one place that decides which workloads make which blueprint."""
-    return [Group("Microservice", w.name, (w,)) for w in index.workloads if w.kind == "Deployment"]
+    return [
+        Group(BLUEPRINTS[w.kind], w.name, (w,)) for w in index.workloads if w.kind in BLUEPRINTS
+    ]
 
 
 @dataclass

@@ -192,9 +192,12 @@ def _origins_under(build: Build, path: JsonPath) -> Iterator[Any]:
 
 
 def _drop(build: Build, key: JsonPath, why: str) -> None:
-    """Take the value at ``key`` out of the blueprint; its inputs are left out, ``why``."""
-    for origin in build.origins.pop(key, []):
-        build.record(origin.resource, origin.path, Status.LEFT_OUT, why)
+    """Take the value at ``key`` out of the blueprint; its inputs (and what was recorded
+    under them) are left out, ``why``."""
+    for path in [path for path in build.origins if path[: len(key)] == key]:
+        for origin in build.origins.pop(path):
+            build.ledger.forget(origin.resource, origin.path)
+            build.record(origin.resource, origin.path, Status.LEFT_OUT, why)
     parent, last = _parent(build.blueprint, key)
     if parent is not None:
         del parent[last]

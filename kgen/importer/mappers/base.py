@@ -62,6 +62,8 @@ class Unit:
     pod: JsonPath  # the pod spec's path in the input and in the rendered workload
     container: str  # the rendered name of its main container
     where: JsonPath = ("spec",)  # where the unit's own settings go in the blueprint
+    #: A StatefulSet's headless Service, which kgen renders as ``<name>-headless``.
+    headless: Resource | None = None
 
 
 @dataclass(frozen=True)
@@ -266,10 +268,13 @@ def reserved_label(key: str) -> bool:
     return key.startswith(RESERVED_LABEL_PREFIXES) and key not in FREE_RECOMMENDED_LABELS
 
 
-def map_labels(build: Build, resource: Resource, path: JsonPath, kind: str, out: JsonPath) -> None:
-    """Labels of a rendered resource (``kind`` named after the unit being mapped): the
-    blueprint's labels where they agree, kgen's recommended ones instead of the input's,
-    and a patch for the rest."""
+def map_labels(
+    build: Build, resource: Resource, path: JsonPath, kind: str, out: JsonPath, name: str = ""
+) -> None:
+    """Labels of a rendered resource (``kind`` named ``name``, else after the unit being
+    mapped): the blueprint's labels where they agree, kgen's recommended ones instead of
+    the input's, and a patch for the rest."""
+    rendered = name or build.name
     own: Mapping[str, Any] = build.blueprint.get("metadata", {}).get("labels", {})
     for key, value in labels_of(resource, path).items():
         at = (*path, key)
@@ -281,10 +286,10 @@ def map_labels(build: Build, resource: Resource, path: JsonPath, kind: str, out:
                 "kgen writes the recommended app.kubernetes.io/ labels",
             )
         elif own.get(key) == value:
-            build.record(resource, at, Status.MAPPED, "", target(kind, build.name, *out, str(key)))
+            build.record(resource, at, Status.MAPPED, "", target(kind, rendered, *out, str(key)))
             build.origin(("metadata", "labels", str(key)), resource, at)
         else:
-            build.patch(kind, build.name, (*out, str(key)), value, resource, at)
+            build.patch(kind, rendered, (*out, str(key)), value, resource, at)
 
 
 def names(items: Iterable[Resource]) -> str:

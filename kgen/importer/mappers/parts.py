@@ -17,9 +17,17 @@ _LB_PREFIX = "service.beta.kubernetes.io/aws-load-balancer-"
 _ROLE = "eks.amazonaws.com/role-arn"
 
 
+def is_headless(service: Resource) -> bool:
+    spec = service.body.get("spec")
+    return isinstance(spec, Mapping) and spec.get("clusterIP") == "None"
+
+
 def primary_service(build: Build, index: Index, workload: Resource) -> Resource | None:
-    """The Service kgen renders for the app: the one named after it, else the first."""
+    """The Service kgen renders for the app: the one named after it, else the first (for
+    a unit with a headless Service, the first that is not headless: the client Service)."""
     services = index.owned(workload, "Service")
+    if build.unit is not None and build.unit.headless is not None:
+        services = [s for s in services if not is_headless(s)]
     named = [s for s in services if s.name == build.app]
     found = named or services
     return found[0] if found else None
@@ -47,15 +55,20 @@ def port_names(service: Resource | None, container: Mapping[str, Any]) -> dict[i
 
 
 def map_parts(build: Build, index: Index, workload: Resource, service: Resource | None) -> None:
+    headless = build.unit.headless if build.unit is not None else None
+    kept = ", ".join(s.name for s in (service, headless) if s is not None)
     for other in index.owned(workload, "Service"):
-        if other is not service:
+        if other is not service and other is not headless:
             build.left_out(
                 other, (),
-                f"a second Service of {workload.kind} {build.app}: kgen renders one per app "
-                f"({service.name if service else ''}); expose its ports there, or add an Ingress",
+                f"a second Service of {workload.kind} {build.app}: kgen renders "
+                f"{'a client and a headless Service' if headless else 'one'} per app "
+                f"({kept}); expose its ports there, or add an Ingress",
             )  # fmt: skip
     if service is not None:
         _service(build, service)
+    if headless is not None:
+        _headless(build, headless, alone=service is None)
     for account in index.owned(workload, "ServiceAccount"):
         _account(build, account)
     for hpa in index.owned(workload, "HorizontalPodAutoscaler"):
@@ -106,7 +119,7 @@ def _common(build: Build, part: Resource, kind: str, name: str) -> None:
             target(kind, name, "metadata", "namespace"),
         )
     build.cluster_metadata(part)
-    map_labels(build, part, ("metadata", "labels"), kind, ("metadata", "labels"))
+    map_labels(build, part, ("metadata", "labels"), kind, ("metadata", "labels"), name)
 
 
 def _owner(build: Build) -> str:
@@ -197,8 +210,10 @@ def _service_port(
     port: Mapping[str, Any],
     at: JsonPath,
     ports: list[dict[str, Any]],
+    *,
+    headless: bool = False,
 ) -> None:
-    app = build.name
+    app = f"{build.name}-headless" if headless else build.name
     wanted = port.get("targetPort", port.get("port"))
     entry = next((p for p in ports if p["name"] == wanted or p["port"] == wanted), None)
     if entry is None and isinstance(wanted, int):
@@ -233,15 +248,23 @@ def _service_port(
         else f"named after the container port: {entry['name']}",
         target("Service", app, *out, "name") if port.get("name") == entry["name"] else None,
     )
-    if port.get("port") != entry["port"]:
-        entry["servicePort"] = port.get("port")
-    build.record(service, (*at, "port"), Status.MAPPED, "", target("Service", app, *out, "port"))
+    if headless and port.get("port") != entry["port"]:
+        build.record(
+            service, (*at, "port"), Status.CHANGED,
+            f"kgen's headless Service publishes the container port {entry['port']}: its DNS "
+            "names answer with the pods' own addresses",
+        )  # fmt: skip
+    else:
+        if port.get("port") != entry["port"]:
+            entry["servicePort"] = port.get("port")
+        out_port = target("Service", app, *out, "port")
+        build.record(service, (*at, "port"), Status.MAPPED, "", out_port)
     if "protocol" in port:
         entry["protocol"] = port["protocol"]
         build.record(
             service, (*at, "protocol"), Status.MAPPED, "", target("Service", app, *out, "protocol")
         )
-    if "nodePort" in port:
+    if "nodePort" in port and not headless:
         entry["nodePort"] = port["nodePort"]
         build.record(
             service, (*at, "nodePort"), Status.MAPPED, "", target("Service", app, *out, "nodePort")
@@ -253,6 +276,54 @@ def _service_port(
                 (*at, key),
                 "no blueprint field, and a patch would replace the Service's ports whole",
             )
+
+
+def _headless(build: Build, service: Resource, *, alone: bool) -> None:
+    """A StatefulSet's headless Service: kgen renders it as ``<app>-headless`` beside the
+    client Service, with every port of the app, publishing not-ready pods. When the input
+    has no client Service, ``service.type: None`` says so (kgen renders only this one)."""
+    name, kind = f"{build.name}-headless", "Service"
+    _common(build, service, kind, name)
+    spec = service.body.get("spec") or {}
+    at: JsonPath = ("spec",)
+    cluster_ip = target(kind, name, "spec", "clusterIP")
+    if alone:
+        build.put(
+            (*build.where, "service", "type"), "None", service, (*at, "clusterIP"), cluster_ip
+        )
+    else:
+        build.record(service, (*at, "clusterIP"), Status.MAPPED, "", cluster_ip)
+    # What kgen writes on it anyway; other values are patches.
+    if spec.get("type") == "ClusterIP":
+        build.record(service, (*at, "type"), Status.MAPPED, "", target(kind, name, *at, "type"))
+    if spec.get("publishNotReadyAddresses") is True:
+        out = target(kind, name, *at, "publishNotReadyAddresses")
+        build.record(service, (*at, "publishNotReadyAddresses"), Status.MAPPED, "", out)
+    for key in ("clusterIPs", "ipFamilies"):
+        if key in spec:
+            build.left_out(service, (*at, key), "assigned by the cluster")
+    build.record(
+        service,
+        (*at, "selector"),
+        Status.CHANGED,
+        "kgen selects pods by app.kubernetes.io/name and instance",
+    )
+    settings = build.here
+    ports = settings.setdefault("ports", [])
+    for index, port in enumerate(spec.get("ports") or []):
+        if isinstance(port, Mapping):
+            _service_port(build, service, port, (*at, "ports", index), ports, headless=True)
+        else:
+            build.left_out(service, (*at, "ports", index), "not a port: a mapping is expected")
+    if not ports:
+        del settings["ports"]
+    lists = "no blueprint field, and a patch would replace the list kgen renders whole"
+    build.leftovers(service, spec, at, kind, name, at, lists=lists)
+    annotations: JsonPath = ("metadata", "annotations")
+    metadata = service.body.get("metadata") or {}
+    build.leftovers(service, metadata.get("annotations"), annotations, kind, name, annotations)
+    build.leftovers(service, metadata, ("metadata",), kind, name, ("metadata",))
+    build.leftovers(service, service.body, (), kind, name, ())
 
 
 def _account(build: Build, account: Resource) -> None:

@@ -188,9 +188,12 @@ def _containers(
     """The main container (the one named as kgen names it, else the first), sidecars,
     init containers and their volumes; returns the Service the unit's ports come from."""
     workload, pod = unit.resource, unit.pod
-    main_index = next((i for i, c in enumerate(containers) if c.get("name") == unit.container), 0)
+    main_index = main_container(unit, containers)
     service = parts.primary_service(build, index, workload)
-    port_names = parts.port_names(service, containers[main_index])
+    port_names = {
+        **parts.port_names(unit.headless, containers[main_index]),
+        **parts.port_names(service, containers[main_index]),
+    }
     mapper = Containers(build, workload, pod)
     settings = mapper.map(
         containers[main_index],
@@ -234,6 +237,12 @@ def _containers(
         build.spec["initContainers"] = inits
     _volumes(build, unit, spec, containers, main_index)
     return service
+
+
+def main_container(unit: Unit, containers: list[Mapping[str, Any]]) -> int:
+    """The index of the unit's main container: the one named as kgen names it, else the
+    first."""
+    return next((i for i, c in enumerate(containers) if c.get("name") == unit.container), 0)
 
 
 def _strategy(build: Build, unit: Unit, strategy: Any) -> None:
@@ -345,10 +354,13 @@ def _volumes(
     }
     used: set[str] = set()
     workload, pod = unit.resource, unit.pod
+    claims = _claims(workload)
     for position, container in enumerate(containers):
         for m, mount in enumerate(container.get("volumeMounts") or []):
             at = (*pod, "containers", position, "volumeMounts", m)
             name, path = str(mount.get("name")), str(mount.get("mountPath"))
+            if name in claims:
+                continue  # a StatefulSet's claim: its top maps the mount
             found = volumes.get(name)
             if found is None:
                 build.left_out(workload, at, f"mounts volume {name}, which the pod does not have")
@@ -418,6 +430,16 @@ def _volumes(
     for name, (i, _) in volumes.items():
         if name not in used:
             build.left_out(workload, (*pod, "volumes", i), "a volume no container mounts")
+
+
+def _claims(workload: Resource) -> set[str]:
+    """The volumes a StatefulSet's claim templates give its pods."""
+    templates = _get(workload.body, "spec", "volumeClaimTemplates")
+    return {
+        str(_get(claim, "metadata", "name"))
+        for claim in (templates if isinstance(templates, list) else [])
+        if isinstance(_get(claim, "metadata", "name"), str)
+    }
 
 
 def _config_files(
