@@ -33,7 +33,7 @@ from kgen.importer.index import BUILT_IN_GROUPS, NOT_YET, PARTS, WORKLOADS, Grou
 from kgen.importer.mappers import MAPPERS
 from kgen.importer.mappers.base import Build
 from kgen.importer.read import Resource, read_manifests
-from kgen.importer.settle import minimise, settle, text_of
+from kgen.importer.settle import join_patches, minimise, settle, text_of
 from kgen.importer.shape import shape_problems
 from kgen.model import Problem
 
@@ -107,6 +107,7 @@ def import_manifests(
         renders += minimise(build)
     seconds = time.perf_counter() - started
     for build in builds:  # what minimising kept must still pass every check
+        join_patches(build)
         problems.extend(settle(build, kube_version))
     if problems:
         raise InvalidInput(problems=problems)

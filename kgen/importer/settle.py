@@ -126,6 +126,32 @@ def minimise(build: Build) -> int:
     return renders
 
 
+def join_patches(build: Build) -> None:
+    """One patch per rendered resource: the import writes a patch per input value (so a
+    value kgen refuses is taken out alone); once kgen accepts them, the patches of one
+    target are joined. Their paths are disjoint, so the joined patch does the same."""
+    patches = build.blueprint.get("spec", {}).get("patches")
+    if not patches:
+        return
+    joined: dict[tuple[str, str], dict[str, Any]] = {}
+    for entry in patches:
+        target = entry["target"]
+        key = (str(target["kind"]), str(target["name"]))
+        if key in joined:
+            _merge(joined[key]["patch"], entry["patch"])
+        else:
+            joined[key] = {"target": target, "patch": _copy(entry["patch"])}
+    build.blueprint["spec"]["patches"] = list(joined.values())
+
+
+def _merge(into: dict[str, Any], patch: dict[str, Any]) -> None:
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = _copy(value)
+
+
 def _without(blueprint: dict[str, Any], path: JsonPath) -> dict[str, Any]:
     copy: dict[str, Any] = _copy(blueprint)
     parent, last = _parent(copy, path)
