@@ -109,6 +109,20 @@ BAD: dict[str, str] = {
     "default-namespace.yaml": (
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: default}\n"
     ),
+    "wrong-shape.yaml": (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\n"
+        "spec:\n  selector: {matchLabels: {app: api}}\n"
+        "  template:\n    metadata: {labels: {app: 5}}\n"
+        "    spec:\n      containers:\n      - name: api\n        image: nginx:1.27.3\n"
+        "        ports: http\n        env: {LOG: debug}\n"
+    ),
+    "null-item.yaml": (
+        "apiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\n"
+        "spec:\n  selector: {app: api}\n  ports:\n  -\n  - {port: 80}\n"
+    ),
+    "no-name.yaml": (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {namespace: shop}\nspec: {}\n"
+    ),
     "secret-without-store.yaml": (
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\n"
         "spec:\n  selector: {matchLabels: {app: api}}\n"

@@ -26,6 +26,16 @@ def shape_problems(
     for resource in resources:
         if resource.kind not in kinds:
             continue
+        metadata = resource.body.get("metadata")
+        if not isinstance(metadata, Mapping) or not isinstance(metadata.get("name"), str):
+            yield Problem(
+                resource.pos(("metadata",)),
+                ("metadata", "name"),
+                f"a {resource.kind} without a name",
+                "every resource names itself under metadata.name, as the API server requires",
+                subject=resource.kind,
+            )
+            continue
         for path in _null_items(resource.body):
             yield Problem(
                 resource.pos(path),
