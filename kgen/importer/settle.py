@@ -198,6 +198,7 @@ def _drop(build: Build, key: JsonPath, why: str) -> None:
     parent, last = _parent(build.blueprint, key)
     if parent is not None:
         del parent[last]
+        _prune(build.blueprint, key[:-1])
         return
     holder, name = _parent(build.blueprint, key[:-1])
     items: list[Any] = holder[name]
@@ -214,6 +215,16 @@ def _drop(build: Build, key: JsonPath, why: str) -> None:
                 del build.origins[path]
                 moved[(*prefix, position - 1, *path[len(prefix) + 1 :])] = origins
     build.origins.update(moved)
+
+
+def _prune(blueprint: dict[str, Any], path: JsonPath) -> None:
+    """Remove the maps at ``path`` and above that dropping a value left empty."""
+    while path and path not in _KEEP:
+        parent, last = _parent(blueprint, path)
+        if parent is None or parent[last] != {}:
+            return
+        del parent[last]
+        path = path[:-1]
 
 
 def _at_input(build: Build, key: JsonPath | None, problem: Problem) -> Problem:
