@@ -53,20 +53,25 @@ def start(build: Build) -> None:
 
 def has_containers(build: Build, unit: Unit) -> bool:
     """Whether the unit's pod template lists a container; a problem at its line if not."""
-    spec = pod_spec(unit.resource, unit.pod)
-    if any(isinstance(c, Mapping) for c in spec.get("containers") or []):
-        return True
-    build.problems.append(
-        Problem(
-            unit.resource.pos(unit.pod),
-            unit.pod,
-            f"a {unit.resource.kind} without containers",
-            "every pod template lists at least one container under "
-            + ".".join(map(str, (*unit.pod, "containers"))),
-            subject=f"{unit.resource.kind} {build.namespace}/{unit.resource.name}",
-        )
+    problem = no_containers(unit.resource, unit.pod, build.namespace)
+    if problem is not None:
+        build.problems.append(problem)
+    return problem is None
+
+
+def no_containers(workload: Resource, pod: JsonPath, namespace: str) -> Problem | None:
+    """The problem of a workload whose pod template (at ``pod``) lists no container."""
+    containers = pod_spec(workload, pod).get("containers")
+    if isinstance(containers, list) and any(isinstance(c, Mapping) for c in containers):
+        return None
+    return Problem(
+        workload.pos(pod),
+        pod,
+        f"a {workload.kind} without containers",
+        "every pod template lists at least one container under "
+        + ".".join(map(str, (*pod, "containers"))),
+        subject=f"{workload.kind} {namespace}/{workload.name}",
     )
-    return False
 
 
 def map_workload(build: Build, index: Index, unit: Unit, top: Top) -> None:
