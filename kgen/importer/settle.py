@@ -72,6 +72,10 @@ def settle(build: Build, kube_version: str | None) -> list[Problem]:
         dropped = False
         for problem in problems:
             path = where.get((problem.pos.line, problem.pos.column), problem.path)
+            if len(problem.path) > 1 and _present(build.blueprint, problem.path[:-1]):
+                # about a place in the blueprint, not at the first key of the map that
+                # is its nearest written ancestor (the two start at one position)
+                path = problem.path
             key = _origin_key(build, path)
             if key is None or key in _KEEP:
                 fatal.append(_at_input(build, key, problem))

@@ -358,7 +358,5 @@ def _budget(build: Build, budget: Resource) -> None:
         "kgen selects pods by app.kubernetes.io/name and instance",
     )
     build.leftovers(budget, spec, ("spec",), kind, app, ("spec",))
-    build.leftovers(
-        budget, budget.body.get("metadata"), ("metadata",), kind, app, ("metadata",)
-    )
+    build.leftovers(budget, budget.body.get("metadata"), ("metadata",), kind, app, ("metadata",))
     build.leftovers(budget, budget.body, (), kind, app, ())
