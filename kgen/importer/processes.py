@@ -60,6 +60,27 @@ class Run:
         return command if ok else None
 
     @property
+    def without_command(self) -> str:
+        """How it runs when ``command`` is None: what a message says of it."""
+        if "command" in self.container:
+            return "with a command that is not a list of strings"
+        return "with the image's own entrypoint (no command)"
+
+    @property
+    def probed(self) -> bool:
+        """Whether kgen can probe it: a TCP port, or a liveness and a readiness probe of
+        its own (kgen refuses a process it cannot probe: such a Deployment stays one)."""
+        ports = self.container.get("ports")
+        tcp = isinstance(ports, list) and any(
+            isinstance(p, Mapping)
+            and p.get("protocol", "TCP") == "TCP"
+            and isinstance(p.get("containerPort"), int)
+            for p in ports
+        )
+        probes = ("livenessProbe", "readinessProbe")
+        return tcp or all(isinstance(self.container.get(k), Mapping) for k in probes)
+
+    @property
     def argv(self) -> tuple[Any, Any]:
         return self.container.get("command"), self.container.get("args")
 
@@ -93,7 +114,7 @@ def plan(runs: Sequence[Run]) -> Plan:
     taken = {(run.namespace, run.workload.name) for run in runs}
     monoliths: list[Shared] = []
     for (namespace, image), members in by_image.items():
-        deployments = [r for r in members if r.workload.kind == "Deployment"]
+        deployments = [r for r in members if r.workload.kind == "Deployment" and r.probed]
         jobs = [r for r in members if r.workload.kind in JOBS]
         why = _not_processes(deployments, image)
         if why is not None:
@@ -126,8 +147,8 @@ def _not_processes(deployments: list[Run], image: str) -> str | None:
     entry = next((r for r in deployments if r.command is None), None)
     if entry is not None:
         return (
-            f"runs {image}, as Deployment {entry.workload.name} does with the image's own "
-            "entrypoint (no command): a Monolith's process states its command"
+            f"runs {image}, as Deployment {entry.workload.name} does {entry.without_command}: "
+            "a Monolith's process states its command"
         )
     if len(deployments) > 1 and all(r.argv == deployments[0].argv for r in deployments):
         return (
@@ -148,7 +169,7 @@ def _jobs(jobs: list[Run], image: str) -> tuple[list[Run], list[tuple[Resource, 
         hook = _other_hook(run.workload)
         if run.command is None:
             role = "migration" if kind == "Job" else "schedule"
-            why = f"runs the image's own entrypoint (no command): kgen's {role} states it"
+            why = f"runs {run.without_command}: kgen's {role} states its command"
             left.append((run.workload, why))
         elif kind == "Job" and hook is not None:
             why = (

@@ -17,21 +17,22 @@ from kgen.api import render_text
 from kgen.formats import cron_problem
 from kgen.importer.account import Status, Target
 from kgen.importer.index import Group, Index, main_container, pod_path, pod_spec
-from kgen.importer.mappers.base import (
-    TOOL_ANNOTATIONS,
-    Build,
-    Unit,
-    labels_of,
-    reserved_label,
-    target,
-)
+from kgen.importer.mappers.base import TOOL_ANNOTATIONS, Build, Unit, target
 from kgen.importer.mappers.one_app import Stash, hoist, one_for_all, stash
 from kgen.importer.mappers.parts import service_account
-from kgen.importer.mappers.workload import Top, deployment, map_workload, no_containers, start
+from kgen.importer.mappers.workload import (
+    Top,
+    deployment,
+    map_workload,
+    no_containers,
+    own_labels,
+    start,
+)
 from kgen.importer.processes import JOBS, MIGRATION, Run, unit_names
 from kgen.importer.read import Resource
 from kgen.importer.settle import text_of
 from kgen.model import JsonPath, Problem
+from kgen.suggest import shown
 from kgen.workloads import migration_annotations
 
 #: What kgen writes on every CronJob, whatever the blueprint says.
@@ -61,11 +62,7 @@ def map_monolith(group: Group, index: Index, build: Build) -> None:
     """Fill ``build.blueprint`` with a Monolith made of ``group``'s Deployments, Job and
     CronJobs; problems go to ``build.problems``."""
     start(build)
-    labels = {
-        str(k): v
-        for k, v in labels_of(group.workloads[0]).items()
-        if not reserved_label(str(k)) and isinstance(v, str)
-    }
+    labels = own_labels(group.workloads[0])
     build.blueprint["metadata"]["labels"] = labels  # the first Deployment's, not a Job's
     runs = [Run(w, build.namespace, main_container(w)) for w in group.workloads]
     names = unit_names(build.app, runs)
@@ -286,7 +283,7 @@ def malformed(index: Index) -> list[Problem]:
             message = f"schedule {found!r} {why}" if why else ""
         else:
             message = "a CronJob without a schedule" if found is None else (
-                f"a CronJob's schedule is a cron expression, found {type(found).__name__}"
+                f"a CronJob's schedule is a cron expression, found {shown(found)}"
             )  # fmt: skip
         if message:
             at: JsonPath = ("spec", "schedule") if found is not None else ("spec",)

@@ -52,8 +52,8 @@ _NO_FIELD = {
     "sidecars": "kgen runs no sidecars beside a Job: they would keep it from finishing",
 }
 #: Where a setting of a unit shows in the records of other inputs (a ConfigMap key
-#: inlined as a variable; a container port): their targets, by the setting's key.
-_SHOWN_AT = {"env": "env", "ports": "ports"}
+#: inlined as a variable): their targets, by the setting's key.
+_SHOWN_AT = {"env": "env"}
 _ABSENT: Any = object()
 
 
@@ -163,7 +163,8 @@ def hoist(build: Build, units: Sequence[Unit]) -> None:
     for key in keys:
         values = [node.get(key, _ABSENT) for _, node in nodes]
         shareable = any(key in fields(kind)[0] for kind in ROLES)
-        common = _common(values) if shareable else values[0]
+        owns = [key in fields(unit.kind)[0] for unit, _ in nodes]
+        common = _common(values, owns) if shareable else values[0]
         if common is not _ABSENT:
             build.spec[key] = common
         for (unit, node), value in zip(nodes, values, strict=True):
@@ -181,7 +182,7 @@ def hoist(build: Build, units: Sequence[Unit]) -> None:
                 p for p in build.origins if p[: len(unit.where) + 1] == (*unit.where, key)
             ]:
                 sub = path[len(unit.where) + 1 :]
-                if _within(common, sub):
+                if _at(common, sub) is not _ABSENT and _at(common, sub) == _at(value, sub):
                     build.origins.setdefault(("spec", key, *sub), []).extend(
                         build.origins.pop(path)
                     )
@@ -232,19 +233,24 @@ def _contains(path: Sequence[Any], marker: tuple[Any, ...]) -> bool:
     return any(tuple(path[i : i + len(marker)]) == marker for i in range(len(path)))
 
 
-def _common(values: Sequence[Any]) -> Any:
-    """What every value has: equal values, or of maps the keys (deeply) equal in all."""
+def _common(values: Sequence[Any], owns: Sequence[bool]) -> Any:
+    """The app's value, given every unit's (``owns``: whether each can say its own): of
+    maps, key by key (deeply); else the value of the most units (the first's on a tie),
+    when each other unit can say its own, and there is none when a unit has no value
+    (it would get one). A unit that cannot say its own has the app's value, or none."""
     if any(value is _ABSENT for value in values):
         return _ABSENT
-    first = values[0]
     if all(isinstance(value, dict) for value in values):
         found = {}
-        for key in first:
-            inner = _common([value.get(key, _ABSENT) for value in values])
+        for key in values[0]:
+            inner = _common([value.get(key, _ABSENT) for value in values], owns)
             if inner is not _ABSENT:
                 found[key] = inner
         return found or _ABSENT
-    return first if all(value == first for value in values) else _ABSENT
+    fixed = [value for value, own in zip(values, owns, strict=True) if not own]
+    if fixed:
+        return fixed[0] if all(value == fixed[0] for value in fixed) else _ABSENT
+    return max(values, key=lambda value: sum(1 for other in values if other == value))
 
 
 def _rest(value: Any, common: Any) -> Any:
@@ -261,12 +267,9 @@ def _rest(value: Any, common: Any) -> Any:
     return _ABSENT if value == common else value
 
 
-def _within(common: Any, path: JsonPath) -> bool:
-    if common is _ABSENT:
-        return False
-    node = common
+def _at(node: Any, path: JsonPath) -> Any:
     for part in path:
         if not isinstance(node, dict) or part not in node:
-            return False
+            return _ABSENT
         node = node[part]
-    return True
+    return node
