@@ -67,29 +67,25 @@ def map_monolith(group: Group, index: Index, build: Build) -> None:
     runs = [Run(w, build.namespace, main_container(w)) for w in group.workloads]
     names = unit_names(build.app, runs)
     units = [_unit(build.app, w, name) for w, name in zip(group.workloads, names, strict=True)]
-    stashes: list[Stash] = []
+    shared: list[Stash] = []  # a ServiceAccount the workloads share comes first
     for account in _shared_accounts(group, index):
         service_account(build, account)
-        stashes.append(stash(build, f"ServiceAccount {account.name}", "Deployment", ()))
+        shared.append(stash(build, f"ServiceAccount {account.name}", "Deployment", ()))
+    own: dict[int, Stash] = {}
     for unit in sorted(units, key=lambda u: u.kind == "Deployment"):
-        top = _TOPS[unit.kind]
         if unit.kind == "Job":
             _hooks(build, unit, others=True)
-        map_workload(build, index, unit, top)
+        map_workload(build, index, unit, _TOPS[unit.kind])
         if unit.kind == "Job":
             _hooks(build, unit, others=False)  # over what it says of tools' annotations
             _named_by_kgen(build, unit)
-        stashes.append(
-            stash(build, f"{unit.resource.kind} {unit.resource.name}", unit.kind, unit.pod)
-        )
+        source = f"{unit.resource.kind} {unit.resource.name}"
+        own[id(unit)] = stash(build, source, unit.kind, unit.pod)
     if not labels:
         del build.blueprint["metadata"]["labels"]
     if build.problems:
         return
-    order = {
-        name: i for i, name in enumerate(f"{u.resource.kind} {u.resource.name}" for u in units)
-    }
-    one_for_all(build, sorted(stashes, key=lambda s: order.get(s.source, -1)))
+    one_for_all(build, [*shared, *(own[id(unit)] for unit in units)])
     hoist(build, units)
     _schedules_listed(build)
     _migration_patches(build)
@@ -249,18 +245,10 @@ def name_migration(build: Build) -> None:
     jobs = [d.name for d in documents if d.kind == "Job"]
     if len(jobs) != 1:
         return
-    old = f"{build.app}-{MIGRATION}"
+    mapped = ("Job", f"{build.app}-{MIGRATION}")
     for key, entry in list(build.ledger.entries.items()):
         found = entry.target
-        if (
-            entry.blueprint == build.ref
-            and found is not None
-            and (found.kind, found.name)
-            == (
-                "Job",
-                old,
-            )
-        ):
+        if entry.blueprint == build.ref and found and (found.kind, found.name) == mapped:
             build.ledger.entries[key] = replace(entry, target=Target("Job", jobs[0], found.path))
 
 

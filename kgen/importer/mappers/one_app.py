@@ -51,6 +51,9 @@ _NO_FIELD = {
     "ports": "kgen gives the pod of a Job no ports: it serves nothing",
     "sidecars": "kgen runs no sidecars beside a Job: they would keep it from finishing",
 }
+#: Settings a unit cannot say as its own, kept as a patch on its workload instead (each
+#: is a value of its pod, where the input has it, that a merge patch can set alone).
+_PATCHED = frozenset({"podAnnotations", "terminationGracePeriodSeconds", "priorityClassName"})
 #: Where a setting of a unit shows in the records of other inputs (a ConfigMap key
 #: inlined as a variable): their targets, by the setting's key.
 _SHOWN_AT = {"env": "env"}
@@ -90,27 +93,25 @@ def stash(build: Build, source: str, kind: str, pod: JsonPath) -> Stash:
 
 
 def one_for_all(build: Build, stashes: Sequence[Stash]) -> None:
-    """Each ONE_FOR_ALL setting: the first stash's (in order) that sets it."""
+    """Each ONE_FOR_ALL setting: the first stash's (in order) that sets it, key by key
+    for a map; a stash's other value is left out."""
     for key in ONE_FOR_ALL:
-        settled: Any = None
-        first: dict[str, str] = {}  # part -> the source that set it first
+        settled: dict[str, Any] = {}  # a key of the map ("" for a whole list) -> its value
+        first: dict[str, str] = {}  # ... -> the source that set it
         for found in stashes:
             if key not in found.values:
                 continue
             mine = {p: o for p, o in found.origins.items() if p[1] == key}
             if key not in fields(found.kind)[1]:
-                role = ROLES[found.kind]
-                why = _NO_FIELD.get(key, f"a {role} has no {key}")
+                why = _NO_FIELD.get(key, f"a {ROLES[found.kind]} has no {key}")
                 _leave_out(build, _origins(mine, found.pod, key), why)
                 continue
-            parts = found.values[key].items() if key in _KEYED else [("", found.values[key])]
-            for part, value in parts:
+            value = found.values[key]
+            for part, said in value.items() if key in _KEYED else [("", value)]:
                 own = {p: o for p, o in mine.items() if not part or p[2:3] == (part,)}
-                settled = settled if settled is not None else ({} if key in _KEYED else value)
-                if key in _KEYED and part not in settled:
-                    settled[part] = value
+                settled.setdefault(part, said)
                 first.setdefault(part, found.source)
-                if (settled[part] if part else settled) == value:
+                if settled[part] == said:
                     for path, origins in own.items():
                         build.origins.setdefault(path, []).extend(origins)
                     continue
@@ -122,7 +123,7 @@ def one_for_all(build: Build, stashes: Sequence[Stash]) -> None:
                     f"Monolith (spec.{key}): the first one's wins",
                 )
         if settled:
-            build.spec[key] = settled
+            build.spec[key] = settled if key in _KEYED else settled[""]
 
 
 def _origins(origins: dict[JsonPath, list[Origin]], pod: JsonPath, key: str) -> list[Origin]:
@@ -186,6 +187,9 @@ def hoist(build: Build, units: Sequence[Unit]) -> None:
                     build.origins.setdefault(("spec", key, *sub), []).extend(
                         build.origins.pop(path)
                     )
+                elif key not in own and key in _PATCHED:
+                    for origin in build.origins.pop(path):
+                        _patch(build, unit, origin)
                 elif key not in own:
                     _drop(build, unit, (key, *sub), why)
             rest = _rest(value, common)
@@ -227,6 +231,15 @@ def _drop(build: Build, unit: Unit, path: JsonPath, why: str) -> None:
             build.ledger.entries[key] = replace(
                 entry, status=Status.LEFT_OUT, note=why, target=None
             )
+
+
+def _patch(build: Build, unit: Unit, origin: Origin) -> None:
+    """The input value behind a setting, as a patch at its place on the unit's workload
+    (a pod has the same path in the input and in what kgen renders)."""
+    node: Any = origin.resource.body
+    for part in origin.path:
+        node = node[part]
+    build.patch(unit.kind, unit.name, origin.path, node, origin.resource, origin.path)
 
 
 def _contains(path: Sequence[Any], marker: tuple[Any, ...]) -> bool:
