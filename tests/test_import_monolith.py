@@ -379,6 +379,7 @@ spec:
       template:
         spec:
           restartPolicy: Never
+          terminationGracePeriodSeconds: 30
           containers:
           - name: nightly
             image: ghcr.io/acme/shop:1.2.3
@@ -393,9 +394,10 @@ spec:
 def test_what_every_workload_shares(tmp_path: Path, snapshot: SnapshotAssertion) -> None:
     """A variable every workload has moves to spec; one only some processes have stays
     with them; a migration or a schedule has no variables of its own, so theirs are left
-    out (and so is the ConfigMap key inlined into one). Sidecars are the app's: the
-    first Deployment's; another one's is left out, and so is a Job's (kgen runs none
-    beside a Job), with its ports and probes."""
+    out (and so is the ConfigMap key inlined into one); a pod setting that a merge patch
+    can set alone is kept as a patch instead. Sidecars are the app's: the first
+    Deployment's; another one's is left out, and so is a Job's (kgen runs none beside a
+    Job), with its ports and probes."""
     result = _import(tmp_path, SHARED)
     spec = _blueprint(result)["spec"]
     assert spec["env"] == {"REGION": "eu"}
