@@ -311,6 +311,28 @@ def test_names_when_the_deployments_share_no_prefix(tmp_path: Path) -> None:
     assert mismatches(result, rendered) == []
 
 
+def test_a_name_another_blueprint_has(tmp_path: Path) -> None:
+    """A Monolith never takes the name of another blueprint of its namespace (their
+    ServiceAccounts, files and NetworkPolicies would clash): it takes the next name it
+    can (its image's here), and its Deployments are renamed (reported)."""
+    other = _deployment("billing", "[serve]").replace("acme/shop:1.2.3", "acme/other:1.0.0")
+    result = _import(
+        tmp_path,
+        other + _deployment("billing-web", "[serve]") + _deployment("billing-worker", "[work]"),
+    )
+    assert [(b.name, _blueprint(result, i)["kind"]) for i, b in enumerate(result.blueprints)] == [
+        ("billing", "Microservice"),
+        ("shop", "Monolith"),
+    ]
+    assert list(_blueprint(result, 1)["spec"]["processes"]) == ["web", "worker"]
+    assert [w for w in _warnings(result, tmp_path) if "metadata.name" in w] == [
+        "in.yaml:18: warning: Deployment shop/billing-web: metadata.name: kgen names the "
+        "Deployment shop-web",
+        "in.yaml:32: warning: Deployment shop/billing-worker: metadata.name: kgen names the "
+        "Deployment shop-worker",
+    ]
+
+
 SHARED = """\
 apiVersion: apps/v1
 kind: Deployment

@@ -305,10 +305,12 @@ def _unique(name: str, taken: set[str], limit: int = 63) -> str:
 
 def unit_names(app: str, runs: Sequence[Run]) -> list[str]:
     """What each workload of a Monolith is called in it: a Deployment's process, the Job
-    ``migrate``, a CronJob's schedule; the part of its name after ``<app>-``, else its
-    name (a Deployment named as the app: its main container's, else ``web``). Unique,
-    and short enough that ``<app>-<name>`` is a name kgen can render."""
+    ``migrate``, a CronJob's schedule; the part of its name after ``<app>-`` (or after
+    the Deployments' common prefix, when the app could not be named so), else its name
+    (a Deployment named as the app: its main container's, else ``web``). Unique, and
+    short enough that ``<app>-<name>`` is a name kgen can render."""
     taken = {MIGRATION} if any(r.workload.kind == "Job" for r in runs) else set()
+    common = _prefix([r.workload.name for r in runs if r.workload.kind == "Deployment"])
     names: list[str] = []
     for run in runs:
         workload = run.workload
@@ -317,7 +319,7 @@ def unit_names(app: str, runs: Sequence[Run]) -> list[str]:
             continue
         total = _CRONJOB_NAME if workload.kind == "CronJob" else 63
         limit = total - len(app) - 1
-        wanted = rest(app, workload.name)
+        wanted = rest(app, workload.name) or rest(common, workload.name)
         if wanted is None or len(wanted) > limit:
             own = label(workload.name, limit)
             container = label(str(run.container.get("name", "")), limit)
