@@ -454,6 +454,14 @@ def test_a_worker_kgen_cannot_probe_stays_out(tmp_path: Path) -> None:
         "shop/shop-worker: no TCP port, so kgen cannot probe by default" in w
         for w in _warnings(result, tmp_path)
     )
+    alone = _import(tmp_path, worker + _job("shop-cleanup", "[clean]", kind="CronJob"))
+    assert alone.blueprints == ()
+    assert _warnings(alone, tmp_path)[-1] == (
+        "in.yaml:15: warning: CronJob shop/shop-cleanup: <document>: runs "
+        "ghcr.io/acme/shop:1.2.3, as Deployment shop-worker does, which kgen cannot probe (no "
+        "TCP port, and no liveness and readiness probes of its own); kgen has no blueprint for "
+        "a lone CronJob"
+    )
 
 
 #: Bad input: exit 1 with the message at its line, nothing written.

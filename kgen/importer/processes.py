@@ -114,9 +114,10 @@ def plan(runs: Sequence[Run]) -> Plan:
     taken = {(run.namespace, run.workload.name) for run in runs}
     monoliths: list[Shared] = []
     for (namespace, image), members in by_image.items():
-        deployments = [r for r in members if r.workload.kind == "Deployment" and r.probed]
+        deployments = [r for r in members if r.workload.kind == "Deployment"]
         jobs = [r for r in members if r.workload.kind in JOBS]
         why = _not_processes(deployments, image)
+        deployments = [r for r in deployments if r.probed]
         if why is not None:
             lone.extend(
                 (r.workload, f"{why}; kgen has no blueprint for a lone {r.workload.kind}")
@@ -140,10 +141,17 @@ def plan(runs: Sequence[Run]) -> Plan:
 
 
 def _not_processes(deployments: list[Run], image: str) -> str | None:
-    """Why the Deployments that run ``image`` are no Monolith's processes (None: they are)."""
-    names = ", ".join(r.workload.name for r in deployments)
+    """Why the Deployments that run ``image`` are no Monolith's processes (None: those
+    kgen can probe are)."""
     if not deployments:
         return f"runs {image}, which no Deployment of the input runs"
+    if not any(r.probed for r in deployments):
+        return (
+            f"runs {image}, as Deployment {deployments[0].workload.name} does, which kgen "
+            "cannot probe (no TCP port, and no liveness and readiness probes of its own)"
+        )
+    deployments = [r for r in deployments if r.probed]
+    names = ", ".join(r.workload.name for r in deployments)
     entry = next((r for r in deployments if r.command is None), None)
     if entry is not None:
         return (
