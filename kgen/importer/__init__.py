@@ -30,8 +30,9 @@ from kgen.helpers import file_keys
 from kgen.importer.account import Item, Ledger, Line, Status, Target, account
 from kgen.importer.additions import Addition, additions
 from kgen.importer.index import BUILT_IN_GROUPS, NOT_YET, PARTS, WORKLOADS, Group, Index, group
-from kgen.importer.mappers import MAPPERS
+from kgen.importer.mappers import FINISH, MAPPERS
 from kgen.importer.mappers.base import Build
+from kgen.importer.mappers.monolith import malformed
 from kgen.importer.read import Resource, read_manifests
 from kgen.importer.settle import join_patches, minimise, settle, text_of
 from kgen.importer.shape import shape_problems
@@ -82,10 +83,13 @@ def import_manifests(
     if problems:
         raise InvalidInput(problems=problems)
     index = Index.build(read.resources, namespaces)
+    problems.extend(malformed(index))
+    if problems:
+        raise InvalidInput(problems=problems)
     ledger = Ledger()
-    _classify(index, ledger)
-    builds: list[Build] = []
     plans = group(index)
+    _classify(index, ledger, plans)
+    builds: list[Build] = []
     problems.extend(_same_names(plans, index))
     for plan in plans:
         first = plan.workloads[0]
@@ -111,6 +115,10 @@ def import_manifests(
         problems.extend(settle(build, kube_version))
     if problems:
         raise InvalidInput(problems=problems)
+    for build in builds:
+        finish = FINISH.get(build.kind)
+        if finish is not None:
+            finish(build)
     _file_targets(builds, ledger)
     made = tuple(
         Imported(b.namespace, b.app, text_of(b), b.workload)
@@ -172,11 +180,14 @@ def _problem(resource: Resource, path: tuple[str, ...], message: str, hint: str)
     )
 
 
-def _classify(index: Index, ledger: Ledger) -> None:
+def _classify(index: Index, ledger: Ledger, plans: list[Group]) -> None:
     """What is not a workload or one of its parts is listed and left out, never guessed."""
+    blueprint_of = {id(w): i for i, plan in enumerate(plans) for w in plan.workloads}
     for resource in index.resources:
         kind = resource.kind
         if kind in WORKLOADS:
+            if id(resource) in index.lone:
+                ledger.record(resource, (), Status.LEFT_OUT, index.lone[id(resource)])
             continue
         if kind in PARTS:
             owners = index.owners.get(id(resource), [])
@@ -187,7 +198,14 @@ def _classify(index: Index, ledger: Ledger) -> None:
                     "HorizontalPodAutoscaler": "scales no workload of the input",
                 }.get(kind, "no workload of the input uses it")
                 ledger.record(resource, (), Status.LEFT_OUT, why)
-            elif len(owners) > 1 and kind not in ("ConfigMap", "Secret"):
+            elif (
+                len(owners) > 1
+                and kind not in ("ConfigMap", "Secret")
+                # a Monolith's processes share its ServiceAccount
+                and not (
+                    kind == "ServiceAccount" and len({blueprint_of.get(id(w)) for w in owners}) == 1
+                )
+            ):
                 shown = ", ".join(sorted(w.name for w in owners))
                 ledger.record(
                     resource,

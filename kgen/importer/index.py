@@ -12,11 +12,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kgen.importer.processes import Run, plan
 from kgen.importer.read import Resource
 
 #: What each kind is to this importer. Workloads become blueprints; parts fold into the
 #: blueprint of the workload that owns them.
-WORKLOADS = ("Deployment", "StatefulSet")
+WORKLOADS = ("Deployment", "StatefulSet", "Job", "CronJob")
 PARTS = (
     "Service",
     "ServiceAccount",
@@ -27,8 +28,6 @@ PARTS = (
 )
 #: Kinds a blueprint has fields for, that later versions of kgen import will map.
 NOT_YET = (
-    "Job",
-    "CronJob",
     "Ingress",
     "ServiceMonitor",
     "PrometheusRule",
@@ -84,6 +83,15 @@ def _selects(selector: Any, labels: Mapping[str, Any]) -> bool:
     return all(labels.get(key) == value for key, value in selector.items())
 
 
+def main_container(workload: Resource) -> Mapping[str, Any]:
+    """The first container of the workload's pod template (``{}`` when there is none)."""
+    containers = pod_spec(workload).get("containers")
+    found = (
+        [c for c in containers if isinstance(c, Mapping)] if isinstance(containers, list) else []
+    )
+    return found[0] if found else {}
+
+
 def containers_of(spec: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     for group in ("initContainers", "containers"):
         for container in spec.get(group) or []:
@@ -132,9 +140,17 @@ BLUEPRINTS = {"Deployment": "Microservice", "StatefulSet": "StatefulApp"}
 
 
 def group(index: Index) -> list[Group]:
-    """The one place that decides which workloads make which blueprint."""
+    """The one place that decides which workloads make which blueprint: Deployments that
+    share an image make a Monolith with their Jobs and CronJobs (``processes.plan``), any
+    other Deployment a Microservice, a StatefulSet a StatefulApp."""
+    shared = {id(w) for monolith in index.monoliths for w in monolith.workloads}
     return [
-        Group(BLUEPRINTS[w.kind], w.name, (w,)) for w in index.workloads if w.kind in BLUEPRINTS
+        *index.monoliths,
+        *(
+            Group(BLUEPRINTS[w.kind], w.name, (w,))
+            for w in index.workloads
+            if w.kind in BLUEPRINTS and id(w) not in shared
+        ),
     ]
 
 
@@ -147,11 +163,20 @@ class Index:
     workloads: list[Resource] = field(default_factory=list)
     #: id(part) -> the workloads that own it (usually one; several is ambiguous).
     owners: dict[int, list[Resource]] = field(default_factory=dict)
+    #: Deployments sharing an image, with their Jobs and CronJobs: one Monolith each.
+    monoliths: list[Group] = field(default_factory=list)
+    #: id(workload) -> why it makes no blueprint (a Job or CronJob that joins none); such
+    #: a workload owns nothing.
+    lone: dict[int, str] = field(default_factory=dict)
 
     @classmethod
     def build(cls, resources: tuple[Resource, ...], namespace_of: dict[int, str]) -> Index:
         index = cls(resources, namespace_of)
-        index.workloads = [r for r in resources if r.kind in WORKLOADS]
+        workloads = [r for r in resources if r.kind in WORKLOADS]
+        shared = plan([Run(w, index.namespace(w), main_container(w)) for w in workloads])
+        index.monoliths = [Group("Monolith", m.app, m.workloads) for m in shared.monoliths]
+        index.lone = {id(w): why for w, why in shared.lone}
+        index.workloads = [w for w in workloads if id(w) not in index.lone]
         for part in resources:
             if part.kind in PARTS:
                 index.owners[id(part)] = [w for w in index.workloads if index._owns(w, part)]

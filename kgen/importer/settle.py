@@ -72,6 +72,10 @@ def settle(build: Build, kube_version: str | None) -> list[Problem]:
         dropped = False
         for problem in problems:
             path = where.get((problem.pos.line, problem.pos.column), problem.path)
+            if len(problem.path) > 1 and _present(build.blueprint, problem.path[:-1]):
+                # about a place in the blueprint, not at the first key of the map that
+                # is its nearest written ancestor (the two start at one position)
+                path = problem.path
             key = _origin_key(build, path)
             if key is None or key in _KEEP:
                 fatal.append(_at_input(build, key, problem))
@@ -123,6 +127,32 @@ def minimise(build: Build) -> int:
                 if isinstance(child, dict)
                 for key in child
             )
+    return renders + _needless_patches(build, baseline)
+
+
+def _needless_patches(build: Build, baseline: list[Any]) -> int:
+    """Leave out each patch that sets what kgen writes anyway (the input said the same as
+    kgen's own output); its input is then mapped. Returns the renders it took."""
+    patches = build.blueprint.get("spec", {}).get("patches") or []
+    renders = 0
+    for index in reversed(range(len(patches))):  # from the last: earlier indices stay
+        trial = _copy(build.blueprint)
+        del trial["spec"]["patches"][index]
+        if not trial["spec"]["patches"]:
+            del trial["spec"]["patches"]
+        documents, problems = render_text(dump_document(trial), "<import>", check_output=False)
+        renders += 1
+        if problems or [d.body for d in documents] != baseline:
+            continue
+        build.blueprint = trial
+        for origin in build.origins.pop(("spec", "patches", index), []):
+            entry = build.ledger.covers(origin.resource, origin.path)
+            if entry is not None and entry.status is Status.PATCHED:
+                build.record(
+                    origin.resource, origin.path, Status.MAPPED, "kgen writes the same",
+                    entry.target,
+                )  # fmt: skip
+        _shift(build, ("spec", "patches"), index)
     return renders
 
 
@@ -136,7 +166,7 @@ def join_patches(build: Build) -> None:
     joined: dict[tuple[str, str], dict[str, Any]] = {}
     for entry in patches:
         target = entry["target"]
-        key = (str(target["kind"]), str(target["name"]))
+        key = (str(target.get("kind")), str(target.get("name")))  # a Job has no name
         if key in joined:
             _merge(joined[key]["patch"], entry["patch"])
         else:
@@ -227,6 +257,7 @@ def _drop(build: Build, key: JsonPath, why: str) -> None:
     parent, last = _parent(build.blueprint, key)
     if parent is not None:
         del parent[last]
+        _prune(build.blueprint, key[:-1])
         return
     holder, name = _parent(build.blueprint, key[:-1])
     items: list[Any] = holder[name]
@@ -234,7 +265,11 @@ def _drop(build: Build, key: JsonPath, why: str) -> None:
     del items[index]
     if not items:
         del holder[name]
-    prefix = key[:-1]
+    _shift(build, key[:-1], index)
+
+
+def _shift(build: Build, prefix: JsonPath, index: int) -> None:
+    """The list at ``prefix`` lost its item ``index``: the origins of later items move up."""
     moved: dict[JsonPath, Any] = {}
     for path, origins in list(build.origins.items()):
         if path[: len(prefix)] == prefix and len(path) > len(prefix):
@@ -243,6 +278,16 @@ def _drop(build: Build, key: JsonPath, why: str) -> None:
                 del build.origins[path]
                 moved[(*prefix, position - 1, *path[len(prefix) + 1 :])] = origins
     build.origins.update(moved)
+
+
+def _prune(blueprint: dict[str, Any], path: JsonPath) -> None:
+    """Remove the maps at ``path`` and above that dropping a value left empty."""
+    while path and path not in _KEEP:
+        parent, last = _parent(blueprint, path)
+        if parent is None or parent[last] != {}:
+            return
+        del parent[last]
+        path = path[:-1]
 
 
 def _at_input(build: Build, key: JsonPath | None, problem: Problem) -> Problem:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from kgen.importer.index import Group, Index
 from kgen.importer.mappers.base import Build
+from kgen.importer.mappers.monolith import map_monolith, name_migration
 from kgen.importer.mappers.statefulset import map_statefulapp
 from kgen.importer.mappers.workload import map_microservice
 
@@ -15,4 +16,10 @@ Mapper = Callable[[Group, Index, Build], None]
 MAPPERS: dict[str, Mapper] = {
     "Microservice": map_microservice,
     "StatefulApp": map_statefulapp,
+    "Monolith": map_monolith,
+}
+#: Blueprint kind -> what its mapper can only do once kgen accepts the blueprint (the
+#: names kgen derives from its settings, for the report).
+FINISH: dict[str, Callable[[Build], None]] = {
+    "Monolith": name_migration,
 }

@@ -89,7 +89,7 @@ class Containers:
         for key, value in _DEFAULTS.items():
             if container.get(key) == value:
                 build.record(resource, (*path, key), Status.DEFAULT, "Kubernetes' default")
-        ports = self._ports(container, path, port_names, group, name) if not init else []
+        ports = self._ports(container, path, where, port_names, group, name) if not init else []
         if ports:
             settings["ports"] = ports
         env = self._env(container, path, where, group, name)
@@ -114,6 +114,7 @@ class Containers:
         self,
         container: Mapping[str, Any],
         path: JsonPath,
+        where: JsonPath,
         port_names: Mapping[int, str],
         group: str,
         name: str,
@@ -157,6 +158,7 @@ class Containers:
             for key in port:
                 if not build.ledger.recorded(resource, (*at, key)):
                     build.left_out(resource, (*at, key), _LISTS)
+            build.origin((*where, "ports", len(ports)), resource, at)
             ports.append(entry)
         return ports
 

@@ -70,7 +70,7 @@ def map_parts(build: Build, index: Index, workload: Resource, service: Resource 
     if headless is not None:
         _headless(build, headless, alone=service is None)
     for account in index.owned(workload, "ServiceAccount"):
-        _account(build, account)
+        service_account(build, account)
     for hpa in index.owned(workload, "HorizontalPodAutoscaler"):
         _autoscaler(build, hpa)
     for budget in index.owned(workload, "PodDisruptionBudget"):
@@ -105,7 +105,7 @@ def _common(build: Build, part: Resource, kind: str, name: str) -> None:
     same = part.name == name
     build.record(
         part, ("metadata", "name"), Status.MAPPED if same else Status.RENAMED,
-        "" if same else f"kgen names the {kind} after the {_owner(build)}: {name}",
+        "" if same else f"kgen names the {kind} after the {_owner(build, name)}: {name}",
         target(kind, name, "metadata", "name") if same else None,
     )  # fmt: skip
     build.version(part, name)
@@ -122,9 +122,10 @@ def _common(build: Build, part: Resource, kind: str, name: str) -> None:
     map_labels(build, part, ("metadata", "labels"), kind, ("metadata", "labels"), name)
 
 
-def _owner(build: Build) -> str:
-    """What kgen names a part after: the app, or a Monolith's process."""
-    return "process" if build.where != ("spec",) else "app"
+def _owner(build: Build, name: str) -> str:
+    """What kgen names a part after: the app (its ServiceAccount, every part of a
+    Microservice), or a Monolith's process."""
+    return "process" if build.where[:2] == ("spec", "processes") else "app"
 
 
 def _service(build: Build, service: Resource) -> None:
@@ -326,7 +327,8 @@ def _headless(build: Build, service: Resource, *, alone: bool) -> None:
     build.leftovers(service, service.body, (), kind, name, ())
 
 
-def _account(build: Build, account: Resource) -> None:
+def service_account(build: Build, account: Resource) -> None:
+    """The app's ServiceAccount: its IAM role and whether it mounts a token."""
     app, kind = build.app, "ServiceAccount"
     _common(build, account, kind, app)
     annotations = (account.body.get("metadata") or {}).get("annotations") or {}
@@ -403,6 +405,7 @@ def _autoscaler(build: Build, hpa: Resource) -> None:
             "the autoscaler sets the replicas",
         )
     build.leftovers(hpa, spec, ("spec",), kind, app, ("spec",))
+    build.leftovers(hpa, hpa.body.get("metadata"), ("metadata",), kind, app, ("metadata",))
     build.leftovers(hpa, hpa.body, (), kind, app, ())
 
 
@@ -426,4 +429,5 @@ def _budget(build: Build, budget: Resource) -> None:
         "kgen selects pods by app.kubernetes.io/name and instance",
     )
     build.leftovers(budget, spec, ("spec",), kind, app, ("spec",))
+    build.leftovers(budget, budget.body.get("metadata"), ("metadata",), kind, app, ("metadata",))
     build.leftovers(budget, budget.body, (), kind, app, ())

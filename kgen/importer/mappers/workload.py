@@ -12,7 +12,15 @@ from typing import Any
 from kgen.importer.account import Status
 from kgen.importer.index import Group, Index, pod_spec
 from kgen.importer.mappers import parts
-from kgen.importer.mappers.base import Build, Unit, item, map_labels, reserved_label, target
+from kgen.importer.mappers.base import (
+    Build,
+    Unit,
+    item,
+    labels_of,
+    map_labels,
+    reserved_label,
+    target,
+)
 from kgen.importer.mappers.container import Containers, secret_entry
 from kgen.importer.read import Resource
 from kgen.model import JsonPath, Problem
@@ -53,20 +61,25 @@ def start(build: Build) -> None:
 
 def has_containers(build: Build, unit: Unit) -> bool:
     """Whether the unit's pod template lists a container; a problem at its line if not."""
-    spec = pod_spec(unit.resource, unit.pod)
-    if any(isinstance(c, Mapping) for c in spec.get("containers") or []):
-        return True
-    build.problems.append(
-        Problem(
-            unit.resource.pos(unit.pod),
-            unit.pod,
-            f"a {unit.resource.kind} without containers",
-            "every pod template lists at least one container under "
-            + ".".join(map(str, (*unit.pod, "containers"))),
-            subject=f"{unit.resource.kind} {build.namespace}/{unit.resource.name}",
-        )
+    problem = no_containers(unit.resource, unit.pod, build.namespace)
+    if problem is not None:
+        build.problems.append(problem)
+    return problem is None
+
+
+def no_containers(workload: Resource, pod: JsonPath, namespace: str) -> Problem | None:
+    """The problem of a workload whose pod template (at ``pod``) lists no container."""
+    containers = pod_spec(workload, pod).get("containers")
+    if isinstance(containers, list) and any(isinstance(c, Mapping) for c in containers):
+        return None
+    return Problem(
+        workload.pos(pod),
+        pod,
+        f"a {workload.kind} without containers",
+        "every pod template lists at least one container under "
+        + ".".join(map(str, (*pod, "containers"))),
+        subject=f"{workload.kind} {namespace}/{workload.name}",
     )
-    return False
 
 
 def map_workload(build: Build, index: Index, unit: Unit, top: Top) -> None:
@@ -83,7 +96,7 @@ def map_workload(build: Build, index: Index, unit: Unit, top: Top) -> None:
     build.record(workload, ("kind",), Status.MAPPED, "", target(kind, name, "kind"))
     same = workload.name == name
     build.record(
-        workload, ("metadata", "name"), Status.MAPPED if same else Status.CHANGED,
+        workload, ("metadata", "name"), Status.MAPPED if same else Status.RENAMED,
         "" if same else f"kgen names the {kind} {name}",
         target(kind, name, "metadata", "name") if same else None,
     )  # fmt: skip
@@ -97,11 +110,7 @@ def map_workload(build: Build, index: Index, unit: Unit, top: Top) -> None:
             target(kind, name, "metadata", "namespace"),
         )
     build.cluster_metadata(workload)
-    labels = {
-        str(k): v
-        for k, v in (body.get("metadata", {}).get("labels") or {}).items()
-        if not reserved_label(str(k)) and isinstance(v, str)
-    }
+    labels = own_labels(workload)
     own = build.blueprint["metadata"].get("labels")
     if labels and own is None:
         build.blueprint["metadata"]["labels"] = labels
@@ -140,6 +149,15 @@ def map_workload(build: Build, index: Index, unit: Unit, top: Top) -> None:
         build.leftovers(workload, node, template[:depth], kind, name, template[:depth])
     parts.map_parts(build, index, workload, service)
     build.unit = None
+
+
+def own_labels(workload: Resource) -> dict[str, str]:
+    """The workload's labels that a blueprint keeps as its own (not kgen's or a tool's)."""
+    return {
+        str(k): v
+        for k, v in labels_of(workload).items()
+        if not reserved_label(str(k)) and isinstance(v, str)
+    }
 
 
 def deployment(build: Build, unit: Unit, top: Mapping[str, Any]) -> None:
