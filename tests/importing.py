@@ -50,23 +50,21 @@ def mismatches(result: ImportResult, rendered: Mapping[tuple[str, str], Any]) ->
 
 
 def unexplained(result: ImportResult) -> list[str]:
-    """Input values that did not come back and whose report line gives no reason."""
+    """Input values that did not come back and whose report line gives no reason, and
+    what kgen adds beyond the input without a documented reason (``additions.DOCUMENTED``)."""
     return [
-        f"{line.resource.kind} {line.resource.name} {line.path}"
-        for line in result.lines
-        if line.entry.status is not Status.MAPPED and not line.entry.note
+        *(
+            f"{line.resource.kind} {line.resource.name} {line.path}"
+            for line in result.lines
+            if line.entry.status is not Status.MAPPED and not line.entry.note
+        ),
+        *(
+            f"kgen adds to {a.kind} {a.namespace}/{a.name}: {', '.join(a.paths)}"
+            for a in result.additions
+            if a.reason == UNDOCUMENTED
+        ),
     ]
 
 
 def report(result: ImportResult) -> str:
     return imported.report(result).replace(str(REPO) + "/", "")
-
-
-def undocumented(result: ImportResult) -> list[str]:
-    """What kgen adds beyond the input without a documented reason (the report's lines
-    ``not a documented addition``): kept empty by every round trip."""
-    return [
-        f"{a.kind} {a.namespace}/{a.name}: {', '.join(a.paths)}"
-        for a in result.additions
-        if a.reason == UNDOCUMENTED
-    ]

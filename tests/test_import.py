@@ -20,7 +20,7 @@ from syrupy.assertion import SnapshotAssertion
 from kgen import api
 from kgen.importer import output as imported
 from tests.conftest import REPO, RunKgen, require_tool
-from tests.importing import mismatches, report, round_trip, undocumented, unexplained
+from tests.importing import mismatches, report, round_trip, unexplained
 
 BOUTIQUE = REPO / "tests" / "import" / "online-boutique.yaml"
 
@@ -36,7 +36,6 @@ def test_online_boutique_round_trip(tmp_path: Path, snapshot: SnapshotAssertion)
     rendered = round_trip(result, tmp_path, kubectl)
     assert mismatches(result, rendered) == []
     assert unexplained(result) == []
-    assert undocumented(result) == []
     assert report(result) == snapshot(name="report")
     assert [w.replace(str(REPO) + "/", "") for w in imported.warnings(result)] == snapshot(
         name="warnings"
@@ -61,7 +60,6 @@ def test_helm_create_round_trip(tmp_path: Path, snapshot: SnapshotAssertion) -> 
     rendered = round_trip(result, tmp_path, kubectl)
     assert mismatches(result, rendered) == []
     assert unexplained(result) == []
-    assert undocumented(result) == []
     assert report(result).replace(str(tmp_path) + "/", "") == snapshot(name="report")
 
 

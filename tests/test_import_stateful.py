@@ -20,7 +20,7 @@ from kgen.importer import ImportResult
 from kgen.importer import output as imported
 from kgen.yamlio import parse_plain
 from tests.conftest import REPO, RunKgen, require_tool
-from tests.importing import mismatches, report, round_trip, undocumented, unexplained
+from tests.importing import mismatches, report, round_trip, unexplained
 
 EXAMPLES = REPO / "tests" / "import"
 
@@ -49,7 +49,6 @@ def test_kubernetes_examples_round_trip(
     assert unexplained(result) == []
     assert report(result) == snapshot(name="report")
     assert _warnings(result) == snapshot(name="warnings")
-    assert undocumented(result) == []
     assert _blueprints(result) == snapshot(name="blueprints")
 
 

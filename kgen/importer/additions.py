@@ -35,6 +35,16 @@ DOCUMENTED: tuple[tuple[str, str, str], ...] = (
     ("*", "*annotations.kgen.dev/config-hash", "a change of config files rolls the pods"),
     (
         "*",
+        "*annotations.checkov.io/skip*",
+        "Checkov is told of the one finding kgen allows: secrets as environment variables",
+    ),
+    (
+        "*",
+        f"{_CONTAINER}.env[].valueFrom.secretKeyRef.*",
+        "secret variables read the Secret that kgen's ExternalSecret writes",
+    ),
+    (
+        "*",
         f"{_POD}.securityContext.*",
         "hardening: pods run as non-root with the runtime's seccomp profile",
     ),
@@ -80,6 +90,41 @@ DOCUMENTED: tuple[tuple[str, str, str], ...] = (
         "the StatefulSet names its headless Service <app>-headless",
     ),
     ("StatefulSet", "spec.podManagementPolicy", "Kubernetes' default (OrderedReady), written out"),
+    (
+        "Service",
+        "metadata.annotations.service.beta.kubernetes.io/aws-load-balancer-*",
+        "kgen derives the AWS load balancer annotations (an NLB with IP targets)",
+    ),
+    (
+        "Service",
+        "",
+        "an app with ports gets a Service (a StatefulApp a headless one and a client one)",
+    ),
+    ("*", "*annotations.*", "the blueprint's annotations are on every resource"),
+    (
+        "CronJob",
+        "spec.[csf]*",
+        "kgen's schedule defaults: runs never overlap, a missed run starts within its "
+        "deadline, a few finished jobs are kept",
+    ),
+    ("*", "*backoffLimit", "kgen's job defaults: a few retries, then the job fails"),
+    ("*", "*activeDeadlineSeconds", "kgen's job defaults: a deadline for a run"),
+    ("*", f"{_POD}.restartPolicy", "a job's pods are not restarted in place"),
+    (
+        "*",
+        f"{_CONTAINER}.env[].value",
+        "a Monolith's env applies to every process, migration and schedule",
+    ),
+    (
+        "*",
+        f"{_CONTAINER}.image",
+        "a Monolith runs its one image in every process, migration and schedule",
+    ),
+    (
+        "*",
+        f"{_POD}.terminationGracePeriodSeconds",
+        "a Monolith's pod settings apply to every process, migration and schedule",
+    ),
     ("NetworkPolicy", "*", "every app gets a NetworkPolicy: the service graph, DNS, egress"),
     ("ServiceAccount", "*", "every app runs as its own ServiceAccount, without a token"),
     ("PodDisruptionBudget", "*", "a disruption budget when there is more than one replica"),
