@@ -19,6 +19,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from kgen import api
 from kgen.importer import output as imported
+from kgen.importer.additions import DOCUMENTED
 from tests.conftest import REPO, RunKgen, require_tool
 from tests.importing import mismatches, report, round_trip, unexplained
 
@@ -297,3 +298,11 @@ def test_report_never_writes_over_a_file_it_did_not_write(kgen: RunKgen, tmp_pat
     assert mine.read_text(encoding="utf-8") == "my notes\n"
     assert (tmp_path / "report.txt").read_text(encoding="utf-8") == first
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.txt", "notes.txt", "report.txt"]
+
+
+def test_the_guide_lists_every_reason_kgen_adds_for() -> None:
+    """docs/import.md gives the reasons of ``additions.DOCUMENTED``, in its order."""
+    guide = (REPO / "docs" / "import.md").read_text(encoding="utf-8")
+    listed = guide.split("The reasons kgen gives for what it adds:\n\n", 1)[1].split("\n\n")[0]
+    reasons = list(dict.fromkeys(why for _, _, why in DOCUMENTED))
+    assert [line.removeprefix("- ") for line in listed.splitlines()] == reasons
