@@ -575,8 +575,9 @@ def import_(
         ),
     ] = None,
 ) -> None:
-    """Turn Kubernetes manifests into blueprints: a Deployment becomes a Microservice with
-    the Service, ServiceAccount, HPA, PDB, ConfigMaps and Secrets it owns. What no field
+    """Turn Kubernetes manifests into blueprints: a Deployment becomes a Microservice, a
+    StatefulSet a StatefulApp, Deployments of one image with different commands a
+    Monolith (with its Jobs and CronJobs), each with the parts it owns. What no field
     says is kept as a patch or left out, each with a warning at its line."""
     from kgen.importer import output as imported
 
