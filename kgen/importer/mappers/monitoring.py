@@ -61,6 +61,10 @@ def _monitor(build: Build, index: Index, workload: Resource, monitor: Resource) 
     """Map the ServiceMonitor; whether it could be (its first endpoint scrapes a port of
     the app's Service that a container port backs)."""
     name, kind, here = build.name, "ServiceMonitor", (*build.where, "monitoring")
+    if monitor.api_version != "monitoring.coreos.com/v1":  # no schema checked its shape
+        why = f"apiVersion {monitor.api_version}: kgen reads monitoring.coreos.com/v1"
+        build.left_out(monitor, (), why)
+        return False
     spec = monitor.body.get("spec") or {}
     endpoints = spec.get("endpoints") or []
     first = endpoints[0] if endpoints else {}
