@@ -1,10 +1,11 @@
 """``kgen import``: manifests in, blueprints out, and back again.
 
 The round trips import real manifests (Online Boutique's release, the chart ``helm create``
-makes), render the blueprints into a folder, build it with the real ``kubectl kustomize``,
-and compare field by field with the input: every input value the import says it mapped
-comes back unchanged at the place it names, and every other value has a status and a
-reason in the report (hardened, changed, a Kubernetes default, a patch, a secret, left out).
+makes, with its Ingress), render the blueprints into a folder, build it with the real
+``kubectl kustomize``, and compare field by field with the input: every input value the
+import says it mapped comes back unchanged at the place it names, and every other value has
+a status and a reason in the report (hardened, changed, a Kubernetes default, a patch, a
+secret, left out).
 What kgen adds beyond the input (its hardening, labels, probes, NetworkPolicies) is
 snapshotted as a list of paths, for review.
 """
@@ -48,7 +49,7 @@ def test_helm_create_round_trip(tmp_path: Path, snapshot: SnapshotAssertion) -> 
     helm, kubectl = require_tool("helm"), require_tool("kubectl")
     subprocess.run([helm, "create", "demo"], cwd=tmp_path, capture_output=True, check=True)
     done = subprocess.run(
-        [helm, "template", "demo", "./demo"],
+        [helm, "template", "demo", "./demo", "--set", "ingress.enabled=true"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -121,6 +122,16 @@ BAD: dict[str, str] = {
     ),
     "no-name.yaml": (
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {namespace: shop}\nspec: {}\n"
+    ),
+    "ingress-wrong-shape.yaml": (
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: api, namespace: shop}\n"
+        "spec:\n  rules: {host: api.example.com}\n"
+        "  defaultBackend: {service: {name: api, port: {number: http}}}\n"
+    ),
+    "service-monitor-wrong-shape.yaml": (
+        "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\n"
+        "metadata: {name: api, namespace: shop}\n"
+        "spec:\n  selector: {matchLabels: {app: api}}\n  endpoints: {port: metrics}\n"
     ),
     "secret-without-store.yaml": (
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\n"

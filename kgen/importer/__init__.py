@@ -196,6 +196,12 @@ def _classify(index: Index, ledger: Ledger, plans: list[Group]) -> None:
                     "Service": "selects no workload of the input",
                     "PodDisruptionBudget": "selects no workload of the input",
                     "HorizontalPodAutoscaler": "scales no workload of the input",
+                    "Ingress": _unrouted(resource),
+                    "ServiceMonitor": "selects no Service of a workload of the input (by "
+                    "spec.selector.matchLabels, in a namespace its namespaceSelector names)",
+                    "PrometheusRule": "names no workload a ServiceMonitor of the input "
+                    "watches (by its app.kubernetes.io/name or app label, or its name): "
+                    "kgen import does not guess whose alerts these are",
                 }.get(kind, "no workload of the input uses it")
                 ledger.record(resource, (), Status.LEFT_OUT, why)
             elif (
@@ -230,6 +236,16 @@ def _classify(index: Index, ledger: Ledger, plans: list[Group]) -> None:
             )
         else:
             ledger.record(resource, (), Status.LEFT_OUT, f"kgen has no blueprint for a {kind}")
+
+
+def _unrouted(ingress: Resource) -> str:
+    """Why an Ingress belongs to no workload."""
+    if ingress.api_version != "networking.k8s.io/v1":
+        return (
+            f"apiVersion {ingress.api_version}: kgen import reads networking.k8s.io/v1 "
+            "Ingresses (Kubernetes 1.22 serves no other)"
+        )
+    return "routes to no Service of a workload of the input"
 
 
 def _same_names(plans: list[Group], index: Index) -> list[Problem]:

@@ -27,6 +27,12 @@ _CONTAINER = f"{_POD}.*ontainers[]"
 #: with ``[]`` for a list item: ``spec.template.spec.containers[].securityContext.privileged``.
 DOCUMENTED: tuple[tuple[str, str, str], ...] = (
     ("*", "metadata.namespace", "every resource names its namespace"),
+    (
+        "PrometheusRule",
+        "spec.groups[]*",
+        "kgen puts an app's alerts in one group, <namespace>.<app>, each labelled with its "
+        "severity (warning unless said), namespace and app",
+    ),
     ("*", "*labels.app.kubernetes.io/*", "kgen's recommended app.kubernetes.io/ labels"),
     ("*", "*selector.*app.kubernetes.io/*", "kgen selects pods by app.kubernetes.io/ labels"),
     ("*", "*.labels.app", "the blueprint's labels are on every resource"),
@@ -99,6 +105,41 @@ DOCUMENTED: tuple[tuple[str, str, str], ...] = (
         "Service",
         "",
         "an app with ports gets a Service (a StatefulApp a headless one and a client one)",
+    ),
+    (
+        "Ingress",
+        "metadata.annotations.alb.ingress.kubernetes.io/*",
+        "kgen derives the AWS Load Balancer Controller's annotations from ingress: scheme, "
+        "IP targets, a shared group, listeners, the health check path",
+    ),
+    (
+        "Ingress",
+        "spec.ingressClassName",
+        "an Ingress names its class in spec.ingressClassName (alb unless ingress.className "
+        "says another)",
+    ),
+    (
+        "Ingress",
+        "spec.rules[].http.paths[].*",
+        "kgen's Ingress routes ingress.path as a prefix to the app's Service port, by name",
+    ),
+    (
+        "Ingress",
+        "spec.tls[].*",
+        "TLS for ingress.host: the Secret of tls.secretName or of the Certificate kgen "
+        "renders (ALB: the ACM certificate for the host)",
+    ),
+    (
+        "Certificate",
+        "*",
+        "a cert-manager Certificate for ingress.tls.issuer, where cert-manager's "
+        "ingress-shim made one from an annotation",
+    ),
+    (
+        "ServiceMonitor",
+        "spec.*",
+        "kgen's ServiceMonitor selects the app's Service by its labels and scrapes "
+        "monitoring.port at its path (/metrics) and interval (30s)",
     ),
     ("*", "*annotations.*", "the blueprint's annotations are on every resource"),
     (

@@ -4,6 +4,12 @@ place that decides which resource belongs to which workload.
 Ownership follows how Kubernetes itself ties objects together: a Service or a
 PodDisruptionBudget by its selector (it selects the workload's pod labels), an HPA by its
 ``scaleTargetRef``, a ServiceAccount, ConfigMap or Secret by the pod template naming it.
+What exposes or watches an app follows its Service: an Ingress belongs to the workload
+whose Service its backends name, a ServiceMonitor to the workload whose Service its
+selector selects. A PrometheusRule names no Service: it belongs to a workload a
+ServiceMonitor of the input watches when it names that workload (its
+``app.kubernetes.io/name`` or ``app`` label, or its name, is the workload's name or
+starts with it and a '-'); a rule that names none, or several, is left out.
 """
 
 from __future__ import annotations
@@ -25,12 +31,15 @@ PARTS = (
     "PodDisruptionBudget",
     "ConfigMap",
     "Secret",
-)
-#: Kinds a blueprint has fields for, that later versions of kgen import will map.
-NOT_YET = (
     "Ingress",
     "ServiceMonitor",
     "PrometheusRule",
+)
+#: Parts owned through another part (an Ingress through the Service it routes to), in the
+#: order their owners are found.
+THROUGH_PARTS = (("Ingress", "ServiceMonitor"), ("PrometheusRule",))
+#: Kinds a blueprint has fields for, that later versions of kgen import will map.
+NOT_YET = (
     "NetworkPolicy",
     "VerticalPodAutoscaler",
     "ScaledObject",
@@ -124,6 +133,19 @@ def referenced(workload: Resource, kind: str) -> set[str]:
     return names
 
 
+def backend_services(ingress: Resource) -> list[str]:
+    """The Services an Ingress (networking.k8s.io/v1) sends requests to, in order: its
+    rules' backends, then its default backend."""
+    backends: list[Any] = []
+    rules = _get(ingress.body, "spec", "rules")
+    for rule in rules if isinstance(rules, list) else []:
+        paths = _get(rule, "http", "paths")
+        backends.extend(_get(p, "backend") for p in (paths if isinstance(paths, list) else []))
+    backends.append(_get(ingress.body, "spec", "defaultBackend"))
+    names = [_get(b, "service", "name") for b in backends]
+    return list(dict.fromkeys(n for n in names if isinstance(n, str)))
+
+
 @dataclass(frozen=True)
 class Group:
     """One blueprint the import makes: its kind, its name, and the workloads it is made of
@@ -177,9 +199,11 @@ class Index:
         index.monoliths = [Group("Monolith", m.app, m.workloads) for m in shared.monoliths]
         index.lone = {id(w): why for w, why in shared.lone}
         index.workloads = [w for w in workloads if id(w) not in index.lone]
-        for part in resources:
-            if part.kind in PARTS:
-                index.owners[id(part)] = [w for w in index.workloads if index._owns(w, part)]
+        later = {kind for kinds in THROUGH_PARTS for kind in kinds}
+        for kinds in (tuple(k for k in PARTS if k not in later), *THROUGH_PARTS):
+            for part in resources:
+                if part.kind in kinds:
+                    index.owners[id(part)] = [w for w in index.workloads if index._owns(w, part)]
         return index
 
     def namespace(self, resource: Resource) -> str:
@@ -187,6 +211,8 @@ class Index:
 
     def _owns(self, workload: Resource, part: Resource) -> bool:
         """The one rule of ownership: whether ``part`` belongs to ``workload``."""
+        if part.kind == "ServiceMonitor":  # it may watch other namespaces
+            return self._watches(workload, part)
         if self.namespace(workload) != self.namespace(part):
             return False
         body = part.body
@@ -206,7 +232,53 @@ class Index:
             )
         if part.kind == "ServiceAccount":
             return pod_spec(workload).get("serviceAccountName") == part.name
+        if part.kind in ("Ingress", "ServiceMonitor", "PrometheusRule"):
+            return self._watches(workload, part)
         return part.name in referenced(workload, part.kind)
+
+    def _watches(self, workload: Resource, part: Resource) -> bool:
+        """Whether an Ingress routes to, a ServiceMonitor scrapes, or a PrometheusRule
+        names ``workload`` (see the module's docstring)."""
+        services = self.owned(workload, "Service")
+        if part.kind == "Ingress":
+            owned = {id(s) for s in services}
+            return any(
+                id(self.by_name("Service", self.namespace(part), name)) in owned
+                for name in backend_services(part)
+            )
+        if part.kind == "ServiceMonitor":
+            selector = _get(part.body, "spec", "selector")
+            if not isinstance(selector, Mapping) or selector.get("matchExpressions"):
+                return False
+            if not self._in_reach(part, self.namespace(workload)):
+                return False
+            found = [_get(s.body, "metadata", "labels") for s in services]
+            return any(
+                _selects(selector.get("matchLabels"), labels)
+                for labels in found
+                if isinstance(labels, Mapping)
+            )
+        watched = self.owned(workload, "ServiceMonitor")
+        own = _get(part.body, "metadata", "labels")
+        named = (
+            {own.get(k) for k in ("app.kubernetes.io/name", "app")}
+            if isinstance(own, Mapping)
+            else set()
+        )
+        return bool(watched) and (
+            workload.name in named
+            or part.name == workload.name
+            or part.name.startswith(f"{workload.name}-")
+        )
+
+    def _in_reach(self, monitor: Resource, namespace: str) -> bool:
+        """Whether a ServiceMonitor watches ``namespace``: its own, unless its
+        namespaceSelector names others (``matchNames``) or every one (``any``)."""
+        chosen = _get(monitor.body, "spec", "namespaceSelector")
+        if not isinstance(chosen, Mapping) or not chosen:
+            return self.namespace(monitor) == namespace
+        names = chosen.get("matchNames")
+        return chosen.get("any") is True or (isinstance(names, list) and namespace in names)
 
     def owned(self, workload: Resource, kind: str) -> list[Resource]:
         """The parts of ``kind`` that ``workload`` owns alone, in input order."""

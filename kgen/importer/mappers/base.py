@@ -248,6 +248,35 @@ class Build:
                 )
 
 
+def part_metadata(build: Build, part: Resource, kind: str, name: str) -> None:
+    """A part's name (kgen renders it as ``name``), namespace, cluster-written metadata
+    and labels."""
+    same = part.name == name
+    build.record(
+        part, ("metadata", "name"), Status.MAPPED if same else Status.RENAMED,
+        "" if same else f"kgen names the {kind} after the {_owner(build, name)}: {name}",
+        target(kind, name, "metadata", "name") if same else None,
+    )  # fmt: skip
+    build.version(part, name)
+    build.record(part, ("kind",), Status.MAPPED, "", target(kind, name, "kind"))
+    if "namespace" in (part.body.get("metadata") or {}):
+        build.record(
+            part,
+            ("metadata", "namespace"),
+            Status.MAPPED,
+            "",
+            target(kind, name, "metadata", "namespace"),
+        )
+    build.cluster_metadata(part)
+    map_labels(build, part, ("metadata", "labels"), kind, ("metadata", "labels"), name)
+
+
+def _owner(build: Build, name: str) -> str:
+    """What kgen names a part after: the app (its ServiceAccount, every part of a
+    Microservice), or a Monolith's process."""
+    return "process" if build.where[:2] == ("spec", "processes") else "app"
+
+
 def item(key: str, value: object) -> Item:
     return Item(key, str(value))
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from kgen.importer.account import Status, leaves
 from kgen.importer.index import Index
-from kgen.importer.mappers.base import Build, item, map_labels, target
+from kgen.importer.mappers import exposure, monitoring
+from kgen.importer.mappers.base import Build, item, part_metadata, target
 from kgen.importer.read import Resource
 from kgen.model import JsonPath
 
@@ -75,6 +76,8 @@ def map_parts(build: Build, index: Index, workload: Resource, service: Resource 
         _autoscaler(build, hpa)
     for budget in index.owned(workload, "PodDisruptionBudget"):
         _budget(build, budget)
+    exposure.map_ingresses(build, index, workload)
+    monitoring.map_monitoring(build, index, workload)
     for secret in [*index.owned(workload, "Secret"), *index.shared(workload, "Secret")]:
         if not build.ledger.recorded(secret, ()):
             build.record(
@@ -99,38 +102,9 @@ def map_parts(build: Build, index: Index, workload: Resource, service: Resource 
                 )
 
 
-def _common(build: Build, part: Resource, kind: str, name: str) -> None:
-    """A part's name (kgen renders it as ``name``), namespace, cluster-written metadata
-    and labels."""
-    same = part.name == name
-    build.record(
-        part, ("metadata", "name"), Status.MAPPED if same else Status.RENAMED,
-        "" if same else f"kgen names the {kind} after the {_owner(build, name)}: {name}",
-        target(kind, name, "metadata", "name") if same else None,
-    )  # fmt: skip
-    build.version(part, name)
-    build.record(part, ("kind",), Status.MAPPED, "", target(kind, name, "kind"))
-    if "namespace" in (part.body.get("metadata") or {}):
-        build.record(
-            part,
-            ("metadata", "namespace"),
-            Status.MAPPED,
-            "",
-            target(kind, name, "metadata", "namespace"),
-        )
-    build.cluster_metadata(part)
-    map_labels(build, part, ("metadata", "labels"), kind, ("metadata", "labels"), name)
-
-
-def _owner(build: Build, name: str) -> str:
-    """What kgen names a part after: the app (its ServiceAccount, every part of a
-    Microservice), or a Monolith's process."""
-    return "process" if build.where[:2] == ("spec", "processes") else "app"
-
-
 def _service(build: Build, service: Resource) -> None:
     app, kind, here = build.name, "Service", build.where
-    _common(build, service, kind, app)
+    part_metadata(build, service, kind, app)
     spec = service.body.get("spec") or {}
     at: JsonPath = ("spec",)
     kind_of = spec.get("type", "ClusterIP")
@@ -284,7 +258,7 @@ def _headless(build: Build, service: Resource, *, alone: bool) -> None:
     client Service, with every port of the app, publishing not-ready pods. When the input
     has no client Service, ``service.type: None`` says so (kgen renders only this one)."""
     name, kind = f"{build.name}-headless", "Service"
-    _common(build, service, kind, name)
+    part_metadata(build, service, kind, name)
     spec = service.body.get("spec") or {}
     at: JsonPath = ("spec",)
     cluster_ip = target(kind, name, "spec", "clusterIP")
@@ -330,7 +304,7 @@ def _headless(build: Build, service: Resource, *, alone: bool) -> None:
 def service_account(build: Build, account: Resource) -> None:
     """The app's ServiceAccount: its IAM role and whether it mounts a token."""
     app, kind = build.app, "ServiceAccount"
-    _common(build, account, kind, app)
+    part_metadata(build, account, kind, app)
     annotations = (account.body.get("metadata") or {}).get("annotations") or {}
     if _ROLE in annotations:
         where = ("metadata", "annotations", _ROLE)
@@ -360,7 +334,7 @@ def service_account(build: Build, account: Resource) -> None:
 
 def _autoscaler(build: Build, hpa: Resource) -> None:
     app, kind, here = build.name, "HorizontalPodAutoscaler", build.where
-    _common(build, hpa, kind, app)
+    part_metadata(build, hpa, kind, app)
     spec = hpa.body.get("spec") or {}
     for key in ("minReplicas", "maxReplicas"):
         if key in spec:
@@ -411,7 +385,7 @@ def _autoscaler(build: Build, hpa: Resource) -> None:
 
 def _budget(build: Build, budget: Resource) -> None:
     app, kind, here = build.name, "PodDisruptionBudget", build.where
-    _common(build, budget, kind, app)
+    part_metadata(build, budget, kind, app)
     spec = budget.body.get("spec") or {}
     for key in ("minAvailable", "maxUnavailable"):
         if key in spec:

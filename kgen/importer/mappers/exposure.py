@@ -1,0 +1,400 @@
+"""An Ingress the app owns (it routes to the app's Service), folded into ``ingress``.
+
+kgen's Ingress routes one host and one path prefix to one port of the app's Service; its
+class says who serves it: with ``alb`` the AWS Load Balancer Controller, whose
+annotations kgen derives (scheme, group, certificate), with any other class TLS from an
+existing Secret or from a cert-manager Certificate kgen renders for the host. The first
+route to the app is mapped; another host or path has no field, and a merge patch would
+replace kgen's rules whole: it is left out, saying so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from kgen.importer.account import Status, leaves
+from kgen.importer.index import Index, pod_spec
+from kgen.importer.mappers.base import Build, part_metadata, target
+from kgen.importer.read import Resource
+from kgen.model import JsonPath
+
+_ALB = "alb.ingress.kubernetes.io/"
+_CLASS = "kubernetes.io/ingress.class"
+_CLUSTER_ISSUER = "cert-manager.io/cluster-issuer"
+_ISSUER = "cert-manager.io/issuer"
+#: ALB annotations kgen writes from ``ingress`` (beside scheme, group and certificate).
+_DERIVED = ("listen-ports", "ssl-redirect", "ssl-policy", "healthcheck-path")
+_OTHER_ROUTE = (
+    "kgen's Ingress routes one host and path (ingress.host, ingress.path), and a merge "
+    "patch would replace its rules whole"
+)
+
+
+def map_ingresses(build: Build, index: Index, workload: Resource) -> None:
+    """The first Ingress to the app that kgen can say, as ``ingress``; every other one is
+    left out, saying why."""
+    mapped: Resource | None = None
+    for ingress in index.owned(workload, "Ingress"):
+        route = _route(build, index, workload, ingress)
+        if isinstance(route, str):
+            build.left_out(ingress, (), route)
+        elif mapped is not None:
+            build.left_out(
+                ingress, (),
+                f"a second Ingress of {build.app}: kgen renders one per app "
+                f"({mapped.name}); {_OTHER_ROUTE}",
+            )  # fmt: skip
+        else:
+            mapped = ingress
+            _ingress(build, ingress, *route)
+
+
+Route = tuple[JsonPath, dict[str, Any]]
+
+
+def _route(build: Build, index: Index, workload: Resource, ingress: Resource) -> Route | str:
+    """The path (``spec.rules[i].http.paths[j]``) kgen maps and the app's port it goes to,
+    or why kgen cannot say the Ingress."""
+    if ingress.api_version != "networking.k8s.io/v1":
+        return f"apiVersion {ingress.api_version}: kgen import reads networking.k8s.io/v1"
+    services = {s.name: s for s in index.owned(workload, "Service")}
+    rules = (ingress.body.get("spec") or {}).get("rules") or []
+    for i, rule in enumerate(rules):
+        paths = (rule.get("http") or {}).get("paths") or []
+        for j, path in enumerate(paths):
+            backend = path.get("backend") or {}
+            service = services.get(str((backend.get("service") or {}).get("name")))
+            if service is None or not rule.get("host"):
+                continue
+            kind = path.get("pathType")
+            if kind == "Exact":
+                return (
+                    "pathType Exact: kgen routes ingress.path as a Prefix, which would "
+                    "route more requests than the input does"
+                )
+            if kind == "ImplementationSpecific" and path.get("path", "/") not in ("/", "/*"):
+                return (
+                    f"pathType ImplementationSpecific on {path.get('path')}: the controller's "
+                    "own matching (a regular expression with nginx), and kgen routes a Prefix"
+                )
+            port = _app_port(build, workload, service, (backend["service"].get("port") or {}))
+            if port is None:
+                return (
+                    f"routes to a port of Service {service.name} that no container port of "
+                    f"{build.app} kgen declares backs"
+                )
+            return ("spec", "rules", i, "http", "paths", j), port
+    return (
+        "routes no host to the app: kgen's Ingress routes one host (ingress.host) to the "
+        "app's Service"
+    )
+
+
+def _app_port(
+    build: Build, workload: Resource, service: Resource, ref: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """The blueprint port (a container port) behind the Service port ``ref`` ({name} or
+    {number}) of ``service``."""
+    wanted = ref.get("name", ref.get("number"))
+    return service_port_target(build, workload, service, wanted)
+
+
+def service_port_target(
+    build: Build, workload: Resource, service: Resource, wanted: Any
+) -> dict[str, Any] | None:
+    """The blueprint port (the main container's or a sidecar's) that the port of
+    ``service`` named or numbered ``wanted`` sends to."""
+    for port in (service.body.get("spec") or {}).get("ports") or []:
+        if wanted is None or wanted not in (port.get("name"), port.get("port")):
+            continue
+        goal = port.get("targetPort", port.get("port"))
+        if isinstance(goal, str):  # a container port's name: its number
+            for container in pod_spec(workload).get("containers") or []:
+                for declared in container.get("ports") or []:
+                    if declared.get("name") == goal:
+                        goal = declared.get("containerPort")
+        ports = [
+            *build.here.get("ports", []),
+            *(p for s in build.spec.get("sidecars", []) for p in s.get("ports", [])),
+        ]
+        found: dict[str, Any] | None = next(
+            (p for p in ports if goal in (p.get("name"), p.get("port"))), None
+        )
+        return found
+    return None
+
+
+def _ingress(build: Build, ingress: Resource, at: JsonPath, port: dict[str, Any]) -> None:
+    name, kind = build.name, "Ingress"
+    here: JsonPath = (*build.where, "ingress")
+    part_metadata(build, ingress, kind, name)
+    spec = ingress.body.get("spec") or {}
+    annotations = (ingress.body.get("metadata") or {}).get("annotations") or {}
+    rule_at, path = at[:3], _at(ingress.body, at)
+    host = str(_at(ingress.body, rule_at).get("host"))
+    route = ("spec", "rules", 0, "http", "paths", 0)
+    build.put(
+        (*here, "host"), host, ingress, (*rule_at, "host"), target(kind, name, *route[:3], "host")
+    )
+    prefix = path.get("path", "/")
+    if prefix == "/*":
+        build.put(
+            (*here, "path"), "/", ingress, (*at, "path"), status=Status.CHANGED,
+            note="the ALB's /* is every path: kgen routes the prefix /",
+        )  # fmt: skip
+    elif "path" in path:
+        build.put(
+            (*here, "path"), prefix, ingress, (*at, "path"), target(kind, name, *route, "path")
+        )
+    if path.get("pathType") == "Prefix":
+        build.record(
+            ingress, (*at, "pathType"), Status.MAPPED, "", target(kind, name, *route, "pathType")
+        )
+    else:
+        build.record(
+            ingress, (*at, "pathType"), Status.CHANGED,
+            "kgen routes the prefix /: the same requests",
+        )  # fmt: skip
+    backend = (*at, "backend", "service")
+    service_name = path["backend"]["service"]["name"]
+    if service_name == name:
+        out = target(kind, name, *route, "backend", "service", "name")
+        build.record(ingress, (*backend, "name"), Status.MAPPED, "", out)
+    else:
+        build.record(
+            ingress, (*backend, "name"), Status.CHANGED,
+            f"kgen's Ingress routes to the app's Service, {name}",
+        )  # fmt: skip
+    ref = path["backend"]["service"].get("port") or {}
+    out_port = target(kind, name, *route, "backend", "service", "port", "name")
+    if ref.get("name") == port["name"]:
+        build.put((*here, "port"), port["name"], ingress, (*backend, "port", "name"), out_port)
+    else:
+        key = "name" if "name" in ref else "number"
+        build.put(
+            (*here, "port"), port["name"], ingress, (*backend, "port", key),
+            status=Status.CHANGED, note=f"kgen names the Service port: {port['name']}",
+        )  # fmt: skip
+    alb = _class(build, ingress, spec, annotations)
+    _tls(build, ingress, spec, annotations, host, alb=alb)
+    if alb:
+        _alb(build, ingress, annotations)
+    _other_routes(build, ingress, spec, at)
+    _annotations(build, ingress, annotations)
+    build.leftovers(ingress, spec, ("spec",), kind, name, ("spec",), lists=_OTHER_ROUTE)
+    metadata = ingress.body.get("metadata")
+    build.leftovers(ingress, metadata, ("metadata",), kind, name, ("metadata",))
+    build.leftovers(ingress, ingress.body, (), kind, name, ())
+
+
+def _annotations(build: Build, ingress: Resource, annotations: Mapping[str, Any]) -> None:
+    """The annotations no field took: a patch, but the ones kgen derives (a patch may not
+    set an alb.ingress.kubernetes.io/ or cert-manager.io/ annotation)."""
+    kind, name = "Ingress", build.name
+    if annotations == {} and "annotations" in (ingress.body.get("metadata") or {}):
+        build.record(ingress, ("metadata", "annotations"), Status.DEFAULT, "empty: nothing set")
+    for key, value in annotations.items():
+        where = ("metadata", "annotations", key)
+        if build.ledger.recorded(ingress, where):
+            continue
+        if str(key).startswith(_ALB):
+            build.left_out(
+                ingress, where,
+                "an AWS Load Balancer Controller annotation, and the Ingress's class is "
+                "not alb",
+            )  # fmt: skip
+        elif str(key).startswith("cert-manager.io/"):
+            build.left_out(
+                ingress, where,
+                "kgen renders the Certificate itself (ingress.tls.issuer), and a patch "
+                "may not set cert-manager.io/ annotations",
+            )  # fmt: skip
+        else:
+            build.patch(kind, name, where, value, ingress, where)
+
+
+def _class(
+    build: Build, ingress: Resource, spec: Mapping[str, Any], annotations: Mapping[str, Any]
+) -> bool:
+    """The Ingress's class, as ``className``; whether it is alb (kgen's default when the
+    input names none: the additions say so)."""
+    name, here = build.name, (*build.where, "ingress", "className")
+    found = spec.get("ingressClassName")
+    if found is not None:
+        out = target("Ingress", name, "spec", "ingressClassName")
+        build.put(here, found, ingress, ("spec", "ingressClassName"), out)
+    if _CLASS in annotations:
+        where = ("metadata", "annotations", _CLASS)
+        if found is None:
+            found = annotations[_CLASS]
+            build.put(
+                here, found, ingress, where, status=Status.CHANGED,
+                note="kgen names the class in spec.ingressClassName",
+            )  # fmt: skip
+        else:
+            build.record(ingress, where, Status.CHANGED, "the class is spec.ingressClassName")
+    return found in (None, "alb")
+
+
+def _tls(
+    build: Build,
+    ingress: Resource,
+    spec: Mapping[str, Any],
+    annotations: Mapping[str, Any],
+    host: str,
+    *,
+    alb: bool,
+) -> None:
+    """HTTPS for the host: with alb ACM's certificate (by the host, or certificate-arn),
+    with other classes the Secret of spec.tls, written by cert-manager when an issuer
+    annotation names a ClusterIssuer."""
+    name, here = build.name, (*build.where, "ingress", "tls")
+    entries = spec.get("tls") or []
+    chosen = next((i for i, e in enumerate(entries) if host in (e.get("hosts") or [])), None)
+    for index, _ in enumerate(entries):
+        if index != chosen:
+            build.left_out(
+                ingress, ("spec", "tls", index),
+                f"TLS for other hosts: kgen's Ingress serves {host} alone, and a merge patch "
+                "would replace its tls list whole",
+            )  # fmt: skip
+    listens = str(annotations.get(f"{_ALB}listen-ports", ""))
+    arn = annotations.get(f"{_ALB}certificate-arn")
+    if alb and (chosen is not None or arn is not None or "HTTPS" in listens):
+        build.here.setdefault("ingress", {}).setdefault("tls", {})
+        if chosen is not None:
+            _tls_hosts(build, ingress, entries[chosen], chosen, host)
+            if "secretName" in entries[chosen]:
+                build.left_out(
+                    ingress, ("spec", "tls", chosen, "secretName"),
+                    "the AWS Load Balancer Controller serves certificates from ACM, not from "
+                    "Secrets",
+                )  # fmt: skip
+        return
+    issuer = annotations.get(_CLUSTER_ISSUER)
+    if chosen is None:
+        for key in (_CLUSTER_ISSUER, _ISSUER):
+            if key in annotations:
+                build.left_out(
+                    ingress, ("metadata", "annotations", key),
+                    f"spec.tls names no Secret for {host}: cert-manager issues nothing",
+                )  # fmt: skip
+        return
+    entry = entries[chosen]
+    _tls_hosts(build, ingress, entry, chosen, host)
+    secret = entry.get("secretName")
+    if issuer is not None:
+        certificate = target("Certificate", f"{name}-tls", "spec", "issuerRef", "name")
+        build.put(
+            (*here, "issuer"), issuer, ingress, ("metadata", "annotations", _CLUSTER_ISSUER),
+            certificate, note="kgen renders the cert-manager Certificate for the host",
+        )  # fmt: skip
+    if _ISSUER in annotations:
+        build.left_out(
+            ingress, ("metadata", "annotations", _ISSUER),
+            "a namespaced Issuer: kgen's Certificate names a ClusterIssuer (tls.issuer); "
+            "the Ingress keeps the Secret it wrote (tls.secretName), which nothing renews then",
+        )  # fmt: skip
+    if secret is not None and issuer is not None:
+        at = ("spec", "tls", chosen, "secretName")
+        if secret == f"{name}-tls":
+            build.record(ingress, at, Status.MAPPED, "", target("Ingress", name, *at))
+        else:
+            build.record(
+                ingress, at, Status.CHANGED,
+                f"cert-manager writes the certificate into kgen's Secret {name}-tls",
+            )  # fmt: skip
+    elif secret is not None:
+        out = target("Ingress", name, "spec", "tls", 0, "secretName")
+        build.put(
+            (*here, "secretName"), secret, ingress, ("spec", "tls", chosen, "secretName"), out
+        )
+    elif issuer is None:
+        build.left_out(
+            ingress, ("spec", "tls", chosen),
+            "TLS without a Secret (the controller's default certificate): kgen's Ingress "
+            "reads tls.secretName, or the Secret of tls.issuer's Certificate",
+        )  # fmt: skip
+
+
+def _tls_hosts(
+    build: Build, ingress: Resource, entry: Mapping[str, Any], index: int, host: str
+) -> None:
+    for position, found in enumerate(entry.get("hosts") or []):
+        at = ("spec", "tls", index, "hosts", position)
+        if found == host:
+            out = target("Ingress", build.name, "spec", "tls", 0, "hosts", 0)
+            build.record(ingress, at, Status.MAPPED, "", out)
+        else:
+            build.left_out(
+                ingress, at, f"another host: kgen's Ingress serves {host} alone (ingress.host)"
+            )
+
+
+def _alb(build: Build, ingress: Resource, annotations: Mapping[str, Any]) -> None:
+    """The AWS Load Balancer Controller's annotations: scheme, group and certificate are
+    fields; kgen derives the listeners, redirect, policy and health check; any other has
+    no field, and a patch may not set it."""
+    name, here = build.name, (*build.where, "ingress")
+    for key, value in annotations.items():
+        where = ("metadata", "annotations", key)
+        out = target("Ingress", name, *where)
+        short = str(key).removeprefix(_ALB)
+        if not str(key).startswith(_ALB):
+            continue
+        if short == "scheme" and value == "internal":
+            build.put((*here, "internal"), True, ingress, where, out)
+        elif short == "scheme" and value == "internet-facing":
+            build.record(ingress, where, Status.MAPPED, "", out)
+        elif short == "group.name":
+            build.put((*here, "group"), value, ingress, where, out)
+        elif short == "certificate-arn":
+            build.put((*here, "tls", "certificateArn"), value, ingress, where, out)
+        elif short == "target-type" and value == "ip":
+            build.record(ingress, where, Status.MAPPED, "", out)
+        elif short == "target-type":
+            build.record(ingress, where, Status.CHANGED, "kgen's ALB sends to the pods' IPs")
+        elif short in _DERIVED:
+            build.record(
+                ingress, where, Status.CHANGED,
+                "kgen derives it from ingress (HTTPS and a redirect with tls, the readiness "
+                "probe's path)",
+            )  # fmt: skip
+        else:
+            build.left_out(
+                ingress, where,
+                "no blueprint field: kgen derives the AWS Load Balancer Controller's "
+                "annotations from ingress, and a patch may not set them",
+            )  # fmt: skip
+
+
+def _other_routes(build: Build, ingress: Resource, spec: Mapping[str, Any], at: JsonPath) -> None:
+    """Every other host and path, and a default backend: no field, and no patch."""
+    for i, rule in enumerate(spec.get("rules") or []):
+        rule_at: JsonPath = ("spec", "rules", i)
+        if rule_at != at[:3]:
+            build.left_out(ingress, rule_at, f"another host ({rule.get('host')}): {_OTHER_ROUTE}")
+            continue
+        for j, path in enumerate((rule.get("http") or {}).get("paths") or []):
+            if (*rule_at, "http", "paths", j) != at:
+                shown = path.get("path", "/")
+                build.left_out(
+                    ingress,
+                    (*rule_at, "http", "paths", j),
+                    f"another path ({shown}): {_OTHER_ROUTE}",
+                )
+        for path, _ in leaves(rule, rule_at):
+            if not build.ledger.recorded(ingress, path):
+                build.left_out(ingress, path, f"no blueprint field: {_OTHER_ROUTE}")
+    if "defaultBackend" in spec:
+        build.left_out(
+            ingress, ("spec", "defaultBackend"),
+            "kgen's Ingress routes ingress.host alone: no default backend",
+        )  # fmt: skip
+
+
+def _at(node: Any, path: JsonPath) -> Any:
+    for part in path:
+        node = node[part]
+    return node
