@@ -31,7 +31,6 @@ NOT_YET = (
     "Ingress",
     "ServiceMonitor",
     "PrometheusRule",
-    "NetworkPolicy",
     "VerticalPodAutoscaler",
     "ScaledObject",
     "ExternalSecret",
