@@ -28,7 +28,7 @@ from typing import Any
 from kgen.api import render_text
 from kgen.importer.account import Ledger, Status
 from kgen.importer.index import Group, Index, main_container, pod_labels, pod_spec
-from kgen.importer.mappers.base import Build
+from kgen.importer.mappers.base import Build, reserved_label
 from kgen.importer.processes import Run, unit_names
 from kgen.importer.read import Resource
 from kgen.importer.settle import text_of
@@ -187,6 +187,13 @@ class _Policy:
                 "kgen's NetworkPolicy carries the blueprint's labels and annotations",
                 build,
             )  # fmt: skip
+        labels = self.policy.body.get("metadata", {}).get("labels")
+        for key in labels if isinstance(labels, Mapping) else ():
+            if reserved_label(str(key)):
+                self.record(
+                    ("metadata", "labels", key), Status.CHANGED,
+                    "kgen writes the recommended app.kubernetes.io/ labels", build,
+                )  # fmt: skip
         if build is not None:
             build.cluster_metadata(self.policy)
         self.record(
