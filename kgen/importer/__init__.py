@@ -8,6 +8,7 @@ The package is a pipeline of its own, one module per step:
     mappers/     the workload and its pod template (workload.py, a ``top`` per kind), its
                  containers (container.py) and owned parts (parts.py);
                  each records every input path it consumes in the ledger (account.py)
+    graph.py     NetworkPolicies become the blueprints' dependsOn and egress
     settle.py    kgen's own checks decide what stays (a refused value is left out, with
                  kgen's message); then every value kgen would default is left out
     account.py   every leaf of the input and what became of it: the report
@@ -29,6 +30,8 @@ from kgen.formats import FORMATS
 from kgen.helpers import file_keys
 from kgen.importer.account import Item, Ledger, Line, Status, Target, account
 from kgen.importer.additions import Addition, additions
+from kgen.importer.graph import KINDS as POLICIES
+from kgen.importer.graph import fold_policies
 from kgen.importer.index import BUILT_IN_GROUPS, NOT_YET, PARTS, WORKLOADS, Group, Index, group
 from kgen.importer.mappers import FINISH, MAPPERS
 from kgen.importer.mappers.base import Build
@@ -76,7 +79,7 @@ def import_manifests(
         raise UsageError(message=f"--namespace {namespace!r} {what}: {FORMATS['namespace'].fix}")
     read = read_manifests(paths)
     problems = list(read.problems)
-    read_kinds = frozenset((*WORKLOADS, *PARTS))
+    read_kinds = frozenset((*WORKLOADS, *PARTS, *POLICIES))
     version = kube_version or DEFAULT_KUBE_VERSION
     problems.extend(shape_problems(read.resources, read_kinds, version))
     namespaces = _namespaces(read.resources, namespace, problems)
@@ -105,14 +108,16 @@ def import_manifests(
         problems.extend(_needs_store(lines, namespaces))
     if problems:
         raise InvalidInput(problems=problems)
-    builds = [b for b in builds if not _refused(b, settle(b, kube_version), ledger)]
+    builds = _settled(builds, plans, index, ledger, kube_version, problems)
+    if problems:
+        raise InvalidInput(problems=problems)
     started, renders = time.perf_counter(), 0
     for build in builds:
-        renders += minimise(build)
+        renders += minimise(build, builds)
     seconds = time.perf_counter() - started
     for build in builds:  # what minimising kept must still pass every check
         join_patches(build)
-        problems.extend(settle(build, kube_version))
+        problems.extend(settle(build, kube_version, builds))
     if problems:
         raise InvalidInput(problems=problems)
     for build in builds:
@@ -130,6 +135,22 @@ def import_manifests(
     )
     added = tuple(additions(documents, lines, namespaces))
     return ImportResult(made, tuple(lines), read.notes, namespaces, renders, seconds, added)
+
+
+def _settled(
+    builds: list[Build],
+    plans: list[Group],
+    index: Index,
+    ledger: Ledger,
+    kube_version: str | None,
+    problems: list[Problem],
+) -> list[Build]:
+    """The blueprints kgen accepts, each alone; then the policies fold into them, and from
+    there on each renders with the blueprints its dependsOn names."""
+    builds = [b for b in builds if not _refused(b, settle(b, kube_version), ledger)]
+    fold_policies(index, plans, builds, ledger)
+    problems.extend(p for build in builds for p in settle(build, kube_version, builds))
+    return builds
 
 
 def _namespaces(
@@ -220,6 +241,8 @@ def _classify(index: Index, ledger: Ledger, plans: list[Group]) -> None:
                     f"belongs to several workloads ({shown}): kgen import does not guess which",
                 )
             continue
+        if kind in POLICIES:
+            continue  # graph.py folds them once the blueprints are built
         if kind in NOT_YET:
             ledger.record(
                 resource,

@@ -40,7 +40,6 @@ PARTS = (
 THROUGH_PARTS = (("Ingress", "ServiceMonitor"), ("PrometheusRule",))
 #: Kinds a blueprint has fields for, that later versions of kgen import will map.
 NOT_YET = (
-    "NetworkPolicy",
     "VerticalPodAutoscaler",
     "ScaledObject",
     "ExternalSecret",

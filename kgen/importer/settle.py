@@ -10,14 +10,14 @@ output passes the same output checks, so those renders skip them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from kgen.api import render_text
 from kgen.importer.account import Status
 from kgen.importer.mappers.base import Build
 from kgen.kinds import registry
-from kgen.model import JsonPath, Problem
+from kgen.model import Document, JsonPath, Problem
 from kgen.yamlio import dump_document, load_documents
 
 #: Blueprint values that are never left out: what the blueprint is, and its image.
@@ -59,12 +59,64 @@ def text_of(build: Build) -> str:
     return dump_document({**build.blueprint, "spec": ordered})
 
 
-def settle(build: Build, kube_version: str | None) -> list[Problem]:
-    """Take out what kgen refuses until it accepts the blueprint; the problems that no
-    value can be taken out for (they stop the import)."""
+def together(build: Build, builds: Sequence[Build]) -> str:
+    """The one place that says which blueprints ``build`` renders with: the apps its
+    ``dependsOn`` names (of the spec, a Monolith's processes and schedules), as a YAML
+    stream to append to its own text. They are there as targets only: their own
+    ``dependsOn`` is left out, so the set is never more than one step deep."""
+    named = {
+        (str(ref.get("namespace", build.namespace)), str(ref["app"]))
+        if isinstance(ref, dict)
+        else (build.namespace, str(ref))
+        for node in _holders(build.blueprint)
+        for ref in node.get("dependsOn", [])
+    }
+    texts = []
+    for other in builds:
+        if other is build or (other.namespace, other.app) not in named:
+            continue
+        blueprint = _copy(other.blueprint)
+        for node in _holders(blueprint):
+            node.pop("dependsOn", None)
+        texts.append(f"---\n{dump_document(blueprint)}")
+    return "".join(texts)
+
+
+def _holders(blueprint: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The maps of a blueprint that may say ``dependsOn`` and ``egress``."""
+    spec = blueprint.get("spec")
+    if not isinstance(spec, dict):
+        return
+    yield spec
+    processes = spec.get("processes")
+    if isinstance(processes, dict):
+        yield from (p for p in processes.values() if isinstance(p, dict))
+    schedules = spec.get("schedules")
+    if isinstance(schedules, list):
+        yield from (s for s in schedules if isinstance(s, dict))
+
+
+def _render(
+    text: str, context: str, *, kube_version: str | None = None, check_output: bool = True
+) -> tuple[list[Document], list[Problem]]:
+    """Render ``text`` followed by the blueprints of ``context``: ``text`` comes first, so
+    its positions are its own, and only its own problems are returned."""
+    documents, problems = render_text(
+        text + context, "<import>", kube_version=kube_version, check_output=check_output
+    )
+    if not context:
+        return documents, problems
+    last = text.count("\n") + 1
+    return documents, [p for p in problems if p.pos.line <= last]
+
+
+def settle(build: Build, kube_version: str | None, builds: Sequence[Build] = ()) -> list[Problem]:
+    """Take out what kgen refuses until it accepts the blueprint (rendered with the
+    blueprints its ``dependsOn`` names, of ``builds``); the problems that no value can be
+    taken out for (they stop the import)."""
     for _ in range(_ROUNDS):
         text = text_of(build)
-        _, problems = render_text(text, "<import>", kube_version=kube_version)
+        _, problems = _render(text, together(build, builds), kube_version=kube_version)
         if not problems:
             return []
         where = _paths_of(text)
@@ -87,9 +139,11 @@ def settle(build: Build, kube_version: str | None) -> list[Problem]:
     return []
 
 
-def minimise(build: Build) -> int:
-    """Leave out every optional value kgen would default; returns the renders it took."""
-    documents, _ = render_text(text_of(build), "<import>", check_output=False)
+def minimise(build: Build, builds: Sequence[Build] = ()) -> int:
+    """Leave out every optional value kgen would default (rendered with the blueprints its
+    ``dependsOn`` names, of ``builds``); returns the renders it took."""
+    context = together(build, builds)
+    documents, _ = _render(text_of(build), context, check_output=False)
     baseline = [d.body for d in documents]
     renders = 1
     queue: list[JsonPath] = [(key,) for key in build.blueprint]
@@ -101,7 +155,7 @@ def minimise(build: Build) -> int:
         value = parent[last]
         if path not in _KEEP and not set(path) & _VERBATIM:
             trial = _without(build.blueprint, path)
-            documents, problems = render_text(dump_document(trial), "<import>", check_output=False)
+            documents, problems = _render(dump_document(trial), context, check_output=False)
             renders += 1
             if not problems and [d.body for d in documents] == baseline:
                 build.blueprint = trial
@@ -127,10 +181,10 @@ def minimise(build: Build) -> int:
                 if isinstance(child, dict)
                 for key in child
             )
-    return renders + _needless_patches(build, baseline)
+    return renders + _needless_patches(build, baseline, context)
 
 
-def _needless_patches(build: Build, baseline: list[Any]) -> int:
+def _needless_patches(build: Build, baseline: list[Any], context: str) -> int:
     """Leave out each patch that sets what kgen writes anyway (the input said the same as
     kgen's own output); its input is then mapped. Returns the renders it took."""
     patches = build.blueprint.get("spec", {}).get("patches") or []
@@ -140,7 +194,7 @@ def _needless_patches(build: Build, baseline: list[Any]) -> int:
         del trial["spec"]["patches"][index]
         if not trial["spec"]["patches"]:
             del trial["spec"]["patches"]
-        documents, problems = render_text(dump_document(trial), "<import>", check_output=False)
+        documents, problems = _render(dump_document(trial), context, check_output=False)
         renders += 1
         if problems or [d.body for d in documents] != baseline:
             continue

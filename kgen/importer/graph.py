@@ -1,0 +1,566 @@
+"""NetworkPolicies -> the service graph: ``dependsOn`` and ``egress``.
+
+kgen writes one NetworkPolicy per workload that denies both directions but cluster DNS,
+then admits what the blueprints declare: each ``dependsOn`` edge (egress from the caller,
+ingress on the target's ports) and each ``egress`` block. The import reads the input's
+policies the other way round, once the blueprints are built and kgen accepts them:
+
+- a policy belongs to the workloads its ``podSelector`` selects (same namespace);
+- an ingress peer that selects the pods of exactly one imported workload S (in the
+  policy's namespace, or in the one a ``namespaceSelector`` names by
+  ``kubernetes.io/metadata.name``) makes S depend on the policy's workload, on the rule's
+  ports; an egress peer likewise makes the policy's workload depend on S;
+- an egress ``ipBlock`` with ports becomes an ``egress`` block;
+- a rule that denies everything, and DNS egress to kube-dns, are what kgen writes anyway.
+
+Anything a blueprint cannot say (an ``except``, a namespace chosen by other labels,
+``matchExpressions``, a peer that selects no imported workload or several, a policy of
+several workloads, a port the target does not publish) is left out with its reason, one
+ledger line each, never guessed. Ports are named as kgen names the target's ports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kgen.api import render_text
+from kgen.importer.account import Ledger, Status
+from kgen.importer.index import Group, Index, main_container, pod_labels, pod_spec
+from kgen.importer.mappers.base import Build, reserved_label
+from kgen.importer.processes import Run, unit_names
+from kgen.importer.read import Resource
+from kgen.importer.settle import text_of
+from kgen.model import JsonPath
+
+#: The kinds this step folds into the blueprints.
+KINDS = ("NetworkPolicy",)
+NAMESPACE_LABEL = "kubernetes.io/metadata.name"
+_DNS = (
+    "kgen writes the same: every app may reach cluster DNS (kube-dns in kube-system, UDP and "
+    "TCP 53)"
+)
+_DENY = "kgen writes the same: every app's NetworkPolicy denies all traffic but what it declares"
+_OWN = "kgen writes one NetworkPolicy per workload, named after it"
+
+
+@dataclass(frozen=True)
+class Member:
+    """An imported workload as the graph sees it: its blueprint, where its ``dependsOn``
+    and ``egress`` go (None: it takes its Monolith's), its rendered name and ports."""
+
+    resource: Resource
+    build: Build
+    namespace: str
+    where: JsonPath | None
+    rendered: str
+    #: (name, number, protocol) of the rendered main container's ports
+    ports: tuple[tuple[str, int, str], ...]
+
+    @property
+    def labels(self) -> Mapping[str, Any]:
+        return pod_labels(self.resource)
+
+
+@dataclass(frozen=True)
+class Peer:
+    """A dependsOn edge a policy leaf declares."""
+
+    caller: Member
+    target: Member
+    port: str | None  # the rendered port's name; None: every port
+
+
+def fold_policies(
+    index: Index, plans: Sequence[Group], builds: Sequence[Build], ledger: Ledger
+) -> None:
+    """Fold every NetworkPolicy of the input into the blueprints of ``builds`` (the ones
+    kgen accepts), recording each of its leaves in ``ledger``."""
+    members = _members(plans, builds)
+    for policy in index.resources:
+        if policy.kind in KINDS:
+            _Policy(index, members, policy, ledger).fold()
+
+
+def _members(plans: Sequence[Group], builds: Sequence[Build]) -> list[Member]:
+    """Every workload of the blueprints kgen accepts."""
+    by_first = {id(b.workload): b for b in builds}
+    found: list[Member] = []
+    for plan in plans:
+        build = by_first.get(id(plan.workloads[0]))
+        if build is None:
+            continue
+        rendered = _rendered_ports(build)
+        if plan.kind != "Monolith":
+            name = build.app
+            found.append(
+                Member(
+                    plan.workloads[0],
+                    build,
+                    build.namespace,
+                    ("spec",),
+                    name,
+                    rendered.get(name, ()),
+                )
+            )
+            continue
+        runs = [Run(w, build.namespace, main_container(w)) for w in plan.workloads]
+        processes = build.spec.get("processes") or {}
+        schedules = [s.get("name") for s in build.spec.get("schedules") or []]
+        for workload, name in zip(plan.workloads, unit_names(build.app, runs), strict=True):
+            where: JsonPath | None = None
+            if workload.kind == "Deployment":
+                if name not in processes:
+                    continue  # left out of the Monolith
+                where = ("spec", "processes", name)
+            elif workload.kind == "CronJob":
+                if name not in schedules:
+                    continue
+                where = ("spec", "schedules", schedules.index(name))
+            unit = f"{build.app}-{name}"
+            found.append(
+                Member(workload, build, build.namespace, where, unit, rendered.get(unit, ()))
+            )
+    return found
+
+
+def _rendered_ports(build: Build) -> dict[str, tuple[tuple[str, int, str], ...]]:
+    """The rendered workloads of a blueprint by name, with their main container's ports."""
+    documents, _ = render_text(text_of(build), "<import>", check_output=False)
+    found: dict[str, tuple[tuple[str, int, str], ...]] = {}
+    for document in documents:
+        if document.kind not in ("Deployment", "StatefulSet", "CronJob", "Job"):
+            continue
+        body = document.body
+        spec = body["spec"]["jobTemplate"]["spec"] if document.kind == "CronJob" else body["spec"]
+        containers = spec["template"]["spec"].get("containers") or [{}]
+        found[document.name] = tuple(
+            (str(p.get("name", "")), int(p["containerPort"]), str(p.get("protocol", "TCP")))
+            for p in containers[0].get("ports") or []
+        )
+    return found
+
+
+class _Policy:
+    """One input NetworkPolicy being folded."""
+
+    def __init__(
+        self, index: Index, members: list[Member], policy: Resource, ledger: Ledger
+    ) -> None:
+        self.index = index
+        self.members = members
+        self.policy = policy
+        self.namespace = index.namespace(policy)
+        spec = policy.body.get("spec")
+        self.spec: Mapping[str, Any] = spec if isinstance(spec, Mapping) else {}
+        self.ledger = ledger
+
+    def record(self, path: JsonPath, status: Status, note: str, build: Build | None = None) -> None:
+        if build is not None:
+            build.record(self.policy, path, status, note)
+        else:
+            self.ledger.record(self.policy, path, status, note)
+
+    def fold(self) -> None:
+        self.ledger.forget(self.policy)
+        selected = self._selected(self.spec.get("podSelector"), self.namespace)
+        if isinstance(selected, str):
+            self.record((), Status.LEFT_OUT, selected)
+            return
+        found, owners = selected
+        if not owners:
+            why = (
+                "selects no workload of the input"
+                if not found
+                else f"selects {_names(found)}, which kgen does not import"
+            )
+            self.record((), Status.LEFT_OUT, why)
+            return
+        names = ", ".join(sorted(m.rendered for m in owners))
+        build = owners[0].build if len(owners) == 1 else None
+        for path in (("apiVersion",), ("kind",), ("metadata", "name"), ("metadata", "namespace")):
+            self.record(path, Status.CHANGED, f"{_OWN}: {names}", build)
+        for key in ("labels", "annotations"):
+            self.record(
+                ("metadata", key), Status.LEFT_OUT,
+                "kgen's NetworkPolicy carries the blueprint's labels and annotations",
+                build,
+            )  # fmt: skip
+        labels = self.policy.body.get("metadata", {}).get("labels")
+        for key in labels if isinstance(labels, Mapping) else ():
+            if reserved_label(str(key)):
+                self.record(
+                    ("metadata", "labels", key), Status.CHANGED,
+                    "kgen writes the recommended app.kubernetes.io/ labels", build,
+                )  # fmt: skip
+        if build is not None:
+            build.cluster_metadata(self.policy)
+        self.record(
+            ("spec", "podSelector"), Status.CHANGED,
+            "kgen selects the workload's pods by its app.kubernetes.io/ labels", build,
+        )  # fmt: skip
+        types = self._types()
+        self.record(
+            ("spec", "policyTypes"), Status.CHANGED,
+            "kgen's NetworkPolicy isolates both directions (Ingress and Egress)", build,
+        )  # fmt: skip
+        for direction, peers_key in (("ingress", "from"), ("egress", "to")):
+            rules = self.spec.get(direction)
+            at: JsonPath = ("spec", direction)
+            if direction.capitalize() not in types:
+                if rules:
+                    self.record(
+                        at, Status.LEFT_OUT,
+                        f"{direction.capitalize()} is not among its policyTypes: Kubernetes "
+                        "ignores these rules", build,
+                    )  # fmt: skip
+                continue
+            if not rules:
+                self.record(at, Status.CHANGED, _DENY, build)
+                continue
+            for i, rule in enumerate(rules):
+                self._rule(owners, direction, peers_key, rule, (*at, i))
+
+    def _types(self) -> list[str]:
+        types = self.spec.get("policyTypes")
+        if isinstance(types, list) and types:
+            return [str(t) for t in types]
+        return ["Ingress", *(["Egress"] if self.spec.get("egress") else [])]
+
+    def _selected(self, selector: Any, namespace: str) -> tuple[list[Resource], list[Member]] | str:
+        """The workloads a pod selector selects in ``namespace`` and the imported ones of
+        them, or why kgen import cannot tell."""
+        if not isinstance(selector, Mapping):
+            return [], []
+        if selector.get("matchExpressions"):
+            return (
+                "selects pods by matchExpressions: kgen import does not guess which workloads "
+                "they are"
+            )
+        wanted = selector.get("matchLabels") or {}
+        if not isinstance(wanted, Mapping):
+            return [], []
+        found = []
+        for workload in self.index.resources:
+            if workload.kind not in ("Deployment", "StatefulSet", "Job", "CronJob"):
+                continue
+            if self.index.namespace_of.get(id(workload)) != namespace:
+                continue
+            labels = pod_labels(workload)
+            if all(labels.get(k) == v for k, v in wanted.items()):
+                found.append(workload)
+        return found, [m for w in found for m in self.members if m.resource is w]
+
+    def _rule(
+        self,
+        owners: list[Member],
+        direction: str,
+        peers_key: str,
+        rule: Any,
+        at: JsonPath,
+    ) -> None:
+        build = owners[0].build if len(owners) == 1 else None
+        if not isinstance(rule, Mapping):
+            self.record(at, Status.LEFT_OUT, "not a rule", build)
+            return
+        if direction == "egress" and _dns(rule):
+            note = (
+                _DNS
+                if rule.get("to")
+                else "kgen allows port 53 to cluster DNS only (kube-dns in kube-system)"
+            )
+            self.record(at, Status.CHANGED, note, build)
+            return
+        if build is None or any(m.build is None for m in owners):
+            shown = ", ".join(sorted(m.rendered for m in owners))
+            self.record(
+                at, Status.LEFT_OUT,
+                f"the policy selects several workloads ({shown}): kgen import does not guess "
+                "whose rule it is",
+            )  # fmt: skip
+            return
+        owner = owners[0]
+        peers = rule.get(peers_key)
+        if not peers:
+            why = (
+                "admits every peer: kgen opens a port to everyone only for a NodePort or "
+                "LoadBalancer Service or an Ingress (service.type, ingress)"
+                if direction == "ingress"
+                else "admits every destination: kgen says which apps a workload calls "
+                "(dependsOn) and which IP blocks it reaches (egress)"
+            )
+            self.record(at, Status.LEFT_OUT, why, build)
+            return
+        ports = rule.get("ports")
+        used = False
+        port_why = ""
+        for j, peer in enumerate(peers):
+            where = (*at, peers_key, j)
+            if not isinstance(peer, Mapping):
+                self.record(where, Status.LEFT_OUT, "not a peer", build)
+                continue
+            if "ipBlock" in peer:
+                done, why = self._block(owner, direction, peer, ports, where, at)
+            else:
+                done, why = self._pods(owner, direction, peer, ports, where, at)
+            used = used or done
+            if not done and why.startswith("port"):
+                port_why = why
+        if "ports" in rule:
+            if used:
+                self.record(
+                    (*at, "ports"), Status.CHANGED,
+                    "the ports of the dependsOn and egress its peers became", build,
+                )  # fmt: skip
+            else:
+                self.record(
+                    (*at, "ports"), Status.LEFT_OUT, port_why or "its peers are left out", build
+                )
+
+    def _block(
+        self,
+        owner: Member,
+        direction: str,
+        peer: Mapping[str, Any],
+        ports: Any,
+        where: JsonPath,
+        at: JsonPath,
+    ) -> tuple[bool, str]:
+        build = owner.build
+        block = peer.get("ipBlock")
+        if direction == "ingress":
+            why = (
+                "traffic from outside the pod network: kgen admits it only on the ports a "
+                "NodePort or LoadBalancer Service or an Ingress exposes"
+            )
+            self.record(where, Status.LEFT_OUT, why, build)
+            return False, why
+        if owner.where is None:
+            return self._migration(owner, where)
+        if not isinstance(block, Mapping) or not isinstance(block.get("cidr"), str):
+            self.record(where, Status.LEFT_OUT, "an ipBlock without a cidr", build)
+            return False, "an ipBlock without a cidr"
+        if block.get("except"):
+            why = "an ipBlock with except: kgen's egress admits whole CIDR blocks"
+            self.record(where, Status.LEFT_OUT, why, build)
+            return False, why
+        if not ports:
+            why = "to every port: kgen's egress names its ports"
+            self.record(where, Status.LEFT_OUT, why, build)
+            return False, why
+        written: list[Any] = []
+        for port in ports:
+            number = port.get("port") if isinstance(port, Mapping) else None
+            protocol = str(port.get("protocol", "TCP")) if isinstance(port, Mapping) else "TCP"
+            if isinstance(port, Mapping) and port.get("endPort") is not None:
+                why = "ports as a range (endPort): kgen's egress lists single ports"
+            elif not isinstance(number, int) or isinstance(number, bool):
+                why = "ports by name to an IP block: kgen's egress takes port numbers"
+            else:
+                written.append(
+                    number if protocol == "TCP" else {"port": number, "protocol": protocol}
+                )
+                continue
+            self.record(where, Status.LEFT_OUT, why, build)
+            return False, why
+        node = _node(build, owner.where)
+        blocks: list[Any] = node.setdefault("egress", [])
+        entry = {"cidr": block["cidr"], "ports": list(_hashable(written).values())}
+        if entry not in blocks:
+            blocks.append(entry)
+        index = blocks.index(entry)
+        build.origin((*owner.where, "egress", index), self.policy, where)
+        build.origin((*owner.where, "egress", index), self.policy, (*at, "ports"))
+        build.record(
+            self.policy, where, Status.CHANGED,
+            f"egress of {owner.rendered} to {block['cidr']} (spec.egress of {build.ref})",
+        )  # fmt: skip
+        return True, ""
+
+    def _pods(
+        self,
+        owner: Member,
+        direction: str,
+        peer: Mapping[str, Any],
+        ports: Any,
+        where: JsonPath,
+        at: JsonPath,
+    ) -> tuple[bool, str]:
+        build = owner.build
+        namespaces = peer.get("namespaceSelector")
+        namespace = self.namespace
+        if namespaces is not None:
+            labels = namespaces.get("matchLabels") if isinstance(namespaces, Mapping) else None
+            named = labels.get(NAMESPACE_LABEL) if isinstance(labels, Mapping) else None
+            if (
+                not isinstance(named, str)
+                or len(labels or {}) != 1
+                or (isinstance(namespaces, Mapping) and namespaces.get("matchExpressions"))
+            ):
+                why = (
+                    "selects namespaces by other labels than kubernetes.io/metadata.name: "
+                    "kgen names one namespace per dependsOn"
+                )
+                self.record(where, Status.LEFT_OUT, why, build)
+                return False, why
+            namespace = named
+        if peer.get("podSelector") is None:
+            why = (
+                f"admits every pod of namespace {namespace}: kgen admits the apps that call, "
+                "by name (dependsOn)"
+            )
+            self.record(where, Status.LEFT_OUT, why, build)
+            return False, why
+        selected = self._selected(peer.get("podSelector"), namespace)
+        if isinstance(selected, str):
+            self.record(where, Status.LEFT_OUT, selected, build)
+            return False, selected
+        found, chosen = selected
+        if len(found) != 1 or len(chosen) != 1:
+            why = (
+                f"selects no workload of the input in namespace {namespace}"
+                if not found
+                else f"selects several workloads ({_names(found)}): kgen import does not "
+                "guess which one it means"
+                if len(found) > 1
+                else f"selects {_names(found)}, which kgen does not import"
+            )
+            self.record(where, Status.LEFT_OUT, why, build)
+            return False, why
+        other = chosen[0]
+        caller, target = (other, owner) if direction == "ingress" else (owner, other)
+        if caller.where is None:
+            return self._migration(caller, where)
+        if caller is target:
+            why = (
+                "kgen writes the same: a StatefulApp's pods reach each other on their ports"
+                if caller.build.kind == "StatefulApp"
+                else f"{caller.rendered}'s pods calling each other: kgen has no field for it "
+                "(a pod reaches itself over localhost)"
+            )
+            status = Status.CHANGED if caller.build.kind == "StatefulApp" else Status.LEFT_OUT
+            self.record(where, status, why, build)
+            return status is Status.CHANGED, why
+        names = _port_names(target, ports)
+        if isinstance(names, str):
+            self.record(where, Status.LEFT_OUT, names, build)
+            return False, names
+        shown = []
+        for name in names:
+            reference: Any = target.build.app
+            if target.namespace != caller.namespace or name is not None:
+                reference = {"app": target.build.app}
+                if target.namespace != caller.namespace:
+                    reference["namespace"] = target.namespace
+                if name is not None:
+                    reference["port"] = name
+            assert caller.where is not None
+            node = _node(caller.build, caller.where)
+            references: list[Any] = node.setdefault("dependsOn", [])
+            if reference not in references:
+                references.append(reference)
+            index = references.index(reference)
+            caller.build.origin((*caller.where, "dependsOn", index), self.policy, where)
+            shown.append(target.build.app + (f":{name}" if name else ""))
+        caller.build.record(
+            self.policy, where, Status.CHANGED,
+            f"{caller.rendered} calls {target.rendered}: dependsOn {', '.join(shown)} in "
+            f"{caller.build.ref}",
+        )  # fmt: skip
+        return True, ""
+
+    def _migration(self, member: Member, where: JsonPath) -> tuple[bool, str]:
+        why = (
+            f"{member.rendered} is the migration of Monolith {member.build.app}: it takes the "
+            "Monolith's dependsOn and egress, which every process inherits"
+        )
+        self.record(where, Status.LEFT_OUT, why, member.build)
+        return False, why
+
+
+def _names(workloads: Sequence[Resource]) -> str:
+    return ", ".join(sorted(f"{w.kind} {w.name}" for w in workloads))
+
+
+def _dns(rule: Mapping[str, Any]) -> bool:
+    """Whether an egress rule admits DNS and nothing else: port 53 only, to kube-dns (or
+    to every peer, which kgen narrows to kube-dns)."""
+    ports = rule.get("ports")
+    if not isinstance(ports, list) or not ports:
+        return False
+    for port in ports:
+        if not isinstance(port, Mapping) or port.get("port") not in (53, "dns", "dns-tcp"):
+            return False
+        if port.get("protocol", "TCP") not in ("UDP", "TCP") or port.get("endPort"):
+            return False
+    for peer in rule.get("to") or []:
+        if not isinstance(peer, Mapping) or "ipBlock" in peer:
+            return False
+        pods = peer.get("podSelector")
+        labels = pods.get("matchLabels") if isinstance(pods, Mapping) else None
+        namespaces = peer.get("namespaceSelector")
+        named = namespaces.get("matchLabels") if isinstance(namespaces, Mapping) else None
+        if labels != {"k8s-app": "kube-dns"} or (pods or {}).get("matchExpressions"):
+            return False
+        if named not in (None, {}, {NAMESPACE_LABEL: "kube-system"}):
+            return False
+    return True
+
+
+def _port_names(target: Member, ports: Any) -> list[str | None] | str:
+    """The rendered names of the target's ports a rule names (``[None]``: every port), or
+    why one cannot be said."""
+    if not target.ports:
+        return f"{target.rendered} publishes no ports, so nothing can call it"
+    if not ports:
+        return [None]
+    declared = _input_ports(target.resource)
+    names: list[str | None] = []
+    for port in ports:
+        wanted = port.get("port") if isinstance(port, Mapping) else None
+        protocol = str(port.get("protocol", "TCP")) if isinstance(port, Mapping) else "TCP"
+        if isinstance(port, Mapping) and port.get("endPort") is not None:
+            return "ports as a range (endPort): dependsOn names single ports"
+        if wanted is None:
+            return [None]
+        if isinstance(wanted, str):
+            numbers = [n for name, n, p in declared if name == wanted and p == protocol]
+            if not numbers:
+                return f"port {wanted!r} is no {protocol} port of {target.rendered}'s containers"
+            wanted = numbers[0]
+        found = [n for n, number, p in target.ports if number == wanted and p == protocol]
+        if not found:
+            return f"port {wanted} ({protocol}) is no port kgen publishes for {target.rendered}"
+        if found[0] not in names:
+            names.append(found[0])
+    if len(names) == len(target.ports):
+        return [None]
+    return names
+
+
+def _input_ports(workload: Resource) -> list[tuple[str, int, str]]:
+    found = []
+    for container in pod_spec(workload).get("containers") or []:
+        for port in (container.get("ports") or []) if isinstance(container, Mapping) else []:
+            if isinstance(port, Mapping) and isinstance(port.get("containerPort"), int):
+                found.append(
+                    (
+                        str(port.get("name", "")),
+                        port["containerPort"],
+                        str(port.get("protocol", "TCP")),
+                    )
+                )
+    return found
+
+
+def _node(build: Build, where: JsonPath) -> dict[str, Any]:
+    node: Any = build.blueprint
+    for part in where:
+        node = node[int(part)] if isinstance(node, list) else node.setdefault(str(part), {})
+    result: dict[str, Any] = node
+    return result
+
+
+def _hashable(ports: list[Any]) -> dict[str, Any]:
+    return {repr(p): p for p in ports}
