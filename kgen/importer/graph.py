@@ -17,6 +17,10 @@ Anything a blueprint cannot say (an ``except``, a namespace chosen by other labe
 ``matchExpressions``, a peer that selects no imported workload or several, a policy of
 several workloads, a port the target does not publish) is left out with its reason, one
 ledger line each, never guessed. Ports are named as kgen names the target's ports.
+
+Where kgen's policies admit what the input's denied (a ``dependsOn`` opens both ends) or
+deny what they admitted (a workload no input policy isolated), a note in the ledger warns
+of it at the peer or the workload (``unpoliced``: once, for an input without policies).
 """
 
 from __future__ import annotations
