@@ -415,3 +415,113 @@ def test_the_guide_has_a_row_for_network_policies() -> None:
     guide = (REPO / "docs" / "import.md").read_text(encoding="utf-8")
     assert "| NetworkPolicy |" in guide
     assert any(kind == "NetworkPolicy" for kind, _, _ in DOCUMENTED)
+
+
+DENIED = (
+    _workload("web")
+    + _workload("api")
+    + _workload("db", kind="StatefulSet", ports="[{name: pg, containerPort: 5432}]")
+    + _policy(
+        "api-in",
+        "  podSelector: {matchLabels: {app: api}}\n  policyTypes: [Ingress]\n  ingress:\n"
+        "  - from: [{podSelector: {matchLabels: {app: web}}}]\n    ports: [{port: http}]\n",
+    )
+    + _policy(
+        "web-out",
+        "  podSelector: {matchLabels: {app: web}}\n  policyTypes: [Egress]\n  egress:\n"
+        "  - to: [{namespaceSelector: {}, podSelector: {matchLabels: {k8s-app: kube-dns}}}]\n"
+        "    ports: [{port: 53, protocol: UDP}]\n",
+    )
+    + _policy(
+        "api-out",
+        "  podSelector: {matchLabels: {app: api}}\n  policyTypes: [Egress]\n  egress:\n"
+        "  - to: [{podSelector: {matchLabels: {app: db}}}]\n    ports: [{port: 5432}]\n",
+    )
+    + _policy("db-in", "  podSelector: {matchLabels: {app: db}}\n  policyTypes: [Ingress]\n")
+)
+
+
+def _warned(result: ImportResult, tmp_path: Path) -> list[str]:
+    return [w.replace(f"{tmp_path}/in.yaml:", "") for w in imported.warnings(result)]
+
+
+def test_a_depends_on_the_input_denied_at_one_end_is_warned_of(tmp_path: Path) -> None:
+    """web -> api is admitted by api's ingress, but web's egress was isolated (DNS only):
+    the dependsOn opens it, and a warning says so at the peer; api -> db is admitted by
+    api's egress, but db denied all ingress: likewise. Where the input admitted both ends
+    (the chain) nothing is said."""
+    result = _import(tmp_path, DENIED)
+    assert _blueprint(result, "web")["dependsOn"] == ["api"]
+    assert _blueprint(result, "api")["dependsOn"] == ["db"]
+    warned = [w for w in _warned(result, tmp_path) if "the input denied" in w]
+    assert warned == [
+        "49: warning: NetworkPolicy shop/api-in: spec.ingress[0].from[0]: kgen now admits "
+        "egress the input denied: web -> api on 8080/TCP (a dependsOn opens both ends; the "
+        "input's NetworkPolicies isolate web's egress and none of their rules admits this)",
+        "69: warning: NetworkPolicy shop/api-out: spec.egress[0].to[0]: kgen now admits "
+        "ingress the input denied: api -> db on 5432/TCP (a dependsOn opens both ends; the "
+        "input's NetworkPolicies isolate db's ingress and none of their rules admits this)",
+    ]
+    lines = DENIED.splitlines()
+    assert "app: web" in lines[48] and "app: db" in lines[68]
+    assert "spec.ingress[0].from[0]: changed (kgen now admits egress" in imported.report(result)
+    chain = _import(tmp_path, CHAIN)
+    assert not [w for w in _warned(chain, tmp_path) if "the input denied" in w]
+
+
+def test_a_workload_no_input_policy_isolated_is_warned_of(tmp_path: Path, kgen: RunKgen) -> None:
+    """kgen's NetworkPolicy denies what no dependsOn names: where the input has policies
+    but none isolated a workload's direction, a warning at the workload's name; without
+    any policy in the input, one warning for the whole import."""
+    result = _import(tmp_path, DENIED)
+    open_ = [w for w in _warned(result, tmp_path) if "no NetworkPolicy of the input" in w]
+    assert open_ == [
+        "4: warning: Deployment shop/web: metadata.name: no NetworkPolicy of the input "
+        "isolates its ingress: every pod could reach it; kgen's NetworkPolicy now admits "
+        "only the apps whose dependsOn names it",
+        "30: warning: StatefulSet shop/db: metadata.name: no NetworkPolicy of the input "
+        "isolates its egress: it could reach every pod and address; kgen's NetworkPolicy "
+        "now admits only what its dependsOn and egress name (and DNS)",
+    ]
+    assert result.remarks == ()
+    (tmp_path / "plain.yaml").write_text(_workload("api") + _workload("web"), encoding="utf-8")
+    run = kgen("import", "plain.yaml", "-o", "out", "--report", "report.txt", cwd=tmp_path)
+    assert run.exit_code == 0, run.stderr
+    remark = (
+        "the input has no NetworkPolicy: every pod could reach every workload; kgen writes a "
+        "NetworkPolicy for each imported workload, which denies the traffic no dependsOn (or "
+        "egress block) names: say each app's callers with dependsOn"
+    )
+    assert "NetworkPolicy" not in "".join(run.stderr.splitlines(keepends=True)[:-2])
+    assert run.stderr.splitlines()[-2:-1] == [f"kgen: warning: {remark}"]
+    report = (tmp_path / "report.txt").read_text(encoding="utf-8")
+    assert report.splitlines()[-1] == f"warning: {remark}"
+
+
+def test_the_flows_kgen_adds_have_their_reasons(tmp_path: Path) -> None:
+    """Each rule kgen renders beyond the input has the reason of what it admits (DNS, a
+    StatefulApp's peers, dependsOn at both ends, egress blocks), not the catch-all."""
+    chain = _import(tmp_path, CHAIN)
+    egress = _import(tmp_path, EGRESS)
+    rules = {
+        (a.name, a.reason)
+        for result in (chain, egress)
+        for a in result.additions
+        if a.kind == "NetworkPolicy" and {"spec.ingress[]", "spec.egress[]"} & set(a.paths)
+    }
+    dns = "every app may reach cluster DNS (kube-dns in kube-system, UDP and TCP 53)"
+    peers = (
+        "a StatefulApp's pods reach each other on their ports (peer traffic, through the "
+        "headless Service)"
+    )
+    assert rules == {
+        *((name, dns) for name in ("frontend", "api", "db")),
+        ("db", peers),
+        ("api", "an app admits the apps whose dependsOn names it, on the ports they call"),
+        ("db", "an app admits the apps whose dependsOn names it, on the ports they call"),
+        ("frontend", "an app may call what its dependsOn names"),
+        ("api", "an app may call what its dependsOn names"),
+        ("api", "an app may reach the IP blocks its egress names"),
+    }
+    catch_all = "every app gets a NetworkPolicy: the service graph, DNS, egress"
+    assert all(not a.paths for r in (chain, egress) for a in r.additions if a.reason == catch_all)

@@ -295,3 +295,25 @@ def test_a_service_monitor_of_two_workloads_is_left_out(tmp_path: Path) -> None:
         "49: warning: ServiceMonitor shop/shop: <document>: belongs to several workloads (api, "
         "cart): kgen import does not guess which"
     ]
+
+
+def test_an_ingress_without_a_class_is_warned_of(tmp_path: Path) -> None:
+    """No ingressClassName and no class annotation: the cluster's default class serves the
+    input, kgen renders alb. A warning at spec says so (and the report), while every leaf
+    of spec keeps its own record."""
+    text = API + _ingress("  rules:\n" + _rule("api.example.com"))
+    result, rendered = _import(text, tmp_path)
+    assert rendered[("Ingress", "api")]["spec"]["ingressClassName"] == "alb"
+    assert _warnings(result, tmp_path, "Ingress") == [
+        "28: warning: Ingress shop/api: spec: no ingressClassName: the cluster's default "
+        "IngressClass serves it, but kgen renders className: alb (the AWS Load Balancer "
+        "Controller); set ingress.className to the cluster's default class if that is not ALB"
+    ]
+    report = imported.report(result)
+    assert "Ingress shop/api: spec: changed (no ingressClassName:" in report
+    assert "spec.rules[0].host: mapped -> Ingress/api: spec.rules[0].host" in report
+    assert "(12 changed, " not in imported.summary(result)  # a note is no input value
+    named = _ingress("  ingressClassName: nginx\n  rules:\n" + _rule("api.example.com"))
+    (tmp_path / "named").mkdir()
+    result, _ = _import(API + named, tmp_path / "named")
+    assert _warnings(result, tmp_path / "named", "Ingress") == []

@@ -31,7 +31,7 @@ from kgen.helpers import file_keys
 from kgen.importer.account import Item, Ledger, Line, Status, Target, account
 from kgen.importer.additions import Addition, additions
 from kgen.importer.graph import KINDS as POLICIES
-from kgen.importer.graph import fold_policies
+from kgen.importer.graph import fold_policies, unpoliced
 from kgen.importer.index import BUILT_IN_GROUPS, NOT_YET, PARTS, WORKLOADS, Group, Index, group
 from kgen.importer.mappers import FINISH, MAPPERS
 from kgen.importer.mappers.base import Build
@@ -62,6 +62,8 @@ class ImportResult:
     seconds: float  # time spent on it
     #: What kgen writes beyond the input (hardening, labels, defaults), with the reasons.
     additions: tuple[Addition, ...] = ()
+    #: What the import changes for the input as a whole (no NetworkPolicy in it, say).
+    remarks: tuple[str, ...] = ()
 
 
 def import_manifests(
@@ -134,7 +136,10 @@ def import_manifests(
         "".join(f"---\n{item.text}" for item in made), "<import>", check_output=False
     )
     added = tuple(additions(documents, lines, namespaces))
-    return ImportResult(made, tuple(lines), read.notes, namespaces, renders, seconds, added)
+    return ImportResult(
+        made, tuple(lines), read.notes, namespaces, renders, seconds, added,
+        unpoliced(index, builds),
+    )  # fmt: skip
 
 
 def _settled(

@@ -87,6 +87,8 @@ class Entry:
     note: str = ""
     target: Target | None = None
     blueprint: str = ""  # the blueprint it went into: "Microservice shop/api"
+    #: A note on the value (``Ledger.note``), not a record of it: always warned of.
+    warn: bool = False
 
 
 @dataclass
@@ -94,6 +96,9 @@ class Ledger:
     """The records of one import, by resource (by identity) and path."""
 
     entries: dict[tuple[int, JsonPath], Entry] = field(default_factory=dict)
+    #: What the import changes of how the input behaves, told at a value: these cover
+    #: nothing below their path (each leaf keeps its record) and are always warned of.
+    notes: dict[tuple[int, JsonPath], Entry] = field(default_factory=dict)
 
     def record(
         self,
@@ -106,12 +111,18 @@ class Ledger:
     ) -> None:
         self.entries[(id(resource), path)] = Entry(resource, path, status, note, target, blueprint)
 
+    def note(self, resource: Resource, path: JsonPath, note: str, blueprint: str = "") -> None:
+        """Warn at ``path`` of ``resource`` that kgen changes what the input does there."""
+        entry = Entry(resource, path, Status.CHANGED, note, None, blueprint, warn=True)
+        self.notes[(id(resource), path)] = entry
+
     def forget(self, resource: Resource, path: JsonPath = ()) -> None:
         """Drop every record of ``resource`` (at ``path`` and under it)."""
-        for key in [
-            key for key in self.entries if key[0] == id(resource) and key[1][: len(path)] == path
-        ]:
-            del self.entries[key]
+        for records in (self.entries, self.notes):
+            for key in [
+                key for key in records if key[0] == id(resource) and key[1][: len(path)] == path
+            ]:
+                del records[key]
 
     def covers(self, resource: Resource, path: JsonPath) -> Entry | None:
         """The record for ``path`` or its nearest recorded ancestor."""
@@ -151,15 +162,26 @@ class Line:
 
 
 def account(resources: tuple[Resource, ...], ledger: Ledger) -> list[Line]:
-    """Every leaf of every resource with the record that covers it."""
+    """Every leaf of every resource with the record that covers it; a note comes before
+    the first leaf under its path."""
     lines: list[Line] = []
     for resource in resources:
+        notes = [e for (ident, _), e in ledger.notes.items() if ident == id(resource)]
         for path, value in leaves(resource.body):
+            for note in [n for n in notes if path[: len(n.path)] == n.path]:
+                notes.remove(note)
+                lines.append(Line(resource, note.path, _at(resource.body, note.path), note))
             entry = ledger.covers(resource, path) or Entry(
                 resource, path, Status.LEFT_OUT, "no blueprint field (not recorded by kgen import)"
             )
             lines.append(Line(resource, path, value, entry))
+        lines.extend(Line(resource, n.path, _at(resource.body, n.path), n) for n in notes)
     return lines
+
+
+def _at(body: Any, path: JsonPath) -> Any:
+    found, value = value_at(body, path)
+    return value if found else None
 
 
 def value_at(body: Any, path: TargetPath) -> tuple[bool, Any]:

@@ -166,6 +166,41 @@ DOCUMENTED: tuple[tuple[str, str, str], ...] = (
         f"{_POD}.terminationGracePeriodSeconds",
         "a Monolith's pod settings apply to every process, migration and schedule",
     ),
+    ("NetworkPolicy", "spec.podSelector.*", "kgen selects pods by app.kubernetes.io/ labels"),
+    (
+        "NetworkPolicy",
+        "spec.policyTypes*",
+        "kgen's NetworkPolicy isolates the app's pods both ways: what it does not admit is denied",
+    ),
+    (
+        "NetworkPolicy",
+        "spec.egress(dns)",
+        "every app may reach cluster DNS (kube-dns in kube-system, UDP and TCP 53)",
+    ),
+    (
+        "NetworkPolicy",
+        "spec.*(peers)",
+        "a StatefulApp's pods reach each other on their ports (peer traffic, through the "
+        "headless Service)",
+    ),
+    (
+        "NetworkPolicy",
+        "spec.ingress(callers)",
+        "an app admits the apps whose dependsOn names it, on the ports they call",
+    ),
+    ("NetworkPolicy", "spec.egress(calls)", "an app may call what its dependsOn names"),
+    ("NetworkPolicy", "spec.egress(cidr)", "an app may reach the IP blocks its egress names"),
+    (
+        "NetworkPolicy",
+        "spec.ingress(exposed)",
+        "the ports a NodePort or LoadBalancer Service or an Ingress exposes take traffic "
+        "from outside the pod network",
+    ),
+    (
+        "NetworkPolicy",
+        "spec.ingress(prometheus)",
+        "Prometheus may scrape a monitored app's metrics port",
+    ),
     ("NetworkPolicy", "*", "every app gets a NetworkPolicy: the service graph, DNS, egress"),
     ("ServiceAccount", "*", "every app runs as its own ServiceAccount, without a token"),
     ("PodDisruptionBudget", "*", "a disruption budget when there is more than one replica"),
@@ -207,17 +242,22 @@ def additions(
         namespace = str(_dig(body, ("metadata", "namespace")))
         source = inputs.get((kind, namespace, name))
         mapped = targets.get((kind, name), [])
-        if source is None and not mapped:  # a resource of kgen's own
+        own = source is None and not mapped  # a resource of kgen's own
+        if own:
             found.append(Addition(kind, namespace, name, reason_of(kind, ""), ()))
-            continue
+            if kind != "NetworkPolicy":
+                continue
         grouped: dict[str, list[str]] = {}
         for path, value in _leaves(body):
             if any(_under(body, path, target) for target in mapped):
                 continue
             if source is not None and value_at(source.body, path) == (True, value):
                 continue  # the input held it already
-            shown = _shown(path)
-            grouped.setdefault(reason_of(kind, shown), []).append(shown)
+            flow = _flow(body, path) if kind == "NetworkPolicy" else None
+            if own and flow is None:
+                continue  # said by the resource's own line
+            shown, looked_up = flow or (_shown(path), _shown(path))
+            grouped.setdefault(reason_of(kind, looked_up), []).append(shown)
         for reason, paths in grouped.items():
             found.append(Addition(kind, namespace, name, reason, tuple(dict.fromkeys(paths))))
     return found
@@ -229,6 +269,39 @@ def reason_of(kind: str, path: str) -> str:
         if fnmatchcase(kind, kinds) and fnmatchcase(path, pattern.replace("[]", "[[]]")):
             return why
     return UNDOCUMENTED
+
+
+def _flow(body: Mapping[str, Any], path: tuple[str | int, ...]) -> tuple[str, str] | None:
+    """For a leaf in a rule of a rendered NetworkPolicy: the rule as shown
+    (``spec.egress[]``) and as looked up in ``DOCUMENTED``, by what the rule admits
+    (``spec.egress(dns)``)."""
+    if len(path) < 3 or path[0] != "spec" or path[1] not in ("ingress", "egress"):
+        return None
+    direction = str(path[1])
+    rule = _dig(body, ("spec", direction))
+    rule = rule[path[2]] if isinstance(rule, list) and isinstance(path[2], int) else None
+    if not isinstance(rule, Mapping):
+        return None
+    peers = rule.get("from" if direction == "ingress" else "to") or []
+    own = {"podSelector": _dig(body, ("spec", "podSelector"))}
+    ports = [p.get("port") for p in rule.get("ports") or [] if isinstance(p, Mapping)]
+    if not peers:
+        role = "exposed"
+    elif own in peers:
+        role = "peers"
+    elif any(isinstance(p, Mapping) and "ipBlock" in p for p in peers):
+        role = "cidr"
+    elif direction == "egress" and ports and set(ports) == {53}:
+        role = "dns"
+    elif direction == "ingress" and any(
+        _dig(p, ("podSelector", "matchLabels", "app.kubernetes.io/name")) == "prometheus"
+        and _dig(p, ("namespaceSelector",)) == {}
+        for p in peers
+    ):
+        role = "prometheus"
+    else:
+        role = "callers" if direction == "ingress" else "calls"
+    return f"spec.{direction}[]", f"spec.{direction}({role})"
 
 
 def _shown(path: tuple[str | int, ...]) -> str:

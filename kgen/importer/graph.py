@@ -17,6 +17,10 @@ Anything a blueprint cannot say (an ``except``, a namespace chosen by other labe
 ``matchExpressions``, a peer that selects no imported workload or several, a policy of
 several workloads, a port the target does not publish) is left out with its reason, one
 ledger line each, never guessed. Ports are named as kgen names the target's ports.
+
+Where kgen's policies admit what the input's denied (a ``dependsOn`` opens both ends) or
+deny what they admitted (a workload no input policy isolated), a note in the ledger warns
+of it at the peer or the workload (``unpoliced``: once, for an input without policies).
 """
 
 from __future__ import annotations
@@ -78,9 +82,163 @@ def fold_policies(
     """Fold every NetworkPolicy of the input into the blueprints of ``builds`` (the ones
     kgen accepts), recording each of its leaves in ``ledger``."""
     members = _members(plans, builds)
+    inputs = _Inputs(index)
     for policy in index.resources:
         if policy.kind in KINDS:
-            _Policy(index, members, policy, ledger).fold()
+            _Policy(index, members, policy, ledger, inputs).fold()
+    _open_workloads(members, inputs, ledger)
+
+
+def _open_workloads(members: Sequence[Member], inputs: _Inputs, ledger: Ledger) -> None:
+    """A workload no input policy isolated was open; kgen's NetworkPolicy denies what no
+    ``dependsOn`` names: a warning at each such workload (when the input has none at
+    all, ``unpoliced`` says so once)."""
+    if not inputs.policies:
+        return  # said once for the whole input: see ``unpoliced``
+    for member in members:
+        open_ = [
+            direction
+            for direction in ("Ingress", "Egress")
+            if not inputs.isolating(member.resource, member.namespace, direction)
+        ]
+        if not open_:
+            continue
+        why = {
+            ("Ingress",): "isolates its ingress: every pod could reach it; kgen's "
+            "NetworkPolicy now admits only the apps whose dependsOn names it",
+            ("Egress",): "isolates its egress: it could reach every pod and address; kgen's "
+            "NetworkPolicy now admits only what its dependsOn and egress name (and DNS)",
+            ("Ingress", "Egress"): "selects it: it was open both ways; kgen's NetworkPolicy "
+            "now denies the traffic no dependsOn (or egress block) names",
+        }[tuple(open_)]
+        ledger.note(
+            member.resource, ("metadata", "name"),
+            f"no NetworkPolicy of the input {why}", member.build.ref,
+        )  # fmt: skip
+
+
+def unpoliced(index: Index, builds: Sequence[Build]) -> tuple[str, ...]:
+    """What the import changes for the input as a whole: with no NetworkPolicy in it,
+    every pod could reach every workload, and kgen's policies deny by default."""
+    if not builds or any(r.kind in KINDS for r in index.resources):
+        return ()
+    return (
+        "the input has no NetworkPolicy: every pod could reach every workload; kgen writes "
+        "a NetworkPolicy for each imported workload, which denies the traffic no dependsOn "
+        "(or egress block) names: say each app's callers with dependsOn",
+    )
+
+
+class _Inputs:
+    """The input's NetworkPolicies as Kubernetes reads them: which isolate a pod, and
+    whether their rules admit a connection (a namespace picked by labels kgen import
+    cannot see counts as admitting: it warns only of what the input surely denied)."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        self.policies = [
+            (r, index.namespace(r), r.body["spec"])
+            for r in index.resources
+            if r.kind in KINDS and isinstance(r.body.get("spec"), Mapping)
+        ]
+
+    def isolating(
+        self, workload: Resource, namespace: str, direction: str
+    ) -> list[tuple[Resource, str, Mapping[str, Any]]]:
+        """The input policies that isolate ``workload``'s pods for ``direction``."""
+        labels = pod_labels(workload)
+        return [
+            (policy, where, spec)
+            for policy, where, spec in self.policies
+            if where == namespace
+            and _selects(spec.get("podSelector"), labels)
+            and direction in _types(spec)
+        ]
+
+    def admits(
+        self, source: Member, destination: Member, number: int, protocol: str, direction: str
+    ) -> bool:
+        """Whether a rule of a policy that isolates ``direction`` (the source's Egress, the
+        destination's Ingress) admits the connection."""
+        own, other = (source, destination) if direction == "Egress" else (destination, source)
+        key, peers_key = direction.lower(), "to" if direction == "Egress" else "from"
+        for _, where, spec in self.isolating(own.resource, own.namespace, direction):
+            for rule in spec.get(key) or []:
+                if not isinstance(rule, Mapping):
+                    continue
+                peers = rule.get(peers_key)
+                if peers and not any(_peer_admits(p, other, where) for p in peers):
+                    continue
+                if _ports_admit(rule.get("ports"), destination, number, protocol):
+                    return True
+        return False
+
+
+def _selects(selector: Any, labels: Mapping[str, Any]) -> bool:
+    """Whether a label selector matches ``labels`` (an empty one matches all)."""
+    if not isinstance(selector, Mapping):
+        return False
+    wanted = selector.get("matchLabels") or {}
+    if not isinstance(wanted, Mapping) or any(labels.get(k) != v for k, v in wanted.items()):
+        return False
+    for expression in selector.get("matchExpressions") or []:
+        if not isinstance(expression, Mapping):
+            return False
+        key, operator = str(expression.get("key")), expression.get("operator")
+        values = expression.get("values") or []
+        if (
+            (operator == "In" and labels.get(key) not in values)
+            or (operator == "NotIn" and key in labels and labels[key] in values)
+            or (operator == "Exists" and key not in labels)
+            or (operator == "DoesNotExist" and key in labels)
+        ):
+            return False
+    return True
+
+
+def _types(spec: Mapping[str, Any]) -> list[str]:
+    types = spec.get("policyTypes")
+    if isinstance(types, list) and types:
+        return [str(t) for t in types]
+    return ["Ingress", *(["Egress"] if spec.get("egress") else [])]
+
+
+def _peer_admits(peer: Any, member: Member, namespace: str) -> bool:
+    """Whether an input peer matches ``member``'s pods (a policy of ``namespace``)."""
+    if not isinstance(peer, Mapping) or "ipBlock" in peer:
+        return False
+    namespaces = peer.get("namespaceSelector")
+    if namespaces is None:
+        if member.namespace != namespace:
+            return False
+    elif isinstance(namespaces, Mapping):
+        labels = namespaces.get("matchLabels") or {}
+        known = isinstance(labels, Mapping) and set(labels) <= {NAMESPACE_LABEL}
+        named = labels.get(NAMESPACE_LABEL, member.namespace) if known else member.namespace
+        if not namespaces.get("matchExpressions") and named != member.namespace:
+            return False
+    pods = peer.get("podSelector")
+    return pods is None or _selects(pods, member.labels)
+
+
+def _ports_admit(ports: Any, destination: Member, number: int, protocol: str) -> bool:
+    if not ports:
+        return True
+    for port in ports if isinstance(ports, list) else []:
+        if not isinstance(port, Mapping) or str(port.get("protocol", "TCP")) != protocol:
+            continue
+        wanted = port.get("port")
+        if wanted is None:
+            return True
+        if isinstance(wanted, str):
+            named = _input_ports(destination.resource)
+            if any(n == wanted and k == number and p == protocol for n, k, p in named):
+                return True
+            continue
+        end = port.get("endPort")
+        if wanted == number or (isinstance(end, int) and wanted <= number <= end):
+            return True
+    return False
 
 
 def _members(plans: Sequence[Group], builds: Sequence[Build]) -> list[Member]:
@@ -146,9 +304,15 @@ class _Policy:
     """One input NetworkPolicy being folded."""
 
     def __init__(
-        self, index: Index, members: list[Member], policy: Resource, ledger: Ledger
+        self,
+        index: Index,
+        members: list[Member],
+        policy: Resource,
+        ledger: Ledger,
+        inputs: _Inputs,
     ) -> None:
         self.index = index
+        self.inputs = inputs
         self.members = members
         self.policy = policy
         self.namespace = index.namespace(policy)
@@ -468,7 +632,40 @@ class _Policy:
             f"{caller.rendered} calls {target.rendered}: dependsOn {', '.join(shown)} in "
             f"{caller.build.ref}",
         )  # fmt: skip
+        self._denied(caller, target, names, direction, where)
         return True, ""
+
+    def _denied(
+        self,
+        caller: Member,
+        target: Member,
+        names: list[str | None],
+        direction: str,
+        where: JsonPath,
+    ) -> None:
+        """A dependsOn admits both ends: warn where the input isolated the other end's
+        direction (the caller's egress for an ingress rule, the target's ingress for an
+        egress rule) and none of its rules admitted the call."""
+        other = "Egress" if direction == "ingress" else "Ingress"
+        end = caller if other == "Egress" else target
+        if not self.inputs.isolating(end.resource, end.namespace, other):
+            return
+        denied = [
+            f"{number}/{protocol}"
+            for name, number, protocol in target.ports
+            if (None in names or name in names)
+            and not self.inputs.admits(caller, target, number, protocol, other)
+        ]
+        if not denied:
+            return
+        self.ledger.note(
+            self.policy, where,
+            f"kgen now admits {other.lower()} the input denied: {caller.rendered} -> "
+            f"{target.rendered} on {', '.join(denied)} (a dependsOn opens both ends; the "
+            f"input's NetworkPolicies isolate {end.rendered}'s {other.lower()} and none of "
+            "their rules admits this)",
+            caller.build.ref,
+        )  # fmt: skip
 
     def _migration(self, member: Member, where: JsonPath) -> tuple[bool, str]:
         why = (

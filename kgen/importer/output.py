@@ -11,7 +11,7 @@ from pathlib import Path
 from kgen.errors import OutputError, UsageError
 from kgen.importer import Imported, ImportResult
 from kgen.importer.account import WARNED, Line, Status
-from kgen.model import format_path
+from kgen.model import JsonPath, SourcePos, format_path
 
 HEADER = "# Imported by kgen import from {file} ({ref}): review it, then keep it as your own."
 #: The first line of a report: what ``--report FILE`` may write over.
@@ -74,6 +74,13 @@ def _subject(result: ImportResult, line: Line) -> str:
     )
 
 
+def _pos(line: Line, path: JsonPath) -> SourcePos:
+    """Where ``path`` of a line's resource was: a note is told at its key (``spec:``)."""
+    if line.entry.warn:
+        return line.resource.key_pos(path)
+    return line.resource.pos(path)
+
+
 def warnings(result: ImportResult) -> list[str]:
     """One line per input value that the blueprints do not say as the input did: the
     first leaf under each record (a whole left-out resource is one line)."""
@@ -81,13 +88,13 @@ def warnings(result: ImportResult) -> list[str]:
     out: list[tuple[tuple[str, int], str]] = []
     for line in result.lines:
         entry = line.entry
-        if entry.status not in WARNED:
+        if entry.status not in WARNED and not entry.warn:
             continue
         key = (id(entry.resource), entry.path)
         if key in seen:
             continue
         seen.add(key)
-        pos = entry.resource.pos(entry.path)
+        pos = _pos(line, entry.path)
         field = format_path(entry.path) if entry.path else "<document>"
         message = entry.note or entry.status.value
         if entry.status is Status.PATCHED and entry.target is not None:
@@ -116,7 +123,7 @@ def report(result: ImportResult) -> str:
     lines = [REPORT_HEADER]
     for line in result.lines:
         entry = line.entry
-        where = f"{line.resource.pos(line.path).file}:{line.resource.pos(line.path).line}"
+        where = f"{_pos(line, line.path).file}:{_pos(line, line.path).line}"
         status = entry.status.value
         detail = (
             f" -> {entry.target}"
@@ -138,6 +145,7 @@ def report(result: ImportResult) -> str:
             if paths
             else f"kgen adds {kind} {shown} ({reason})"
         )
+    lines.extend(f"warning: {remark}" for remark in result.remarks)
     return "\n".join(lines) + "\n"
 
 
@@ -179,6 +187,8 @@ def write_report(result: ImportResult, path: Path) -> None:
 def summary(result: ImportResult, written: Sequence[Path] | None = None) -> str:
     counts: dict[str, int] = {}
     for line in result.lines:
+        if line.entry.warn:
+            continue  # a note, not an input value
         counts[line.entry.status.value] = counts.get(line.entry.status.value, 0) + 1
     shown = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
     made = len(result.blueprints)
@@ -187,8 +197,10 @@ def summary(result: ImportResult, written: Sequence[Path] | None = None) -> str:
         if written is not None
         else ""
     )
+    remarks = "".join(f"kgen: warning: {remark}\n" for remark in result.remarks)
     return (
-        f"kgen: imported {made} blueprint{'s' if made != 1 else ''} ({shown} input values){where}"
+        f"{remarks}kgen: imported {made} blueprint{'s' if made != 1 else ''} ({shown} input "
+        f"values){where}"
     )
 
 

@@ -234,6 +234,14 @@ def _class(
             )  # fmt: skip
         else:
             build.record(ingress, where, Status.CHANGED, "the class is spec.ingressClassName")
+    if found is None:
+        build.ledger.note(
+            ingress, ("spec",),
+            "no ingressClassName: the cluster's default IngressClass serves it, but kgen "
+            "renders className: alb (the AWS Load Balancer Controller); set "
+            "ingress.className to the cluster's default class if that is not ALB",
+            build.ref,
+        )  # fmt: skip
     return found in (None, "alb")
 
 
