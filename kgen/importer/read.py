@@ -106,6 +106,15 @@ def _resources(text: str, name: str, budget: Budget) -> Iterator[Resource | Prob
         yield Problem(exc.pos, (), exc.message, exc.hint, subject="<yaml>")
 
 
+#: The API groups whose ``*List`` kinds (``v1 List``, ``apps/v1 DeploymentList``, what
+#: ``kubectl get -o yaml`` prints) are read item by item.
+_LIST_VERSIONS = frozenset({"v1", "apps/v1", "batch/v1", "autoscaling/v2", "policy/v1"})
+
+
+def _is_list(api_version: str, kind: str) -> bool:
+    return kind.endswith("List") and api_version in _LIST_VERSIONS
+
+
 def _unpack(data: Any, source: SourceMap, prefix: JsonPath) -> Iterator[Resource | Problem]:
     """The resource ``data`` is, or the items of a ``List``; a problem when it is not a
     Kubernetes object (a mapping with apiVersion and kind)."""
@@ -141,7 +150,7 @@ def _unpack(data: Any, source: SourceMap, prefix: JsonPath) -> Iterator[Resource
             subject="<document>",
         )
         return
-    if data["kind"].endswith("List") and data["apiVersion"] == "v1":
+    if _is_list(data["apiVersion"], data["kind"]):
         items = data.get("items")
         for index, item in enumerate(items if isinstance(items, list) else []):
             yield from _unpack(item, source, (*prefix, "items", index))
