@@ -33,7 +33,7 @@ from kgen.importer.index import BUILT_IN_GROUPS, NOT_YET, PARTS, WORKLOADS, Grou
 from kgen.importer.mappers import FINISH, MAPPERS
 from kgen.importer.mappers.base import Build
 from kgen.importer.mappers.monolith import malformed
-from kgen.importer.read import Resource, read_manifests
+from kgen.importer.read import Resource, read_manifests, without_nulls
 from kgen.importer.settle import join_patches, minimise, settle, text_of
 from kgen.importer.shape import shape_problems
 from kgen.model import Problem
@@ -75,14 +75,15 @@ def import_manifests(
         what = "is not allowed" if namespace == "default" else "is not a valid namespace"
         raise UsageError(message=f"--namespace {namespace!r} {what}: {FORMATS['namespace'].fix}")
     read = read_manifests(paths)
+    resources = tuple(without_nulls(r) for r in read.resources)
     problems = list(read.problems)
     read_kinds = frozenset((*WORKLOADS, *PARTS))
     version = kube_version or DEFAULT_KUBE_VERSION
-    problems.extend(shape_problems(read.resources, read_kinds, version))
-    namespaces = _namespaces(read.resources, namespace, problems)
+    problems.extend(shape_problems(resources, read_kinds, version))
+    namespaces = _namespaces(resources, namespace, problems)
     if problems:
         raise InvalidInput(problems=problems)
-    index = Index.build(read.resources, namespaces)
+    index = Index.build(resources, namespaces)
     problems.extend(malformed(index))
     if problems:
         raise InvalidInput(problems=problems)
@@ -100,7 +101,7 @@ def import_manifests(
         problems.extend(build.problems)
         if not build.problems:
             builds.append(build)
-    lines = account(read.resources, ledger)
+    lines = account(resources, ledger)
     if secret_store is None:
         problems.extend(_needs_store(lines, namespaces))
     if problems:
@@ -124,7 +125,7 @@ def import_manifests(
         Imported(b.namespace, b.app, text_of(b), b.workload)
         for b in sorted(builds, key=lambda b: (b.namespace, b.app))
     )
-    lines = account(read.resources, ledger)
+    lines = account(resources, ledger)
     documents, _ = render_text(
         "".join(f"---\n{item.text}" for item in made), "<import>", check_output=False
     )

@@ -154,8 +154,11 @@ def account(resources: tuple[Resource, ...], ledger: Ledger) -> list[Line]:
     """Every leaf of every resource with the record that covers it."""
     lines: list[Line] = []
     for resource in resources:
-        for path, value in leaves(resource.body):
-            entry = ledger.covers(resource, path) or Entry(
+        for path, value in leaves(resource.body if resource.written is None else resource.written):
+            entry = ledger.covers(resource, path)
+            if value is None and (entry is None or entry.status is not Status.LEFT_OUT):
+                entry = Entry(resource, path, Status.DEFAULT, "null: nothing set")
+            entry = entry or Entry(
                 resource, path, Status.LEFT_OUT, "no blueprint field (not recorded by kgen import)"
             )
             lines.append(Line(resource, path, value, entry))

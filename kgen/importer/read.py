@@ -28,6 +28,9 @@ class Resource:
     body: Mapping[str, Any]
     source: SourceMap
     prefix: JsonPath = ()
+    #: The resource as written, when ``body`` differs (``without_nulls``): what the
+    #: accounting walks, so a null is accounted for too.
+    written: Mapping[str, Any] | None = None
 
     @property
     def kind(self) -> str:
@@ -113,6 +116,23 @@ _LIST_VERSIONS = frozenset({"v1", "apps/v1", "batch/v1", "autoscaling/v2", "poli
 
 def _is_list(api_version: str, kind: str) -> bool:
     return kind.endswith("List") and api_version in _LIST_VERSIONS
+
+
+def without_nulls(resource: Resource) -> Resource:
+    """The resource with every map key whose value is null taken out, as the API server
+    reads an explicit null (``nodePort: null`` is no nodePort); ``written`` keeps it."""
+    body = _strip(resource.body)
+    if body == resource.body:
+        return resource
+    return Resource(body, resource.source, resource.prefix, resource.body)
+
+
+def _strip(node: Any) -> Any:
+    if isinstance(node, Mapping):
+        return {key: _strip(value) for key, value in node.items() if value is not None}
+    if isinstance(node, list):
+        return [_strip(item) for item in node]
+    return node
 
 
 def _unpack(data: Any, source: SourceMap, prefix: JsonPath) -> Iterator[Resource | Problem]:

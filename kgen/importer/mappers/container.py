@@ -360,7 +360,18 @@ class Containers:
             )
 
         http, tcp, grpc, run = (probe.get(k) for k in ("httpGet", "tcpSocket", "grpc", "exec"))
-        if isinstance(http, Mapping):
+        if isinstance(http, Mapping) and http.get("scheme") == "HTTPS":
+            # kgen's http probe speaks plain HTTP, which a TLS port fails: a TCP probe
+            result["tcp"] = {"port": http.get("port")}
+            mapped(("httpGet", "port"), "tcpSocket", "port")
+            for field in http:
+                if field != "port":
+                    build.left_out(
+                        resource, (*path, "httpGet", field),
+                        "kgen probes over plain HTTP, which an HTTPS port fails: it checks a TCP "
+                        "connection to the port instead",
+                    )  # fmt: skip
+        elif isinstance(http, Mapping):
             result["http"] = {"port": http.get("port"), "path": http.get("path", "/")}
             mapped(("httpGet", "port"), "httpGet", "port")
             if "path" in http:

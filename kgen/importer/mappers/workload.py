@@ -237,6 +237,8 @@ def _containers(
                     ),
                 }
             )
+            # a sidecar kgen refuses as a whole (it cannot probe it) is left out alone
+            build.origin(where, workload, (*pod, "containers", position))
     if sidecars:
         build.spec["sidecars"] = sidecars
     inits: list[dict[str, Any]] = []
@@ -324,6 +326,11 @@ def _pod(build: Build, unit: Unit, spec: Mapping[str, Any]) -> None:
     for key in ("terminationGracePeriodSeconds", "priorityClassName"):
         if key in spec:
             build.put((*where, key), spec[key], workload, (*pod, key), out(key))
+    tolerations = spec.get("tolerations")
+    if isinstance(tolerations, list) and tolerations:
+        # kgen writes tolerations only from a Cluster's tainted node groups: a patch sets
+        # the input's (under such a Cluster, it replaces the ones kgen derives)
+        build.patch(kind, app, (*pod, "tolerations"), tolerations, workload, (*pod, "tolerations"))
     selector = spec.get("nodeSelector")
     if isinstance(selector, Mapping) and list(selector) == [_NODE_GROUP]:
         build.put(
@@ -386,6 +393,14 @@ def _volumes(
             used.add(name)
             volume_at = (*pod, "volumes", found[0])
             volume = found[1]
+            empty = volume.get("emptyDir")
+            if isinstance(empty, Mapping) and empty:
+                for key in empty:  # sizeLimit, medium
+                    build.left_out(
+                        workload, (*volume_at, "emptyDir", key),
+                        f"no blueprint field: kgen's writable folders are emptyDirs without {key}",
+                    )  # fmt: skip
+                volume = {**volume, "emptyDir": {}}
             if path == SCRATCH and volume.get("emptyDir") == {}:
                 build.record(
                     workload, at, Status.HARDENED, "kgen mounts a scratch /tmp on every container"

@@ -1,0 +1,133 @@
+"""``kgen import`` on what a hostile first user feeds it: explicit nulls, ``*List`` kinds,
+sidecars kgen cannot probe, HTTPS probes, sized scratch folders, tolerations, values
+overridden or narrowed on the way. Each value is accounted for as what it became, never
+dropped silently nor reported as mapped when it does not render back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kgen import api
+from kgen.importer import ImportResult
+from kgen.importer import output as imported
+from kgen.importer.account import Status
+from tests.importing import mismatches, unexplained
+
+POD = "spec.template.spec"
+
+
+def _import(tmp_path: Path, text: str, **options: Any) -> ImportResult:
+    source = tmp_path / "in.yaml"
+    source.write_text(text, encoding="utf-8")
+    return api.import_manifests([source], **options)
+
+
+def _statuses(result: ImportResult) -> dict[str, tuple[Status, str]]:
+    """Report path ("Kind name: dotted.path") -> (status, note)."""
+    from kgen.model import format_path
+
+    return {
+        f"{line.resource.kind} {line.resource.name}: {format_path(line.path)}": (
+            line.entry.status,
+            line.entry.note,
+        )
+        for line in result.lines
+    }
+
+
+def _renders_back(result: ImportResult, tmp_path: Path) -> None:
+    imported.to_folder(result, tmp_path / "bp")
+    built = api.build([tmp_path / "bp"])
+    rendered = {(d.kind, d.name): d.body for d in built.documents}
+    assert mismatches(result, rendered) == []
+    assert unexplained(result) == []
+
+
+def _deployment(pod: str, *, name: str = "api", kind: str = "Deployment") -> str:
+    return (
+        f"apiVersion: apps/v1\nkind: {kind}\nmetadata: {{name: {name}, namespace: shop}}\n"
+        f"spec:\n  selector: {{matchLabels: {{app: {name}}}}}\n"
+        f"  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec:\n{pod}"
+    )
+
+
+MAIN = (
+    "      containers:\n      - name: api\n        image: ghcr.io/acme/api:1.4.0\n"
+    "        ports: [{name: http, containerPort: 8080, hostPort: null, protocol: null}]\n"
+    "        readinessProbe: {httpGet: {path: /ready, port: http}}\n"
+)
+
+
+def test_explicit_nulls_are_absent_values(tmp_path: Path) -> None:
+    """``nodePort: null`` in a Service port (or any null in a container) is what the API
+    server reads as absent: a default, and the workload imports as without it."""
+    service = (
+        "---\napiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\n"
+        "spec:\n  type: null\n  selector: {app: api}\n"
+        "  ports: [{name: http, port: 80, targetPort: http, nodePort: null}]\n"
+    )
+    result = _import(tmp_path, _deployment(MAIN) + service)
+    assert [b.name for b in result.blueprints] == ["api"]
+    found = _statuses(result)
+    for path in (
+        "Service api: spec.ports[0].nodePort",
+        "Service api: spec.type",
+        f"Deployment api: {POD}.containers[0].ports[0].hostPort",
+    ):
+        assert found[path] == (Status.DEFAULT, "null: nothing set"), path
+    assert "servicePort: 80" in result.blueprints[0].text
+    _renders_back(result, tmp_path)
+
+
+def test_list_kinds_of_apps_v1_are_unpacked(tmp_path: Path) -> None:
+    """``kubectl get deployments -o yaml`` prints an apps/v1 DeploymentList: read item by
+    item, like a v1 List."""
+    items = "".join(f"  {line}\n" for line in _deployment(MAIN).splitlines())
+    text = "apiVersion: apps/v1\nkind: DeploymentList\nitems:\n-" + items[1:]
+    result = _import(tmp_path, text)
+    assert [b.name for b in result.blueprints] == ["api"]
+    _renders_back(result, tmp_path)
+
+
+def test_a_sidecar_kgen_cannot_probe_is_left_out_alone(tmp_path: Path) -> None:
+    """A sidecar with no port and no probes: kgen probes every container and cannot probe
+    this one, so the sidecar is left out saying so; the Deployment is still imported."""
+    sidecar = "      - name: proxy\n        image: envoyproxy/envoy:v1.30.0\n"
+    result = _import(tmp_path, _deployment(MAIN + sidecar))
+    assert [b.name for b in result.blueprints] == ["api"]
+    assert "sidecars" not in result.blueprints[0].text
+    status, note = _statuses(result)[f"Deployment api: {POD}.containers[1].image"]
+    assert status is Status.LEFT_OUT
+    assert "no TCP port, so kgen cannot probe by default" in note
+    _renders_back(result, tmp_path)
+
+
+def test_https_probes_sized_scratch_and_tolerations(tmp_path: Path) -> None:
+    """An HTTPS probe becomes a TCP probe of its port (kgen's HTTP probe would fail on a
+    TLS port), an emptyDir's sizeLimit is left out with a warning while its folder stays
+    writable, and tolerations are a patch (kgen writes none without a Cluster)."""
+    pod = (
+        "      tolerations: [{key: dedicated, operator: Equal, value: api, effect: NoSchedule}]\n"
+        "      containers:\n      - name: api\n        image: ghcr.io/acme/api:1.4.0\n"
+        "        ports: [{name: https, containerPort: 8443},\n"
+        "                {name: metrics, containerPort: 9090}]\n"
+        "        readinessProbe: {httpGet: {path: /ready, port: metrics, scheme: HTTPS}}\n"
+        "        volumeMounts: [{name: scratch, mountPath: /scratch}]\n"
+        "      volumes: [{name: scratch, emptyDir: {sizeLimit: 1Gi}}]\n"
+    )
+    result = _import(tmp_path, _deployment(pod))
+    text = result.blueprints[0].text
+    assert "tcp:\n        port: metrics" in text
+    assert "/scratch" in text
+    assert "tolerations:" in text
+    found = _statuses(result)
+    probe = f"Deployment api: {POD}.containers[0].readinessProbe.httpGet"
+    assert found[f"{probe}.port"][0] is Status.MAPPED
+    assert found[f"{probe}.scheme"][0] is Status.LEFT_OUT
+    assert "HTTPS" in found[f"{probe}.scheme"][1]
+    assert found[f"Deployment api: {POD}.volumes[0].emptyDir.sizeLimit"][0] is Status.LEFT_OUT
+    assert found[f"Deployment api: {POD}.tolerations[0].key"][0] is Status.PATCHED
+    warned = "\n".join(imported.warnings(result))
+    assert "emptyDir.sizeLimit: no blueprint field" in warned
+    _renders_back(result, tmp_path)
