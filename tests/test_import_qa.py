@@ -131,3 +131,97 @@ def test_https_probes_sized_scratch_and_tolerations(tmp_path: Path) -> None:
     warned = "\n".join(imported.warnings(result))
     assert "emptyDir.sizeLimit: no blueprint field" in warned
     _renders_back(result, tmp_path)
+
+
+VOLUMES = """\
+      containers:
+      - name: api
+        image: ghcr.io/acme/api:1.4.0
+        ports: [{name: http, containerPort: 8080}]
+        readinessProbe: {httpGet: {path: /ready, port: http}}
+        env:
+        - {name: MODE, value: slow}
+        envFrom:
+        - configMapRef: {name: settings}
+        - configMapRef: {name: overrides}
+        volumeMounts:
+        - {name: config, mountPath: /etc/api}
+        - {name: tls, mountPath: /tls}
+      volumes:
+      - name: config
+        configMap:
+          name: files
+          defaultMode: 0400
+          items: [{key: a.conf, path: a.conf, mode: 0644}]
+      - name: tls
+        secret: {secretName: tls, defaultMode: 0440, items: [{key: tls.crt, path: tls.crt}]}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: shop}
+data: {MODE: fast, LEVEL: info, COLOUR: blue}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: overrides, namespace: shop}
+data: {LEVEL: debug}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: files, namespace: shop}
+data: {a.conf: "x=1"}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: tls, namespace: shop}
+data: {tls.crt: eA==, tls.key: eA==}
+"""
+
+
+def test_overridden_variables_and_volume_modes(tmp_path: Path) -> None:
+    """A ConfigMap value that an explicit variable (or a later envFrom source) overrides is
+    left out, not mapped; a volume's modes are mapped when kgen renders the same, else left
+    out with a warning; a Secret volume's items (a subset of keys) are left out, since kgen
+    mounts every key of the store entry."""
+    result = _import(tmp_path, _deployment(VOLUMES), secret_store="aws")
+    text = result.blueprints[0].text
+    assert "MODE: slow" in text
+    assert "LEVEL: debug" in text
+    assert "COLOUR: blue" in text
+    found = _statuses(result)
+    assert found["ConfigMap settings: data.MODE"] == (
+        Status.LEFT_OUT,
+        "overridden: container api sets MODE itself (env)",
+    )
+    assert found["ConfigMap settings: data.LEVEL"][0] is Status.LEFT_OUT
+    assert (
+        "ConfigMap overrides, later in container api's envFrom"
+        in (found["ConfigMap settings: data.LEVEL"][1])
+    )
+    assert found["ConfigMap overrides: data.LEVEL"][0] is Status.MAPPED
+    volumes = f"Deployment api: {POD}.volumes"
+    assert found[f"{volumes}[0].configMap.defaultMode"] == (
+        Status.LEFT_OUT,
+        "no blueprint field: the files get mode 0644, not 0400",
+    )
+    assert found[f"{volumes}[0].configMap.items[0].mode"][0] is Status.DEFAULT
+    assert found[f"{volumes}[1].secret.defaultMode"][0] is Status.HARDENED
+    assert found[f"{volumes}[1].secret.items[0].key"][0] is Status.LEFT_OUT
+    assert "every key of the store entry shop/tls" in found[f"{volumes}[1].secret.items[0].key"][1]
+    warned = "\n".join(imported.warnings(result))
+    assert "volumes[1].secret.items: kgen mounts every key" in warned
+    _renders_back(result, tmp_path)
+
+
+def test_an_empty_rolling_update_is_a_default(tmp_path: Path) -> None:
+    """``rollingUpdate: {}`` says nothing: Kubernetes' defaults, not a mapped value."""
+    pod = MAIN.replace("hostPort: null, protocol: null", "protocol: TCP")
+    text = _deployment(pod).replace(
+        "spec:\n  selector",
+        "spec:\n  strategy: {type: RollingUpdate, rollingUpdate: {}}\n  selector",
+    )
+    result = _import(tmp_path, text)
+    status, note = _statuses(result)["Deployment api: spec.strategy.rollingUpdate"]
+    assert status is Status.DEFAULT
+    assert note.startswith("empty: Kubernetes' defaults")
+    _renders_back(result, tmp_path)

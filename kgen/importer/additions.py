@@ -45,6 +45,12 @@ DOCUMENTED: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "*",
+        f"{_CONTAINER}.env[].name",
+        "kgen writes each variable by name: a ConfigMap's (envFrom) inlined one by one, a "
+        "Monolith's secrets given to every process, migration and schedule",
+    ),
+    (
+        "*",
         f"{_POD}.securityContext.*",
         "hardening: pods run as non-root with the runtime's seccomp profile",
     ),

@@ -284,6 +284,17 @@ def _strategy(build: Build, unit: Unit, strategy: Any) -> None:
                 (*at, "rollingUpdate", key),
                 target(unit.kind, unit.name, "spec", "strategy", "rollingUpdate", key),
             )
+    rolling = strategy.get("rollingUpdate")
+    if rolling == {}:
+        build.record(
+            workload, (*at, "rollingUpdate"), Status.DEFAULT,
+            "empty: Kubernetes' defaults (25% surge, 25% unavailable)",
+        )  # fmt: skip
+    name, kind_of = unit.name, unit.kind
+    build.leftovers(
+        workload, rolling, (*at, "rollingUpdate"), kind_of, name, (*at, "rollingUpdate")
+    )
+    build.leftovers(workload, strategy, at, kind_of, name, at)
 
 
 def _pod(build: Build, unit: Unit, spec: Mapping[str, Any]) -> None:
@@ -456,6 +467,7 @@ def _volumes(
                     Status.SECRET,
                     f"Secret {secret}: now read from the secret store",
                 )
+                _secret_volume(build, workload, volume_at, volume["secret"], entry["key"])
             else:
                 kind = next((k for k in volume if k != "name"), "unknown")
                 build.left_out(workload, at, f"no blueprint field for a {kind} volume")
@@ -463,6 +475,53 @@ def _volumes(
     for name, (i, _) in volumes.items():
         if name not in used:
             build.left_out(workload, (*pod, "volumes", i), "a volume no container mounts")
+
+
+#: The mode of the files of a ConfigMap or Secret volume when it names none (0644).
+_DEFAULT_MODE = 0o644
+#: The mode of the files of a Secret volume kgen renders.
+_SECRET_MODE = 0o440
+
+
+def _modes(
+    build: Build, workload: Resource, source: Mapping[str, Any], at: JsonPath, rendered: int
+) -> None:
+    """A volume's ``defaultMode`` and its items' ``mode``: the mode kgen renders (``rendered``)
+    is mapped as the same, any other is left out, saying the mode the files get."""
+    found: list[tuple[JsonPath, Any]] = [(("defaultMode",), source.get("defaultMode"))]
+    items = source.get("items")
+    for index, entry in enumerate(items if isinstance(items, list) else []):
+        if isinstance(entry, Mapping):
+            found.append((("items", index, "mode"), entry.get("mode")))
+    for path, mode in found:
+        if not isinstance(mode, int) or isinstance(mode, bool):
+            continue
+        where = (*at, *path)
+        if mode == _DEFAULT_MODE == rendered:
+            build.record(workload, where, Status.DEFAULT, "Kubernetes' default (0644)")
+        elif mode == rendered:
+            build.record(workload, where, Status.HARDENED, "kgen writes the same")
+        else:
+            build.left_out(
+                workload, where,
+                f"no blueprint field: the files get mode {rendered:04o}, not {mode:04o}",
+            )  # fmt: skip
+
+
+def _secret_volume(
+    build: Build, workload: Resource, volume_at: JsonPath, source: Mapping[str, Any], key: str
+) -> None:
+    """What kgen's Secret volume does not say as the input did: it mounts every key of the
+    store entry, at its own name, with mode 0440."""
+    at = (*volume_at, "secret")
+    items = source.get("items")
+    if isinstance(items, list) and items:
+        build.left_out(
+            workload, (*at, "items"),
+            f"kgen mounts every key of the store entry {key}, each as a file of its name: "
+            "not only these items, nor at these paths",
+        )  # fmt: skip
+    _modes(build, workload, source, at, _SECRET_MODE)
 
 
 def _claims(workload: Resource) -> set[str]:
@@ -525,6 +584,7 @@ def _config_files(
     build.record(
         workload, volume_at, Status.CHANGED, f"kgen's ConfigMap {build.app}-files holds the files"
     )
+    _modes(build, workload, source, (*volume_at, "configMap"), _DEFAULT_MODE)
     build.record(
         found, ("metadata", "name"), Status.CHANGED, f"kgen's ConfigMap is {build.app}-files"
     )
