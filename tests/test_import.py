@@ -122,6 +122,11 @@ BAD: dict[str, str] = {
     "no-name.yaml": (
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {namespace: shop}\nspec: {}\n"
     ),
+    "api-version-not-served.yaml": (
+        "apiVersion: mohan\nkind: Deployment\nmetadata: {name: api, namespace: shop}\n"
+        "spec: {}\n---\napiVersion: extensions/v1beta1\nkind: Deployment\n"
+        "metadata: {name: web, namespace: shop}\nspec: {}\n"
+    ),
     "secret-without-store.yaml": (
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\n"
         "spec:\n  selector: {matchLabels: {app: api}}\n"

@@ -12,6 +12,7 @@ from kgen import api
 from kgen.importer import ImportResult
 from kgen.importer import output as imported
 from kgen.importer.account import Status
+from tests.conftest import RunKgen
 from tests.importing import mismatches, unexplained
 
 POD = "spec.template.spec"
@@ -225,3 +226,22 @@ def test_an_empty_rolling_update_is_a_default(tmp_path: Path) -> None:
     assert status is Status.DEFAULT
     assert note.startswith("empty: Kubernetes' defaults")
     _renders_back(result, tmp_path)
+
+
+def test_nothing_imported_says_so(kgen: RunKgen, tmp_path: Path) -> None:
+    """An input without resources, or without a workload kgen imports, writes no
+    blueprint and says so plainly (exit 0: every resource is listed, with its reason)."""
+    (tmp_path / "empty.yaml").write_text("", encoding="utf-8")
+    (tmp_path / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\n", encoding="utf-8"
+    )
+    run = kgen("import", "empty.yaml", cwd=tmp_path)
+    assert (run.exit_code, run.stdout) == (0, "")
+    assert run.stderr == "kgen: warning: nothing imported: the input holds no Kubernetes resource\n"
+    run = kgen("import", "pod.yaml", cwd=tmp_path)
+    assert (run.exit_code, run.stdout) == (0, "")
+    assert run.stderr.splitlines() == [
+        "pod.yaml:1: warning: Pod shop/p: <document>: kgen has no blueprint for a Pod",
+        "kgen: warning: nothing imported: no workload kgen can make a blueprint of "
+        "(4 left out input values; each is listed above)",
+    ]

@@ -149,7 +149,14 @@ def _namespaces(
         elif not FORMATS["namespace"].check(found):
             where = ("metadata", "namespace")
             message = f"namespace {found!r} is not allowed"
-            problems.append(_problem(resource, where, message, FORMATS["namespace"].fix))
+            hint = FORMATS["namespace"].fix
+            if found == "default":
+                hint = (
+                    "kgen never renders into 'default': give the input a namespace of your "
+                    "own (helm template -n NS, kustomize's namespace: NS), or remove "
+                    "metadata.namespace and import with --namespace NS"
+                )
+            problems.append(_problem(resource, where, message, hint))
         else:
             namespaces[id(resource)] = found
     return namespaces

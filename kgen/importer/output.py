@@ -207,6 +207,13 @@ def summary(result: ImportResult, written: Sequence[Path] | None = None) -> str:
         counts[line.entry.status.value] = counts.get(line.entry.status.value, 0) + 1
     shown = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
     made = len(result.blueprints)
+    if not result.lines:
+        return "kgen: warning: nothing imported: the input holds no Kubernetes resource"
+    if not made:
+        return (
+            f"kgen: warning: nothing imported: no workload kgen can make a blueprint of "
+            f"({shown} input values; each is listed above)"
+        )
     where = (
         f"; wrote {len(written)} file{'s' if len(written) != 1 else ''}"
         if written is not None
