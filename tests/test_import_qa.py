@@ -245,3 +245,37 @@ def test_nothing_imported_says_so(kgen: RunKgen, tmp_path: Path) -> None:
         "kgen: warning: nothing imported: no workload kgen can make a blueprint of "
         "(4 left out input values; each is listed above)",
     ]
+
+
+def test_renames_and_immutable_fields_say_what_must_follow(tmp_path: Path) -> None:
+    """A Service not named after the app is renamed, a Deployment's selector replaced
+    (Kubernetes does not let it change): each warned, saying what applying needs; a
+    selector that is kgen's own is mapped."""
+    service = (
+        "---\napiVersion: v1\nkind: Service\nmetadata: {name: api-svc, namespace: shop}\n"
+        "spec:\n  selector: {app: api}\n  ports: [{name: http, port: 80, targetPort: http}]\n"
+    )
+    result = _import(tmp_path, _deployment(MAIN) + service)
+    warned = "\n".join(imported.warnings(result))
+    assert (
+        "Service shop/api-svc: metadata.name: kgen names the Service after the app: api; what "
+        "refers to api-svc must follow, and applying adds api beside it (delete api-svc once "
+        "nothing uses it)" in warned
+    )
+    assert (
+        "Deployment shop/api: spec.selector: kgen selects pods by app.kubernetes.io/name and "
+        "instance; a Deployment's selector cannot change: applying over the running Deployment "
+        "fails until it is deleted (kubectl delete deployment NAME --cascade=orphan keeps its "
+        "pods running) and applied again" in warned
+    )
+    assert _statuses(result)["Deployment api: spec.selector.matchLabels.app"][0] is (
+        Status.REPLACED
+    )
+    _renders_back(result, tmp_path)
+    own = "{app.kubernetes.io/name: api, app.kubernetes.io/instance: api}"
+    text = _deployment(MAIN).replace("{matchLabels: {app: api}}", f"{{matchLabels: {own}}}")
+    result = _import(tmp_path, text.replace("labels: {app: api}", f"labels: {own}"))
+    found = _statuses(result)
+    assert found['Deployment api: spec.selector.matchLabels["app.kubernetes.io/name"]'][0] is (
+        Status.MAPPED
+    )

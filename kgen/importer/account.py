@@ -34,10 +34,16 @@ class Status(StrEnum):
     RENAMED = "renamed"
     #: Not in the blueprint, for the reason the note says.
     LEFT_OUT = "left out"
+    #: kgen renders another value in a field Kubernetes does not let change (a selector, a
+    #: StatefulSet's serviceName): applying over the running resource fails until it is
+    #: deleted and made again, as the note says.
+    REPLACED = "replaced"
 
 
 #: The statuses a user is warned of: what the blueprint does not say as the input did.
-WARNED = frozenset({Status.PATCHED, Status.SECRET, Status.RENAMED, Status.LEFT_OUT})
+WARNED = frozenset(
+    {Status.PATCHED, Status.SECRET, Status.RENAMED, Status.LEFT_OUT, Status.REPLACED}
+)
 
 
 @dataclass(frozen=True)

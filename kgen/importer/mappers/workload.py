@@ -97,7 +97,8 @@ def map_workload(build: Build, index: Index, unit: Unit, top: Top) -> None:
     same = workload.name == name
     build.record(
         workload, ("metadata", "name"), Status.MAPPED if same else Status.RENAMED,
-        "" if same else f"kgen names the {kind} {name}",
+        "" if same else f"kgen names the {kind} {name}; applying adds it beside "
+        f"{workload.name} (delete {workload.name} once {name} runs)",
         target(kind, name, "metadata", "name") if same else None,
     )  # fmt: skip
     build.origin(("metadata", "name"), workload, ("metadata", "name"))
@@ -151,6 +152,30 @@ def map_workload(build: Build, index: Index, unit: Unit, top: Top) -> None:
     build.unit = None
 
 
+def selector(build: Build, unit: Unit, top: Mapping[str, Any]) -> None:
+    """A workload's selector: kgen's own (app.kubernetes.io/name and instance), which
+    Kubernetes does not let change on a running workload."""
+    workload, kind, name = unit.resource, unit.kind, unit.name
+    labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/instance": name}
+    if top.get("selector") == {"matchLabels": labels}:
+        out = target(kind, name, "spec", "selector")
+        build.record(workload, ("spec", "selector"), Status.MAPPED, "", out)
+    else:
+        build.record(workload, ("spec", "selector"), Status.REPLACED, immutable(kind, "selector"))
+
+
+def immutable(kind: str, field: str) -> str:
+    """Why a field Kubernetes does not let change is reported: what applying needs."""
+    why = (
+        "kgen selects pods by app.kubernetes.io/name and instance; " if field == "selector" else ""
+    )
+    return (
+        f"{why}a {kind}'s {field} cannot change: applying over the running {kind} fails "
+        f"until it is deleted (kubectl delete {kind.lower()} NAME --cascade=orphan keeps its "
+        "pods running) and applied again"
+    )
+
+
 def own_labels(workload: Resource) -> dict[str, str]:
     """The workload's labels that a blueprint keeps as its own (not kgen's or a tool's)."""
     return {
@@ -173,12 +198,7 @@ def deployment(build: Build, unit: Unit, top: Mapping[str, Any]) -> None:
         )
     else:
         build.here["replicas"] = 1  # Kubernetes' default; kgen's would be 2
-    build.record(
-        workload,
-        ("spec", "selector"),
-        Status.CHANGED,
-        "kgen selects pods by app.kubernetes.io/name and instance",
-    )
+    selector(build, unit, top)
     if "minReadySeconds" in top:
         build.put(
             (*unit.where, "minReadySeconds"),
