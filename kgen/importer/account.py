@@ -95,11 +95,32 @@ class Entry:
     blueprint: str = ""  # the blueprint it went into: "Microservice shop/api"
 
 
+class Entries(dict[tuple[int, JsonPath], Entry]):
+    """The records by (id(resource), path), with the recorded paths of each resource at
+    hand (``paths``): what is recorded under a path is found without reading every record."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paths: dict[int, set[JsonPath]] = {}
+
+    def __setitem__(self, key: tuple[int, JsonPath], entry: Entry) -> None:
+        super().__setitem__(key, entry)
+        self.paths.setdefault(key[0], set()).add(key[1])
+
+    def __delitem__(self, key: tuple[int, JsonPath]) -> None:
+        super().__delitem__(key)
+        self.paths[key[0]].discard(key[1])
+
+    def under(self, ident: int, path: JsonPath) -> list[tuple[int, JsonPath]]:
+        """The keys of the records of resource ``ident`` at ``path`` or under it."""
+        return [(ident, p) for p in self.paths.get(ident, ()) if p[: len(path)] == path]
+
+
 @dataclass
 class Ledger:
     """The records of one import, by resource (by identity) and path."""
 
-    entries: dict[tuple[int, JsonPath], Entry] = field(default_factory=dict)
+    entries: Entries = field(default_factory=Entries)
 
     def record(
         self,
@@ -114,9 +135,7 @@ class Ledger:
 
     def forget(self, resource: Resource, path: JsonPath = ()) -> None:
         """Drop every record of ``resource`` (at ``path`` and under it)."""
-        for key in [
-            key for key in self.entries if key[0] == id(resource) and key[1][: len(path)] == path
-        ]:
+        for key in self.entries.under(id(resource), path):
             del self.entries[key]
 
     def covers(self, resource: Resource, path: JsonPath) -> Entry | None:
@@ -131,7 +150,7 @@ class Ledger:
         """Whether ``path`` itself, an ancestor or a descendant has a record."""
         if self.covers(resource, path) is not None:
             return True
-        return any(key[0] == id(resource) and key[1][: len(path)] == path for key in self.entries)
+        return bool(self.entries.under(id(resource), path))
 
 
 def leaves(node: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, Any]]:
