@@ -279,3 +279,51 @@ def test_renames_and_immutable_fields_say_what_must_follow(tmp_path: Path) -> No
     assert found['Deployment api: spec.selector.matchLabels["app.kubernetes.io/name"]'][0] is (
         Status.MAPPED
     )
+
+
+MONOLITH = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: shop-web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: web
+        image: ghcr.io/acme/shop:1.2.3
+        command: [serve]
+        ports: [{name: http, containerPort: 8080}]
+        env:
+        - name: DB_PASSWORD
+          valueFrom: {secretKeyRef: {name: db, key: password}}
+        volumeMounts: [{name: tls, mountPath: /tls}]
+      volumes: [{name: tls, secret: {secretName: tls}}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: shop-worker, namespace: shop}
+spec:
+  selector: {matchLabels: {app: worker}}
+  template:
+    metadata: {labels: {app: worker}}
+    spec:
+      containers:
+      - name: worker
+        image: ghcr.io/acme/shop:1.2.3
+        command: [work]
+        ports: [{name: http, containerPort: 8080}]
+"""
+
+
+def test_a_monoliths_secrets_reach_every_process_documented(tmp_path: Path) -> None:
+    """A secret one process reads reaches every process of the Monolith: what kgen adds to
+    the others is listed under a documented reason, never as undocumented."""
+    result = _import(tmp_path, MONOLITH, secret_store="aws")
+    assert [b.name for b in result.blueprints] == ["shop"]
+    added = {(a.name, a.reason): a.paths for a in result.additions if a.name == "shop-worker"}
+    reasons = [reason for _, reason in added]
+    assert any("a Monolith's secrets given to every process" in r for r in reasons)
+    assert any("a mounted secret is read from the Secret" in r for r in reasons)
+    _renders_back(result, tmp_path)

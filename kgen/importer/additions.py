@@ -66,6 +66,12 @@ DOCUMENTED: tuple[tuple[str, str, str], ...] = (
         "hardening: no Kubernetes API token unless the app asks for one",
     ),
     ("*", f"{_POD}.enableServiceLinks", "hardening: no service variables in the environment"),
+    (
+        "*",
+        f"{_POD}.volumes[].secret.*",
+        "a mounted secret is read from the Secret kgen's ExternalSecret writes (a Monolith's "
+        "in every process, migration and schedule)",
+    ),
     ("*", f"{_POD}.volumes[].*", "a writable /tmp on every container (root filesystem read-only)"),
     (
         "*",
