@@ -75,6 +75,13 @@ def _k8s_dir(version: str) -> Any:
 
 
 @cache
+def k8s_schema_names(version: str) -> frozenset[str]:
+    """The names of the upstream schema files of Kubernetes ``version``
+    (``deployment-apps-v1.json``): one per kind and apiVersion the API server serves."""
+    return frozenset(entry.name for entry in _k8s_dir(version).iterdir())
+
+
+@cache
 def _k8s_registry(version: str) -> Registry[Any]:
     definitions = json.loads(_k8s_dir(version).joinpath("_definitions.json").read_text("utf-8"))
     return Resource.from_contents(definitions) @ Registry()

@@ -585,11 +585,12 @@ def import_(
         if output == "":
             raise UsageError(message="-o '': name the output folder, e.g. -o blueprints")
         report = Path(report_file) if report_file is not None else None
-        if report is not None:
-            imported.check_report(report)
         result = api.import_manifests(
             _as_paths(paths), namespace=namespace, secret_store=secret_store
         )
+        if report is not None:  # before anything is written, knowing what -o writes
+            files = [] if output is None else imported.planned(result, Path(output))
+            imported.check_report(report, [path for path, _ in files])
         sys.stderr.write(imported.lines_of(imported.warnings(result)))
         if output is None:
             _write_stdout(imported.to_stream(result))

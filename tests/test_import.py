@@ -69,7 +69,7 @@ def test_minimising_costs_little() -> None:
     """Leaving out what kgen would default renders each blueprint a few dozen times, in
     process and without the output checks: well under a second per blueprint."""
     result = api.import_manifests([BOUTIQUE], namespace="shop")
-    assert result.renders < 60 * len(result.blueprints)
+    assert result.renders < 30 * len(result.blueprints)
     assert result.seconds < 1.0 * len(result.blueprints)
 
 
@@ -132,6 +132,11 @@ BAD: dict[str, str] = {
         "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\n"
         "metadata: {name: api, namespace: shop}\n"
         "spec:\n  selector: {matchLabels: {app: api}}\n  endpoints: {port: metrics}\n"
+    ),
+    "api-version-not-served.yaml": (
+        "apiVersion: mohan\nkind: Deployment\nmetadata: {name: api, namespace: shop}\n"
+        "spec: {}\n---\napiVersion: extensions/v1beta1\nkind: Deployment\n"
+        "metadata: {name: web, namespace: shop}\nspec: {}\n"
     ),
     "secret-without-store.yaml": (
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\n"
@@ -317,3 +322,22 @@ def test_the_guide_lists_every_reason_kgen_adds_for() -> None:
     listed = guide.split("The reasons kgen gives for what it adds:\n\n", 1)[1].split("\n\n")[0]
     reasons = list(dict.fromkeys(why for _, _, why in DOCUMENTED))
     assert [line.removeprefix("- ") for line in listed.splitlines()] == reasons
+
+
+def test_report_is_never_a_blueprint_nor_a_folder(kgen: RunKgen, tmp_path: Path) -> None:
+    """The report path is checked against the files -o is about to write, and for being a
+    folder, before anything is written: a usage error, and nothing written at all."""
+    (tmp_path / "bp" / "shop").mkdir(parents=True)
+    (tmp_path / "reports").mkdir()
+    for name, said in (
+        ("bp/shop/frontend.yaml", "-o writes the blueprint bp/shop/frontend.yaml there"),
+        ("bp/shop/../shop/adservice.yaml", "-o writes the blueprint bp/shop/adservice.yaml"),
+        ("reports", "is a folder; name a file"),
+    ):
+        run = kgen(
+            "import", str(BOUTIQUE), "-n", "shop", "-o", "bp", "--report", name, cwd=tmp_path
+        )
+        assert run.exit_code == 2, (name, run.stderr)
+        assert f"--report {name}: {said}" in run.stderr
+        assert list((tmp_path / "bp" / "shop").iterdir()) == []
+        assert list((tmp_path / "reports").iterdir()) == []

@@ -257,10 +257,12 @@ def test_one_deployment_and_its_jobs(tmp_path: Path) -> None:
     assert list(spec["processes"]) == ["main"]
     assert spec["migrations"]["command"] == ["migrate"]
     assert [s["name"] for s in spec["schedules"]] == ["cleanup"]
-    warned = [w for w in _warnings(result, tmp_path) if "labels.app" not in w]
+    warned = [
+        w for w in _warnings(result, tmp_path) if "labels.app" not in w and "selector" not in w
+    ]
     assert warned == [
         "in.yaml:4: warning: Deployment shop/shop: metadata.name: kgen names the Deployment "
-        "shop-main",
+        "shop-main; applying adds it beside shop (delete shop once shop-main runs)",
         "in.yaml:16: warning: Job shop/shop-seed: <document>: runs ghcr.io/acme/shop:1.2.3 too, "
         "but the app's migration is Job shop-db-migrate: kgen runs one migration per app",
         "in.yaml:40: warning: Job shop/shop-test: <document>: a Helm test hook: kgen runs an "
@@ -297,12 +299,14 @@ def test_names_when_the_deployments_share_no_prefix(tmp_path: Path) -> None:
     assert blueprint["metadata"]["name"] == "shop"
     assert list(blueprint["spec"]["processes"]) == ["web", "worker"]
     assert blueprint["spec"]["securityContext"] == {"runAsUser": 1000}
-    warned = [w for w in _warnings(result, tmp_path) if "labels.app" not in w]
+    warned = [
+        w for w in _warnings(result, tmp_path) if "labels.app" not in w and "selector" not in w
+    ]
     assert warned == [
         "in.yaml:4: warning: Deployment shop/web: metadata.name: kgen names the Deployment "
-        "shop-web",
+        "shop-web; applying adds it beside web (delete web once shop-web runs)",
         "in.yaml:19: warning: Deployment shop/worker: metadata.name: kgen names the Deployment "
-        "shop-worker",
+        "shop-worker; applying adds it beside worker (delete worker once shop-worker runs)",
         "in.yaml:25: warning: Deployment shop/worker: spec.template.spec.securityContext"
         ".runAsUser: not Deployment web's securityContext.runAsUser, which kgen gives every "
         "workload of the Monolith (spec.securityContext): the first one's wins",
@@ -327,9 +331,11 @@ def test_a_name_another_blueprint_has(tmp_path: Path) -> None:
     assert list(_blueprint(result, 1)["spec"]["processes"]) == ["web", "worker"]
     assert [w for w in _warnings(result, tmp_path) if "metadata.name" in w] == [
         "in.yaml:18: warning: Deployment shop/billing-web: metadata.name: kgen names the "
-        "Deployment shop-web",
+        "Deployment shop-web; applying adds it beside billing-web (delete billing-web once "
+        "shop-web runs)",
         "in.yaml:32: warning: Deployment shop/billing-worker: metadata.name: kgen names the "
-        "Deployment shop-worker",
+        "Deployment shop-worker; applying adds it beside billing-worker (delete billing-worker "
+        "once shop-worker runs)",
     ]
 
 

@@ -210,7 +210,9 @@ def test_service_monitor_and_prometheus_rule(tmp_path: Path) -> None:
         "spec.endpoints[0].scrapeTimeout: no blueprint field: kgen's ServiceMonitor scrapes "
         "one endpoint (monitoring.port, path, interval), and a merge patch would replace its "
         "endpoints whole",
-        "metadata.name: kgen names the PrometheusRule after the app: api",
+        "metadata.name: kgen names the PrometheusRule after the app: api; what refers to "
+        "api-alerts must follow, and applying adds api beside it (delete api-alerts once "
+        "nothing uses it)",
         "metadata.labels.app: no blueprint field; kept as a patch on PrometheusRule api",
         "spec.groups[0].rules[0].labels.team: no blueprint field for an alert's labels: kgen's "
         "PrometheusRule holds alerts of a name, expr, for and severity, and a merge patch "

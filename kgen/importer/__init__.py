@@ -36,7 +36,7 @@ from kgen.importer.index import BUILT_IN_GROUPS, NOT_YET, PARTS, WORKLOADS, Grou
 from kgen.importer.mappers import FINISH, MAPPERS
 from kgen.importer.mappers.base import Build
 from kgen.importer.mappers.monolith import malformed
-from kgen.importer.read import Resource, read_manifests
+from kgen.importer.read import Resource, read_manifests, without_nulls
 from kgen.importer.settle import join_patches, minimise, settle, text_of
 from kgen.importer.shape import shape_problems
 from kgen.model import Problem
@@ -80,32 +80,24 @@ def import_manifests(
         what = "is not allowed" if namespace == "default" else "is not a valid namespace"
         raise UsageError(message=f"--namespace {namespace!r} {what}: {FORMATS['namespace'].fix}")
     read = read_manifests(paths)
+    resources = tuple(without_nulls(r) for r in read.resources)
     problems = list(read.problems)
     read_kinds = frozenset((*WORKLOADS, *PARTS, *POLICIES))
     version = kube_version or DEFAULT_KUBE_VERSION
-    problems.extend(shape_problems(read.resources, read_kinds, version))
-    namespaces = _namespaces(read.resources, namespace, problems)
+    problems.extend(shape_problems(resources, read_kinds, version))
+    namespaces = _namespaces(resources, namespace, problems)
     if problems:
         raise InvalidInput(problems=problems)
-    index = Index.build(read.resources, namespaces)
+    index = Index.build(resources, namespaces)
     problems.extend(malformed(index))
     if problems:
         raise InvalidInput(problems=problems)
     ledger = Ledger()
     plans = group(index)
     _classify(index, ledger, plans)
-    builds: list[Build] = []
     problems.extend(_same_names(plans, index))
-    for plan in plans:
-        first = plan.workloads[0]
-        build = Build(
-            first, plan.app, index.namespace(first), index, ledger, secret_store, plan.kind
-        )
-        MAPPERS[plan.kind](plan, index, build)
-        problems.extend(build.problems)
-        if not build.problems:
-            builds.append(build)
-    lines = account(read.resources, ledger)
+    builds = _mapped(plans, index, ledger, secret_store, problems)
+    lines = account(resources, ledger)
     if secret_store is None:
         problems.extend(_needs_store(lines, namespaces))
     if problems:
@@ -131,7 +123,7 @@ def import_manifests(
         Imported(b.namespace, b.app, text_of(b), b.workload)
         for b in sorted(builds, key=lambda b: (b.namespace, b.app))
     )
-    lines = account(read.resources, ledger)
+    lines = account(resources, ledger)
     documents, _ = render_text(
         "".join(f"---\n{item.text}" for item in made), "<import>", check_output=False
     )
@@ -140,6 +132,26 @@ def import_manifests(
         made, tuple(lines), read.notes, namespaces, renders, seconds, added,
         unpoliced(index, builds),
     )  # fmt: skip
+
+
+def _mapped(
+    plans: list[Group],
+    index: Index,
+    ledger: Ledger,
+    store: str | None,
+    problems: list[Problem],
+) -> list[Build]:
+    """One blueprint built per plan by its kind's mapper; those with problems are not kept
+    (their problems are added to ``problems``)."""
+    builds: list[Build] = []
+    for plan in plans:
+        first = plan.workloads[0]
+        build = Build(first, plan.app, index.namespace(first), index, ledger, store, plan.kind)
+        MAPPERS[plan.kind](plan, index, build)
+        problems.extend(build.problems)
+        if not build.problems:
+            builds.append(build)
+    return builds
 
 
 def _settled(
@@ -174,7 +186,14 @@ def _namespaces(
         elif not FORMATS["namespace"].check(found):
             where = ("metadata", "namespace")
             message = f"namespace {found!r} is not allowed"
-            problems.append(_problem(resource, where, message, FORMATS["namespace"].fix))
+            hint = FORMATS["namespace"].fix
+            if found == "default":
+                hint = (
+                    "kgen never renders into 'default': give the input a namespace of your "
+                    "own (helm template -n NS, kustomize's namespace: NS), or remove "
+                    "metadata.namespace and import with --namespace NS"
+                )
+            problems.append(_problem(resource, where, message, hint))
         else:
             namespaces[id(resource)] = found
     return namespaces

@@ -34,10 +34,16 @@ class Status(StrEnum):
     RENAMED = "renamed"
     #: Not in the blueprint, for the reason the note says.
     LEFT_OUT = "left out"
+    #: kgen renders another value in a field Kubernetes does not let change (a selector, a
+    #: StatefulSet's serviceName): applying over the running resource fails until it is
+    #: deleted and made again, as the note says.
+    REPLACED = "replaced"
 
 
 #: The statuses a user is warned of: what the blueprint does not say as the input did.
-WARNED = frozenset({Status.PATCHED, Status.SECRET, Status.RENAMED, Status.LEFT_OUT})
+WARNED = frozenset(
+    {Status.PATCHED, Status.SECRET, Status.RENAMED, Status.LEFT_OUT, Status.REPLACED}
+)
 
 
 @dataclass(frozen=True)
@@ -91,11 +97,32 @@ class Entry:
     warn: bool = False
 
 
+class Entries(dict[tuple[int, JsonPath], Entry]):
+    """The records by (id(resource), path), with the recorded paths of each resource at
+    hand (``paths``): what is recorded under a path is found without reading every record."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paths: dict[int, set[JsonPath]] = {}
+
+    def __setitem__(self, key: tuple[int, JsonPath], entry: Entry) -> None:
+        super().__setitem__(key, entry)
+        self.paths.setdefault(key[0], set()).add(key[1])
+
+    def __delitem__(self, key: tuple[int, JsonPath]) -> None:
+        super().__delitem__(key)
+        self.paths[key[0]].discard(key[1])
+
+    def under(self, ident: int, path: JsonPath) -> list[tuple[int, JsonPath]]:
+        """The keys of the records of resource ``ident`` at ``path`` or under it."""
+        return [(ident, p) for p in self.paths.get(ident, ()) if p[: len(path)] == path]
+
+
 @dataclass
 class Ledger:
     """The records of one import, by resource (by identity) and path."""
 
-    entries: dict[tuple[int, JsonPath], Entry] = field(default_factory=dict)
+    entries: Entries = field(default_factory=Entries)
     #: What the import changes of how the input behaves, told at a value: these cover
     #: nothing below their path (each leaf keeps its record) and are always warned of.
     notes: dict[tuple[int, JsonPath], Entry] = field(default_factory=dict)
@@ -118,11 +145,12 @@ class Ledger:
 
     def forget(self, resource: Resource, path: JsonPath = ()) -> None:
         """Drop every record of ``resource`` (at ``path`` and under it)."""
-        for records in (self.entries, self.notes):
-            for key in [
-                key for key in records if key[0] == id(resource) and key[1][: len(path)] == path
-            ]:
-                del records[key]
+        for key in self.entries.under(id(resource), path):
+            del self.entries[key]
+        for key in [
+            key for key in self.notes if key[0] == id(resource) and key[1][: len(path)] == path
+        ]:
+            del self.notes[key]
 
     def covers(self, resource: Resource, path: JsonPath) -> Entry | None:
         """The record for ``path`` or its nearest recorded ancestor."""
@@ -136,7 +164,7 @@ class Ledger:
         """Whether ``path`` itself, an ancestor or a descendant has a record."""
         if self.covers(resource, path) is not None:
             return True
-        return any(key[0] == id(resource) and key[1][: len(path)] == path for key in self.entries)
+        return bool(self.entries.under(id(resource), path))
 
 
 def leaves(node: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, Any]]:
@@ -167,11 +195,14 @@ def account(resources: tuple[Resource, ...], ledger: Ledger) -> list[Line]:
     lines: list[Line] = []
     for resource in resources:
         notes = [e for (ident, _), e in ledger.notes.items() if ident == id(resource)]
-        for path, value in leaves(resource.body):
+        for path, value in leaves(resource.body if resource.written is None else resource.written):
             for note in [n for n in notes if path[: len(n.path)] == n.path]:
                 notes.remove(note)
                 lines.append(Line(resource, note.path, _at(resource.body, note.path), note))
-            entry = ledger.covers(resource, path) or Entry(
+            entry = ledger.covers(resource, path)
+            if value is None and (entry is None or entry.status is not Status.LEFT_OUT):
+                entry = Entry(resource, path, Status.DEFAULT, "null: nothing set")
+            entry = entry or Entry(
                 resource, path, Status.LEFT_OUT, "no blueprint field (not recorded by kgen import)"
             )
             lines.append(Line(resource, path, value, entry))

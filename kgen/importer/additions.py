@@ -51,6 +51,12 @@ DOCUMENTED: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "*",
+        f"{_CONTAINER}.env[].name",
+        "kgen writes each variable by name: a ConfigMap's (envFrom) inlined one by one, a "
+        "Monolith's secrets given to every process, migration and schedule",
+    ),
+    (
+        "*",
         f"{_POD}.securityContext.*",
         "hardening: pods run as non-root with the runtime's seccomp profile",
     ),
@@ -66,6 +72,12 @@ DOCUMENTED: tuple[tuple[str, str, str], ...] = (
         "hardening: no Kubernetes API token unless the app asks for one",
     ),
     ("*", f"{_POD}.enableServiceLinks", "hardening: no service variables in the environment"),
+    (
+        "*",
+        f"{_POD}.volumes[].secret.*",
+        "a mounted secret is read from the Secret kgen's ExternalSecret writes (a Monolith's "
+        "in every process, migration and schedule)",
+    ),
     ("*", f"{_POD}.volumes[].*", "a writable /tmp on every container (root filesystem read-only)"),
     (
         "*",

@@ -28,15 +28,21 @@ def to_stream(result: ImportResult) -> str:
     return "".join(f"---\n{_text(item)}" for item in result.blueprints)
 
 
+def planned(result: ImportResult, output: Path) -> list[tuple[Path, str]]:
+    """The file of each blueprint under ``output`` (``DIR/<namespace>/<name>.yaml``), with
+    its text."""
+    return [
+        (output / item.namespace / f"{item.name}.yaml", _text(item)) for item in result.blueprints
+    ]
+
+
 def to_folder(result: ImportResult, output: Path) -> list[Path]:
     """One file per blueprint, ``DIR/<namespace>/<name>.yaml``; never over a file that is
     there (a file with the same content is left as it is). Checks every file before
     writing any."""
-    planned = [
-        (output / item.namespace / f"{item.name}.yaml", _text(item)) for item in result.blueprints
-    ]
+    planned_files = planned(result, output)
     taken = []
-    for path, text in planned:
+    for path, text in planned_files:
         if os.path.lexists(path):
             same = (
                 path.is_file()
@@ -51,7 +57,7 @@ def to_folder(result: ImportResult, output: Path) -> list[Path]:
             "it, or import into another folder)"
         )
     written = []
-    for path, text in planned:
+    for path, text in planned_files:
         if os.path.lexists(path):
             continue
         try:
@@ -149,9 +155,21 @@ def report(result: ImportResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def check_report(path: Path) -> None:
-    """Refuse a report path that holds anything but an earlier report: kgen never writes
-    over a file it did not write, nor through a link."""
+def check_report(path: Path, blueprints: Sequence[Path] = ()) -> None:
+    """Refuse a report path that holds anything but an earlier report (kgen never writes
+    over a file it did not write, nor through a link), a folder, or the path of one of the
+    ``blueprints`` about to be written."""
+    shown = path.as_posix()
+    if path.is_dir() and not path.is_symlink():
+        raise UsageError(
+            message=f"--report {shown}: is a folder; name a file, e.g. {shown}/report.txt"
+        )
+    clash = next((b for b in blueprints if _same_file(b, path)), None)
+    if clash is not None:
+        raise UsageError(
+            message=f"--report {shown}: -o writes the blueprint {clash.as_posix()} there; name "
+            "a report file outside the blueprints, e.g. import-report.txt"
+        )
     if not os.path.lexists(path):
         if not path.parent.is_dir():
             raise UsageError(message=f"--report {path.as_posix()}: its folder does not exist")
@@ -165,6 +183,13 @@ def check_report(path: Path) -> None:
             message=f"--report {path.as_posix()}: exists and is not a kgen import report; "
             "kgen never writes over a file it did not write (name a new file)"
         )
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    """Whether two paths name one file (their folders resolved, links in them followed)."""
+    return os.path.realpath(one.parent) == os.path.realpath(other.parent) and os.path.normcase(
+        one.name
+    ) == os.path.normcase(other.name)
 
 
 def write_report(result: ImportResult, path: Path) -> None:
@@ -192,6 +217,13 @@ def summary(result: ImportResult, written: Sequence[Path] | None = None) -> str:
         counts[line.entry.status.value] = counts.get(line.entry.status.value, 0) + 1
     shown = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
     made = len(result.blueprints)
+    if not result.lines:
+        return "kgen: warning: nothing imported: the input holds no Kubernetes resource"
+    if not made:
+        return (
+            f"kgen: warning: nothing imported: no workload kgen can make a blueprint of "
+            f"({shown} input values; each is listed above)"
+        )
     where = (
         f"; wrote {len(written)} file{'s' if len(written) != 1 else ''}"
         if written is not None

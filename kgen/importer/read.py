@@ -28,6 +28,9 @@ class Resource:
     body: Mapping[str, Any]
     source: SourceMap
     prefix: JsonPath = ()
+    #: The resource as written, when ``body`` differs (``without_nulls``): what the
+    #: accounting walks, so a null is accounted for too.
+    written: Mapping[str, Any] | None = None
 
     @property
     def kind(self) -> str:
@@ -106,6 +109,32 @@ def _resources(text: str, name: str, budget: Budget) -> Iterator[Resource | Prob
         yield Problem(exc.pos, (), exc.message, exc.hint, subject="<yaml>")
 
 
+#: The API groups whose ``*List`` kinds (``v1 List``, ``apps/v1 DeploymentList``, what
+#: ``kubectl get -o yaml`` prints) are read item by item.
+_LIST_VERSIONS = frozenset({"v1", "apps/v1", "batch/v1", "autoscaling/v2", "policy/v1"})
+
+
+def _is_list(api_version: str, kind: str) -> bool:
+    return kind.endswith("List") and api_version in _LIST_VERSIONS
+
+
+def without_nulls(resource: Resource) -> Resource:
+    """The resource with every map key whose value is null taken out, as the API server
+    reads an explicit null (``nodePort: null`` is no nodePort); ``written`` keeps it."""
+    body = _strip(resource.body)
+    if body == resource.body:
+        return resource
+    return Resource(body, resource.source, resource.prefix, resource.body)
+
+
+def _strip(node: Any) -> Any:
+    if isinstance(node, Mapping):
+        return {key: _strip(value) for key, value in node.items() if value is not None}
+    if isinstance(node, list):
+        return [_strip(item) for item in node]
+    return node
+
+
 def _unpack(data: Any, source: SourceMap, prefix: JsonPath) -> Iterator[Resource | Problem]:
     """The resource ``data`` is, or the items of a ``List``; a problem when it is not a
     Kubernetes object (a mapping with apiVersion and kind)."""
@@ -141,7 +170,7 @@ def _unpack(data: Any, source: SourceMap, prefix: JsonPath) -> Iterator[Resource
             subject="<document>",
         )
         return
-    if data["kind"].endswith("List") and data["apiVersion"] == "v1":
+    if _is_list(data["apiVersion"], data["kind"]):
         items = data.get("items")
         for index, item in enumerate(items if isinstance(items, list) else []):
             yield from _unpack(item, source, (*prefix, "items", index))

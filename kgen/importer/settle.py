@@ -18,6 +18,7 @@ from kgen.importer.account import Status
 from kgen.importer.mappers.base import Build
 from kgen.kinds import registry
 from kgen.model import Document, JsonPath, Problem
+from kgen.schema import subschema, walk
 from kgen.yamlio import dump_document, load_documents
 
 #: Blueprint values that are never left out: what the blueprint is, and its image.
@@ -145,7 +146,7 @@ def minimise(build: Build, builds: Sequence[Build] = ()) -> int:
     context = together(build, builds)
     documents, _ = _render(text_of(build), context, check_output=False)
     baseline = [d.body for d in documents]
-    renders = 1
+    renders = 1 + _defaults_at_once(build, baseline, context)
     queue: list[JsonPath] = [(key,) for key in build.blueprint]
     while queue:
         path = queue.pop(0)
@@ -153,22 +154,13 @@ def minimise(build: Build, builds: Sequence[Build] = ()) -> int:
         if parent is None:
             continue
         value = parent[last]
-        if path not in _KEEP and not set(path) & _VERBATIM:
+        if path not in _KEEP and not set(path) & _VERBATIM and not _required(build, path):
             trial = _without(build.blueprint, path)
             documents, problems = _render(dump_document(trial), context, check_output=False)
             renders += 1
             if not problems and [d.body for d in documents] == baseline:
                 build.blueprint = trial
-                for origin in _origins_under(build, path):
-                    entry = build.ledger.covers(origin.resource, origin.path)
-                    if entry is not None and entry.status is Status.MAPPED:
-                        build.record(
-                            origin.resource,
-                            origin.path,
-                            Status.MAPPED,
-                            "kgen's default gives the same",
-                            entry.target,
-                        )
+                _defaulted(build, path)
                 continue
         if set(path) & _VERBATIM and path[-1] != "patches":
             continue
@@ -182,6 +174,63 @@ def minimise(build: Build, builds: Sequence[Build] = ()) -> int:
                 for key in child
             )
     return renders + _needless_patches(build, baseline, context)
+
+
+def _required(build: Build, path: JsonPath) -> bool:
+    """Whether the schema requires the key at ``path``: without it the blueprint is
+    refused, so leaving it out needs no render to be turned down."""
+    parent = subschema(str(build.blueprint["kind"]), path[:-1])
+    required = parent.get("required") if parent is not None else None
+    return isinstance(required, list) and path[-1] in required
+
+
+def _defaulted(build: Build, path: JsonPath) -> None:
+    """The value at ``path`` was left out, kgen's default giving the same: say so of the
+    mapped inputs behind it."""
+    for origin in _origins_under(build, path):
+        entry = build.ledger.covers(origin.resource, origin.path)
+        if entry is not None and entry.status is Status.MAPPED:
+            build.record(
+                origin.resource,
+                origin.path,
+                Status.MAPPED,
+                "kgen's default gives the same",
+                entry.target,
+            )
+
+
+def _defaults_at_once(build: Build, baseline: list[Any], context: str) -> int:
+    """Leave out in one render every value that equals its field's schema default (what
+    the one-by-one search would leave out, a render each); nothing when that render
+    differs. Returns the renders it took."""
+    kind = registry()[build.blueprint["kind"]]
+    found = [
+        path
+        for path, schema, _, value in walk(kind.schema, kind.schema["$id"], build.blueprint)
+        if path
+        and isinstance(path[-1], str)
+        and path not in _KEEP
+        and not set(path) & _VERBATIM
+        and not isinstance(value, dict | list)
+        and "default" in schema
+        and type(value) is type(schema["default"])
+        and value == schema["default"]
+    ]
+    if not found:
+        return 0
+    trial = _copy(build.blueprint)
+    for path in found:
+        parent, last = _parent(trial, path)
+        if parent is not None:
+            del parent[last]
+            _prune(trial, path[:-1])  # a map left empty goes too, as the search would
+    documents, problems = _render(dump_document(trial), context, check_output=False)
+    if problems or [d.body for d in documents] != baseline:
+        return 1
+    build.blueprint = trial
+    for path in found:
+        _defaulted(build, path)
+    return 1
 
 
 def _needless_patches(build: Build, baseline: list[Any], context: str) -> int:

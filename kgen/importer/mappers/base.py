@@ -254,7 +254,9 @@ def part_metadata(build: Build, part: Resource, kind: str, name: str) -> None:
     same = part.name == name
     build.record(
         part, ("metadata", "name"), Status.MAPPED if same else Status.RENAMED,
-        "" if same else f"kgen names the {kind} after the {_owner(build, name)}: {name}",
+        "" if same else f"kgen names the {kind} after the {_owner(build, name)}: {name}; what "
+        f"refers to {part.name} must follow, and applying adds {name} beside it (delete "
+        f"{part.name} once nothing uses it)",
         target(kind, name, "metadata", "name") if same else None,
     )  # fmt: skip
     build.version(part, name)

@@ -239,6 +239,25 @@ class Containers:
                     f"no blueprint field for {why}, and a patch would replace kgen's list of "
                     "containers whole",
                 )
+        self._env_from(container, path, where, group, name, env)
+        return env
+
+    def _env_from(
+        self,
+        container: Mapping[str, Any],
+        path: JsonPath,
+        where: JsonPath,
+        group: str,
+        name: str,
+        env: dict[str, Any],
+    ) -> None:
+        """Variables from whole ConfigMaps (``envFrom``), inlined into ``env``: a variable
+        the container sets itself wins, and of two sources the later one."""
+        build, resource = self.build, self.resource
+        explicit = set(env) | {
+            str(v.get("name")) for v in container.get("env") or [] if isinstance(v, Mapping)
+        }
+        bulk: dict[str, Resource] = {}  # a variable from envFrom -> the ConfigMap it is from
         for index, source in enumerate(container.get("envFrom") or []):
             at = (*path, "envFrom", index)
             config_ref = source.get("configMapRef") if isinstance(source, Mapping) else None
@@ -255,14 +274,29 @@ class Containers:
                 )
                 continue
             for data_key, value in data.items():
-                env.setdefault(str(data_key), value)
-                build.origin((*where, "env", str(data_key)), resource, at)
+                variable = str(data_key)
+                if variable in explicit:  # env wins over envFrom, whatever their order
+                    build.left_out(
+                        found, ("data", data_key),
+                        f"overridden: container {name} sets {variable} itself (env)",
+                    )  # fmt: skip
+                    continue
+                earlier = bulk.get(variable)
+                if earlier is not None:  # of two envFrom sources, the later one wins
+                    build.left_out(
+                        earlier, ("data", data_key),
+                        f"overridden: ConfigMap {found.name}, later in container {name}'s "
+                        f"envFrom, sets {variable} too",
+                    )  # fmt: skip
+                bulk[variable] = found
+                env[variable] = value
+                build.origin((*where, "env", variable), resource, at)
                 build.record(
                     found,
                     ("data", data_key),
                     Status.MAPPED,
                     "inlined as a variable",
-                    self.out(group, name, "env", item("name", str(data_key)), "value"),
+                    self.out(group, name, "env", item("name", variable), "value"),
                 )
             build.record(
                 resource,
@@ -270,7 +304,6 @@ class Containers:
                 Status.CHANGED,
                 f"inlined: every key of ConfigMap {config_ref.get('name')}",
             )
-        return env
 
     def _config_value(self, name: str, key: str) -> tuple[Resource, Any] | None:
         found = self.build.index.by_name("ConfigMap", self.build.namespace, name)
@@ -360,7 +393,18 @@ class Containers:
             )
 
         http, tcp, grpc, run = (probe.get(k) for k in ("httpGet", "tcpSocket", "grpc", "exec"))
-        if isinstance(http, Mapping):
+        if isinstance(http, Mapping) and http.get("scheme") == "HTTPS":
+            # kgen's http probe speaks plain HTTP, which a TLS port fails: a TCP probe
+            result["tcp"] = {"port": http.get("port")}
+            mapped(("httpGet", "port"), "tcpSocket", "port")
+            for field in http:
+                if field != "port":
+                    build.left_out(
+                        resource, (*path, "httpGet", field),
+                        "kgen probes over plain HTTP, which an HTTPS port fails: it checks a TCP "
+                        "connection to the port instead",
+                    )  # fmt: skip
+        elif isinstance(http, Mapping):
             result["http"] = {"port": http.get("port"), "path": http.get("path", "/")}
             mapped(("httpGet", "port"), "httpGet", "port")
             if "path" in http:

@@ -19,7 +19,14 @@ from kgen.importer.account import Status, TargetPath
 from kgen.importer.index import Group, Index, pod_spec
 from kgen.importer.mappers import parts
 from kgen.importer.mappers.base import Build, Unit, item, reserved_label, target
-from kgen.importer.mappers.workload import POD, main_container, map_workload, start
+from kgen.importer.mappers.workload import (
+    POD,
+    immutable,
+    main_container,
+    map_workload,
+    selector,
+    start,
+)
 from kgen.importer.read import Resource
 from kgen.model import JsonPath, Problem
 
@@ -79,12 +86,7 @@ def statefulset(build: Build, unit: Unit, top: Mapping[str, Any]) -> None:
                 ("spec", key),
                 target(kind, name, "spec", key),
             )
-    build.record(
-        workload,
-        ("spec", "selector"),
-        Status.CHANGED,
-        "kgen selects pods by app.kubernetes.io/name and instance",
-    )
+    selector(build, unit, top)
     if top.get("serviceName") is not None:
         _service_name(build, unit, top["serviceName"])
     if top.get("revisionHistoryLimit") == REVISIONS:
@@ -121,9 +123,10 @@ def _service_name(build: Build, unit: Unit, value: Any) -> None:
         build.record(unit.resource, at, Status.MAPPED, "", out)
         return
     build.record(
-        unit.resource, at, Status.RENAMED,
+        unit.resource, at, Status.REPLACED,
         f"kgen's headless Service is {rendered}: the pods' DNS names become "
-        f"{unit.name}-0.{rendered}.{build.namespace} and so on",
+        f"{unit.name}-0.{rendered}.{build.namespace} and so on; "
+        + immutable(unit.kind, "serviceName"),
     )  # fmt: skip
 
 

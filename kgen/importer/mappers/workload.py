@@ -97,7 +97,8 @@ def map_workload(build: Build, index: Index, unit: Unit, top: Top) -> None:
     same = workload.name == name
     build.record(
         workload, ("metadata", "name"), Status.MAPPED if same else Status.RENAMED,
-        "" if same else f"kgen names the {kind} {name}",
+        "" if same else f"kgen names the {kind} {name}; applying adds it beside "
+        f"{workload.name} (delete {workload.name} once {name} runs)",
         target(kind, name, "metadata", "name") if same else None,
     )  # fmt: skip
     build.origin(("metadata", "name"), workload, ("metadata", "name"))
@@ -151,6 +152,30 @@ def map_workload(build: Build, index: Index, unit: Unit, top: Top) -> None:
     build.unit = None
 
 
+def selector(build: Build, unit: Unit, top: Mapping[str, Any]) -> None:
+    """A workload's selector: kgen's own (app.kubernetes.io/name and instance), which
+    Kubernetes does not let change on a running workload."""
+    workload, kind, name = unit.resource, unit.kind, unit.name
+    labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/instance": name}
+    if top.get("selector") == {"matchLabels": labels}:
+        out = target(kind, name, "spec", "selector")
+        build.record(workload, ("spec", "selector"), Status.MAPPED, "", out)
+    else:
+        build.record(workload, ("spec", "selector"), Status.REPLACED, immutable(kind, "selector"))
+
+
+def immutable(kind: str, field: str) -> str:
+    """Why a field Kubernetes does not let change is reported: what applying needs."""
+    why = (
+        "kgen selects pods by app.kubernetes.io/name and instance; " if field == "selector" else ""
+    )
+    return (
+        f"{why}a {kind}'s {field} cannot change: applying over the running {kind} fails "
+        f"until it is deleted (kubectl delete {kind.lower()} NAME --cascade=orphan keeps its "
+        "pods running) and applied again"
+    )
+
+
 def own_labels(workload: Resource) -> dict[str, str]:
     """The workload's labels that a blueprint keeps as its own (not kgen's or a tool's)."""
     return {
@@ -173,12 +198,7 @@ def deployment(build: Build, unit: Unit, top: Mapping[str, Any]) -> None:
         )
     else:
         build.here["replicas"] = 1  # Kubernetes' default; kgen's would be 2
-    build.record(
-        workload,
-        ("spec", "selector"),
-        Status.CHANGED,
-        "kgen selects pods by app.kubernetes.io/name and instance",
-    )
+    selector(build, unit, top)
     if "minReadySeconds" in top:
         build.put(
             (*unit.where, "minReadySeconds"),
@@ -237,6 +257,8 @@ def _containers(
                     ),
                 }
             )
+            # a sidecar kgen refuses as a whole (it cannot probe it) is left out alone
+            build.origin(where, workload, (*pod, "containers", position))
     if sidecars:
         build.spec["sidecars"] = sidecars
     inits: list[dict[str, Any]] = []
@@ -282,6 +304,17 @@ def _strategy(build: Build, unit: Unit, strategy: Any) -> None:
                 (*at, "rollingUpdate", key),
                 target(unit.kind, unit.name, "spec", "strategy", "rollingUpdate", key),
             )
+    rolling = strategy.get("rollingUpdate")
+    if rolling == {}:
+        build.record(
+            workload, (*at, "rollingUpdate"), Status.DEFAULT,
+            "empty: Kubernetes' defaults (25% surge, 25% unavailable)",
+        )  # fmt: skip
+    name, kind_of = unit.name, unit.kind
+    build.leftovers(
+        workload, rolling, (*at, "rollingUpdate"), kind_of, name, (*at, "rollingUpdate")
+    )
+    build.leftovers(workload, strategy, at, kind_of, name, at)
 
 
 def _pod(build: Build, unit: Unit, spec: Mapping[str, Any]) -> None:
@@ -324,6 +357,11 @@ def _pod(build: Build, unit: Unit, spec: Mapping[str, Any]) -> None:
     for key in ("terminationGracePeriodSeconds", "priorityClassName"):
         if key in spec:
             build.put((*where, key), spec[key], workload, (*pod, key), out(key))
+    tolerations = spec.get("tolerations")
+    if isinstance(tolerations, list) and tolerations:
+        # kgen writes tolerations only from a Cluster's tainted node groups: a patch sets
+        # the input's (under such a Cluster, it replaces the ones kgen derives)
+        build.patch(kind, app, (*pod, "tolerations"), tolerations, workload, (*pod, "tolerations"))
     selector = spec.get("nodeSelector")
     if isinstance(selector, Mapping) and list(selector) == [_NODE_GROUP]:
         build.put(
@@ -386,6 +424,14 @@ def _volumes(
             used.add(name)
             volume_at = (*pod, "volumes", found[0])
             volume = found[1]
+            empty = volume.get("emptyDir")
+            if isinstance(empty, Mapping) and empty:
+                for key in empty:  # sizeLimit, medium
+                    build.left_out(
+                        workload, (*volume_at, "emptyDir", key),
+                        f"no blueprint field: kgen's writable folders are emptyDirs without {key}",
+                    )  # fmt: skip
+                volume = {**volume, "emptyDir": {}}
             if path == SCRATCH and volume.get("emptyDir") == {}:
                 build.record(
                     workload, at, Status.HARDENED, "kgen mounts a scratch /tmp on every container"
@@ -441,6 +487,7 @@ def _volumes(
                     Status.SECRET,
                     f"Secret {secret}: now read from the secret store",
                 )
+                _secret_volume(build, workload, volume_at, volume["secret"], entry["key"])
             else:
                 kind = next((k for k in volume if k != "name"), "unknown")
                 build.left_out(workload, at, f"no blueprint field for a {kind} volume")
@@ -448,6 +495,53 @@ def _volumes(
     for name, (i, _) in volumes.items():
         if name not in used:
             build.left_out(workload, (*pod, "volumes", i), "a volume no container mounts")
+
+
+#: The mode of the files of a ConfigMap or Secret volume when it names none (0644).
+_DEFAULT_MODE = 0o644
+#: The mode of the files of a Secret volume kgen renders.
+_SECRET_MODE = 0o440
+
+
+def _modes(
+    build: Build, workload: Resource, source: Mapping[str, Any], at: JsonPath, rendered: int
+) -> None:
+    """A volume's ``defaultMode`` and its items' ``mode``: the mode kgen renders (``rendered``)
+    is mapped as the same, any other is left out, saying the mode the files get."""
+    found: list[tuple[JsonPath, Any]] = [(("defaultMode",), source.get("defaultMode"))]
+    items = source.get("items")
+    for index, entry in enumerate(items if isinstance(items, list) else []):
+        if isinstance(entry, Mapping):
+            found.append((("items", index, "mode"), entry.get("mode")))
+    for path, mode in found:
+        if not isinstance(mode, int) or isinstance(mode, bool):
+            continue
+        where = (*at, *path)
+        if mode == _DEFAULT_MODE == rendered:
+            build.record(workload, where, Status.DEFAULT, "Kubernetes' default (0644)")
+        elif mode == rendered:
+            build.record(workload, where, Status.HARDENED, "kgen writes the same")
+        else:
+            build.left_out(
+                workload, where,
+                f"no blueprint field: the files get mode {rendered:04o}, not {mode:04o}",
+            )  # fmt: skip
+
+
+def _secret_volume(
+    build: Build, workload: Resource, volume_at: JsonPath, source: Mapping[str, Any], key: str
+) -> None:
+    """What kgen's Secret volume does not say as the input did: it mounts every key of the
+    store entry, at its own name, with mode 0440."""
+    at = (*volume_at, "secret")
+    items = source.get("items")
+    if isinstance(items, list) and items:
+        build.left_out(
+            workload, (*at, "items"),
+            f"kgen mounts every key of the store entry {key}, each as a file of its name: "
+            "not only these items, nor at these paths",
+        )  # fmt: skip
+    _modes(build, workload, source, at, _SECRET_MODE)
 
 
 def _claims(workload: Resource) -> set[str]:
@@ -510,6 +604,7 @@ def _config_files(
     build.record(
         workload, volume_at, Status.CHANGED, f"kgen's ConfigMap {build.app}-files holds the files"
     )
+    _modes(build, workload, source, (*volume_at, "configMap"), _DEFAULT_MODE)
     build.record(
         found, ("metadata", "name"), Status.CHANGED, f"kgen's ConfigMap is {build.app}-files"
     )
