@@ -1,0 +1,1 @@
+"""Benchmarks: hostile inputs, and kgen against helm template (see README.md)."""

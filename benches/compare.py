@@ -1,0 +1,268 @@
+"""kgen against ``helm template``, side by side in one run.
+
+    python benches/compare.py                       # every case, 5 repetitions
+    python benches/compare.py --cases single,batch --repeat 9
+    python benches/compare.py --growth 10,100,1000  # the growth table's sizes
+
+Each case times kgen and Helm alternately (kgen, Helm, kgen, Helm, ...) so that both see
+the same machine load, and reports the median of each and their ratio. Every kgen run is a
+fresh ``python -m kgen`` process, as a pre-commit hook or CI runs it; peak memory is the
+child process's maximum resident set size. The repositories come from benches/repo.py, the
+Helm releases render benches/chart (the same resources: tests/test_benches.py checks it).
+
+Cases:
+
+- single: one Microservice, cold (a fresh process), against one ``helm template``.
+- batch: 200 Microservices into a folder, against the 200 releases rendered one after
+  another into files.
+- incremental: the 200-service folder re-rendered after one blueprint changed, against
+  the full render into an empty folder.
+- validation: kgen's document validation against ``kubernetes_validate.validate``, per
+  document, in this process.
+- growth: kgen render and kgen validate from 10 to 2,000 blueprints, with peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benches.repo import blueprint, edges, name, write_repo
+
+ROOT = Path(__file__).resolve().parent.parent
+CHART = ROOT / "benches" / "chart"
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_mb: float
+
+
+def run(command: Sequence[str], *, cwd: Path | None = None, stdout: Path | None = None) -> Run:
+    """Run ``command`` to completion; its wall time and peak resident memory."""
+    out = stdout.open("wb") if stdout is not None else subprocess.DEVNULL
+    try:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        errors = process.stderr.read() if process.stderr else b""
+    finally:
+        if stdout is not None and not isinstance(out, int):
+            out.close()
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{errors.decode()}")
+    return Run(seconds, usage.ru_maxrss / 1024)
+
+
+def helm() -> str:
+    found = os.environ.get("KGEN_HELM") or shutil.which("helm")
+    bundled = ROOT / ".tools" / "bin" / "helm"
+    if found is None and bundled.is_file():
+        found = str(bundled)
+    if found is None:
+        raise SystemExit("helm not found: run `python -m tests.tools` or set KGEN_HELM")
+    return found
+
+
+def kgen(*arguments: str | Path) -> list[str]:
+    return [sys.executable, "-m", "kgen", *map(str, arguments)]
+
+
+def helm_releases(values: Path, out: Path, count: int) -> Run:
+    """``helm template`` of ``count`` releases one after another, each into its own file."""
+    out.mkdir(parents=True, exist_ok=True)
+    total, peak = 0.0, 0.0
+    binary = helm()
+    for i in range(count):
+        release = name(i)
+        result = run(
+            [binary, "template", release, str(CHART), "-f", str(values / f"{release}.yaml")],
+            stdout=out / f"{release}.yaml",
+        )
+        total += result.seconds
+        peak = max(peak, result.peak_mb)
+    return Run(total, peak)
+
+
+@dataclass(frozen=True)
+class Row:
+    case: str
+    kgen: list[Run]
+    other: list[Run]
+    other_name: str
+
+    @property
+    def kgen_median(self) -> float:
+        return statistics.median(r.seconds for r in self.kgen)
+
+    @property
+    def other_median(self) -> float:
+        return statistics.median(r.seconds for r in self.other)
+
+    def line(self) -> str:
+        ratio = self.kgen_median / self.other_median
+        peak = max(r.peak_mb for r in self.kgen)
+        return (
+            f"| {self.case} | {self.kgen_median:.3f} s | {self.other_name} "
+            f"{self.other_median:.3f} s | {ratio:.2f}x | {peak:.0f} MB |"
+        )
+
+
+def alternate(
+    repeat: int, first: Callable[[], Run], second: Callable[[], Run]
+) -> tuple[list[Run], list[Run]]:
+    ones, twos = [], []
+    for _ in range(repeat):
+        ones.append(first())
+        twos.append(second())
+    return ones, twos
+
+
+def fresh(folder: Path) -> Path:
+    shutil.rmtree(folder, ignore_errors=True)
+    return folder
+
+
+def case_single(work: Path, repeat: int) -> Row:
+    blueprints, values = write_repo(work / "single", 1)
+    one = blueprints / f"{name(0)}.yaml"
+    ones, twos = alternate(
+        repeat,
+        lambda: run(kgen("render", one, "-o", fresh(work / "single-out"))),
+        lambda: run(
+            [helm(), "template", name(0), str(CHART), "-f", str(values / f"{name(0)}.yaml")],
+            stdout=work / "single-helm.yaml",
+        ),
+    )
+    return Row("single, cold: one Microservice", ones, twos, "helm template")
+
+
+def case_batch(work: Path, repeat: int, count: int, jobs: str | None) -> Row:
+    blueprints, values = write_repo(work / f"batch-{count}", count)
+    extra = ["--jobs", jobs] if jobs else []
+    ones, twos = alternate(
+        repeat,
+        lambda: run(kgen("render", blueprints, "-o", fresh(work / "batch-out"), *extra)),
+        lambda: helm_releases(values, fresh(work / "batch-helm"), count),
+    )
+    return Row(f"batch: {count} Microservices", ones, twos, f"{count} x helm template")
+
+
+def case_incremental(work: Path, repeat: int, count: int) -> Row:
+    blueprints, _ = write_repo(work / f"incremental-{count}", count)
+    graph = edges(count)
+    changed = blueprints / f"{name(count // 2)}.yaml"
+    out = work / "incremental-out"
+    run(kgen("render", blueprints, "-o", fresh(out)))
+    tags = iter(range(2, 10_000))
+
+    def one_change() -> Run:
+        tag = f"1.0.{next(tags)}"
+        changed.write_text(blueprint(count // 2, graph[count // 2], tag=tag), encoding="utf-8")
+        return run(kgen("render", blueprints, "-o", out))
+
+    ones, twos = alternate(
+        repeat, one_change, lambda: run(kgen("render", blueprints, "-o", fresh(work / "full")))
+    )
+    return Row(f"incremental: one of {count} changed", ones, twos, "full render")
+
+
+def case_validation(repeat: int) -> Row:
+    """Per document, in this process: kgen's checks of the rendered documents against
+    ``kubernetes_validate.validate`` of the same documents."""
+    import kubernetes_validate
+
+    from kgen.api import render_text
+    from kgen.check import DEFAULT_KUBE_VERSION, document_problems_of
+
+    text = "".join(f"---\n{blueprint(i, calls)}" for i, calls in edges(20).items())
+    documents, _ = render_text(text, "<bench>", check_output=False)
+    version = f"{DEFAULT_KUBE_VERSION}.0"
+
+    def ours() -> Run:
+        started = time.perf_counter()
+        assert not document_problems_of(documents, DEFAULT_KUBE_VERSION)
+        return Run((time.perf_counter() - started) / len(documents), 0.0)
+
+    def theirs() -> Run:
+        started = time.perf_counter()
+        for document in documents:
+            kubernetes_validate.validate(document.body, version, strict=True)
+        return Run((time.perf_counter() - started) / len(documents), 0.0)
+
+    ours()  # validators are built once per kind and run: that is what a render pays once
+    ones, twos = alternate(repeat, ours, theirs)
+    return Row("validation, per document", ones, twos, "kubernetes_validate")
+
+
+def growth(work: Path, sizes: Sequence[int], repeat: int) -> list[str]:
+    lines = [
+        "| blueprints | render | per blueprint | peak MB | validate | per blueprint | peak MB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for count in sizes:
+        blueprints, _ = write_repo(fresh(work / f"growth-{count}"), count)
+        rendered = [
+            run(kgen("render", blueprints, "-o", fresh(work / "growth-out"))) for _ in range(repeat)
+        ]
+        validated = [run(kgen("validate", blueprints)) for _ in range(repeat)]
+        r = statistics.median(x.seconds for x in rendered)
+        v = statistics.median(x.seconds for x in validated)
+        lines.append(
+            f"| {count:,} | {r:.2f} s | {r / count * 1000:.1f} ms | "
+            f"{max(x.peak_mb for x in rendered):.0f} | {v:.2f} s | "
+            f"{v / count * 1000:.1f} ms | {max(x.peak_mb for x in validated):.0f} |"
+        )
+        print(lines[-1], flush=True)
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", default="single,batch,incremental,validation,growth")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--count", type=int, default=200, help="services of the batch")
+    parser.add_argument("--jobs", help="kgen render --jobs for the batch (default: kgen's)")
+    parser.add_argument("--growth", default="10,50,200,500,1000,2000")
+    args = parser.parse_args()
+    cases = set(args.cases.split(","))
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, median of {args.repeat}")
+    print("| case | kgen | baseline | ratio | kgen peak |")
+    print("|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory(prefix="kgen-bench-") as temporary:
+        work = Path(temporary)
+        if "single" in cases:
+            print(case_single(work, args.repeat).line(), flush=True)
+        if "batch" in cases:
+            print(case_batch(work, args.repeat, args.count, args.jobs).line(), flush=True)
+        if "incremental" in cases:
+            print(case_incremental(work, args.repeat, args.count).line(), flush=True)
+        if "validation" in cases:
+            row = case_validation(args.repeat)
+            ratio = row.other_median / row.kgen_median
+            print(
+                f"| {row.case} | {row.kgen_median * 1000:.3f} ms | {row.other_name} "
+                f"{row.other_median * 1000:.3f} ms | {ratio:.0f}x faster | - |",
+                flush=True,
+            )
+        if "growth" in cases:
+            print()
+            growth(work, [int(s) for s in args.growth.split(",")], max(1, args.repeat // 2))
+
+
+if __name__ == "__main__":
+    main()
