@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 #: kind -> (field path, what apply does, how to roll it out).
 _IMMUTABLE: Mapping[str, tuple[tuple[tuple[str, ...], str], ...]] = {
     "Deployment": ((("spec", "selector"), "recreate the Deployment"),),
@@ -75,7 +77,7 @@ def _load(text: str | None) -> Mapping[str, Any] | None:
     if text is None:
         return None
     try:
-        body = yaml.safe_load(text)
+        body = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError:
         return None
     return body if isinstance(body, Mapping) else None
@@ -84,6 +86,8 @@ def _load(text: str | None) -> Mapping[str, Any] | None:
 def refused_changes(before: str | None, after: str | None) -> Iterator[Refused]:
     """The in-place-refused fields a file's change alters (none for a new or removed
     resource, or one whose kind or name changes: that is a new object)."""
+    if before is None or after is None:
+        return
     old, new = _load(before), _load(after)
     if old is None or new is None or old.get("kind") != new.get("kind"):
         return
