@@ -35,7 +35,7 @@ from kgen.environments import (
     unlisted_environment_problems,
 )
 from kgen.errors import InvalidInput, UsageError
-from kgen.folder import FolderPlan, folder_lock, plan_folder, write_folder
+from kgen.folder import FolderPlan, folder_lock, plan_folder, refused_in, write_folder
 from kgen.load import load_paths, load_text
 from kgen.model import Blueprint, Document, Problem
 from kgen.patch import apply_patches
@@ -390,6 +390,7 @@ def to_folder(result: BuildResult, output: Path, *, check: bool = False) -> Fold
         plan = plan_folder(root, folder_files(result.documents, root), shown=output)
         _refuse_writing_into_inputs(plan, inputs)
         if not check:
+            plan = replace(plan, refused=tuple(refused_in(plan)))
             write_folder(plan)
     return plan
 

@@ -59,6 +59,9 @@ class FolderPlan:
     #: The ownership record differs from what this render writes: a killed render's
     #: journal, a lost record, or a hand edit.
     record_changed: bool = False
+    #: The changes Kubernetes will not make in place, found before the folder was written
+    #: (``refused_in`` of a plan that is written reads the files it wrote).
+    refused: tuple[Refused, ...] | None = None
 
     @property
     def up_to_date(self) -> bool:
@@ -281,6 +284,8 @@ def plan_folder(root: Path, files: Mapping[str, str], shown: Path | None = None)
 
 def refused_in(plan: FolderPlan) -> list[Refused]:
     """The changes of a plan that Kubernetes will not make in place (``kgen.immutable``)."""
+    if plan.refused is not None:
+        return list(plan.refused)
     found: list[Refused] = []
     for path in plan.changed:
         found.extend(refused_changes(_read(plan.root / path), plan.files[path]))

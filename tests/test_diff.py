@@ -1,5 +1,6 @@
 """``kgen diff``: what a render would change in a folder, and the changes Kubernetes will
-not make in place (also warned of by ``render --check``)."""
+not make in place (also warned of by ``render --check``, and by ``render -o`` as it
+writes them)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,11 @@ def test_diff_shows_the_change_and_warns_of_a_refused_one(kgen: RunKgen, tmp_pat
     assert (
         not (tmp_path / "out" / "shop" / "statefulset-redis-cart.yaml").read_text().count("2Gi")
     )  # diff and --check write nothing
+    written = kgen("render", "blueprints", "-o", "out", cwd=tmp_path)
+    assert written.exit_code == 0 and warning in written.stderr  # render warns as it writes
+    assert "2Gi" in (tmp_path / "out" / "shop" / "statefulset-redis-cart.yaml").read_text()
+    again = kgen("render", "blueprints", "-o", "out", cwd=tmp_path)
+    assert again.exit_code == 0 and "warning" not in again.stderr  # once: it is written now
 
 
 def _doc(kind: str, spec: dict[str, object], namespace: str | None = "shop") -> str:
