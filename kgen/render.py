@@ -19,6 +19,7 @@ from markupsafe import Markup
 from kgen import workloads
 from kgen.assemble import SetView
 from kgen.budget import OutputBudget
+from kgen.cache import cache_folder
 from kgen.errors import TemplateBug
 from kgen.flow import to_flow
 from kgen.helpers import TEMPLATE_FILTERS, TEMPLATE_GLOBALS
@@ -37,24 +38,38 @@ def _finalize(value: Any) -> Markup:
     return Markup(to_flow(value))
 
 
+#: How the templates are compiled: what the compiled code depends on besides the template.
+_COMPILE = {"trim_blocks": True, "lstrip_blocks": True, "keep_trailing_newline": True}
+
+
 @cache
 def environment() -> jinja2.Environment:
-    """The one Jinja environment, configured once per process."""
+    """The one Jinja environment, configured once per process. Compiled templates are
+    kept in kgen's cache (``kgen.cache``) for the next process; Jinja checks each against
+    its template's source before using it."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_root())),
         undefined=jinja2.StrictUndefined,
         autoescape=True,  # every expression goes through _finalize; Markup marks template text
         finalize=_finalize,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
         auto_reload=False,
+        bytecode_cache=_bytecode_cache(),
+        trim_blocks=_COMPILE["trim_blocks"],
+        lstrip_blocks=_COMPILE["lstrip_blocks"],
+        keep_trailing_newline=_COMPILE["keep_trailing_newline"],
     )
     env.filters.update(TEMPLATE_FILTERS)
     env.filters.pop("safe", None)  # nothing may turn a blueprint value into raw template text
     env.globals.update(TEMPLATE_GLOBALS)
     env.globals.update(workloads.TEMPLATE_GLOBALS)
     return env
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    folder = cache_folder(
+        "templates", jinja2.__version__, repr(sorted(_COMPILE.items())), str(templates_root())
+    )
+    return jinja2.FileSystemBytecodeCache(str(folder)) if folder is not None else None
 
 
 def render_view(view: SetView) -> list[Document]:

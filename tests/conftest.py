@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +16,14 @@ from kgen.cli import app
 from tests.tools import YAMLLS, ToolError, ensure_tool, ensure_yamlls
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The suite keeps kgen's cache (``kgen.cache``) to itself, never the user's."""
+    if "KGEN_CACHE_DIR" not in os.environ:
+        folder = Path(tempfile.mkdtemp(prefix="kgen-test-cache-"))
+        os.environ["KGEN_CACHE_DIR"] = str(folder)
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,61 @@
+"""kgen's cache across runs (``kgen.cache``) changes how fast kgen is, never what it
+writes: a render with a cold cache, a warm one, a damaged one and none are byte-identical,
+and a cache folder kgen cannot trust is not used."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+
+def _render(tmp_path: Path, out: str, cache: str) -> dict[str, bytes]:
+    env = {**os.environ, "KGEN_CACHE_DIR": cache, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "-m", "kgen", "render", str(REPO / "blueprints"), "-o", out],
+        cwd=tmp_path, env=env, capture_output=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode()
+    root = tmp_path / out
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def test_cold_warm_damaged_and_no_cache_render_the_same_bytes(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cold = _render(tmp_path, "cold", str(cache))
+    entries = sorted(p for p in cache.rglob("*") if p.is_file())
+    assert entries, "the templates were not cached"
+    assert _render(tmp_path, "warm", str(cache)) == cold
+    for entry in entries:  # damaged: cut short, or garbage
+        data = entry.read_bytes()
+        entry.write_bytes(data[: len(data) // 2] if len(entries) % 2 else b"\0" * 64)
+    assert _render(tmp_path, "damaged", str(cache)) == cold
+    assert _render(tmp_path, "none", "off") == cold
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
+def test_a_cache_folder_others_can_write_or_a_link_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kgen.cache import cache_folder
+
+    monkeypatch.setenv("KGEN_CACHE_DIR", str(tmp_path))
+    folder = cache_folder("probe", "x")
+    assert folder is not None and folder.parent == tmp_path
+    folder.chmod(0o777)
+    assert cache_folder("probe", "x") is None  # others could plant entries
+    folder.rmdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    folder.symlink_to(elsewhere)
+    assert cache_folder("probe", "x") is None  # never through a link
+    assert cache_folder("probe", "y") != cache_folder("probe", "x")  # keyed on its inputs
+    monkeypatch.setenv("KGEN_CACHE_DIR", "off")
+    assert cache_folder("probe", "x") is None
