@@ -9,7 +9,7 @@ without a schema is an error, never skipped. Validators are built once per
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -118,18 +118,13 @@ _FORMATS.checks("int64")(_int_format(64))
 
 
 @cache
-def document_validator(version: str, api_version: str, kind: str) -> Validator | None:
-    """The validator for one kind of document, or None when kgen has no schema for it."""
+def _schema_of(version: str, api_version: str, kind: str) -> tuple[Mapping[str, Any], bool] | None:
+    """The schema of one kind of document, and whether it is one of Kubernetes' (which
+    refer into its definitions); None when kgen has no schema for it."""
     custom = _custom_schemas()
     key = (api_version, kind)
     if key in custom:
-        schema = load_json(custom[key])
-        draft = (
-            Draft7Validator
-            if "draft-07" in schema.get("$schema", "draft-07")
-            else (Draft202012Validator)
-        )
-        return draft(schema, format_checker=_FORMATS)
+        return load_json(custom[key]), False
     group, _, api = api_version.rpartition("/")
     if "." in group and not group.endswith(".k8s.io"):
         return None  # an unknown custom resource: never guess at a built-in schema
@@ -139,8 +134,107 @@ def document_validator(version: str, api_version: str, kind: str) -> Validator |
     entry = _k8s_dir(version).joinpath(filename)
     if not entry.is_file():
         return None
-    schema = json.loads(entry.read_text("utf-8"))
+    return json.loads(entry.read_text("utf-8")), True
+
+
+def _is_draft7(schema: Mapping[str, Any]) -> bool:
+    return "draft-07" in schema.get("$schema", "draft-07")
+
+
+@cache
+def document_validator(version: str, api_version: str, kind: str) -> Validator | None:
+    """The validator for one kind of document, or None when kgen has no schema for it."""
+    found = _schema_of(version, api_version, kind)
+    if found is None:
+        return None
+    schema, kubernetes = found
+    if not kubernetes:
+        draft = Draft7Validator if _is_draft7(schema) else Draft202012Validator
+        return draft(schema, format_checker=_FORMATS)
     return Draft202012Validator(schema, registry=_k8s_registry(version), format_checker=_FORMATS)
+
+
+#: Whether output validation may take the fast path (``fast_validator``); the tests turn
+#: it off to prove both paths give the same answers.
+FAST = True
+
+
+@cache
+def fast_validator(version: str, api_version: str, kind: str) -> Callable[[Any], bool] | None:
+    """A compiled validator (jsonschema-rs) of the same schema as ``document_validator``
+    that only says whether a document is valid: a document it passes has no schema
+    problem, and one it does not is explained by ``document_validator``. None when it
+    cannot be had (no schema, one it cannot compile, or turned off): the plain path then
+    answers alone."""
+    if not FAST:
+        return None
+    found = _schema_of(version, api_version, kind)
+    if found is None:
+        return None
+    try:
+        import jsonschema_rs
+    except ImportError:  # pragma: no cover - a dependency; the plain path still works
+        return None
+    schema, kubernetes = found
+    try:
+        if kubernetes:
+            validator: Any = jsonschema_rs.Draft202012Validator(
+                _int_ranges(schema), registry=_fast_registry(version), validate_formats=False
+            )
+        else:
+            draft = (
+                jsonschema_rs.Draft7Validator
+                if _is_draft7(schema)
+                else jsonschema_rs.Draft202012Validator
+            )
+            validator = draft(_int_ranges(schema), validate_formats=False)
+    except Exception:  # a schema it cannot compile (a Go regular expression): plain path
+        return None
+
+    def valid(instance: Any) -> bool:
+        try:
+            return bool(validator.is_valid(instance))
+        except Exception:  # a value it cannot take (a number beyond 64 bits): plain path
+            return False
+
+    return valid
+
+
+@cache
+def _fast_registry(version: str) -> Any:
+    import jsonschema_rs
+
+    text = _k8s_dir(version).joinpath("_definitions.json").read_text("utf-8")
+    definitions = json.loads(text, object_hook=_with_int_range)  # 1.4 MB: one pass
+    return jsonschema_rs.Registry([(definitions["$id"], definitions)])
+
+
+#: What the OpenAPI integer formats allow, as the plain path's format checker says it
+#: (``_int_format``): the compiled validator checks formats of strings only, so a range
+#: says it instead.
+_INT_RANGES = {
+    "int32": {"minimum": -(2**31), "maximum": 2**31 - 1},
+    "int64": {"minimum": -(2**63), "maximum": 2**63 - 1},
+}
+
+
+def _with_int_range(node: dict[str, Any]) -> dict[str, Any]:
+    """A schema whose format is int32 or int64 says its range too (for integers: a float
+    is no integer to either path, and a string has no range)."""
+    fmt = node.get("format")
+    if isinstance(fmt, str) and fmt in _INT_RANGES:
+        rule = {"if": {"type": "integer"}, "then": _INT_RANGES[fmt]}
+        node["allOf"] = [*node.get("allOf", []), rule]
+    return node
+
+
+def _int_ranges(node: Any) -> Any:
+    """A copy of the schema ``node`` where every int32 or int64 format says its range."""
+    if isinstance(node, Mapping):
+        return _with_int_range({key: _int_ranges(value) for key, value in node.items()})
+    if isinstance(node, list):
+        return [_int_ranges(item) for item in node]
+    return node
 
 
 def check_documents(documents: Sequence[Document], kube_version: str) -> list[Problem]:
@@ -196,6 +290,11 @@ def document_problems(document: Document, kube_version: str) -> Iterator[Problem
         if any(p.path == () for p in too_large):
             return  # over a megabyte: the size is the problem; no schema walk through it
         yield from version_problems(document, kube_version)
+    fast = fast_validator(kube_version, document.api_version, document.kind)
+    if fast is not None and fast(document.body):  # valid: no schema walk, no message
+        if not is_unscoped(document):
+            yield from spec_problems(document, _spec_schema_of(document, kube_version))
+        return
     validator = document_validator(kube_version, document.api_version, document.kind)
     if validator is None:
         yield _output_problem(
@@ -222,6 +321,15 @@ def document_problems(document: Document, kube_version: str) -> Iterator[Problem
             if error.validator == "additionalProperties"
             else None,
         )
+
+
+def _spec_schema_of(document: Document, kube_version: str) -> Mapping[str, Any]:
+    """What ``spec_problems`` reads of the spec's schema: only for a document without a
+    spec mapping (it asks which fields the spec requires)."""
+    if isinstance(document.body.get("spec"), Mapping):
+        return {}
+    validator = document_validator(kube_version, document.api_version, document.kind)
+    return _spec_schema(validator, kube_version) if validator is not None else {}
 
 
 def _spec_schema(validator: Validator, kube_version: str) -> Mapping[str, Any]:

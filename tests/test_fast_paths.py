@@ -1,0 +1,200 @@
+"""Every fast path gives what the plain path gives: the compiled validator of the output
+(``kgen.check.fast_validator``) only ever answers "valid" for a document the plain
+validator finds no problem in, and a render with it writes the same bytes and prints the
+same errors as one without it, on the shipped blueprints and the whole bad-input corpus."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kgen import check
+from kgen.check import DEFAULT_KUBE_VERSION, document_validator, fast_validator
+from tests.conftest import REPO, RunKgen
+from tests.test_bad_inputs import CORPUS, ENDS_THE_RUN, EXTRA_ARGS
+
+BAD = REPO / "tests" / "bad"
+
+
+def _rendered() -> list[dict[str, Any]]:
+    documents = []
+    for path in sorted((REPO / "out").rglob("*.yaml")):
+        for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            if isinstance(document, dict) and "apiVersion" in document and "spec" in document:
+                documents.append(document)
+    return documents
+
+
+DOCUMENTS = _rendered()
+
+
+def _agree(document: dict[str, Any]) -> None:
+    version, kind = str(document.get("apiVersion")), str(document.get("kind"))
+    slow = document_validator(DEFAULT_KUBE_VERSION, version, kind)
+    fast = fast_validator(DEFAULT_KUBE_VERSION, version, kind)
+    assert slow is not None, (version, kind)
+    errors = [e.message for e in slow.iter_errors(document)]
+    if fast is not None and fast(document):
+        assert not errors, f"the fast path passed what the plain one refuses: {errors}"
+
+
+#: Schemas the compiled validator cannot compile (a pattern in Go's syntax, ``(?i)``, that
+#: is no ECMA-262 regular expression): their documents take the plain path.
+PLAIN_ONLY = {"PrometheusRule", "ClusterConfig"}
+
+
+def test_the_shipped_output_is_valid_on_both_paths() -> None:
+    assert len(DOCUMENTS) > 50
+    for document in DOCUMENTS:
+        version, kind = document["apiVersion"], document["kind"]
+        fast = fast_validator(DEFAULT_KUBE_VERSION, version, kind)
+        if kind in PLAIN_ONLY:
+            assert fast is None
+        else:
+            assert fast is not None and fast(document), (kind, document["metadata"])
+        _agree(document)
+
+
+#: Values that break a document in the ways the two validators could see differently:
+#: integers around the int32 and int64 bounds, whole floats, numbers beyond 64 bits,
+#: strings of digits, control characters and non-ASCII digits, and wrong shapes.
+ODD: st.SearchStrategy[Any] = st.one_of(
+    st.sampled_from(
+        [
+            2**31 - 1,
+            2**31,
+            -(2**31),
+            -(2**31) - 1,
+            2**63 - 1,
+            2**63,
+            -(2**63) - 1,
+            10**40,
+            2.0,
+            0.5,
+            -1,
+            0,
+            True,
+            False,
+            None,
+            "",
+            "80",
+            "٣",
+            "a\nb",
+            "\x00",
+            [],
+            {},
+            [{}],
+            {"a": 1},
+            "http",
+            "ClusterIP",
+            "TCP",
+        ]
+    ),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=5),
+)
+
+
+def _leaves(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(node, dict):
+        return [p for key, value in node.items() for p in _leaves(value, (*path, key))] or [path]
+    if isinstance(node, list):
+        return [p for i, value in enumerate(node) for p in _leaves(value, (*path, i))] or [path]
+    return [path]
+
+
+def _set(document: dict[str, Any], path: tuple[Any, ...], value: Any) -> None:
+    node: Any = document
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_the_fast_path_never_passes_what_the_plain_one_refuses(data: st.DataObject) -> None:
+    document = copy.deepcopy(data.draw(st.sampled_from(DOCUMENTS)))
+    for _ in range(data.draw(st.integers(1, 3))):
+        paths = [p for p in _leaves(document) if p and p[0] not in ("apiVersion", "kind")]
+        path = data.draw(st.sampled_from(paths))
+        if data.draw(st.booleans()):
+            _set(document, path, data.draw(ODD))
+        else:  # an unknown field beside it
+            parent: Any = document
+            for part in path[:-1]:
+                parent = parent[part]
+            if isinstance(parent, dict):
+                parent[data.draw(st.sampled_from(["x", "replica", "Ports"]))] = 1
+    _agree(document)
+
+
+def _render(kgen: RunKgen, tmp_path: Path, name: str) -> tuple[int, str, list[str]]:
+    out = tmp_path / "out"
+    done = kgen("render", str(BAD / name), "-o", str(out), *EXTRA_ARGS.get(name, ()))
+    written = sorted(str(p.relative_to(out)) for p in out.rglob("*")) if out.exists() else []
+    return done.exit_code, done.stderr, written
+
+
+@pytest.mark.parametrize("name", [n for n in CORPUS if n not in ENDS_THE_RUN])
+def test_the_bad_input_corpus_says_the_same_on_both_paths(
+    kgen: RunKgen, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    fast = _render(kgen, tmp_path / "fast", name)
+    fast_validator.cache_clear()
+    monkeypatch.setattr(check, "FAST", False)
+    try:
+        assert _render(kgen, tmp_path / "plain", name) == fast
+    finally:
+        fast_validator.cache_clear()
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_the_shipped_blueprints_render_the_same_bytes_on_both_paths(
+    kgen: RunKgen, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(REPO / "blueprints", tmp_path / "blueprints")
+    assert kgen("render", "blueprints", "-o", "fast", cwd=tmp_path).exit_code == 0
+    fast_validator.cache_clear()
+    monkeypatch.setattr(check, "FAST", False)
+    try:
+        assert kgen("render", "blueprints", "-o", "plain", cwd=tmp_path).exit_code == 0
+    finally:
+        fast_validator.cache_clear()
+    assert _files(tmp_path / "fast") == _files(tmp_path / "plain") == _files(REPO / "out")
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "valid"),
+    [
+        (("spec", "replicas"), 2**31 - 1, True),
+        (("spec", "replicas"), 2**31, False),  # int32
+        (("spec", "replicas"), -(2**31) - 1, False),
+        (("spec", "replicas"), 2.0, True),  # a whole float is an integer to both
+        (("spec", "replicas"), 10**40, False),  # beyond what the compiled one takes
+        (("spec", "template", "spec", "terminationGracePeriodSeconds"), 2**63 - 1, True),
+        (("spec", "template", "spec", "terminationGracePeriodSeconds"), 2**63, False),  # int64
+        (("spec", "revisionHistoryLimit"), "5", False),
+        (("spec", "paused"), "true", False),
+    ],
+)
+def test_the_integer_formats_bound_both_paths_alike(
+    path: tuple[str, ...], value: object, valid: bool
+) -> None:
+    document = copy.deepcopy(next(d for d in DOCUMENTS if d["kind"] == "Deployment"))
+    _set(document, path, value)
+    fast = fast_validator(DEFAULT_KUBE_VERSION, "apps/v1", "Deployment")
+    slow = document_validator(DEFAULT_KUBE_VERSION, "apps/v1", "Deployment")
+    assert fast is not None and slow is not None
+    assert fast(document) is valid
+    assert (not list(slow.iter_errors(document))) is valid
