@@ -9,7 +9,7 @@ Every stage collects problems; ``build`` raises one ``InvalidInput`` holding all
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,6 +36,7 @@ from kgen.environments import (
 )
 from kgen.errors import InvalidInput, UsageError
 from kgen.folder import FolderPlan, folder_lock, plan_folder, refused_in, write_folder
+from kgen.jobs import RenderCache, default_jobs, render_all, replay
 from kgen.load import load_paths, load_text
 from kgen.model import Blueprint, Document, Problem
 from kgen.patch import apply_patches
@@ -65,10 +66,15 @@ def build(
     kube_version: str | None = None,
     environments: EnvironmentList | None = None,
     progress: Progress | None = None,
+    jobs: int | None = None,
+    cache: bool = True,
 ) -> BuildResult:
     """Load, validate, assemble the set, render and check; raise ``InvalidInput`` with every
     problem found. ``environments``: the settings' list of the project's environments;
-    ``progress``: told of each blueprint rendered (``kgen.progress``).
+    ``progress``: told of each blueprint rendered (``kgen.progress``); ``jobs``: the
+    processes that render (default: one per core, ``kgen.jobs``); ``cache``: reuse what
+    earlier runs rendered of unchanged blueprints (``kgen.cache``). Neither changes what
+    is built, only how fast.
 
     The blueprints as written and under every other environment of the run get every check
     too, rendering included, so a broken override never waits for the day its environment
@@ -80,7 +86,7 @@ def build(
     version = given or _cluster_version(chosen) or DEFAULT_KUBE_VERSION
     names = run_environments(loaded, environments)
     view, documents, found, _ = _check_environments(
-        loaded, env, version, names, environments, progress=progress
+        loaded, env, version, names, environments, progress=progress, jobs=jobs, use_cache=cache
     )
     problems.extend(found)
     if problems:
@@ -153,6 +159,8 @@ def validate_all(
     kube_version: str | None = None,
     environments: EnvironmentList | None = None,
     progress: Progress | None = None,
+    jobs: int | None = None,
+    cache: bool = True,
 ) -> Validated:
     """Check the blueprints as written and under every environment they declare: every
     check of render, rendering included. Returns what was checked; raises
@@ -166,7 +174,9 @@ def validate_all(
     loaded, problems = _load(paths, environments)
     version = given or _cluster_version(loaded) or DEFAULT_KUBE_VERSION
     names = run_environments(loaded, environments)
-    checked = _check_environments(loaded, None, version, names, environments, progress=progress)
+    checked = _check_environments(
+        loaded, None, version, names, environments, progress=progress, jobs=jobs, use_cache=cache
+    )
     problems.extend(checked[2])
     if problems:
         raise InvalidInput(problems=problems)
@@ -179,6 +189,8 @@ def build_each_environment(
     kube_version: str | None = None,
     environments: EnvironmentList | None = None,
     progress: Progress | None = None,
+    jobs: int | None = None,
+    cache: bool = True,
 ) -> list[tuple[str, BuildResult]]:
     """Every environment of the run built (``run_environments``: the settings' list, else
     every one a blueprint declares), as ``build`` builds one: each with every check, its
@@ -204,8 +216,9 @@ def build_each_environment(
     for version in sorted(set(versions.values())):
         wanted = [env for env in names if versions[env] == version]
         _, _, found, each = _check_environments(
-            loaded, None, version, names, environments, keep_each=True, progress=progress
-        )
+            loaded, None, version, names, environments, keep_each=True, progress=progress,
+            jobs=jobs, use_cache=cache,
+        )  # fmt: skip
         problems.extend(p for p in found if p not in problems)
         built.update({env: each[env] for env in wanted})
     if problems:
@@ -230,6 +243,8 @@ def _check_environments(
     *,
     keep_each: bool = False,
     progress: Progress | None = None,
+    jobs: int | None = None,
+    use_cache: bool = False,
 ) -> tuple[
     SetView, list[Document], list[Problem], dict[str | None, tuple[SetView, list[Document]]]
 ]:
@@ -248,22 +263,39 @@ def _check_environments(
     budget = OutputBudget()
     problems: list[Problem] = []
     reported: set[Problem] = set()
-    chosen: tuple[SetView, list[Document]] | None = None
+    result: tuple[SetView, list[Document]] | None = None
     each: dict[str | None, tuple[SetView, list[Document]]] = {}
     others = [env for env in [None, *names] if env != selected]
+    cache = RenderCache.open() if use_cache else None
     for env in [selected, *others]:
         view, found = _validated_set(select_environment(loaded, env, listed), memo)
+        chosen = [
+            blueprint
+            for blueprint in view.blueprints
+            # several Clusters: an error already; their manifests would clash
+            if view.cluster is not None or not any(blueprint is c for c in view.clusters)
+        ]
+        keys = [(id(blueprint), view.render_key(blueprint)) for blueprint in chosen]
+        todo = [(b, key) for b, key in zip(chosen, keys, strict=True) if key not in rendered]
+        counted = _counter(progress, env or "as written", len(view.blueprints))
+        made = dict(
+            zip(
+                (key for _, key in todo),
+                render_all(
+                    [b for b, _ in todo],
+                    view,
+                    version,
+                    jobs=default_jobs() if jobs is None else jobs,
+                    cache=cache,
+                    done=counted,
+                ),
+                strict=True,
+            )
+        )
         documents: list[Document] = []
-        for done, blueprint in enumerate(view.blueprints, start=1):
-            if progress is not None:
-                progress(env or "as written", done, len(view.blueprints))
-            if view.cluster is None and any(blueprint is c for c in view.clusters):
-                continue  # several Clusters: an error already; their manifests would clash
-            key = (id(blueprint), view.render_key(blueprint))
-            if key not in rendered:
-                documents_of = render_blueprint(blueprint, view, budget)
-                own, patching = apply_patches(blueprint, documents_of, budget)
-                rendered[key] = (own, [*patching, *document_problems_of(own, version)])
+        for blueprint, key in zip(chosen, keys, strict=True):
+            if key not in rendered:  # in the order rendering spends the budget
+                rendered[key] = replay(made[key], blueprint, budget)
             own, own_problems = rendered[key]
             documents.extend(own)
             found.extend(own_problems)
@@ -272,13 +304,29 @@ def _check_environments(
         if keep_each:
             each[env] = (view, documents)
         if env == selected:
-            chosen = (view, documents)
+            result = (view, documents)
             reported.update(found)
             problems.extend(found)
         else:
             problems.extend(_needing(env, found, reported))
-    assert chosen is not None
-    return chosen[0], chosen[1], problems, each
+    assert result is not None
+    if cache is not None:
+        cache.prune()
+    return result[0], result[1], problems, each
+
+
+def _counter(progress: Progress | None, label: str, total: int) -> Callable[[int], None] | None:
+    """A ``done`` callback that tells ``progress`` how many of ``total`` are rendered."""
+    if progress is None:
+        return None
+    count = 0
+
+    def done(more: int) -> None:
+        nonlocal count
+        count += more
+        progress(label, count, total)
+
+    return done
 
 
 def plan(

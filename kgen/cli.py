@@ -84,6 +84,20 @@ OutputFormat = Annotated[
 ]
 
 
+#: The processes that render; the output is the same bytes at any number.
+Jobs = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=1,
+        max=64,
+        metavar="N",
+        help="Render on N processes (default: one per core); the output is the same at any N.",
+    ),
+]
+
+
 @app.command()
 def render(
     paths: Paths = None,
@@ -120,6 +134,7 @@ def render(
         ),
     ] = None,
     problem_format: OutputFormat = ProblemFormat.text,
+    jobs: Jobs = None,
 ) -> None:
     """Render blueprints to one YAML stream on stdout, or to a folder with -o (-o - for
     stdout when kgen.toml names an output folder)."""
@@ -146,9 +161,11 @@ def render(
             output = None
         kube_version = kube_version or config.kube_version
         if all_envs or (config.all_envs and output is not None and env is None and not eksctl):
-            _render_all(_inputs(paths), output, env, kube_version, eksctl=eksctl, check=check)
+            _render_all(
+                _inputs(paths), output, env, kube_version, eksctl=eksctl, check=check, jobs=jobs
+            )
             return
-        _render(_inputs(paths), output, env, kube_version, eksctl=eksctl, check=check)
+        _render(_inputs(paths), output, env, kube_version, eksctl=eksctl, check=check, jobs=jobs)
 
 
 def _render_all(
@@ -159,6 +176,7 @@ def _render_all(
     *,
     eksctl: bool,
     check: bool,
+    jobs: int | None = None,
 ) -> None:
     """Every declared environment into DIR/<env>/, each a complete kustomize root."""
     if output is None or output == "":
@@ -171,8 +189,9 @@ def _render_all(
     shown = clean(output, 300)
     with on_terminal(sys.stderr) as progress:
         built = api.build_each_environment(
-            paths, kube_version=kube_version, environments=_config().environments, progress=progress
-        )
+            paths, kube_version=kube_version, environments=_config().environments,
+            progress=progress, jobs=jobs,
+        )  # fmt: skip
     for name, result in built:
         plan = api.to_folder(result, Path(output) / name, check=check)
         drifted |= _report(plan, f"{shown}/{name}", check=check, prefix=f"{name}/")
@@ -230,6 +249,7 @@ def _render(
     *,
     eksctl: bool,
     check: bool,
+    jobs: int | None = None,
 ) -> None:
     if check and output is None:
         raise UsageError(message="--check needs -o DIR: it compares a folder with the render")
@@ -242,8 +262,9 @@ def _render(
     listed = _config().environments
     with on_terminal(sys.stderr) as progress:
         result = api.build(
-            paths, env=env, kube_version=kube_version, environments=listed, progress=progress
-        )
+            paths, env=env, kube_version=kube_version, environments=listed, progress=progress,
+            jobs=jobs,
+        )  # fmt: skip
     if output is None:
         _write_stdout(api.to_stream(result, eksctl=eksctl))
         return
@@ -298,6 +319,7 @@ def diff(
     env: Env = None,
     kube_version: KubeVersion = None,
     problem_format: OutputFormat = ProblemFormat.text,
+    jobs: Jobs = None,
 ) -> None:
     """Show what `render -o DIR` would change in DIR, resource by resource (coloured on a
     terminal), and warn of changes Kubernetes will not make in place. Exit 1 when DIR
@@ -314,7 +336,7 @@ def diff(
             with on_terminal(sys.stderr) as progress:
                 built = api.build_each_environment(
                     _inputs(paths), kube_version=kube_version, environments=config.environments,
-                    progress=progress,
+                    progress=progress, jobs=jobs,
                 )  # fmt: skip
             plans = [(f"{name}/", api.to_folder(r, Path(output) / name, check=True))
                      for name, r in built]  # fmt: skip
@@ -322,7 +344,7 @@ def diff(
             with on_terminal(sys.stderr) as progress:
                 result = api.build(
                     _inputs(paths), env=env, kube_version=kube_version,
-                    environments=config.environments, progress=progress,
+                    environments=config.environments, progress=progress, jobs=jobs,
                 )  # fmt: skip
             plans = [("", api.to_folder(result, Path(output), check=True))]
         shown = clean(output, 300)
@@ -607,6 +629,7 @@ def validate(
     paths: Paths = None,
     kube_version: KubeVersion = None,
     problem_format: Format = ProblemFormat.text,
+    jobs: Jobs = None,
 ) -> None:
     """Run every check of render, under every declared environment; write nothing."""
     with error_boundary(problem_format.value):
@@ -617,6 +640,7 @@ def validate(
                 kube_version=kube_version or config.kube_version,
                 environments=config.environments,
                 progress=progress,
+                jobs=jobs,
             )
     if problem_format is not ProblemFormat.text:
         _write_stdout(_machine_report([], problem_format.value))

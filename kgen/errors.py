@@ -13,6 +13,29 @@ class KgenError(Exception):
 
     exit_code = 3
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Its fields, keyword by keyword: an error raised in a worker process of
+        ``--jobs`` reaches the main process whole."""
+        return (_rebuild, (type(self), dict(vars(self))))
+
+
+def _rebuild(cls: type[KgenError], fields: dict[str, object]) -> KgenError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *_message_of(cls, fields))
+    vars(error).update(fields)
+    return error
+
+
+def _message_of(cls: type[KgenError], fields: dict[str, object]) -> tuple[str, ...]:
+    if cls is InvalidInput or issubclass(cls, InvalidInput):
+        problems = fields.get("problems")
+        return (f"{len(problems) if isinstance(problems, tuple) else 0} problem(s)",)
+    if "template" in fields:
+        return (f"{fields['template']}:{fields.get('line')}: {fields.get('message')}",)
+    if "path" in fields and isinstance(fields["path"], Path):
+        return (f"{fields['path'].as_posix()}: {fields.get('reason')}",)
+    return (str(fields.get("message", "")),)
+
 
 class InvalidInput(KgenError):
     """The blueprints, the rendered output or the output folder failed a check."""

@@ -188,6 +188,9 @@ class Document:
     #: Output paths a patch of the blueprint set, with the blueprint path of the patch value
     #: that set it: problems there point at the patch.
     patched: Mapping[JsonPath, JsonPath] = field(default_factory=dict)
+    #: ``body`` as YAML (``kgen.yamlio.dump_document``), when the process that rendered it
+    #: wrote it already (``kgen.jobs``); never set on a body that changes after.
+    text: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def api_version(self) -> str:

@@ -61,18 +61,25 @@ def apply_order(documents: Iterable[Document]) -> list[Document]:
 def source_comment(document: Document, base: Path | None = None) -> str:
     """``# Source: FILE (Kind namespace/name)``; FILE relative to ``base`` when given, so
     that a folder's content does not depend on where kgen was run from."""
-    file = document.origin.source.file
+    return f"# Source: {shown_file(document.origin.source.file, base)} ({document.origin.ref})\n"
+
+
+def shown_file(file: str, base: Path | None) -> str:
+    """The blueprint file as a source comment shows it (a file renders many documents)."""
     if base is not None and not file.startswith("<"):  # <stdin> is no path
         file = Path(os.path.relpath(Path(file).resolve(), base.resolve())).as_posix()
     # A comment ends at a line break: keep anything that is not plain text out of it.
-    shown = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in file)
-    return f"# Source: {shown} ({document.origin.ref})\n"
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in file)
 
 
 def render_stream(documents: Sequence[Document], *, eksctl: bool = False) -> str:
     """One multi-document stream: Kubernetes documents in apply order, or ClusterConfigs."""
     chosen = [d for d in documents if is_eksctl(d) == eksctl]
-    return "".join(f"---\n{source_comment(d)}{dump_document(d.body)}" for d in apply_order(chosen))
+    return "".join(f"---\n{source_comment(d)}{_text(d)}" for d in apply_order(chosen))
+
+
+def _text(document: Document) -> str:
+    return document.text if document.text is not None else dump_document(document.body)
 
 
 #: The kinds kgen renders, by scope: a namespace folder holds only the first, ``_cluster/``
@@ -142,6 +149,7 @@ def folder_files(documents: Sequence[Document], root: Path | None = None) -> dic
     base = root.resolve().parent if root is not None else None
     files: dict[str, str] = {}
     folders: dict[str, list[str]] = {}
+    shown: dict[str, str] = {}
     for document in apply_order(documents):
         path = document_path(document)
         if path in files:
@@ -155,8 +163,11 @@ def folder_files(documents: Sequence[Document], root: Path | None = None) -> dic
                     )
                 ]
             )
-        header = f"# {DO_NOT_EDIT}\n{source_comment(document, base)}"
-        files[path] = header + dump_document(document.body)
+        file = document.origin.source.file
+        if file not in shown:  # a file renders many documents: resolve its path once
+            shown[file] = shown_file(file, base)
+        header = f"# {DO_NOT_EDIT}\n# Source: {shown[file]} ({document.origin.ref})\n"
+        files[path] = header + _text(document)
         if not is_eksctl(document):
             folder, _, name = path.partition("/")
             folders.setdefault(folder, []).append(name)

@@ -1,0 +1,258 @@
+"""Rendering the blueprints of a set on several cores, and from the cache of earlier runs.
+
+Once the set is validated and assembled, each blueprint renders on its own: its templates,
+its patches and the checks of its documents (``render_one``). That is the work ``--jobs N``
+shares among N processes, and what the render cache (``kgen.cache``) keeps for the next
+run, keyed on everything it reads: the blueprint with the place of every value, its view
+of the set, the Kubernetes version and kgen itself. What spans the set (its validation,
+resources rendered twice, tolerations) stays in the main process.
+
+Both give back exactly what rendering in order gives: the same documents in the same
+order, the same problems, and the run's output budget (``kgen.budget``) spent blueprint by
+blueprint in that order (``replay``), so a run over its budget stops at the same blueprint
+with the same message. An error a worker meets is raised at its blueprint's turn.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import multiprocessing
+import os
+import pickle
+import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kgen.assemble import SetView
+from kgen.budget import OutputBudget
+from kgen.check import document_problems_of
+from kgen.errors import KgenError
+from kgen.model import Blueprint, Document, JsonPath, Problem
+from kgen.patch import apply_patches
+from kgen.render import render_blueprint
+from kgen.yamlio import dump_document
+
+#: Fewer blueprints to render than this per process, and one process is faster than
+#: starting more.
+MIN_PER_JOB = 24
+
+
+def default_jobs() -> int:
+    """The cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What one blueprint renders to, apart from the blueprint itself: each document's
+    body, template, patched paths and YAML text; the problems of its documents; what it
+    spent of the output budget, in order; and the error that stopped it, if one did."""
+
+    documents: tuple[tuple[dict[str, Any], str, dict[JsonPath, JsonPath], str], ...]
+    problems: tuple[Problem, ...]
+    spends: tuple[tuple[int, str], ...]
+    error: KgenError | None = None
+
+
+class _Recording(OutputBudget):
+    """A budget that notes each amount spent (and still stops at its limit)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.spent: list[tuple[int, str]] = []
+
+    def spend(self, blueprint: Blueprint, amount: int, what: str) -> None:
+        self.spent.append((amount, what))
+        super().spend(blueprint, amount, what)
+
+
+def render_one(blueprint: Blueprint, view: SetView, version: str) -> Rendered:
+    """Render, patch and check one blueprint of ``view``."""
+    budget = _Recording()
+    try:
+        own, patching = apply_patches(blueprint, render_blueprint(blueprint, view, budget), budget)
+        problems = (*patching, *document_problems_of(own, version))
+        documents = tuple(
+            (dict(d.body), d.template, dict(d.patched), dump_document(d.body)) for d in own
+        )
+    except KgenError as error:
+        return Rendered((), (), tuple(budget.spent), error)
+    return Rendered(documents, problems, tuple(budget.spent))
+
+
+def replay(
+    rendered: Rendered, blueprint: Blueprint, budget: OutputBudget
+) -> tuple[list[Document], list[Problem]]:
+    """The documents and problems of ``rendered``, as ``blueprint``'s, once its spending
+    fits ``budget`` (``InvalidInput`` where it does not, as rendering would raise it)."""
+    for amount, what in rendered.spends:
+        budget.spend(blueprint, amount, what)
+    if rendered.error is not None:
+        raise rendered.error
+    documents = [
+        Document(body, blueprint, template, patched, text)
+        for body, template, patched, text in rendered.documents
+    ]
+    return documents, list(rendered.problems)
+
+
+#: The work of the processes ``render_all`` forks: they inherit it, nothing is pickled.
+_WORK: tuple[Sequence[Blueprint], SetView, str] | None = None
+
+
+def _render_range(start: int, stop: int) -> list[Rendered]:
+    assert _WORK is not None
+    blueprints, view, version = _WORK
+    return [render_one(blueprints[i], view, version) for i in range(start, stop)]
+
+
+def render_all(
+    blueprints: Sequence[Blueprint],
+    view: SetView,
+    version: str,
+    *,
+    jobs: int = 1,
+    cache: RenderCache | None = None,
+    done: Callable[[int], None] | None = None,
+) -> list[Rendered]:
+    """``render_one`` of each blueprint, in order: from ``cache`` where it has it, the rest
+    on ``jobs`` processes (one when there are few); ``done`` hears how many are ready."""
+    results: list[Rendered | None] = [None] * len(blueprints)
+    keys = [cache.key(b, view, version) for b in blueprints] if cache is not None else []
+    if cache is not None:
+        for i, key in enumerate(keys):
+            results[i] = cache.get(key)
+    missing = [i for i, found in enumerate(results) if found is None]
+    if done is not None and len(missing) < len(blueprints):
+        done(len(blueprints) - len(missing))
+    todo = [blueprints[i] for i in missing]
+    made = _render_many(todo, view, version, jobs, done)
+    for i, rendered in zip(missing, made, strict=True):
+        results[i] = rendered
+        if cache is not None and rendered.error is None:
+            cache.put(keys[i], rendered)
+    return [r for r in results if r is not None]
+
+
+def _render_many(
+    blueprints: Sequence[Blueprint],
+    view: SetView,
+    version: str,
+    jobs: int,
+    done: Callable[[int], None] | None,
+) -> list[Rendered]:
+    jobs = min(jobs, len(blueprints) // MIN_PER_JOB)
+    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        made = []
+        for blueprint in blueprints:
+            made.append(render_one(blueprint, view, version))
+            if done is not None:
+                done(1)
+        return made
+    global _WORK  # noqa: PLW0603 - what the forked processes inherit
+    _WORK = (blueprints, view, version)
+    try:
+        # small slices, handed out in order: cores that finish early take the next
+        size = max(1, min(MIN_PER_JOB, len(blueprints) // (jobs * 4)))
+        ranges = [(i, min(i + size, len(blueprints))) for i in range(0, len(blueprints), size)]
+        context = multiprocessing.get_context("fork")
+        made = []
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            for part in [pool.submit(_render_range, *r) for r in ranges]:
+                results = part.result()
+                made.extend(results)
+                if done is not None:
+                    done(len(results))
+        return made
+    finally:
+        _WORK = None
+
+
+class RenderCache:
+    """``Rendered`` results of earlier runs, one file each, under kgen's cache folder.
+
+    A key is the digest of everything ``render_one`` reads (``key``); kgen itself is in
+    the folder's name (``fingerprint``), so another kgen, or a change to its templates,
+    schemas or code, starts afresh. An entry that cannot be read is a miss.
+    """
+
+    #: Entries kept; past this, the oldest go.
+    MAX_ENTRIES = 20_000
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.written = 0
+
+    @classmethod
+    def open(cls) -> RenderCache | None:
+        from kgen.cache import cache_folder
+
+        folder = cache_folder("renders", fingerprint())
+        return cls(folder) if folder is not None else None
+
+    def key(self, blueprint: Blueprint, view: SetView, version: str) -> str:
+        digest = hashlib.sha256(version.encode())
+        digest.update(pickle.dumps(blueprint, protocol=5))
+        digest.update(str(view.render_key(blueprint)).encode())
+        return digest.hexdigest()
+
+    def get(self, key: str) -> Rendered | None:
+        path = self.folder / f"{key}.pickle"
+        try:
+            with path.open("rb") as file:
+                found = pickle.load(file)
+        except Exception:
+            return None
+        return found if isinstance(found, Rendered) else None
+
+    def put(self, key: str, rendered: Rendered) -> None:
+        try:
+            with tempfile.NamedTemporaryFile(dir=self.folder, delete=False) as file:
+                pickle.dump(rendered, file, protocol=5)
+            os.replace(file.name, self.folder / f"{key}.pickle")
+        except OSError:
+            return  # a full disk or a folder gone: the next run renders again
+        self.written += 1
+
+    def prune(self) -> None:
+        """Keep the newest ``MAX_ENTRIES`` entries."""
+        if self.written == 0:
+            return
+        try:
+            entries = [(e.stat().st_mtime, e.path) for e in os.scandir(self.folder)]
+        except OSError:
+            return
+        if len(entries) <= self.MAX_ENTRIES:
+            return
+        for _, path in sorted(entries)[: len(entries) - self.MAX_ENTRIES]:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
+
+def fingerprint() -> str:
+    """What kgen is made of, cheaply: the size and time of every file of the package and
+    its schemas, and the versions of the libraries that shape its output."""
+    import jinja2
+    import yaml
+
+    from kgen import __version__
+    from kgen.resources import PACKAGE_DIR, schemas_dir
+
+    digest = hashlib.sha256(f"{__version__} {jinja2.__version__} {yaml.__version__}".encode())
+    for root in (PACKAGE_DIR, schemas_dir()):
+        for folder, folders, files in os.walk(root):
+            folders[:] = sorted(f for f in folders if f != "__pycache__")
+            for name in sorted(files):
+                try:
+                    status = os.stat(os.path.join(folder, name))
+                except OSError:
+                    continue
+                digest.update(f"{folder}/{name} {status.st_size} {status.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
