@@ -51,12 +51,13 @@ spec:
 """
 
 
-def values(i: int, calls: list[int], callers: list[int]) -> str:
+def values(i: int, calls: list[int], callers: list[int], *, tag: str = "1.0.0") -> str:
     """The values of release ``name(i)`` of benches/chart (JSON is YAML)."""
     return json.dumps(
         {
             "namespace": NAMESPACE,
-            "image": f"ghcr.io/acme/{name(i)}:1.0.0",
+            "image": f"ghcr.io/acme/{name(i)}:{tag}",
+            "version": tag,
             "port": PORT,
             "calls": [{"port": PORT, "apps": [name(j) for j in calls]}] if calls else [],
             "callers": [name(j) for j in callers],
@@ -65,9 +66,9 @@ def values(i: int, calls: list[int], callers: list[int]) -> str:
     )
 
 
-def write_repo(root: Path, n: int) -> tuple[Path, Path]:
-    """Write ``root/blueprints`` (one file per service) and ``root/values`` (one values
-    file per Helm release); returns both folders."""
+def write_repo(root: Path, n: int, *, tag: str = "1.0.0") -> tuple[Path, Path]:
+    """Write ``root/blueprints`` (one file per service, each image at ``tag``) and
+    ``root/values`` (one values file per Helm release); returns both folders."""
     graph = edges(n)
     callers: dict[int, list[int]] = {i: [] for i in range(n)}
     for i, calls in graph.items():
@@ -77,9 +78,9 @@ def write_repo(root: Path, n: int) -> tuple[Path, Path]:
     blueprints.mkdir(parents=True, exist_ok=True)
     releases.mkdir(parents=True, exist_ok=True)
     for i, calls in graph.items():
-        (blueprints / f"{name(i)}.yaml").write_text(blueprint(i, calls), encoding="utf-8")
+        (blueprints / f"{name(i)}.yaml").write_text(blueprint(i, calls, tag=tag), encoding="utf-8")
         (releases / f"{name(i)}.yaml").write_text(
-            values(i, calls, callers[i]) + "\n", encoding="utf-8"
+            values(i, calls, callers[i], tag=tag) + "\n", encoding="utf-8"
         )
     return blueprints, releases
 

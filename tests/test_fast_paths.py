@@ -126,7 +126,7 @@ def test_the_fast_path_never_passes_what_the_plain_one_refuses(data: st.DataObje
         paths = [p for p in _leaves(document) if p and p[0] not in ("apiVersion", "kind")]
         path = data.draw(st.sampled_from(paths))
         if data.draw(st.booleans()):
-            _set(document, path, data.draw(ODD))
+            _set(document, path, copy.deepcopy(data.draw(ODD)))
         else:  # an unknown field beside it
             parent: Any = document
             for part in path[:-1]:

@@ -295,7 +295,8 @@ def test_a_lost_record_still_finds_what_a_removed_blueprint_left(tmp_path: Path)
 def _render_process(
     blueprints: Path, out: Path, *, kill_at: int = 0, delay: float = 0.0, count: str = "-"
 ) -> subprocess.Popen[bytes]:
-    """``kgen render blueprints -o out`` in its own process, through ``tests.interrupt``."""
+    """``kgen render blueprints -o out`` in its own process, through ``tests.interrupt``,
+    without kgen's cache (whose writes would count as operations on the folder)."""
     return subprocess.Popen(
         [
             *(sys.executable, "-m", "tests.interrupt", str(kill_at), str(delay), count, "--"),
@@ -304,6 +305,7 @@ def _render_process(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         cwd=REPO,
+        env={**os.environ, "KGEN_CACHE_DIR": "off"},
     )
 
 
