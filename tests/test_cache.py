@@ -59,3 +59,21 @@ def test_a_cache_folder_others_can_write_or_a_link_is_not_used(
     assert cache_folder("probe", "y") != cache_folder("probe", "x")  # keyed on its inputs
     monkeypatch.setenv("KGEN_CACHE_DIR", "off")
     assert cache_folder("probe", "x") is None
+
+
+def test_the_cache_lives_where_the_environment_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kgen.cache import cache_root
+
+    monkeypatch.delenv("KGEN_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_root() == tmp_path / "xdg" / "kgen"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/is/ignored")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache_root() == tmp_path / "home" / ".cache" / "kgen"
+    monkeypatch.setenv("KGEN_CACHE_DIR", str(tmp_path / "mine"))
+    assert cache_root() == tmp_path / "mine"
+    for off in ("off", "0", ""):
+        monkeypatch.setenv("KGEN_CACHE_DIR", off)
+        assert cache_root() is None

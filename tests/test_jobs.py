@@ -132,3 +132,11 @@ def test_a_warm_cache_reports_the_same_problems(
     moved = _render(kgen, tmp_path, "out")
     monkeypatch.setenv("KGEN_CACHE_DIR", "off")
     assert moved == _render(kgen, tmp_path, "out") != first
+
+
+@pytest.mark.parametrize("count", ["0", "65", "-1", "two"])
+def test_jobs_out_of_range_is_a_usage_error(kgen: RunKgen, tmp_path: Path, count: str) -> None:
+    write_repo(tmp_path, 1)
+    done = kgen("render", "blueprints", "--jobs", count, cwd=tmp_path)
+    assert done.exit_code == 2 and "--jobs" in done.stderr
+    assert not (tmp_path / "out").exists()
