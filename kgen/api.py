@@ -268,15 +268,19 @@ def _check_environments(
     others = [env for env in [None, *names] if env != selected]
     cache = RenderCache.open() if use_cache else None
     for env in [selected, *others]:
-        view, found = _validated_set(select_environment(loaded, env, listed), memo)
+        members = select_environment(loaded, env, listed)
+        keys = cache.recall_checks(members, memo) if cache is not None else []
+        view, found = _validated_set(members, memo)
+        if cache is not None:
+            cache.keep_checks(members, keys, memo)
         chosen = [
             blueprint
             for blueprint in view.blueprints
             # several Clusters: an error already; their manifests would clash
             if view.cluster is not None or not any(blueprint is c for c in view.clusters)
         ]
-        keys = [(id(blueprint), view.render_key(blueprint)) for blueprint in chosen]
-        todo = [(b, key) for b, key in zip(chosen, keys, strict=True) if key not in rendered]
+        render_keys = [(id(blueprint), view.render_key(blueprint)) for blueprint in chosen]
+        todo = [(b, key) for b, key in zip(chosen, render_keys, strict=True) if key not in rendered]
         counted = _counter(progress, env or "as written", len(view.blueprints))
         made = dict(
             zip(
@@ -293,7 +297,7 @@ def _check_environments(
             )
         )
         documents: list[Document] = []
-        for blueprint, key in zip(chosen, keys, strict=True):
+        for blueprint, key in zip(chosen, render_keys, strict=True):
             if key not in rendered:  # in the order rendering spends the budget
                 rendered[key] = replay(made[key], blueprint, budget)
             own, own_problems = rendered[key]

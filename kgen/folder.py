@@ -121,27 +121,40 @@ def _shown_entry(line: str) -> str:
     return ascii(line if len(line) <= 200 else f"{line[:100]}...{line[-100:]}")
 
 
-def _inside(root: Path, relative: str) -> bool:
-    """A normalised relative path whose real location (links followed) is inside root."""
+def _inside(root: Path, relative: str, real_root: Path | None = None) -> bool:
+    """A normalised relative path whose real location (links followed) is inside root
+    (``real_root``: root resolved, when the caller has it)."""
     parts = PurePosixPath(relative).parts
     if not parts or PurePosixPath(relative).is_absolute() or ".." in parts or "." in parts:
         return False
     try:
-        return (root / relative).resolve().is_relative_to(root.resolve())
+        return (root / relative).resolve().is_relative_to(real_root or root.resolve())
     except (OSError, RuntimeError):  # a link loop, a name too long
         return False
+
+
+def _real(root: Path) -> Path | None:
+    try:
+        return root.resolve()
+    except (OSError, RuntimeError):
+        return None
 
 
 def _output_problem(target: Path, message: str, hint: str | None = None) -> Problem:
     return Problem(SourcePos(target.as_posix(), 1, 1), (), message, hint, subject="<output>")
 
 
-def _where_problem(root: Path, shown: Path, relative: str) -> Problem | None:
+def _where_problem(
+    root: Path, shown: Path, relative: str, folders: set[Path] | None = None
+) -> Problem | None:
     """Why kgen may not write at ``relative`` inside ``root``: a link, something that is
-    not a folder on the way, or something that is not a regular file at the end."""
+    not a folder on the way, or something that is not a regular file at the end.
+    ``folders``: the folders on the way already found fine, in this plan (under its lock)."""
     parts = PurePosixPath(relative).parts
     for depth in range(1, len(parts) + 1):
         path = root.joinpath(*parts[:depth])
+        if folders is not None and depth < len(parts) and path in folders:
+            continue
         status = _lstat(path)
         if status is None:
             return None
@@ -161,6 +174,8 @@ def _where_problem(root: Path, shown: Path, relative: str) -> Problem | None:
                 "is another kgen output folder: kgen will not write inside it",
                 "render each set into a folder of its own, side by side",
             )
+        if not last and folders is not None:
+            folders.add(path)
         if last and stat.S_ISDIR(status.st_mode):
             return _output_problem(named, "is a folder where kgen writes a file")
         if last and not stat.S_ISREG(status.st_mode):
@@ -194,10 +209,11 @@ def _owned(root: Path, shown: Path) -> tuple[set[str], list[Problem]]:
             )
         ]
     problems: list[Problem] = []
+    real_root = _real(root)
     for number, line in enumerate(_read_text(record, MAX_RECORD_BYTES).splitlines(), 1):
         if not line or line.startswith("#"):
             continue
-        if KGEN_PATH.fullmatch(line) and _inside(root, line):
+        if KGEN_PATH.fullmatch(line) and real_root is not None and _inside(root, line, real_root):
             owned.add(line)
         elif KGEN_PATH.fullmatch(line):
             continue  # a path kgen writes, through a link: never touched; the link is reported
@@ -219,6 +235,7 @@ def _recovered(root: Path) -> set[str]:
     if not root.is_dir() or root.is_symlink():
         return set()
     found = set()
+    folders: set[Path] = set()
     for path in [root / "kustomization.yaml", *root.glob("*/*.yaml")]:
         relative = path.relative_to(root).as_posix()
         status = _lstat(path)
@@ -226,7 +243,7 @@ def _recovered(root: Path) -> set[str]:
             status is not None
             and stat.S_ISREG(status.st_mode)
             and KGEN_PATH.fullmatch(relative)
-            and _where_problem(root, root, relative) is None
+            and _where_problem(root, root, relative, folders) is None
             and _written_by_kgen(path)
         ):
             found.add(relative)
@@ -246,12 +263,14 @@ def plan_folder(root: Path, files: Mapping[str, str], shown: Path | None = None)
         raise OutputError(path=shown, reason="exists and is not a folder")
     owned, problems = _owned(root, shown)
     changed = []
+    folders: set[Path] = set()
+    real_root = _real(root)
     for path, content in sorted(files.items()):
         if not KGEN_PATH.fullmatch(path):
             raise InternalError(message=f"refusing to write {path!a}: not a path kgen writes")
         target = root / path
-        trouble = _where_problem(root, shown, path)
-        if trouble is None and not _inside(root, path):
+        trouble = _where_problem(root, shown, path, folders)
+        if trouble is None and (real_root is None or not _inside(root, path, real_root)):
             trouble = _output_problem(shown / path, "is a link that leads out of the folder")
         if trouble is not None:
             problems.append(trouble)
@@ -275,7 +294,7 @@ def plan_folder(root: Path, files: Mapping[str, str], shown: Path | None = None)
     for path in sorted(owned - set(files)):
         target = root / path
         status = _lstat(target)
-        if status is None or _where_problem(root, shown, path) is not None:
+        if status is None or _where_problem(root, shown, path, folders) is not None:
             continue
         (stale if _written_by_kgen(target) else kept).append(path)
     record_changed = _read(root / OWNERSHIP_FILE) != _ownership_record(files)

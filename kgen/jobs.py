@@ -34,6 +34,7 @@ from kgen.errors import KgenError
 from kgen.model import Blueprint, Document, JsonPath, Problem
 from kgen.patch import apply_patches
 from kgen.render import render_blueprint
+from kgen.validate import Checked, Memo
 from kgen.yamlio import dump_document
 
 #: Fewer blueprints to render than this per process, and one process is faster than
@@ -204,15 +205,40 @@ class RenderCache:
         return digest.hexdigest()
 
     def get(self, key: str) -> Rendered | None:
+        found = self._load(key)
+        return found if isinstance(found, Rendered) else None
+
+    def _load(self, key: str) -> object:
         path = self.folder / f"{key}.pickle"
         try:
             with path.open("rb") as file:
-                found = pickle.load(file)
-        except Exception:
+                return pickle.load(file)  # kgen's private folder (kgen.cache)
+        except Exception:  # missing, cut short, or from another kgen: a miss
             return None
-        return found if isinstance(found, Rendered) else None
 
-    def put(self, key: str, rendered: Rendered) -> None:
+    def recall_checks(self, blueprints: Sequence[Blueprint], memo: Memo) -> list[str]:
+        """Fill ``memo`` (``kgen.validate``) with the checks earlier runs made of these
+        blueprints; returns the key of each blueprint, for ``keep_checks``."""
+        keys = []
+        for blueprint in blueprints:
+            digest = hashlib.sha256(b"checked\0")
+            digest.update(pickle.dumps(blueprint, protocol=5))
+            key = digest.hexdigest()
+            keys.append(key)
+            if id(blueprint) not in memo:
+                found = self._load(key)
+                if isinstance(found, Checked):
+                    memo[id(blueprint)] = (blueprint, found)
+        return keys
+
+    def keep_checks(self, blueprints: Sequence[Blueprint], keys: Sequence[str], memo: Memo) -> None:
+        """Keep the checks this run made of ``blueprints`` that the cache did not have."""
+        for blueprint, key in zip(blueprints, keys, strict=True):
+            entry = memo.get(id(blueprint))
+            if entry is not None and not (self.folder / f"{key}.pickle").exists():
+                self.put(key, entry[1])
+
+    def put(self, key: str, rendered: Rendered | Checked) -> None:
         try:
             with tempfile.NamedTemporaryFile(dir=self.folder, delete=False) as file:
                 pickle.dump(rendered, file, protocol=5)

@@ -12,7 +12,7 @@ import pytest
 
 from benches.hostile import patch_on_many_resources
 from benches.repo import blueprint, edges, write_repo
-from kgen import jobs
+from kgen import jobs, validate
 from tests.conftest import REPO, RunKgen
 from tests.test_bad_inputs import CORPUS, ENDS_THE_RUN, EXTRA_ARGS, KNOWN_BUGS
 
@@ -82,7 +82,7 @@ def test_a_run_over_its_budget_stops_at_the_same_blueprint_at_any_jobs(
 
 
 def _never(*args: object) -> jobs.Rendered:
-    raise AssertionError("rendered again, though the cache has it")
+    raise AssertionError("checked or rendered again, though the cache has it")
 
 
 def test_a_warm_cache_and_one_changed_blueprint_render_what_a_clean_run_does(
@@ -93,8 +93,9 @@ def test_a_warm_cache_and_one_changed_blueprint_render_what_a_clean_run_does(
     cold = _render(kgen, tmp_path, "out")
     assert cold[0] == 0
     assert any((tmp_path / "cache").glob("renders-*/*.pickle"))
-    with monkeypatch.context() as warm:  # nothing is rendered again
+    with monkeypatch.context() as warm:  # nothing is checked or rendered again
         warm.setattr(jobs, "render_one", _never)
+        warm.setattr(validate, "schema_problems", _never)
         assert _render(kgen, tmp_path, "warm") == (
             cold[0], cold[1].replace("out", "warm"), cold[2]
         )  # fmt: skip
