@@ -121,14 +121,29 @@ def _shown_entry(line: str) -> str:
     return ascii(line if len(line) <= 200 else f"{line[:100]}...{line[-100:]}")
 
 
-def _inside(root: Path, relative: str, real_root: Path | None = None) -> bool:
+def _inside(
+    root: Path,
+    relative: str,
+    real_root: Path | None = None,
+    parents: dict[Path, Path] | None = None,
+) -> bool:
     """A normalised relative path whose real location (links followed) is inside root
-    (``real_root``: root resolved, when the caller has it)."""
+    (``real_root``: root resolved, when the caller has it; ``parents``: the folders on
+    the way resolved so far, in this plan, under its lock)."""
     parts = PurePosixPath(relative).parts
     if not parts or PurePosixPath(relative).is_absolute() or ".." in parts or "." in parts:
         return False
+    path = root / relative
     try:
-        return (root / relative).resolve().is_relative_to(real_root or root.resolve())
+        status = _lstat(path)
+        if parents is None or (status is not None and stat.S_ISLNK(status.st_mode)):
+            real = path.resolve()
+        else:  # not a link: where its folder really is, and its name there
+            folder = parents.get(path.parent)
+            if folder is None:
+                folder = parents[path.parent] = path.parent.resolve()
+            real = folder / path.name
+        return real.is_relative_to(real_root or root.resolve())
     except (OSError, RuntimeError):  # a link loop, a name too long
         return False
 
@@ -210,10 +225,15 @@ def _owned(root: Path, shown: Path) -> tuple[set[str], list[Problem]]:
         ]
     problems: list[Problem] = []
     real_root = _real(root)
+    parents: dict[Path, Path] = {}
     for number, line in enumerate(_read_text(record, MAX_RECORD_BYTES).splitlines(), 1):
         if not line or line.startswith("#"):
             continue
-        if KGEN_PATH.fullmatch(line) and real_root is not None and _inside(root, line, real_root):
+        if (
+            KGEN_PATH.fullmatch(line)
+            and real_root is not None
+            and _inside(root, line, real_root, parents)
+        ):
             owned.add(line)
         elif KGEN_PATH.fullmatch(line):
             continue  # a path kgen writes, through a link: never touched; the link is reported
@@ -265,12 +285,13 @@ def plan_folder(root: Path, files: Mapping[str, str], shown: Path | None = None)
     changed = []
     folders: set[Path] = set()
     real_root = _real(root)
+    parents: dict[Path, Path] = {}
     for path, content in sorted(files.items()):
         if not KGEN_PATH.fullmatch(path):
             raise InternalError(message=f"refusing to write {path!a}: not a path kgen writes")
         target = root / path
         trouble = _where_problem(root, shown, path, folders)
-        if trouble is None and (real_root is None or not _inside(root, path, real_root)):
+        if trouble is None and (real_root is None or not _inside(root, path, real_root, parents)):
             trouble = _output_problem(shown / path, "is a link that leads out of the folder")
         if trouble is not None:
             problems.append(trouble)

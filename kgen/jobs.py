@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import multiprocessing
 import os
 import pickle
 import tempfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -150,13 +148,13 @@ def _render_many(
     done: Callable[[int], None] | None,
 ) -> list[Rendered]:
     jobs = min(jobs, len(blueprints) // MIN_PER_JOB)
-    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        made = []
-        for blueprint in blueprints:
-            made.append(render_one(blueprint, view, version))
-            if done is not None:
-                done(1)
-        return made
+    if jobs <= 1:
+        return _in_order(blueprints, view, version, done)
+    import multiprocessing  # only when there is work to share: it costs a cold start
+    from concurrent.futures import ProcessPoolExecutor
+
+    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover - Windows
+        return _in_order(blueprints, view, version, done)
     global _WORK  # noqa: PLW0603 - what the forked processes inherit
     _WORK = (blueprints, view, version)
     try:
@@ -174,6 +172,20 @@ def _render_many(
         return made
     finally:
         _WORK = None
+
+
+def _in_order(
+    blueprints: Sequence[Blueprint],
+    view: SetView,
+    version: str,
+    done: Callable[[int], None] | None,
+) -> list[Rendered]:
+    made = []
+    for blueprint in blueprints:
+        made.append(render_one(blueprint, view, version))
+        if done is not None:
+            done(1)
+    return made
 
 
 class RenderCache:
