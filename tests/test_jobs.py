@@ -141,3 +141,26 @@ def test_jobs_out_of_range_is_a_usage_error(kgen: RunKgen, tmp_path: Path, count
     done = kgen("render", "blueprints", "--jobs", count, cwd=tmp_path)
     assert done.exit_code == 2 and "--jobs" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_many_files_render_with_few_file_handles(tmp_path: Path) -> None:
+    """kgen holds no file open per blueprint or per output file (a folder of 5,000
+    blueprint files is benches/compare.py's): 300 files render under a limit of 64 open
+    files, on two processes."""
+    import os
+    import resource
+    import subprocess
+    import sys
+
+    write_repo(tmp_path, 300)
+
+    def few_handles() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "kgen", "render", "blueprints", "-o", "out", "-j", "2"],
+        cwd=tmp_path, capture_output=True, text=True, preexec_fn=few_handles, check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert len(list((tmp_path / "out" / "bench").glob("*.yaml"))) == 300 * 6 + 1
