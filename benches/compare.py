@@ -239,12 +239,17 @@ def growth(work: Path, sizes: Sequence[int], repeat: int) -> list[str]:
         "| blueprints | render | per blueprint | peak MB | validate | per blueprint | peak MB |",
         "|---|---|---|---|---|---|---|",
     ]
+    tags = iter(range(1, 100_000))
+
+    def changed(count: int) -> Path:  # every blueprint new to kgen's cache
+        return write_repo(work / f"growth-{count}", count, tag=f"1.0.{next(tags)}")[0]
+
     for count in sizes:
-        blueprints, _ = write_repo(fresh(work / f"growth-{count}"), count)
         rendered = [
-            run(kgen("render", blueprints, "-o", fresh(work / "growth-out"))) for _ in range(repeat)
+            run(kgen("render", changed(count), "-o", fresh(work / "growth-out")))
+            for _ in range(repeat)
         ]
-        validated = [run(kgen("validate", blueprints)) for _ in range(repeat)]
+        validated = [run(kgen("validate", changed(count))) for _ in range(repeat)]
         r = statistics.median(x.seconds for x in rendered)
         v = statistics.median(x.seconds for x in validated)
         lines.append(
