@@ -239,6 +239,7 @@ def growth(work: Path, sizes: Sequence[int], repeat: int) -> list[str]:
         "| blueprints | render | per blueprint | peak MB | validate | per blueprint | peak MB |",
         "|---|---|---|---|---|---|---|",
     ]
+    print("\n".join(lines), flush=True)
     tags = iter(range(1, 100_000))
 
     def changed(count: int) -> Path:  # every blueprint new to kgen's cache
@@ -263,11 +264,14 @@ def growth(work: Path, sizes: Sequence[int], repeat: int) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default="single,batch,incremental,validation,growth")
+    parser.add_argument("--cases", default="single,batch,incremental,validation,growth,files")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--count", type=int, default=200, help="services of the batch")
     parser.add_argument("--jobs", help="kgen render --jobs for the batch (default: kgen's)")
     parser.add_argument("--growth", default="10,50,200,500,1000,2000")
+    parser.add_argument(
+        "--files", type=int, default=5000, help="blueprint files of the last check (0: none)"
+    )
     args = parser.parse_args()
     cases = set(args.cases.split(","))
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, median of {args.repeat}")
@@ -297,6 +301,14 @@ def main() -> None:
         if "growth" in cases:
             print()
             growth(work, [int(s) for s in args.growth.split(",")], max(1, args.repeat // 2))
+        if "files" in cases and args.files:
+            blueprints, _ = write_repo(work / "files", args.files)
+            done = run(kgen("render", blueprints, "-o", work / "files-out"))
+            written = sum(1 for _ in (work / "files-out").rglob("*.yaml"))
+            print(
+                f"\n{args.files:,} blueprint files: rendered in {done.seconds:.1f} s, "
+                f"{written:,} files written, peak {done.peak_mb:.0f} MB"
+            )
 
 
 if __name__ == "__main__":

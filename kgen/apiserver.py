@@ -11,12 +11,13 @@ import binascii
 import json
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
-
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from kgen.formats import DNS_1035_LABEL, DNS_LABEL, DNS_SUBDOMAIN, FORMATS, image_problem
 from kgen.model import Blueprint, Document, JsonPath, Problem, SourcePos
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 # --- Rules of the API server that the OpenAPI schemas do not carry ----------------------
 

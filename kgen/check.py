@@ -12,12 +12,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft7Validator, Draft202012Validator, FormatChecker
-from jsonschema.exceptions import ValidationError
-from jsonschema.protocols import Validator
-from referencing import Registry, Resource
+from typing import TYPE_CHECKING, Any
 
 from kgen.apiserver import (
     _anchor,
@@ -36,6 +31,12 @@ from kgen.errors import UsageError
 from kgen.hardening import hardening_problems
 from kgen.model import Document, JsonPath, Problem, format_path
 from kgen.resources import load_json
+
+if TYPE_CHECKING:
+    from jsonschema import FormatChecker
+    from jsonschema.exceptions import ValidationError
+    from jsonschema.protocols import Validator
+    from referencing import Registry
 
 DEFAULT_KUBE_VERSION = "1.33"
 _K8S_SCHEMAS = "kubernetes-json-schema"
@@ -83,6 +84,8 @@ def k8s_schema_names(version: str) -> frozenset[str]:
 
 @cache
 def _k8s_registry(version: str) -> Registry[Any]:
+    from referencing import Registry, Resource
+
     definitions = json.loads(_k8s_dir(version).joinpath("_definitions.json").read_text("utf-8"))
     return Resource.from_contents(definitions) @ Registry()
 
@@ -111,10 +114,16 @@ def _int_format(bits: int) -> Any:
     return check
 
 
-#: The OpenAPI integer formats: the API server refuses a replica count or a port above them.
-_FORMATS = FormatChecker(formats=())
-_FORMATS.checks("int32")(_int_format(32))
-_FORMATS.checks("int64")(_int_format(64))
+@cache
+def _formats() -> FormatChecker:
+    """The OpenAPI integer formats: the API server refuses a replica count or a port above
+    them."""
+    from jsonschema import FormatChecker
+
+    checker = FormatChecker(formats=())
+    checker.checks("int32")(_int_format(32))
+    checker.checks("int64")(_int_format(64))
+    return checker
 
 
 @cache
@@ -147,11 +156,13 @@ def document_validator(version: str, api_version: str, kind: str) -> Validator |
     found = _schema_of(version, api_version, kind)
     if found is None:
         return None
+    from jsonschema import Draft7Validator, Draft202012Validator
+
     schema, kubernetes = found
     if not kubernetes:
         draft = Draft7Validator if _is_draft7(schema) else Draft202012Validator
-        return draft(schema, format_checker=_FORMATS)
-    return Draft202012Validator(schema, registry=_k8s_registry(version), format_checker=_FORMATS)
+        return draft(schema, format_checker=_formats())
+    return Draft202012Validator(schema, registry=_k8s_registry(version), format_checker=_formats())
 
 
 #: Whether output validation may take the fast path (``fast_validator``); the tests turn

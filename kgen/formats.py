@@ -8,12 +8,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jsonschema import FormatChecker
-
 from kgen.suggest import shown
+
+if TYPE_CHECKING:
+    from jsonschema import FormatChecker
 
 #: Kubernetes name patterns (lengths are checked beside them). Every pattern here is ASCII
 #: and meant for ``fullmatch``: ``$`` would let a value end in a line break, and ``\d`` or
@@ -740,7 +741,7 @@ FORMATS: dict[str, Format] = {
 
 #: Formats that also apply to numbers; every other format applies to strings only (as
 #: JSON Schema says): a value of the wrong type gets the type error alone.
-_NUMERIC_FORMATS = frozenset({"cpu", "memory", "metric-quantity"})
+NUMERIC_FORMATS = frozenset({"cpu", "memory", "metric-quantity"})
 
 
 def format_message(format_name: str, value: object) -> tuple[str, str | None]:
@@ -788,15 +789,23 @@ def format_message(format_name: str, value: object) -> tuple[str, str | None]:
     return f"{written} is not a valid {fmt.noun}", fmt.fix
 
 
+def format_ok(format_name: str, value: object) -> bool:
+    """Whether ``value`` fits kgen's format ``format_name`` (a value of a type the format
+    does not apply to does: its type is the schema's to check)."""
+    return not _applies(format_name, value) or bool(FORMATS[format_name].check(value))
+
+
 def _applies(format_name: str, value: object) -> bool:
     if isinstance(value, str):
         return True
     is_number = isinstance(value, int | float) and not isinstance(value, bool)
-    return is_number and format_name in _NUMERIC_FORMATS
+    return is_number and format_name in NUMERIC_FORMATS
 
 
 def format_checker() -> FormatChecker:
     """A checker that knows kgen's formats (and only them: no surprises from extras)."""
+    from jsonschema import FormatChecker
+
     checker = FormatChecker(formats=())
     for name, fmt in FORMATS.items():
 

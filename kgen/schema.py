@@ -7,18 +7,20 @@ defaults and documentation; this module is the only one that reads them.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator, validators
 from referencing import Registry, Resource
 from referencing.exceptions import Unresolvable
 
-from kgen.formats import format_checker
+from kgen.formats import FORMATS, NUMERIC_FORMATS, format_checker, format_ok
 from kgen.kinds import Kind, registry
 from kgen.model import JsonPath
 from kgen.resources import load_json, schemas_dir
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 Schema = Mapping[str, Any]
 
@@ -36,10 +38,15 @@ def _is_integer(checker: Any, instance: Any) -> bool:
     return isinstance(instance, int) and not isinstance(instance, bool)
 
 
-_STRICT: Any = validators.extend(  # type: ignore[no-untyped-call]
-    Draft202012Validator,
-    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
-)
+@cache
+def _strict() -> Any:
+    """Draft 2020-12, where only whole numbers written as such are integers."""
+    from jsonschema import Draft202012Validator, validators
+
+    return validators.extend(  # type: ignore[no-untyped-call]
+        Draft202012Validator,
+        type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
+    )
 
 
 #: Documents kgen reads that are not blueprints, by ``kind``: their schema files.
@@ -58,10 +65,119 @@ def document_schema(kind_name: str) -> Schema:
 @cache
 def validator(kind_name: str) -> Draft202012Validator:
     """The compiled validator of one kind, built once per process."""
-    strict: Draft202012Validator = _STRICT(
+    strict: Draft202012Validator = _strict()(
         document_schema(kind_name), registry=_registry(), format_checker=format_checker()
     )
     return strict
+
+
+#: Whether blueprint validation may take the fast path (``fast_validator``); the tests
+#: turn it off to prove both paths give the same answers.
+FAST = True
+
+
+@cache
+def fast_validator(kind_name: str) -> Callable[[Any], bool] | None:
+    """A compiled validator (jsonschema-rs) of the same schema as ``validator`` that only
+    says whether a blueprint is valid: one it passes has no schema problem, one it does
+    not is explained by ``validator``. kgen's formats and its whole-number integers are
+    custom keywords to it (it checks formats of strings only, and takes 2.0 for an
+    integer). None when it cannot be had: the plain path answers alone."""
+    if not FAST:
+        return None
+    try:
+        import jsonschema_rs
+    except ImportError:  # pragma: no cover - a dependency; the plain path still works
+        return None
+    try:
+        resources = [
+            (str(schema["$id"]), _fast_schema(schema))
+            for schema in (
+                load_json(path.name) for path in sorted(schemas_dir().glob("*.schema.json"))
+            )
+            if "$id" in schema
+        ]
+        validator = jsonschema_rs.Draft202012Validator(
+            _fast_schema(document_schema(kind_name)),
+            registry=jsonschema_rs.Registry(resources),
+            validate_formats=False,
+            keywords={"kgenFormat": _FormatKeyword, "kgenInteger": _IntegerKeyword},
+        )
+    except Exception:  # a schema it cannot compile: the plain path answers
+        return None
+
+    def valid(instance: Any) -> bool:
+        try:
+            return bool(validator.is_valid(_plain(instance)))
+        except Exception:  # a value it cannot take (a 200-digit number, a key not text)
+            return False
+
+    return valid
+
+
+def _plain(node: Any) -> Any:
+    """``node`` with numbers as plain ints and floats (the loader keeps how each was
+    written, in subclasses the compiled validator does not take)."""
+    if isinstance(node, dict):
+        return {key: _plain(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_plain(item) for item in node]
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+def _fast_schema(node: Any) -> Any:
+    """A copy of a schema where kgen's formats are ``kgenFormat`` and a type that takes
+    integers but no other numbers also says ``kgenInteger``."""
+    if isinstance(node, list):
+        return [_fast_schema(item) for item in node]
+    if not isinstance(node, Mapping):
+        return node
+    copied = {key: _fast_schema(value) for key, value in node.items()}
+    fmt = node.get("format")
+    if isinstance(fmt, str) and fmt in FORMATS:
+        del copied["format"]
+        copied["kgenFormat"] = fmt
+    kinds = node.get("type")
+    named = {kinds} if isinstance(kinds, str) else set(kinds) if isinstance(kinds, list) else set()
+    if "integer" in named and "number" not in named:
+        copied["kgenInteger"] = True
+    return copied
+
+
+class _FormatKeyword:
+    """``kgenFormat``: the value fits kgen's format, as the plain path's checker says. A
+    number where a format takes numbers (a CPU or memory quantity) is left to the plain
+    path: whether it fits may depend on how it was written, which the compiled validator
+    does not see."""
+
+    def __init__(self, parent: Any, value: str, path: Any) -> None:
+        self.name = value
+
+    def validate(self, instance: Any) -> None:
+        is_number = isinstance(instance, int | float) and not isinstance(instance, bool)
+        if is_number and self.name in NUMERIC_FORMATS:
+            raise ValueError(f"{self.name}: a number, for the plain path")
+        if not format_ok(self.name, instance):
+            raise ValueError(self.name)
+
+
+class _IntegerKeyword:
+    """``kgenInteger``: a number written with a fraction (2.0) is no integer."""
+
+    def __init__(self, parent: Any, value: Any, path: Any) -> None:
+        pass
+
+    def validate(self, instance: Any) -> None:
+        if isinstance(instance, float):
+            raise ValueError("not a whole number")
 
 
 @cache

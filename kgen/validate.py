@@ -9,18 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
-
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from kgen import rules
 from kgen.budget import OutputBudget
 from kgen.errors import InvalidInput
 from kgen.formats import format_message
 from kgen.model import Blueprint, JsonPath, Problem
-from kgen.schema import subschema, validator, walk, with_defaults
+from kgen.schema import fast_validator, subschema, validator, walk, with_defaults
 from kgen.suggest import did_you_mean, one_of, shown
 from kgen.units import Unit, derive_units
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,9 @@ def _first_problems(blueprint: Blueprint, problems: Iterable[Problem]) -> tuple[
 
 def schema_problems(blueprint: Blueprint) -> Iterator[Problem]:
     """Every schema violation of one blueprint, as problems at the offending node."""
+    fast = fast_validator(blueprint.kind)
+    if fast is not None and fast(blueprint.data):
+        return  # valid: no walk through the plain validator, no messages to make
     for error in validator(blueprint.kind).iter_errors(blueprint.data):
         yield from _translate(blueprint, error)
 

@@ -198,3 +198,86 @@ def test_the_integer_formats_bound_both_paths_alike(
     assert fast is not None and slow is not None
     assert fast(document) is valid
     assert (not list(slow.iter_errors(document))) is valid
+
+
+def _blueprints() -> list[Any]:
+    from kgen.load import load_paths
+
+    found, problems = load_paths([REPO / "blueprints"])
+    assert not problems
+    return found
+
+
+BLUEPRINTS = _blueprints()
+
+
+def _blueprint_agree(kind: str, data: dict[str, Any]) -> None:
+    from kgen.schema import fast_validator as fast_blueprint
+    from kgen.schema import validator
+
+    fast = fast_blueprint(kind)
+    assert fast is not None, kind
+    errors = [e.message for e in validator(kind).iter_errors(data)]
+    if fast(data):
+        assert not errors, f"the fast path passed a blueprint the plain one refuses: {errors}"
+
+
+def test_the_shipped_blueprints_are_valid_on_both_blueprint_paths() -> None:
+    from kgen.schema import fast_validator as fast_blueprint
+
+    assert len(BLUEPRINTS) > 10
+    for blueprint in BLUEPRINTS:
+        fast = fast_blueprint(blueprint.kind)
+        assert fast is not None and fast(blueprint.data), blueprint.ref
+        _blueprint_agree(blueprint.kind, blueprint.data)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_the_blueprint_fast_path_never_passes_what_the_plain_one_refuses(
+    data: st.DataObject,
+) -> None:
+    blueprint = data.draw(st.sampled_from(BLUEPRINTS))
+    document = copy.deepcopy(dict(blueprint.data))
+    for _ in range(data.draw(st.integers(1, 3))):
+        paths = [p for p in _leaves(document) if p and p[0] not in ("apiVersion", "kind")]
+        _set(document, data.draw(st.sampled_from(paths)), copy.deepcopy(data.draw(ODD)))
+    _blueprint_agree(blueprint.kind, document)
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("spec", "replicas"), 2.0),  # a whole float is no integer to kgen
+        (("spec", "replicas"), 3),
+        (("spec", "resources", "cpu"), -1),  # kgen's number formats
+        (("spec", "resources", "cpu"), 0.0001),
+        (("spec", "resources", "cpu"), 2),
+        (("spec", "resources", "memory"), 0),
+        (("spec", "resources", "memory"), "128MB"),
+        (("spec", "image"), "Not An Image"),
+        (("spec", "image"), "ghcr.io/acme/api:1.2.3"),
+        (("metadata", "name"), "Bad_Name"),
+    ],
+)
+def test_kgen_formats_and_integers_decide_alike_on_both_blueprint_paths(
+    path: tuple[str, ...], value: object
+) -> None:
+    from kgen.schema import fast_validator as fast_blueprint
+    from kgen.schema import validator
+
+    base = next(b for b in BLUEPRINTS if b.kind == "Microservice")
+    document = copy.deepcopy(dict(base.data))
+    node: Any = document
+    for part in path[:-1]:
+        node = node.setdefault(part, {})
+    node[path[-1]] = value
+    fast = fast_blueprint("Microservice")
+    assert fast is not None
+    valid = not list(validator("Microservice").iter_errors(document))
+    if fast(document):
+        assert valid
+    # a number in a CPU or memory field is the plain path's to judge (how it was written
+    # may decide); any other valid value passes the fast path too
+    numeric = isinstance(value, int | float) and path[-1] in ("cpu", "memory")
+    assert fast(document) is (valid and not numeric)
