@@ -167,9 +167,17 @@ class Containers:
     ) -> dict[str, Any]:
         build, resource = self.build, self.resource
         env: dict[str, Any] = {}
-        for index, variable in enumerate(container.get("env") or []):
+        variables = container.get("env") or []
+        last = {str(v.get("name", "")): i for i, v in enumerate(variables)}
+        for index, variable in enumerate(variables):
             at = (*path, "env", index)
             key = str(variable.get("name", ""))
+            if last[key] != index:  # Kubernetes sets the variable from its last entry
+                build.left_out(
+                    resource, at,
+                    f"a later entry of the same name overrides it: env[{last[key]}] sets {key}",
+                )  # fmt: skip
+                continue
             out = self.out(group, name, "env", item("name", key), "value")
             if "value" in variable:
                 env[key] = variable["value"]
