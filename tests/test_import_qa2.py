@@ -75,3 +75,45 @@ def test_a_variable_set_twice_keeps_the_last_entry(tmp_path: Path) -> None:
     assert "A: '2'" in result.blueprints[0].text
     assert any(":15: warning:" in w and "env[0]" in w for w in imported.warnings(result))
     _renders_back(result, tmp_path)
+
+
+OPTIONAL = """\
+        env:
+        - {name: KEY, valueFrom: {secretKeyRef: {name: psp, key: api-key, optional: true}}}
+        - {name: PIN, valueFrom: {secretKeyRef: {name: psp, key: pin, optional: false}}}
+        - {name: MODE, valueFrom: {configMapKeyRef: {name: settings, key: mode, optional: true}}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: psp, namespace: shop}
+data: {api-key: eA==, pin: eA==}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: shop}
+data: {mode: fast}
+"""
+
+
+def test_an_optional_secret_variable_becomes_required_with_a_warning(tmp_path: Path) -> None:
+    """``secretKeyRef.optional: true`` has no blueprint field: left out with a warning that
+    the variable becomes required (never filed as the secret's value); ``optional: false``
+    is Kubernetes' default; an optional ConfigMap value is inlined, so always set."""
+    result = _import(tmp_path, _deployment(_main(OPTIONAL)), secret_store="aws")
+    found = _statuses(result)
+    env = f"Deployment api: {POD}.containers[0].env"
+    status, note = found[f"{env}[0].valueFrom.secretKeyRef.optional"]
+    assert status is Status.LEFT_OUT
+    assert "KEY becomes required" in note
+    assert found[f"{env}[0].valueFrom.secretKeyRef.key"][0] is Status.SECRET
+    assert found[f"{env}[1].valueFrom.secretKeyRef.optional"] == (
+        Status.DEFAULT,
+        "Kubernetes' default",
+    )
+    status, note = found[f"{env}[2].valueFrom.configMapKeyRef.optional"]
+    assert status is Status.CHANGED
+    assert "always set" in note
+    warned = "\n".join(imported.warnings(result))
+    assert ":15: warning:" in warned
+    assert "secretKeyRef.optional: kgen's secrets have no optional" in warned
+    _renders_back(result, tmp_path)

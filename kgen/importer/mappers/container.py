@@ -226,6 +226,7 @@ class Containers:
                     f"inlined into {key}",
                     out,
                 )
+                self._optional(config, (*at, "valueFrom", "configMapKeyRef"), key)
             elif isinstance(secret, Mapping) and group == "containers" and where == build.where:
                 build.record(
                     resource,
@@ -235,6 +236,7 @@ class Containers:
                     self.out(group, name, "env", item("name", key), "name"),
                 )
                 self.secret_variable(at, key, str(secret.get("name")), str(secret.get("key")))
+                self._optional(secret, (*at, "valueFrom", "secretKeyRef"), key)
             else:
                 why = (
                     "secret variables of a sidecar or init container"
@@ -312,6 +314,27 @@ class Containers:
                 Status.CHANGED,
                 f"inlined: every key of ConfigMap {config_ref.get('name')}",
             )
+
+    def _optional(self, ref: Mapping[str, Any], at: JsonPath, variable: str) -> None:
+        """A reference's ``optional``: Kubernetes' default when false; when true, a
+        ConfigMap's value is inlined (the variable is always set), and a secret read from
+        the store is required (no blueprint field says optional)."""
+        if "optional" not in ref:
+            return
+        build, path = self.build, (*at, "optional")
+        if ref["optional"] is not True:
+            build.record(self.resource, path, Status.DEFAULT, "Kubernetes' default")
+        elif at[-1] == "configMapKeyRef" or at[-1] == "configMapRef":
+            build.record(
+                self.resource, path, Status.CHANGED,
+                "inlined: the ConfigMap's values are in the blueprint, so they are always set",
+            )  # fmt: skip
+        else:
+            build.left_out(
+                self.resource, path,
+                f"kgen's secrets have no optional: {variable} becomes required, and the pod "
+                "does not start (CreateContainerConfigError) while the secret store lacks it",
+            )  # fmt: skip
 
     def _config_value(self, name: str, key: str) -> tuple[Resource, Any] | None:
         found = self.build.index.by_name("ConfigMap", self.build.namespace, name)
