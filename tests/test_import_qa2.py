@@ -117,3 +117,162 @@ def test_an_optional_secret_variable_becomes_required_with_a_warning(tmp_path: P
     assert ":15: warning:" in warned
     assert "secretKeyRef.optional: kgen's secrets have no optional" in warned
     _renders_back(result, tmp_path)
+
+
+WHOLE = """\
+        env:
+        - {name: LEVEL, value: debug}
+        envFrom:
+        - secretRef: {name: creds, optional: true}
+        - prefix: CFG_
+          configMapRef: {name: settings}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: creds, namespace: shop}
+data: {DATABASE_URL: eA==, LEVEL: eA==}
+stringData: {SECRET_KEY: hidden-value}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: shop}
+data: {MODE: fast}
+"""
+
+
+def _env_of(rendered: dict[tuple[str, str], Any], kind: str, name: str) -> dict[str, Any]:
+    pod = rendered[(kind, name)]["spec"]
+    pod = pod["jobTemplate"]["spec"] if kind == "CronJob" else pod
+    env = pod["template"]["spec"]["containers"][0].get("env", [])
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in env}
+
+
+def test_every_key_of_a_secret_becomes_a_variable_read_from_the_store(tmp_path: Path) -> None:
+    """``envFrom: secretRef`` is the blueprint's ``secrets`` entry for that Secret, each of
+    its keys (names from the input, never values) a variable of its name; a variable the
+    container sets itself wins; ``optional`` is left out (the variables become required);
+    a ConfigMap's prefix goes into each inlined variable's name."""
+    result = _import(tmp_path, _deployment(_main(WHOLE)), secret_store="aws")
+    text = result.blueprints[0].text
+    assert "hidden-value" not in text
+    assert "key: shop/creds" in text
+    found = _statuses(result)
+    source = f"Deployment api: {POD}.containers[0].envFrom"
+    status, note = found[f"{source}[0].secretRef.name"]
+    assert status is Status.SECRET
+    assert "every key of Secret creds (DATABASE_URL, SECRET_KEY)" in note
+    assert "LEVEL set otherwise" in note
+    status, note = found[f"{source}[0].secretRef.optional"]
+    assert status is Status.LEFT_OUT
+    assert "every variable of Secret creds becomes required" in note
+    assert found[f"{source}[1].prefix"][0] is Status.CHANGED
+    assert found["ConfigMap settings: data.MODE"][0] is Status.MAPPED
+    status, note = found["Secret creds: data.DATABASE_URL"]
+    assert status is Status.SECRET
+    assert "secret store aws at key shop/creds" in note
+    rendered = _renders_back(result, tmp_path)
+    env = _env_of(rendered, "Deployment", "api")
+    assert env["LEVEL"] == "debug"
+    assert env["CFG_MODE"] == "fast"
+    for key in ("DATABASE_URL", "SECRET_KEY"):
+        assert env[key]["secretKeyRef"]["key"] == key, env
+
+
+BILLING = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: billing-web, namespace: billing}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: app
+        image: ghcr.io/acme/billing:5.2.0
+        command: [gunicorn, billing.wsgi]
+        ports: [{name: http, containerPort: 8000}]
+        envFrom: [{secretRef: {name: billing-env}}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: billing-migrate, namespace: billing}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: migrate
+        image: ghcr.io/acme/billing:5.2.0
+        command: [python, manage.py, migrate]
+        envFrom: [{secretRef: {name: billing-env}}]
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: billing-backup, namespace: billing}
+spec:
+  schedule: "15 2 * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers:
+          - name: backup
+            image: ghcr.io/acme/billing:5.2.0
+            command: [python, manage.py, dbbackup]
+            envFrom: [{secretRef: {name: billing-env}}]
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: billing-env, namespace: billing}
+stringData: {DATABASE_URL: "postgres://x", SECRET_KEY: abc}
+"""
+
+
+def test_a_monolith_s_processes_migration_and_schedules_keep_a_whole_secret(
+    tmp_path: Path,
+) -> None:
+    """The process, the migration and the schedule each read every key of the Secret:
+    the Monolith's ``secrets`` entry gives them all every key, as the input did."""
+    result = _import(tmp_path, BILLING, secret_store="vault")
+    assert [b.name for b in result.blueprints] == ["billing"]
+    found = _statuses(result)
+    for path in (
+        f"Deployment billing-web: {POD}.containers[0].envFrom[0].secretRef.name",
+        f"Job billing-migrate: {POD}.containers[0].envFrom[0].secretRef.name",
+        "CronJob billing-backup: spec.jobTemplate.spec.template.spec.containers[0]"
+        ".envFrom[0].secretRef.name",
+    ):
+        assert found[path][0] is Status.SECRET, path
+    rendered = _renders_back(result, tmp_path)
+    jobs = [name for kind, name in rendered if kind == "Job"]
+    for kind, name in (
+        ("Deployment", "billing-web"),
+        ("Job", jobs[0]),
+        ("CronJob", "billing-backup"),
+    ):
+        env = _env_of(rendered, kind, name)
+        assert {"DATABASE_URL", "SECRET_KEY"} <= set(env), (kind, env)
+
+
+def test_a_secret_no_imported_use_reads_is_left_out(tmp_path: Path) -> None:
+    """A Secret read only by a sidecar's ``envFrom`` (which kgen cannot say): the entry is
+    left out, and so is the Secret, saying that nothing imported reads it (not that the
+    store now serves it); no secret store is needed then."""
+    sidecar = (
+        "      - name: proxy\n        image: envoyproxy/envoy:v1.30.0\n"
+        "        ports: [{name: admin, containerPort: 9901}]\n"
+        "        envFrom: [{secretRef: {name: proxy-env}}]\n"
+        "---\napiVersion: v1\nkind: Secret\nmetadata: {name: proxy-env, namespace: shop}\n"
+        "data: {TOKEN: eA==}\n"
+    )
+    result = _import(tmp_path, _deployment(_main() + sidecar))
+    found = _statuses(result)
+    status, note = found[f"Deployment api: {POD}.containers[1].envFrom[0].secretRef.name"]
+    assert status is Status.LEFT_OUT
+    assert "sidecar" in note
+    status, note = found["Secret proxy-env: data.TOKEN"]
+    assert status is Status.LEFT_OUT
+    assert "no use of it is imported" in note
+    _renders_back(result, tmp_path)
