@@ -276,3 +276,35 @@ def test_a_secret_no_imported_use_reads_is_left_out(tmp_path: Path) -> None:
     assert status is Status.LEFT_OUT
     assert "no use of it is imported" in note
     _renders_back(result, tmp_path)
+
+
+def _process(name: str, command: str, container: str) -> str:
+    return (
+        f"---\napiVersion: apps/v1\nkind: Deployment\n"
+        f"metadata:\n  name: {name}\n  namespace: shop\n"
+        f"spec:\n  selector: {{matchLabels: {{app: {name}}}}}\n"
+        f"  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec:\n"
+        f"      containers:\n      - name: app\n        image: ghcr.io/acme/shop:1.2.3\n"
+        f"        command: {command}\n{container}"
+    )
+
+
+def test_a_worker_with_a_liveness_probe_only_is_left_out_loudly(tmp_path: Path) -> None:
+    """kgen probes every container, and one without a TCP port needs a liveness and a
+    readiness probe of its own: a worker with only an exec liveness probe is left out
+    whole, warned at its metadata.name line with the probe to add (its liveness
+    command), and the summary counts it."""
+    web = "        ports: [{name: http, containerPort: 8000}]\n"
+    worker = "        livenessProbe:\n          exec: {command: [celery, inspect, ping]}\n"
+    result = _import(
+        tmp_path,
+        _process("shop-web", "[gunicorn]", web) + _process("shop-worker", "[celery]", worker),
+    )
+    assert [b.name for b in result.blueprints] == ["shop-web"]
+    warned = [w for w in imported.warnings(result) if "shop-worker: <document>" in w]
+    assert len(warned) == 1
+    assert "in.yaml:21: warning: Deployment shop/shop-worker" in warned[0]  # at its name
+    assert "it has no TCP port and no readinessProbe" in warned[0]
+    assert "the whole workload is left out" in warned[0]
+    assert 'readinessProbe: {exec: {command: ["celery", "inspect", "ping"]}}' in warned[0]
+    assert "left out 1 workload whole (Deployment shop/shop-worker)" in imported.summary(result)

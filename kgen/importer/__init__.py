@@ -18,6 +18,7 @@ The package is a pipeline of its own, one module per step:
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -207,7 +208,8 @@ def _refused(build: Build, problems: list[Problem], ledger: Ledger) -> bool:
         return False
     first = problems[0]
     why = f"kgen cannot import {build.workload.kind} {build.namespace}/{build.app}: " + (
-        first.message.removeprefix("cannot be imported: ")
+        _unprobed(build, first)
+        or first.message.removeprefix("cannot be imported: ")
         + (f" (hint: {first.hint})" if first.hint else "")
     )
     parts = {
@@ -217,6 +219,32 @@ def _refused(build: Build, problems: list[Problem], ledger: Ledger) -> bool:
         ledger.forget(resource)
         ledger.record(resource, (), Status.LEFT_OUT, why)
     return True
+
+
+def _unprobed(build: Build, problem: Problem) -> str:
+    """Why kgen refuses a workload it cannot probe, in the input's terms, and what to add
+    to the input ("" for another problem)."""
+    if "no TCP port, so kgen cannot probe" not in problem.message or (
+        "sidecars" in problem.path or "initContainers" in problem.path
+    ):
+        return ""
+    probes = build.here.get("probes") or {}
+    missing = [f"{kind}Probe" for kind in ("liveness", "readiness") if kind not in probes]
+    has = [f"{kind}Probe" for kind in ("liveness", "readiness") if kind in probes]
+    command = next((p["exec"] for p in probes.values() if "exec" in p), None)
+    example = (
+        f"e.g. {' and '.join(missing)}: {{exec: {{command: {json.dumps(command)}}}}}, as its "
+        f"{has[0]} runs"
+        if command is not None and has
+        else "e.g. "
+        + " and ".join(f"{m}: {{exec: {{command: [cat, /tmp/healthy]}}}}" for m in missing)
+    )
+    return (
+        f"it has no TCP port and no {' and no '.join(missing)}, and kgen probes every "
+        "container (without a TCP port, with a liveness and a readiness probe of its own): "
+        f"the whole workload is left out (hint: add a {' and a '.join(missing)} to its "
+        f"container in the input, {example}, and import again)"
+    )
 
 
 def _problem(resource: Resource, path: tuple[str, ...], message: str, hint: str) -> Problem:
