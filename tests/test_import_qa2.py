@@ -308,3 +308,24 @@ def test_a_worker_with_a_liveness_probe_only_is_left_out_loudly(tmp_path: Path) 
     assert "the whole workload is left out" in warned[0]
     assert 'readinessProbe: {exec: {command: ["celery", "inspect", "ping"]}}' in warned[0]
     assert "left out 1 workload whole (Deployment shop/shop-worker)" in imported.summary(result)
+
+
+def test_a_misspelt_built_in_kind_is_left_out_with_a_did_you_mean(tmp_path: Path) -> None:
+    """``kind: Servce`` at v1 is no kind Kubernetes serves: listed and left out (never
+    guessed), with the kind it likely meant; a served kind kgen has no blueprint for
+    keeps its plain reason."""
+    others = (
+        "---\napiVersion: v1\nkind: Servce\nmetadata: {name: api, namespace: shop}\n"
+        "spec: {ports: [{port: 80}]}\n"
+        "---\napiVersion: v1\nkind: Pod\nmetadata: {name: one, namespace: shop}\n"
+        "spec: {containers: [{name: a, image: busybox:1.36}]}\n"
+    )
+    result = _import(tmp_path, _deployment(_main()) + others)
+    found = _statuses(result)
+    status, note = found["Servce api: kind"]
+    assert status is Status.LEFT_OUT
+    assert note == (
+        "Kubernetes 1.33 serves no kind 'Servce' at v1 (a typo? did you mean 'Service'?): "
+        "left out, never guessed"
+    )
+    assert found["Pod one: kind"] == (Status.LEFT_OUT, "kgen has no blueprint for a Pod")

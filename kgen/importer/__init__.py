@@ -39,8 +39,17 @@ from kgen.importer.mappers.base import Build
 from kgen.importer.mappers.monolith import malformed
 from kgen.importer.read import Resource, read_manifests, without_nulls
 from kgen.importer.settle import join_patches, minimise, settle, text_of
-from kgen.importer.shape import shape_problems
+from kgen.importer.shape import served_versions, shape_problems
 from kgen.model import Problem
+from kgen.suggest import did_you_mean
+
+#: Built-in kinds the import reads none of, that a misspelt kind may have meant.
+_KINDS = (
+    "DaemonSet", "Pod", "ReplicaSet", "ReplicationController", "Namespace", "Role",
+    "RoleBinding", "ClusterRole", "ClusterRoleBinding", "PersistentVolumeClaim",
+    "PersistentVolume", "StorageClass", "PriorityClass", "LimitRange", "ResourceQuota",
+    "Endpoints", "EndpointSlice", "IngressClass", "RuntimeClass", "Lease",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -95,7 +104,7 @@ def import_manifests(
         raise InvalidInput(problems=problems)
     ledger = Ledger()
     plans = group(index)
-    _classify(index, ledger, plans)
+    _classify(index, ledger, plans, version)
     problems.extend(_same_names(plans, index))
     builds = _mapped(plans, index, ledger, secret_store, problems)
     lines = account(resources, ledger)
@@ -253,7 +262,21 @@ def _problem(resource: Resource, path: tuple[str, ...], message: str, hint: str)
     )
 
 
-def _classify(index: Index, ledger: Ledger, plans: list[Group]) -> None:
+def _unknown(resource: Resource, version: str) -> str:
+    """Why a resource of a built-in group that is no workload or part is left out: kgen
+    has no blueprint for it, or (a misspelt kind) Kubernetes serves no such kind."""
+    kind = resource.kind
+    if served_versions(kind, version):
+        return f"kgen has no blueprint for a {kind}"
+    hint = did_you_mean(kind, (*_KINDS, *WORKLOADS, *PARTS, *POLICIES, *NOT_YET))
+    return (
+        f"Kubernetes {version} serves no kind {kind!r} at {resource.api_version} (a typo?"
+        + (f" {hint}" if hint else "")
+        + "): left out, never guessed"
+    )
+
+
+def _classify(index: Index, ledger: Ledger, plans: list[Group], version: str) -> None:
     """What is not a workload or one of its parts is listed and left out, never guessed."""
     blueprint_of = {id(w): i for i, plan in enumerate(plans) for w in plan.workloads}
     for resource in index.resources:
@@ -310,7 +333,7 @@ def _classify(index: Index, ledger: Ledger, plans: list[Group]) -> None:
                 f"a custom resource ({resource.api_version}) kgen does not model",
             )
         else:
-            ledger.record(resource, (), Status.LEFT_OUT, f"kgen has no blueprint for a {kind}")
+            ledger.record(resource, (), Status.LEFT_OUT, _unknown(resource, version))
 
 
 def _unrouted(ingress: Resource) -> str:
