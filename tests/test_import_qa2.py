@@ -13,6 +13,7 @@ from kgen.importer import ImportResult
 from kgen.importer import output as imported
 from kgen.importer.account import Status
 from kgen.model import format_path
+from tests.conftest import RunKgen
 from tests.importing import mismatches, unexplained
 
 POD = "spec.template.spec"
@@ -329,3 +330,41 @@ def test_a_misspelt_built_in_kind_is_left_out_with_a_did_you_mean(tmp_path: Path
         "left out, never guessed"
     )
     assert found["Pod one: kind"] == (Status.LEFT_OUT, "kgen has no blueprint for a Pod")
+
+
+def test_a_cronjob_without_backoff_limit_keeps_kubernetes_default(tmp_path: Path) -> None:
+    """A CronJob without backoffLimit retries six times (Kubernetes' default): the
+    schedule writes 6 out, and the report gives that reason, not kgen's job defaults."""
+    cronjob = (
+        "---\napiVersion: batch/v1\nkind: CronJob\nmetadata: {name: shop-backup, namespace: shop}\n"
+        "spec:\n  schedule: '15 2 * * *'\n  jobTemplate:\n    spec:\n      template:\n"
+        "        spec:\n          restartPolicy: Never\n          containers:\n"
+        "          - name: backup\n            image: ghcr.io/acme/shop:1.2.3\n"
+        "            command: [backup]\n"
+    )
+    web = "        ports: [{name: http, containerPort: 8000}]\n"
+    result = _import(tmp_path, _process("shop-web", "[serve]", web) + cronjob)
+    assert "backoffLimit: 6" in result.blueprints[0].text
+    reasons = {a.reason for a in result.additions if a.kind == "CronJob"}
+    assert (
+        "Kubernetes' default (6 retries), which the input had by leaving backoffLimit out: "
+        "written out, as kgen's own default is fewer"
+    ) in reasons
+    assert not any("kgen's job defaults: a few retries" in r for r in reasons)
+
+
+def test_a_manifest_over_the_node_limit_says_the_limit_is_per_manifest(
+    tmp_path: Path, kgen: RunKgen
+) -> None:
+    """A 5,000-variable Deployment is over the node limit of one document: the error
+    calls it a manifest and says no single resource may exceed the limit (splitting the
+    input into runs would not help)."""
+    env = "".join(f"        - {{name: V{i}, value: x}}\n" for i in range(5000))
+    source = tmp_path / "big.yaml"
+    source.write_text(_deployment(_main("        env:\n" + env)), encoding="utf-8")
+    done = kgen("import", str(source), "-o", str(tmp_path / "out"))
+    assert done.exit_code == 1
+    assert "one manifest (document) expands to more than 10,000 nodes" in done.stderr
+    assert "no single resource may exceed it" in done.stderr
+    assert "blueprint" not in done.stderr
+    assert not (tmp_path / "out").exists()
