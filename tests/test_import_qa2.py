@@ -368,3 +368,31 @@ def test_a_manifest_over_the_node_limit_says_the_limit_is_per_manifest(
     assert "no single resource may exceed it" in done.stderr
     assert "blueprint" not in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_numbers_the_api_server_refuses_are_errors_at_their_line(
+    tmp_path: Path, kgen: RunKgen
+) -> None:
+    """A port above 65535, a negative number of replicas and ``replicas: 2.0`` pass the
+    upstream schema but not the API server: each is an error at its line, exit 1, and
+    nothing is written."""
+    cases = {
+        "port": ("containerPort: 8080", "containerPort: 70000", ":12:", "70000 is not a port"),
+        "negative": ("name: api, namespace: shop}\nspec:\n", "name: api, namespace: shop}\n"
+                     "spec:\n  replicas: -1\n", ":5:", "-1 is not a number of replicas"),
+        "float": ("name: api, namespace: shop}\nspec:\n", "name: api, namespace: shop}\n"
+                  "spec:\n  replicas: 2.0\n", ":5:", "2.0 is not of type 'integer'"),
+        "service": ("", "---\napiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: "
+                    "shop}\nspec:\n  selector: {app: api}\n  ports: [{port: 0}]\n", ":20:",
+                    "0 is not a port number"),
+    }  # fmt: skip
+    for name, (old, new, line, message) in cases.items():
+        text = _deployment(_main())
+        text = text.replace(old, new, 1) if old else text + new
+        source = tmp_path / f"{name}.yaml"
+        source.write_text(text, encoding="utf-8")
+        done = kgen("import", str(source), "-o", str(tmp_path / name))
+        assert done.exit_code == 1, (name, done.stderr)
+        assert f"{name}.yaml{line}" in done.stderr, (name, done.stderr)
+        assert message in done.stderr, (name, done.stderr)
+        assert not (tmp_path / name).exists()
