@@ -396,3 +396,28 @@ def test_numbers_the_api_server_refuses_are_errors_at_their_line(
         assert f"{name}.yaml{line}" in done.stderr, (name, done.stderr)
         assert message in done.stderr, (name, done.stderr)
         assert not (tmp_path / name).exists()
+
+
+def test_a_left_out_rule_from_another_namespace_says_its_traffic_is_denied(
+    tmp_path: Path,
+) -> None:
+    """A NetworkPolicy rule admitting every pod of namespace ingress-nginx has no
+    blueprint field: left out, with a warning that kgen's policy now denies that traffic
+    (as the opposite case warns that kgen admits what the input denied)."""
+    policy = (
+        "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {name: api, namespace: shop}\n"
+        "spec:\n  podSelector: {matchLabels: {app: api}}\n  policyTypes: [Ingress]\n"
+        "  ingress:\n  - from:\n    - namespaceSelector:\n"
+        "        matchLabels: {kubernetes.io/metadata.name: ingress-nginx}\n"
+        "    ports: [{port: 8080}]\n"
+    )
+    result = _import(tmp_path, _deployment(_main()) + policy)
+    found = _statuses(result)
+    status, note = found["NetworkPolicy api: spec.ingress[0].from[0].namespaceSelector"
+                         ".matchLabels[\"kubernetes.io/metadata.name\"]"]  # fmt: skip
+    assert status is Status.LEFT_OUT
+    assert "now denies traffic from namespace ingress-nginx to api" in note
+    status, note = found["NetworkPolicy api: spec.ingress[0].ports[0].port"]
+    assert status is Status.LEFT_OUT
+    assert "now denies traffic from those peers to api" in note
