@@ -217,7 +217,10 @@ def test_an_ip_block_with_ports_becomes_egress(tmp_path: Path) -> None:
     lines = _lines(result, "api-out")
     why = "an ipBlock with except: kgen's egress admits whole CIDR blocks"
     assert lines["spec.egress.1.to.0.ipBlock.except.0"] == ("left out", why)
-    assert lines["spec.egress.1.ports.0.port"] == ("left out", "its peers are left out")
+    assert lines["spec.egress.1.ports.0.port"] == (
+        "left out",
+        "its peers are left out; so kgen's policy now denies traffic from api to those peers",
+    )
     (policy,) = [d for d in _rendered(result, tmp_path) if d["kind"] == "NetworkPolicy"]
     assert {
         "to": [{"ipBlock": {"cidr": "10.20.0.0/16"}}],

@@ -212,7 +212,7 @@ def test_one_command_is_no_monolith(tmp_path: Path) -> None:
         ("web-us", "Microservice"),
     ]
     assert _warnings(result, tmp_path)[-1] == (
-        "in.yaml:30: warning: CronJob shop/cleanup: <document>: runs ghcr.io/acme/shop:1.2.3, "
+        "in.yaml:32: warning: CronJob shop/cleanup: <document>: runs ghcr.io/acme/shop:1.2.3, "
         "as Deployments web-eu, web-us do with one command: copies of one service, not the "
         "processes of a Monolith; kgen has no blueprint for a lone CronJob"
     )
@@ -229,7 +229,7 @@ def test_no_command_is_no_process(tmp_path: Path) -> None:
     )
     assert [b.name for b in result.blueprints] == ["shop-web", "shop-worker"]
     assert _warnings(result, tmp_path)[-1] == (
-        "in.yaml:29: warning: Job shop/shop-migrate: <document>: runs ghcr.io/acme/shop:1.2.3, "
+        "in.yaml:31: warning: Job shop/shop-migrate: <document>: runs ghcr.io/acme/shop:1.2.3, "
         "as Deployment shop-web does with the image's own entrypoint (no command): a "
         "Monolith's process states its command; kgen has no blueprint for a lone Job"
     )
@@ -263,9 +263,9 @@ def test_one_deployment_and_its_jobs(tmp_path: Path) -> None:
     assert warned == [
         "in.yaml:4: warning: Deployment shop/shop: metadata.name: kgen names the Deployment "
         "shop-main; applying adds it beside shop (delete shop once shop-main runs)",
-        "in.yaml:16: warning: Job shop/shop-seed: <document>: runs ghcr.io/acme/shop:1.2.3 too, "
+        "in.yaml:18: warning: Job shop/shop-seed: <document>: runs ghcr.io/acme/shop:1.2.3 too, "
         "but the app's migration is Job shop-db-migrate: kgen runs one migration per app",
-        "in.yaml:40: warning: Job shop/shop-test: <document>: a Helm test hook: kgen runs an "
+        "in.yaml:42: warning: Job shop/shop-test: <document>: a Helm test hook: kgen runs an "
         "app's migration before its new version, and has no blueprint for other Jobs",
     ]
     hooks = [
@@ -457,13 +457,13 @@ def test_a_worker_kgen_cannot_probe_stays_out(tmp_path: Path) -> None:
     assert list(_blueprint(result)["spec"]["processes"]) == ["web"]
     assert any(
         "Deployment shop/shop-worker: <document>: kgen cannot import Deployment "
-        "shop/shop-worker: no TCP port, so kgen cannot probe by default" in w
+        "shop/shop-worker: it has no TCP port and no livenessProbe and no readinessProbe" in w
         for w in _warnings(result, tmp_path)
     )
     alone = _import(tmp_path, worker + _job("shop-cleanup", "[clean]", kind="CronJob"))
     assert alone.blueprints == ()
     assert _warnings(alone, tmp_path)[-1] == (
-        "in.yaml:15: warning: CronJob shop/shop-cleanup: <document>: runs "
+        "in.yaml:17: warning: CronJob shop/shop-cleanup: <document>: runs "
         "ghcr.io/acme/shop:1.2.3, as Deployment shop-worker does, which kgen cannot probe (no "
         "TCP port, and no liveness and readiness probes of its own); kgen has no blueprint for "
         "a lone CronJob"

@@ -18,6 +18,7 @@ The package is a pipeline of its own, one module per step:
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,8 +39,17 @@ from kgen.importer.mappers.base import Build
 from kgen.importer.mappers.monolith import malformed
 from kgen.importer.read import Resource, read_manifests, without_nulls
 from kgen.importer.settle import join_patches, minimise, settle, text_of
-from kgen.importer.shape import shape_problems
+from kgen.importer.shape import served_versions, shape_problems
 from kgen.model import Problem
+from kgen.suggest import did_you_mean
+
+#: Built-in kinds the import reads none of, that a misspelt kind may have meant.
+_KINDS = (
+    "DaemonSet", "Pod", "ReplicaSet", "ReplicationController", "Namespace", "Role",
+    "RoleBinding", "ClusterRole", "ClusterRoleBinding", "PersistentVolumeClaim",
+    "PersistentVolume", "StorageClass", "PriorityClass", "LimitRange", "ResourceQuota",
+    "Endpoints", "EndpointSlice", "IngressClass", "RuntimeClass", "Lease",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -94,7 +104,7 @@ def import_manifests(
         raise InvalidInput(problems=problems)
     ledger = Ledger()
     plans = group(index)
-    _classify(index, ledger, plans)
+    _classify(index, ledger, plans, version)
     problems.extend(_same_names(plans, index))
     builds = _mapped(plans, index, ledger, secret_store, problems)
     lines = account(resources, ledger)
@@ -207,7 +217,8 @@ def _refused(build: Build, problems: list[Problem], ledger: Ledger) -> bool:
         return False
     first = problems[0]
     why = f"kgen cannot import {build.workload.kind} {build.namespace}/{build.app}: " + (
-        first.message.removeprefix("cannot be imported: ")
+        _unprobed(build, first)
+        or first.message.removeprefix("cannot be imported: ")
         + (f" (hint: {first.hint})" if first.hint else "")
     )
     parts = {
@@ -219,13 +230,53 @@ def _refused(build: Build, problems: list[Problem], ledger: Ledger) -> bool:
     return True
 
 
+def _unprobed(build: Build, problem: Problem) -> str:
+    """Why kgen refuses a workload it cannot probe, in the input's terms, and what to add
+    to the input ("" for another problem)."""
+    if "no TCP port, so kgen cannot probe" not in problem.message or (
+        "sidecars" in problem.path or "initContainers" in problem.path
+    ):
+        return ""
+    probes = build.here.get("probes") or {}
+    missing = [f"{kind}Probe" for kind in ("liveness", "readiness") if kind not in probes]
+    has = [f"{kind}Probe" for kind in ("liveness", "readiness") if kind in probes]
+    command = next((p["exec"] for p in probes.values() if "exec" in p), None)
+    example = (
+        f"e.g. {' and '.join(missing)}: {{exec: {{command: {json.dumps(command)}}}}}, as its "
+        f"{has[0]} runs"
+        if command is not None and has
+        else "e.g. "
+        + " and ".join(f"{m}: {{exec: {{command: [cat, /tmp/healthy]}}}}" for m in missing)
+    )
+    return (
+        f"it has no TCP port and no {' and no '.join(missing)}, and kgen probes every "
+        "container (without a TCP port, with a liveness and a readiness probe of its own): "
+        f"the whole workload is left out (hint: add a {' and a '.join(missing)} to its "
+        f"container in the input, {example}, and import again)"
+    )
+
+
 def _problem(resource: Resource, path: tuple[str, ...], message: str, hint: str) -> Problem:
     return Problem(
         resource.pos(path), path, message, hint, subject=f"{resource.kind} {resource.name}"
     )
 
 
-def _classify(index: Index, ledger: Ledger, plans: list[Group]) -> None:
+def _unknown(resource: Resource, version: str) -> str:
+    """Why a resource of a built-in group that is no workload or part is left out: kgen
+    has no blueprint for it, or (a misspelt kind) Kubernetes serves no such kind."""
+    kind = resource.kind
+    if served_versions(kind, version):
+        return f"kgen has no blueprint for a {kind}"
+    hint = did_you_mean(kind, (*_KINDS, *WORKLOADS, *PARTS, *POLICIES, *NOT_YET))
+    return (
+        f"Kubernetes {version} serves no kind {kind!r} at {resource.api_version} (a typo?"
+        + (f" {hint}" if hint else "")
+        + "): left out, never guessed"
+    )
+
+
+def _classify(index: Index, ledger: Ledger, plans: list[Group], version: str) -> None:
     """What is not a workload or one of its parts is listed and left out, never guessed."""
     blueprint_of = {id(w): i for i, plan in enumerate(plans) for w in plan.workloads}
     for resource in index.resources:
@@ -282,7 +333,7 @@ def _classify(index: Index, ledger: Ledger, plans: list[Group]) -> None:
                 f"a custom resource ({resource.api_version}) kgen does not model",
             )
         else:
-            ledger.record(resource, (), Status.LEFT_OUT, f"kgen has no blueprint for a {kind}")
+            ledger.record(resource, (), Status.LEFT_OUT, _unknown(resource, version))
 
 
 def _unrouted(ingress: Resource) -> str:

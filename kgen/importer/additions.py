@@ -160,6 +160,12 @@ DOCUMENTED: tuple[tuple[str, str, str], ...] = (
         "kgen's schedule defaults: runs never overlap, a missed run starts within its "
         "deadline, a few finished jobs are kept",
     ),
+    (
+        "*",
+        "*backoffLimit(kubernetes)",
+        "Kubernetes' default (6 retries), which the input had by leaving backoffLimit out: "
+        "written out, as kgen's own default is fewer",
+    ),
     ("*", "*backoffLimit", "kgen's job defaults: a few retries, then the job fails"),
     ("*", "*activeDeadlineSeconds", "kgen's job defaults: a deadline for a run"),
     ("*", f"{_POD}.restartPolicy", "a job's pods are not restarted in place"),
@@ -234,6 +240,10 @@ class Addition:
     paths: tuple[str, ...]
 
 
+#: A Job's retries when its spec sets none (Kubernetes' default).
+_BACKOFF = 6
+
+
 def additions(
     documents: Iterable[Document], lines: Iterable[Line], namespaces: Mapping[int, str]
 ) -> list[Addition]:
@@ -269,6 +279,8 @@ def additions(
             if own and flow is None:
                 continue  # said by the resource's own line
             shown, looked_up = flow or (_shown(path), _shown(path))
+            if path[-1] == "backoffLimit" and value == _BACKOFF and source is not None:
+                looked_up += "(kubernetes)"  # the input's Job retried as Kubernetes does
             grouped.setdefault(reason_of(kind, looked_up), []).append(shown)
         for reason, paths in grouped.items():
             found.append(Addition(kind, namespace, name, reason, tuple(dict.fromkeys(paths))))

@@ -479,8 +479,10 @@ class _Policy:
                 )  # fmt: skip
             else:
                 self.record(
-                    (*at, "ports"), Status.LEFT_OUT, port_why or "its peers are left out", build
-                )
+                    (*at, "ports"), Status.LEFT_OUT,
+                    port_why or "its peers are left out" + _denied(direction, "those peers", owner),
+                    build,
+                )  # fmt: skip
 
     def _block(
         self,
@@ -572,7 +574,7 @@ class _Policy:
         if peer.get("podSelector") is None:
             why = (
                 f"admits every pod of namespace {namespace}: kgen admits the apps that call, "
-                "by name (dependsOn)"
+                "by name (dependsOn)" + _denied(direction, f"namespace {namespace}", owner)
             )
             self.record(where, Status.LEFT_OUT, why, build)
             return False, why
@@ -584,6 +586,7 @@ class _Policy:
         if len(found) != 1 or len(chosen) != 1:
             why = (
                 f"selects no workload of the input in namespace {namespace}"
+                + _denied(direction, f"those pods of namespace {namespace}", owner)
                 if not found
                 else f"selects several workloads ({_names(found)}): kgen import does not "
                 "guess which one it means"
@@ -761,3 +764,15 @@ def _node(build: Build, where: JsonPath) -> dict[str, Any]:
 
 def _hashable(ports: list[Any]) -> dict[str, Any]:
     return {repr(p): p for p in ports}
+
+
+def _denied(direction: str, peers: str, owner: Member) -> str:
+    """What a left-out rule's traffic becomes: kgen's policy denies it (but on the ports
+    kgen opens to everyone anyway)."""
+    if direction == "ingress":
+        return (
+            f"; so kgen's policy now denies traffic from {peers} to {owner.rendered} (but on a "
+            "port kgen opens anyway: an ingress's, a NodePort or LoadBalancer Service's, the "
+            "monitored metrics port)"
+        )
+    return f"; so kgen's policy now denies traffic from {owner.rendered} to {peers}"

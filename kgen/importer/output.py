@@ -11,6 +11,7 @@ from pathlib import Path
 from kgen.errors import OutputError, UsageError
 from kgen.importer import Imported, ImportResult
 from kgen.importer.account import WARNED, Line, Status
+from kgen.importer.index import WORKLOADS
 from kgen.model import JsonPath, SourcePos, format_path
 
 HEADER = "# Imported by kgen import from {file} ({ref}): review it, then keep it as your own."
@@ -84,7 +85,27 @@ def _pos(line: Line, path: JsonPath) -> SourcePos:
     """Where ``path`` of a line's resource was: a note is told at its key (``spec:``)."""
     if line.entry.warn:
         return line.resource.key_pos(path)
+    if not path and line.resource.kind in WORKLOADS:  # a whole workload: at its name
+        return line.resource.pos(("metadata", "name"))
     return line.resource.pos(path)
+
+
+def _dropped(result: ImportResult) -> str:
+    """The workloads left out whole, as the summary names them ("" for none)."""
+    found = {
+        id(line.resource): _subject(result, line)
+        for line in result.lines
+        if not line.entry.path
+        and line.entry.status is Status.LEFT_OUT
+        and line.resource.kind in WORKLOADS
+    }
+    if not found:
+        return ""
+    count = len(found)
+    return (
+        f"; left out {count} workload{'s' if count != 1 else ''} whole "
+        f"({', '.join(sorted(found.values()))}): see the warning{'s' if count != 1 else ''}"
+    )
 
 
 def warnings(result: ImportResult) -> list[str]:
@@ -232,7 +253,7 @@ def summary(result: ImportResult, written: Sequence[Path] | None = None) -> str:
     remarks = "".join(f"kgen: warning: {remark}\n" for remark in result.remarks)
     return (
         f"{remarks}kgen: imported {made} blueprint{'s' if made != 1 else ''} ({shown} input "
-        f"values){where}"
+        f"values){_dropped(result)}{where}"
     )
 
 

@@ -106,7 +106,16 @@ def _resources(text: str, name: str, budget: Budget) -> Iterator[Resource | Prob
                 continue
             yield from _unpack(document.data, document.source, ())
     except YamlError as exc:
-        yield Problem(exc.pos, (), exc.message, exc.hint, subject="<yaml>")
+        message, hint = exc.message, exc.hint
+        if message.startswith("one document (blueprint)"):
+            # a manifest, not a blueprint; and one resource cannot be split over runs
+            message = message.replace("one document (blueprint)", "one manifest (document)")
+            hint = (
+                "that is kgen's limit for one manifest (an alias (*name) counts each time it "
+                "is used): no single resource may exceed it, and splitting the input into "
+                "several runs does not help; make the resource smaller"
+            )
+        yield Problem(exc.pos, (), message, hint, subject="<yaml>")
 
 
 #: The API groups whose ``*List`` kinds (``v1 List``, ``apps/v1 DeploymentList``, what

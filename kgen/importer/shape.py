@@ -10,9 +10,13 @@ see resources of the shape Kubernetes defines.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from jsonschema import TypeChecker, validators
+from jsonschema.exceptions import ValidationError
 
 from kgen.check import document_validator, error_message, k8s_schema_names
-from kgen.importer.index import BUILT_IN_GROUPS
+from kgen.importer.index import BUILT_IN_GROUPS, POD_PATHS
 from kgen.importer.read import Resource
 from kgen.model import JsonPath, Problem
 
@@ -52,14 +56,22 @@ def shape_problems(
             if resource.group in BUILT_IN_GROUPS or resource.group in _RETIRED_GROUPS:
                 yield _not_served(resource, kube_version)
             continue  # a custom resource of a kind's name: not Kubernetes' kind
-        found = [(tuple(e.absolute_path), e) for e in validator.iter_errors(resource.body)]
+        strict = _strict(validator)
+        found: list[tuple[JsonPath, ValidationError | _Range]] = [
+            (tuple(e.absolute_path), e) for e in strict.iter_errors(resource.body)
+        ]
+        found.extend((path, _Range(message)) for path, message in _out_of_range(resource))
         found.sort(key=lambda pair: (resource.pos(pair[0]).line, resource.pos(pair[0]).column))
         for path, error in found[:_PER_RESOURCE]:
             yield Problem(
                 resource.pos(path),
                 path,
-                f"{error_message(error)} (in the input)",
-                (
+                f"{error.message if isinstance(error, _Range) else error_message(error)} "
+                "(in the input)",
+                f"the API server's validation of {resource.api_version} {resource.kind} "
+                "refuses it (beyond its schema)"
+                if isinstance(error, _Range)
+                else (
                     f"the Kubernetes {kube_version} schema for {resource.api_version} "
                     if resource.group in BUILT_IN_GROUPS
                     else f"the upstream CRD schema for {resource.api_version} "
@@ -67,6 +79,77 @@ def shape_problems(
                 + f"{resource.kind} refuses it, as the API server would",
                 subject=f"{resource.kind} {resource.name}",
             )
+
+
+def _whole(checker: TypeChecker, value: object) -> bool:
+    """An integer, as the API server decodes one: ``2.0`` is refused where an int32 goes."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+_STRICT: dict[type, Any] = {}
+
+
+def _strict(validator: Any) -> Any:
+    """The validator with integers as the API server reads them (no ``2.0``)."""
+    base = type(validator)
+    if base not in _STRICT:
+        checker = base.TYPE_CHECKER.redefine("integer", _whole)
+        _STRICT[base] = validators.extend(base, type_checker=checker)  # type: ignore[no-untyped-call]
+    return _STRICT[base](
+        validator.schema,
+        registry=validator._registry,  # the references of the schema, as already read
+        format_checker=validator.format_checker,
+    )
+
+
+class _Range:
+    """A value out of the range the API server's validation allows (no schema says it)."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+#: What the API server's validation refuses beyond the schema, for what the import reads:
+#: (kinds, path with "*" for any list item, lowest, highest, what it is).
+_PORT = (1, 65535, "a port number")
+_RANGES: tuple[tuple[frozenset[str], tuple[str, ...], int, int, str], ...] = (
+    (frozenset({"Deployment", "StatefulSet"}), ("spec", "replicas"), 0, 2**31 - 1,
+     "a number of replicas"),
+    (frozenset({"Service"}), ("spec", "ports", "*", "port"), *_PORT),
+    (frozenset({"Service"}), ("spec", "ports", "*", "targetPort"), *_PORT),
+    (frozenset({"Service"}), ("spec", "ports", "*", "nodePort"), *_PORT),
+)  # fmt: skip
+_CONTAINER_PORTS = (("containerPort",), ("hostPort",))
+
+
+def _out_of_range(resource: Resource) -> Iterator[tuple[JsonPath, str]]:
+    """Numbers the API server refuses though the schema lets them pass: a port out of
+    1-65535, a negative number of replicas."""
+    rules = [(path, lo, hi, what) for kinds, path, lo, hi, what in _RANGES
+             if resource.kind in kinds]  # fmt: skip
+    if resource.kind in POD_PATHS:
+        pod = POD_PATHS[resource.kind]
+        for group in ("containers", "initContainers"):
+            for field in _CONTAINER_PORTS:
+                rules.append(((*pod, group, "*", "ports", "*", *field), *_PORT))
+    for pattern, lo, hi, what in rules:
+        for path, value in _matches(resource.body, pattern, ()):
+            if isinstance(value, int) and not isinstance(value, bool) and not lo <= value <= hi:
+                yield path, f"{value} is not {what}: the API server allows {lo} to {hi:,}"
+
+
+def _matches(
+    node: object, pattern: tuple[str, ...], path: JsonPath
+) -> Iterator[tuple[JsonPath, object]]:
+    if not pattern:
+        yield path, node
+        return
+    head, rest = pattern[0], pattern[1:]
+    if head == "*" and isinstance(node, list):
+        for index, child in enumerate(node):
+            yield from _matches(child, rest, (*path, index))
+    elif head != "*" and isinstance(node, Mapping) and head in node:
+        yield from _matches(node[head], rest, (*path, head))
 
 
 def _not_served(resource: Resource, kube_version: str) -> Problem:

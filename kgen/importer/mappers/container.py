@@ -167,9 +167,17 @@ class Containers:
     ) -> dict[str, Any]:
         build, resource = self.build, self.resource
         env: dict[str, Any] = {}
-        for index, variable in enumerate(container.get("env") or []):
+        variables = container.get("env") or []
+        last = {str(v.get("name", "")): i for i, v in enumerate(variables)}
+        for index, variable in enumerate(variables):
             at = (*path, "env", index)
             key = str(variable.get("name", ""))
+            if last[key] != index:  # Kubernetes sets the variable from its last entry
+                build.left_out(
+                    resource, at,
+                    f"a later entry of the same name overrides it: env[{last[key]}] sets {key}",
+                )  # fmt: skip
+                continue
             out = self.out(group, name, "env", item("name", key), "value")
             if "value" in variable:
                 env[key] = variable["value"]
@@ -218,6 +226,7 @@ class Containers:
                     f"inlined into {key}",
                     out,
                 )
+                self._optional(config, (*at, "valueFrom", "configMapKeyRef"), key)
             elif isinstance(secret, Mapping) and group == "containers" and where == build.where:
                 build.record(
                     resource,
@@ -227,6 +236,7 @@ class Containers:
                     self.out(group, name, "env", item("name", key), "name"),
                 )
                 self.secret_variable(at, key, str(secret.get("name")), str(secret.get("key")))
+                self._optional(secret, (*at, "valueFrom", "secretKeyRef"), key)
             else:
                 why = (
                     "secret variables of a sidecar or init container"
@@ -251,59 +261,169 @@ class Containers:
         name: str,
         env: dict[str, Any],
     ) -> None:
-        """Variables from whole ConfigMaps (``envFrom``), inlined into ``env``: a variable
-        the container sets itself wins, and of two sources the later one."""
+        """Variables from whole ConfigMaps and Secrets (``envFrom``, each key a variable
+        of its name after the ``prefix``): a ConfigMap's values inlined into ``env``, a
+        Secret's keys (never its values) read from the store by a ``secrets`` entry. A
+        variable the container sets itself wins, and of two sources the later one."""
         build, resource = self.build, self.resource
         explicit = set(env) | {
             str(v.get("name")) for v in container.get("env") or [] if isinstance(v, Mapping)
         }
-        bulk: dict[str, Resource] = {}  # a variable from envFrom -> the ConfigMap it is from
+        sources: list[tuple[JsonPath, Mapping[str, Any], Resource, list[str]]] = []
         for index, source in enumerate(container.get("envFrom") or []):
             at = (*path, "envFrom", index)
-            config_ref = source.get("configMapRef") if isinstance(source, Mapping) else None
-            if not isinstance(config_ref, Mapping) or source.get("prefix"):
-                build.left_out(
-                    resource, at, "no blueprint field for variables from a whole Secret or a prefix"
-                )
-                continue
-            found = build.index.by_name("ConfigMap", build.namespace, str(config_ref.get("name")))
-            data = found.body.get("data") if found is not None else None
-            if found is None or not isinstance(data, Mapping):
-                build.left_out(
-                    resource, at, f"ConfigMap {config_ref.get('name')} is not in the input"
-                )
-                continue
-            for data_key, value in data.items():
-                variable = str(data_key)
+            read = self._source(source, at, group == "containers" and where == build.where)
+            if read is not None:
+                sources.append((at, source, *read))
+        winner: dict[str, int] = {}  # a variable -> the source that sets it (the last)
+        for number, (_, source, _, keys) in enumerate(sources):
+            for key in keys:
+                winner[f"{source.get('prefix') or ''}{key}"] = number
+        for number, (at, source, found, keys) in enumerate(sources):
+            prefix = str(source.get("prefix") or "")
+            kept: list[str] = []
+            for key in keys:
+                variable = prefix + key
                 if variable in explicit:  # env wins over envFrom, whatever their order
-                    build.left_out(
-                        found, ("data", data_key),
-                        f"overridden: container {name} sets {variable} itself (env)",
-                    )  # fmt: skip
+                    why = f"overridden: container {name} sets {variable} itself (env)"
+                elif winner[variable] != number:  # of two envFrom sources, the later wins
+                    later = sources[winner[variable]][2]
+                    why = (
+                        f"overridden: {later.kind} {later.name}, later in container {name}'s "
+                        f"envFrom, sets {variable} too"
+                    )
+                else:
+                    kept.append(key)
                     continue
-                earlier = bulk.get(variable)
-                if earlier is not None:  # of two envFrom sources, the later one wins
-                    build.left_out(
-                        earlier, ("data", data_key),
-                        f"overridden: ConfigMap {found.name}, later in container {name}'s "
-                        f"envFrom, sets {variable} too",
-                    )  # fmt: skip
-                bulk[variable] = found
-                env[variable] = value
-                build.origin((*where, "env", variable), resource, at)
-                build.record(
-                    found,
-                    ("data", data_key),
-                    Status.MAPPED,
-                    "inlined as a variable",
-                    self.out(group, name, "env", item("name", variable), "value"),
-                )
-            build.record(
-                resource,
-                at,
-                Status.CHANGED,
-                f"inlined: every key of ConfigMap {config_ref.get('name')}",
+                if found.kind == "ConfigMap":
+                    build.left_out(found, ("data", key), why)
+            if found.kind == "ConfigMap":
+                self._inline(found, kept, prefix, at, where, group, name, env)
+            elif not self._secret_keys(found, keys, kept, prefix, at):
+                continue
+            if "prefix" in source:
+                build.record(resource, (*at, "prefix"), Status.CHANGED, "in each variable's name")
+            ref = "configMapRef" if found.kind == "ConfigMap" else "secretRef"
+            self._optional(source[ref], (*at, ref), f"every variable of Secret {found.name}")
+
+    def _source(self, source: Any, at: JsonPath, main: bool) -> tuple[Resource, list[str]] | None:
+        """The ConfigMap or Secret an ``envFrom`` entry reads, with its keys (in order);
+        None (the entry left out, saying why) when the input does not have it."""
+        build, resource = self.build, self.resource
+        config = source.get("configMapRef") if isinstance(source, Mapping) else None
+        secret = source.get("secretRef") if isinstance(source, Mapping) else None
+        ref = config if isinstance(config, Mapping) else secret
+        if not isinstance(ref, Mapping):
+            build.left_out(resource, at, "neither a ConfigMap nor a Secret: nothing to read")
+            return None
+        kind = "ConfigMap" if ref is config else "Secret"
+        if kind == "Secret" and not main:
+            build.left_out(
+                resource, at,
+                "no blueprint field for secret variables of a sidecar or init container, and a "
+                "patch would replace kgen's list of containers whole",
+            )  # fmt: skip
+            return None
+        found = build.index.by_name(kind, build.namespace, str(ref.get("name")))
+        parts = ("data",) if kind == "ConfigMap" else ("data", "stringData")
+        keys = [
+            str(key)
+            for part in parts
+            for key in (found.body.get(part) or {} if found is not None else {})
+        ]
+        if found is None or (
+            kind == "ConfigMap" and not isinstance(found.body.get("data"), Mapping)
+        ):
+            hint = (
+                ": kgen cannot tell its keys; add a secrets entry whose env names each variable"
+                if kind == "Secret"
+                else ""
             )
+            build.left_out(resource, at, f"{kind} {ref.get('name')} is not in the input{hint}")
+            return None
+        return found, list(dict.fromkeys(keys))
+
+    def _inline(
+        self,
+        found: Resource,
+        keys: list[str],
+        prefix: str,
+        at: JsonPath,
+        where: JsonPath,
+        group: str,
+        name: str,
+        env: dict[str, Any],
+    ) -> None:
+        """A ConfigMap's values (of ``keys``) inlined into ``env``."""
+        build = self.build
+        data = found.body["data"]
+        for key in keys:
+            variable = prefix + key
+            env[variable] = data[key]
+            build.origin((*where, "env", variable), self.resource, at)
+            build.record(
+                found,
+                ("data", key),
+                Status.MAPPED,
+                "inlined as a variable",
+                self.out(group, name, "env", item("name", variable), "value"),
+            )
+        build.record(
+            self.resource, at, Status.CHANGED, f"inlined: every key of ConfigMap {found.name}"
+        )
+
+    def _secret_keys(
+        self,
+        found: Resource,
+        keys: list[str],
+        kept: list[str],
+        prefix: str,
+        at: JsonPath,
+    ) -> bool:
+        """A whole Secret as variables: the ``secrets`` entry that reads it from the store
+        sets one variable per key of the input's Secret (its names only, never a value)."""
+        build = self.build
+        entry = secret_entry(build, found.name)
+        for key in kept:
+            entry.setdefault("env", {})[prefix + key] = key
+        build.origin(("spec", "secrets", build.spec["secrets"].index(entry)), self.resource, at)
+        if not entry.get("env") and "mountPath" not in entry:
+            build.spec["secrets"].remove(entry)
+            build.left_out(
+                self.resource, at,
+                f"every key of Secret {found.name} is set otherwise (env, or a later envFrom)",
+            )  # fmt: skip
+            return False
+        others = sorted(set(keys) - set(kept))
+        build.record(
+            self.resource, at, Status.SECRET,
+            f"every key of Secret {found.name} ({', '.join(kept)}) as a variable of its name"
+            + (f" after the prefix {prefix}" if prefix else "")
+            + f": now read from the secret store {build.store} at key {entry['key']}"
+            + (f" ({', '.join(others)} set otherwise: env, or a later envFrom)" if others else ""),
+        )  # fmt: skip
+        return True
+
+    def _optional(self, ref: Any, at: JsonPath, variable: str) -> None:
+        """A reference's ``optional``: Kubernetes' default when false; when true, a
+        ConfigMap's value is inlined (the variable is always set), and a secret read from
+        the store is required (no blueprint field says optional)."""
+        if not isinstance(ref, Mapping) or "optional" not in ref:
+            return
+        build, path = self.build, (*at, "optional")
+        if ref["optional"] is not True:
+            build.record(self.resource, path, Status.DEFAULT, "Kubernetes' default")
+        elif at[-1] == "configMapKeyRef" or at[-1] == "configMapRef":
+            build.record(
+                self.resource, path, Status.CHANGED,
+                "inlined: the ConfigMap's values are in the blueprint, so they are always set",
+            )  # fmt: skip
+        else:
+            build.left_out(
+                self.resource, path,
+                f"kgen's secrets have no optional: {variable} becomes required, and the pod "
+                "does not start (CreateContainerConfigError) while the secret store lacks it",
+            )  # fmt: skip
 
     def _config_value(self, name: str, key: str) -> tuple[Resource, Any] | None:
         found = self.build.index.by_name("ConfigMap", self.build.namespace, name)

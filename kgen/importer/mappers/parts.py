@@ -79,11 +79,20 @@ def map_parts(build: Build, index: Index, workload: Resource, service: Resource 
     exposure.map_ingresses(build, index, workload)
     monitoring.map_monitoring(build, index, workload)
     for secret in [*index.owned(workload, "Secret"), *index.shared(workload, "Secret")]:
-        if not build.ledger.recorded(secret, ()):
+        if build.ledger.recorded(secret, ()):
+            continue
+        key = f"{build.namespace}/{secret.name}"
+        if any(entry.get("key") == key for entry in build.spec.get("secrets", [])):
             build.record(
                 secret, (), Status.SECRET,
                 f"its values are never copied into a blueprint: put them in the secret store "
-                f"{build.store} at key {build.namespace}/{secret.name}",
+                f"{build.store} at key {key}",
+            )  # fmt: skip
+        else:
+            build.left_out(
+                secret, (),
+                f"no use of it is imported (each is left out, with its reason): the "
+                f"{build.kind} does not read it",
             )  # fmt: skip
     for config in [*index.owned(workload, "ConfigMap"), *index.shared(workload, "ConfigMap")]:
         for path, _ in leaves(config.body):
