@@ -13,8 +13,27 @@ from kgen.importer import ImportResult
 from kgen.importer import output as imported
 from kgen.importer.account import Status, Target, value_at
 from kgen.importer.additions import UNDOCUMENTED
+from kgen.model import format_path
 from kgen.yamlio import parse_plain
 from tests.conftest import REPO
+
+
+def import_text(tmp_path: Path, text: str, **options: Any) -> ImportResult:
+    """``kgen import`` of ``text``, written to ``tmp_path/in.yaml`` (warnings name it)."""
+    source = tmp_path / "in.yaml"
+    source.write_text(text, encoding="utf-8")
+    return api.import_manifests([source], **options)
+
+
+def statuses(result: ImportResult) -> dict[str, tuple[Status, str]]:
+    """Report path ("Kind name: dotted.path") -> (status, note)."""
+    return {
+        f"{line.resource.kind} {line.resource.name}: {format_path(line.path)}": (
+            line.entry.status,
+            line.entry.note,
+        )
+        for line in result.lines
+    }
 
 
 def round_trip(result: ImportResult, tmp_path: Path, kubectl: str) -> dict[tuple[str, str], Any]:

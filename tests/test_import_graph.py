@@ -27,7 +27,7 @@ from kgen.importer.account import Status
 from kgen.importer.additions import DOCUMENTED
 from kgen.yamlio import parse_plain
 from tests.conftest import REPO, RunKgen
-from tests.importing import mismatches, unexplained
+from tests.importing import import_text, mismatches, unexplained
 from tests.netpol import Policies, pods_of, reachability
 
 BOUTIQUE = REPO / "tests" / "import" / "online-boutique.yaml"
@@ -88,12 +88,6 @@ CHAIN = (
 )
 
 
-def _import(tmp_path: Path, text: str, **options: Any) -> ImportResult:
-    source = tmp_path / "in.yaml"
-    source.write_text(text, encoding="utf-8")
-    return api.import_manifests([source], **options)
-
-
 def _rendered(result: ImportResult, tmp_path: Path) -> list[Mapping[str, Any]]:
     """Every imported blueprint rendered together (every check of kgen render)."""
     imported.to_folder(result, tmp_path / "blueprints")
@@ -142,7 +136,7 @@ def test_a_chain_becomes_depends_on_and_renders_the_same_flows(tmp_path: Path) -
     """frontend -> api (one of its two ports) -> db: each caller depends on what it
     calls; rendered together, the blueprints admit every flow the input declared, and
     beyond it only the StatefulApp's pods reaching each other (kgen writes that)."""
-    result = _import(tmp_path, CHAIN)
+    result = import_text(tmp_path, CHAIN)
     assert _blueprint(result, "frontend")["dependsOn"] == [{"app": "api", "port": "http"}]
     assert _blueprint(result, "api")["dependsOn"] == ["db"]
     assert "dependsOn" not in _blueprint(result, "db")
@@ -183,7 +177,7 @@ def test_across_namespaces(tmp_path: Path) -> None:
             ns="back",
         )
     )
-    result = _import(tmp_path, text)
+    result = import_text(tmp_path, text)
     assert _blueprint(result, "web")["dependsOn"] == [{"app": "api", "namespace": "back"}]
     assert "dependsOn" not in _blueprint(result, "jobs")
     lines = _lines(result, "api")
@@ -210,7 +204,7 @@ EGRESS = _workload("api") + _policy(
 def test_an_ip_block_with_ports_becomes_egress(tmp_path: Path) -> None:
     """An ipBlock with ports is an egress block; one with ``except`` is left out, and so
     are the ports only it had."""
-    result = _import(tmp_path, EGRESS)
+    result = import_text(tmp_path, EGRESS)
     assert _blueprint(result, "api")["egress"] == [
         {"cidr": "10.20.0.0/16", "ports": [5432, {"port": 8125, "protocol": "UDP"}]}
     ]
@@ -245,8 +239,8 @@ def test_deny_all_and_dns_are_what_kgen_writes(tmp_path: Path) -> None:
             "    ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]\n",
         )
     )
-    result = _import(tmp_path, text)
-    plain = _import(tmp_path, _workload("api") + _workload("web"))
+    result = import_text(tmp_path, text)
+    plain = import_text(tmp_path, _workload("api") + _workload("web"))
     assert [b.text for b in result.blueprints] == [b.text for b in plain.blueprints]
     statuses = {line.entry.status for line in result.lines if line.resource.kind == "NetworkPolicy"}
     assert statuses == {Status.CHANGED}
@@ -275,7 +269,7 @@ def test_a_peer_of_two_workloads_is_left_out(tmp_path: Path) -> None:
             "  - from: [{podSelector: {matchLabels: {app: api}}}]\n",
         )
     )
-    result = _import(tmp_path, text)
+    result = import_text(tmp_path, text)
     assert all("dependsOn" not in _blueprint(result, n) for n in ("api", "web", "admin"))
     assert _lines(result, "api")["spec.ingress.0.from.0.podSelector.matchLabels.tier"] == (
         "left out",
@@ -394,7 +388,7 @@ def test_odd_policies_never_crash(name: str, tmp_path: Path) -> None:
     old, new = ODD[name]
     assert old in ODD_BASE
     try:
-        result = _import(tmp_path, ODD_BASE.replace(old, new, 1))
+        result = import_text(tmp_path, ODD_BASE.replace(old, new, 1))
     except InvalidInput as exc:
         assert exc.problems
         return
@@ -453,7 +447,7 @@ def test_a_depends_on_the_input_denied_at_one_end_is_warned_of(tmp_path: Path) -
     the dependsOn opens it, and a warning says so at the peer; api -> db is admitted by
     api's egress, but db denied all ingress: likewise. Where the input admitted both ends
     (the chain) nothing is said."""
-    result = _import(tmp_path, DENIED)
+    result = import_text(tmp_path, DENIED)
     assert _blueprint(result, "web")["dependsOn"] == ["api"]
     assert _blueprint(result, "api")["dependsOn"] == ["db"]
     warned = [w for w in _warned(result, tmp_path) if "the input denied" in w]
@@ -468,7 +462,7 @@ def test_a_depends_on_the_input_denied_at_one_end_is_warned_of(tmp_path: Path) -
     lines = DENIED.splitlines()
     assert "app: web" in lines[48] and "app: db" in lines[68]
     assert "spec.ingress[0].from[0]: changed (kgen now admits egress" in imported.report(result)
-    chain = _import(tmp_path, CHAIN)
+    chain = import_text(tmp_path, CHAIN)
     assert not [w for w in _warned(chain, tmp_path) if "the input denied" in w]
 
 
@@ -476,7 +470,7 @@ def test_a_workload_no_input_policy_isolated_is_warned_of(tmp_path: Path, kgen: 
     """kgen's NetworkPolicy denies what no dependsOn names: where the input has policies
     but none isolated a workload's direction, a warning at the workload's name; without
     any policy in the input, one warning for the whole import."""
-    result = _import(tmp_path, DENIED)
+    result = import_text(tmp_path, DENIED)
     open_ = [w for w in _warned(result, tmp_path) if "no NetworkPolicy of the input" in w]
     assert open_ == [
         "4: warning: Deployment shop/web: metadata.name: no NetworkPolicy of the input "
@@ -504,8 +498,8 @@ def test_a_workload_no_input_policy_isolated_is_warned_of(tmp_path: Path, kgen: 
 def test_the_flows_kgen_adds_have_their_reasons(tmp_path: Path) -> None:
     """Each rule kgen renders beyond the input has the reason of what it admits (DNS, a
     StatefulApp's peers, dependsOn at both ends, egress blocks), not the catch-all."""
-    chain = _import(tmp_path, CHAIN)
-    egress = _import(tmp_path, EGRESS)
+    chain = import_text(tmp_path, CHAIN)
+    egress = import_text(tmp_path, EGRESS)
     rules = {
         (a.name, a.reason)
         for result in (chain, egress)

@@ -24,7 +24,7 @@ from kgen.importer import ImportResult
 from kgen.importer import output as imported
 from kgen.yamlio import parse_plain
 from tests.conftest import REPO, RunKgen, require_tool
-from tests.importing import mismatches, report, round_trip, unexplained
+from tests.importing import import_text, mismatches, report, round_trip, unexplained
 
 LEDGER = REPO / "tests" / "import" / "django-ledger.yaml"
 BILLING = REPO / "blueprints" / "billing.yaml"
@@ -192,16 +192,10 @@ def _job(name: str, command: str, *, kind: str = "Job", annotations: str = "") -
     )
 
 
-def _import(tmp_path: Path, text: str) -> ImportResult:
-    source = tmp_path / "in.yaml"
-    source.write_text(text, encoding="utf-8")
-    return api.import_manifests([source])
-
-
 def test_one_command_is_no_monolith(tmp_path: Path) -> None:
     """Deployments that run one image with one command are copies of one service: each
     stays a Microservice, and a CronJob that runs their image joins none of them."""
-    result = _import(
+    result = import_text(
         tmp_path,
         _deployment("web-eu", "[serve]")
         + _deployment("web-us", "[serve]")
@@ -223,7 +217,7 @@ def test_no_command_is_no_process(tmp_path: Path) -> None:
     keeps the others from being one Monolith (kgen import never guesses what an image
     runs), and the Jobs that run the image are left out."""
     web = _deployment("shop-web", "[serve]").replace("        command: [serve]\n", "")
-    result = _import(
+    result = import_text(
         tmp_path,
         web + _deployment("shop-worker", "[work]") + _job("shop-migrate", "[migrate]"),
     )
@@ -241,7 +235,7 @@ def test_one_deployment_and_its_jobs(tmp_path: Path) -> None:
     the app, becomes the process named after its container (renamed, and reported); the
     Job that migrates is the migration, a second Job and a Helm test hook are left out
     with the reason."""
-    result = _import(
+    result = import_text(
         tmp_path,
         _deployment("shop", "[serve]")
         + _job("shop-seed", "[seed]")
@@ -286,7 +280,7 @@ def test_names_when_the_deployments_share_no_prefix(tmp_path: Path) -> None:
     (reported). A pod setting only spec has and the processes disagree on: the first
     Deployment's wins, the other's is left out naming the conflict."""
     label = ", labels: {app.kubernetes.io/part-of: shop}"
-    result = _import(
+    result = import_text(
         tmp_path,
         _deployment(
             "web", "[serve]", labels=label, extra="      securityContext: {runAsUser: 1000}\n"
@@ -320,7 +314,7 @@ def test_a_name_another_blueprint_has(tmp_path: Path) -> None:
     ServiceAccounts, files and NetworkPolicies would clash): it takes the next name it
     can (its image's here), and its Deployments are renamed (reported)."""
     other = _deployment("billing", "[serve]").replace("acme/shop:1.2.3", "acme/other:1.0.0")
-    result = _import(
+    result = import_text(
         tmp_path,
         other + _deployment("billing-web", "[serve]") + _deployment("billing-worker", "[work]"),
     )
@@ -426,7 +420,7 @@ def test_what_every_workload_shares(tmp_path: Path, snapshot: SnapshotAssertion)
     can set alone is kept as a patch instead. Sidecars are the app's: the first
     Deployment's; another one's is left out, and so is a Job's (kgen runs none beside a
     Job), with its ports and probes."""
-    result = _import(tmp_path, SHARED)
+    result = import_text(tmp_path, SHARED)
     spec = _blueprint(result)["spec"]
     assert spec["env"] == {"REGION": "eu"}
     assert {name: p["env"] for name, p in spec["processes"].items()} == {
@@ -447,7 +441,7 @@ def test_a_worker_kgen_cannot_probe_stays_out(tmp_path: Path) -> None:
     worker = _deployment("shop-worker", "[work]").replace(
         "        ports: [{name: http, containerPort: 8080}]\n", ""
     )
-    result = _import(
+    result = import_text(
         tmp_path,
         _deployment("shop-web", "[serve]")
         + worker
@@ -460,7 +454,7 @@ def test_a_worker_kgen_cannot_probe_stays_out(tmp_path: Path) -> None:
         "shop/shop-worker: it has no TCP port and no livenessProbe and no readinessProbe" in w
         for w in _warnings(result, tmp_path)
     )
-    alone = _import(tmp_path, worker + _job("shop-cleanup", "[clean]", kind="CronJob"))
+    alone = import_text(tmp_path, worker + _job("shop-cleanup", "[clean]", kind="CronJob"))
     assert alone.blueprints == ()
     assert _warnings(alone, tmp_path)[-1] == (
         "in.yaml:17: warning: CronJob shop/shop-cleanup: <document>: runs "
@@ -544,7 +538,7 @@ def test_odd_values_never_crash(name: str, tmp_path: Path) -> None:
     old, new = ODD[name]
     assert old in _ODD_BASE
     try:
-        result = _import(tmp_path, _ODD_BASE.replace(old, new, 1))
+        result = import_text(tmp_path, _ODD_BASE.replace(old, new, 1))
     except InvalidInput as exc:
         assert exc.problems  # a message at the input's line, exit 1
         return

@@ -6,35 +6,15 @@ dropped silently nor reported as mapped when it does not render back."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from kgen import api
 from kgen.importer import ImportResult
 from kgen.importer import output as imported
 from kgen.importer.account import Status
 from tests.conftest import RunKgen
-from tests.importing import mismatches, unexplained
+from tests.importing import import_text, mismatches, statuses, unexplained
 
 POD = "spec.template.spec"
-
-
-def _import(tmp_path: Path, text: str, **options: Any) -> ImportResult:
-    source = tmp_path / "in.yaml"
-    source.write_text(text, encoding="utf-8")
-    return api.import_manifests([source], **options)
-
-
-def _statuses(result: ImportResult) -> dict[str, tuple[Status, str]]:
-    """Report path ("Kind name: dotted.path") -> (status, note)."""
-    from kgen.model import format_path
-
-    return {
-        f"{line.resource.kind} {line.resource.name}: {format_path(line.path)}": (
-            line.entry.status,
-            line.entry.note,
-        )
-        for line in result.lines
-    }
 
 
 def _renders_back(result: ImportResult, tmp_path: Path) -> None:
@@ -68,9 +48,9 @@ def test_explicit_nulls_are_absent_values(tmp_path: Path) -> None:
         "spec:\n  type: null\n  selector: {app: api}\n"
         "  ports: [{name: http, port: 80, targetPort: http, nodePort: null}]\n"
     )
-    result = _import(tmp_path, _deployment(MAIN) + service)
+    result = import_text(tmp_path, _deployment(MAIN) + service)
     assert [b.name for b in result.blueprints] == ["api"]
-    found = _statuses(result)
+    found = statuses(result)
     for path in (
         "Service api: spec.ports[0].nodePort",
         "Service api: spec.type",
@@ -86,7 +66,7 @@ def test_list_kinds_of_apps_v1_are_unpacked(tmp_path: Path) -> None:
     item, like a v1 List."""
     items = "".join(f"  {line}\n" for line in _deployment(MAIN).splitlines())
     text = "apiVersion: apps/v1\nkind: DeploymentList\nitems:\n-" + items[1:]
-    result = _import(tmp_path, text)
+    result = import_text(tmp_path, text)
     assert [b.name for b in result.blueprints] == ["api"]
     _renders_back(result, tmp_path)
 
@@ -95,10 +75,10 @@ def test_a_sidecar_kgen_cannot_probe_is_left_out_alone(tmp_path: Path) -> None:
     """A sidecar with no port and no probes: kgen probes every container and cannot probe
     this one, so the sidecar is left out saying so; the Deployment is still imported."""
     sidecar = "      - name: proxy\n        image: envoyproxy/envoy:v1.30.0\n"
-    result = _import(tmp_path, _deployment(MAIN + sidecar))
+    result = import_text(tmp_path, _deployment(MAIN + sidecar))
     assert [b.name for b in result.blueprints] == ["api"]
     assert "sidecars" not in result.blueprints[0].text
-    status, note = _statuses(result)[f"Deployment api: {POD}.containers[1].image"]
+    status, note = statuses(result)[f"Deployment api: {POD}.containers[1].image"]
     assert status is Status.LEFT_OUT
     assert "no TCP port, so kgen cannot probe by default" in note
     _renders_back(result, tmp_path)
@@ -117,12 +97,12 @@ def test_https_probes_sized_scratch_and_tolerations(tmp_path: Path) -> None:
         "        volumeMounts: [{name: scratch, mountPath: /scratch}]\n"
         "      volumes: [{name: scratch, emptyDir: {sizeLimit: 1Gi}}]\n"
     )
-    result = _import(tmp_path, _deployment(pod))
+    result = import_text(tmp_path, _deployment(pod))
     text = result.blueprints[0].text
     assert "tcp:\n        port: metrics" in text
     assert "/scratch" in text
     assert "tolerations:" in text
-    found = _statuses(result)
+    found = statuses(result)
     probe = f"Deployment api: {POD}.containers[0].readinessProbe.httpGet"
     assert found[f"{probe}.port"][0] is Status.MAPPED
     assert found[f"{probe}.scheme"][0] is Status.LEFT_OUT
@@ -184,12 +164,12 @@ def test_overridden_variables_and_volume_modes(tmp_path: Path) -> None:
     left out, not mapped; a volume's modes are mapped when kgen renders the same, else left
     out with a warning; a Secret volume's items (a subset of keys) are left out, since kgen
     mounts every key of the store entry."""
-    result = _import(tmp_path, _deployment(VOLUMES), secret_store="aws")
+    result = import_text(tmp_path, _deployment(VOLUMES), secret_store="aws")
     text = result.blueprints[0].text
     assert "MODE: slow" in text
     assert "LEVEL: debug" in text
     assert "COLOUR: blue" in text
-    found = _statuses(result)
+    found = statuses(result)
     assert found["ConfigMap settings: data.MODE"] == (
         Status.LEFT_OUT,
         "overridden: container api sets MODE itself (env)",
@@ -221,8 +201,8 @@ def test_an_empty_rolling_update_is_a_default(tmp_path: Path) -> None:
         "spec:\n  selector",
         "spec:\n  strategy: {type: RollingUpdate, rollingUpdate: {}}\n  selector",
     )
-    result = _import(tmp_path, text)
-    status, note = _statuses(result)["Deployment api: spec.strategy.rollingUpdate"]
+    result = import_text(tmp_path, text)
+    status, note = statuses(result)["Deployment api: spec.strategy.rollingUpdate"]
     assert status is Status.DEFAULT
     assert note.startswith("empty: Kubernetes' defaults")
     _renders_back(result, tmp_path)
@@ -255,7 +235,7 @@ def test_renames_and_immutable_fields_say_what_must_follow(tmp_path: Path) -> No
         "---\napiVersion: v1\nkind: Service\nmetadata: {name: api-svc, namespace: shop}\n"
         "spec:\n  selector: {app: api}\n  ports: [{name: http, port: 80, targetPort: http}]\n"
     )
-    result = _import(tmp_path, _deployment(MAIN) + service)
+    result = import_text(tmp_path, _deployment(MAIN) + service)
     warned = "\n".join(imported.warnings(result))
     assert (
         "Service shop/api-svc: metadata.name: kgen names the Service after the app: api; what "
@@ -268,14 +248,12 @@ def test_renames_and_immutable_fields_say_what_must_follow(tmp_path: Path) -> No
         "fails until it is deleted (kubectl delete deployment NAME --cascade=orphan keeps its "
         "pods running) and applied again" in warned
     )
-    assert _statuses(result)["Deployment api: spec.selector.matchLabels.app"][0] is (
-        Status.REPLACED
-    )
+    assert statuses(result)["Deployment api: spec.selector.matchLabels.app"][0] is (Status.REPLACED)
     _renders_back(result, tmp_path)
     own = "{app.kubernetes.io/name: api, app.kubernetes.io/instance: api}"
     text = _deployment(MAIN).replace("{matchLabels: {app: api}}", f"{{matchLabels: {own}}}")
-    result = _import(tmp_path, text.replace("labels: {app: api}", f"labels: {own}"))
-    found = _statuses(result)
+    result = import_text(tmp_path, text.replace("labels: {app: api}", f"labels: {own}"))
+    found = statuses(result)
     assert found['Deployment api: spec.selector.matchLabels["app.kubernetes.io/name"]'][0] is (
         Status.MAPPED
     )
@@ -320,7 +298,7 @@ spec:
 def test_a_monoliths_secrets_reach_every_process_documented(tmp_path: Path) -> None:
     """A secret one process reads reaches every process of the Monolith: what kgen adds to
     the others is listed under a documented reason, never as undocumented."""
-    result = _import(tmp_path, MONOLITH, secret_store="aws")
+    result = import_text(tmp_path, MONOLITH, secret_store="aws")
     assert [b.name for b in result.blueprints] == ["shop"]
     added = {(a.name, a.reason): a.paths for a in result.additions if a.name == "shop-worker"}
     reasons = [reason for _, reason in added]

@@ -1,6 +1,6 @@
 """``kgen import`` on manifests its authors had not seen (a second QA pass): duplicate
-variables, optional and whole-Secret variables, workloads kgen cannot probe, an Ingress to
-several Services, out-of-range numbers, misspelt kinds, per-process labels and the reasons
+variables, optional and whole-Secret variables, workloads kgen cannot probe, traffic a
+left-out policy rule no longer admits, out-of-range numbers, misspelt kinds and the reasons
 given. Each value is accounted for as what it became, and each change in behaviour warned of."""
 
 from __future__ import annotations
@@ -12,28 +12,10 @@ from kgen import api
 from kgen.importer import ImportResult
 from kgen.importer import output as imported
 from kgen.importer.account import Status
-from kgen.model import format_path
 from tests.conftest import RunKgen
-from tests.importing import mismatches, unexplained
+from tests.importing import import_text, mismatches, statuses, unexplained
 
 POD = "spec.template.spec"
-
-
-def _import(tmp_path: Path, text: str, **options: Any) -> ImportResult:
-    source = tmp_path / "in.yaml"
-    source.write_text(text, encoding="utf-8")
-    return api.import_manifests([source], **options)
-
-
-def _statuses(result: ImportResult) -> dict[str, tuple[Status, str]]:
-    """Report path ("Kind name: dotted.path") -> (status, note)."""
-    return {
-        f"{line.resource.kind} {line.resource.name}: {format_path(line.path)}": (
-            line.entry.status,
-            line.entry.note,
-        )
-        for line in result.lines
-    }
 
 
 def _renders_back(result: ImportResult, tmp_path: Path) -> dict[tuple[str, str], Any]:
@@ -65,8 +47,8 @@ def test_a_variable_set_twice_keeps_the_last_entry(tmp_path: Path) -> None:
     """Kubernetes sets a variable named twice from its last entry: the first is left out
     with a warning (never reported as mapped), the blueprint has the last value."""
     env = '        env:\n        - {name: A, value: "1"}\n        - {name: A, value: "2"}\n'
-    result = _import(tmp_path, _deployment(_main(env)))
-    found = _statuses(result)
+    result = import_text(tmp_path, _deployment(_main(env)))
+    found = statuses(result)
     first = found[f"Deployment api: {POD}.containers[0].env[0].value"]
     assert first == (
         Status.LEFT_OUT,
@@ -100,8 +82,8 @@ def test_an_optional_secret_variable_becomes_required_with_a_warning(tmp_path: P
     """``secretKeyRef.optional: true`` has no blueprint field: left out with a warning that
     the variable becomes required (never filed as the secret's value); ``optional: false``
     is Kubernetes' default; an optional ConfigMap value is inlined, so always set."""
-    result = _import(tmp_path, _deployment(_main(OPTIONAL)), secret_store="aws")
-    found = _statuses(result)
+    result = import_text(tmp_path, _deployment(_main(OPTIONAL)), secret_store="aws")
+    found = statuses(result)
     env = f"Deployment api: {POD}.containers[0].env"
     status, note = found[f"{env}[0].valueFrom.secretKeyRef.optional"]
     assert status is Status.LEFT_OUT
@@ -153,11 +135,11 @@ def test_every_key_of_a_secret_becomes_a_variable_read_from_the_store(tmp_path: 
     its keys (names from the input, never values) a variable of its name; a variable the
     container sets itself wins; ``optional`` is left out (the variables become required);
     a ConfigMap's prefix goes into each inlined variable's name."""
-    result = _import(tmp_path, _deployment(_main(WHOLE)), secret_store="aws")
+    result = import_text(tmp_path, _deployment(_main(WHOLE)), secret_store="aws")
     text = result.blueprints[0].text
     assert "hidden-value" not in text
     assert "key: shop/creds" in text
-    found = _statuses(result)
+    found = statuses(result)
     source = f"Deployment api: {POD}.containers[0].envFrom"
     status, note = found[f"{source}[0].secretRef.name"]
     assert status is Status.SECRET
@@ -236,9 +218,9 @@ def test_a_monolith_s_processes_migration_and_schedules_keep_a_whole_secret(
 ) -> None:
     """The process, the migration and the schedule each read every key of the Secret:
     the Monolith's ``secrets`` entry gives them all every key, as the input did."""
-    result = _import(tmp_path, BILLING, secret_store="vault")
+    result = import_text(tmp_path, BILLING, secret_store="vault")
     assert [b.name for b in result.blueprints] == ["billing"]
-    found = _statuses(result)
+    found = statuses(result)
     for path in (
         f"Deployment billing-web: {POD}.containers[0].envFrom[0].secretRef.name",
         f"Job billing-migrate: {POD}.containers[0].envFrom[0].secretRef.name",
@@ -268,8 +250,8 @@ def test_a_secret_no_imported_use_reads_is_left_out(tmp_path: Path) -> None:
         "---\napiVersion: v1\nkind: Secret\nmetadata: {name: proxy-env, namespace: shop}\n"
         "data: {TOKEN: eA==}\n"
     )
-    result = _import(tmp_path, _deployment(_main() + sidecar))
-    found = _statuses(result)
+    result = import_text(tmp_path, _deployment(_main() + sidecar))
+    found = statuses(result)
     status, note = found[f"Deployment api: {POD}.containers[1].envFrom[0].secretRef.name"]
     assert status is Status.LEFT_OUT
     assert "sidecar" in note
@@ -297,7 +279,7 @@ def test_a_worker_with_a_liveness_probe_only_is_left_out_loudly(tmp_path: Path) 
     command), and the summary counts it."""
     web = "        ports: [{name: http, containerPort: 8000}]\n"
     worker = "        livenessProbe:\n          exec: {command: [celery, inspect, ping]}\n"
-    result = _import(
+    result = import_text(
         tmp_path,
         _process("shop-web", "[gunicorn]", web) + _process("shop-worker", "[celery]", worker),
     )
@@ -321,8 +303,8 @@ def test_a_misspelt_built_in_kind_is_left_out_with_a_did_you_mean(tmp_path: Path
         "---\napiVersion: v1\nkind: Pod\nmetadata: {name: one, namespace: shop}\n"
         "spec: {containers: [{name: a, image: busybox:1.36}]}\n"
     )
-    result = _import(tmp_path, _deployment(_main()) + others)
-    found = _statuses(result)
+    result = import_text(tmp_path, _deployment(_main()) + others)
+    found = statuses(result)
     status, note = found["Servce api: kind"]
     assert status is Status.LEFT_OUT
     assert note == (
@@ -343,7 +325,7 @@ def test_a_cronjob_without_backoff_limit_keeps_kubernetes_default(tmp_path: Path
         "            command: [backup]\n"
     )
     web = "        ports: [{name: http, containerPort: 8000}]\n"
-    result = _import(tmp_path, _process("shop-web", "[serve]", web) + cronjob)
+    result = import_text(tmp_path, _process("shop-web", "[serve]", web) + cronjob)
     assert "backoffLimit: 6" in result.blueprints[0].text
     reasons = {a.reason for a in result.additions if a.kind == "CronJob"}
     assert (
@@ -412,8 +394,8 @@ def test_a_left_out_rule_from_another_namespace_says_its_traffic_is_denied(
         "        matchLabels: {kubernetes.io/metadata.name: ingress-nginx}\n"
         "    ports: [{port: 8080}]\n"
     )
-    result = _import(tmp_path, _deployment(_main()) + policy)
-    found = _statuses(result)
+    result = import_text(tmp_path, _deployment(_main()) + policy)
+    found = statuses(result)
     status, note = found["NetworkPolicy api: spec.ingress[0].from[0].namespaceSelector"
                          ".matchLabels[\"kubernetes.io/metadata.name\"]"]  # fmt: skip
     assert status is Status.LEFT_OUT
