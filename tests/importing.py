@@ -11,7 +11,7 @@ from typing import Any
 from kgen import api
 from kgen.importer import ImportResult
 from kgen.importer import output as imported
-from kgen.importer.account import Status, Target, value_at
+from kgen.importer.account import Status, value_at
 from kgen.importer.additions import UNDOCUMENTED
 from kgen.model import format_path
 from kgen.yamlio import parse_plain
@@ -54,17 +54,17 @@ def mismatches(result: ImportResult, rendered: Mapping[tuple[str, str], Any]) ->
     wrong = []
     for line in result.lines:
         entry = line.entry
-        if entry.status is not Status.MAPPED or entry.target is None:
+        if entry.status is not Status.MAPPED:
             continue
-        target: Target = entry.target
-        document = rendered.get((target.kind, target.name))
-        path = (*target.path, *line.path[len(entry.path) :])  # a leaf inside the mapped value
-        found, value = value_at(document, path) if document else (False, None)
-        if not found or value != line.value:
-            wrong.append(
-                f"{line.resource.kind} {line.resource.name} {line.path}: {line.value!r} -> "
-                f"{target}: {value!r}"
-            )
+        for target in entry.targets:
+            document = rendered.get((target.kind, target.name))
+            path = (*target.path, *line.path[len(entry.path) :])  # a leaf inside the value
+            found, value = value_at(document, path) if document else (False, None)
+            if not found or value != line.value:
+                wrong.append(
+                    f"{line.resource.kind} {line.resource.name} {line.path}: {line.value!r} "
+                    f"-> {target}: {value!r}"
+                )
     return wrong
 
 

@@ -434,6 +434,29 @@ def test_what_every_workload_shares(tmp_path: Path, snapshot: SnapshotAssertion)
     assert unexplained(result) == []
 
 
+def test_a_label_of_one_process_stays_with_it(tmp_path: Path) -> None:
+    """The labels every process's Deployment has are the app's; a label only one has
+    stays a patch on that process's Deployment and never reaches the other's pods (a
+    Service selecting it would route to them)."""
+    result = import_text(
+        tmp_path,
+        _deployment("shop-web", "[serve]", labels=", labels: {team: shop, tier: frontend}")
+        + _deployment("shop-worker", "[work]", labels=", labels: {team: shop}"),
+    )
+    assert _blueprint(result)["metadata"]["labels"] == {"team": "shop"}
+    rendered = _builds_back(result, tmp_path)
+    assert rendered[("Deployment", "shop-web")]["metadata"]["labels"]["tier"] == "frontend"
+    for kind, name in rendered:
+        if name != "shop-web":
+            assert "tier" not in rendered[(kind, name)]["metadata"].get("labels", {}), name
+    assert (
+        "in.yaml:4: warning: Deployment shop/shop-web: metadata.labels.tier: no blueprint "
+        "field; kept as a patch on Deployment shop-web" in _warnings(result, tmp_path)
+    )
+    assert mismatches(result, rendered) == []
+    assert unexplained(result) == []
+
+
 def test_a_worker_kgen_cannot_probe_stays_out(tmp_path: Path) -> None:
     """kgen probes every process: a worker without a TCP port and probes of its own is
     not one of the Monolith's processes (it stays a Deployment, which kgen refuses with

@@ -319,3 +319,100 @@ def test_an_ingress_without_a_class_is_warned_of(tmp_path: Path) -> None:
     (tmp_path / "named").mkdir()
     result, _ = _import(API + named, tmp_path / "named")
     assert _warnings(result, tmp_path / "named", "Ingress") == []
+
+
+def test_an_ingress_to_two_apps_is_split_between_their_blueprints(tmp_path: Path) -> None:
+    """One Ingress, two hosts and a path of a third app: each blueprint takes its own
+    route, the class, the TLS of its host and the annotations; nothing is left out but
+    the route kgen has no field for (api's second path)."""
+    text = (
+        API
+        + "---\n"
+        + DEPLOYMENT.format(name="cart")
+        + _ingress(
+            "  ingressClassName: nginx\n"
+            "  tls: [{hosts: [api.example.com, cart.example.com], secretName: shop-cert}]\n"
+            "  rules:\n"
+            + _rule("api.example.com", "/api")
+            + _rule("cart.example.com", "/", service="cart", port="{name: web}")
+            + "      - {path: /v2, pathType: Prefix, "
+            "backend: {service: {name: api, port: {number: 80}}}}\n",
+            "{nginx.ingress.kubernetes.io/proxy-body-size: 8m}",
+            name="shop",
+        )
+    )
+    result, rendered = _import(text, tmp_path)
+    for index, host, path in ((0, "api.example.com", "/api"), (1, "cart.example.com", None)):
+        expected = {"host": host, "className": "nginx", "tls": {"secretName": "shop-cert"}}
+        assert _spec(result, index)["ingress"] == expected | ({"path": path} if path else {})
+    for app in ("api", "cart"):
+        ingress = rendered[("Ingress", app)]
+        assert ingress["metadata"]["annotations"] == {
+            "nginx.ingress.kubernetes.io/proxy-body-size": "8m"
+        }
+        assert ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"] == {
+            "name": app,
+            "port": {"name": "http"},
+        }
+    assert _warnings(result, tmp_path, "Ingress") == [
+        "51: warning: Ingress shop/shop: metadata.name: kgen splits the Ingress between the "
+        "apps it routes to: api, cart each render an Ingress of their own routes; what refers "
+        "to shop must follow, and applying adds api, cart beside it (delete shop once nothing "
+        "uses it)",
+        '51: warning: Ingress shop/shop: metadata.annotations["nginx.ingress.kubernetes.io/'
+        'proxy-body-size"]: no blueprint field; kept as a patch on Ingress api and Ingress cart',
+        "64: warning: Ingress shop/shop: spec.rules[1].http.paths[1]: another path (/v2): "
+        "kgen's Ingress routes one host and path (ingress.host, ingress.path), and a merge "
+        "patch would replace its rules whole",
+    ]
+
+
+def test_an_ingress_to_two_processes_and_an_app_it_cannot_route(tmp_path: Path) -> None:
+    """One ALB Ingress to two processes of a Monolith and to a Microservice: each process
+    takes its route and the group; the Microservice's route (Exact) is left out at its
+    path with its own reason, and the processes' routes stay mapped."""
+    web, worker = (
+        DEPLOYMENT.format(name=f"shop-{name}")
+        .replace(f"acme/shop-{name}:", "acme/shop:")
+        .replace("        ports:", f"        command: [shop, {name}]\n        ports:", 1)
+        for name in ("web", "api")
+    )
+    text = (
+        web
+        + "---\n"
+        + worker
+        + "---\n"
+        + DEPLOYMENT.format(name="cart")
+        + _ingress(
+            "  ingressClassName: alb\n  rules:\n"
+            + _rule("shop.example.com", "/api", service="shop-api", port="{name: web}")
+            + "      - {path: /, pathType: Prefix, "
+            "backend: {service: {name: shop-web, port: {name: web}}}}\n"
+            + "  - host: cart.example.com\n    http:\n      paths:\n"
+            "      - {path: /cart, pathType: Exact, "
+            "backend: {service: {name: cart, port: {name: web}}}}\n",
+            "{alb.ingress.kubernetes.io/group.name: shop}",
+            name="shop",
+        )
+    )
+    result, rendered = _import(text, tmp_path)
+    cart, monolith = (_spec(result, i) for i in range(2))
+    processes = monolith["processes"]
+    assert processes["api"]["ingress"] == {
+        "host": "shop.example.com",
+        "path": "/api",
+        "group": "shop",
+    }
+    assert processes["web"]["ingress"] == {"host": "shop.example.com", "group": "shop"}
+    assert "ingress" not in cart
+    for name, path in (("shop-api", "/api"), ("shop-web", "/")):
+        rule = rendered[("Ingress", name)]["spec"]["rules"][0]
+        assert rule["http"]["paths"][0]["path"] == path
+    exact = (
+        "pathType Exact: kgen routes ingress.path as a Prefix, which would route more "
+        "requests than the input does"
+    )
+    assert _warnings(result, tmp_path, "Ingress")[1:] == [
+        f"86: warning: Ingress shop/shop: spec.rules[1].host: {exact}",
+        f"89: warning: Ingress shop/shop: spec.rules[1].http.paths[0]: {exact}",
+    ]

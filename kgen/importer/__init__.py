@@ -36,6 +36,7 @@ from kgen.importer.graph import fold_policies, unpoliced
 from kgen.importer.index import BUILT_IN_GROUPS, NOT_YET, PARTS, WORKLOADS, Group, Index, group
 from kgen.importer.mappers import FINISH, MAPPERS
 from kgen.importer.mappers.base import Build
+from kgen.importer.mappers.exposure import name_splits
 from kgen.importer.mappers.monolith import malformed
 from kgen.importer.read import Resource, read_manifests, without_nulls
 from kgen.importer.settle import join_patches, minimise, settle, text_of
@@ -129,6 +130,7 @@ def import_manifests(
         if finish is not None:
             finish(build)
     _file_targets(builds, ledger)
+    name_splits(index, ledger)
     made = tuple(
         Imported(b.namespace, b.app, text_of(b), b.workload)
         for b in sorted(builds, key=lambda b: (b.namespace, b.app))
@@ -302,7 +304,8 @@ def _classify(index: Index, ledger: Ledger, plans: list[Group], version: str) ->
                 ledger.record(resource, (), Status.LEFT_OUT, why)
             elif (
                 len(owners) > 1
-                and kind not in ("ConfigMap", "Secret")
+                # each app's blueprint takes its own routes of an Ingress (exposure.py)
+                and kind not in ("ConfigMap", "Secret", "Ingress")
                 # a Monolith's processes share its ServiceAccount
                 and not (
                     kind == "ServiceAccount" and len({blueprint_of.get(id(w)) for w in owners}) == 1

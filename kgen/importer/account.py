@@ -9,7 +9,7 @@ is reported as left out, never silently dropped.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -95,6 +95,14 @@ class Entry:
     blueprint: str = ""  # the blueprint it went into: "Microservice shop/api"
     #: A note on the value (``Ledger.note``), not a record of it: always warned of.
     warn: bool = False
+    #: Where else rendering gives the value back: a part several blueprints share (an
+    #: Ingress split between the apps it routes to) comes back in each one's resource.
+    also: tuple[Target, ...] = ()
+
+    @property
+    def targets(self) -> tuple[Target, ...]:
+        """Every place rendering gives the value back."""
+        return (self.target, *self.also) if self.target is not None else self.also
 
 
 class Entries(dict[tuple[int, JsonPath], Entry]):
@@ -136,7 +144,12 @@ class Ledger:
         target: Target | None = None,
         blueprint: str = "",
     ) -> None:
-        self.entries[(id(resource), path)] = Entry(resource, path, status, note, target, blueprint)
+        key = (id(resource), path)
+        found = self.entries.get(key)
+        # the same value said again (settled: a default, a patch kgen writes) keeps where
+        # else it comes back
+        also = found.also if found is not None and found.target == target else ()
+        self.entries[key] = Entry(resource, path, status, note, target, blueprint, also=also)
 
     def note(self, resource: Resource, path: JsonPath, note: str, blueprint: str = "") -> None:
         """Warn at ``path`` of ``resource`` that kgen changes what the input does there."""
@@ -151,6 +164,23 @@ class Ledger:
             key for key in self.notes if key[0] == id(resource) and key[1][: len(path)] == path
         ]:
             del self.notes[key]
+
+    def merge(self, other: Ledger) -> None:
+        """Take the records and notes of ``other`` (a part several blueprints share, mapped
+        by each apart): a record replaces this ledger's, but a left-out one never replaces
+        what another blueprint made of the same value."""
+        for key, entry in other.entries.items():
+            found = self.entries.get(key)
+            if found is not None and entry.status is found.status:
+                also = tuple(t for t in found.targets if t not in entry.targets)
+                self.entries[key] = replace(entry, also=(*entry.also, *also))
+            elif (
+                found is None
+                or entry.status is not Status.LEFT_OUT
+                or found.status is Status.LEFT_OUT
+            ):
+                self.entries[key] = entry
+        self.notes.update(other.notes)
 
     def covers(self, resource: Resource, path: JsonPath) -> Entry | None:
         """The record for ``path`` or its nearest recorded ancestor."""

@@ -254,9 +254,9 @@ def additions(
     for line in lines:
         resource = line.resource
         inputs.setdefault((resource.kind, namespaces[id(resource)], resource.name), resource)
-        target = line.entry.target
-        if line.entry.status is Status.MAPPED and target is not None:
-            targets.setdefault((target.kind, target.name), []).append(target.path)
+        if line.entry.status is Status.MAPPED:
+            for target in line.entry.targets:
+                targets.setdefault((target.kind, target.name), []).append(target.path)
     found: list[Addition] = []
     for document in documents:
         body = document.body

@@ -287,6 +287,15 @@ class Index:
             if part.kind == kind and self.owners.get(id(part)) == [workload]
         ]
 
+    def routing(self, workload: Resource) -> list[Resource]:
+        """The Ingresses that route to ``workload``'s Services, alone or with others' (each
+        app's blueprint takes the routes to its own Services)."""
+        return [
+            part
+            for part in self.resources
+            if part.kind == "Ingress" and workload in self.owners.get(id(part), [])
+        ]
+
     def shared(self, workload: Resource, kind: str) -> list[Resource]:
         """Parts of ``kind`` read by ``workload`` and others too (ConfigMaps, Secrets)."""
         return [

@@ -124,10 +124,9 @@ def warnings(result: ImportResult) -> list[str]:
         pos = _pos(line, entry.path)
         field = format_path(entry.path) if entry.path else "<document>"
         message = entry.note or entry.status.value
-        if entry.status is Status.PATCHED and entry.target is not None:
-            message = (
-                f"no blueprint field; kept as a patch on {entry.target.kind} {entry.target.name}"
-            )
+        if entry.status is Status.PATCHED and entry.targets:
+            shown = " and ".join(sorted(f"{t.kind} {t.name}" for t in entry.targets))
+            message = f"no blueprint field; kept as a patch on {shown}"
         out.append(
             (
                 (pos.file, pos.line),
@@ -153,8 +152,8 @@ def report(result: ImportResult) -> str:
         where = f"{_pos(line, line.path).file}:{_pos(line, line.path).line}"
         status = entry.status.value
         detail = (
-            f" -> {entry.target}"
-            if entry.target is not None and entry.status is Status.MAPPED
+            f" -> {', '.join(str(t) for t in entry.targets)}"
+            if entry.targets and entry.status is Status.MAPPED
             else ""
         )
         note = f" ({entry.note})" if entry.note else ""

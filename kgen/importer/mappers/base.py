@@ -3,7 +3,8 @@ from, the patches for what no field says, and the ledger that accounts for the i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -213,6 +214,18 @@ class Build:
             )
         else:
             self.record(resource, ("apiVersion",), Status.CHANGED, f"kgen renders {rendered}")
+
+    @contextmanager
+    def apart(self) -> Iterator[None]:
+        """Map a part that other blueprints map too (an Ingress routing to several apps)
+        as if it were this blueprint's alone, then merge the records: what one blueprint
+        maps is never undone by another leaving it out (``Ledger.merge``)."""
+        shared, self.ledger = self.ledger, Ledger()
+        try:
+            yield
+        finally:
+            shared.merge(self.ledger)
+            self.ledger = shared
 
     def left_out(self, resource: Resource, path: JsonPath, why: str) -> None:
         self.record(resource, path, Status.LEFT_OUT, why)

@@ -5,15 +5,19 @@ class says who serves it: with ``alb`` the AWS Load Balancer Controller, whose
 annotations kgen derives (scheme, group, certificate), with any other class TLS from an
 existing Secret or from a cert-manager Certificate kgen renders for the host. The first
 route to the app is mapped; another host or path has no field, and a merge patch would
-replace kgen's rules whole: it is left out, saying so.
+replace kgen's rules whole: it is left out, saying so. An Ingress that routes to several
+apps of the input is split: each app's blueprint maps its own route as above (and the
+class, TLS and annotations they share), and leaves the other apps' routes to them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
 from typing import Any
 
-from kgen.importer.account import Status, leaves
+from kgen.importer.account import Ledger, Status, leaves
 from kgen.importer.index import Index, pod_spec
 from kgen.importer.mappers.base import Build, part_metadata, target
 from kgen.importer.read import Resource
@@ -33,27 +37,76 @@ _OTHER_ROUTE = (
 
 def map_ingresses(build: Build, index: Index, workload: Resource) -> None:
     """The first Ingress to the app that kgen can say, as ``ingress``; every other one is
-    left out, saying why."""
+    left out, saying why. An Ingress that routes to several apps is split: each app's
+    blueprint takes the routes to its own Services, and leaves the others' alone."""
     mapped: Resource | None = None
-    for ingress in index.owned(workload, "Ingress"):
-        route = _route(build, index, workload, ingress)
-        if isinstance(route, str):
-            build.left_out(ingress, (), route)
-        elif mapped is not None:
-            build.left_out(
-                ingress, (),
-                f"a second Ingress of {build.app}: kgen renders one per app "
-                f"({mapped.name}); {_OTHER_ROUTE}",
-            )  # fmt: skip
-        else:
-            mapped = ingress
-            _ingress(build, ingress, *route)
+    for ingress in index.routing(workload):
+        routes = _Routes.of(index, workload, ingress)
+        with build.apart() if routes.shared else nullcontext():
+            route = _route(build, index, workload, ingress, routes)
+            if isinstance(route, str):
+                routes.refuse(build, route)
+            elif mapped is not None:
+                routes.refuse(
+                    build,
+                    f"a second Ingress of {build.app}: kgen renders one per app "
+                    f"({mapped.name}); {_OTHER_ROUTE}",
+                )
+            else:
+                mapped = ingress
+                _ingress(build, ingress, *route, routes)
+
+
+@dataclass(frozen=True)
+class _Routes:
+    """Which paths of an Ingress go to the app being built (``mine``) and which to the
+    Services of other apps of the input (``theirs``: theirs to map)."""
+
+    ingress: Resource
+    mine: frozenset[JsonPath]
+    theirs: frozenset[JsonPath]
+
+    @classmethod
+    def of(cls, index: Index, workload: Resource, ingress: Resource) -> _Routes:
+        own = {s.name for s in index.owned(workload, "Service")}
+        others = {
+            s.name
+            for owner in index.owners.get(id(ingress), [])
+            if owner is not workload
+            for s in index.owned(owner, "Service")
+        }
+        mine, theirs = set(), set()
+        for i, rule in enumerate((ingress.body.get("spec") or {}).get("rules") or []):
+            for j, path in enumerate((rule.get("http") or {}).get("paths") or []):
+                name = str(((path.get("backend") or {}).get("service") or {}).get("name"))
+                at: JsonPath = ("spec", "rules", i, "http", "paths", j)
+                if name in own:
+                    mine.add(at)
+                elif name in others:
+                    theirs.add(at)
+        return cls(ingress, frozenset(mine), frozenset(theirs))
+
+    @property
+    def shared(self) -> bool:
+        return bool(self.theirs)
+
+    def refuse(self, build: Build, why: str) -> None:
+        """Leave the app's routes out: the whole Ingress when it is the app's alone, else
+        the paths to the app (and their hosts, unless another app maps them)."""
+        if not self.shared:
+            build.left_out(self.ingress, (), why)
+            return
+        for at in sorted(self.mine, key=str):
+            build.left_out(self.ingress, at, why)
+            build.left_out(self.ingress, (*at[:3], "host"), why)
 
 
 Route = tuple[JsonPath, dict[str, Any]]
 
 
-def _route(build: Build, index: Index, workload: Resource, ingress: Resource) -> Route | str:
+def _route(
+    build: Build, index: Index, workload: Resource, ingress: Resource, routes: _Routes
+) -> Route | str:
     """The path (``spec.rules[i].http.paths[j]``) kgen maps and the app's port it goes to,
     or why kgen cannot say the Ingress."""
     if ingress.api_version != "networking.k8s.io/v1":
@@ -65,7 +118,8 @@ def _route(build: Build, index: Index, workload: Resource, ingress: Resource) ->
         for j, path in enumerate(paths):
             backend = path.get("backend") or {}
             service = services.get(str((backend.get("service") or {}).get("name")))
-            if service is None or not rule.get("host"):
+            at: JsonPath = ("spec", "rules", i, "http", "paths", j)
+            if service is None or not rule.get("host") or at not in routes.mine:
                 continue
             kind = path.get("pathType")
             if kind == "Exact":
@@ -84,7 +138,7 @@ def _route(build: Build, index: Index, workload: Resource, ingress: Resource) ->
                     f"routes to a port of Service {service.name} that no container port of "
                     f"{build.app} kgen declares backs"
                 )
-            return ("spec", "rules", i, "http", "paths", j), port
+            return at, port
     return (
         "routes no host to the app: kgen's Ingress routes one host (ingress.host) to the "
         "app's Service"
@@ -125,10 +179,15 @@ def service_port_target(
     return None
 
 
-def _ingress(build: Build, ingress: Resource, at: JsonPath, port: dict[str, Any]) -> None:
+def _ingress(
+    build: Build, ingress: Resource, at: JsonPath, port: dict[str, Any], routes: _Routes
+) -> None:
     name, kind = build.name, "Ingress"
     here: JsonPath = (*build.where, "ingress")
     part_metadata(build, ingress, kind, name)
+    if routes.shared:  # named once every app took its routes (``name_splits``)
+        out = target(kind, name, "metadata", "name")
+        build.record(ingress, ("metadata", "name"), Status.RENAMED, "", out)
     spec = ingress.body.get("spec") or {}
     annotations = (ingress.body.get("metadata") or {}).get("annotations") or {}
     rule_at, path = at[:3], _at(ingress.body, at)
@@ -180,7 +239,7 @@ def _ingress(build: Build, ingress: Resource, at: JsonPath, port: dict[str, Any]
     _tls(build, ingress, spec, annotations, host, alb=alb)
     if alb:
         _alb(build, ingress, annotations)
-    _other_routes(build, ingress, spec, at)
+    _other_routes(build, ingress, spec, at, routes)
     _annotations(build, ingress, annotations)
     build.leftovers(ingress, spec, ("spec",), kind, name, ("spec",), lists=_OTHER_ROUTE)
     metadata = ingress.body.get("metadata")
@@ -377,22 +436,31 @@ def _alb(build: Build, ingress: Resource, annotations: Mapping[str, Any]) -> Non
             )  # fmt: skip
 
 
-def _other_routes(build: Build, ingress: Resource, spec: Mapping[str, Any], at: JsonPath) -> None:
-    """Every other host and path, and a default backend: no field, and no patch."""
+def _other_routes(
+    build: Build, ingress: Resource, spec: Mapping[str, Any], at: JsonPath, routes: _Routes
+) -> None:
+    """Every other host and path, and a default backend: no field, and no patch. The
+    routes to another app of the input are that app's to map."""
     for i, rule in enumerate(spec.get("rules") or []):
         rule_at: JsonPath = ("spec", "rules", i)
-        if rule_at != at[:3]:
+        paths = (rule.get("http") or {}).get("paths") or []
+        theirs = [j for j in range(len(paths)) if (*rule_at, "http", "paths", j) in routes.theirs]
+        if rule_at != at[:3] and not theirs:
             build.left_out(ingress, rule_at, f"another host ({rule.get('host')}): {_OTHER_ROUTE}")
             continue
-        for j, path in enumerate((rule.get("http") or {}).get("paths") or []):
-            if (*rule_at, "http", "paths", j) != at:
+        for j, path in enumerate(paths):
+            if (*rule_at, "http", "paths", j) not in (at, *routes.theirs):
                 shown = path.get("path", "/")
                 build.left_out(
                     ingress,
                     (*rule_at, "http", "paths", j),
                     f"another path ({shown}): {_OTHER_ROUTE}",
                 )
+        if rule_at != at[:3]:
+            continue  # its host is the other app's
         for path, _ in leaves(rule, rule_at):
+            if path[:6] in routes.theirs:
+                continue
             if not build.ledger.recorded(ingress, path):
                 build.left_out(ingress, path, f"no blueprint field: {_OTHER_ROUTE}")
     if "defaultBackend" in spec:
@@ -400,6 +468,32 @@ def _other_routes(build: Build, ingress: Resource, spec: Mapping[str, Any], at: 
             ingress, ("spec", "defaultBackend"),
             "kgen's Ingress routes ingress.host alone: no default backend",
         )  # fmt: skip
+
+
+def name_splits(index: Index, ledger: Ledger) -> None:
+    """Say of an Ingress split between apps which Ingresses it became."""
+    for ingress in index.resources:
+        key = (id(ingress), ("metadata", "name"))
+        entry = ledger.entries.get(key)
+        if ingress.kind != "Ingress" or entry is None or entry.status is not Status.RENAMED:
+            continue
+        names = sorted(t.name for t in entry.targets)
+        if len(names) < 2:
+            continue
+        added = [n for n in names if n != ingress.name]
+        ledger.entries[key] = replace(
+            entry,
+            note=(
+                f"kgen splits the Ingress between the apps it routes to: {', '.join(names)} "
+                "each render an Ingress of their own routes; what refers to "
+                f"{ingress.name} must follow, and applying adds {', '.join(added)} beside it"
+                + (
+                    ""
+                    if ingress.name in names
+                    else f" (delete {ingress.name} once nothing uses it)"
+                )
+            ),
+        )
 
 
 def _at(node: Any, path: JsonPath) -> Any:

@@ -61,8 +61,11 @@ def map_monolith(group: Group, index: Index, build: Build) -> None:
     """Fill ``build.blueprint`` with a Monolith made of ``group``'s Deployments, Job and
     CronJobs; problems go to ``build.problems``."""
     start(build)
-    labels = own_labels(group.workloads[0])
-    build.blueprint["metadata"]["labels"] = labels  # the first Deployment's, not a Job's
+    # the labels every process's Deployment has (a Job's need not be): a label of one
+    # process stays a patch on its resources, never spread to the other processes' pods
+    deployments = [own_labels(w) for w in group.workloads if w.kind == "Deployment"]
+    labels = {k: v for k, v in deployments[0].items() if all(d.get(k) == v for d in deployments)}
+    build.blueprint["metadata"]["labels"] = labels
     runs = [Run(w, build.namespace, main_container(w)) for w in group.workloads]
     names = unit_names(build.app, runs)
     units = [_unit(build.app, w, name) for w, name in zip(group.workloads, names, strict=True)]
