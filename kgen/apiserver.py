@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from kgen import lazyre
 from kgen.formats import DNS_1035_LABEL, DNS_LABEL, DNS_SUBDOMAIN, FORMATS, image_problem
 from kgen.model import Blueprint, Document, JsonPath, Problem, SourcePos
 
@@ -312,7 +313,7 @@ POD_TEMPLATES: Mapping[str, JsonPath] = {
 }
 _DNS_POLICIES = ("ClusterFirst", "ClusterFirstWithHostNet", "Default", "None")
 _SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
-_QUANTITY = re.compile(
+_QUANTITY = lazyre.compile(
     r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+|[KMGTPE]i|[mkMGTPE])?"
 )
 
@@ -507,7 +508,7 @@ def _pod_spec_problems(document: Document, path: JsonPath, pod: Any) -> Iterator
                         )
 
 
-_KEY = re.compile(r"[-._a-zA-Z0-9]+", re.ASCII)
+_KEY = lazyre.compile(r"[-._a-zA-Z0-9]+", re.ASCII)
 
 
 def _configmap_problems(document: Document) -> Iterator[Problem]:

@@ -8,12 +8,19 @@ without a schema is an error, never skipped. Validators are built once per
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import importlib.util
 import json
+import os
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kgen import lazyre
 from kgen.apiserver import (
     _anchor,
     _origin_of,
@@ -43,9 +50,20 @@ _K8S_SCHEMAS = "kubernetes-json-schema"
 
 
 @cache
+def _k8s_root() -> Path:
+    """kubernetes-validate's folder of upstream schemas, found without importing the
+    package (its import pulls in packaging and email: 10 ms of every cold start)."""
+    spec = importlib.util.find_spec("kubernetes_validate")
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    if not locations:  # pragma: no cover - a dependency
+        return Path(str(resources.files("kubernetes_validate"))) / _K8S_SCHEMAS
+    return Path(locations[0]) / _K8S_SCHEMAS
+
+
+@cache
 def kube_versions() -> tuple[str, ...]:
     """The Kubernetes minor versions kubernetes-validate ships schemas for, oldest first."""
-    root = resources.files("kubernetes_validate").joinpath(_K8S_SCHEMAS)
+    root = _k8s_root()
     found = set()
     for entry in root.iterdir():
         name = entry.name
@@ -69,10 +87,8 @@ def check_kube_version(version: str) -> str:
     return cleaned
 
 
-def _k8s_dir(version: str) -> Any:
-    return resources.files("kubernetes_validate").joinpath(
-        _K8S_SCHEMAS, f"v{version}.0-local-strict"
-    )
+def _k8s_dir(version: str) -> Path:
+    return _k8s_root() / f"v{version}.0-local-strict"
 
 
 @cache
@@ -86,8 +102,7 @@ def k8s_schema_names(version: str) -> frozenset[str]:
 def _k8s_registry(version: str) -> Registry[Any]:
     from referencing import Registry, Resource
 
-    definitions = json.loads(_k8s_dir(version).joinpath("_definitions.json").read_text("utf-8"))
-    return Resource.from_contents(definitions) @ Registry()
+    return Resource.from_contents(_definitions(version)) @ Registry()
 
 
 @cache
@@ -186,19 +201,22 @@ def fast_validator(version: str, api_version: str, kind: str) -> Callable[[Any],
         import jsonschema_rs
     except ImportError:  # pragma: no cover - a dependency; the plain path still works
         return None
-    schema, kubernetes = found
+    inputs = _fast_inputs(version, api_version, kind)
     try:
-        if kubernetes:
+        if inputs["definitions"] is not None:
+            definitions = inputs["definitions"]
             validator: Any = jsonschema_rs.Draft202012Validator(
-                _int_ranges(schema), registry=_fast_registry(version), validate_formats=False
+                inputs["schema"],
+                registry=jsonschema_rs.Registry([(definitions["$id"], definitions)]),
+                validate_formats=False,
             )
         else:
             draft = (
                 jsonschema_rs.Draft7Validator
-                if _is_draft7(schema)
+                if _is_draft7(inputs["schema"])
                 else jsonschema_rs.Draft202012Validator
             )
-            validator = draft(_int_ranges(schema), validate_formats=False)
+            validator = draft(inputs["schema"], validate_formats=False)
     except Exception:  # a schema it cannot compile (a Go regular expression): plain path
         return None
 
@@ -211,13 +229,69 @@ def fast_validator(version: str, api_version: str, kind: str) -> Callable[[Any],
     return valid
 
 
-@cache
-def _fast_registry(version: str) -> Any:
-    import jsonschema_rs
+def _fast_inputs(version: str, api_version: str, kind: str) -> dict[str, Any]:
+    """What the compiled validator of a kind is built from: its schema, and for a
+    Kubernetes kind the definitions it reaches (of the 1.4 MB of them), every int32 and
+    int64 format saying its range. Kept in kgen's cache (``kgen.cache``), since parsing
+    all the definitions cost more than the rest of a one-blueprint render."""
+    from kgen.cache import cache_folder
 
+    folder = cache_folder("schemas", _schema_files_key(version))
+    name = hashlib.sha256(f"{version}\0{api_version}\0{kind}".encode()).hexdigest()
+    if folder is not None:
+        try:
+            found: Any = json.loads((folder / f"{name}.json").read_bytes())
+            if isinstance(found, dict) and found.keys() == {"schema", "definitions"}:
+                return found
+        except (OSError, ValueError):  # missing, cut short, another shape: made again
+            pass
+    schema, kubernetes = _schema_of(version, api_version, kind) or ({}, False)
+    inputs = {
+        "schema": _int_ranges(schema),
+        "definitions": _reached(_fast_definitions(version), schema) if kubernetes else None,
+    }
+    if folder is not None:
+        with contextlib.suppress(OSError):
+            with tempfile.NamedTemporaryFile("w", dir=folder, delete=False) as file:
+                json.dump(inputs, file)
+            os.replace(file.name, folder / f"{name}.json")
+    return inputs
+
+
+@cache
+def _schema_files_key(version: str) -> str:
+    """What the schemas of Kubernetes ``version`` are, cheaply: their folder's and
+    definitions file's size and time (kgen's own files key the cache folder itself)."""
+    folder = _k8s_dir(version)
+    definitions = (folder / "_definitions.json").stat()
+    return f"{folder} {definitions.st_size} {definitions.st_mtime_ns} {folder.stat().st_mtime_ns}"
+
+
+@cache
+def _fast_definitions(version: str) -> Mapping[str, Any]:
     text = _k8s_dir(version).joinpath("_definitions.json").read_text("utf-8")
-    definitions = json.loads(text, object_hook=_with_int_range)  # 1.4 MB: one pass
-    return jsonschema_rs.Registry([(definitions["$id"], definitions)])
+    found: Mapping[str, Any] = json.loads(text, object_hook=_with_int_range)  # one pass
+    return found
+
+
+_DEFINITION_REF = lazyre.compile(r'"\$ref": "[^"#]*#/\$defs/((?:[^"\\]|\\.)*)"')
+
+
+def _reached(definitions: Mapping[str, Any], schema: Any) -> dict[str, Any]:
+    """``definitions`` with only the ones ``schema`` reaches, directly or through others."""
+    every: Mapping[str, Any] = definitions.get("$defs", {})
+    wanted: set[str] = set()
+    todo = [schema]
+    while todo:
+        for written in _DEFINITION_REF.findall(json.dumps(todo.pop())):
+            name = json.loads(f'"{written}"').replace("~1", "/").replace("~0", "~")
+            if name not in wanted and name in every:
+                wanted.add(name)
+                todo.append(every[name])
+    return {
+        **{k: v for k, v in definitions.items() if k != "$defs"},
+        "$defs": {name: every[name] for name in sorted(wanted)},
+    }
 
 
 #: What the OpenAPI integer formats allow, as the plain path's format checker says it
@@ -339,18 +413,37 @@ def _spec_schema_of(document: Document, kube_version: str) -> Mapping[str, Any]:
     spec mapping (it asks which fields the spec requires)."""
     if isinstance(document.body.get("spec"), Mapping):
         return {}
-    validator = document_validator(kube_version, document.api_version, document.kind)
-    return _spec_schema(validator, kube_version) if validator is not None else {}
+    found = _schema_of(kube_version, document.api_version, document.kind)
+    return _spec_of(found[0], kube_version) if found is not None else {}
 
 
 def _spec_schema(validator: Validator, kube_version: str) -> Mapping[str, Any]:
     """The schema of a document's ``spec``, its reference (Kubernetes' schemas) resolved."""
-    schema: Any = validator.schema
+    return _spec_of(validator.schema, kube_version)
+
+
+def _spec_of(schema: Any, kube_version: str) -> Mapping[str, Any]:
+    """The ``spec`` property of a document's schema. Kubernetes' schemas refer to their
+    definitions (``/api/_definitions.json#/$defs/<name>``): followed here without a
+    resolver library, which a valid document never needs loaded."""
     spec = schema.get("properties", {}).get("spec", {}) if isinstance(schema, Mapping) else {}
     if isinstance(spec, Mapping) and "$ref" in spec:
-        resolver = _k8s_registry(kube_version).resolver(base_uri=schema.get("$id", ""))
-        spec = resolver.lookup(spec["$ref"]).contents
+        where, _, pointer = str(spec["$ref"]).partition("#")
+        node: Any = _definitions(kube_version) if where.endswith("_definitions.json") else schema
+        for token in pointer.split("/")[1:]:
+            node = node.get(token.replace("~1", "/").replace("~0", "~"), {})
+            if not isinstance(node, Mapping):
+                return {}
+        spec = node
     return spec if isinstance(spec, Mapping) else {}
+
+
+@cache
+def _definitions(version: str) -> Mapping[str, Any]:
+    found: Mapping[str, Any] = json.loads(
+        _k8s_dir(version).joinpath("_definitions.json").read_text("utf-8")
+    )
+    return found
 
 
 def error_message(error: ValidationError) -> str:

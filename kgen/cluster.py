@@ -13,11 +13,12 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kgen import lazyre
 from kgen.instances import InstanceType, instance_type
 from kgen.model import Blueprint
 
 #: AWS Graviton (arm64) instance families: a 'g' after the generation (m7g, c7gn, r6gd).
-GRAVITON = re.compile(r"[a-z]+[0-9]+g[a-z-]*\.|a1\.", re.ASCII)
+GRAVITON = lazyre.compile(r"[a-z]+[0-9]+g[a-z-]*\.|a1\.", re.ASCII)
 
 #: IAM role names take at most 64 characters.
 MAX_ROLE_NAME = 64

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kgen import lazyre
 from kgen.environments import MAX_ENVIRONMENTS, EnvironmentList
 from kgen.errors import InvalidInput
 from kgen.model import JsonPath, Problem, SourcePos
@@ -147,8 +148,8 @@ def _position(message: str) -> tuple[int, int]:
     return (int(found[1]), int(found[2])) if found else (1, 1)
 
 
-_HEADER = re.compile(r"^\s*\[([^\[\]]+)\]\s*(?:#.*)?$")
-_KEY = re.compile(r"""^(\s*)["']?([A-Za-z0-9_-]+)["']?\s*=""")
+_HEADER = lazyre.compile(r"^\s*\[([^\[\]]+)\]\s*(?:#.*)?$")
+_KEY = lazyre.compile(r"""^(\s*)["']?([A-Za-z0-9_-]+)["']?\s*=""")
 
 
 def _line_of(text: str, table: tuple[str, ...], key: str) -> tuple[int, int]:
@@ -174,7 +175,7 @@ def _key_lines(text: str) -> dict[tuple[tuple[str, ...], str], tuple[int, int]]:
 
 #: An environment's name: a DNS-1123 label, as a blueprint's ``environments`` keys are
 #: (each names a folder DIR/<env>/ and an Argo CD or Flux object <name>-<env>).
-_LABEL = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?", re.ASCII)
+_LABEL = lazyre.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?", re.ASCII)
 
 
 def _environments_problems(value: Any) -> list[tuple[JsonPath, str, str | None]]:

@@ -6,11 +6,11 @@ for a list, the values' for a map), the way ``kubectl explain`` reads the API se
 from __future__ import annotations
 
 import json
-import re
 import textwrap
 from collections.abc import Mapping
 from typing import Any
 
+from kgen import lazyre
 from kgen.errors import UsageError
 from kgen.formats import FORMATS
 from kgen.kinds import kind_names
@@ -20,7 +20,7 @@ from kgen.suggest import did_you_mean
 Schema = Mapping[str, Any]
 WIDTH = 88
 #: Where a description's first sentence ends ('e.g. gp3' goes on).
-_SENTENCE = re.compile(r"(?<=\.)\s+(?=[A-Z])")
+_SENTENCE = lazyre.compile(r"(?<=\.)\s+(?=[A-Z])")
 
 
 def explain(path: str) -> str:
@@ -150,7 +150,7 @@ def _describe(root: Schema, where: str, node: Schema, required: bool) -> str:
 
 # --- kgen render --explain-value ------------------------------------------------------------
 
-_PART = re.compile(r"\.?([A-Za-z0-9_$-]+)|\[(\d+)\]|\[\"([^\"]*)\"\]|\[([^\]\"]+)\]")
+_PART = lazyre.compile(r"\.?([A-Za-z0-9_$-]+)|\[(\d+)\]|\[\"([^\"]*)\"\]|\[([^\]\"]+)\]")
 
 
 def parse_selector(text: str) -> tuple[str | None, str | None, tuple[str | int, ...]]:

@@ -14,13 +14,15 @@ from typing import Any
 
 import yaml
 
+from kgen import lazyre
+
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0"}
 
 
 #: Everything but printable ASCII and printable non-ASCII (minus the line separators and the
 #: byte-order mark), plus the characters that end or escape a double-quoted scalar.
-_ESCAPED = re.compile(
+_ESCAPED = lazyre.compile(
     '[^\\x20-\\x7e\\xa0-\\ud7ff\\ue000-\\ufffd\\U00010000-\\U0010ffff]|[\\\\"\\u2028\\u2029\\ufeff]'
 )
 
@@ -39,6 +41,8 @@ def _escape(match: re.Match[str]) -> str:
 
 def quote(text: str) -> str:
     """A YAML double-quoted scalar holding exactly ``text``, on one line."""
+    if text.isascii() and text.isprintable() and "\\" not in text and '"' not in text:
+        return f'"{text}"'  # nothing to escape (and no pattern to compile in most runs)
     return f'"{_ESCAPED.sub(_escape, text)}"'
 
 

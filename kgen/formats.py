@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from kgen import lazyre
 from kgen.suggest import shown
 
 if TYPE_CHECKING:
@@ -19,18 +20,20 @@ if TYPE_CHECKING:
 #: Kubernetes name patterns (lengths are checked beside them). Every pattern here is ASCII
 #: and meant for ``fullmatch``: ``$`` would let a value end in a line break, and ``\d`` or
 #: ``\w`` would take digits and letters of other scripts.
-DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", re.ASCII)
-DNS_1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?", re.ASCII)
-DNS_SUBDOMAIN = re.compile(
+DNS_LABEL = lazyre.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", re.ASCII)
+DNS_1035_LABEL = lazyre.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?", re.ASCII)
+DNS_SUBDOMAIN = lazyre.compile(
     r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*", re.ASCII
 )
 #: C identifiers and more, as the API server takes them before relaxed validation (1.32);
 #: '.', '..' and names starting with '..' are refused there, and so here.
-_ENV_NAME = re.compile(r"(?!\.\.)(?!\.\Z)[-._a-zA-Z][-._a-zA-Z0-9]*", re.ASCII)
-_LABEL_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]", re.ASCII)
-_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?", re.ASCII)
-_CPU = re.compile(r"([0-9]+(\.[0-9]+)?|\.[0-9]+)m?", re.ASCII)
-_MEMORY = re.compile(r"([0-9]+(\.[0-9]+)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?", re.ASCII)
+_ENV_NAME = lazyre.compile(r"(?!\.\.)(?!\.\Z)[-._a-zA-Z][-._a-zA-Z0-9]*", re.ASCII)
+_LABEL_NAME = lazyre.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]", re.ASCII)
+_LABEL_VALUE = lazyre.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?", re.ASCII)
+_CPU = lazyre.compile(r"([0-9]+(\.[0-9]+)?|\.[0-9]+)m?", re.ASCII)
+_MEMORY = lazyre.compile(
+    r"([0-9]+(\.[0-9]+)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?", re.ASCII
+)
 _MEMORY_SUFFIXES: dict[str, Decimal | int] = {
     "": 1, "m": Decimal("0.001"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
     "P": 10**15, "E": 10**18, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40,
@@ -40,45 +43,47 @@ _MEMORY_SUFFIXES: dict[str, Decimal | int] = {
 MAX_QUANTITY = 2**63 - 1
 _MAX_QUANTITY_TEXT = 40
 
-_ABSOLUTE_PATH = re.compile(r"/[^:\x00-\x1f\x7f]*")
+_ABSOLUTE_PATH = lazyre.compile(r"/[^:\x00-\x1f\x7f]*")
 _LABEL = r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?"
-_HOSTNAME = re.compile(rf"(?:\*\.)?{_LABEL}(?:\.{_LABEL})*", re.ASCII)
-_URL_PATH = re.compile(r"/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*", re.ASCII)
-_ACM_ARN = re.compile(
+_HOSTNAME = lazyre.compile(rf"(?:\*\.)?{_LABEL}(?:\.{_LABEL})*", re.ASCII)
+_URL_PATH = lazyre.compile(r"/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*", re.ASCII)
+_ACM_ARN = lazyre.compile(
     r"arn:aws(?:-cn|-us-gov)?:acm:[a-z]{2}(?:-[a-z]+)+-[0-9]:[0-9]{12}:certificate/[0-9a-f-]{36}",
     re.ASCII,
 )
-_PERCENT = re.compile(r"(?:0|[1-9][0-9]{0,2})%", re.ASCII)
-_METRIC = re.compile(r"[A-Za-z_:][A-Za-z0-9_:.-]*", re.ASCII)
-_SQS_URL = re.compile(
+_PERCENT = lazyre.compile(r"(?:0|[1-9][0-9]{0,2})%", re.ASCII)
+_METRIC = lazyre.compile(r"[A-Za-z_:][A-Za-z0-9_:.-]*", re.ASCII)
+_SQS_URL = lazyre.compile(
     r"https://sqs\.[a-z]{2}(?:-[a-z]+)+-[0-9]\.amazonaws\.com(?:\.cn)?/[0-9]{12}/"
     r"[A-Za-z0-9_-]{1,80}(?:\.fifo)?",
     re.ASCII,
 )
-_HTTPS_URL = re.compile(
+_HTTPS_URL = lazyre.compile(
     rf"https://{_LABEL}(?:\.{_LABEL})*(?::[1-9][0-9]{{0,4}})?(?:/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*)?",
     re.ASCII,
 )
-_EMAIL = re.compile(rf"[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]{{1,64}}@{_LABEL}(?:\.{_LABEL})+", re.ASCII)
-_EFS_ID = re.compile(r"fs-[0-9a-f]{8}(?:[0-9a-f]{9})?", re.ASCII)
-_EFS_ACCESS_POINT = re.compile(r"fsap-[0-9a-f]{8}(?:[0-9a-f]{9})?", re.ASCII)
-_EBS_VOLUME = re.compile(r"vol-[0-9a-f]{8}(?:[0-9a-f]{9})?", re.ASCII)
-_RELEASE = re.compile(
+_EMAIL = lazyre.compile(
+    rf"[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]{{1,64}}@{_LABEL}(?:\.{_LABEL})+", re.ASCII
+)
+_EFS_ID = lazyre.compile(r"fs-[0-9a-f]{8}(?:[0-9a-f]{9})?", re.ASCII)
+_EFS_ACCESS_POINT = lazyre.compile(r"fsap-[0-9a-f]{8}(?:[0-9a-f]{9})?", re.ASCII)
+_EBS_VOLUME = lazyre.compile(r"vol-[0-9a-f]{8}(?:[0-9a-f]{9})?", re.ASCII)
+_RELEASE = lazyre.compile(
     r"(?:0|[1-9][0-9]{0,3})\.(?:0|[1-9][0-9]{0,3})\.(?:0|[1-9][0-9]{0,3})", re.ASCII
 )
-_STORE_PATH = re.compile(r"[A-Za-z0-9_+=.@-]+(?:/[A-Za-z0-9_+=.@-]+)*/?", re.ASCII)
-_VAULT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}", re.ASCII)
-_NODEGROUP = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?", re.ASCII)
-_PROMETHEUS_DURATION = re.compile(
+_STORE_PATH = lazyre.compile(r"[A-Za-z0-9_+=.@-]+(?:/[A-Za-z0-9_+=.@-]+)*/?", re.ASCII)
+_VAULT_NAME = lazyre.compile(r"[A-Za-z0-9_.-]{1,128}", re.ASCII)
+_NODEGROUP = lazyre.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?", re.ASCII)
+_PROMETHEUS_DURATION = lazyre.compile(
     r"0|(?:[0-9]+y)?(?:[0-9]+w)?(?:[0-9]+d)?(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?(?:[0-9]+ms)?",
     re.ASCII,
 )
-_ALERT = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*", re.ASCII)
-_PARSER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*", re.ASCII)
-_KIND = re.compile(r"[A-Z][A-Za-z0-9]*", re.ASCII)
-_HEADER_NAME = re.compile(r"[A-Za-z0-9][-A-Za-z0-9]*", re.ASCII)
-_DURATION = re.compile(r"(?:[0-9]{1,20}(?:\.[0-9]{1,20})?(?:ms|s|m|h))+", re.ASCII)
-_DURATION_PART = re.compile(r"([0-9.]+)(ms|s|m|h)", re.ASCII)
+_ALERT = lazyre.compile(r"[A-Za-z_:][A-Za-z0-9_:]*", re.ASCII)
+_PARSER = lazyre.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*", re.ASCII)
+_KIND = lazyre.compile(r"[A-Z][A-Za-z0-9]*", re.ASCII)
+_HEADER_NAME = lazyre.compile(r"[A-Za-z0-9][-A-Za-z0-9]*", re.ASCII)
+_DURATION = lazyre.compile(r"(?:[0-9]{1,20}(?:\.[0-9]{1,20})?(?:ms|s|m|h))+", re.ASCII)
+_DURATION_PART = lazyre.compile(r"([0-9.]+)(ms|s|m|h)", re.ASCII)
 _SECONDS = {"ms": Decimal("0.001"), "s": Decimal(1), "m": Decimal(60), "h": Decimal(3600)}
 #: Go's time.Duration counts nanoseconds in an int64: about 2,562,047 hours.
 MAX_GO_DURATION_SECONDS = Decimal(2**63 - 1) / Decimal(10**9)
@@ -97,7 +102,7 @@ _PROMETHEUS_UNITS = {
     "d": Decimal(86400),
     **_SECONDS,
 }
-_PROMETHEUS_PART = re.compile(r"([0-9]+)(ms|y|w|d|h|m|s)", re.ASCII)
+_PROMETHEUS_PART = lazyre.compile(r"([0-9]+)(ms|y|w|d|h|m|s)", re.ASCII)
 
 
 def _within_go(text: str) -> bool:
@@ -116,14 +121,16 @@ def _duration_ok(text: str, *, positive: bool = False) -> bool:
 
 _PARTITION = r"aws(?:-cn|-us-gov|-iso|-iso-b)?"
 _IAM_NAME = r"(?:/[\w+=,.@-]+)*/?[\w+=,.@-]{1,128}"
-_ROLE_ARN = re.compile(rf"arn:{_PARTITION}:iam::[0-9]{{12}}:role{_IAM_NAME}", re.ASCII)
-_POLICY_ARN = re.compile(rf"arn:{_PARTITION}:iam::(?:aws|[0-9]{{12}}):policy{_IAM_NAME}", re.ASCII)
+_ROLE_ARN = lazyre.compile(rf"arn:{_PARTITION}:iam::[0-9]{{12}}:role{_IAM_NAME}", re.ASCII)
+_POLICY_ARN = lazyre.compile(
+    rf"arn:{_PARTITION}:iam::(?:aws|[0-9]{{12}}):policy{_IAM_NAME}", re.ASCII
+)
 
 # Image references, after the grammar of distribution/reference.
 _HOST_PART = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
 _DOMAIN = rf"(?:{_HOST_PART}(?:\.{_HOST_PART})*(?::[0-9]{{1,5}})?)"
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_IMAGE = re.compile(
+_IMAGE = lazyre.compile(
     rf"(?P<name>(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*)"
     r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
     r"(?:@(?P<digest>[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-f]{32,256}))?",
@@ -131,8 +138,8 @@ _IMAGE = re.compile(
 )
 
 
-_IMAGE_PREFIX = re.compile(rf"(?:{_DOMAIN}|{_COMPONENT})(?:/{_COMPONENT})*", re.ASCII)
-_IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", re.ASCII)
+_IMAGE_PREFIX = lazyre.compile(rf"(?:{_DOMAIN}|{_COMPONENT})(?:/{_COMPONENT})*", re.ASCII)
+_IMAGE_TAG = lazyre.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", re.ASCII)
 
 
 def image_problem(value: str) -> str | None:
@@ -196,7 +203,7 @@ def _cpu_ok(value: object) -> bool:
     return 0 < millis <= MAX_QUANTITY and millis == millis.to_integral_value()
 
 
-_METRIC_QUANTITY = re.compile(
+_METRIC_QUANTITY = lazyre.compile(
     r"(?:[0-9]{1,18}(?:\.[0-9]{1,18})?|\.[0-9]{1,18})(?:m|k|M|G|T)?", re.ASCII
 )
 
@@ -248,7 +255,7 @@ _CRON_FIELDS = (
     ),
     ("day of week", 0, 6, ("sun", "mon", "tue", "wed", "thu", "fri", "sat")),
 )
-_CRON_ITEM = re.compile(r"([*?]|[0-9a-z]{1,9}(?:-[0-9a-z]{1,9})?)(?:/([0-9]{1,9}))?", re.ASCII)
+_CRON_ITEM = lazyre.compile(r"([*?]|[0-9a-z]{1,9}(?:-[0-9a-z]{1,9})?)(?:/([0-9]{1,9}))?", re.ASCII)
 
 
 def cron_problem(value: str) -> str | None:
@@ -324,7 +331,7 @@ def _values(text: str, low: int, high: int, names: tuple[str, ...]) -> set[int] 
 
 
 _CLOSING = {")": "(", "]": "[", "}": "{"}
-_TRAILING_OPERATOR = re.compile(
+_TRAILING_OPERATOR = lazyre.compile(
     r"(?:[-+*/%^,=<>]|!=|\b(?:and|or|unless|by|without|on|ignoring|group_left|group_right|"
     r"bool|offset))\s*$",
     re.ASCII,
@@ -384,12 +391,12 @@ def _absolute_path_ok(path: str) -> bool:
     )
 
 
-_AWS_REGION = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[1-9]", re.ASCII)
-_AWS_ZONE = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[1-9][a-z]", re.ASCII)
-_INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9]{1,16}", re.ASCII)
-_KUBE_MINOR = re.compile(r"1\.[1-9][0-9]?", re.ASCII)
-_AWS_ACCOUNT = re.compile(r"[0-9]{12}", re.ASCII)
-_CIDR = re.compile(r"[0-9a-fA-F:.]{2,39}/[0-9]{1,3}", re.ASCII)
+_AWS_REGION = lazyre.compile(r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[1-9]", re.ASCII)
+_AWS_ZONE = lazyre.compile(r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[1-9][a-z]", re.ASCII)
+_INSTANCE_TYPE = lazyre.compile(r"[a-z][a-z0-9-]*\.[a-z0-9]{1,16}", re.ASCII)
+_KUBE_MINOR = lazyre.compile(r"1\.[1-9][0-9]?", re.ASCII)
+_AWS_ACCOUNT = lazyre.compile(r"[0-9]{12}", re.ASCII)
+_CIDR = lazyre.compile(r"[0-9a-fA-F:.]{2,39}/[0-9]{1,3}", re.ASCII)
 
 
 def _cidr_ok(value: str) -> bool:

@@ -12,24 +12,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kgen import lazyre
 from kgen.errors import UsageError
 from kgen.formats import FORMATS
 from kgen.yamlio import dump_document
 
 #: A Git URL Argo CD and Flux clone: HTTPS or SSH, no credentials in it.
-_REPO = re.compile(
+_REPO = lazyre.compile(
     r"(?:https://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~-]+)+/?"
     r"|ssh://git@[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~-]+)+"
     r"|git@[A-Za-z0-9.-]+:[A-Za-z0-9._~/-]+)",
     re.ASCII,
 )
 #: A branch name Git takes (refname rules, in short).
-_BRANCH = re.compile(r"(?!.*\.\.)(?!.*//)(?!/)[A-Za-z0-9._/-]{1,200}(?<![/.])", re.ASCII)
+_BRANCH = lazyre.compile(r"(?!.*\.\.)(?!.*//)(?!/)[A-Za-z0-9._/-]{1,200}(?<![/.])", re.ASCII)
 #: A folder in the repository: relative, no '.' or '..' parts.
-_PATH = re.compile(r"(?!/)(?:[A-Za-z0-9_-][A-Za-z0-9._-]*/?)+", re.ASCII)
-_NAME = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?", re.ASCII)
+_PATH = lazyre.compile(r"(?!/)(?:[A-Za-z0-9_-][A-Za-z0-9._-]*/?)+", re.ASCII)
+_NAME = lazyre.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?", re.ASCII)
 #: A Kubernetes API server's URL: HTTPS, a host name or IPv4 address, a port, a path.
-_SERVER = re.compile(
+_SERVER = lazyre.compile(
     r"https://([A-Za-z0-9.-]{1,253})(?::([0-9]{1,5}))?((?:/[A-Za-z0-9._~-]+)*)/?", re.ASCII
 )
 #: Where Argo CD deploys when no destination is given: the cluster it runs in.

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections import Counter
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from kgen import lazyre
 from kgen.formats import image_tag
 from kgen.yamlio import written_text
 
@@ -33,8 +33,8 @@ CONFIG_HASH_ANNOTATION = "kgen.dev/config-hash"
 #: The label on a StatefulApp's own headless Service, which monitors leave out (the pods
 #: are scraped through the client Service).
 HEADLESS_LABEL = "kgen.dev/headless"
-_LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
-_KEY_UNSAFE = re.compile(r"[^-._a-zA-Z0-9]")
+_LABEL_UNSAFE = lazyre.compile(r"[^A-Za-z0-9_.-]")
+_KEY_UNSAFE = lazyre.compile(r"[^-._a-zA-Z0-9]")
 
 
 def merge_patch(target: Any, patch: Any) -> Any:

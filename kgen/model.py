@@ -6,12 +6,13 @@ Every stage takes and returns these frozen dataclasses; none keeps state between
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
+from kgen import lazyre
+
+_PLAIN_KEY = lazyre.compile(r"[A-Za-z0-9_-]+")
 
 #: A JSON path inside a document: keys and list indexes, outermost first.
 JsonPath = tuple[str | int, ...]

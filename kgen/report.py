@@ -4,17 +4,17 @@ SARIF 2.1.0 (what GitHub code scanning and many editors read)."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
+from kgen import lazyre
 from kgen.errors import TemplateBug
 from kgen.model import Problem
 
 #: The longest field path, message and hint shown; a value echoed from a 5 MB line is cut.
 _LONGEST = {"path": 300, "message": 1000, "hint": 500}
-_UNPRINTABLE = re.compile(r"[^\x20-\x7e\xa0-\U0010ffff]|[\u2028\u2029\ufeff]")
+_UNPRINTABLE = lazyre.compile(r"[^\x20-\x7e\xa0-\U0010ffff]|[\u2028\u2029\ufeff]")
 
 
 def clean(text: str, limit: int) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 
 from kgen.helpers import merge_patch, selector_labels
 from kgen.model import Blueprint, JsonPath
-from kgen.schema import validator, walk
+from kgen.schema import document_schema, walk
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class Unit(Mapping[str, Any]):
 def derive_units(blueprint: Blueprint, written: Blueprint) -> tuple[Unit, ...]:
     """The units of a valid blueprint with its defaults filled in (``written``: the same
     blueprint as written), sorted by name."""
-    kind_schema: Any = validator(blueprint.kind).schema
+    kind_schema: Any = document_schema(blueprint.kind)
     units = []
     for path, schema, _, value in walk(kind_schema, kind_schema["$id"], blueprint.data):
         marker = schema.get("x-kgen-workload")

@@ -16,7 +16,7 @@ from kgen.budget import OutputBudget
 from kgen.errors import InvalidInput
 from kgen.formats import format_message
 from kgen.model import Blueprint, JsonPath, Problem
-from kgen.schema import fast_validator, subschema, validator, walk, with_defaults
+from kgen.schema import document_schema, fast_validator, subschema, validator, walk, with_defaults
 from kgen.suggest import did_you_mean, one_of, shown
 from kgen.units import Unit, derive_units
 
@@ -254,7 +254,7 @@ def semantic_problems(blueprint: Blueprint, units: Iterable[Unit]) -> Iterator[P
     """Checks that JSON Schema cannot express: the field rules the kind's schema names at
     each node, then the unit rules on each workload unit. ``blueprint`` has its defaults
     filled in."""
-    kind_schema: Any = validator(blueprint.kind).schema
+    kind_schema: Any = document_schema(blueprint.kind)
     for path, schema, _, value in walk(kind_schema, kind_schema["$id"], blueprint.data):
         yield from rules.field_problems(blueprint, path, schema, value)
     for unit in units:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from kgen import lazyre
 from kgen.errors import InternalError, InvalidInput
 from kgen.model import Document, Problem
 from kgen.yamlio import dump_document
@@ -101,7 +102,7 @@ _NAMESPACE = rf"(?!default/){_LABEL}"
 #: Every path kgen writes inside an output folder, and nothing else: file names are made
 #: only of validated names and the kinds kgen renders, in the folder of their scope, so no
 #: input (and no ownership record) can lead kgen to a file it did not write.
-KGEN_PATH = re.compile(
+KGEN_PATH = lazyre.compile(
     rf"kustomization\.yaml"
     rf"|(?:{_NAMESPACE}|{CLUSTER_DIR})/kustomization\.yaml"
     rf"|{_NAMESPACE}/(?:{'|'.join(sorted(NAMESPACED_KINDS))})-{_LABEL}\.yaml"

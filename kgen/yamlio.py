@@ -9,7 +9,6 @@ insertion key order, literal blocks for multi-line text, no aliases.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,7 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml import SafeDumper as _Dumper  # type: ignore[assignment]
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
+from kgen import lazyre
 from kgen.model import JsonPath, SourceMap, SourcePos
 
 #: What one run reads at most, counted after alias expansion, so that neither an alias bomb
@@ -47,7 +47,7 @@ _SEQ_TAG = "tag:yaml.org,2002:seq"
 _PLAIN_TAGS = frozenset({_MAP_TAG, _SEQ_TAG})
 #: Line breaks in YAML 1.1 (libyaml) that YAML 1.2 readers take for plain characters: in a
 #: file they would silently become a space in one reader and stay in another.
-_AMBIGUOUS_BREAKS = re.compile("[\x85\u2028\u2029]")
+_AMBIGUOUS_BREAKS = lazyre.compile("[\x85\u2028\u2029]")
 _NUMBER_TAGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
 _SCALAR_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "str", "binary")
@@ -56,7 +56,7 @@ _SCALARS = yaml.constructor.SafeConstructor()
 #: Characters a value may not hold: NUL (no process can receive it), DEL and the C1 controls
 #: (kustomize refuses them, or turns U+0085 into a space, so the folder would differ from
 #: the stream), lone surrogates and the non-characters U+FFFE and U+FFFF.
-_UNCARRIED = re.compile("[\x00\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_UNCARRIED = lazyre.compile("[\x00\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 class WrittenInt(int):
@@ -538,7 +538,7 @@ _CanonicalDumper.add_representer(WrittenFloat, _represent_float)
 
 # Plain scalars that other YAML readers take for numbers or booleans although PyYAML's
 # YAML 1.1 rules do not: YAML 1.2 floats without a dot (1e3), octal 0o17, and Go's y/n.
-_OTHER_READERS_NON_STRINGS = re.compile(
+_OTHER_READERS_NON_STRINGS = lazyre.compile(
     r"(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|0o[0-7]+|[yYnN])"
 )
 
@@ -551,7 +551,7 @@ def _represent_str(dumper: _CanonicalDumper, value: str) -> yaml.Node:
     return dumper.represent_scalar("tag:yaml.org,2002:str", value)
 
 
-_TRAILING_BLANK = re.compile(r"[ \t](?:\n|\Z)")
+_TRAILING_BLANK = lazyre.compile(r"[ \t](?:\n|\Z)")
 
 
 def _literal_safe(value: str) -> bool:

@@ -281,3 +281,60 @@ def test_kgen_formats_and_integers_decide_alike_on_both_blueprint_paths(
     # may decide); any other valid value passes the fast path too
     numeric = isinstance(value, int | float) and path[-1] in ("cpu", "memory")
     assert fast(document) is (valid and not numeric)
+
+
+def test_the_compiled_validators_read_back_from_the_cache_what_they_were_built_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the compiled validators are built from (a kind's schema with the Kubernetes
+    definitions it reaches; a blueprint kind's schemas as custom keywords) is kept in
+    kgen's cache: read back, it is what was built; an entry that is JSON but not one
+    of these is made again."""
+    from kgen import schema
+
+    monkeypatch.setenv("KGEN_CACHE_DIR", str(tmp_path))
+    kinds = sorted({(d["apiVersion"], d["kind"]) for d in DOCUMENTS})
+    for api_version, kind in kinds:
+        built = check._fast_inputs(DEFAULT_KUBE_VERSION, api_version, kind)
+        assert check._fast_inputs(DEFAULT_KUBE_VERSION, api_version, kind) == built
+    for name in sorted({b.kind for b in BLUEPRINTS}):
+        built = schema._fast_inputs(name)
+        assert schema._fast_inputs(name) == {
+            **built,
+            "resources": [list(r) for r in built["resources"]],
+        }
+    entries = sorted(tmp_path.rglob("*.json"))
+    assert len(entries) == len(kinds) + len({b.kind for b in BLUEPRINTS})
+    for entry in entries:
+        entry.write_text("{}", encoding="utf-8")
+    for cached in (check.fast_validator, schema.fast_validator):
+        cached.cache_clear()
+    try:
+        for document in DOCUMENTS:
+            fast = check.fast_validator(
+                DEFAULT_KUBE_VERSION, document["apiVersion"], document["kind"]
+            )
+            if document["kind"] in PLAIN_ONLY:
+                assert fast is None
+            else:
+                assert fast is not None and fast(document)
+        for blueprint in BLUEPRINTS:
+            fast_blueprint = schema.fast_validator(blueprint.kind)
+            assert fast_blueprint is not None and fast_blueprint(blueprint.data)
+    finally:
+        for cached in (check.fast_validator, schema.fast_validator):
+            cached.cache_clear()
+    assert all(entry.read_text(encoding="utf-8") != "{}" for entry in entries)
+
+
+def test_a_kind_reaches_only_its_own_definitions() -> None:
+    """The compiled validator of a Service is built from the definitions a Service
+    reaches, not all 1.4 MB of them; a Deployment's take in the pod's."""
+    service = check._fast_inputs(DEFAULT_KUBE_VERSION, "v1", "Service")["definitions"]
+    deployment = check._fast_inputs(DEFAULT_KUBE_VERSION, "apps/v1", "Deployment")["definitions"]
+    assert "io.k8s.api.core.v1.ServiceSpec" in service["$defs"]
+    assert "io.k8s.api.core.v1.PodSpec" not in service["$defs"]
+    assert "io.k8s.api.core.v1.PodSpec" in deployment["$defs"]
+    assert (
+        len(deployment["$defs"]) < len(check._fast_definitions(DEFAULT_KUBE_VERSION)["$defs"]) / 4
+    )

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kgen import lazyre
 from kgen.model import JsonPath, Problem, format_path
 from kgen.rules.common import key_problem, problem
 from kgen.units import Unit
@@ -66,7 +67,7 @@ def env_boolean_problems(unit: Unit) -> Iterator[Problem]:
                 )
 
 
-_REFERENCE = re.compile(r"\$\$|\$\(([-._a-zA-Z][-._a-zA-Z0-9]*)\)")
+_REFERENCE = lazyre.compile(r"\$\$|\$\(([-._a-zA-Z][-._a-zA-Z0-9]*)\)")
 
 
 def _secret_variables(unit: Unit) -> Iterator[tuple[str, JsonPath]]:
@@ -99,25 +100,25 @@ def env_twice_problems(unit: Unit) -> Iterator[Problem]:
 
 
 #: Names that say a variable holds a secret: *PASSWORD*, *TOKEN*, *SECRET*, *_KEY.
-_SECRET_NAME = re.compile(
+_SECRET_NAME = lazyre.compile(
     r"PASSWORD|PASSWD|_PWD(?:_|\Z)|_PASS(?:_|\Z)|TOKEN|SECRET|CREDENTIAL|APIKEY|_KEY\Z",
     re.IGNORECASE,
 )
 #: Names that say a variable holds something about a secret, not the secret: where it is
 #: (POSTGRES_PASSWORD_FILE, TOKEN_URL), which one (AWS_SECRET_ARN), or a setting
 #: (TOKEN_TTL, PASSWORD_MIN_LENGTH, ENABLE_TOKEN_AUTH).
-_NOT_A_SECRET = re.compile(
+_NOT_A_SECRET = lazyre.compile(
     r"_(?:FILE|PATH|DIR|NAME|ARN|REF|ID|URL|URI|ENDPOINT|HOST|REGION|HEADER|TTL|EXPIRY|"
     r"TIMEOUT|SECONDS|LENGTH|ENABLED|DISABLED|ALGORITHM)\Z|\A(?:ENABLE|DISABLE)_",
     re.IGNORECASE,
 )
 #: Values that are settings, whatever the name: booleans and small numbers.
-_SETTING = re.compile(r"true|false|yes|no|on|off|[0-9]{1,5}", re.IGNORECASE)
+_SETTING = lazyre.compile(r"true|false|yes|no|on|off|[0-9]{1,5}", re.IGNORECASE)
 #: A URL with a password in it: scheme://user:password@host. It starts at the literal
 #: ``://`` (a leading scheme pattern would be tried at every letter: quadratic in the value).
-_URL_PASSWORD = re.compile(r"://[^/@\s:]*:([^/@\s]+)@")
+_URL_PASSWORD = lazyre.compile(r"://[^/@\s:]*:([^/@\s]+)@")
 #: A password in a URL's query or a DSN's parameters: ?password=..., &token=..., ;pwd=...
-_QUERY_PASSWORD = re.compile(
+_QUERY_PASSWORD = lazyre.compile(
     r"(?:[?&;]|(?<![^\s]))(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?token|client[_-]?secret)"
     r"=([^&;#\s]+)",
     re.IGNORECASE,

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from kgen import lazyre
 from kgen.apiserver import TOOL_ANNOTATION_PREFIXES, silences_scanner
 from kgen.cluster import GRAVITON, repels
 from kgen.formats import DNS_LABEL, cpu_millis, memory_bytes
@@ -763,7 +764,7 @@ def unique_problems(
             seen[key] = index
 
 
-_PLAIN_INTEGER = re.compile(r"0|-?[1-9][0-9]*", re.ASCII)  # no "+3", no "-0"
+_PLAIN_INTEGER = lazyre.compile(r"0|-?[1-9][0-9]*", re.ASCII)  # no "+3", no "-0"
 
 
 def number_problems(
