@@ -534,13 +534,16 @@ def _refuse_writing_into_inputs(plan: FolderPlan, inputs: _Inputs) -> None:
     """No file kgen writes may land among the blueprints it reads: in a blueprint folder,
     below one, or in the folder of a blueprint file (``-o .`` beside a folder ``shop/`` of
     blueprints, with a namespace called ``shop``)."""
+    among: dict[Path, bool] = {}  # each folder once: a thousand files share a few
     for path in plan.files:
         folder = (plan.root / path).parent
-        ancestors = _existing_ancestors(folder)
-        nearest = ancestors[0] if ancestors else None
-        if any(_identity(a) in inputs.folders for a in ancestors) or (
-            nearest == folder and _identity(folder) in inputs.file_folders
-        ):
+        if folder not in among:
+            ancestors = _existing_ancestors(folder)
+            nearest = ancestors[0] if ancestors else None
+            among[folder] = any(_identity(a) in inputs.folders for a in ancestors) or (
+                nearest == folder and _identity(folder) in inputs.file_folders
+            )
+        if among[folder]:
             raise UsageError(
                 message=f"-o {plan.shown or plan.root}: kgen would write {path} among the "
                 "blueprints it reads; choose another output folder"

@@ -19,6 +19,7 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -125,11 +126,11 @@ def _inside(
     root: Path,
     relative: str,
     real_root: Path | None = None,
-    parents: dict[Path, Path] | None = None,
+    parents: dict[Path, bool] | None = None,
 ) -> bool:
     """A normalised relative path whose real location (links followed) is inside root
-    (``real_root``: root resolved, when the caller has it; ``parents``: the folders on
-    the way resolved so far, in this plan, under its lock)."""
+    (``real_root``: root resolved, when the caller has it; ``parents``: whether each
+    folder met so far in this plan, under its lock, is really inside root)."""
     parts = PurePosixPath(relative).parts
     if not parts or PurePosixPath(relative).is_absolute() or ".." in parts or "." in parts:
         return False
@@ -137,13 +138,14 @@ def _inside(
     try:
         status = _lstat(path)
         if parents is None or (status is not None and stat.S_ISLNK(status.st_mode)):
-            real = path.resolve()
-        else:  # not a link: where its folder really is, and its name there
-            folder = parents.get(path.parent)
-            if folder is None:
-                folder = parents[path.parent] = path.parent.resolve()
-            real = folder / path.name
-        return real.is_relative_to(real_root or root.resolve())
+            return path.resolve().is_relative_to(real_root or root.resolve())
+        # not a link: inside when its folder really is (each folder resolved once)
+        inside = parents.get(path.parent)
+        if inside is None:
+            inside = parents[path.parent] = path.parent.resolve().is_relative_to(
+                real_root or root.resolve()
+            )
+        return inside
     except (OSError, RuntimeError):  # a link loop, a name too long
         return False
 
@@ -211,11 +213,10 @@ def _owned(root: Path, shown: Path) -> tuple[set[str], list[Problem]]:
     are not paths kgen writes inside the folder are problems."""
     record = root / OWNERSHIP_FILE
     status = _lstat(record)
-    owned = _recovered(root)
     if status is None:
-        return owned, []
+        return _recovered(root), []
     if not stat.S_ISREG(status.st_mode):
-        return owned, [
+        return _recovered(root), [
             _output_problem(
                 shown / OWNERSHIP_FILE,
                 "is a link or not a regular file: kgen keeps its record of the files it "
@@ -225,7 +226,8 @@ def _owned(root: Path, shown: Path) -> tuple[set[str], list[Problem]]:
         ]
     problems: list[Problem] = []
     real_root = _real(root)
-    parents: dict[Path, Path] = {}
+    parents: dict[Path, bool] = {}
+    owned: set[str] = set()
     for number, line in enumerate(_read_text(record, MAX_RECORD_BYTES).splitlines(), 1):
         if not line or line.startswith("#"):
             continue
@@ -247,17 +249,20 @@ def _owned(root: Path, shown: Path) -> tuple[set[str], list[Problem]]:
                     subject="<output>",
                 )
             )
-    return owned, problems
+    return owned | _recovered(root, known=owned), problems
 
 
-def _recovered(root: Path) -> set[str]:
-    """What kgen wrote in ``root``, found by its headers at the paths kgen makes."""
+def _recovered(root: Path, known: AbstractSet[str] = frozenset()) -> set[str]:
+    """What kgen wrote in ``root``, found by its headers at the paths kgen makes (but the
+    ``known`` ones, which the record names already: their headers need not be read)."""
     if not root.is_dir() or root.is_symlink():
         return set()
     found = set()
     folders: set[Path] = set()
     for path in [root / "kustomization.yaml", *root.glob("*/*.yaml")]:
         relative = path.relative_to(root).as_posix()
+        if relative in known:
+            continue
         status = _lstat(path)
         if (
             status is not None
@@ -285,7 +290,7 @@ def plan_folder(root: Path, files: Mapping[str, str], shown: Path | None = None)
     changed = []
     folders: set[Path] = set()
     real_root = _real(root)
-    parents: dict[Path, Path] = {}
+    parents: dict[Path, bool] = {}
     for path, content in sorted(files.items()):
         if not KGEN_PATH.fullmatch(path):
             raise InternalError(message=f"refusing to write {path!a}: not a path kgen writes")

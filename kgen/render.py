@@ -25,7 +25,7 @@ from kgen.flow import to_flow
 from kgen.helpers import TEMPLATE_FILTERS, TEMPLATE_GLOBALS
 from kgen.kinds import registry, templates_root
 from kgen.model import Blueprint, Document
-from kgen.yamlio import YamlError, load_documents
+from kgen.yamlio import YamlError, load_trusted
 
 #: Keys whose empty value means something ("all pods", "a scratch volume"): never pruned.
 EMPTY_IS_MEANINGFUL = frozenset({"emptyDir", "podSelector", "namespaceSelector"})
@@ -144,8 +144,7 @@ def _parse(template_name: str, text: str, blueprint: Blueprint) -> list[Mapping[
     """The documents of a rendered template, parsed strictly (a duplicate key is a bug)."""
     bodies = []
     try:
-        for document in load_documents(text, template_name, trusted=True):
-            bodies.append(document.data)
+        bodies.extend(load_trusted(text, template_name))
     except YamlError as exc:
         raise TemplateBug(
             template=template_name,

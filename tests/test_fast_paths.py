@@ -338,3 +338,57 @@ def test_a_kind_reaches_only_its_own_definitions() -> None:
     assert (
         len(deployment["$defs"]) < len(check._fast_definitions(DEFAULT_KUBE_VERSION)["$defs"]) / 4
     )
+
+
+def _yaml_texts() -> list[Path]:
+    """The repository's YAML files, but the ones past a budget (alias bombs, a run over
+    its node budget): trusted text has none, and either path would expand them whole."""
+    roots = ("out", "blueprints", "tests/bad", "tests/eksctl", "tests/import", "benches/chart")
+    found = [p for root in roots for p in sorted((REPO / root).rglob("*.yaml"))]
+    return [
+        p
+        for p in found
+        if p.stat().st_size < 1_000_000 and "bomb" not in p.name and "budget" not in p.name
+    ]
+
+
+def _both_loads(text: str) -> list[Any]:
+    from kgen.yamlio import YamlError, load_documents, load_trusted
+
+    def slow() -> Any:
+        return [d.data for d in load_documents(text, "f.yaml", trusted=True)]
+
+    def fast() -> Any:
+        return load_trusted(text, "f.yaml")
+
+    answers: list[Any] = []
+    for load in (slow, fast):
+        try:
+            answers.append(load())
+        except YamlError as exc:
+            answers.append(("error", str(exc.pos), exc.message, exc.hint))
+    return answers
+
+
+def test_rendered_yaml_reads_the_same_on_both_paths() -> None:
+    """kgen reads its templates' output with libyaml's nodes (``load_trusted``): every
+    YAML file of the repository (output, blueprints, the bad-input corpus with its alias
+    bombs and duplicate keys, eksctl's examples) and the odd cases below give the same
+    values as the event builder, or its very error."""
+    odd = [
+        "a: 1\na: 2\n", "<<: {x: 1}\nx: 2\n", "<<: [{x: 1}, {y: 2}]\n<<: {z: 3}\n", "= : =\n",
+        "80: x\n1.5: y\ntrue: z\n~: n\n", "? [a]\n: 1\n", "a: !!binary aGVsbG8=\n",
+        "a: !!set {x}\n", "a: !!omap [x: 1]\n", "a: !local 1\n", "a: &x [1]\nb: *x\n",
+        "a: &x [*x]\n", "a: 2019-01-01\nb: 1:30\nc: 0o17\nd: .inf\ne: yes\n", "---\n---\na: 1\n",
+        "a: [\n", "- a\n- {b: c}\n", "", "--- >\n  folded\n", "a: '\\x00'\nb: \"\\0\"\n",
+        "a: !!seq {x: 1}\n", "a: !!map [1]\n", "a: !!str [1]\n", "a: !!timestamp {}\n",
+        f"a: {'9' * 70}\n", "a: !!int x\n", "a: !!float 1e99999\n", "[" * 2000 + "]" * 2000,
+    ]  # fmt: skip
+    for text in odd:
+        slow, fast = _both_loads(text)
+        assert fast == slow, text
+    texts = _yaml_texts()
+    assert len(texts) > 200
+    for path in texts:
+        slow, fast = _both_loads(path.read_bytes().decode("utf-8", errors="replace"))
+        assert fast == slow, path
