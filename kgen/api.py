@@ -36,7 +36,7 @@ from kgen.environments import (
 )
 from kgen.errors import InvalidInput, UsageError
 from kgen.folder import FolderPlan, folder_lock, plan_folder, refused_in, write_folder
-from kgen.jobs import RenderCache, default_jobs, render_all, replay
+from kgen.jobs import RenderCache, check_all, default_jobs, render_all, replay
 from kgen.load import load_paths, load_text
 from kgen.model import Blueprint, Document, Problem
 from kgen.patch import apply_patches
@@ -270,6 +270,7 @@ def _check_environments(
     for env in [selected, *others]:
         members = select_environment(loaded, env, listed)
         keys = cache.recall_checks(members, memo) if cache is not None else []
+        check_all(members, memo, jobs=default_jobs() if jobs is None else jobs)
         view, found = _validated_set(members, memo)
         if cache is not None:
             cache.keep_checks(members, keys, memo)

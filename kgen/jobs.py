@@ -32,7 +32,7 @@ from kgen.errors import KgenError
 from kgen.model import Blueprint, Document, JsonPath, Problem
 from kgen.patch import apply_patches
 from kgen.render import render_blueprint
-from kgen.validate import Checked, Memo
+from kgen.validate import Checked, Memo, check_blueprint
 from kgen.yamlio import dump_document
 
 #: Fewer blueprints to render than this per process, and one process is faster than
@@ -102,14 +102,63 @@ def replay(
     return documents, list(rendered.problems)
 
 
-#: The work of the processes ``render_all`` forks: they inherit it, nothing is pickled.
-_WORK: tuple[Sequence[Blueprint], SetView, str] | None = None
+#: The work the forked processes inherit: a function of a range of item numbers.
+_TASK: Callable[[int, int], list[Any]] | None = None
 
 
-def _render_range(start: int, stop: int) -> list[Rendered]:
-    assert _WORK is not None
-    blueprints, view, version = _WORK
-    return [render_one(blueprints[i], view, version) for i in range(start, stop)]
+def _run_range(start: int, stop: int) -> list[Any]:
+    assert _TASK is not None
+    return _TASK(start, stop)
+
+
+def _in_pool(
+    count: int,
+    task: Callable[[int, int], list[Any]],
+    jobs: int,
+    done: Callable[[int], None] | None = None,
+) -> list[Any] | None:
+    """``task`` over the items ``0..count-1`` on ``jobs`` forked processes, in small
+    slices handed out in order, the results in item order; None when one process is
+    faster (few items) or there is no fork: the caller then works in order itself."""
+    jobs = min(jobs, count // MIN_PER_JOB)
+    if jobs <= 1:
+        return None
+    import multiprocessing  # only when there is work to share: it costs a cold start
+    from concurrent.futures import ProcessPoolExecutor
+
+    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover - Windows
+        return None
+    global _TASK  # noqa: PLW0603 - what the forked processes inherit
+    _TASK = task
+    try:
+        # small slices, handed out in order: cores that finish early take the next
+        size = max(1, min(MIN_PER_JOB, count // (jobs * 4)))
+        ranges = [(i, min(i + size, count)) for i in range(0, count, size)]
+        context = multiprocessing.get_context("fork")
+        made: list[Any] = []
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            for part in [pool.submit(_run_range, *r) for r in ranges]:
+                results = part.result()
+                made.extend(results)
+                if done is not None:
+                    done(len(results))
+        return made
+    finally:
+        _TASK = None
+
+
+def check_all(blueprints: Sequence[Blueprint], memo: Memo, *, jobs: int = 1) -> None:
+    """``check_blueprint`` of each blueprint ``memo`` lacks, on ``jobs`` processes, into
+    ``memo`` (``validate_blueprints`` then finds each checked, in order; with few to
+    check, it checks them itself)."""
+    todo = list({id(b): b for b in blueprints if id(b) not in memo}.values())
+
+    def task(start: int, stop: int) -> list[Checked]:
+        return [check_blueprint(todo[i]) for i in range(start, stop)]
+
+    made = _in_pool(len(todo), task, jobs)
+    for blueprint, checked in zip(todo, made or [], strict=False):
+        memo[id(blueprint)] = (blueprint, checked)
 
 
 def render_all(
@@ -147,31 +196,11 @@ def _render_many(
     jobs: int,
     done: Callable[[int], None] | None,
 ) -> list[Rendered]:
-    jobs = min(jobs, len(blueprints) // MIN_PER_JOB)
-    if jobs <= 1:
-        return _in_order(blueprints, view, version, done)
-    import multiprocessing  # only when there is work to share: it costs a cold start
-    from concurrent.futures import ProcessPoolExecutor
+    def task(start: int, stop: int) -> list[Rendered]:
+        return [render_one(blueprints[i], view, version) for i in range(start, stop)]
 
-    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover - Windows
-        return _in_order(blueprints, view, version, done)
-    global _WORK  # noqa: PLW0603 - what the forked processes inherit
-    _WORK = (blueprints, view, version)
-    try:
-        # small slices, handed out in order: cores that finish early take the next
-        size = max(1, min(MIN_PER_JOB, len(blueprints) // (jobs * 4)))
-        ranges = [(i, min(i + size, len(blueprints))) for i in range(0, len(blueprints), size)]
-        context = multiprocessing.get_context("fork")
-        made = []
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            for part in [pool.submit(_render_range, *r) for r in ranges]:
-                results = part.result()
-                made.extend(results)
-                if done is not None:
-                    done(len(results))
-        return made
-    finally:
-        _WORK = None
+    made = _in_pool(len(blueprints), task, jobs, done)
+    return made if made is not None else _in_order(blueprints, view, version, done)
 
 
 def _in_order(
