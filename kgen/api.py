@@ -81,7 +81,7 @@ def build(
     is rendered (``validate_all`` without the output).
     """
     given = check_kube_version(kube_version) if kube_version is not None else None
-    loaded, problems = _load(paths, environments)
+    loaded, problems = _load(paths, environments, cache=cache)
     chosen = select_environment(loaded, env, environments)  # the Cluster's version under --env
     version = given or _cluster_version(chosen) or DEFAULT_KUBE_VERSION
     names = run_environments(loaded, environments)
@@ -171,7 +171,7 @@ def validate_all(
     the number of environments times it.
     """
     given = check_kube_version(kube_version) if kube_version is not None else None
-    loaded, problems = _load(paths, environments)
+    loaded, problems = _load(paths, environments, cache=cache)
     version = given or _cluster_version(loaded) or DEFAULT_KUBE_VERSION
     names = run_environments(loaded, environments)
     checked = _check_environments(
@@ -198,7 +198,7 @@ def build_each_environment(
     The blueprints are validated and rendered once per environment, not once per
     environment and folder. A usage error when there is no environment."""
     given = check_kube_version(kube_version) if kube_version is not None else None
-    loaded, problems = _load(paths, environments)
+    loaded, problems = _load(paths, environments, cache=cache)
     names = run_environments(loaded, environments)
     if not names:
         shown = " ".join(str(path) for path in paths)
@@ -378,12 +378,13 @@ def _cluster_version(loaded: Sequence[Blueprint]) -> str | None:
 
 
 def _load(
-    paths: Sequence[Path], listed: EnvironmentList | None
+    paths: Sequence[Path], listed: EnvironmentList | None, *, cache: bool = False
 ) -> tuple[list[Blueprint], list[Problem]]:
     """Load, refusing an input without a single blueprint: rendering nothing into a folder
     would delete everything kgen wrote there. An environment name is checked against the
-    settings' list when there is one, else against the other names (a slip)."""
-    loaded, problems = load_paths(paths)
+    settings' list when there is one, else against the other names (a slip). ``cache``:
+    files read before come from kgen's cache (``kgen.load``)."""
+    loaded, problems = load_paths(paths, RenderCache.open() if cache else None)
     over = list(environment_count_problems(loaded))
     if over:  # validating every environment is what the limit bounds: do none of it
         raise InvalidInput(problems=[*problems, *over])

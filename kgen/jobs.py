@@ -16,6 +16,7 @@ with the same message. An error a worker meets is raised at its blueprint's turn
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import pickle
@@ -245,6 +246,13 @@ class RenderCache:
         digest.update(str(view.render_key(blueprint)).encode())
         return digest.hexdigest()
 
+    def recall(self, key: str) -> object:
+        """Whatever was kept under ``key`` (``kgen.load``'s files read), or None."""
+        return self._load(key)
+
+    def keep(self, key: str, value: object) -> None:
+        self.put(key, value)
+
     def get(self, key: str) -> Rendered | None:
         found = self._load(key)
         return found if isinstance(found, Rendered) else None
@@ -279,7 +287,7 @@ class RenderCache:
             if entry is not None and not (self.folder / f"{key}.pickle").exists():
                 self.put(key, entry[1])
 
-    def put(self, key: str, rendered: Rendered | Checked) -> None:
+    def put(self, key: str, rendered: object) -> None:
         try:
             with tempfile.NamedTemporaryFile(dir=self.folder, delete=False) as file:
                 pickle.dump(rendered, file, protocol=5)
@@ -303,6 +311,7 @@ class RenderCache:
                 os.unlink(path)
 
 
+@functools.cache
 def fingerprint() -> str:
     """What kgen is made of, cheaply: the size and time of every file of the package and
     its schemas, and the versions of the libraries that shape its output."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from kgen.defaults import DEFAULTS_FILES, check_document, inherit, is_defaults_file, search_folders
 from kgen.defaults import KIND as DEFAULTS_KIND
@@ -180,8 +183,61 @@ def _walk(root: Path, problems: list[Problem]) -> list[Path]:
     return sorted(found)
 
 
-def load_paths(paths: Sequence[Path]) -> tuple[list[Blueprint], list[Problem]]:
+class LoadCache(Protocol):
+    """Where ``load_paths`` keeps what it read of a file (``kgen.jobs.RenderCache``)."""
+
+    def recall(self, key: str) -> object: ...
+
+    def keep(self, key: str, value: object) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """The blueprints of one file's text, and what reading it spent of the run's budget."""
+
+    blueprints: tuple[Blueprint, ...]
+    nodes: int
+    text: int
+    documents: int
+
+
+def _load_text(
+    text: str, name: str, budget: Budget, cache: LoadCache | None
+) -> list[Blueprint | Problem]:
+    """``load_text``, from ``cache`` when an earlier run read the same text under the same
+    name without a problem, and the run's budget has room for all it spent then (else it
+    is read again, and goes over the budget at the very node it did)."""
+    if cache is None:
+        return list(load_text(text, name, budget))
+    digest = hashlib.sha256(b"loaded\0")
+    digest.update(name.encode("utf-8", "surrogateescape") + b"\0")
+    digest.update(text.encode("utf-8", "surrogateescape"))
+    key = digest.hexdigest()
+    found = cache.recall(key)
+    if (
+        isinstance(found, _Loaded)
+        and found.nodes <= budget.nodes
+        and found.text <= budget.text
+        and found.documents <= budget.documents
+    ):
+        budget.nodes -= found.nodes
+        budget.text -= found.text
+        budget.documents -= found.documents
+        return list(found.blueprints)
+    before = (budget.nodes, budget.text, budget.documents)
+    items = list(load_text(text, name, budget))
+    blueprints = tuple(item for item in items if isinstance(item, Blueprint))
+    if len(blueprints) == len(items) and not budget.exhausted:
+        spent = (before[0] - budget.nodes, before[1] - budget.text, before[2] - budget.documents)
+        cache.keep(key, _Loaded(blueprints, *spent))
+    return items
+
+
+def load_paths(
+    paths: Sequence[Path], cache: LoadCache | None = None
+) -> tuple[list[Blueprint], list[Problem]]:
     """Load every blueprint under ``paths``; problems are returned, not raised.
+    ``cache``: where earlier runs kept what they read of unchanged files.
 
     The files of one run share one ``Budget``: together they expand to at most
     ``MAX_NODES`` nodes and ``MAX_TEXT`` characters; each file is at most ``MAX_FILE_BYTES``.
@@ -202,7 +258,7 @@ def load_paths(paths: Sequence[Path]) -> tuple[list[Blueprint], list[Problem]]:
             problems.append(text)
             continue
         chain = defaults.chain_of(Path.cwd() if file == STDIN else file.parent)
-        for item in load_text(text, name, budget):
+        for item in _load_text(text, name, budget, cache):
             if isinstance(item, Problem):
                 problems.append(item)
             elif chain and defaults.charge(item, chain):

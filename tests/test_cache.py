@@ -5,6 +5,7 @@ and a cache folder kgen cannot trust is not used."""
 from __future__ import annotations
 
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -77,3 +78,34 @@ def test_the_cache_lives_where_the_environment_says(
     for off in ("off", "0", ""):
         monkeypatch.setenv("KGEN_CACHE_DIR", off)
         assert cache_root() is None
+
+
+def _validate(folder: Path, cache: str, *paths: Path) -> tuple[int, str]:
+    env = {**os.environ, "KGEN_CACHE_DIR": cache, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "-m", "kgen", "validate", *map(str, paths)],
+        cwd=folder, env=env, capture_output=True, check=False, text=True,
+    )  # fmt: skip
+    return done.returncode, done.stderr
+
+
+def test_files_read_from_the_cache_spend_the_run_budget_as_read_ones_do(tmp_path: Path) -> None:
+    """Blueprint files an earlier run read come from the cache, and charge the run's node
+    budget all they spent then: a run over its budget stops at the same node, with the
+    same message, as a run without the cache."""
+    text = (REPO / "tests" / "bad" / "run-over-its-node-budget.yaml").read_text(encoding="utf-8")
+    documents = [d for d in text.split("\n---\n") if "kind:" in d]
+    folder = tmp_path / "blueprints"
+    folder.mkdir()
+    for number, document in enumerate(documents):
+        (folder / f"api{number:02}.yaml").write_text(document, encoding="utf-8")
+    files = sorted(folder.iterdir())
+    cache = str(tmp_path / "cache")
+    warm = _validate(tmp_path, cache, *files[:40])  # read and kept: under the budget
+    assert warm == _validate(tmp_path, "off", *files[:40])
+    kept = [pickle.loads(p.read_bytes()) for p in Path(cache).rglob("*.pickle")]
+    assert sum(type(entry).__name__ == "_Loaded" for entry in kept) == 40
+    every = _validate(tmp_path, "off", folder)
+    assert every[0] == 1 and "the input expands to more than 500,000 YAML nodes" in every[1]
+    assert _validate(tmp_path, cache, folder) == every
+    assert _validate(tmp_path, cache, folder) == every
