@@ -316,7 +316,7 @@ def _check_environments(
             problems.extend(_needing(env, found, reported))
     assert result is not None
     if cache is not None:
-        cache.prune()
+        cache.flush()
     return result[0], result[1], problems, each
 
 
@@ -384,7 +384,10 @@ def _load(
     would delete everything kgen wrote there. An environment name is checked against the
     settings' list when there is one, else against the other names (a slip). ``cache``:
     files read before come from kgen's cache (``kgen.load``)."""
-    loaded, problems = load_paths(paths, RenderCache.open() if cache else None)
+    store = RenderCache.open() if cache else None
+    loaded, problems = load_paths(paths, store)
+    if store is not None:
+        store.flush()
     over = list(environment_count_problems(loaded))
     if over:  # validating every environment is what the limit bounds: do none of it
         raise InvalidInput(problems=[*problems, *over])

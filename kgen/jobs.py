@@ -21,6 +21,7 @@ import hashlib
 import os
 import pickle
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -219,19 +220,30 @@ def _in_order(
 
 
 class RenderCache:
-    """``Rendered`` results of earlier runs, one file each, under kgen's cache folder.
+    """What earlier runs made (``Rendered`` results, blueprint checks, files read), under
+    kgen's cache folder.
 
-    A key is the digest of everything ``render_one`` reads (``key``); kgen itself is in
+    A key is the digest of everything the entry depends on (``key``); kgen itself is in
     the folder's name (``fingerprint``), so another kgen, or a change to its templates,
     schemas or code, starts afresh. An entry that cannot be read is a miss.
+
+    Entries are packed: a run that keeps anything writes one pack (its entries, pickled)
+    and names its keys in the index. Creating a file is the dearest thing kgen does on
+    some filesystems (a millisecond each in a sandboxed one), and a run of 200 blueprints
+    keeps 600 entries.
     """
 
-    #: Entries kept; past this, the oldest go.
+    #: Entries kept; past this, the oldest packs go.
     MAX_ENTRIES = 20_000
+    INDEX = "index.pickle"
+    #: A pack no index names is removed once this old (a run may be about to name it).
+    ORPHAN_SECONDS = 600
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.written = 0
+        self.fresh: dict[str, bytes] = {}  # kept by this run, written by ``flush``
+        self._index: dict[str, str] | None = None  # key -> pack
+        self._packs: dict[str, dict[str, bytes]] = {}
 
     @classmethod
     def open(cls) -> RenderCache | None:
@@ -257,12 +269,30 @@ class RenderCache:
         found = self._load(key)
         return found if isinstance(found, Rendered) else None
 
+    @property
+    def index(self) -> dict[str, str]:
+        if self._index is None:
+            self._index = self._read_index()
+        return self._index
+
+    def _read_index(self) -> dict[str, str]:
+        found = _unpickled(self.folder / self.INDEX)
+        return found if isinstance(found, dict) else {}
+
     def _load(self, key: str) -> object:
-        path = self.folder / f"{key}.pickle"
+        data = self.fresh.get(key)
+        if data is None:
+            pack = self.index.get(key)
+            if pack is None:
+                return None
+            entries = self._packs.get(pack)
+            if entries is None:
+                found = _unpickled(self.folder / pack)
+                entries = self._packs[pack] = found if isinstance(found, dict) else {}
+            data = entries.get(key)
         try:
-            with path.open("rb") as file:
-                return pickle.load(file)  # kgen's private folder (kgen.cache)
-        except Exception:  # missing, cut short, or from another kgen: a miss
+            return pickle.loads(data) if isinstance(data, bytes) else None
+        except Exception:  # cut short, or from another kgen: a miss
             return None
 
     def recall_checks(self, blueprints: Sequence[Blueprint], memo: Memo) -> list[str]:
@@ -284,31 +314,66 @@ class RenderCache:
         """Keep the checks this run made of ``blueprints`` that the cache did not have."""
         for blueprint, key in zip(blueprints, keys, strict=True):
             entry = memo.get(id(blueprint))
-            if entry is not None and not (self.folder / f"{key}.pickle").exists():
+            if entry is not None and key not in self.fresh and key not in self.index:
                 self.put(key, entry[1])
 
-    def put(self, key: str, rendered: object) -> None:
-        try:
-            with tempfile.NamedTemporaryFile(dir=self.folder, delete=False) as file:
-                pickle.dump(rendered, file, protocol=5)
-            os.replace(file.name, self.folder / f"{key}.pickle")
-        except OSError:
-            return  # a full disk or a folder gone: the next run renders again
-        self.written += 1
+    def put(self, key: str, value: object) -> None:
+        self.fresh[key] = pickle.dumps(value, protocol=5)
 
-    def prune(self) -> None:
-        """Keep the newest ``MAX_ENTRIES`` entries."""
-        if self.written == 0:
+    def flush(self) -> None:
+        """Write what this run kept as one pack and name its keys in the index; past
+        ``MAX_ENTRIES`` keys, the oldest packs go. A full disk or a folder gone: the next
+        run renders again."""
+        if not self.fresh:
             return
+        name = f"{os.urandom(8).hex()}.pack"
         try:
-            entries = [(e.stat().st_mtime, e.path) for e in os.scandir(self.folder)]
+            with (self.folder / name).open("xb") as pack:
+                pickle.dump(self.fresh, pack, protocol=5)
+            index = self._read_index()  # as it is now: another run may have added to it
+            index.update(dict.fromkeys(self.fresh, name))
+            index = self._pruned(index)
+            with tempfile.NamedTemporaryFile(dir=self.folder, delete=False) as file:
+                pickle.dump(index, file, protocol=5)
+            os.replace(file.name, self.folder / self.INDEX)
         except OSError:
             return
-        if len(entries) <= self.MAX_ENTRIES:
-            return
-        for _, path in sorted(entries)[: len(entries) - self.MAX_ENTRIES]:
-            with contextlib.suppress(OSError):
-                os.unlink(path)
+        self._index = index
+        self.fresh = {}
+
+    def _pruned(self, index: dict[str, str]) -> dict[str, str]:
+        """``index`` without the oldest packs past ``MAX_ENTRIES`` keys, and the folder
+        without the packs no index names."""
+        ages = {}
+        for entry in os.scandir(self.folder):
+            if entry.name.endswith(".pack"):
+                with contextlib.suppress(OSError):
+                    ages[entry.name] = entry.stat().st_mtime
+        counts: dict[str, int] = {}
+        for pack in index.values():
+            counts[pack] = counts.get(pack, 0) + 1
+        total = len(index)
+        gone = set()
+        for pack in sorted(counts, key=lambda p: ages.get(p, 0.0)):
+            if total <= self.MAX_ENTRIES:
+                break
+            gone.add(pack)
+            total -= counts[pack]
+        index = {key: pack for key, pack in index.items() if pack not in gone and pack in ages}
+        named = set(index.values())
+        now = time.time()
+        for pack, age in ages.items():
+            if pack not in named and (pack in gone or now - age > self.ORPHAN_SECONDS):
+                with contextlib.suppress(OSError):
+                    os.unlink(self.folder / pack)
+        return index
+
+def _unpickled(path: Path) -> object:
+    try:
+        with path.open("rb") as file:
+            return pickle.load(file)  # kgen's private folder (kgen.cache)
+    except Exception:  # missing, cut short, or from another kgen: a miss
+        return None
 
 
 @functools.cache

@@ -103,9 +103,46 @@ def test_files_read_from_the_cache_spend_the_run_budget_as_read_ones_do(tmp_path
     cache = str(tmp_path / "cache")
     warm = _validate(tmp_path, cache, *files[:40])  # read and kept: under the budget
     assert warm == _validate(tmp_path, "off", *files[:40])
-    kept = [pickle.loads(p.read_bytes()) for p in Path(cache).rglob("*.pickle")]
+    packs = [pickle.loads(p.read_bytes()) for p in Path(cache).rglob("*.pack")]
+    kept = [pickle.loads(data) for pack in packs for data in pack.values()]
     assert sum(type(entry).__name__ == "_Loaded" for entry in kept) == 40
     every = _validate(tmp_path, "off", folder)
     assert every[0] == 1 and "the input expands to more than 500,000 YAML nodes" in every[1]
     assert _validate(tmp_path, cache, folder) == every
     assert _validate(tmp_path, cache, folder) == every
+
+
+def test_the_render_cache_keeps_its_newest_packs_and_reads_what_it_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each run that keeps anything writes one pack; past MAX_ENTRIES keys the oldest
+    packs go, with their files; a pack no index names is left to a run that may be
+    about to name it, then removed; a damaged pack or index is a miss."""
+    from kgen.jobs import RenderCache
+
+    monkeypatch.setattr(RenderCache, "MAX_ENTRIES", 5)
+    for run in range(4):
+        cache = RenderCache(tmp_path)
+        for key in range(3):
+            cache.put(f"{run}-{key}", (run, key))
+        cache.flush()
+        os.utime(tmp_path / cache.index[f"{run}-0"], (run, run))  # older runs, older packs
+    cache = RenderCache(tmp_path)
+    assert sorted(cache.index) == ["3-0", "3-1", "3-2"]  # 2 and 3 make six: 2 goes too
+    assert cache.recall("3-1") == (3, 1) and cache.recall("0-0") is None
+    assert len(list(tmp_path.glob("*.pack"))) == 1
+    orphan = tmp_path / "0123456789abcdef.pack"
+    orphan.write_bytes(b"\0")
+    cache.put("4-0", "four")
+    cache.flush()
+    assert orphan.exists()  # young: a run may be naming it
+    os.utime(orphan, (0, 0))
+    cache.put("5-0", "five")
+    cache.flush()
+    assert not orphan.exists()
+    assert RenderCache(tmp_path).recall("5-0") == "five"
+    for pack in tmp_path.glob("*.pack"):
+        pack.write_bytes(b"\0" * 8)
+    assert RenderCache(tmp_path).recall("5-0") is None
+    (tmp_path / RenderCache.INDEX).write_bytes(b"garbage")
+    assert RenderCache(tmp_path).index == {}

@@ -92,7 +92,7 @@ def test_a_warm_cache_and_one_changed_blueprint_render_what_a_clean_run_does(
     write_repo(tmp_path, 12)
     cold = _render(kgen, tmp_path, "out")
     assert cold[0] == 0
-    assert any((tmp_path / "cache").glob("renders-*/*.pickle"))
+    assert any((tmp_path / "cache").glob("renders-*/*.pack"))
     with monkeypatch.context() as warm:  # nothing is checked or rendered again
         warm.setattr(jobs, "render_one", _never)
         warm.setattr(validate, "schema_problems", _never)
