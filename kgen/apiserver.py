@@ -350,9 +350,10 @@ def spec_problems(document: Document, spec_schema: Mapping[str, Any]) -> Iterato
             )
         if _count(low) and low < 1:
             yield refused(document, ("spec", "minReplicas"), "an HPA's minReplicas is at least 1")
-    for path, value in _numbers(spec, ("spec",)):
-        if path[-1] in _NON_NEGATIVE and value < 0:
-            yield refused(document, path, f"{path[-1]} may not be negative ({value})")
+    found: list[tuple[JsonPath, int]] = []
+    _negatives(spec, ("spec",), found)
+    for path, value in found:
+        yield refused(document, path, f"{path[-1]} may not be negative ({value})")
 
 
 #: Whole-number fields of the objects kgen renders that the API server wants at least 0.
@@ -387,17 +388,20 @@ def _count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _numbers(node: Any, path: JsonPath) -> Iterator[tuple[JsonPath, int]]:
-    """Every whole number under ``node``, with its path."""
-    if isinstance(node, Mapping):
+def _negatives(node: Any, path: JsonPath, found: list[tuple[JsonPath, int]]) -> None:
+    """Every negative whole number under ``node`` in a field of ``_NON_NEGATIVE``, with
+    its path, in document order (a walk of every rendered spec: kept cheap)."""
+    if isinstance(node, dict) or (not isinstance(node, list) and isinstance(node, Mapping)):
         for key, child in node.items():
-            if _count(child):
-                yield (*path, key), child
-            else:
-                yield from _numbers(child, (*path, key))
+            if isinstance(child, int):
+                if key in _NON_NEGATIVE and child < 0 and not isinstance(child, bool):
+                    found.append(((*path, key), child))
+            elif isinstance(child, (dict, list, Mapping)):
+                _negatives(child, (*path, key), found)
     elif isinstance(node, list):
         for index, child in enumerate(node):
-            yield from _numbers(child, (*path, index))
+            if isinstance(child, (dict, list, Mapping)):
+                _negatives(child, (*path, index), found)
 
 
 def pod_problems(document: Document) -> Iterator[Problem]:

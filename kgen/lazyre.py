@@ -14,16 +14,15 @@ from typing import Any, cast
 
 
 class _Lazy:
-    __slots__ = ("_args", "_compiled")
-
     def __init__(self, pattern: str, flags: int) -> None:
         self._args = (pattern, flags)
-        self._compiled: re.Pattern[str] | None = None
 
     def __getattr__(self, name: str) -> Any:
-        if self._compiled is None:
-            self._compiled = re.compile(*self._args)
-        return getattr(self._compiled, name)
+        # only for what the instance does not hold yet: compile, then keep the attribute
+        # (a bound method), so that later uses cost what the pattern's own do
+        found = getattr(re.compile(*self._args), name)
+        self.__dict__[name] = found
+        return found
 
     def __repr__(self) -> str:
         return f"lazyre.compile({self._args[0]!r}, {self._args[1]})"
