@@ -368,6 +368,7 @@ class RenderCache:
                     os.unlink(self.folder / pack)
         return index
 
+
 def _unpickled(path: Path) -> object:
     try:
         with path.open("rb") as file:

@@ -269,6 +269,33 @@ def value_at(body: Any, path: TargetPath) -> tuple[bool, Any]:
     return True, node
 
 
+def resolved(body: Any, path: TargetPath) -> tuple[str | int, ...] | None:
+    """``path`` of a rendered document with each item selector (``env[name=PORT]``)
+    replaced by the index of the one item it selects; None where nothing is there."""
+    node: Any = body
+    found: list[str | int] = []
+    for part in path:
+        step: str | int
+        if isinstance(part, Item):
+            matches = [
+                index
+                for index, item in enumerate(node if isinstance(node, list) else [])
+                if isinstance(item, Mapping) and str(_dotted(item, part.key)) == part.value
+            ]
+            if len(matches) != 1:
+                return None
+            step = matches[0]
+        elif (isinstance(node, Mapping) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
+            step = part
+        else:
+            return None
+        found.append(step)
+        node = node[step]
+    return tuple(found)
+
+
 def _dotted(node: Any, key: str) -> Any:
     """``resource.name`` of an item: a key path written with dots."""
     for part in key.split("."):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-from kgen.importer.account import Item, Line, Status, TargetPath, value_at
+from kgen.importer.account import Line, Status, TargetPath, resolved, value_at
 from kgen.importer.read import Resource
 from kgen.model import Document
 
@@ -270,8 +270,12 @@ def additions(
             if kind != "NetworkPolicy":
                 continue
         grouped: dict[str, list[str]] = {}
+        # each mapped target found once in the document: a leaf is mapped when one of
+        # them is a prefix of its path (a leaf against every target, each resolving its
+        # list items again, was cubic in a long env list)
+        at = {spot for target in mapped if (spot := resolved(body, target)) is not None}
         for path, value in _leaves(body):
-            if any(_under(body, path, target) for target in mapped):
+            if any(path[:depth] in at for depth in range(len(path) + 1)):
                 continue
             if source is not None and value_at(source.body, path) == (True, value):
                 continue  # the input held it already
@@ -348,20 +352,3 @@ def _leaves(node: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[Any, 
             yield from _leaves(child, (*path, index))
     else:
         yield path, node
-
-
-def _under(document: Any, path: tuple[str | int, ...], target: TargetPath) -> bool:
-    """Whether the rendered leaf at ``path`` is the target's value (or inside it)."""
-    node = document
-    for depth, part in enumerate(target):
-        if depth >= len(path):
-            return False
-        step = path[depth]
-        if isinstance(part, Item):
-            found, item = value_at(node, (part,))
-            if not (found and isinstance(step, int) and item is node[step]):
-                return False
-        elif part != step:
-            return False
-        node = node[step]
-    return True
