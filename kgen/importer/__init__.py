@@ -182,14 +182,34 @@ def _settled(
     return builds
 
 
+#: Kinds of Kubernetes (and of the add-ons kgen renders for) that belong to no namespace.
+CLUSTER_SCOPED = frozenset({
+    "Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding",
+    "CustomResourceDefinition", "StorageClass", "PriorityClass", "IngressClass",
+    "RuntimeClass", "CSIDriver", "CSINode", "VolumeAttachment", "APIService",
+    "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
+    "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
+    "CertificateSigningRequest", "FlowSchema", "PriorityLevelConfiguration",
+    "ClusterIssuer", "ClusterSecretStore", "ClusterExternalSecret", "GatewayClass",
+})  # fmt: skip
+
+
 def _namespaces(
     resources: Sequence[Resource], namespace: str | None, problems: list[Problem]
 ) -> dict[int, str]:
     """id(resource) -> its namespace, as written or ``--namespace``; a resource without
     one, or with one kgen refuses, is a problem."""
     namespaces: dict[int, str] = {}
+    modelled = {*WORKLOADS, *PARTS, *POLICIES}
     for resource in resources:
         found = resource.namespace or namespace
+        if resource.kind not in modelled and (
+            resource.kind in CLUSTER_SCOPED or (found is None and resource.namespace is None)
+        ):
+            # kgen leaves it out anyway (listed with its reason): a cluster-scoped kind
+            # (a Namespace, a ClusterRole, a CRD) has no namespace, and needs none here
+            namespaces[id(resource)] = "" if resource.kind in CLUSTER_SCOPED else found or ""
+            continue
         if found is None:
             why = "name the namespace of resources that have none: --namespace NS"
             problems.append(

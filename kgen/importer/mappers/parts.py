@@ -154,6 +154,12 @@ def _service(build: Build, service: Resource) -> None:
             build.put(
                 (*here, "service", "internal"), True, service, where, target(kind, app, *where)
             )
+        elif key == f"{_LB_PREFIX}internal" and str(value).strip().lower() not in ("", "false"):
+            build.put(
+                (*here, "service", "internal"), True, service, where, status=Status.CHANGED,
+                note="the older annotation of an internal load balancer: kgen writes "
+                "aws-load-balancer-scheme: internal",
+            )  # fmt: skip
         elif str(key).startswith(_LB_PREFIX) and kind_of == "LoadBalancer":
             build.record(
                 service,

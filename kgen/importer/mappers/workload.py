@@ -488,6 +488,14 @@ def _volumes(
                     f"Secret {secret}: now read from the secret store",
                 )
                 _secret_volume(build, workload, volume_at, volume["secret"], entry["key"])
+                for key in ("subPath", "subPathExpr"):
+                    if key in mount:
+                        build.left_out(
+                            workload, (*at, key),
+                            f"kgen mounts every key of the store entry {entry['key']} as a "
+                            f"file in the folder {path}: the app finds a folder where it "
+                            f"read the one file {mount[key]}",
+                        )  # fmt: skip
             else:
                 kind = next((k for k in volume if k != "name"), "unknown")
                 build.left_out(workload, at, f"no blueprint field for a {kind} volume")

@@ -1,0 +1,125 @@
+"""``kgen import`` on manifests its authors had not seen (a third QA pass): cluster-scoped
+resources beside the workloads, the older annotation of an internal load balancer, a
+Secret mounted by ``subPath``, and a long list of variables read by ``envFrom``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kgen import api
+from kgen.importer import ImportResult
+from kgen.importer import output as imported
+from kgen.importer.account import Status
+from kgen.yamlio import parse_plain
+from tests.importing import import_text, mismatches, statuses, unexplained
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+      - name: api
+        image: ghcr.io/acme/api:1.0.0
+        ports: [{name: http, containerPort: 8080}]
+"""
+
+
+def _renders_back(result: ImportResult, tmp_path: Path) -> dict[tuple[str, str], Any]:
+    imported.to_folder(result, tmp_path / "bp")
+    built = api.build([tmp_path / "bp"])
+    rendered = {(d.kind, d.name): d.body for d in built.documents}
+    assert mismatches(result, rendered) == []
+    assert unexplained(result) == []
+    return rendered
+
+
+def test_cluster_scoped_resources_are_listed_and_left_out(tmp_path: Path) -> None:
+    """A Namespace, a ClusterRole and a CRD have no namespace: each is left out with its
+    reason, as a DaemonSet is, and the workloads beside them are imported (with or
+    without --namespace, which never names a namespace for them)."""
+    text = (
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\n"
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n"
+        "metadata: {name: reader}\nrules: []\n---\n"
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+        "metadata: {name: widgets.example.com}\nspec: {group: example.com}\n---\n" + DEPLOYMENT
+    )
+    for options in ({}, {"namespace": "other"}):
+        result = import_text(tmp_path, text, **options)
+        assert [b.name for b in result.blueprints] == ["api"]
+        shown = [w.split(": ", 1)[1] for w in imported.warnings(result)][:3]
+        assert shown == [
+            "warning: Namespace shop: <document>: kgen has no blueprint for a Namespace",
+            "warning: ClusterRole reader: <document>: kgen has no blueprint for a ClusterRole",
+            "warning: CustomResourceDefinition widgets.example.com: <document>: kgen has no "
+            "blueprint for a CustomResourceDefinition",
+        ]
+
+
+def test_the_older_internal_load_balancer_annotation_stays_internal(tmp_path: Path) -> None:
+    """``aws-load-balancer-internal: "true"`` (or a CIDR) made an internal load balancer:
+    the blueprint says service.internal, and kgen renders the scheme annotation."""
+    for value in ('"true"', "0.0.0.0/0"):
+        text = (
+            DEPLOYMENT + "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: api\n"
+            "  namespace: shop\n  annotations:\n"
+            f"    service.beta.kubernetes.io/aws-load-balancer-internal: {value}\n"
+            "spec:\n  type: LoadBalancer\n  selector: {app: api}\n"
+            "  ports: [{name: http, port: 80, targetPort: http}]\n"
+        )
+        result = import_text(tmp_path, text)
+        (blueprint,) = parse_plain(result.blueprints[0].text)
+        assert blueprint["spec"]["service"] == {"type": "LoadBalancer", "internal": True}
+        rendered = _renders_back(result, tmp_path / value.strip('"').replace("/", "_"))
+        annotations = rendered[("Service", "api")]["metadata"]["annotations"]
+        assert annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"] == "internal"
+        found = statuses(result)[
+            'Service api: metadata.annotations["service.beta.kubernetes.io/'
+            'aws-load-balancer-internal"]'
+        ]
+        assert found[0] is Status.CHANGED
+
+
+def test_a_secret_mounted_by_sub_path_warns_that_the_file_becomes_a_folder(
+    tmp_path: Path,
+) -> None:
+    text = (
+        DEPLOYMENT.replace(
+            "        ports:",
+            "        volumeMounts: [{name: sec, mountPath: /run/secrets/token, subPath: token}]\n"
+            "        ports:",
+        )
+        + "      volumes: [{name: sec, secret: {secretName: creds}}]\n"
+    )
+    result = import_text(tmp_path, text, secret_store="aws")
+    found = statuses(result)[
+        "Deployment api: spec.template.spec.containers[0].volumeMounts[0].subPath"
+    ]
+    assert found == (
+        Status.LEFT_OUT,
+        "kgen mounts every key of the store entry shop/creds as a file in the folder "
+        "/run/secrets/token: the app finds a folder where it read the one file token",
+    )
+
+
+def test_a_long_config_map_read_by_env_from_is_accounted_for(tmp_path: Path) -> None:
+    """Every key of a 300-key ConfigMap becomes a variable that comes back rendered (the
+    accounting of what kgen adds was cubic in such a list: 400 keys took minutes)."""
+    data = "".join(f"  K{i}: v{i}\n" for i in range(300))
+    text = (
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: big, namespace: shop}}\n"
+        f"data:\n{data}---\n"
+        + DEPLOYMENT.replace(
+            "        ports:", "        envFrom: [{configMapRef: {name: big}}]\n        ports:"
+        )
+    )
+    result = import_text(tmp_path, text)
+    (blueprint,) = parse_plain(result.blueprints[0].text)
+    assert len(blueprint["spec"]["env"]) == 300
+    _renders_back(result, tmp_path)
