@@ -123,3 +123,31 @@ def test_a_long_config_map_read_by_env_from_is_accounted_for(tmp_path: Path) -> 
     (blueprint,) = parse_plain(result.blueprints[0].text)
     assert len(blueprint["spec"]["env"]) == 300
     _renders_back(result, tmp_path)
+
+
+def test_a_config_map_key_kgen_refuses_as_a_variable_is_left_out_alone(tmp_path: Path) -> None:
+    """``envFrom`` of a ConfigMap with keys that are no variable names kgen takes: each
+    such key is left out with kgen's reason, the other keys stay mapped, and the
+    ``envFrom`` entry is what it was: inlined."""
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg, namespace: shop}\n"
+        'data: {GOOD: "1", 1BAD: "2", "with space": "3"}\n---\n'
+        + DEPLOYMENT.replace(
+            "        ports:", "        envFrom: [{configMapRef: {name: cfg}}]\n        ports:"
+        )
+    )
+    result = import_text(tmp_path, text)
+    found = statuses(result)
+    assert found["ConfigMap cfg: data.GOOD"][0] is Status.MAPPED
+    for key, shown in (("1BAD", "data.1BAD"), ("with space", 'data["with space"]')):
+        assert found[f"ConfigMap cfg: {shown}"] == (
+            Status.LEFT_OUT,
+            f"kgen refuses it: {key!r} is not a valid environment variable name",
+        )
+    assert (
+        found["Deployment api: spec.template.spec.containers[0].envFrom[0].configMapRef.name"][0]
+        is Status.CHANGED
+    )
+    rendered = _renders_back(result, tmp_path)
+    env = rendered[("Deployment", "api")]["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert [v["name"] for v in env] == ["GOOD"]

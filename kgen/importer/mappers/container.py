@@ -360,7 +360,8 @@ class Containers:
         for key in keys:
             variable = prefix + key
             env[variable] = data[key]
-            build.origin((*where, "env", variable), self.resource, at)
+            # the variable comes from the key: a variable kgen refuses leaves out the key
+            build.origin((*where, "env", variable), found, ("data", key))
             build.record(
                 found,
                 ("data", key),
