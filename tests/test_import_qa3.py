@@ -4,6 +4,7 @@ Secret mounted by ``subPath``, and a long list of variables read by ``envFrom``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -151,3 +152,52 @@ def test_a_config_map_key_kgen_refuses_as_a_variable_is_left_out_alone(tmp_path:
     rendered = _renders_back(result, tmp_path)
     env = rendered[("Deployment", "api")]["spec"]["template"]["spec"]["containers"][0]["env"]
     assert [v["name"] for v in env] == ["GOOD"]
+
+
+def test_a_split_ingress_with_cert_manager_maps_each_apps_secret_to_its_own_tls(
+    tmp_path: Path,
+) -> None:
+    """The second app's TLS entry (spec.tls[1] of the input) comes back at spec.tls[0]
+    of its own Ingress: every mapped value is where the report says."""
+    apps = ""
+    for name in ("api", "cart"):
+        apps += re.sub(r"\bapi\b", name, DEPLOYMENT) + (
+            f"---\napiVersion: v1\nkind: Service\nmetadata: {{name: {name}, namespace: shop}}\n"
+            f"spec:\n  selector: {{app: {name}}}\n"
+            "  ports: [{name: http, port: 80, targetPort: http}]\n---\n"
+        )
+    text = apps + (
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: shop\n"
+        "  namespace: shop\n  annotations: {cert-manager.io/cluster-issuer: letsencrypt}\n"
+        "spec:\n  ingressClassName: nginx\n  tls:\n"
+        "  - {hosts: [api.example.com], secretName: api-tls}\n"
+        "  - {hosts: [cart.example.com], secretName: cart-tls}\n  rules:\n"
+        + "".join(
+            f"  - host: {name}.example.com\n    http:\n      paths:\n      - {{path: /, "
+            f"pathType: Prefix, backend: {{service: {{name: {name}, port: {{name: http}}}}}}}}\n"
+            for name in ("api", "cart")
+        )
+    )
+    result = import_text(tmp_path, text)
+    found = statuses(result)
+    assert found["Ingress shop: spec.tls[1].secretName"][0] is Status.MAPPED
+    rendered = _renders_back(result, tmp_path)
+    assert rendered[("Ingress", "cart")]["spec"]["tls"] == [
+        {"hosts": ["cart.example.com"], "secretName": "cart-tls"}
+    ]
+
+
+def test_a_document_that_is_no_mapping_is_named_as_written(tmp_path: Path) -> None:
+    from kgen.errors import InvalidInput
+
+    source = tmp_path / "in.yaml"
+    source.write_text("apiVersion: v1\nkind: List\nitems:\n- 5\n- null\n", encoding="utf-8")
+    try:
+        api.import_manifests([source])
+    except InvalidInput as bad:
+        assert [p.message for p in bad.problems] == [
+            "not a Kubernetes object: a manifest is a mapping, found 5",
+            "not a Kubernetes object: a manifest is a mapping, found null",
+        ]
+    else:
+        raise AssertionError("a List of scalars imported")

@@ -14,6 +14,7 @@ from typing import Any
 
 from kgen.load import STDIN, display_path, find_files, read_text
 from kgen.model import JsonPath, Problem, SourceMap, SourcePos
+from kgen.suggest import shown
 from kgen.yamlio import Budget, YamlError, load_documents
 
 #: kustomize's own file: a build recipe, not a resource (import what `kubectl kustomize` gives).
@@ -149,7 +150,7 @@ def _unpack(data: Any, source: SourceMap, prefix: JsonPath) -> Iterator[Resource
     Kubernetes object (a mapping with apiVersion and kind)."""
     where = source.value_pos(prefix)
     if not isinstance(data, dict):
-        found = type(data).__name__ if not isinstance(data, list) else "a list"
+        found = shown(data)  # as written: 42, null, 'text', a list
         yield Problem(
             where,
             prefix,

@@ -366,7 +366,8 @@ def _tls(
     if secret is not None and issuer is not None:
         at = ("spec", "tls", chosen, "secretName")
         if secret == f"{name}-tls":
-            build.record(ingress, at, Status.MAPPED, "", target("Ingress", name, *at))
+            out = target("Ingress", name, "spec", "tls", 0, "secretName")
+            build.record(ingress, at, Status.MAPPED, "", out)
         else:
             build.record(
                 ingress, at, Status.CHANGED,
