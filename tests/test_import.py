@@ -116,6 +116,15 @@ BAD: dict[str, str] = {
         "    spec:\n      containers:\n      - name: api\n        image: nginx:1.27.3\n"
         "        ports: http\n        env: {LOG: debug}\n"
     ),
+    "refused-beyond-schema.yaml": (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: Api_1, namespace: shop}\n"
+        "spec:\n  selector: {matchLabels: {app: api}}\n"
+        "  template:\n    metadata: {labels: {app: web}}\n"
+        "    spec:\n      containers:\n      - name: api\n        image: nginx:1.27.3\n"
+        "        ports: [{name: http, containerPort: 80}, {name: http, containerPort: 81}]\n"
+        "---\napiVersion: v1\nkind: Service\nmetadata: {name: 1api, namespace: shop}\n"
+        "spec:\n  selector: {app: web}\n  ports: [{port: 80}]\n"
+    ),
     "null-item.yaml": (
         "apiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\n"
         "spec:\n  selector: {app: api}\n  ports:\n  -\n  - {port: 80}\n"

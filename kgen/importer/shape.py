@@ -16,6 +16,7 @@ from jsonschema import TypeChecker, validators
 from jsonschema.exceptions import ValidationError
 
 from kgen.check import document_validator, error_message, k8s_schema_names
+from kgen.formats import DNS_1035_LABEL, DNS_SUBDOMAIN
 from kgen.importer.index import BUILT_IN_GROUPS, POD_PATHS
 from kgen.importer.read import Resource
 from kgen.model import JsonPath, Problem
@@ -61,6 +62,7 @@ def shape_problems(
             (tuple(e.absolute_path), e) for e in strict.iter_errors(resource.body)
         ]
         found.extend((path, _Range(message)) for path, message in _out_of_range(resource))
+        found.extend((path, _Range(message)) for path, message in _beyond_schema(resource))
         found.sort(key=lambda pair: (resource.pos(pair[0]).line, resource.pos(pair[0]).column))
         for path, error in found[:_PER_RESOURCE]:
             yield Problem(
@@ -136,6 +138,77 @@ def _out_of_range(resource: Resource) -> Iterator[tuple[JsonPath, str]]:
         for path, value in _matches(resource.body, pattern, ()):
             if isinstance(value, int) and not isinstance(value, bool) and not lo <= value <= hi:
                 yield path, f"{value} is not {what}: the API server allows {lo} to {hi:,}"
+
+
+#: Kinds whose name the API server takes as a DNS-1035 label, not a DNS-1123 subdomain.
+_LABEL_NAMED = frozenset({"Service"})
+#: Workloads whose selector must select their pod template (``spec.selector``).
+_SELECTING = frozenset({"Deployment", "StatefulSet"})
+
+
+def _beyond_schema(resource: Resource) -> Iterator[tuple[JsonPath, str]]:
+    """What else the API server refuses of the resources the import reads, though their
+    schema lets it pass: a name it does not take, a selector that does not select the
+    pod template, two ports of one container with one name."""
+    name = resource.name
+    if resource.kind in _LABEL_NAMED:
+        if len(name) > 63 or not DNS_1035_LABEL.fullmatch(name):
+            yield (
+                ("metadata", "name"),
+                (
+                    f"{name!r} is not a {resource.kind} name: the API server takes at most 63 "
+                    "lowercase letters, digits and '-', starting with a letter"
+                ),
+            )
+    elif len(name) > 253 or not DNS_SUBDOMAIN.fullmatch(name):
+        yield (
+            ("metadata", "name"),
+            (
+                f"{name!r} is not a {resource.kind} name: the API server takes lowercase "
+                "letters, digits, '-' and '.' (at most 253)"
+            ),
+        )
+    if resource.kind in _SELECTING:
+        selector = _dig(resource.body, ("spec", "selector", "matchLabels"))
+        labels = _dig(resource.body, ("spec", "template", "metadata", "labels"))
+        labels = labels if isinstance(labels, Mapping) else {}
+        written = [*(selector.values() if isinstance(selector, Mapping) else ()), *labels.values()]
+        if (
+            isinstance(selector, Mapping)
+            and all(isinstance(value, str) for value in written)  # else the schema says it
+            and any(labels.get(key) != value for key, value in selector.items())
+        ):
+            yield (
+                ("spec", "selector"),
+                (
+                    "the selector does not select the pod template's labels: the API server "
+                    "refuses a workload that would not own its pods"
+                ),
+            )
+    if resource.kind in POD_PATHS:
+        pod = POD_PATHS[resource.kind]
+        for group in ("containers", "initContainers"):
+            for path, container in _matches(resource.body, (*pod, group, "*"), ()):
+                ports = container.get("ports") if isinstance(container, Mapping) else None
+                seen: set[str] = set()
+                for index, port in enumerate(ports if isinstance(ports, list) else []):
+                    named = port.get("name") if isinstance(port, Mapping) else None
+                    if isinstance(named, str) and named in seen:
+                        yield (
+                            (*path, "ports", index, "name"),
+                            (
+                                f"a second port named {named!r} in one container: the API "
+                                "server wants each port name once"
+                            ),
+                        )
+                    if isinstance(named, str):
+                        seen.add(named)
+
+
+def _dig(node: object, path: tuple[str, ...]) -> object:
+    for part in path:
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return node
 
 
 def _matches(
