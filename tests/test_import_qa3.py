@@ -201,3 +201,28 @@ def test_a_document_that_is_no_mapping_is_named_as_written(tmp_path: Path) -> No
         ]
     else:
         raise AssertionError("a List of scalars imported")
+
+
+def test_a_headless_service_named_as_the_app_beside_a_client_service_is_replaced(
+    tmp_path: Path,
+) -> None:
+    """Headless ``pg`` and client ``pg-rw``: kgen's client Service takes the name ``pg``,
+    which Kubernetes cannot turn from headless into one with a cluster IP: a warning says
+    to delete it before the first apply (not to delete it once nothing uses it)."""
+    text = (
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: pg, namespace: db}\n"
+        "spec:\n  serviceName: pg\n  selector: {matchLabels: {app: pg}}\n  template:\n"
+        "    metadata: {labels: {app: pg}}\n    spec:\n      containers:\n      - name: pg\n"
+        "        image: postgres:16.3\n        ports: [{name: pg, containerPort: 5432}]\n---\n"
+        "apiVersion: v1\nkind: Service\nmetadata: {name: pg, namespace: db}\n"
+        "spec: {clusterIP: None, selector: {app: pg}, ports: [{name: pg, port: 5432}]}\n---\n"
+        "apiVersion: v1\nkind: Service\nmetadata: {name: pg-rw, namespace: db}\n"
+        "spec: {selector: {app: pg}, ports: [{name: pg, port: 5432}]}\n"
+    )
+    result = import_text(tmp_path, text)
+    status, note = statuses(result)["Service pg: metadata.name"]
+    assert status is Status.REPLACED
+    assert note.endswith("delete it (kubectl delete service pg -n db) just before the first apply")
+    rendered = _renders_back(result, tmp_path)
+    assert rendered[("Service", "pg-headless")]["spec"]["clusterIP"] == "None"
+    assert "clusterIP" not in rendered[("Service", "pg")]["spec"]

@@ -274,6 +274,15 @@ def _headless(build: Build, service: Resource, *, alone: bool) -> None:
     has no client Service, ``service.type: None`` says so (kgen renders only this one)."""
     name, kind = f"{build.name}-headless", "Service"
     part_metadata(build, service, kind, name)
+    if not alone and service.name == build.name:  # the client Service takes its name
+        build.record(
+            service, ("metadata", "name"), Status.REPLACED,
+            f"kgen renders the client Service as {build.name} and this headless one as "
+            f"{name}: applying turns Service {build.name} from headless into one with a "
+            "cluster IP, which Kubernetes refuses (spec.clusterIP cannot change); delete "
+            f"it (kubectl delete service {build.name} -n {build.namespace}) just before "
+            "the first apply",
+        )  # fmt: skip
     spec = service.body.get("spec") or {}
     at: JsonPath = ("spec",)
     cluster_ip = target(kind, name, "spec", "clusterIP")
