@@ -11,11 +11,16 @@ link, not writable) means no cache, never an error.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import os
 import stat
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 OFF = frozenset({"", "0", "off", "no", "false"})
 
@@ -52,3 +57,25 @@ def cache_folder(kind: str, *made_from: str) -> Path | None:
     if status.st_mode & 0o022 or not os.access(folder, os.W_OK | os.X_OK):
         return None  # others could write entries kgen would load
     return folder
+
+
+def json_entry(
+    folder: Path | None, name: str, keys: frozenset[str], make: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
+    """The JSON object kept in ``folder`` under ``name``, or ``make()``'s, then kept there
+    (written aside and moved in). An entry that is missing, cut short or not an object
+    of exactly ``keys`` is made again; no cache (``folder`` None): made each time."""
+    if folder is not None:
+        try:
+            found: Any = json.loads((folder / name).read_bytes())
+            if isinstance(found, dict) and found.keys() == keys:
+                return found
+        except (OSError, ValueError):
+            pass
+    made = make()
+    if folder is not None:
+        with contextlib.suppress(OSError):
+            with tempfile.NamedTemporaryFile("w", dir=folder, delete=False) as file:
+                json.dump(made, file)
+            os.replace(file.name, folder / name)
+    return made

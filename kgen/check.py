@@ -8,12 +8,9 @@ without a schema is an error, never skipped. Validators are built once per
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.util
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from importlib import resources
@@ -234,28 +231,18 @@ def _fast_inputs(version: str, api_version: str, kind: str) -> dict[str, Any]:
     Kubernetes kind the definitions it reaches (of the 1.4 MB of them), every int32 and
     int64 format saying its range. Kept in kgen's cache (``kgen.cache``), since parsing
     all the definitions cost more than the rest of a one-blueprint render."""
-    from kgen.cache import cache_folder
+    from kgen.cache import cache_folder, json_entry
 
-    folder = cache_folder("schemas", _schema_files_key(version))
+    def make() -> dict[str, Any]:
+        schema, kubernetes = _schema_of(version, api_version, kind) or ({}, False)
+        return {
+            "schema": _int_ranges(schema),
+            "definitions": _reached(_fast_definitions(version), schema) if kubernetes else None,
+        }
+
     name = hashlib.sha256(f"{version}\0{api_version}\0{kind}".encode()).hexdigest()
-    if folder is not None:
-        try:
-            found: Any = json.loads((folder / f"{name}.json").read_bytes())
-            if isinstance(found, dict) and found.keys() == {"schema", "definitions"}:
-                return found
-        except (OSError, ValueError):  # missing, cut short, another shape: made again
-            pass
-    schema, kubernetes = _schema_of(version, api_version, kind) or ({}, False)
-    inputs = {
-        "schema": _int_ranges(schema),
-        "definitions": _reached(_fast_definitions(version), schema) if kubernetes else None,
-    }
-    if folder is not None:
-        with contextlib.suppress(OSError):
-            with tempfile.NamedTemporaryFile("w", dir=folder, delete=False) as file:
-                json.dump(inputs, file)
-            os.replace(file.name, folder / f"{name}.json")
-    return inputs
+    folder = cache_folder("schemas", _schema_files_key(version))
+    return json_entry(folder, f"{name}.json", frozenset({"schema", "definitions"}), make)
 
 
 @cache

@@ -6,12 +6,8 @@ defaults and documentation; this module is the only one that reads them.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import hashlib
-import json
-import os
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -119,34 +115,25 @@ def _fast_inputs(kind_name: str) -> dict[str, Any]:
     """What the compiled validator of a kind is built from (``_fast_schema`` of its
     schema and of every schema it may refer to), kept in kgen's cache: a cold start
     then reads one file instead of transforming every schema."""
-    from kgen.cache import cache_folder
+    from kgen.cache import cache_folder, json_entry
 
     files = sorted(schemas_dir().glob("*.schema.json"))
+
+    def make() -> dict[str, Any]:
+        return {
+            "schema": _fast_schema(document_schema(kind_name)),
+            "resources": [
+                (str(schema["$id"]), _fast_schema(schema))
+                for schema in (load_json(path.name) for path in files)
+                if "$id" in schema
+            ],
+        }
+
     stats = [(path.name, path.stat()) for path in files]
     key = " ".join(f"{name}:{st.st_size}:{st.st_mtime_ns}" for name, st in stats)
-    folder = cache_folder("blueprint-schemas", key)
     name = f"{hashlib.sha256(kind_name.encode()).hexdigest()}.json"
-    if folder is not None:
-        try:
-            found: Any = json.loads((folder / name).read_bytes())
-            if isinstance(found, dict) and found.keys() == {"schema", "resources"}:
-                return found
-        except (OSError, ValueError):  # missing, cut short, another shape: made again
-            pass
-    inputs = {
-        "schema": _fast_schema(document_schema(kind_name)),
-        "resources": [
-            (str(schema["$id"]), _fast_schema(schema))
-            for schema in (load_json(path.name) for path in files)
-            if "$id" in schema
-        ],
-    }
-    if folder is not None:
-        with contextlib.suppress(OSError):
-            with tempfile.NamedTemporaryFile("w", dir=folder, delete=False) as file:
-                json.dump(inputs, file)
-            os.replace(file.name, folder / name)
-    return inputs
+    folder = cache_folder("blueprint-schemas", key)
+    return json_entry(folder, name, frozenset({"schema", "resources"}), make)
 
 
 def _plain(node: Any) -> Any:
