@@ -87,3 +87,15 @@ def unexplained(result: ImportResult) -> list[str]:
 
 def report(result: ImportResult) -> str:
     return imported.report(result).replace(str(REPO) + "/", "")
+
+
+def renders_back(result: ImportResult, tmp_path: Path) -> dict[tuple[str, str], Any]:
+    """The imported blueprints written to ``tmp_path/bp`` and built with every check of
+    render, by kind and name; every mapped value comes back where the report says, and
+    nothing goes unexplained."""
+    imported.to_folder(result, tmp_path / "bp")
+    built = api.build([tmp_path / "bp"])
+    rendered = {(d.kind, d.name): d.body for d in built.documents}
+    assert mismatches(result, rendered) == []
+    assert unexplained(result) == []
+    return rendered

@@ -67,6 +67,16 @@ def _rule(host: str, path: str = "/", service: str = "api", port: str = "{number
     )
 
 
+def _processes(*names: str) -> str:
+    """The Deployments of a Monolith's processes: one image (acme/shop), one command each."""
+    return "---\n".join(
+        DEPLOYMENT.format(name=f"shop-{name}")
+        .replace(f"acme/shop-{name}:", "acme/shop:")
+        .replace("        ports:", f"        command: [shop, {name}]\n        ports:", 1)
+        for name in names
+    )
+
+
 def _import(text: str, tmp_path: Path) -> tuple[ImportResult, dict[tuple[str, str], Any]]:
     """Import ``text``, round-trip it, and check that nothing went unexplained."""
     source = tmp_path / "in.yaml"
@@ -227,21 +237,10 @@ def test_service_monitor_and_prometheus_rule(tmp_path: Path) -> None:
 
 def test_monolith_process_with_an_ingress(tmp_path: Path) -> None:
     """A Monolith's web process routes its own host: ingress under processes.web."""
-    web, worker = (
-        DEPLOYMENT.format(name=f"shop-{name}")
-        .replace(f"acme/shop-{name}:", "acme/shop:")
-        .replace("        ports:", f"        command: [shop, {name}]\n        ports:", 1)
-        for name in ("web", "worker")
-    )
-    text = (
-        web
-        + "---\n"
-        + worker
-        + _ingress(
-            "  ingressClassName: nginx\n  rules:\n"
-            + _rule("shop.example.com", service="shop-web", port="{name: web}"),
-            name="shop-web",
-        )
+    text = _processes("web", "worker") + _ingress(
+        "  ingressClassName: nginx\n  rules:\n"
+        + _rule("shop.example.com", service="shop-web", port="{name: web}"),
+        name="shop-web",
     )
     result, rendered = _import(text, tmp_path)
     (document,) = parse_plain(result.blueprints[0].text)
@@ -371,16 +370,8 @@ def test_an_ingress_to_two_processes_and_an_app_it_cannot_route(tmp_path: Path) 
     """One ALB Ingress to two processes of a Monolith and to a Microservice: each process
     takes its route and the group; the Microservice's route (Exact) is left out at its
     path with its own reason, and the processes' routes stay mapped."""
-    web, worker = (
-        DEPLOYMENT.format(name=f"shop-{name}")
-        .replace(f"acme/shop-{name}:", "acme/shop:")
-        .replace("        ports:", f"        command: [shop, {name}]\n        ports:", 1)
-        for name in ("web", "api")
-    )
     text = (
-        web
-        + "---\n"
-        + worker
+        _processes("web", "api")
         + "---\n"
         + DEPLOYMENT.format(name="cart")
         + _ingress(

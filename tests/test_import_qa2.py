@@ -8,23 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kgen import api
-from kgen.importer import ImportResult
 from kgen.importer import output as imported
 from kgen.importer.account import Status
 from tests.conftest import RunKgen
-from tests.importing import import_text, mismatches, statuses, unexplained
+from tests.importing import import_text, renders_back, statuses
 
 POD = "spec.template.spec"
-
-
-def _renders_back(result: ImportResult, tmp_path: Path) -> dict[tuple[str, str], Any]:
-    imported.to_folder(result, tmp_path / "bp")
-    built = api.build([tmp_path / "bp"])
-    rendered = {(d.kind, d.name): d.body for d in built.documents}
-    assert mismatches(result, rendered) == []
-    assert unexplained(result) == []
-    return rendered
 
 
 def _deployment(pod: str, *, name: str = "api", kind: str = "Deployment") -> str:
@@ -57,7 +46,7 @@ def test_a_variable_set_twice_keeps_the_last_entry(tmp_path: Path) -> None:
     assert found[f"Deployment api: {POD}.containers[0].env[1].value"][0] is Status.MAPPED
     assert "A: '2'" in result.blueprints[0].text
     assert any(":15: warning:" in w and "env[0]" in w for w in imported.warnings(result))
-    _renders_back(result, tmp_path)
+    renders_back(result, tmp_path)
 
 
 OPTIONAL = """\
@@ -99,7 +88,7 @@ def test_an_optional_secret_variable_becomes_required_with_a_warning(tmp_path: P
     warned = "\n".join(imported.warnings(result))
     assert ":15: warning:" in warned
     assert "secretKeyRef.optional: kgen's secrets have no optional" in warned
-    _renders_back(result, tmp_path)
+    renders_back(result, tmp_path)
 
 
 WHOLE = """\
@@ -153,7 +142,7 @@ def test_every_key_of_a_secret_becomes_a_variable_read_from_the_store(tmp_path: 
     status, note = found["Secret creds: data.DATABASE_URL"]
     assert status is Status.SECRET
     assert "secret store aws at key shop/creds" in note
-    rendered = _renders_back(result, tmp_path)
+    rendered = renders_back(result, tmp_path)
     env = _env_of(rendered, "Deployment", "api")
     assert env["LEVEL"] == "debug"
     assert env["CFG_MODE"] == "fast"
@@ -228,7 +217,7 @@ def test_a_monolith_s_processes_migration_and_schedules_keep_a_whole_secret(
         ".envFrom[0].secretRef.name",
     ):
         assert found[path][0] is Status.SECRET, path
-    rendered = _renders_back(result, tmp_path)
+    rendered = renders_back(result, tmp_path)
     jobs = [name for kind, name in rendered if kind == "Job"]
     for kind, name in (
         ("Deployment", "billing-web"),
@@ -258,7 +247,7 @@ def test_a_secret_no_imported_use_reads_is_left_out(tmp_path: Path) -> None:
     status, note = found["Secret proxy-env: data.TOKEN"]
     assert status is Status.LEFT_OUT
     assert "no use of it is imported" in note
-    _renders_back(result, tmp_path)
+    renders_back(result, tmp_path)
 
 
 def _process(name: str, command: str, container: str) -> str:

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 from kgen import api
-from kgen.importer import ImportResult
 from kgen.importer import output as imported
 from kgen.importer.account import Status
 from kgen.yamlio import parse_plain
-from tests.importing import import_text, mismatches, statuses, unexplained
+from tests.importing import import_text, renders_back, statuses
 
 DEPLOYMENT = """\
 apiVersion: apps/v1
@@ -29,15 +27,6 @@ spec:
         image: ghcr.io/acme/api:1.0.0
         ports: [{name: http, containerPort: 8080}]
 """
-
-
-def _renders_back(result: ImportResult, tmp_path: Path) -> dict[tuple[str, str], Any]:
-    imported.to_folder(result, tmp_path / "bp")
-    built = api.build([tmp_path / "bp"])
-    rendered = {(d.kind, d.name): d.body for d in built.documents}
-    assert mismatches(result, rendered) == []
-    assert unexplained(result) == []
-    return rendered
 
 
 def test_cluster_scoped_resources_are_listed_and_left_out(tmp_path: Path) -> None:
@@ -77,7 +66,7 @@ def test_the_older_internal_load_balancer_annotation_stays_internal(tmp_path: Pa
         result = import_text(tmp_path, text)
         (blueprint,) = parse_plain(result.blueprints[0].text)
         assert blueprint["spec"]["service"] == {"type": "LoadBalancer", "internal": True}
-        rendered = _renders_back(result, tmp_path / value.strip('"').replace("/", "_"))
+        rendered = renders_back(result, tmp_path / value.strip('"').replace("/", "_"))
         annotations = rendered[("Service", "api")]["metadata"]["annotations"]
         assert annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"] == "internal"
         found = statuses(result)[
@@ -123,7 +112,7 @@ def test_a_long_config_map_read_by_env_from_is_accounted_for(tmp_path: Path) -> 
     result = import_text(tmp_path, text)
     (blueprint,) = parse_plain(result.blueprints[0].text)
     assert len(blueprint["spec"]["env"]) == 300
-    _renders_back(result, tmp_path)
+    renders_back(result, tmp_path)
 
 
 def test_a_config_map_key_kgen_refuses_as_a_variable_is_left_out_alone(tmp_path: Path) -> None:
@@ -149,7 +138,7 @@ def test_a_config_map_key_kgen_refuses_as_a_variable_is_left_out_alone(tmp_path:
         found["Deployment api: spec.template.spec.containers[0].envFrom[0].configMapRef.name"][0]
         is Status.CHANGED
     )
-    rendered = _renders_back(result, tmp_path)
+    rendered = renders_back(result, tmp_path)
     env = rendered[("Deployment", "api")]["spec"]["template"]["spec"]["containers"][0]["env"]
     assert [v["name"] for v in env] == ["GOOD"]
 
@@ -181,7 +170,7 @@ def test_a_split_ingress_with_cert_manager_maps_each_apps_secret_to_its_own_tls(
     result = import_text(tmp_path, text)
     found = statuses(result)
     assert found["Ingress shop: spec.tls[1].secretName"][0] is Status.MAPPED
-    rendered = _renders_back(result, tmp_path)
+    rendered = renders_back(result, tmp_path)
     assert rendered[("Ingress", "cart")]["spec"]["tls"] == [
         {"hosts": ["cart.example.com"], "secretName": "cart-tls"}
     ]
@@ -223,6 +212,6 @@ def test_a_headless_service_named_as_the_app_beside_a_client_service_is_replaced
     status, note = statuses(result)["Service pg: metadata.name"]
     assert status is Status.REPLACED
     assert note.endswith("delete it (kubectl delete service pg -n db) just before the first apply")
-    rendered = _renders_back(result, tmp_path)
+    rendered = renders_back(result, tmp_path)
     assert rendered[("Service", "pg-headless")]["spec"]["clusterIP"] == "None"
     assert "clusterIP" not in rendered[("Service", "pg")]["spec"]
