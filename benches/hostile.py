@@ -296,11 +296,16 @@ def run(folder: Path, command: str = "render") -> tuple[float, int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--only", metavar="TEXT", help="run the baseline and the cases whose name has TEXT"
+    )
     options = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         baseline = 0.0
         for index, (name, make) in enumerate(CASES.items()):
+            if index and options.only and options.only not in name:
+                continue
             made = make()
             files = made if isinstance(made, dict) else {"case.yaml": made}
             case = Path(folder, f"case{index}")

@@ -71,6 +71,15 @@ class WrittenFloat(float):
     written: str
 
 
+class NonFinite(str):
+    """A float YAML reads as not-a-number or an infinity (``.nan``, ``-.inf``), kept as the
+    text written: JSON, and so Kubernetes, has no such number, and no field takes one. A
+    check that must tell it from a string written as text asks ``isinstance``."""
+
+    def __repr__(self) -> str:
+        return str(self)  # shown as the number it was written as, not as quoted text
+
+
 def written_text(value: object) -> str | None:
     """How a number was written in the blueprint, when kgen read it from YAML."""
     return getattr(value, "written", None) if isinstance(value, int | float) else None
@@ -298,7 +307,7 @@ class _Builder:
                 )
             return value
         if isinstance(value, float) and not math.isfinite(value):
-            return str(event.value)
+            return NonFinite(event.value)
         if isinstance(value, int) and not isinstance(value, bool):
             number = WrittenInt(value)
             number.written = str(event.value)

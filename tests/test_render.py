@@ -446,6 +446,19 @@ def test_another_ingress_class_takes_a_cert_manager_certificate() -> None:
     }
 
 
+def test_a_cert_manager_certificate_writes_the_secret_tls_names() -> None:
+    """issuer with secretName: the Certificate writes that Secret and the Ingress serves it
+    (an import keeps the Secret the input's Ingress names)."""
+    tls = {"issuer": "le", "secretName": "shop-cert"}
+    ingress = {"host": "shop.example.com", "className": "nginx", "tls": tls}
+    documents = rendered(microservice(ingress=ingress))
+    [route] = [d for d in documents if d.kind == "Ingress"]
+    [certificate] = [d for d in documents if d.kind == "Certificate"]
+    assert certificate.name == "api-tls"
+    assert certificate.body["spec"]["secretName"] == "shop-cert"
+    assert route.body["spec"]["tls"] == [{"hosts": ["shop.example.com"], "secretName": "shop-cert"}]
+
+
 def test_monolith_processes_share_the_apps_files_secrets_and_account() -> None:
     text = """\
 apiVersion: kgen.dev/v1alpha1

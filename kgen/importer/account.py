@@ -269,19 +269,26 @@ def value_at(body: Any, path: TargetPath) -> tuple[bool, Any]:
     return True, node
 
 
-def resolved(body: Any, path: TargetPath) -> tuple[str | int, ...] | None:
+#: Per list of a document (by id) and item key: each value's item indexes.
+Selections = dict[tuple[int, str], dict[str, list[int]]]
+
+
+def resolved(
+    body: Any, path: TargetPath, selections: Selections | None = None
+) -> tuple[str | int, ...] | None:
     """``path`` of a rendered document with each item selector (``env[name=PORT]``)
-    replaced by the index of the one item it selects; None where nothing is there."""
+    replaced by the index of the one item it selects; None where nothing is there.
+    ``selections`` keeps each list's items by key across the calls for one unchanged
+    document (every target of a 2,000-variable env list reading the list again was
+    quadratic)."""
     node: Any = body
     found: list[str | int] = []
     for part in path:
         step: str | int
         if isinstance(part, Item):
-            matches = [
-                index
-                for index, item in enumerate(node if isinstance(node, list) else [])
-                if isinstance(item, Mapping) and str(_dotted(item, part.key)) == part.value
-            ]
+            matches = _selection(node, part.key, {} if selections is None else selections).get(
+                part.value, []
+            )
             if len(matches) != 1:
                 return None
             step = matches[0]
@@ -294,6 +301,20 @@ def resolved(body: Any, path: TargetPath) -> tuple[str | int, ...] | None:
         found.append(step)
         node = node[step]
     return tuple(found)
+
+
+def _selection(node: Any, key: str, selections: Selections) -> dict[str, list[int]]:
+    """The items of list ``node`` by the text of their ``key``."""
+    if not isinstance(node, list):
+        return {}
+    found = selections.get((id(node), key))
+    if found is None:
+        found = {}
+        for index, item in enumerate(node):
+            if isinstance(item, Mapping):
+                found.setdefault(str(_dotted(item, key)), []).append(index)
+        selections[(id(node), key)] = found
+    return found
 
 
 def _dotted(node: Any, key: str) -> Any:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-from kgen.importer.account import Line, Status, TargetPath, resolved, value_at
+from kgen.importer.account import Line, Selections, Status, TargetPath, resolved, value_at
 from kgen.importer.read import Resource
 from kgen.model import Document
 
@@ -273,7 +273,8 @@ def additions(
         # each mapped target found once in the document: a leaf is mapped when one of
         # them is a prefix of its path (a leaf against every target, each resolving its
         # list items again, was cubic in a long env list)
-        at = {spot for target in mapped if (spot := resolved(body, target)) is not None}
+        lists: Selections = {}
+        at = {spot for target in mapped if (spot := resolved(body, target, lists)) is not None}
         for path, value in _leaves(body):
             if any(path[:depth] in at for depth in range(len(path) + 1)):
                 continue

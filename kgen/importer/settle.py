@@ -10,9 +10,12 @@ output passes the same output checks, so those renders skip them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
+from kgen import lazyre
 from kgen.api import render_text
 from kgen.importer.account import Status
 from kgen.importer.mappers.base import Build
@@ -130,14 +133,40 @@ def settle(build: Build, kube_version: str | None, builds: Sequence[Build] = ())
                 # is its nearest written ancestor (the two start at one position)
                 path = problem.path
             key = _origin_key(build, path)
+            said = _in_input_terms(build, problem, where)
             if key is None or key in _KEEP:
-                fatal.append(_at_input(build, key, problem))
+                fatal.append(_at_input(build, key, said))
             elif _present(build.blueprint, key):
-                _drop(build, key, f"kgen refuses it: {problem.message}")
+                _drop(build, key, f"kgen refuses it: {said.message}")
                 dropped = True
         if fatal or not dropped:
-            return fatal or [_at_input(build, None, p) for p in problems]
+            return fatal or [
+                _at_input(build, None, _in_input_terms(build, p, where)) for p in problems
+            ]
     return []
+
+
+#: A place in the imported blueprint's text, as kgen's messages name another value.
+_PLACE = lazyre.compile(r" \(<import>:(\d+):(\d+)\)")
+
+
+def _in_input_terms(
+    build: Build, problem: Problem, where: dict[tuple[int, int], JsonPath]
+) -> Problem:
+    """``problem`` with the blueprint places its message and hint name (``(<import>:14:11)``,
+    text the user never sees) turned into the input values they came from, or dropped."""
+
+    def place(found: re.Match[str]) -> str:
+        path = where.get((int(found[1]), int(found[2])))
+        key = _origin_key(build, path) if path is not None else None
+        origins = build.origins.get(key, []) if key is not None else []
+        return f" ({origins[0].resource.pos(origins[0].path)})" if origins else ""
+
+    message = _PLACE.sub(place, problem.message)
+    hint = _PLACE.sub(place, problem.hint) if problem.hint else problem.hint
+    if (message, hint) == (problem.message, problem.hint):
+        return problem
+    return replace(problem, message=message, hint=hint)
 
 
 def minimise(build: Build, builds: Sequence[Build] = ()) -> int:

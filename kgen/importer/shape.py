@@ -20,6 +20,7 @@ from kgen.formats import DNS_1035_LABEL, DNS_SUBDOMAIN
 from kgen.importer.index import BUILT_IN_GROUPS, POD_PATHS
 from kgen.importer.read import Resource
 from kgen.model import JsonPath, Problem
+from kgen.yamlio import NonFinite
 
 #: API groups Kubernetes served its own kinds at once (extensions/v1beta1 Deployment).
 _RETIRED_GROUPS = frozenset({"extensions"})
@@ -88,14 +89,20 @@ def _whole(checker: TypeChecker, value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _text(checker: TypeChecker, value: object) -> bool:
+    """A string, and not a float YAML reads as ``.nan`` or ``.inf`` (kept as its text)."""
+    return isinstance(value, str) and not isinstance(value, NonFinite)
+
+
 _STRICT: dict[type, Any] = {}
 
 
 def _strict(validator: Any) -> Any:
-    """The validator with integers as the API server reads them (no ``2.0``)."""
+    """The validator with integers and strings as the API server reads them (no ``2.0``,
+    and ``.nan`` is a number, which no field takes)."""
     base = type(validator)
     if base not in _STRICT:
-        checker = base.TYPE_CHECKER.redefine("integer", _whole)
+        checker = base.TYPE_CHECKER.redefine_many({"integer": _whole, "string": _text})
         _STRICT[base] = validators.extend(base, type_checker=checker)  # type: ignore[no-untyped-call]
     return _STRICT[base](
         validator.schema,

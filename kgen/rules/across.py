@@ -102,15 +102,18 @@ def secret_name_problems(view: SetView) -> Iterator[Problem]:
 
 
 def _secret_writers(view: SetView) -> Iterator[tuple[Blueprint, JsonPath, str, str]]:
+    """Each blueprint's Certificates before its ExternalSecrets: a clash of the two is
+    reported at the secret, the value an import can leave out (the Certificate keeps the
+    Ingress's TLS)."""
     for blueprint in view.blueprints:
-        for index, secret in enumerate(blueprint.data["spec"].get("secrets", [])):
-            name = external_secret_name(blueprint.name, secret)
-            yield blueprint, ("spec", "secrets", index, "name"), name, "the ExternalSecret"
         for unit in view.units_of(blueprint):
             if issues_certificate(unit):
                 where = (*unit.written_at("ingress"), "tls")
                 name = str(tls_secret(unit))
                 yield blueprint, where, name, "the cert-manager Certificate"
+        for index, secret in enumerate(blueprint.data["spec"].get("secrets", [])):
+            name = external_secret_name(blueprint.name, secret)
+            yield blueprint, ("spec", "secrets", index, "name"), name, "the ExternalSecret"
 
 
 def claim_name_problems(view: SetView) -> Iterator[Problem]:

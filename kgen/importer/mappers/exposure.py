@@ -363,21 +363,13 @@ def _tls(
             "a namespaced Issuer: kgen's Certificate names a ClusterIssuer (tls.issuer); "
             "the Ingress keeps the Secret it wrote (tls.secretName), which nothing renews then",
         )  # fmt: skip
-    if secret is not None and issuer is not None:
+    if secret is not None:
         at = ("spec", "tls", chosen, "secretName")
-        if secret == f"{name}-tls":
-            out = target("Ingress", name, "spec", "tls", 0, "secretName")
-            build.record(ingress, at, Status.MAPPED, "", out)
-        else:
-            build.record(
-                ingress, at, Status.CHANGED,
-                f"cert-manager writes the certificate into kgen's Secret {name}-tls",
-            )  # fmt: skip
-    elif secret is not None:
         out = target("Ingress", name, "spec", "tls", 0, "secretName")
-        build.put(
-            (*here, "secretName"), secret, ingress, ("spec", "tls", chosen, "secretName"), out
-        )
+        if issuer is not None and secret == f"{name}-tls":
+            build.record(ingress, at, Status.MAPPED, "", out)  # the Certificate's default
+        else:  # with an issuer, the Secret the Certificate writes too
+            build.put((*here, "secretName"), secret, ingress, at, out)
     elif issuer is None:
         build.left_out(
             ingress, ("spec", "tls", chosen),

@@ -470,32 +470,7 @@ def _volumes(
             elif isinstance(volume.get("configMap"), Mapping):
                 _config_files(build, workload, at, mount, volume_at, volume["configMap"])
             elif isinstance(volume.get("secret"), Mapping):
-                secret = str(volume["secret"].get("secretName"))
-                entry = secret_entry(build, secret)
-                entry["mountPath"] = path
-                build.origin(("spec", "secrets", build.spec["secrets"].index(entry)), workload, at)
-                build.record(
-                    workload,
-                    at,
-                    Status.SECRET,
-                    f"Secret {secret} mounted at {path}: now read from the secret store "
-                    f"{build.store} at key {entry['key']}",
-                )
-                build.record(
-                    workload,
-                    volume_at,
-                    Status.SECRET,
-                    f"Secret {secret}: now read from the secret store",
-                )
-                _secret_volume(build, workload, volume_at, volume["secret"], entry["key"])
-                for key in ("subPath", "subPathExpr"):
-                    if key in mount:
-                        build.left_out(
-                            workload, (*at, key),
-                            f"kgen mounts every key of the store entry {entry['key']} as a "
-                            f"file in the folder {path}: the app finds a folder where it "
-                            f"read the one file {mount[key]}",
-                        )  # fmt: skip
+                _secret_mount(build, workload, at, mount, volume_at, volume["secret"])
             else:
                 kind = next((k for k in volume if k != "name"), "unknown")
                 build.left_out(workload, at, f"no blueprint field for a {kind} volume")
@@ -503,6 +478,46 @@ def _volumes(
     for name, (i, _) in volumes.items():
         if name not in used:
             build.left_out(workload, (*pod, "volumes", i), "a volume no container mounts")
+
+
+def _secret_mount(
+    build: Build,
+    workload: Resource,
+    at: JsonPath,
+    mount: Mapping[str, Any],
+    volume_at: JsonPath,
+    source: Mapping[str, Any],
+) -> None:
+    """A Secret volume mounted in the main container: a ``secrets`` entry read from the
+    store, mounted at the same path."""
+    secret, path = str(source.get("secretName")), str(mount.get("mountPath"))
+    entry = secret_entry(build, secret)
+    entry["mountPath"] = path
+    secret_at = ("spec", "secrets", build.spec["secrets"].index(entry))
+    build.origin(secret_at, workload, at)
+    build.origin(secret_at, workload, volume_at)
+    build.record(
+        workload,
+        at,
+        Status.SECRET,
+        f"Secret {secret} mounted at {path}: now read from the secret store "
+        f"{build.store} at key {entry['key']}",
+    )
+    build.record(
+        workload,
+        volume_at,
+        Status.SECRET,
+        f"Secret {secret}: now read from the secret store",
+    )
+    _secret_volume(build, workload, volume_at, source, entry["key"])
+    for key in ("subPath", "subPathExpr"):
+        if key in mount:
+            build.left_out(
+                workload, (*at, key),
+                f"kgen mounts every key of the store entry {entry['key']} as a "
+                f"file in the folder {path}: the app finds a folder where it "
+                f"read the one file {mount[key]}",
+            )  # fmt: skip
 
 
 #: The mode of the files of a ConfigMap or Secret volume when it names none (0644).
