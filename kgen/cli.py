@@ -601,15 +601,20 @@ def import_(
     StatefulSet a StatefulApp, Deployments of one image with different commands a
     Monolith (with its Jobs and CronJobs), each with the parts it owns. What no field
     says is kept as a patch or left out, each with a warning at its line."""
+    from kgen.importer import ImportFailed
     from kgen.importer import output as imported
 
     with error_boundary():
         if output == "":
             raise UsageError(message="-o '': name the output folder, e.g. -o blueprints")
         report = Path(report_file) if report_file is not None else None
-        result = api.import_manifests(
-            _as_paths(paths), namespace=namespace, secret_store=secret_store
-        )
+        try:
+            result = api.import_manifests(
+                _as_paths(paths), namespace=namespace, secret_store=secret_store
+            )
+        except ImportFailed as failed:  # a skipped kustomization may be why
+            sys.stderr.write(imported.lines_of(imported.notes(failed.notes)))
+            raise
         if report is not None:  # before anything is written, knowing what -o writes
             files = [] if output is None else imported.planned(result, Path(output))
             imported.check_report(report, [path for path, _ in files])

@@ -24,6 +24,16 @@ MANAGED_SERVICE_ANNOTATIONS = frozenset(
     f"service.beta.kubernetes.io/aws-load-balancer-{name}"
     for name in ("type", "nlb-target-type", "scheme")
 )
+#: Ingress annotations kgen derives from ingress (the AWS Load Balancer Controller's) and
+#: from ingress.tls (cert-manager's, by prefix), and the class, which is spec.ingressClassName.
+DERIVED_INGRESS_ANNOTATIONS = frozenset(
+    f"alb.ingress.kubernetes.io/{name}"
+    for name in (
+        "scheme", "target-type", "group.name", "listen-ports", "ssl-redirect", "ssl-policy",
+        "certificate-arn", "healthcheck-path",
+    )
+) | {"kubernetes.io/ingress.class"}  # fmt: skip
+DERIVED_INGRESS_PREFIXES = ("cert-manager.io/",)
 #: The writable scratch volume every pod gets (the root filesystem is read-only).
 RESERVED_VOLUME = {"name": "tmp", "mountPath": "/tmp"}
 #: Names of the volumes kgen adds (config files, secrets, writable paths) start with this.

@@ -125,6 +125,14 @@ BAD: dict[str, str] = {
         "---\napiVersion: v1\nkind: Service\nmetadata: {name: 1api, namespace: shop}\n"
         "spec:\n  selector: {app: web}\n  ports: [{port: 80}]\n"
     ),
+    "refused-labels.yaml": (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  namespace: shop\n"
+        '  labels: {team: "a\\nb", Example.com/team: web}\n'
+        "spec:\n  selector: {matchLabels: {app: api.}}\n"
+        "  template:\n    metadata: {labels: {app: api.}}\n"
+        "    spec:\n      containers:\n      - name: api\n        image: nginx:1.27.3\n"
+        "        ports: [{name: http, containerPort: 80}]\n"
+    ),
     "null-item.yaml": (
         "apiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\n"
         "spec:\n  selector: {app: api}\n  ports:\n  -\n  - {port: 80}\n"

@@ -109,7 +109,8 @@ def _reasons(result: ImportResult, kind: str) -> set[str]:
 
 def test_nginx_ingress_with_a_tls_secret(tmp_path: Path) -> None:
     """Host, path, class, the Secret and the port: the Service port 80 is the container
-    port http, named by kgen after the Service port (web); another annotation is a patch."""
+    port http, named by kgen after the Service port (web); another annotation is one of
+    ingress.annotations."""
     text = API + _ingress(
         "  ingressClassName: nginx\n"
         "  tls: [{hosts: [api.example.com], secretName: api-cert}]\n"
@@ -122,21 +123,19 @@ def test_nginx_ingress_with_a_tls_secret(tmp_path: Path) -> None:
         "path": "/api",
         "className": "nginx",
         "tls": {"secretName": "api-cert"},
+        "annotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "8m"},
     }
     ingress = rendered[("Ingress", "api")]
     assert ingress["metadata"]["annotations"] == {
         "nginx.ingress.kubernetes.io/proxy-body-size": "8m"
     }
     assert ingress["spec"]["tls"] == [{"hosts": ["api.example.com"], "secretName": "api-cert"}]
-    assert _warnings(result, tmp_path, "Ingress") == [
-        '27: warning: Ingress shop/api: metadata.annotations["nginx.ingress.kubernetes.io/'
-        'proxy-body-size"]: no blueprint field; kept as a patch on Ingress api'
-    ]
+    assert _warnings(result, tmp_path, "Ingress") == []
 
 
 def test_alb_ingress_internal_in_a_group(tmp_path: Path) -> None:
     """The scheme is internal, the group and certificate are fields; kgen derives the other
-    ALB annotations (an unknown one is left out: a patch may not set them)."""
+    ALB annotations; another is one of ingress.annotations, rendered as it was."""
     annotations = (
         "{alb.ingress.kubernetes.io/scheme: internal, alb.ingress.kubernetes.io/target-type: ip,"
         " alb.ingress.kubernetes.io/group.name: shop-internal,"
@@ -153,15 +152,13 @@ def test_alb_ingress_internal_in_a_group(tmp_path: Path) -> None:
         "internal": True,
         "group": "shop-internal",
         "tls": {"certificateArn": ARN},
+        "annotations": {"alb.ingress.kubernetes.io/healthcheck-interval-seconds": "10"},
     }
     annotations_out = rendered[("Ingress", "api")]["metadata"]["annotations"]
     assert annotations_out["alb.ingress.kubernetes.io/scheme"] == "internal"
     assert annotations_out["alb.ingress.kubernetes.io/group.name"] == "shop-internal"
-    assert _warnings(result, tmp_path, "Ingress") == [
-        '27: warning: Ingress shop/api: metadata.annotations["alb.ingress.kubernetes.io/'
-        'healthcheck-interval-seconds"]: no blueprint field: kgen derives the AWS Load '
-        "Balancer Controller's annotations from ingress, and a patch may not set them"
-    ]
+    assert annotations_out["alb.ingress.kubernetes.io/healthcheck-interval-seconds"] == "10"
+    assert _warnings(result, tmp_path, "Ingress") == []
     assert "kgen derives the AWS Load Balancer Controller's annotations from ingress" in (
         " ".join(_reasons(result, "Ingress"))
     )
@@ -342,7 +339,12 @@ def test_an_ingress_to_two_apps_is_split_between_their_blueprints(tmp_path: Path
     )
     result, rendered = _import(text, tmp_path)
     for index, host, path in ((0, "api.example.com", "/api"), (1, "cart.example.com", None)):
-        expected = {"host": host, "className": "nginx", "tls": {"secretName": "shop-cert"}}
+        expected = {
+            "host": host,
+            "className": "nginx",
+            "tls": {"secretName": "shop-cert"},
+            "annotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "8m"},
+        }
         assert _spec(result, index)["ingress"] == expected | ({"path": path} if path else {})
     for app in ("api", "cart"):
         ingress = rendered[("Ingress", app)]
@@ -358,8 +360,6 @@ def test_an_ingress_to_two_apps_is_split_between_their_blueprints(tmp_path: Path
         "apps it routes to: api, cart each render an Ingress of their own routes; what refers "
         "to shop must follow, and applying adds api, cart beside it (delete shop once nothing "
         "uses it)",
-        '51: warning: Ingress shop/shop: metadata.annotations["nginx.ingress.kubernetes.io/'
-        'proxy-body-size"]: no blueprint field; kept as a patch on Ingress api and Ingress cart',
         "64: warning: Ingress shop/shop: spec.rules[1].http.paths[1]: another path (/v2): "
         "kgen's Ingress routes one host and path (ingress.host, ingress.path), and a merge "
         "patch would replace its rules whole",
@@ -393,8 +393,13 @@ def test_an_ingress_to_two_processes_and_an_app_it_cannot_route(tmp_path: Path) 
         "host": "shop.example.com",
         "path": "/api",
         "group": "shop",
+        "internal": True,  # no scheme: the controller's default
     }
-    assert processes["web"]["ingress"] == {"host": "shop.example.com", "group": "shop"}
+    assert processes["web"]["ingress"] == {
+        "host": "shop.example.com",
+        "group": "shop",
+        "internal": True,
+    }
     assert "ingress" not in cart
     for name, path in (("shop-api", "/api"), ("shop-web", "/")):
         rule = rendered[("Ingress", name)]["spec"]["rules"][0]
@@ -403,7 +408,9 @@ def test_an_ingress_to_two_processes_and_an_app_it_cannot_route(tmp_path: Path) 
         "pathType Exact: kgen routes ingress.path as a Prefix, which would route more "
         "requests than the input does"
     )
-    assert _warnings(result, tmp_path, "Ingress")[1:] == [
+    warned = _warnings(result, tmp_path, "Ingress")
+    assert warned[0].startswith("77: warning: Ingress shop/shop: metadata: no alb.ingress.")
+    assert warned[2:] == [
         f"86: warning: Ingress shop/shop: spec.rules[1].host: {exact}",
         f"89: warning: Ingress shop/shop: spec.rules[1].http.paths[0]: {exact}",
     ]

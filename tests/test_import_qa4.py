@@ -132,3 +132,178 @@ def test_a_number_yaml_reads_as_nan_or_infinity_is_no_text(tmp_path: Path, writt
     [problem] = raised.value.problems
     assert (problem.pos.line, problem.pos.column, problem.path) == (5, 10, ("data", "RATIO"))
     assert problem.message == f"{written} is not of type 'string', 'null' (in the input)"
+
+
+_ALB_APP = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+        - {name: web, image: "ghcr.io/acme/web:1.0.0", ports: [{name: http, containerPort: 8080}]}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: shop
+  annotations: {SERVICE}
+spec:
+  type: {TYPE}
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: http}]
+"""
+_WAF = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/shop/abc"
+
+
+def _alb_ingress(annotations: str) -> str:
+    return f"""\
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+  namespace: shop
+  annotations:
+{annotations}
+spec:
+  ingressClassName: alb
+  rules:
+    - host: shop.example.com
+      http:
+        paths:
+          - {{path: /, pathType: Prefix, backend: {{service: {{name: web, port: {{name: http}}}}}}}}
+"""
+
+
+def _scheme_warnings(result: ImportResult) -> list[str]:
+    said = ("no alb.ingress.kubernetes.io/scheme", "no aws-load-balancer-scheme")
+    return [w for w in imported.warnings(result) if any(s in w for s in said)]
+
+
+def _app(service: str = "{}", kind: str = "ClusterIP") -> str:
+    return _ALB_APP.replace("{SERVICE}", service).replace("{TYPE}", kind)
+
+
+def test_an_alb_without_a_scheme_stays_internal(tmp_path: Path) -> None:
+    """The AWS Load Balancer Controller makes an ALB without a scheme annotation internal:
+    the blueprint says internal: true, with a warning (before, it became internet-facing
+    with a line in the report only)."""
+    text = _app() + _alb_ingress(f"    alb.ingress.kubernetes.io/wafv2-acl-arn: {_WAF}")
+    result = import_text(tmp_path, text)
+    ingress = _spec(result)["ingress"]
+    assert ingress["internal"] is True
+    assert _scheme_warnings(result) == [
+        f"{tmp_path / 'in.yaml'}:25: warning: Ingress shop/web: metadata: no "
+        "alb.ingress.kubernetes.io/scheme: the AWS Load Balancer Controller makes an internal "
+        "ALB, and kgen writes ingress.internal: true (set it to false for an internet-facing one)"
+    ]
+    rendered = renders_back(result, tmp_path)
+    annotations = rendered[("Ingress", "web")]["metadata"]["annotations"]
+    assert annotations["alb.ingress.kubernetes.io/scheme"] == "internal"
+
+
+def test_an_alb_annotation_kgen_derives_nothing_from_is_kept(tmp_path: Path) -> None:
+    """A WAF ACL has no field of its own: it is one of ingress.annotations, rendered as it
+    was (before, it was left out, and no patch could set it)."""
+    text = _app() + _alb_ingress(
+        "    alb.ingress.kubernetes.io/scheme: internet-facing\n"
+        f"    alb.ingress.kubernetes.io/wafv2-acl-arn: {_WAF}"
+    )
+    result = import_text(tmp_path, text)
+    assert _spec(result)["ingress"]["annotations"] == {
+        "alb.ingress.kubernetes.io/wafv2-acl-arn": _WAF
+    }
+    key = 'Ingress web: metadata.annotations["alb.ingress.kubernetes.io/wafv2-acl-arn"]'
+    assert statuses(result)[key][0] is Status.MAPPED
+    rendered = renders_back(result, tmp_path)
+    annotations = rendered[("Ingress", "web")]["metadata"]["annotations"]
+    assert annotations["alb.ingress.kubernetes.io/wafv2-acl-arn"] == _WAF
+    assert annotations["alb.ingress.kubernetes.io/scheme"] == "internet-facing"
+
+
+def test_a_refused_certificate_arn_keeps_https(tmp_path: Path) -> None:
+    """An ARN kgen refuses is left out, and the ALB keeps HTTPS with the ACM certificate
+    found by the host (tls: {}), not plain HTTP."""
+    text = _app() + _alb_ingress(
+        "    alb.ingress.kubernetes.io/scheme: internet-facing\n"
+        '    alb.ingress.kubernetes.io/listen-ports: \'[{"HTTP": 80}, {"HTTPS": 443}]\'\n'
+        "    alb.ingress.kubernetes.io/certificate-arn: "
+        "arn:aws:acm:eu-west-1:123456789012:certificate/my-cert"
+    )
+    result = import_text(tmp_path, text)
+    assert _spec(result)["ingress"]["tls"] == {}
+    found = statuses(result)
+    key = 'Ingress web: metadata.annotations["alb.ingress.kubernetes.io/certificate-arn"]'
+    assert found[key][0] is Status.LEFT_OUT
+    rendered = renders_back(result, tmp_path)
+    annotations = rendered[("Ingress", "web")]["metadata"]["annotations"]
+    assert annotations["alb.ingress.kubernetes.io/listen-ports"] == '[{"HTTP": 80}, {"HTTPS": 443}]'
+    assert annotations["alb.ingress.kubernetes.io/ssl-redirect"] == "443"
+
+
+def test_a_load_balancer_service_keeps_its_scheme_and_other_annotations(tmp_path: Path) -> None:
+    """The AWS Load Balancer Controller's NLB without a scheme is internal; an annotation
+    kgen does not derive (proxy protocol) is one of service.annotations; instance targets
+    become IP targets, said in the report; the in-tree controller's default
+    (internet-facing) is kept with a warning."""
+    lbc = (
+        "{service.beta.kubernetes.io/aws-load-balancer-type: external, "
+        "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type: instance, "
+        "service.beta.kubernetes.io/aws-load-balancer-proxy-protocol: '*'}"
+    )
+    result = import_text(tmp_path, _app(lbc, "LoadBalancer"))
+    service = _spec(result)["service"]
+    assert service == {
+        "type": "LoadBalancer",
+        "internal": True,
+        "annotations": {"service.beta.kubernetes.io/aws-load-balancer-proxy-protocol": "*"},
+    }
+    found = statuses(result)
+    prefix = "Service web: metadata.annotations"
+    target_type = found[f'{prefix}["service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"]']
+    assert target_type == (
+        Status.CHANGED,
+        "kgen's load balancer is the AWS Load Balancer Controller's NLB with IP targets "
+        "(nlb-target-type: ip)",
+    )
+    assert found[f'{prefix}["service.beta.kubernetes.io/aws-load-balancer-type"]'][0] is (
+        Status.MAPPED
+    )
+    rendered = renders_back(result, tmp_path)
+    annotations = rendered[("Service", "web")]["metadata"]["annotations"]
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"] == "internal"
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-proxy-protocol"] == "*"
+
+    result = import_text(tmp_path, _app("{}", "LoadBalancer"))
+    assert "internal" not in _spec(result)["service"]
+    [warned] = _scheme_warnings(result)
+    assert "kgen renders an internet-facing NLB, as the in-tree controller made" in warned
+
+
+def test_a_workload_kgen_runs_differently_is_warned_of_once(tmp_path: Path) -> None:
+    """No user, a writable root filesystem and no resources in the input: one warning at
+    the workload's name says each change; an input that says all three gets none."""
+    result = import_text(tmp_path, _app())
+    [warned] = [w for w in imported.warnings(result) if "runs its pods differently" in w]
+    assert warned == (
+        f"{tmp_path / 'in.yaml'}:3: warning: Deployment shop/web: kgen runs its pods "
+        "differently: containers run as user 10001, where the input named none (an image "
+        "that needs its own user, or root, fails); containers get kgen's default requests "
+        "and limits where the input set none (set resources; a CPU limit is always written); "
+        "containers get a read-only root filesystem (an image that writes outside /tmp and "
+        'writablePaths fails) (the report\'s "kgen adds" lists each value)'
+    )
+    said = _app().replace(
+        "ports: [{name: http, containerPort: 8080}]}",
+        "ports: [{name: http, containerPort: 8080}],\n"
+        "           securityContext: {runAsUser: 10001, readOnlyRootFilesystem: true},\n"
+        "           resources: {requests: {cpu: 100m, memory: 128Mi},"
+        " limits: {cpu: 100m, memory: 128Mi}}}",
+    )
+    result = import_text(tmp_path, said)
+    assert not [w for w in imported.warnings(result) if "runs its pods differently" in w]

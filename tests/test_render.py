@@ -446,6 +446,20 @@ def test_another_ingress_class_takes_a_cert_manager_certificate() -> None:
     }
 
 
+def test_ingress_annotations_join_the_ones_kgen_derives() -> None:
+    """A WAF ACL rides beside the controller's annotations kgen derives, sorted."""
+    waf = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/shop/abc"
+    ingress = {
+        "host": "shop.example.com",
+        "annotations": {"alb.ingress.kubernetes.io/wafv2-acl-arn": waf},
+    }
+    [route] = [d for d in rendered(microservice(ingress=ingress)) if d.kind == "Ingress"]
+    annotations = route.body["metadata"]["annotations"]
+    assert annotations["alb.ingress.kubernetes.io/wafv2-acl-arn"] == waf
+    assert annotations["alb.ingress.kubernetes.io/scheme"] == "internet-facing"
+    assert list(annotations) == sorted(annotations)
+
+
 def test_a_cert_manager_certificate_writes_the_secret_tls_names() -> None:
     """issuer with secretName: the Certificate writes that Secret and the Ingress serves it
     (an import keeps the Secret the input's Ingress names)."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,6 +77,15 @@ class ImportResult:
     remarks: tuple[str, ...] = ()
 
 
+class ImportFailed(InvalidInput):
+    """The input cannot be imported: its problems, and the notes of what was skipped on
+    purpose (a kustomization that names the namespace the resources lack, say)."""
+
+    def __init__(self, *, problems: Iterable[Problem], notes: Iterable[Problem] = ()) -> None:
+        super().__init__(problems=problems)
+        self.notes: tuple[Problem, ...] = tuple(notes)
+
+
 def import_manifests(
     paths: Sequence[Path],
     *,
@@ -85,8 +94,8 @@ def import_manifests(
     kube_version: str | None = None,
 ) -> ImportResult:
     """Read the manifests under ``paths`` and make one blueprint per workload. Raises
-    ``InvalidInput`` with every problem (nothing is made then), ``UsageError`` for a bad
-    ``namespace``."""
+    ``ImportFailed`` with every problem and the notes (nothing is made then),
+    ``UsageError`` for a bad ``namespace``."""
     if namespace is not None and not FORMATS["namespace"].check(namespace):
         what = "is not allowed" if namespace == "default" else "is not a valid namespace"
         raise UsageError(message=f"--namespace {namespace!r} {what}: {FORMATS['namespace'].fix}")
@@ -98,11 +107,11 @@ def import_manifests(
     problems.extend(shape_problems(resources, read_kinds, version))
     namespaces = _namespaces(resources, namespace, problems)
     if problems:
-        raise InvalidInput(problems=problems)
+        raise ImportFailed(problems=problems, notes=read.notes)
     index = Index.build(resources, namespaces)
     problems.extend(malformed(index))
     if problems:
-        raise InvalidInput(problems=problems)
+        raise ImportFailed(problems=problems, notes=read.notes)
     ledger = Ledger()
     plans = group(index)
     _classify(index, ledger, plans, version)
@@ -112,10 +121,10 @@ def import_manifests(
     if secret_store is None:
         problems.extend(_needs_store(lines, namespaces))
     if problems:
-        raise InvalidInput(problems=problems)
+        raise ImportFailed(problems=problems, notes=read.notes)
     builds = _settled(builds, plans, index, ledger, kube_version, problems)
     if problems:
-        raise InvalidInput(problems=problems)
+        raise ImportFailed(problems=problems, notes=read.notes)
     started, renders = time.perf_counter(), 0
     for build in builds:
         renders += minimise(build, builds)
@@ -124,7 +133,7 @@ def import_manifests(
         join_patches(build)
         problems.extend(settle(build, kube_version, builds))
     if problems:
-        raise InvalidInput(problems=problems)
+        raise ImportFailed(problems=problems, notes=read.notes)
     for build in builds:
         finish = FINISH.get(build.kind)
         if finish is not None:

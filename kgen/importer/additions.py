@@ -23,6 +23,14 @@ from kgen.model import Document
 _POD = "*spec.template.spec"
 _CONTAINER = f"{_POD}.*ontainers[]"
 
+#: Why kgen adds what changes how a workload's pods run (each is warned of, once).
+HARDENED_PODS = "hardening: pods run as non-root with the runtime's seccomp profile"
+HARDENED_CONTAINERS = (
+    "hardening: containers run as non-root, unprivileged, without capabilities, with a "
+    "read-only root filesystem"
+)
+DEFAULT_RESOURCES = "kgen's default requests and limits"
+
 #: (kind, path) patterns of what kgen writes beyond the input, and why. A path is dotted,
 #: with ``[]`` for a list item: ``spec.template.spec.containers[].securityContext.privileged``.
 DOCUMENTED: tuple[tuple[str, str, str], ...] = (
@@ -55,17 +63,8 @@ DOCUMENTED: tuple[tuple[str, str, str], ...] = (
         "kgen writes each variable by name: a ConfigMap's (envFrom) inlined one by one, a "
         "Monolith's secrets given to every process, migration and schedule",
     ),
-    (
-        "*",
-        f"{_POD}.securityContext.*",
-        "hardening: pods run as non-root with the runtime's seccomp profile",
-    ),
-    (
-        "*",
-        f"{_CONTAINER}.securityContext.*",
-        "hardening: containers run as non-root, unprivileged, without capabilities, with a "
-        "read-only root filesystem",
-    ),
+    ("*", f"{_POD}.securityContext.*", HARDENED_PODS),
+    ("*", f"{_CONTAINER}.securityContext.*", HARDENED_CONTAINERS),
     (
         "*",
         f"{_POD}.automountServiceAccountToken",
@@ -84,12 +83,17 @@ DOCUMENTED: tuple[tuple[str, str, str], ...] = (
         f"{_CONTAINER}.volumeMounts[].*",
         "a writable /tmp on every container (root filesystem read-only)",
     ),
-    ("*", f"{_CONTAINER}.resources.*", "kgen's default requests and limits"),
+    ("*", f"{_CONTAINER}.resources.*", DEFAULT_RESOURCES),
     ("*", f"{_CONTAINER}.*Probe.*", "kgen probes every container"),
     ("*", f"{_CONTAINER}.imagePullPolicy", "a tag is pulled Always, a digest IfNotPresent"),
     ("*", f"{_CONTAINER}.name", "kgen names the main container after the app or process"),
     ("*", f"{_CONTAINER}.ports[].*", "kgen names every port, with its protocol"),
     ("*", f"{_POD}.topologySpreadConstraints*", "replicas spread across availability zones"),
+    (
+        "*",
+        f"{_POD}.affinity.*.labelSelector.matchExpressions[]*",
+        "a pod affinity of the app's own pods selects them by kgen's labels",
+    ),
     ("*", f"{_POD}.serviceAccountName", "every app runs as its own ServiceAccount"),
     ("*", "spec.revisionHistoryLimit", "kgen keeps a few old revisions, not Kubernetes' ten"),
     ("*", "spec.replicas", "kgen's default replicas"),

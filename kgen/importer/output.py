@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from kgen.errors import OutputError, UsageError
 from kgen.importer import Imported, ImportResult
 from kgen.importer.account import WARNED, Line, Status
+from kgen.importer.additions import DEFAULT_RESOURCES, HARDENED_CONTAINERS, HARDENED_PODS
 from kgen.importer.index import WORKLOADS
-from kgen.model import JsonPath, SourcePos, format_path
+from kgen.model import JsonPath, Problem, SourcePos, format_path
 
 HEADER = "# Imported by kgen import from {file} ({ref}): review it, then keep it as your own."
 #: The first line of a report: what ``--report FILE`` may write over.
@@ -37,11 +38,47 @@ def planned(result: ImportResult, output: Path) -> list[tuple[Path, str]]:
     ]
 
 
+def _kind_of(path: Path) -> str:
+    """What is at ``path``, as a message names it."""
+    if path.is_symlink():
+        if not path.exists():
+            return "a broken link"
+        return f"a link to a {'folder' if path.is_dir() else 'file'}"
+    return "a file" if path.is_file() else "a special file"
+
+
+def check_folders(output: Path, files: Sequence[Path]) -> None:
+    """Refuse an ``output`` that is no folder, and anything but a folder where a
+    namespace's folder of ``files`` goes: kgen never writes over a file, nor through a
+    link it did not make (the folder the user names may be a link)."""
+    shown = output.as_posix()
+    found = next(p for p in (output, *output.parents) if os.path.lexists(p))
+    if not found.is_dir():
+        where = "" if found == output else f"{found.as_posix()} "
+        raise UsageError(
+            message=f"-o {shown}: {where}is {_kind_of(found)}, not a folder; name a folder, "
+            "e.g. -o blueprints"
+        )
+    blocked = [
+        f"{folder.as_posix()}: is {_kind_of(folder)}, where -o writes the folder of "
+        f"namespace {folder.name}"
+        for folder in sorted({file.parent for file in files})
+        if os.path.lexists(folder) and (folder.is_symlink() or not folder.is_dir())
+    ]
+    if blocked:
+        raise UsageError(
+            message=f"{'; '.join(blocked)}; kgen import never writes over a file, nor through "
+            f"a link (move {'it' if len(blocked) == 1 else 'them'}, or import into another "
+            "folder)"
+        )
+
+
 def to_folder(result: ImportResult, output: Path) -> list[Path]:
     """One file per blueprint, ``DIR/<namespace>/<name>.yaml``; never over a file that is
-    there (a file with the same content is left as it is). Checks every file before
-    writing any."""
+    there (a file with the same content is left as it is). Checks every file, and every
+    folder it goes in, before writing any."""
     planned_files = planned(result, output)
+    check_folders(output, [path for path, _ in planned_files])
     taken = []
     for path, text in planned_files:
         if os.path.lexists(path):
@@ -133,14 +170,88 @@ def warnings(result: ImportResult) -> list[str]:
                 f"{pos.file}:{pos.line}: warning: {_subject(result, line)}: {field}: {message}",
             )
         )
-    for note in result.notes:
-        out.append(
-            (
-                (note.pos.file, note.pos.line),
-                f"{note.pos.file}:{note.pos.line}: note: {note.message} (hint: {note.hint})",
-            )
-        )
+    out.extend(((note.pos.file, note.pos.line), _note(note)) for note in result.notes)
+    out.extend(_runtime_changes(result))
     return [text for _, text in sorted(out, key=lambda pair: pair[0])]
+
+
+#: What kgen adds that changes how an imported workload's pods run, beside what it maps:
+#: (the reason of the addition (``kgen.importer.additions``), the last part of one of its
+#: paths, or "" for any) -> what to say.
+_RUNS_DIFFERENTLY = (
+    (
+        HARDENED_PODS,
+        "runAsUser",
+        "containers run as user 10001, where the input named none (an image that needs its "
+        "own user, or root, fails)",
+    ),
+    (
+        HARDENED_CONTAINERS,
+        "runAsUser",
+        "containers run as user 10001, where the input named none (an image that needs its "
+        "own user, or root, fails)",
+    ),
+    (
+        HARDENED_CONTAINERS,
+        "readOnlyRootFilesystem",
+        "containers get a read-only root filesystem (an image that writes outside /tmp and "
+        "writablePaths fails)",
+    ),
+    (
+        DEFAULT_RESOURCES,
+        "",
+        "containers get kgen's default requests and limits where the input set none (set "
+        "resources; a CPU limit is always written)",
+    ),
+)
+
+
+def _runtime_changes(result: ImportResult) -> Iterator[tuple[tuple[str, int], str]]:
+    """One warning per imported workload whose pods kgen runs differently (hardening,
+    default resources), at the workload's name: the report lists each value."""
+    workloads = {
+        (line.resource.kind, result.namespaces.get(id(line.resource)), line.resource.name): line
+        for line in result.lines
+        if line.resource.kind in WORKLOADS
+    }
+    said: dict[int, tuple[Line, list[str]]] = {}
+    for addition in result.additions:
+        line = workloads.get((addition.kind, addition.namespace, addition.name))
+        if line is None:
+            continue
+        ends = {path.rsplit(".", 1)[-1] for path in addition.paths}
+        if _names_a_user(line.resource.body):
+            ends.discard("runAsUser")  # said at the pod or a container: kgen keeps it
+        for reason, end, change in _RUNS_DIFFERENTLY:
+            if reason == addition.reason and (not end or end in ends):
+                changes = said.setdefault(id(line.resource), (line, []))[1]
+                if change not in changes:
+                    changes.append(change)
+    for line, changes in said.values():
+        pos = line.resource.pos(("metadata", "name"))
+        yield (
+            (pos.file, pos.line),
+            f"{pos.file}:{pos.line}: warning: {_subject(result, line)}: kgen runs its pods "
+            f'differently: {"; ".join(changes)} (the report\'s "kgen adds" lists '
+            "each value)",
+        )
+
+
+def _names_a_user(node: object) -> bool:
+    """Whether a workload's pod or one of its containers names a user (``runAsUser``)."""
+    if isinstance(node, dict):
+        return "runAsUser" in node or any(_names_a_user(child) for child in node.values())
+    return isinstance(node, list) and any(_names_a_user(child) for child in node)
+
+
+def _note(note: Problem) -> str:
+    return f"{note.pos.file}:{note.pos.line}: note: {note.message} (hint: {note.hint})"
+
+
+def notes(found: Sequence[Problem]) -> list[str]:
+    """The notes of what was skipped on purpose, as ``warnings`` gives them: printed before
+    the errors of an import that fails too, as a skipped kustomization may be why."""
+    return [_note(note) for note in sorted(found, key=Problem.sort_key)]
 
 
 def report(result: ImportResult) -> str:
@@ -194,8 +305,13 @@ def check_report(path: Path, blueprints: Sequence[Path] = ()) -> None:
         if not path.parent.is_dir():
             raise UsageError(message=f"--report {path.as_posix()}: its folder does not exist")
         return
+    if path.is_symlink():
+        raise UsageError(
+            message=f"--report {shown}: is a link; kgen never writes through a link (name "
+            "the file it points at, or a new file)"
+        )
     ours = False
-    if path.is_file() and not path.is_symlink():
+    if path.is_file():
         with path.open("rb") as handle:
             ours = handle.read(len(REPORT_HEADER) + 1) == (REPORT_HEADER + "\n").encode()
     if not ours:

@@ -413,8 +413,10 @@ def _shift(build: Build, prefix: JsonPath, index: int) -> None:
 
 
 def _prune(blueprint: dict[str, Any], path: JsonPath) -> None:
-    """Remove the maps at ``path`` and above that dropping a value left empty."""
-    while path and path not in _KEEP:
+    """Remove the maps at ``path`` and above that dropping a value left empty; but an
+    empty ``ingress.tls``, which says HTTPS (an ALB's certificate found by the host once
+    a certificateArn kgen refuses is out)."""
+    while path and path not in _KEEP and path[-2:] != ("ingress", "tls"):
         parent, last = _parent(blueprint, path)
         if parent is None or parent[last] != {}:
             return

@@ -16,7 +16,7 @@ from jsonschema import TypeChecker, validators
 from jsonschema.exceptions import ValidationError
 
 from kgen.check import document_validator, error_message, k8s_schema_names
-from kgen.formats import DNS_1035_LABEL, DNS_SUBDOMAIN
+from kgen.formats import DNS_1035_LABEL, DNS_SUBDOMAIN, FORMATS
 from kgen.importer.index import BUILT_IN_GROUPS, POD_PATHS
 from kgen.importer.read import Resource
 from kgen.model import JsonPath, Problem
@@ -156,7 +156,8 @@ _SELECTING = frozenset({"Deployment", "StatefulSet"})
 def _beyond_schema(resource: Resource) -> Iterator[tuple[JsonPath, str]]:
     """What else the API server refuses of the resources the import reads, though their
     schema lets it pass: a name it does not take, a selector that does not select the
-    pod template, two ports of one container with one name."""
+    pod template, a label key or value it does not take, two ports of one container with
+    one name."""
     name = resource.name
     if resource.kind in _LABEL_NAMED:
         if len(name) > 63 or not DNS_1035_LABEL.fullmatch(name):
@@ -192,6 +193,7 @@ def _beyond_schema(resource: Resource) -> Iterator[tuple[JsonPath, str]]:
                     "refuses a workload that would not own its pods"
                 ),
             )
+    yield from _bad_labels(resource)
     if resource.kind in POD_PATHS:
         pod = POD_PATHS[resource.kind]
         for group in ("containers", "initContainers"):
@@ -210,6 +212,36 @@ def _beyond_schema(resource: Resource) -> Iterator[tuple[JsonPath, str]]:
                         )
                     if isinstance(named, str):
                         seen.add(named)
+
+
+#: What the API server takes as a label's name (a key after its prefix) and value.
+_LABEL_NAME = (
+    "at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit"
+)
+_LABEL_KEY = (
+    f"the API server takes {_LABEL_NAME}, after an optional prefix (a DNS subdomain of at "
+    "most 253 characters) and '/'"
+)
+_LABEL_VALUE = f"the API server takes {_LABEL_NAME}, or an empty value"
+
+
+def _bad_labels(resource: Resource) -> Iterator[tuple[JsonPath, str]]:
+    """Label keys and values the API server refuses (its schema says only strings): of
+    the resource, of its pod template, and of its selector."""
+    places: list[tuple[str, ...]] = [("metadata", "labels")]
+    if resource.kind in POD_PATHS:
+        places.append((*POD_PATHS[resource.kind][:-1], "metadata", "labels"))
+    if resource.group in BUILT_IN_GROUPS:  # a custom resource's selector is its own field
+        places.append(("spec", "selector", "matchLabels"))
+    if resource.kind == "Service":
+        places.append(("spec", "selector"))
+    for place in places:
+        labels = _dig(resource.body, place)
+        for key, value in labels.items() if isinstance(labels, Mapping) else ():
+            if isinstance(key, str) and not FORMATS["label-key"].check(key):
+                yield (*place, key), f"{key!r} is not a label key: {_LABEL_KEY}"
+            if isinstance(value, str) and not FORMATS["label-value"].check(value):
+                yield (*place, key), f"{value!r} is not a label value: {_LABEL_VALUE}"
 
 
 def _dig(node: object, path: tuple[str, ...]) -> object:

@@ -12,7 +12,12 @@ from kgen.apiserver import TOOL_ANNOTATION_PREFIXES, silences_scanner
 from kgen.cluster import GRAVITON, repels
 from kgen.formats import DNS_LABEL, cpu_millis, memory_bytes
 from kgen.hardening import SECURITY_ANNOTATION_PREFIXES
-from kgen.helpers import MANAGED_SERVICE_ANNOTATIONS, RESERVED_LABELS
+from kgen.helpers import (
+    DERIVED_INGRESS_ANNOTATIONS,
+    DERIVED_INGRESS_PREFIXES,
+    MANAGED_SERVICE_ANNOTATIONS,
+    RESERVED_LABELS,
+)
 from kgen.model import Blueprint, JsonPath, Problem, format_path
 from kgen.rules.common import key_problem, normal, problem
 from kgen.suggest import did_you_mean
@@ -132,6 +137,19 @@ def _no_load_balancer_annotations(
                 (*path, key),
                 "kgen sets this annotation from service.type and service.internal",
                 "remove it; set service.internal: true for an internal load balancer",
+            )
+
+
+def _no_ingress_derived_annotations(
+    blueprint: Blueprint, path: JsonPath, value: Any
+) -> Iterator[Problem]:
+    for key in value if isinstance(value, Mapping) else ():
+        if key in DERIVED_INGRESS_ANNOTATIONS or key.startswith(DERIVED_INGRESS_PREFIXES):
+            yield key_problem(
+                blueprint,
+                (*path, key),
+                "kgen derives this annotation from ingress (className, internal, group, tls)",
+                "remove it; set the ingress field that says it",
             )
 
 
@@ -723,6 +741,7 @@ FIELD_RULES: Mapping[str, FieldRule] = {
     "no-tool-annotations": _no_tool_annotations,
     "no-reserved-labels": _no_reserved_labels,
     "no-load-balancer-annotations": _no_load_balancer_annotations,
+    "no-ingress-derived-annotations": _no_ingress_derived_annotations,
     "no-derived-annotations": _no_derived_annotations,
     "cluster-zones": _cluster_zones,
     "cluster-version": _cluster_version,

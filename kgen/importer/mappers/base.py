@@ -3,15 +3,18 @@ from, the patches for what no field says, and the ledger that accounts for the i
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from kgen.importer.account import Item, Ledger, Status, Target, TargetPath
+from kgen.api import render_text
+from kgen.importer.account import Item, Ledger, Status, Target, TargetPath, value_at
 from kgen.importer.index import Index
 from kgen.importer.read import Resource
-from kgen.model import JsonPath, Problem
+from kgen.model import Document, JsonPath, Problem
+from kgen.yamlio import dump_document
 
 #: Metadata the cluster writes: never part of what a user declares.
 CLUSTER_METADATA = frozenset({
@@ -91,6 +94,8 @@ class Build:
     #: Blueprint path -> the input it came from (to undo a value kgen refuses).
     origins: dict[JsonPath, list[Origin]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    #: The last trial render (``rendered``): the blueprint's text and its documents.
+    _trial: tuple[str, tuple[Document, ...]] = field(default=("", ()), repr=False)
 
     @property
     def ref(self) -> str:
@@ -187,8 +192,9 @@ class Build:
         lists: str = "",
     ) -> None:
         """Every key of ``node`` (at ``path``) that nothing recorded yet: a patch at
-        ``out`` on the rendered ``kind``/``name``. ``lists``: why a list kgen renders
-        itself cannot be patched (a merge patch replaces a list whole), when it cannot."""
+        ``out`` on the rendered ``kind``/``name``. ``lists``: why a list that kgen renders
+        there itself is left out (a merge patch would replace it whole); a list kgen
+        renders none of is a patch too."""
         if not isinstance(node, Mapping):
             return
         for key, value in node.items():
@@ -196,10 +202,37 @@ class Build:
                 continue
             if value is None:
                 self.record(resource, (*path, key), Status.DEFAULT, "null: nothing set")
-            elif lists and isinstance(value, list):
+            elif value in ({}, []):
+                self.record(resource, (*path, key), Status.DEFAULT, "empty: nothing set")
+            elif lists and isinstance(value, list) and self.renders_list(kind, name, (*out, key)):
                 self.record(resource, (*path, key), Status.LEFT_OUT, lists)
             else:
                 self.patch(kind, name, (*out, key), value, resource, (*path, key))
+
+    def renders_list(self, kind: str, name: str, out: JsonPath) -> bool:
+        """Whether kgen renders a list of its own at ``out`` of ``kind``/``name`` (from the
+        blueprint so far), which a patch would replace whole; True when it cannot tell."""
+        body = self.rendered(kind, name)
+        if body is None:
+            return True
+        found, value = value_at(body, out)
+        return found and isinstance(value, list) and bool(value)
+
+    def rendered(self, kind: str, name: str) -> Mapping[str, Any] | None:
+        """What kgen renders as ``kind``/``name`` from the blueprint so far, before its
+        patches; None when it renders no such resource. A value kgen refuses (settling
+        takes it out later) is taken out of this trial too."""
+        trial = copy.deepcopy(self.blueprint)
+        trial.get("spec", {}).pop("patches", None)
+        text = seen = dump_document(trial)
+        if self._trial[0] != seen:
+            for _ in range(_TRIALS):
+                documents, problems = render_text(text, "<import>", check_output=False)
+                if documents or not [p for p in problems if _take_out(trial, p.path)]:
+                    break
+                text = dump_document(trial)
+            self._trial = (seen, tuple(documents))
+        return next((d.body for d in self._trial[1] if (d.kind, d.name) == (kind, name)), None)
 
     def version(self, resource: Resource, name: str, kind: str = "") -> None:
         """The resource's apiVersion: the one kgen renders (as ``kind``), or changed to it."""
@@ -334,6 +367,22 @@ def map_labels(
             build.origin(("metadata", "labels", str(key)), resource, at)
         else:
             build.patch(kind, rendered, (*out, str(key)), value, resource, at)
+
+
+#: Trial renders of ``Build.rendered``, each taking out what kgen refused in the last.
+_TRIALS = 5
+
+
+def _take_out(blueprint: dict[str, Any], path: JsonPath) -> bool:
+    """Take the value at ``path`` out of a trial blueprint (never what it is: its kind,
+    metadata and image); whether there was one."""
+    if len(path) < 2 or path[0] != "spec" or path == ("spec", "image"):
+        return False
+    found, holder = value_at(blueprint, path[:-1])
+    if not found or not value_at(holder, path[-1:])[0]:
+        return False
+    del holder[path[-1]]
+    return True
 
 
 def names(items: Iterable[Resource]) -> str:

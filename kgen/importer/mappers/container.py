@@ -249,8 +249,10 @@ class Containers:
                     f"no blueprint field for {why}, and a patch would replace kgen's list of "
                     "containers whole",
                 )
-        self._env_from(container, path, where, group, name, env)
-        return env
+        # Kubernetes sets envFrom's variables first, so that env's may refer to them
+        inlined: dict[str, Any] = {}
+        self._env_from(container, path, where, group, name, env, inlined)
+        return {**inlined, **env}
 
     def _env_from(
         self,
@@ -259,14 +261,16 @@ class Containers:
         where: JsonPath,
         group: str,
         name: str,
+        own: Mapping[str, Any],
         env: dict[str, Any],
     ) -> None:
         """Variables from whole ConfigMaps and Secrets (``envFrom``, each key a variable
-        of its name after the ``prefix``): a ConfigMap's values inlined into ``env``, a
-        Secret's keys (never its values) read from the store by a ``secrets`` entry. A
-        variable the container sets itself wins, and of two sources the later one."""
+        of its name after the ``prefix``): a ConfigMap's values inlined into ``env`` (in
+        the order of ``envFrom``), a Secret's keys (never its values) read from the store
+        by a ``secrets`` entry. A variable the container sets itself (``own``) wins, and
+        of two sources the later one."""
         build, resource = self.build, self.resource
-        explicit = set(env) | {
+        explicit = set(own) | {
             str(v.get("name")) for v in container.get("env") or [] if isinstance(v, Mapping)
         }
         sources: list[tuple[JsonPath, Mapping[str, Any], Resource, list[str]]] = []

@@ -248,9 +248,8 @@ def _ingress(
 
 
 def _annotations(build: Build, ingress: Resource, annotations: Mapping[str, Any]) -> None:
-    """The annotations no field took: a patch, but the ones kgen derives (a patch may not
-    set an alb.ingress.kubernetes.io/ or cert-manager.io/ annotation)."""
-    kind, name = "Ingress", build.name
+    """The annotations no field took: ``ingress.annotations``, but an ALB's with another
+    class and cert-manager's (kgen renders the Certificate itself)."""
     if annotations == {} and "annotations" in (ingress.body.get("metadata") or {}):
         build.record(ingress, ("metadata", "annotations"), Status.DEFAULT, "empty: nothing set")
     for key, value in annotations.items():
@@ -270,7 +269,7 @@ def _annotations(build: Build, ingress: Resource, annotations: Mapping[str, Any]
                 "may not set cert-manager.io/ annotations",
             )  # fmt: skip
         else:
-            build.patch(kind, name, where, value, ingress, where)
+            _extra(build, ingress, str(key), value)
 
 
 def _class(
@@ -394,8 +393,8 @@ def _tls_hosts(
 
 def _alb(build: Build, ingress: Resource, annotations: Mapping[str, Any]) -> None:
     """The AWS Load Balancer Controller's annotations: scheme, group and certificate are
-    fields; kgen derives the listeners, redirect, policy and health check; any other has
-    no field, and a patch may not set it."""
+    fields; kgen derives the listeners, redirect, policy and health check; any other is
+    one of ``ingress.annotations``. No scheme is the controller's default, internal."""
     name, here = build.name, (*build.where, "ingress")
     for key, value in annotations.items():
         where = ("metadata", "annotations", key)
@@ -422,11 +421,24 @@ def _alb(build: Build, ingress: Resource, annotations: Mapping[str, Any]) -> Non
                 "probe's path)",
             )  # fmt: skip
         else:
-            build.left_out(
-                ingress, where,
-                "no blueprint field: kgen derives the AWS Load Balancer Controller's "
-                "annotations from ingress, and a patch may not set them",
-            )  # fmt: skip
+            _extra(build, ingress, key, value)
+    said = "alb" in (ingress.body.get("spec", {}).get("ingressClassName"), annotations.get(_CLASS))
+    if said and f"{_ALB}scheme" not in annotations:  # (no class: the note of _class says)
+        build.here.setdefault("ingress", {})["internal"] = True  # no input value to undo
+        build.ledger.note(
+            ingress, ("metadata",),
+            "no alb.ingress.kubernetes.io/scheme: the AWS Load Balancer Controller makes an "
+            "internal ALB, and kgen writes ingress.internal: true (set it to false for an "
+            "internet-facing one)",
+            build.ref,
+        )  # fmt: skip
+
+
+def _extra(build: Build, ingress: Resource, key: str, value: Any) -> None:
+    """An annotation kgen derives nothing from: ``ingress.annotations``, rendered as is."""
+    where = ("metadata", "annotations", key)
+    out = target("Ingress", build.name, *where)
+    build.put((*build.where, "ingress", "annotations", key), value, ingress, where, out)
 
 
 def _other_routes(

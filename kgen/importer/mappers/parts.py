@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from kgen.helpers import MANAGED_SERVICE_ANNOTATIONS
 from kgen.importer.account import Status, leaves
 from kgen.importer.index import Index
 from kgen.importer.mappers import exposure, monitoring
@@ -160,13 +161,16 @@ def _service(build: Build, service: Resource) -> None:
                 note="the older annotation of an internal load balancer: kgen writes "
                 "aws-load-balancer-scheme: internal",
             )  # fmt: skip
-        elif str(key).startswith(_LB_PREFIX) and kind_of == "LoadBalancer":
-            build.record(
-                service,
-                where,
-                Status.CHANGED,
-                "kgen derives the AWS load balancer annotations (an NLB with IP targets)",
-            )
+        elif key in MANAGED_SERVICE_ANNOTATIONS and kind_of == "LoadBalancer":
+            out = target(kind, app, *where)
+            if (key, value) in _RENDERED_LB:
+                build.record(service, where, Status.MAPPED, "", out)
+            else:
+                build.record(
+                    service, where, Status.CHANGED,
+                    "kgen's load balancer is the AWS Load Balancer Controller's NLB with IP "
+                    f"targets ({key.removeprefix(_LB_PREFIX)}: {_RENDERED_LB_VALUES[key]})",
+                )  # fmt: skip
         elif not build.ledger.recorded(service, where):
             build.put(
                 (*here, "service", "annotations", key),
@@ -175,6 +179,8 @@ def _service(build: Build, service: Resource) -> None:
                 where,
                 target(kind, app, *where),
             )
+    if kind_of == "LoadBalancer" and f"{_LB_PREFIX}scheme" not in annotations:
+        _default_scheme(build, service, annotations)
     settings = build.here
     ports = settings.setdefault("ports", [])
     for index, port in enumerate(spec.get("ports") or []):
@@ -192,6 +198,42 @@ def _service(build: Build, service: Resource) -> None:
     )
     build.leftovers(service, service.body.get("metadata"), ("metadata",), kind, app, ("metadata",))
     build.leftovers(service, service.body, (), kind, app, ())
+
+
+#: The load balancer annotations kgen renders, beside the scheme.
+_RENDERED_LB_VALUES = {
+    f"{_LB_PREFIX}type": "external",
+    f"{_LB_PREFIX}nlb-target-type": "ip",
+    f"{_LB_PREFIX}scheme": "internal or internet-facing",
+}
+_RENDERED_LB = frozenset(list(_RENDERED_LB_VALUES.items())[:2])
+
+
+def _default_scheme(build: Build, service: Resource, annotations: Mapping[str, Any]) -> None:
+    """A LoadBalancer Service that names no scheme: the AWS Load Balancer Controller (an
+    ``external`` type, IP or instance targets, its class) makes an internal NLB, which
+    kgen keeps; the in-tree controller made an internet-facing one, which kgen renders
+    too, with a warning (the controller's webhook takes such Services where it runs)."""
+    spec = service.body.get("spec") or {}
+    controller = (
+        annotations.get(f"{_LB_PREFIX}type") == "external"
+        or f"{_LB_PREFIX}nlb-target-type" in annotations
+        or spec.get("loadBalancerClass") == "service.k8s.aws/nlb"
+    )
+    if controller:
+        build.here.setdefault("service", {})["internal"] = True  # no input value to undo
+        why = (
+            "no aws-load-balancer-scheme: the AWS Load Balancer Controller makes an internal "
+            "NLB, and kgen writes service.internal: true (set it to false for an "
+            "internet-facing one)"
+        )
+    else:
+        why = (
+            "no aws-load-balancer-scheme: kgen renders an internet-facing NLB, as the "
+            "in-tree controller made; where the AWS Load Balancer Controller's webhook takes "
+            "such Services, the input's was internal: set service.internal: true then"
+        )
+    build.ledger.note(service, ("spec", "type"), why, build.ref)
 
 
 def _service_port(
@@ -229,15 +271,20 @@ def _service_port(
     where = (*build.where, "ports", ports.index(entry))
     out = ("spec", "ports", item("name", entry["name"]))
     build.origin(where, service, at)
-    build.record(
-        service,
-        (*at, "name"),
-        Status.MAPPED if port.get("name") == entry["name"] else Status.CHANGED,
-        ""
-        if port.get("name") == entry["name"]
-        else f"named after the container port: {entry['name']}",
-        target("Service", app, *out, "name") if port.get("name") == entry["name"] else None,
-    )
+    if port.get("name") == entry["name"]:
+        build.record(
+            service, (*at, "name"), Status.MAPPED, "", target("Service", app, *out, "name")
+        )
+    elif "name" in port:  # what names the port outside the input breaks: a warning
+        build.record(
+            service, (*at, "name"), Status.RENAMED,
+            f"kgen names the Service port after the container port: {entry['name']}; what "
+            f"refers to the port as {port['name']} outside this input (an SRV record, "
+            "another team's ServiceMonitor or NetworkPolicy) must follow",
+        )  # fmt: skip
+    else:
+        note = f"named after the container port: {entry['name']}"
+        build.record(service, (*at, "name"), Status.CHANGED, note)
     if headless and port.get("port") != entry["port"]:
         build.record(
             service, (*at, "port"), Status.CHANGED,

@@ -6,10 +6,12 @@ Secrets) are mapped by ``parts``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import copy
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from kgen.importer.account import Status
+from kgen.helpers import selector_labels
+from kgen.importer.account import Status, value_at
 from kgen.importer.index import Group, Index, pod_spec
 from kgen.importer.mappers import parts
 from kgen.importer.mappers.base import (
@@ -136,19 +138,15 @@ def map_workload(build: Build, index: Index, unit: Unit, top: Top) -> None:
         workload, template_meta, (*template, "metadata"), kind, name, (*template, "metadata")
     )
     _pod(build, unit, spec)
-    build.leftovers(
-        workload,
-        spec,
-        unit.pod,
-        kind,
-        name,
-        unit.pod,
-        lists="no blueprint field, and a patch would replace the list kgen renders whole",
-    )
+    _affinity(build, unit, spec)
+    # kgen's spread depends on the autoscaler: it is compared once the parts are mapped
+    rest = {key: value for key, value in spec.items() if key != _SPREAD or not value}
+    build.leftovers(workload, rest, unit.pod, kind, name, unit.pod, lists=_LISTS)
     for depth in range(len(template), -1, -1):  # the template, then up to the top
         node = _get(body, *template[:depth])
         build.leftovers(workload, node, template[:depth], kind, name, template[:depth])
     parts.map_parts(build, index, workload, service)
+    _spread(build, unit, spec.get(_SPREAD))
     build.unit = None
 
 
@@ -392,6 +390,160 @@ def _pod(build: Build, unit: Unit, spec: Mapping[str, Any]) -> None:
             elif value == 0:
                 build.left_out(workload, (*at, key), "kgen's hardening refuses root (0)")
         build.leftovers(workload, context, at, kind, app, at)
+
+
+_LISTS = "no blueprint field, and a patch would replace the list kgen renders whole"
+_SPREAD = "topologySpreadConstraints"
+#: The labels kgen's selectors use (``selector_labels``): on every pod of the unit.
+_SELECTING = frozenset(selector_labels("name", "component"))
+#: Why a selector of the workload's own pods is kgen's labels in a patch.
+_OWN_PODS = (
+    "it selects the workload's own pods: the patch selects them by kgen's labels, as "
+    "matchExpressions (a patch may not write kgen's app.kubernetes.io/ labels in a matchLabels)"
+)
+
+
+def _affinity(build: Build, unit: Unit, spec: Mapping[str, Any]) -> None:
+    """A pod (anti-)affinity is a patch (kgen renders none); a term that selects the
+    unit's own pods by a label kgen writes itself selects them by kgen's labels (the input's
+    other labels stay on the pods: a term of those selects them as it is)."""
+    affinity = spec.get("affinity")
+    workload, at = unit.resource, (*unit.pod, "affinity")
+    if not isinstance(affinity, Mapping) or build.ledger.recorded(workload, at):
+        return
+    labels = labels_of(workload, (*unit.pod[:-1], "metadata", "labels"))
+    own = [
+        path
+        for path, term in _terms(affinity)
+        if _own_term(term, labels, build.namespace) and _names_reserved(term["labelSelector"])
+    ]
+    selector = _kgen_selector(build, unit) if own else None
+    if not selector:
+        return  # a patch as it is (leftovers)
+    patched = copy.deepcopy(dict(affinity))
+    for path in own:
+        term = patched
+        for part in path:
+            term = term[part]
+        term["labelSelector"] = _expressions(selector)
+    build.patch(unit.kind, unit.name, at, patched, workload, at)
+    for path in own:
+        build.record(workload, (*at, *path, "labelSelector"), Status.CHANGED, _OWN_PODS)
+
+
+def _terms(affinity: Mapping[str, Any]) -> Iterator[tuple[JsonPath, Mapping[str, Any]]]:
+    """The pod affinity and anti-affinity terms of an affinity, by their path in it."""
+    for kind in ("podAffinity", "podAntiAffinity"):
+        node = affinity.get(kind)
+        node = node if isinstance(node, Mapping) else {}
+        required = node.get("requiredDuringSchedulingIgnoredDuringExecution")
+        for index, term in enumerate(required if isinstance(required, list) else []):
+            if isinstance(term, Mapping):
+                yield (kind, "requiredDuringSchedulingIgnoredDuringExecution", index), term
+        preferred = node.get("preferredDuringSchedulingIgnoredDuringExecution")
+        for index, weighted in enumerate(preferred if isinstance(preferred, list) else []):
+            term = weighted.get("podAffinityTerm") if isinstance(weighted, Mapping) else None
+            if isinstance(term, Mapping):
+                path = (kind, "preferredDuringSchedulingIgnoredDuringExecution", index)
+                yield (*path, "podAffinityTerm"), term
+
+
+def _own_term(term: Mapping[str, Any], labels: Mapping[str, Any], namespace: str) -> bool:
+    """Whether an affinity term selects the pods labelled ``labels`` in ``namespace``."""
+    namespaces = term.get("namespaces")
+    return (
+        _selects(term.get("labelSelector"), labels)
+        and term.get("namespaceSelector") is None
+        and (not namespaces or namespace in namespaces)
+    )
+
+
+def _selects(selector: Any, labels: Mapping[str, Any]) -> bool:
+    """Whether a label selector that says something selects pods labelled ``labels``."""
+    if not isinstance(selector, Mapping):
+        return False
+    matched = selector.get("matchLabels") or {}
+    expressions = selector.get("matchExpressions") or []
+    return bool(matched or expressions) and (
+        all(labels.get(key) == value for key, value in matched.items())
+        and all(isinstance(e, Mapping) and _satisfies(e, labels) for e in expressions)
+    )
+
+
+def _satisfies(expression: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
+    """Whether pods labelled ``labels`` meet one of a selector's ``matchExpressions``."""
+    key, operator = str(expression.get("key")), str(expression.get("operator"))
+    values = expression.get("values") or []
+    if operator in ("In", "NotIn"):
+        return (key in labels and labels[key] in values) == (operator == "In")
+    return (key in labels) == (operator == "Exists") and operator in ("Exists", "DoesNotExist")
+
+
+def _names_reserved(selector: Mapping[str, Any]) -> bool:
+    """Whether a label selector names a label kgen writes its own value of."""
+    expressions = selector.get("matchExpressions") or []
+    keys = [*(selector.get("matchLabels") or {}), *(e.get("key") for e in expressions)]
+    return any(reserved_label(str(key)) for key in keys)
+
+
+def _kgen_selector(build: Build, unit: Unit) -> dict[str, str] | None:
+    """The labels kgen selects the unit's pods by, as it renders them (None if it cannot
+    render the unit yet)."""
+    body = build.rendered(unit.kind, unit.name)
+    labels = value_at(body, (*unit.pod[:-1], "metadata", "labels"))[1] if body else None
+    if not isinstance(labels, Mapping):
+        return None
+    return {str(k): str(v) for k, v in labels.items() if k in _SELECTING}
+
+
+def _expressions(labels: Mapping[str, str]) -> dict[str, Any]:
+    """A label selector of ``labels`` that a patch may write: as matchExpressions."""
+    return {
+        "matchExpressions": [
+            {"key": key, "operator": "In", "values": [value]} for key, value in labels.items()
+        ]
+    }
+
+
+def _spread(build: Build, unit: Unit, constraints: Any) -> None:
+    """The input's topologySpreadConstraints beside the spread over zones kgen renders
+    when the unit may run several pods: the same (a selector of the unit's own pods read
+    as kgen's labels) is what kgen writes; another is left out, as a patch would replace
+    kgen's whole; where kgen renders none, a patch (own pods selected by kgen's labels where
+    the input's named one that kgen writes itself)."""
+    workload, at = unit.resource, (*unit.pod, _SPREAD)
+    if not isinstance(constraints, list) or not constraints or build.ledger.recorded(workload, at):
+        return
+    labels = labels_of(workload, (*unit.pod[:-1], "metadata", "labels"))
+    own = {
+        index
+        for index, constraint in enumerate(constraints)
+        if isinstance(constraint, Mapping) and _selects(constraint.get("labelSelector"), labels)
+    }
+    selector = _kgen_selector(build, unit)
+    body = build.rendered(unit.kind, unit.name)
+    if selector is None or body is None:
+        build.left_out(workload, at, _LISTS)  # what kgen renders is not known
+        return
+    rendered = value_at(body, at)[1]
+    if not rendered:  # a patch: as for an affinity, only a selector of kgen's labels changes
+        own = {i for i in own if _names_reserved(constraints[i]["labelSelector"])}
+    written = {"matchLabels": selector} if rendered else _expressions(selector)
+    mine = [
+        {**constraint, "labelSelector": written} if index in own else constraint
+        for index, constraint in enumerate(constraints)
+    ]
+    if rendered and mine != rendered:
+        build.left_out(workload, at, _LISTS)
+        return
+    if rendered:
+        build.record(workload, at, Status.HARDENED, "kgen writes the same: a spread over zones")
+    else:
+        build.patch(unit.kind, unit.name, at, mine, workload, at)
+    why = "it selects the workload's own pods, as kgen's selects them" if rendered else _OWN_PODS
+    for index in sorted(own):
+        if constraints[index]["labelSelector"] != written:
+            build.record(workload, (*at, index, "labelSelector"), Status.CHANGED, why)
 
 
 def _volumes(
