@@ -307,3 +307,26 @@ def test_a_workload_kgen_runs_differently_is_warned_of_once(tmp_path: Path) -> N
     )
     result = import_text(tmp_path, said)
     assert not [w for w in imported.warnings(result) if "runs its pods differently" in w]
+
+
+def test_services_of_no_pods_and_a_repeated_workload_say_what_they_are(tmp_path: Path) -> None:
+    """An ExternalName Service and one without a selector are named as such (not as
+    selecting nothing); a workload written twice is a duplicate at its line, with the
+    first one's place."""
+    text = _app() + (
+        "---\napiVersion: v1\nkind: Service\nmetadata: {name: db, namespace: shop}\n"
+        "spec: {type: ExternalName, externalName: db.example.com}\n"
+        "---\napiVersion: v1\nkind: Service\nmetadata: {name: legacy, namespace: shop}\n"
+        "spec: {ports: [{port: 5432}]}\n"
+    )
+    found = statuses(import_text(tmp_path, text))
+    assert found["Service db: spec.type"][1].startswith("an ExternalName Service")
+    assert found["Service legacy: spec.ports[0].port"][1].startswith("a Service without a selector")
+    deployment = _app().split("---")[0]
+    source = tmp_path / "in.yaml"
+    source.write_text(deployment + "---\n" + deployment, encoding="utf-8")
+    with pytest.raises(InvalidInput) as raised:
+        api.import_manifests([source])
+    [problem] = raised.value.problems
+    assert problem.pos.line == 14
+    assert problem.message == f"Deployment web again: the input has it already, at {source}:3:18"

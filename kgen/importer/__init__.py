@@ -320,7 +320,7 @@ def _classify(index: Index, ledger: Ledger, plans: list[Group], version: str) ->
             owners = index.owners.get(id(resource), [])
             if not owners:
                 why = {
-                    "Service": "selects no workload of the input",
+                    "Service": _unselected(resource),
                     "PodDisruptionBudget": "selects no workload of the input",
                     "HorizontalPodAutoscaler": "scales no workload of the input",
                     "Ingress": _unrouted(resource),
@@ -378,6 +378,24 @@ def _unrouted(ingress: Resource) -> str:
     return "routes to no Service of a workload of the input"
 
 
+def _unselected(service: Resource) -> str:
+    """Why a Service is no workload's: an ExternalName or selector-less one points
+    elsewhere (kgen renders a Service for an app's own pods only)."""
+    spec = service.body.get("spec")
+    spec = spec if isinstance(spec, dict) else {}
+    if spec.get("type") == "ExternalName":
+        return (
+            "an ExternalName Service (a DNS name outside the input): kgen renders Services "
+            "of an app's own pods only"
+        )
+    if not spec.get("selector"):
+        return (
+            "a Service without a selector (its endpoints are written by hand): kgen renders "
+            "Services of an app's own pods only"
+        )
+    return "selects no workload of the input"
+
+
 def _same_names(plans: list[Group], index: Index) -> list[Problem]:
     """Two blueprints of one name in one namespace (a Deployment and a StatefulSet of the
     same name) would render the same resources: never guess which one keeps the name."""
@@ -386,7 +404,15 @@ def _same_names(plans: list[Group], index: Index) -> list[Problem]:
     for plan in plans:
         first = plan.workloads[0]
         other = seen.setdefault((index.namespace(first), plan.app), first)
-        if other is not first:
+        if other is not first and (other.kind, other.name) == (first.kind, first.name):
+            problems.append(Problem(
+                first.pos(("metadata", "name")), ("metadata", "name"),
+                f"{first.kind} {first.name} again: the input has it already, at "
+                f"{other.pos(('metadata', 'name'))}",
+                "remove one of the two (kubectl apply would keep the last)",
+                subject=f"{first.kind} {index.namespace(first)}/{first.name}",
+            ))  # fmt: skip
+        elif other is not first:
             problems.append(Problem(
                 first.pos(("metadata", "name")), ("metadata", "name"),
                 f"{other.kind} {other.name} is imported as a blueprint named {plan.app} too: "
