@@ -418,10 +418,9 @@ def _write(plan: FolderPlan) -> None:
     (staging / STAGING_MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
     staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; the result should not be
     try:
+        folders: set[Path] = {staging}
         for path in plan.files if not existing else plan.changed:
-            target = staging / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(plan.files[path], encoding="utf-8")
+            _create(staging / path, plan.files[path], folders)
         if not existing:
             (staging / OWNERSHIP_FILE).write_text(record, encoding="utf-8")
             os.replace(staging, root)
@@ -444,6 +443,23 @@ def _write(plan: FolderPlan) -> None:
             _replace_text(staging / OWNERSHIP_FILE, record, record_path)
     finally:
         _remove_staging(staging)
+
+
+def _create(path: Path, text: str, folders: set[Path]) -> None:
+    """Write a new file of the staging folder in three system calls (open, write, close),
+    making its folder once (``folders``). A text file of pathlib costs several more calls,
+    which on a sandboxed machine came to most of the time of writing 1,200 files."""
+    parent = path.parent
+    if parent not in folders:
+        parent.mkdir(parents=True, exist_ok=True)
+        folders.add(parent)
+    view = memoryview(text.encode("utf-8"))
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    try:
+        while view:
+            view = view[os.write(handle, view) :]
+    finally:
+        os.close(handle)
 
 
 def _remove_staging(staging: Path) -> None:
