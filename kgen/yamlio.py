@@ -666,6 +666,10 @@ def _literal_safe(value: str) -> bool:
 
 
 _CanonicalDumper.add_representer(str, _represent_str)
+_CanonicalDumper.add_representer(
+    NonFinite,
+    lambda dumper, value: _represent_str(dumper, str(value)),  # quoted as it reads as a number
+)
 
 
 def dump_document(document: Any) -> str:

@@ -330,3 +330,13 @@ def test_services_of_no_pods_and_a_repeated_workload_say_what_they_are(tmp_path:
     [problem] = raised.value.problems
     assert problem.pos.line == 14
     assert problem.message == f"Deployment web again: the input has it already, at {source}:3:18"
+
+
+def test_a_non_finite_number_kept_as_text_dumps_as_quoted_text() -> None:
+    """kgen reads ``.nan`` as its text; written out again it is quoted, so that no YAML
+    reader takes it for a number (the C emitter takes no str subclass as it is)."""
+    from kgen.yamlio import NonFinite, dump_document
+
+    assert dump_document({"ratio": NonFinite(".nan"), "limit": NonFinite("-.inf")}) == (
+        "ratio: '.nan'\nlimit: '-.inf'\n"
+    )
