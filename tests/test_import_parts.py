@@ -305,7 +305,9 @@ def test_an_ingress_without_a_class_is_warned_of(tmp_path: Path) -> None:
     assert _warnings(result, tmp_path, "Ingress") == [
         "28: warning: Ingress shop/api: spec: no ingressClassName: the cluster's default "
         "IngressClass serves it, but kgen renders className: alb (the AWS Load Balancer "
-        "Controller); set ingress.className to the cluster's default class if that is not ALB"
+        "Controller), internal unless a scheme annotation says internet-facing; set "
+        "ingress.className to the cluster's default class if that is not ALB, and "
+        "ingress.internal: false for a public ALB"
     ]
     report = imported.report(result)
     assert "Ingress shop/api: spec: changed (no ingressClassName:" in report

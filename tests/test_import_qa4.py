@@ -282,7 +282,8 @@ def test_a_load_balancer_service_keeps_its_scheme_and_other_annotations(tmp_path
     result = import_text(tmp_path, _app("{}", "LoadBalancer"))
     assert "internal" not in _spec(result)["service"]
     [warned] = _scheme_warnings(result)
-    assert "kgen renders an internet-facing NLB, as the in-tree controller made" in warned
+    assert "kgen renders an internet-facing NLB of the AWS Load Balancer Controller" in warned
+    assert "(a Classic ELB unless aws-load-balancer-type says nlb)" in warned
 
 
 def test_a_workload_kgen_runs_differently_is_warned_of_once(tmp_path: Path) -> None:
@@ -340,3 +341,46 @@ def test_a_non_finite_number_kept_as_text_dumps_as_quoted_text() -> None:
     assert dump_document({"ratio": NonFinite(".nan"), "limit": NonFinite("-.inf")}) == (
         "ratio: '.nan'\nlimit: '-.inf'\n"
     )
+
+
+def test_a_blueprint_over_kgens_limit_leaves_its_workload_out(tmp_path: Path) -> None:
+    """Two ConfigMaps of 3,000 keys read by envFrom would make one blueprint of more
+    than 10,000 nodes: the workload is left out with that reason at its line (it was an
+    internal error, exit 3, at a line of no input)."""
+    maps = "".join(
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}, namespace: shop}}\n"
+        "data:\n" + "".join(f"  {name.upper()}_{i}: v{i}\n" for i in range(3000)) + "---\n"
+        for name in ("one", "two")
+    )
+    deployment = (
+        _app()
+        .split("---")[0]
+        .replace(
+            "ports: [{name: http, containerPort: 8080}]}",
+            "ports: [{name: http, containerPort: 8080}],\n"
+            "           envFrom: [{configMapRef: {name: one}}, {configMapRef: {name: two}}]}",
+        )
+    )
+    result = import_text(tmp_path, maps + deployment)
+    assert result.blueprints == ()
+    status, note = statuses(result)["Deployment web: metadata.name"]
+    assert status is Status.LEFT_OUT
+    assert note == (
+        "kgen cannot import Deployment shop/web: its blueprint would be more than 10,000 "
+        "nodes, the most one blueprint may be (hint: long envFrom ConfigMaps become one "
+        "variable per key: mount a large ConfigMap as files (configFiles), or import its "
+        "workloads' configuration in parts)"
+    )
+
+
+def test_an_ingress_of_no_class_becomes_an_internal_alb(tmp_path: Path) -> None:
+    """No class: kgen renders alb, internal unless a scheme says internet-facing (an
+    intranet host was put on a public ALB), and the class's warning says both."""
+    text = _app() + _alb_ingress("    {}").replace("  ingressClassName: alb\n", "")
+    result = import_text(tmp_path, text)
+    assert _spec(result)["ingress"] == {"host": "shop.example.com", "internal": True}
+    [warned] = [w for w in imported.warnings(result) if "no ingressClassName" in w]
+    assert "internal unless a scheme annotation says internet-facing" in warned
+    rendered = renders_back(result, tmp_path)
+    annotations = rendered[("Ingress", "web")]["metadata"]["annotations"]
+    assert annotations["alb.ingress.kubernetes.io/scheme"] == "internal"

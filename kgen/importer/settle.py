@@ -22,7 +22,7 @@ from kgen.importer.mappers.base import Build
 from kgen.kinds import registry
 from kgen.model import Document, JsonPath, Problem
 from kgen.schema import subschema, walk
-from kgen.yamlio import dump_document, load_documents
+from kgen.yamlio import YamlError, dump_document, load_documents
 
 #: Blueprint values that are never left out: what the blueprint is, and its image.
 _KEEP: frozenset[JsonPath] = frozenset({
@@ -108,10 +108,27 @@ def _render(
     documents, problems = render_text(
         text + context, "<import>", kube_version=kube_version, check_output=check_output
     )
+    problems = [_over_a_limit(p) if p.message.startswith(_OVER) else p for p in problems]
     if not context:
         return documents, problems
     last = text.count("\n") + 1
     return documents, [p for p in problems if p.pos.line <= last]
+
+
+#: How the loader says one blueprint is over its limits (nodes or text).
+_OVER = "one document (blueprint) expands to more than"
+
+
+def _over_a_limit(problem: Problem) -> Problem:
+    """The loader's limit of one blueprint, said of the blueprint an import would write
+    (its hint is about aliases, which kgen's own text has none of)."""
+    limit = problem.message.removeprefix(_OVER).strip()
+    return replace(
+        problem,
+        message=f"its blueprint would be more than {limit}, the most one blueprint may be",
+        hint="long envFrom ConfigMaps become one variable per key: mount a large ConfigMap "
+        "as files (configFiles), or import its workloads' configuration in parts",
+    )
 
 
 def settle(build: Build, kube_version: str | None, builds: Sequence[Build] = ()) -> list[Problem]:
@@ -357,11 +374,14 @@ def _present(blueprint: dict[str, Any], path: JsonPath) -> bool:
 def _paths_of(text: str) -> dict[tuple[int, int], JsonPath]:
     """Position -> blueprint path, for problems that name only a position (output ones)."""
     found: dict[tuple[int, int], JsonPath] = {}
-    for document in load_documents(text, "<import>"):
-        for path, place in document.source.keys.items():
-            found.setdefault(place, path)
-        for path, place in document.source.values.items():
-            found.setdefault(place, path)
+    try:
+        for document in load_documents(text, "<import>"):
+            for path, place in document.source.keys.items():
+                found.setdefault(place, path)
+            for path, place in document.source.values.items():
+                found.setdefault(place, path)
+    except YamlError:  # over a limit of one blueprint: the render's problem says which
+        return {}
     return found
 
 

@@ -296,8 +296,9 @@ def _class(
         build.ledger.note(
             ingress, ("spec",),
             "no ingressClassName: the cluster's default IngressClass serves it, but kgen "
-            "renders className: alb (the AWS Load Balancer Controller); set "
-            "ingress.className to the cluster's default class if that is not ALB",
+            "renders className: alb (the AWS Load Balancer Controller), internal unless a "
+            "scheme annotation says internet-facing; set ingress.className to the cluster's "
+            "default class if that is not ALB, and ingress.internal: false for a public ALB",
             build.ref,
         )  # fmt: skip
     return found in (None, "alb")
@@ -422,9 +423,11 @@ def _alb(build: Build, ingress: Resource, annotations: Mapping[str, Any]) -> Non
             )  # fmt: skip
         else:
             _extra(build, ingress, key, value)
-    said = "alb" in (ingress.body.get("spec", {}).get("ingressClassName"), annotations.get(_CLASS))
-    if said and f"{_ALB}scheme" not in annotations:  # (no class: the note of _class says)
-        build.here.setdefault("ingress", {})["internal"] = True  # no input value to undo
+    if f"{_ALB}scheme" in annotations:
+        return
+    build.here.setdefault("ingress", {})["internal"] = True  # no input value to undo
+    classes = (ingress.body.get("spec", {}).get("ingressClassName"), annotations.get(_CLASS))
+    if "alb" in classes:  # with no class, the note of _class says it
         build.ledger.note(
             ingress, ("metadata",),
             "no alb.ingress.kubernetes.io/scheme: the AWS Load Balancer Controller makes an "

@@ -229,9 +229,11 @@ def _default_scheme(build: Build, service: Resource, annotations: Mapping[str, A
         )
     else:
         why = (
-            "no aws-load-balancer-scheme: kgen renders an internet-facing NLB, as the "
-            "in-tree controller made; where the AWS Load Balancer Controller's webhook takes "
-            "such Services, the input's was internal: set service.internal: true then"
+            "no aws-load-balancer-scheme: kgen renders an internet-facing NLB of the AWS Load "
+            "Balancer Controller, where the in-tree controller made an internet-facing load "
+            "balancer (a Classic ELB unless aws-load-balancer-type says nlb); where the "
+            "controller's webhook takes such Services, the input's was internal: set "
+            "service.internal: true then"
         )
     build.ledger.note(service, ("spec", "type"), why, build.ref)
 
