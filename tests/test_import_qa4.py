@@ -384,3 +384,31 @@ def test_an_ingress_of_no_class_becomes_an_internal_alb(tmp_path: Path) -> None:
     rendered = renders_back(result, tmp_path)
     annotations = rendered[("Ingress", "web")]["metadata"]["annotations"]
     assert annotations["alb.ingress.kubernetes.io/scheme"] == "internal"
+
+
+def test_a_reference_to_a_later_variable_stays_text(tmp_path: Path) -> None:
+    """``$(LATE)`` of a variable set later: Kubernetes left it as text. kgen writes secret
+    variables first, where it would expand (a secret copied into a second variable); the
+    import writes ``$$(LATE)``, which the pod reads as the same text. An earlier one still
+    expands as before."""
+    env = (
+        "           env: [{name: EARLY, value: '$(TOKEN) and $(HOST) and $$(X)'},\n"
+        "                 {name: HOST, value: db},\n"
+        "                 {name: AFTER, value: 'http://$(HOST)/'},\n"
+        "                 {name: TOKEN, valueFrom: {secretKeyRef: {name: web-db, key: token}}}]}"
+    )
+    text = _app().replace(
+        "ports: [{name: http, containerPort: 8080}]}",
+        ("ports: [{name: http, containerPort: 8080}],\n" + env),
+    )
+    result = import_text(tmp_path, text, secret_store="vault")
+    spec = _spec(result)
+    assert spec["env"]["EARLY"] == "$$(TOKEN) and $$(HOST) and $$(X)"
+    assert spec["env"]["AFTER"] == "http://$(HOST)/"
+    status, note = statuses(result)["Deployment web: spec.template.spec.containers[0].env[0].value"]
+    assert status is Status.CHANGED
+    assert note.startswith("a reference to a variable set later stays text, as Kubernetes")
+    rendered = renders_back(result, tmp_path)
+    [container] = rendered[("Deployment", "web")]["spec"]["template"]["spec"]["containers"]
+    values = {e["name"]: e.get("value") for e in container["env"]}
+    assert values["EARLY"] == "$$(TOKEN) and $$(HOST) and $$(X)"

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from kgen import lazyre
 from kgen.importer.account import Item, Status
 from kgen.importer.mappers.base import Build, item, target
 from kgen.importer.read import Resource
@@ -252,7 +253,38 @@ class Containers:
         # Kubernetes sets envFrom's variables first, so that env's may refer to them
         inlined: dict[str, Any] = {}
         self._env_from(container, path, where, group, name, env, inlined)
+        self._later_references(variables, path, env, inlined)
         return {**inlined, **env}
+
+    def _later_references(
+        self,
+        variables: list[Any],
+        path: JsonPath,
+        env: dict[str, Any],
+        inlined: Mapping[str, Any],
+    ) -> None:
+        """``$(NAME)`` of a variable set later in the list: Kubernetes leaves it as text,
+        but kgen writes variables in another order (secrets first, a Monolith's shared ones
+        before a process's own), where it would expand. ``$$(NAME)`` keeps it text."""
+        for index, variable in enumerate(variables):
+            key = str(variable.get("name", ""))
+            value = env.get(key)
+            if not isinstance(value, str) or "value" not in variable or "$(" not in value:
+                continue
+            later = (
+                {str(v.get("name", "")) for v in variables[index:] if isinstance(v, Mapping)}
+                - set(inlined)
+                - {str(v.get("name", "")) for v in variables[:index]}
+            )
+            kept = _literal_references(value, later)
+            if kept != value:
+                env[key] = kept
+                self.build.record(
+                    self.resource, (*path, "env", index, "value"), Status.CHANGED,
+                    "a reference to a variable set later stays text, as Kubernetes left it: "
+                    f"kgen writes {kept!r}, which the pod reads as {value!r} (kgen sets "
+                    "variables in another order, where it would expand)",
+                )  # fmt: skip
 
     def _env_from(
         self,
@@ -614,6 +646,19 @@ def _paths(node: Any, path: JsonPath) -> list[JsonPath]:
     if isinstance(node, Mapping) and node:
         return [leaf for key, child in node.items() for leaf in _paths(child, (*path, key))]
     return [path]
+
+
+_REFERENCE = lazyre.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
+
+
+def _literal_references(value: str, names: set[str]) -> str:
+    """``value`` with each ``$(NAME)`` of ``names`` escaped (``$$(NAME)``); an escaped
+    ``$$`` stays as it is, as Kubernetes reads it."""
+
+    def keep(found: re.Match[str]) -> str:
+        return f"$${found[0][1:]}" if found[1] in names else found[0]
+
+    return _REFERENCE.sub(keep, value)
 
 
 def secret_entry(build: Build, secret: str) -> dict[str, Any]:
