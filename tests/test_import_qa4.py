@@ -412,3 +412,19 @@ def test_a_reference_to_a_later_variable_stays_text(tmp_path: Path) -> None:
     [container] = rendered[("Deployment", "web")]["spec"]["template"]["spec"]["containers"]
     values = {e["name"]: e.get("value") for e in container["env"]}
     assert values["EARLY"] == "$$(TOKEN) and $$(HOST) and $$(X)"
+
+
+def test_a_migration_job_kgen_runs_differently_is_warned_of(tmp_path: Path) -> None:
+    """kgen names a migration Job after its content (``shop-db-migrate-<hash>``): its
+    warning is still told, at the input Job's name."""
+    from tests.test_import_monolith import _deployment, _job
+
+    text = _deployment("shop", "[serve]") + _job(
+        "shop-db-migrate", "[migrate]", annotations="helm.sh/hook: pre-upgrade"
+    )
+    result = import_text(tmp_path, text)
+    warned = [w for w in imported.warnings(result) if "runs its pods differently" in w]
+    assert [w.split(": ")[2] for w in warned] == [
+        "Deployment shop/shop",
+        "Job shop/shop-db-migrate",
+    ]

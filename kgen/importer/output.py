@@ -209,10 +209,14 @@ _RUNS_DIFFERENTLY = (
 def _runtime_changes(result: ImportResult) -> Iterator[tuple[tuple[str, int], str]]:
     """One warning per imported workload whose pods kgen runs differently (hardening,
     default resources), at the workload's name: the report lists each value."""
+    # each rendered workload by the input workload whose values it renders (a process or
+    # a migration Job has a name of kgen's own)
     workloads = {
-        (line.resource.kind, result.namespaces.get(id(line.resource)), line.resource.name): line
+        (target.kind, result.namespaces.get(id(line.resource)), target.name): line
         for line in result.lines
-        if line.resource.kind in WORKLOADS
+        if line.resource.kind in WORKLOADS and line.entry.status is Status.MAPPED
+        for target in line.entry.targets
+        if target.kind == line.resource.kind
     }
     said: dict[int, tuple[Line, list[str]]] = {}
     for addition in result.additions:
