@@ -428,3 +428,33 @@ def test_a_migration_job_kgen_runs_differently_is_warned_of(tmp_path: Path) -> N
         "Deployment shop/shop",
         "Job shop/shop-db-migrate",
     ]
+
+
+def test_one_port_number_of_two_protocols_keeps_both(tmp_path: Path) -> None:
+    """DNS on 5353 over UDP and TCP: each Service port targets the container port of its
+    own protocol (the TCP one was refused as the UDP port said twice, and UDP rendered as
+    TCP while the report said mapped)."""
+    text = (
+        _app()
+        .replace(
+            "ports: [{name: http, containerPort: 8080}]}",
+            "ports: [{name: dns-udp, containerPort: 5353, protocol: UDP},\n"
+            "                   {name: dns-tcp, containerPort: 5353, protocol: TCP}]}",
+        )
+        .replace(
+            "ports: [{name: http, port: 80, targetPort: http}]",
+            "ports: [{name: dns-udp, port: 53, targetPort: 5353, protocol: UDP},\n"
+            "          {name: dns-tcp, port: 53, targetPort: 5353, protocol: TCP}]",
+        )
+    )
+    result = import_text(tmp_path, text)
+    assert _spec(result)["ports"] == [
+        {"name": "dns-udp", "port": 5353, "protocol": "UDP", "servicePort": 53},
+        {"name": "dns-tcp", "port": 5353, "servicePort": 53},
+    ]
+    rendered = renders_back(result, tmp_path)
+    ports = rendered[("Service", "web")]["spec"]["ports"]
+    assert [(p["name"], p["port"], p["protocol"]) for p in ports] == [
+        ("dns-udp", 53, "UDP"),
+        ("dns-tcp", 53, "TCP"),
+    ]

@@ -249,7 +249,15 @@ def _service_port(
 ) -> None:
     app = f"{build.name}-headless" if headless else build.name
     wanted = port.get("targetPort", port.get("port"))
-    entry = next((p for p in ports if p["name"] == wanted or p["port"] == wanted), None)
+    protocol = port.get("protocol", "TCP")  # a number names one port of each protocol
+    entry = next(
+        (
+            p
+            for p in ports
+            if p["name"] == wanted or (p["port"] == wanted and p.get("protocol", "TCP") == protocol)
+        ),
+        None,
+    )
     if entry is None and isinstance(wanted, int):
         name = str(port.get("name") or f"port-{wanted}")
         entry = {"name": name, "port": wanted}
