@@ -458,3 +458,27 @@ def test_one_port_number_of_two_protocols_keeps_both(tmp_path: Path) -> None:
         ("dns-udp", 53, "UDP"),
         ("dns-tcp", 53, "TCP"),
     ]
+
+
+def test_listeners_and_targets_kgen_changes_are_warned_of(tmp_path: Path) -> None:
+    """An ALB on another port, and instance targets turned into IP targets, are changes the
+    user hears of (they were in the report only)."""
+    text = _app(
+        "{service.beta.kubernetes.io/aws-load-balancer-type: external, "
+        "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type: instance}",
+        "LoadBalancer",
+    ) + _alb_ingress(
+        "    alb.ingress.kubernetes.io/scheme: internal\n"
+        "    alb.ingress.kubernetes.io/listen-ports: '[{\"HTTPS\": 8443}]'"
+    )
+    warned = [w.split(": ", 1)[1] for w in imported.warnings(import_text(tmp_path, text))]
+    assert (
+        'warning: Ingress shop/web: metadata.annotations["alb.ingress.kubernetes.io/'
+        "listen-ports\"]: kgen's ALB listens on HTTP 80, and HTTPS 443 with tls (redirecting "
+        'HTTP): not [{"HTTPS": 8443}]'
+    ) in warned
+    assert (
+        'warning: Service shop/web: metadata.annotations["service.beta.kubernetes.io/'
+        "aws-load-balancer-nlb-target-type\"]: kgen's load balancer is the AWS Load Balancer "
+        "Controller's NLB with IP targets (nlb-target-type: ip)"
+    ) in warned

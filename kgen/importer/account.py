@@ -95,6 +95,8 @@ class Entry:
     blueprint: str = ""  # the blueprint it went into: "Microservice shop/api"
     #: A note on the value (``Ledger.note``), not a record of it: always warned of.
     warn: bool = False
+    #: A record warned of though its status is none of ``WARNED`` (a change of behaviour).
+    loud: bool = False
     #: Where else rendering gives the value back: a part several blueprints share (an
     #: Ingress split between the apps it routes to) comes back in each one's resource.
     also: tuple[Target, ...] = ()
@@ -143,13 +145,18 @@ class Ledger:
         note: str = "",
         target: Target | None = None,
         blueprint: str = "",
+        *,
+        loud: bool = False,
     ) -> None:
+        """``loud``: a change the user must hear of, though its status is no warning."""
         key = (id(resource), path)
         found = self.entries.get(key)
         # the same value said again (settled: a default, a patch kgen writes) keeps where
         # else it comes back
         also = found.also if found is not None and found.target == target else ()
-        self.entries[key] = Entry(resource, path, status, note, target, blueprint, also=also)
+        self.entries[key] = Entry(
+            resource, path, status, note, target, blueprint, also=also, loud=loud
+        )
 
     def note(self, resource: Resource, path: JsonPath, note: str, blueprint: str = "") -> None:
         """Warn at ``path`` of ``resource`` that kgen changes what the input does there."""

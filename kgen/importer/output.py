@@ -152,7 +152,7 @@ def warnings(result: ImportResult) -> list[str]:
     out: list[tuple[tuple[str, int], str]] = []
     for line in result.lines:
         entry = line.entry
-        if entry.status not in WARNED and not entry.warn:
+        if entry.status not in WARNED and not entry.warn and not entry.loud:
             continue
         key = (id(entry.resource), entry.path)
         if key in seen:

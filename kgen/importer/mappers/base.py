@@ -131,8 +131,10 @@ class Build:
         status: Status,
         note: str = "",
         target: Target | None = None,
+        *,
+        loud: bool = False,
     ) -> None:
-        self.ledger.record(resource, path, status, note, target, self.ref)
+        self.ledger.record(resource, path, status, note, target, self.ref, loud=loud)
 
     def put(
         self,

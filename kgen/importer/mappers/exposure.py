@@ -29,6 +29,8 @@ _CLUSTER_ISSUER = "cert-manager.io/cluster-issuer"
 _ISSUER = "cert-manager.io/issuer"
 #: ALB annotations kgen writes from ``ingress`` (beside scheme, group and certificate).
 _DERIVED = ("listen-ports", "ssl-redirect", "ssl-policy", "healthcheck-path")
+#: The listeners kgen's ALB has: plain HTTP, or HTTP and HTTPS with tls.
+_LISTENERS = ('[{"HTTP": 80}]', '[{"HTTP": 80}, {"HTTPS": 443}]', '[{"HTTPS": 443}]')
 _OTHER_ROUTE = (
     "kgen's Ingress routes one host and path (ingress.host, ingress.path), and a merge "
     "patch would replace its rules whole"
@@ -414,7 +416,17 @@ def _alb(build: Build, ingress: Resource, annotations: Mapping[str, Any]) -> Non
         elif short == "target-type" and value == "ip":
             build.record(ingress, where, Status.MAPPED, "", out)
         elif short == "target-type":
-            build.record(ingress, where, Status.CHANGED, "kgen's ALB sends to the pods' IPs")
+            build.record(
+                ingress, where, Status.CHANGED,
+                f"kgen's ALB sends to the pods' IPs (target-type ip, not {value})", loud=True,
+            )  # fmt: skip
+        elif short == "listen-ports" and value not in _LISTENERS:
+            build.record(
+                ingress, where, Status.CHANGED,
+                "kgen's ALB listens on HTTP 80, and HTTPS 443 with tls (redirecting HTTP): "
+                f"not {value}",
+                loud=True,
+            )  # fmt: skip
         elif short in _DERIVED:
             build.record(
                 ingress, where, Status.CHANGED,

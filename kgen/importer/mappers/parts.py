@@ -170,6 +170,7 @@ def _service(build: Build, service: Resource) -> None:
                     service, where, Status.CHANGED,
                     "kgen's load balancer is the AWS Load Balancer Controller's NLB with IP "
                     f"targets ({key.removeprefix(_LB_PREFIX)}: {_RENDERED_LB_VALUES[key]})",
+                    loud=True,
                 )  # fmt: skip
         elif not build.ledger.recorded(service, where):
             build.put(
