@@ -373,6 +373,20 @@ def test_a_blueprint_over_kgens_limit_leaves_its_workload_out(tmp_path: Path) ->
     )
 
 
+def test_an_internet_facing_scheme_kgen_renders_too_is_mapped(tmp_path: Path) -> None:
+    """``aws-load-balancer-scheme: internet-facing`` is what kgen renders without
+    service.internal: mapped, with no warning (it was warned of as a change)."""
+    lbc = (
+        "{service.beta.kubernetes.io/aws-load-balancer-type: external, "
+        "service.beta.kubernetes.io/aws-load-balancer-scheme: internet-facing}"
+    )
+    result = import_text(tmp_path, _app(lbc, "LoadBalancer"))
+    key = 'Service web: metadata.annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"]'
+    assert statuses(result)[key][0] is Status.MAPPED
+    assert not [w for w in imported.warnings(result) if "aws-load-balancer-scheme" in w]
+    renders_back(result, tmp_path)
+
+
 def test_an_ingress_of_no_class_becomes_an_internal_alb(tmp_path: Path) -> None:
     """No class: kgen renders alb, internal unless a scheme says internet-facing (an
     intranet host was put on a public ALB), and the class's warning says both."""

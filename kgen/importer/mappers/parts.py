@@ -163,13 +163,13 @@ def _service(build: Build, service: Resource) -> None:
             )  # fmt: skip
         elif key in MANAGED_SERVICE_ANNOTATIONS and kind_of == "LoadBalancer":
             out = target(kind, app, *where)
-            if (key, value) in _RENDERED_LB:
+            if _RENDERED_LB[key] == value:
                 build.record(service, where, Status.MAPPED, "", out)
             else:
                 build.record(
                     service, where, Status.CHANGED,
                     "kgen's load balancer is the AWS Load Balancer Controller's NLB with IP "
-                    f"targets ({key.removeprefix(_LB_PREFIX)}: {_RENDERED_LB_VALUES[key]})",
+                    f"targets ({key.removeprefix(_LB_PREFIX)}: {_RENDERED_LB[key]})",
                     loud=True,
                 )  # fmt: skip
         elif not build.ledger.recorded(service, where):
@@ -201,13 +201,13 @@ def _service(build: Build, service: Resource) -> None:
     build.leftovers(service, service.body, (), kind, app, ())
 
 
-#: The load balancer annotations kgen renders, beside the scheme.
-_RENDERED_LB_VALUES = {
+#: The load balancer annotations kgen renders and their values (an internal scheme is
+#: service.internal, mapped before these).
+_RENDERED_LB = {
     f"{_LB_PREFIX}type": "external",
     f"{_LB_PREFIX}nlb-target-type": "ip",
-    f"{_LB_PREFIX}scheme": "internal or internet-facing",
+    f"{_LB_PREFIX}scheme": "internet-facing",
 }
-_RENDERED_LB = frozenset(list(_RENDERED_LB_VALUES.items())[:2])
 
 
 def _default_scheme(build: Build, service: Resource, annotations: Mapping[str, Any]) -> None:
