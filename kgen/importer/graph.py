@@ -31,7 +31,7 @@ from typing import Any
 
 from kgen.api import render_text
 from kgen.importer.account import Ledger, Status
-from kgen.importer.index import Group, Index, main_container, pod_labels, pod_spec
+from kgen.importer.index import Group, Index, main_container, pod_labels, pod_spec, selects
 from kgen.importer.mappers.base import Build, reserved_label
 from kgen.importer.processes import Run, unit_names
 from kgen.importer.read import Resource
@@ -151,7 +151,7 @@ class _Inputs:
             (policy, where, spec)
             for policy, where, spec in self.policies
             if where == namespace
-            and _selects(spec.get("podSelector"), labels)
+            and selects(spec.get("podSelector"), labels)
             and direction in _types(spec)
         ]
 
@@ -172,28 +172,6 @@ class _Inputs:
                 if _ports_admit(rule.get("ports"), destination, number, protocol):
                     return True
         return False
-
-
-def _selects(selector: Any, labels: Mapping[str, Any]) -> bool:
-    """Whether a label selector matches ``labels`` (an empty one matches all)."""
-    if not isinstance(selector, Mapping):
-        return False
-    wanted = selector.get("matchLabels") or {}
-    if not isinstance(wanted, Mapping) or any(labels.get(k) != v for k, v in wanted.items()):
-        return False
-    for expression in selector.get("matchExpressions") or []:
-        if not isinstance(expression, Mapping):
-            return False
-        key, operator = str(expression.get("key")), expression.get("operator")
-        values = expression.get("values") or []
-        if (
-            (operator == "In" and labels.get(key) not in values)
-            or (operator == "NotIn" and key in labels and labels[key] in values)
-            or (operator == "Exists" and key not in labels)
-            or (operator == "DoesNotExist" and key in labels)
-        ):
-            return False
-    return True
 
 
 def _types(spec: Mapping[str, Any]) -> list[str]:
@@ -218,7 +196,7 @@ def _peer_admits(peer: Any, member: Member, namespace: str) -> bool:
         if not namespaces.get("matchExpressions") and named != member.namespace:
             return False
     pods = peer.get("podSelector")
-    return pods is None or _selects(pods, member.labels)
+    return pods is None or selects(pods, member.labels)
 
 
 def _ports_admit(ports: Any, destination: Member, number: int, protocol: str) -> bool:

@@ -91,6 +91,29 @@ def _selects(selector: Any, labels: Mapping[str, Any]) -> bool:
     return all(labels.get(key) == value for key, value in selector.items())
 
 
+def selects(selector: Any, labels: Mapping[str, Any]) -> bool:
+    """Whether a label selector (``matchLabels`` and ``matchExpressions``) matches
+    ``labels``; an empty one matches all."""
+    if not isinstance(selector, Mapping):
+        return False
+    wanted = selector.get("matchLabels") or {}
+    if not isinstance(wanted, Mapping) or any(labels.get(k) != v for k, v in wanted.items()):
+        return False
+    for expression in selector.get("matchExpressions") or []:
+        if not isinstance(expression, Mapping):
+            return False
+        key, operator = str(expression.get("key")), expression.get("operator")
+        values = expression.get("values") or []
+        if (
+            (operator == "In" and labels.get(key) not in values)
+            or (operator == "NotIn" and key in labels and labels[key] in values)
+            or (operator == "Exists" and key not in labels)
+            or (operator == "DoesNotExist" and key in labels)
+        ):
+            return False
+    return True
+
+
 def main_container(workload: Resource) -> Mapping[str, Any]:
     """The first container of the workload's pod template (``{}`` when there is none)."""
     containers = pod_spec(workload).get("containers")

@@ -12,7 +12,7 @@ from typing import Any
 
 from kgen.helpers import selector_labels
 from kgen.importer.account import Status, value_at
-from kgen.importer.index import Group, Index, pod_spec
+from kgen.importer.index import Group, Index, pod_spec, selects
 from kgen.importer.mappers import parts
 from kgen.importer.mappers.base import (
     Build,
@@ -417,7 +417,7 @@ def _affinity(build: Build, unit: Unit, spec: Mapping[str, Any]) -> None:
         for path, term in _terms(affinity)
         if _own_term(term, labels, build.namespace) and _names_reserved(term["labelSelector"])
     ]
-    selector = _kgen_selector(build, unit) if own else None
+    selector = _kgen_selector(unit, build.rendered(unit.kind, unit.name)) if own else None
     if not selector:
         return  # a patch as it is (leftovers)
     patched = copy.deepcopy(dict(affinity))
@@ -458,25 +458,21 @@ def _own_term(term: Mapping[str, Any], labels: Mapping[str, Any], namespace: str
     )
 
 
+#: The operators of a label selector's ``matchExpressions``.
+_OPERATORS = frozenset({"In", "NotIn", "Exists", "DoesNotExist"})
+
+
 def _selects(selector: Any, labels: Mapping[str, Any]) -> bool:
-    """Whether a label selector that says something selects pods labelled ``labels``."""
+    """Whether a label selector that says something, with operators Kubernetes knows,
+    selects pods labelled ``labels``."""
     if not isinstance(selector, Mapping):
         return False
-    matched = selector.get("matchLabels") or {}
     expressions = selector.get("matchExpressions") or []
-    return bool(matched or expressions) and (
-        all(labels.get(key) == value for key, value in matched.items())
-        and all(isinstance(e, Mapping) and _satisfies(e, labels) for e in expressions)
+    return (
+        bool(selector.get("matchLabels") or expressions)
+        and all(isinstance(e, Mapping) and e.get("operator") in _OPERATORS for e in expressions)
+        and selects(selector, labels)
     )
-
-
-def _satisfies(expression: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
-    """Whether pods labelled ``labels`` meet one of a selector's ``matchExpressions``."""
-    key, operator = str(expression.get("key")), str(expression.get("operator"))
-    values = expression.get("values") or []
-    if operator in ("In", "NotIn"):
-        return (key in labels and labels[key] in values) == (operator == "In")
-    return (key in labels) == (operator == "Exists") and operator in ("Exists", "DoesNotExist")
 
 
 def _names_reserved(selector: Mapping[str, Any]) -> bool:
@@ -486,10 +482,9 @@ def _names_reserved(selector: Mapping[str, Any]) -> bool:
     return any(reserved_label(str(key)) for key in keys)
 
 
-def _kgen_selector(build: Build, unit: Unit) -> dict[str, str] | None:
-    """The labels kgen selects the unit's pods by, as it renders them (None if it cannot
-    render the unit yet)."""
-    body = build.rendered(unit.kind, unit.name)
+def _kgen_selector(unit: Unit, body: Mapping[str, Any] | None) -> dict[str, str] | None:
+    """The labels kgen selects the unit's pods by, in ``body``, the unit as kgen renders it
+    (None if it cannot render the unit yet)."""
     labels = value_at(body, (*unit.pod[:-1], "metadata", "labels"))[1] if body else None
     if not isinstance(labels, Mapping):
         return None
@@ -520,8 +515,8 @@ def _spread(build: Build, unit: Unit, constraints: Any) -> None:
         for index, constraint in enumerate(constraints)
         if isinstance(constraint, Mapping) and _selects(constraint.get("labelSelector"), labels)
     }
-    selector = _kgen_selector(build, unit)
     body = build.rendered(unit.kind, unit.name)
+    selector = _kgen_selector(unit, body)
     if selector is None or body is None:
         build.left_out(workload, at, _LISTS)  # what kgen renders is not known
         return
