@@ -404,23 +404,30 @@ def _same_names(plans: list[Group], index: Index) -> list[Problem]:
     for plan in plans:
         first = plan.workloads[0]
         other = seen.setdefault((index.namespace(first), plan.app), first)
-        if other is not first and (other.kind, other.name) == (first.kind, first.name):
-            problems.append(Problem(
-                first.pos(("metadata", "name")), ("metadata", "name"),
+        if other is first:
+            continue
+        if (other.kind, other.name) == (first.kind, first.name):
+            message = (
                 f"{first.kind} {first.name} again: the input has it already, at "
-                f"{other.pos(('metadata', 'name'))}",
-                "remove one of the two (kubectl apply would keep the last)",
-                subject=f"{first.kind} {index.namespace(first)}/{first.name}",
-            ))  # fmt: skip
-        elif other is not first:
-            problems.append(Problem(
-                first.pos(("metadata", "name")), ("metadata", "name"),
+                f"{other.pos(('metadata', 'name'))}"
+            )
+            hint = "remove one of the two (kubectl apply would keep the last)"
+        else:
+            message = (
                 f"{other.kind} {other.name} is imported as a blueprint named {plan.app} too: "
                 "both would render their Service, ServiceAccount and NetworkPolicy under "
-                "that name",
-                "rename one of them, or import them into separate namespaces",
+                "that name"
+            )
+            hint = "rename one of them, or import them into separate namespaces"
+        problems.append(
+            Problem(
+                first.pos(("metadata", "name")),
+                ("metadata", "name"),
+                message,
+                hint,
                 subject=f"{first.kind} {index.namespace(first)}/{first.name}",
-            ))  # fmt: skip
+            )
+        )
     return problems
 
 

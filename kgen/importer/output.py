@@ -176,29 +176,23 @@ def warnings(result: ImportResult) -> list[str]:
 
 
 #: What kgen adds that changes how an imported workload's pods run, beside what it maps:
-#: (the reason of the addition (``kgen.importer.additions``), the last part of one of its
+#: (the reasons of the addition (``kgen.importer.additions``), the last part of one of its
 #: paths, or "" for any) -> what to say.
 _RUNS_DIFFERENTLY = (
     (
-        HARDENED_PODS,
+        (HARDENED_PODS, HARDENED_CONTAINERS),
         "runAsUser",
         "containers run as user 10001, where the input named none (an image that needs its "
         "own user, or root, fails)",
     ),
     (
-        HARDENED_CONTAINERS,
-        "runAsUser",
-        "containers run as user 10001, where the input named none (an image that needs its "
-        "own user, or root, fails)",
-    ),
-    (
-        HARDENED_CONTAINERS,
+        (HARDENED_CONTAINERS,),
         "readOnlyRootFilesystem",
         "containers get a read-only root filesystem (an image that writes outside /tmp and "
         "writablePaths fails)",
     ),
     (
-        DEFAULT_RESOURCES,
+        (DEFAULT_RESOURCES,),
         "",
         "containers get kgen's default requests and limits where the input set none (set "
         "resources; a CPU limit is always written)",
@@ -224,10 +218,10 @@ def _runtime_changes(result: ImportResult) -> Iterator[tuple[tuple[str, int], st
         if line is None:
             continue
         ends = {path.rsplit(".", 1)[-1] for path in addition.paths}
-        if _names_a_user(line.resource.body):
+        if "runAsUser" in ends and _names_a_user(line.resource.body):
             ends.discard("runAsUser")  # said at the pod or a container: kgen keeps it
-        for reason, end, change in _RUNS_DIFFERENTLY:
-            if reason == addition.reason and (not end or end in ends):
+        for reasons, end, change in _RUNS_DIFFERENTLY:
+            if addition.reason in reasons and (not end or end in ends):
                 changes = said.setdefault(id(line.resource), (line, []))[1]
                 if change not in changes:
                     changes.append(change)
