@@ -67,7 +67,9 @@ def env_boolean_problems(unit: Unit) -> Iterator[Problem]:
                 )
 
 
-_REFERENCE = lazyre.compile(r"\$\$|\$\(([-._a-zA-Z][-._a-zA-Z0-9]*)\)")
+#: A variable reference Kubernetes expands, ``$(NAME)``, or the escape ``$$`` (kgen import
+#: escapes a reference the same way).
+REFERENCE = lazyre.compile(r"\$\$|\$\(([-._a-zA-Z][-._a-zA-Z0-9]*)\)")
 
 
 def _secret_variables(unit: Unit) -> Iterator[tuple[str, JsonPath]]:
@@ -137,13 +139,13 @@ def env_secret_value_problems(unit: Unit) -> Iterator[Problem]:
             if not isinstance(value, str) or not value:
                 continue
             in_url = _URL_PASSWORD.search(value) or _QUERY_PASSWORD.search(value)
-            if in_url is not None and not _REFERENCE.fullmatch(in_url.group(1)):
+            if in_url is not None and not REFERENCE.fullmatch(in_url.group(1)):
                 what = f"{name} holds a URL with a password in it"
             elif (
                 _SECRET_NAME.search(name)
                 and not _NOT_A_SECRET.search(name)
                 and not _SETTING.fullmatch(value)
-                and not _REFERENCE.fullmatch(value)  # $(OTHER): a reference, not a value
+                and not REFERENCE.fullmatch(value)  # $(OTHER): a reference, not a value
             ):
                 what = f"{name} looks like a secret"
             else:
@@ -167,9 +169,7 @@ def env_reference_problems(unit: Unit) -> Iterator[Problem]:
         env = environment.env
         defined: set[str] = {name for name, _ in environment.from_secrets}
         for name, value in env.items():
-            refs = {
-                m.group(1) for m in _REFERENCE.finditer(value if isinstance(value, str) else "")
-            }
+            refs = {m.group(1) for m in REFERENCE.finditer(value if isinstance(value, str) else "")}
             for ref in sorted(refs - defined - {None}):
                 later = ref in env
                 yield problem(

@@ -7,11 +7,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from kgen import lazyre
 from kgen.importer.account import Item, Status
 from kgen.importer.mappers.base import Build, item, target
 from kgen.importer.read import Resource
 from kgen.model import JsonPath
+from kgen.rules.environment import REFERENCE
 
 _LISTS = "no blueprint field, and a patch would replace kgen's list of containers whole"
 #: The hardened settings kgen writes on every container, as an input may already have them.
@@ -648,9 +648,6 @@ def _paths(node: Any, path: JsonPath) -> list[JsonPath]:
     return [path]
 
 
-_REFERENCE = lazyre.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
-
-
 def _literal_references(value: str, names: set[str]) -> str:
     """``value`` with each ``$(NAME)`` of ``names`` escaped (``$$(NAME)``); an escaped
     ``$$`` stays as it is, as Kubernetes reads it."""
@@ -658,7 +655,7 @@ def _literal_references(value: str, names: set[str]) -> str:
     def keep(found: re.Match[str]) -> str:
         return f"$${found[0][1:]}" if found[1] in names else found[0]
 
-    return _REFERENCE.sub(keep, value)
+    return REFERENCE.sub(keep, value)
 
 
 def secret_entry(build: Build, secret: str) -> dict[str, Any]:
