@@ -138,6 +138,11 @@ def alb_group(ingress: Mapping[str, Any]) -> str:
     return str(ingress.get("group", f"kgen-{scheme}" + ("" if "tls" in ingress else "-http")))
 
 
+#: The listeners of kgen's ALB: HTTP, and with TLS HTTPS too (HTTP redirecting to it).
+ALB_LISTENERS = '[{"HTTP": 80}]'
+ALB_LISTENERS_TLS = '[{"HTTP": 80}, {"HTTPS": 443}]'
+
+
 def alb_annotations(unit: Mapping[str, Any]) -> dict[str, str]:
     """What the AWS Load Balancer Controller reads off an Ingress: scheme, IP targets, a
     shared group, listeners (HTTPS and a redirect when there is TLS), and the health check
@@ -151,13 +156,13 @@ def alb_annotations(unit: Mapping[str, Any]) -> dict[str, str]:
         f"{prefix}group.name": alb_group(ingress),
     }
     if "tls" in ingress:
-        annotations[f"{prefix}listen-ports"] = '[{"HTTP": 80}, {"HTTPS": 443}]'
+        annotations[f"{prefix}listen-ports"] = ALB_LISTENERS_TLS
         annotations[f"{prefix}ssl-redirect"] = "443"
         annotations[f"{prefix}ssl-policy"] = "ELBSecurityPolicy-TLS13-1-2-2021-06"
         if "certificateArn" in ingress["tls"]:
             annotations[f"{prefix}certificate-arn"] = ingress["tls"]["certificateArn"]
     else:
-        annotations[f"{prefix}listen-ports"] = '[{"HTTP": 80}]'
+        annotations[f"{prefix}listen-ports"] = ALB_LISTENERS
     readiness = unit.get("probes", {}).get("readiness", {}).get("http")
     port = ingress_port(unit)
     if readiness and readiness["port"] in (port["name"], port["port"]):

@@ -17,20 +17,21 @@ from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from typing import Any
 
+from kgen.helpers import DERIVED_INGRESS_ANNOTATIONS
 from kgen.importer.account import Ledger, Status, leaves
 from kgen.importer.index import Index, pod_spec
 from kgen.importer.mappers.base import Build, part_metadata, target
 from kgen.importer.read import Resource
 from kgen.model import JsonPath
+from kgen.workloads import ALB_LISTENERS, ALB_LISTENERS_TLS
 
 _ALB = "alb.ingress.kubernetes.io/"
 _CLASS = "kubernetes.io/ingress.class"
 _CLUSTER_ISSUER = "cert-manager.io/cluster-issuer"
 _ISSUER = "cert-manager.io/issuer"
-#: ALB annotations kgen writes from ``ingress`` (beside scheme, group and certificate).
-_DERIVED = ("listen-ports", "ssl-redirect", "ssl-policy", "healthcheck-path")
-#: The listeners kgen's ALB has: plain HTTP, or HTTP and HTTPS with tls.
-_LISTENERS = ('[{"HTTP": 80}]', '[{"HTTP": 80}, {"HTTPS": 443}]', '[{"HTTPS": 443}]')
+#: Listeners an input may say that kgen's ALB has: HTTP, HTTP and HTTPS, or HTTPS alone
+#: (kgen adds HTTP, redirecting to it).
+_LISTENERS = (ALB_LISTENERS, ALB_LISTENERS_TLS, '[{"HTTPS": 443}]')
 _OTHER_ROUTE = (
     "kgen's Ingress routes one host and path (ingress.host, ingress.path), and a merge "
     "patch would replace its rules whole"
@@ -409,6 +410,8 @@ def _alb(build: Build, ingress: Resource, annotations: Mapping[str, Any]) -> Non
             build.put((*here, "internal"), True, ingress, where, out)
         elif short == "scheme" and value == "internet-facing":
             build.record(ingress, where, Status.MAPPED, "", out)
+        elif short == "scheme":  # neither: kgen's rule refuses it, and settling says why
+            _extra(build, ingress, key, value)
         elif short == "group.name":
             build.put((*here, "group"), value, ingress, where, out)
         elif short == "certificate-arn":
@@ -427,7 +430,7 @@ def _alb(build: Build, ingress: Resource, annotations: Mapping[str, Any]) -> Non
                 f"not {value}",
                 loud=True,
             )  # fmt: skip
-        elif short in _DERIVED:
+        elif key in DERIVED_INGRESS_ANNOTATIONS:  # the listeners, redirect, policy, health
             build.record(
                 ingress, where, Status.CHANGED,
                 "kgen derives it from ingress (HTTPS and a redirect with tls, the readiness "
