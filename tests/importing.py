@@ -25,6 +25,19 @@ def import_text(tmp_path: Path, text: str, **options: Any) -> ImportResult:
     return api.import_manifests([source], **options)
 
 
+def blueprint_of(result: ImportResult, index: int = 0) -> dict[str, Any]:
+    """The ``index``-th imported blueprint, as data."""
+    (document,) = parse_plain(result.blueprints[index].text)
+    found: dict[str, Any] = document
+    return found
+
+
+def spec_of(result: ImportResult, index: int = 0) -> dict[str, Any]:
+    """The spec of the ``index``-th imported blueprint."""
+    spec: dict[str, Any] = blueprint_of(result, index)["spec"]
+    return spec
+
+
 def statuses(result: ImportResult) -> dict[str, tuple[Status, str]]:
     """Report path ("Kind name: dotted.path") -> (status, note)."""
     return {

@@ -19,7 +19,7 @@ from kgen.importer import ImportResult
 from kgen.importer import output as imported
 from kgen.yamlio import parse_plain
 from tests.conftest import require_tool
-from tests.importing import mismatches, round_trip, unexplained
+from tests.importing import mismatches, round_trip, spec_of, unexplained
 
 ARN = "arn:aws:acm:eu-west-1:123456789012:certificate/0b0f1a3e-5c7d-4e8f-9a1b-2c3d4e5f6a7b"
 DEPLOYMENT = """\
@@ -88,12 +88,6 @@ def _import(text: str, tmp_path: Path) -> tuple[ImportResult, dict[tuple[str, st
     return result, rendered
 
 
-def _spec(result: ImportResult, index: int = 0) -> dict[str, Any]:
-    (document,) = parse_plain(result.blueprints[index].text)
-    found: dict[str, Any] = document["spec"]
-    return found
-
-
 def _warnings(result: ImportResult, tmp_path: Path, *kinds: str) -> list[str]:
     """The warnings about resources of ``kinds``, without the file's name."""
     return [
@@ -118,7 +112,7 @@ def test_nginx_ingress_with_a_tls_secret(tmp_path: Path) -> None:
         "{nginx.ingress.kubernetes.io/proxy-body-size: 8m}",
     )
     result, rendered = _import(text, tmp_path)
-    assert _spec(result)["ingress"] == {
+    assert spec_of(result)["ingress"] == {
         "host": "api.example.com",
         "path": "/api",
         "className": "nginx",
@@ -147,7 +141,7 @@ def test_alb_ingress_internal_in_a_group(tmp_path: Path) -> None:
         "  ingressClassName: alb\n  rules:\n" + _rule("api.internal.example.com"), annotations
     )
     result, rendered = _import(text, tmp_path)
-    assert _spec(result)["ingress"] == {
+    assert spec_of(result)["ingress"] == {
         "host": "api.internal.example.com",
         "internal": True,
         "group": "shop-internal",
@@ -174,7 +168,7 @@ def test_cert_manager_cluster_issuer(tmp_path: Path) -> None:
         "{cert-manager.io/cluster-issuer: letsencrypt}",
     )
     result, rendered = _import(text, tmp_path)
-    assert _spec(result)["ingress"]["tls"] == {"issuer": "letsencrypt"}  # api-tls: kgen's name
+    assert spec_of(result)["ingress"]["tls"] == {"issuer": "letsencrypt"}  # api-tls: kgen's name
     certificate = rendered[("Certificate", "api-tls")]
     assert certificate["spec"]["issuerRef"]["name"] == "letsencrypt"
     assert certificate["spec"]["secretName"] == "api-tls"
@@ -199,7 +193,7 @@ def test_service_monitor_and_prometheus_rule(tmp_path: Path) -> None:
         "    - record: job:requests:rate5m\n      expr: sum(rate(requests_total[5m]))\n"
     )
     result, rendered = _import(text, tmp_path)
-    assert _spec(result)["monitoring"] == {
+    assert spec_of(result)["monitoring"] == {
         "port": "metrics",
         "path": "/stats",
         "interval": "15s",
@@ -259,7 +253,7 @@ def test_a_second_host_is_left_out_with_its_reason(tmp_path: Path) -> None:
         + _rule("www.example.com", "/shop")
     )
     result, _ = _import(text, tmp_path)
-    assert _spec(result)["ingress"]["host"] == "api.example.com"
+    assert spec_of(result)["ingress"]["host"] == "api.example.com"
     assert _warnings(result, tmp_path, "Ingress") == [
         "35: warning: Ingress shop/api: spec.rules[1]: another host (www.example.com): kgen's "
         "Ingress routes one host and path (ingress.host, ingress.path), and a merge patch "
@@ -272,7 +266,7 @@ def test_an_ingress_to_no_service_of_the_input_is_left_out(tmp_path: Path) -> No
         "  ingressClassName: nginx\n  rules:\n" + _rule("api.example.com", service="elsewhere")
     )
     result, _ = _import(text, tmp_path)
-    assert "ingress" not in _spec(result)
+    assert "ingress" not in spec_of(result)
     assert _warnings(result, tmp_path, "Ingress") == [
         "25: warning: Ingress shop/api: <document>: routes to no Service of a workload of the input"
     ]
@@ -288,7 +282,7 @@ def test_a_service_monitor_of_two_workloads_is_left_out(tmp_path: Path) -> None:
         "spec:\n  selector: {matchLabels: {team: shop}}\n  endpoints: [{port: metrics}]\n"
     )
     result, _ = _import(text, tmp_path)
-    assert all("monitoring" not in _spec(result, i) for i in range(2))
+    assert all("monitoring" not in spec_of(result, i) for i in range(2))
     assert _warnings(result, tmp_path, "ServiceMonitor") == [
         "49: warning: ServiceMonitor shop/shop: <document>: belongs to several workloads (api, "
         "cart): kgen import does not guess which"
@@ -347,7 +341,7 @@ def test_an_ingress_to_two_apps_is_split_between_their_blueprints(tmp_path: Path
             "tls": {"secretName": "shop-cert"},
             "annotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "8m"},
         }
-        assert _spec(result, index)["ingress"] == expected | ({"path": path} if path else {})
+        assert spec_of(result, index)["ingress"] == expected | ({"path": path} if path else {})
     for app in ("api", "cart"):
         ingress = rendered[("Ingress", app)]
         assert ingress["metadata"]["annotations"] == {
@@ -389,7 +383,7 @@ def test_an_ingress_to_two_processes_and_an_app_it_cannot_route(tmp_path: Path) 
         )
     )
     result, rendered = _import(text, tmp_path)
-    cart, monolith = (_spec(result, i) for i in range(2))
+    cart, monolith = (spec_of(result, i) for i in range(2))
     processes = monolith["processes"]
     assert processes["api"]["ingress"] == {
         "host": "shop.example.com",

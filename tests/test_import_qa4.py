@@ -15,15 +15,13 @@ from kgen.errors import InvalidInput
 from kgen.importer import ImportResult
 from kgen.importer import output as imported
 from kgen.importer.account import Status
-from kgen.yamlio import parse_plain
-from tests.importing import import_text, renders_back, statuses
+from tests.importing import import_text, renders_back, spec_of, statuses
 
 
 def _spec(result: ImportResult) -> dict[str, Any]:
-    [blueprint] = result.blueprints
-    [document] = parse_plain(blueprint.text)
-    spec: dict[str, Any] = document["spec"]
-    return spec
+    """The spec of the one blueprint imported."""
+    assert len(result.blueprints) == 1
+    return spec_of(result)
 
 
 def _web(mounted: str) -> str:

@@ -15,8 +15,7 @@ from kgen.errors import InvalidInput
 from kgen.importer import ImportResult
 from kgen.importer import output as imported
 from kgen.importer.account import Status
-from kgen.yamlio import parse_plain
-from tests.importing import import_text, mismatches, renders_back, statuses
+from tests.importing import blueprint_of, import_text, mismatches, renders_back, statuses
 
 POD = "Deployment api: spec.template.spec"
 
@@ -33,10 +32,9 @@ def _deployment(pod: str = "", replicas: int = 1, labels: str = "{app: api}") ->
 
 
 def _blueprint(result: ImportResult) -> dict[str, Any]:
-    [blueprint] = result.blueprints
-    [document] = parse_plain(blueprint.text)
-    found: dict[str, Any] = document
-    return found
+    """The one blueprint imported."""
+    assert len(result.blueprints) == 1
+    return blueprint_of(result)
 
 
 def _pod(rendered: dict[tuple[str, str], Any]) -> dict[str, Any]:
