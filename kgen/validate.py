@@ -7,6 +7,7 @@ Checks yield ``Problem`` values; nothing here raises for bad input.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,7 @@ from kgen import rules
 from kgen.budget import OutputBudget
 from kgen.errors import InvalidInput
 from kgen.formats import format_message
-from kgen.model import Blueprint, JsonPath, Problem
+from kgen.model import Blueprint, JsonPath, Problem, format_path
 from kgen.schema import document_schema, fast_validator, subschema, validator, walk, with_defaults
 from kgen.suggest import did_you_mean, one_of, shown
 from kgen.units import Unit, derive_units
@@ -155,21 +156,13 @@ def _translate(blueprint: Blueprint, error: ValidationError) -> Iterator[Problem
             hint,
         )
     elif keyword in ("maxProperties", "minProperties") and schema.get("properties"):
-        names = list(schema["properties"])
-        present = [name for name in names if name in instance]
-        if keyword == "maxProperties" and expected == 1:
-            message = (
-                f"set only one of {one_of(names)}, found {one_of(present).replace(' or ', ' and ')}"
-            )
-        elif keyword == "minProperties" and expected == 1:
-            message = f"set one of {one_of(names)}"
-        else:
-            message = error.message
-        yield Problem(source.value_pos(path), path, message, schema.get("description"))
+        yield _property_count_problem(blueprint, error, path)
     elif keyword in ("oneOf", "anyOf"):
         yield from _translate_choice(blueprint, error, path)
     elif keyword in ("minItems", "maxItems") and isinstance(instance, list) and expected > 1:
         yield _count_problem(blueprint, path, keyword, instance, expected)
+    elif keyword == "uniqueItems" and isinstance(instance, list):
+        yield from _repeated_items(blueprint, path, instance, error)
     elif keyword == "type":
         types = expected if isinstance(expected, list) else [expected]
         message = f"{shown(instance)} is not of type {one_of(types)}"
@@ -177,6 +170,25 @@ def _translate(blueprint: Blueprint, error: ValidationError) -> Iterator[Problem
     else:
         described = subschema(blueprint.kind, path) or {}
         yield Problem(source.value_pos(path), path, error.message, described.get("description"))
+
+
+def _property_count_problem(
+    blueprint: Blueprint, error: ValidationError, path: JsonPath
+) -> Problem:
+    """Too many or too few of an object's fields: with a bound of one, which ones."""
+    schema: Any = error.schema
+    names = list(schema["properties"])
+    instance: Any = error.instance
+    present = [name for name in names if name in instance]
+    if error.validator == "maxProperties" and error.validator_value == 1:
+        message = (
+            f"set only one of {one_of(names)}, found {one_of(present).replace(' or ', ' and ')}"
+        )
+    elif error.validator == "minProperties" and error.validator_value == 1:
+        message = f"set one of {one_of(names)}"
+    else:
+        message = error.message
+    return Problem(blueprint.source.value_pos(path), path, message, schema.get("description"))
 
 
 def _count_problem(
@@ -191,6 +203,28 @@ def _count_problem(
         f"{len(instance):,} entries; kgen {bound} {expected:,} here",
         described.get("description"),
     )
+
+
+def _repeated_items(
+    blueprint: Blueprint, path: JsonPath, items: list[Any], error: ValidationError
+) -> Iterator[Problem]:
+    """Each entry of a list of unique items that repeats an earlier one, at its line."""
+    first: dict[str, int] = {}
+    found = False
+    for index, item in enumerate(items):
+        key = json.dumps(item, sort_keys=True, default=str)
+        if key not in first:
+            first[key] = index
+            continue
+        found = True
+        yield Problem(
+            blueprint.source.value_pos((*path, index)),
+            (*path, index),
+            f"{shown(item)} is listed twice (first at {format_path((*path, first[key]))})",
+            "remove one of them",
+        )
+    if not found:  # equal to the schema, not to JSON text (1 and 1.0)
+        yield Problem(blueprint.source.value_pos(path), path, error.message)
 
 
 def _is_property_name(error: ValidationError) -> bool:
@@ -217,7 +251,10 @@ def _translate_choice(
     # Pick the branch meant for this type of value and report what is wrong inside it.
     specific = [e for e in error.context or () if e.validator != "type"]
     if specific:
-        yield from _translate(blueprint, specific[0])
+        branch = specific[0].relative_schema_path[0]  # every error of that branch
+        for chosen in specific:
+            if chosen.relative_schema_path[0] == branch:
+                yield from _translate(blueprint, chosen)
         return
     types = [branch["type"] for branch in branches if isinstance(branch.get("type"), str)]
     described = subschema(blueprint.kind, path) or {}

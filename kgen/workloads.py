@@ -160,7 +160,10 @@ def alb_annotations(unit: Mapping[str, Any]) -> dict[str, str]:
         annotations[f"{prefix}ssl-redirect"] = "443"
         annotations[f"{prefix}ssl-policy"] = "ELBSecurityPolicy-TLS13-1-2-2021-06"
         if "certificateArn" in ingress["tls"]:
-            annotations[f"{prefix}certificate-arn"] = ingress["tls"]["certificateArn"]
+            arns = ingress["tls"]["certificateArn"]
+            annotations[f"{prefix}certificate-arn"] = (
+                arns if isinstance(arns, str) else ",".join(arns)
+            )
     else:
         annotations[f"{prefix}listen-ports"] = ALB_LISTENERS
     readiness = unit.get("probes", {}).get("readiness", {}).get("http")

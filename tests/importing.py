@@ -112,3 +112,56 @@ def renders_back(result: ImportResult, tmp_path: Path) -> dict[tuple[str, str], 
     assert mismatches(result, rendered) == []
     assert unexplained(result) == []
     return rendered
+
+
+_ALB_APP = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+        - {name: web, image: "ghcr.io/acme/web:1.0.0", ports: [{name: http, containerPort: 8080}]}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: shop
+  annotations: {SERVICE}
+spec:
+  type: {TYPE}
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: http}]
+"""
+
+
+def alb_app(service: str = "{}", kind: str = "ClusterIP") -> str:
+    """Deployment ``shop/web`` (port ``http``, 8080) and its Service of type ``kind`` with
+    annotations ``service`` (a YAML flow map)."""
+    return _ALB_APP.replace("{SERVICE}", service).replace("{TYPE}", kind)
+
+
+def alb_ingress(annotations: str) -> str:
+    """An ALB Ingress for shop.example.com to the Service of :func:`alb_app`, with
+    ``annotations`` (indented lines of YAML)."""
+    return f"""\
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+  namespace: shop
+  annotations:
+{annotations}
+spec:
+  ingressClassName: alb
+  rules:
+    - host: shop.example.com
+      http:
+        paths:
+          - {{path: /, pathType: Prefix, backend: {{service: {{name: web, port: {{name: http}}}}}}}}
+"""

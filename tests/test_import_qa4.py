@@ -15,7 +15,14 @@ from kgen.errors import InvalidInput
 from kgen.importer import ImportResult
 from kgen.importer import output as imported
 from kgen.importer.account import Status
-from tests.importing import import_text, renders_back, spec_of, statuses
+from tests.importing import (
+    alb_app,
+    alb_ingress,
+    import_text,
+    renders_back,
+    spec_of,
+    statuses,
+)
 
 
 def _spec(result: ImportResult) -> dict[str, Any]:
@@ -132,50 +139,7 @@ def test_a_number_yaml_reads_as_nan_or_infinity_is_no_text(tmp_path: Path, writt
     assert problem.message == f"{written} is not of type 'string', 'null' (in the input)"
 
 
-_ALB_APP = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-        - {name: web, image: "ghcr.io/acme/web:1.0.0", ports: [{name: http, containerPort: 8080}]}
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-  namespace: shop
-  annotations: {SERVICE}
-spec:
-  type: {TYPE}
-  selector: {app: web}
-  ports: [{name: http, port: 80, targetPort: http}]
-"""
 _WAF = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/shop/abc"
-
-
-def _alb_ingress(annotations: str) -> str:
-    return f"""\
----
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: web
-  namespace: shop
-  annotations:
-{annotations}
-spec:
-  ingressClassName: alb
-  rules:
-    - host: shop.example.com
-      http:
-        paths:
-          - {{path: /, pathType: Prefix, backend: {{service: {{name: web, port: {{name: http}}}}}}}}
-"""
 
 
 def _scheme_warnings(result: ImportResult) -> list[str]:
@@ -183,15 +147,11 @@ def _scheme_warnings(result: ImportResult) -> list[str]:
     return [w for w in imported.warnings(result) if any(s in w for s in said)]
 
 
-def _app(service: str = "{}", kind: str = "ClusterIP") -> str:
-    return _ALB_APP.replace("{SERVICE}", service).replace("{TYPE}", kind)
-
-
 def test_an_alb_without_a_scheme_stays_internal(tmp_path: Path) -> None:
     """The AWS Load Balancer Controller makes an ALB without a scheme annotation internal:
     the blueprint says internal: true, with a warning (before, it became internet-facing
     with a line in the report only)."""
-    text = _app() + _alb_ingress(f"    alb.ingress.kubernetes.io/wafv2-acl-arn: {_WAF}")
+    text = alb_app() + alb_ingress(f"    alb.ingress.kubernetes.io/wafv2-acl-arn: {_WAF}")
     result = import_text(tmp_path, text)
     ingress = _spec(result)["ingress"]
     assert ingress["internal"] is True
@@ -208,7 +168,7 @@ def test_an_alb_without_a_scheme_stays_internal(tmp_path: Path) -> None:
 def test_an_alb_annotation_kgen_derives_nothing_from_is_kept(tmp_path: Path) -> None:
     """A WAF ACL has no field of its own: it is one of ingress.annotations, rendered as it
     was (before, it was left out, and no patch could set it)."""
-    text = _app() + _alb_ingress(
+    text = alb_app() + alb_ingress(
         "    alb.ingress.kubernetes.io/scheme: internet-facing\n"
         f"    alb.ingress.kubernetes.io/wafv2-acl-arn: {_WAF}"
     )
@@ -227,7 +187,7 @@ def test_an_alb_annotation_kgen_derives_nothing_from_is_kept(tmp_path: Path) -> 
 def test_a_refused_certificate_arn_keeps_https(tmp_path: Path) -> None:
     """An ARN kgen refuses is left out, and the ALB keeps HTTPS with the ACM certificate
     found by the host (tls: {}), not plain HTTP."""
-    text = _app() + _alb_ingress(
+    text = alb_app() + alb_ingress(
         "    alb.ingress.kubernetes.io/scheme: internet-facing\n"
         '    alb.ingress.kubernetes.io/listen-ports: \'[{"HTTP": 80}, {"HTTPS": 443}]\'\n'
         "    alb.ingress.kubernetes.io/certificate-arn: "
@@ -254,7 +214,7 @@ def test_a_load_balancer_service_keeps_its_scheme_and_other_annotations(tmp_path
         "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type: instance, "
         "service.beta.kubernetes.io/aws-load-balancer-proxy-protocol: '*'}"
     )
-    result = import_text(tmp_path, _app(lbc, "LoadBalancer"))
+    result = import_text(tmp_path, alb_app(lbc, "LoadBalancer"))
     service = _spec(result)["service"]
     assert service == {
         "type": "LoadBalancer",
@@ -277,7 +237,7 @@ def test_a_load_balancer_service_keeps_its_scheme_and_other_annotations(tmp_path
     assert annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"] == "internal"
     assert annotations["service.beta.kubernetes.io/aws-load-balancer-proxy-protocol"] == "*"
 
-    result = import_text(tmp_path, _app("{}", "LoadBalancer"))
+    result = import_text(tmp_path, alb_app("{}", "LoadBalancer"))
     assert "internal" not in _spec(result)["service"]
     [warned] = _scheme_warnings(result)
     assert "kgen renders an internet-facing NLB of the AWS Load Balancer Controller" in warned
@@ -287,7 +247,7 @@ def test_a_load_balancer_service_keeps_its_scheme_and_other_annotations(tmp_path
 def test_a_workload_kgen_runs_differently_is_warned_of_once(tmp_path: Path) -> None:
     """No user, a writable root filesystem and no resources in the input: one warning at
     the workload's name says each change; an input that says all three gets none."""
-    result = import_text(tmp_path, _app())
+    result = import_text(tmp_path, alb_app())
     [warned] = [w for w in imported.warnings(result) if "runs its pods differently" in w]
     assert warned == (
         f"{tmp_path / 'in.yaml'}:3: warning: Deployment shop/web: kgen runs its pods "
@@ -297,7 +257,7 @@ def test_a_workload_kgen_runs_differently_is_warned_of_once(tmp_path: Path) -> N
         "containers get a read-only root filesystem (an image that writes outside /tmp and "
         'writablePaths fails) (the report\'s "kgen adds" lists each value)'
     )
-    said = _app().replace(
+    said = alb_app().replace(
         "ports: [{name: http, containerPort: 8080}]}",
         "ports: [{name: http, containerPort: 8080}],\n"
         "           securityContext: {runAsUser: 10001, readOnlyRootFilesystem: true},\n"
@@ -312,7 +272,7 @@ def test_services_of_no_pods_and_a_repeated_workload_say_what_they_are(tmp_path:
     """An ExternalName Service and one without a selector are named as such (not as
     selecting nothing); a workload written twice is a duplicate at its line, with the
     first one's place."""
-    text = _app() + (
+    text = alb_app() + (
         "---\napiVersion: v1\nkind: Service\nmetadata: {name: db, namespace: shop}\n"
         "spec: {type: ExternalName, externalName: db.example.com}\n"
         "---\napiVersion: v1\nkind: Service\nmetadata: {name: legacy, namespace: shop}\n"
@@ -321,7 +281,7 @@ def test_services_of_no_pods_and_a_repeated_workload_say_what_they_are(tmp_path:
     found = statuses(import_text(tmp_path, text))
     assert found["Service db: spec.type"][1].startswith("an ExternalName Service")
     assert found["Service legacy: spec.ports[0].port"][1].startswith("a Service without a selector")
-    deployment = _app().split("---")[0]
+    deployment = alb_app().split("---")[0]
     source = tmp_path / "in.yaml"
     source.write_text(deployment + "---\n" + deployment, encoding="utf-8")
     with pytest.raises(InvalidInput) as raised:
@@ -351,7 +311,7 @@ def test_a_blueprint_over_kgens_limit_leaves_its_workload_out(tmp_path: Path) ->
         for name in ("one", "two")
     )
     deployment = (
-        _app()
+        alb_app()
         .split("---")[0]
         .replace(
             "ports: [{name: http, containerPort: 8080}]}",
@@ -378,7 +338,7 @@ def test_an_internet_facing_scheme_kgen_renders_too_is_mapped(tmp_path: Path) ->
         "{service.beta.kubernetes.io/aws-load-balancer-type: external, "
         "service.beta.kubernetes.io/aws-load-balancer-scheme: internet-facing}"
     )
-    result = import_text(tmp_path, _app(lbc, "LoadBalancer"))
+    result = import_text(tmp_path, alb_app(lbc, "LoadBalancer"))
     key = 'Service web: metadata.annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"]'
     assert statuses(result)[key][0] is Status.MAPPED
     assert not [w for w in imported.warnings(result) if "aws-load-balancer-scheme" in w]
@@ -388,7 +348,7 @@ def test_an_internet_facing_scheme_kgen_renders_too_is_mapped(tmp_path: Path) ->
 def test_an_ingress_of_no_class_becomes_an_internal_alb(tmp_path: Path) -> None:
     """No class: kgen renders alb, internal unless a scheme says internet-facing (an
     intranet host was put on a public ALB), and the class's warning says both."""
-    text = _app() + _alb_ingress("    {}").replace("  ingressClassName: alb\n", "")
+    text = alb_app() + alb_ingress("    {}").replace("  ingressClassName: alb\n", "")
     result = import_text(tmp_path, text)
     assert _spec(result)["ingress"] == {"host": "shop.example.com", "internal": True}
     [warned] = [w for w in imported.warnings(result) if "no ingressClassName" in w]
@@ -409,7 +369,7 @@ def test_a_reference_to_a_later_variable_stays_text(tmp_path: Path) -> None:
         "                 {name: AFTER, value: 'http://$(HOST)/'},\n"
         "                 {name: TOKEN, valueFrom: {secretKeyRef: {name: web-db, key: token}}}]}"
     )
-    text = _app().replace(
+    text = alb_app().replace(
         "ports: [{name: http, containerPort: 8080}]}",
         ("ports: [{name: http, containerPort: 8080}],\n" + env),
     )
@@ -447,7 +407,7 @@ def test_one_port_number_of_two_protocols_keeps_both(tmp_path: Path) -> None:
     own protocol (the TCP one was refused as the UDP port said twice, and UDP rendered as
     TCP while the report said mapped)."""
     text = (
-        _app()
+        alb_app()
         .replace(
             "ports: [{name: http, containerPort: 8080}]}",
             "ports: [{name: dns-udp, containerPort: 5353, protocol: UDP},\n"
@@ -475,11 +435,11 @@ def test_one_port_number_of_two_protocols_keeps_both(tmp_path: Path) -> None:
 def test_listeners_and_targets_kgen_changes_are_warned_of(tmp_path: Path) -> None:
     """An ALB on another port, and instance targets turned into IP targets, are changes the
     user hears of (they were in the report only)."""
-    text = _app(
+    text = alb_app(
         "{service.beta.kubernetes.io/aws-load-balancer-type: external, "
         "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type: instance}",
         "LoadBalancer",
-    ) + _alb_ingress(
+    ) + alb_ingress(
         "    alb.ingress.kubernetes.io/scheme: internal\n"
         "    alb.ingress.kubernetes.io/listen-ports: '[{\"HTTPS\": 8443}]'"
     )

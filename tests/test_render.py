@@ -460,6 +460,19 @@ def test_ingress_annotations_join_the_ones_kgen_derives() -> None:
     assert list(annotations) == sorted(annotations)
 
 
+def test_several_acm_certificates_are_one_comma_separated_annotation() -> None:
+    """tls.certificateArn as a list: the controller's certificate-arn names them all, the
+    first being the listener's default."""
+    arns = [
+        f"arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-12345678901{n}"
+        for n in range(2)
+    ]
+    ingress = {"host": "shop.example.com", "tls": {"certificateArn": arns}}
+    [route] = [d for d in rendered(microservice(ingress=ingress)) if d.kind == "Ingress"]
+    annotations = route.body["metadata"]["annotations"]
+    assert annotations["alb.ingress.kubernetes.io/certificate-arn"] == ",".join(arns)
+
+
 def test_a_cert_manager_certificate_writes_the_secret_tls_names() -> None:
     """issuer with secretName: the Certificate writes that Secret and the Ingress serves it
     (an import keeps the Secret the input's Ingress names)."""

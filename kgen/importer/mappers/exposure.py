@@ -307,6 +307,23 @@ def _class(
     return found in (None, "alb")
 
 
+def _certificates(build: Build, ingress: Resource, where: JsonPath, value: Any) -> None:
+    """certificate-arn: the controller splits it at commas, trims each ARN and skips empty
+    ones; the first is the listener's default, the others are served by SNI. Several
+    become a list."""
+    out = target("Ingress", build.name, *where)
+    here = (*build.where, "ingress", "tls", "certificateArn")
+    arns = [a.strip() for a in value.split(",") if a.strip()] if isinstance(value, str) else []
+    chosen: Any = value if not arns else arns[0] if len(arns) == 1 else arns
+    if not arns or ",".join(arns) == value:
+        build.put(here, chosen, ingress, where, out)
+    else:
+        build.put(
+            here, chosen, ingress, where, out, status=Status.CHANGED,
+            note="written without the spaces or empty entries, which the controller skips",
+        )  # fmt: skip
+
+
 def _tls(
     build: Build,
     ingress: Resource,
@@ -415,7 +432,7 @@ def _alb(build: Build, ingress: Resource, annotations: Mapping[str, Any]) -> Non
         elif short == "group.name":
             build.put((*here, "group"), value, ingress, where, out)
         elif short == "certificate-arn":
-            build.put((*here, "tls", "certificateArn"), value, ingress, where, out)
+            _certificates(build, ingress, where, value)
         elif short == "target-type" and value == "ip":
             build.record(ingress, where, Status.MAPPED, "", out)
         elif short == "target-type":
