@@ -522,3 +522,43 @@ def test_the_flows_kgen_adds_have_their_reasons(tmp_path: Path) -> None:
     }
     catch_all = "every app gets a NetworkPolicy: the service graph, DNS, egress"
     assert all(not a.paths for r in (chain, egress) for a in r.additions if a.reason == catch_all)
+
+
+def test_a_port_kgen_opens_to_everyone_is_warned_of(tmp_path: Path) -> None:
+    """web's port 8080 is behind an Ingress, and the input admitted it only from the
+    ingress controller's namespace and from one CIDR: kgen's NetworkPolicy opens it to
+    every source, and a warning says so plainly at the rule. The admin port 9090, which
+    nothing exposes, is not open to all: nothing is said of it."""
+    ingress = (
+        "---\napiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\n"
+        "spec:\n  selector: {app: web}\n  ports: [{name: http, port: 80, targetPort: http}]\n"
+        "---\napiVersion: networking.k8s.io/v1\nkind: Ingress\n"
+        "metadata: {name: web, namespace: shop}\nspec:\n  ingressClassName: nginx\n  rules:\n"
+        "  - host: shop.example.com\n    http:\n      paths:\n"
+        "      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}\n"
+    )
+    text = (
+        _workload(
+            "web", ports="[{name: http, containerPort: 8080}, {name: admin, containerPort: 9090}]"
+        )
+        + ingress
+        + _policy(
+            "web-in",
+            "  podSelector: {matchLabels: {app: web}}\n  policyTypes: [Ingress]\n  ingress:\n"
+            "  - from:\n"
+            "    - namespaceSelector:\n"
+            "        matchLabels: {kubernetes.io/metadata.name: ingress-nginx}\n"
+            "    - ipBlock: {cidr: 10.0.0.0/16}\n"
+            "    ports: [{port: http}]\n"
+            "  - from: [{ipBlock: {cidr: 10.1.0.0/16}}]\n"
+            "    ports: [{port: 9090}]\n",
+        )
+    )
+    result = import_text(tmp_path, text)
+    warned = [w for w in _warned(result, tmp_path) if "open to every source" in w]
+    assert warned == [
+        "40: warning: NetworkPolicy shop/web-in: spec.ingress[0]: now open to every source: "
+        "8080/TCP of web. The input admitted it only from this rule's peers, but kgen's "
+        "NetworkPolicy opens the ports an Ingress, a NodePort or LoadBalancer Service, or the "
+        "metrics scrape reaches to everyone"
+    ]

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kgen.api import render_text
-from kgen.importer.account import Ledger, Status
+from kgen.importer.account import Ledger, Status, value_at
 from kgen.importer.index import Group, Index, main_container, pod_labels, pod_spec, selects
 from kgen.importer.mappers.base import Build, reserved_label
 from kgen.importer.processes import Run, unit_names
@@ -449,6 +449,8 @@ class _Policy:
             used = used or done
             if not done and why.startswith("port"):
                 port_why = why
+        if direction == "ingress":
+            self._opened(owner, ports, at)
         if "ports" in rule:
             if used:
                 self.record(
@@ -461,6 +463,28 @@ class _Policy:
                     port_why or "its peers are left out" + _denied(direction, "those peers", owner),
                     build,
                 )  # fmt: skip
+
+    def _opened(self, owner: Member, ports: Any, at: JsonPath) -> None:
+        """Warn when the ports an ingress rule admits only from its peers are ones kgen's
+        NetworkPolicy opens to every source (an Ingress's, a NodePort or LoadBalancer
+        Service's, the metrics port): the input's restriction is gone."""
+        open_to_all = _open_ports(owner)
+        covered = _rule_ports(owner.resource, ports)
+        exposed = sorted(
+            f"{number}/{protocol}"
+            for number, protocol in covered
+            if open_to_all is None or (number, protocol) in open_to_all
+        )
+        if not exposed:
+            return
+        self.ledger.note(
+            self.policy, at,
+            f"now open to every source: {', '.join(exposed)} of {owner.rendered}. The input "
+            "admitted it only from this rule's peers, but kgen's NetworkPolicy opens the ports "
+            "an Ingress, a NodePort or LoadBalancer Service, or the metrics scrape reaches to "
+            "everyone",
+            owner.build.ref,
+        )  # fmt: skip
 
     def _block(
         self,
@@ -715,6 +739,42 @@ def _port_names(target: Member, ports: Any) -> list[str | None] | str:
     if len(names) == len(target.ports):
         return [None]
     return names
+
+
+def _open_ports(owner: Member) -> set[tuple[int, str]] | None:
+    """The ports (number, protocol) kgen's NetworkPolicy of ``owner`` admits from every
+    source; None for all of them."""
+    policy = owner.build.rendered("NetworkPolicy", owner.rendered)
+    rules = value_at(policy, ("spec", "ingress"))[1] if policy else None
+    found: set[tuple[int, str]] = set()
+    for rule in rules if isinstance(rules, list) else []:
+        if not isinstance(rule, Mapping) or rule.get("from"):
+            continue
+        if not rule.get("ports"):
+            return None
+        for port in rule["ports"]:
+            if isinstance(port, Mapping) and isinstance(port.get("port"), int):
+                found.add((port["port"], str(port.get("protocol", "TCP"))))
+    return found
+
+
+def _rule_ports(workload: Resource, ports: Any) -> set[tuple[int, str]]:
+    """The pod ports (number, protocol) an input rule's ``ports`` name: every port of the
+    workload's containers when it names none; a name by the containers' ports."""
+    declared = _input_ports(workload)
+    if not ports:
+        return {(number, protocol) for _, number, protocol in declared}
+    found: set[tuple[int, str]] = set()
+    for port in ports if isinstance(ports, list) else []:
+        if not isinstance(port, Mapping) or port.get("endPort") is not None:
+            continue
+        protocol = str(port.get("protocol", "TCP"))
+        value = port.get("port")
+        if isinstance(value, int) and not isinstance(value, bool):
+            found.add((value, protocol))
+        elif isinstance(value, str):
+            found.update((n, p) for name, n, p in declared if name == value and p == protocol)
+    return found
 
 
 def _input_ports(workload: Resource) -> list[tuple[str, int, str]]:
