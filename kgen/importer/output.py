@@ -119,12 +119,11 @@ def _subject(result: ImportResult, line: Line) -> str:
 
 
 def _pos(line: Line, path: JsonPath) -> SourcePos:
-    """Where ``path`` of a line's resource was: a note is told at its key (``spec:``)."""
-    if line.entry.warn:
-        return line.resource.key_pos(path)
-    if not path and line.resource.kind in WORKLOADS:  # a whole workload: at its name
+    """Where ``path`` of a line's resource was: at its key (``affinity:``, not the block
+    on the lines below it); a whole workload at its name."""
+    if not path and line.resource.kind in WORKLOADS and not line.entry.warn:
         return line.resource.pos(("metadata", "name"))
-    return line.resource.pos(path)
+    return line.resource.key_pos(path)
 
 
 def _dropped(result: ImportResult) -> str:
