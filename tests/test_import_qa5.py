@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from kgen.importer import ImportResult
+from kgen.importer import output as imported
 from kgen.importer.account import Status
 from tests.importing import alb_app, alb_ingress, import_text, renders_back, spec_of, statuses
 
@@ -61,3 +62,104 @@ def test_certificate_arns_with_spaces_are_said_to_change(tmp_path: Path) -> None
     )
     annotations = renders_back(result, tmp_path)[("Ingress", "web")]["metadata"]["annotations"]
     assert annotations["alb.ingress.kubernetes.io/certificate-arn"] == ",".join(_ARNS[:2])
+
+
+def _with_affinity(selector: str, cache: str = "") -> str:
+    """Deployment shop/web with a pod affinity to pods labelled ``selector``, and
+    ``cache`` after it."""
+    web = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\n"
+        "spec:\n  selector: {matchLabels: {app: web}}\n  template:\n"
+        "    metadata: {labels: {app: web}}\n    spec:\n"
+        "      affinity:\n        podAffinity:\n"
+        "          preferredDuringSchedulingIgnoredDuringExecution:\n"
+        "          - weight: 50\n            podAffinityTerm:\n"
+        "              topologyKey: kubernetes.io/hostname\n"
+        f"              labelSelector: {{matchLabels: {selector}}}\n"
+        "      containers:\n      - name: web\n        image: ghcr.io/acme/web:1.0.0\n"
+        "        ports: [{containerPort: 8080}]\n"
+    )
+    return web + cache
+
+
+_CACHE = """\
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cache, namespace: shop}
+spec:
+  selector: {matchLabels: {app.kubernetes.io/name: cache, app.kubernetes.io/instance: rel}}
+  template:
+    metadata:
+      labels: {app.kubernetes.io/name: cache, app.kubernetes.io/instance: rel}
+    spec:
+      containers:
+      - {name: cache, image: "memcached:1.6", ports: [{containerPort: 11211}]}
+"""
+_TERM = "spec.template.spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution"
+
+
+def _term(rendered: dict[tuple[str, str], Any]) -> Any:
+    pod = rendered[("Deployment", "web")]["spec"]["template"]["spec"]
+    [weighted] = pod["affinity"]["podAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+    return weighted["podAffinityTerm"]["labelSelector"]
+
+
+def test_affinity_to_another_imported_app_selects_it_by_kgen_labels(tmp_path: Path) -> None:
+    """A term selecting another app of the import by app.kubernetes.io/ labels (which a
+    patch may not write in a matchLabels, and which kgen writes its own way: the Helm
+    release 'rel' becomes 'cache') selects that app's pods by the labels kgen gives them
+    (before, the term was refused and left out)."""
+    text = _with_affinity("{app.kubernetes.io/instance: rel}", _CACHE)
+    result = import_text(tmp_path, text)
+    key = f"Deployment web: {_TERM}[0].podAffinityTerm.labelSelector"
+    changed = {k: v for k, v in statuses(result).items() if k.startswith(key)}
+    assert set(changed.values()) == {
+        (
+            Status.CHANGED,
+            "it selects the pods of Deployment shop/cache: the patch selects them by kgen's "
+            "labels, as matchExpressions",
+        )
+    }
+    rendered = renders_back(result, tmp_path)
+    expressions = _term(rendered)["matchExpressions"]
+    cache = rendered[("Deployment", "cache")]["spec"]["template"]["metadata"]["labels"]
+    assert expressions == [
+        {"key": "app.kubernetes.io/name", "operator": "In", "values": ["cache"]},
+        {"key": "app.kubernetes.io/instance", "operator": "In", "values": ["cache"]},
+    ]
+    assert all(cache[e["key"]] == e["values"][0] for e in expressions)
+    assert not [w for w in imported.warnings(result) if "labelSelector" in w]
+
+
+def test_affinity_to_pods_outside_the_import_keeps_its_labels(tmp_path: Path) -> None:
+    """Pods that no blueprint of the import runs keep their labels: the term selects them
+    by the same labels, as matchExpressions, and the input's own labels stay a
+    matchLabels."""
+    text = _with_affinity("{app.kubernetes.io/name: memcached, tier: cache}")
+    result = import_text(tmp_path, text)
+    assert _term(renders_back(result, tmp_path)) == {
+        "matchLabels": {"tier": "cache"},
+        "matchExpressions": [
+            {"key": "app.kubernetes.io/name", "operator": "In", "values": ["memcached"]}
+        ],
+    }
+    assert not [w for w in imported.warnings(result) if "labelSelector" in w]
+
+
+def test_affinity_to_several_imported_apps_is_warned_of(tmp_path: Path) -> None:
+    """A term selecting the pods of two imported apps (one Helm release) keeps its labels
+    as matchExpressions, with a warning: kgen labels those pods by their own names."""
+    queue = _CACHE.replace("name: cache", "name: queue").replace("cache, app", "queue, app")
+    text = _with_affinity("{app.kubernetes.io/instance: rel}", _CACHE + queue)
+    result = import_text(tmp_path, text)
+    [warning] = [w for w in imported.warnings(result) if "labelSelector" in w]
+    assert warning.endswith(
+        "but kgen labels the pods of Deployment cache, Deployment queue its own way: check "
+        "that it still does"
+    )
+    assert _term(renders_back(result, tmp_path)) == {
+        "matchExpressions": [
+            {"key": "app.kubernetes.io/instance", "operator": "In", "values": ["rel"]}
+        ],
+    }

@@ -44,8 +44,7 @@ def _pod(rendered: dict[tuple[str, str], Any]) -> dict[str, Any]:
 
 def test_pod_lists_kgen_renders_none_of_are_patches(tmp_path: Path) -> None:
     """An image pull secret, host aliases and readiness gates: kgen renders none of these
-    lists, so a patch keeps each (a pod of a private registry pulls its image); a list kgen
-    renders itself (its spread over zones, for 3 replicas) is still left out."""
+    lists, so a patch keeps each (a pod of a private registry pulls its image)."""
     pod = (
         "      imagePullSecrets: [{name: ghcr-pull}]\n"
         "      hostAliases: [{ip: 10.0.0.1, hostnames: [db.local]}]\n"
@@ -63,15 +62,36 @@ def test_pod_lists_kgen_renders_none_of_are_patches(tmp_path: Path) -> None:
         "readinessGates[0].conditionType",
     ):
         assert found[f"{POD}.{path}"] == (Status.PATCHED, "no blueprint field; kept as a patch")
-    assert found[f"{POD}.topologySpreadConstraints[0].maxSkew"] == (
-        Status.LEFT_OUT,
-        "no blueprint field, and a patch would replace the list kgen renders whole",
-    )
     pod_spec = _pod(renders_back(result, tmp_path))
     assert pod_spec["imagePullSecrets"] == [{"name": "ghcr-pull"}]
     assert pod_spec["hostAliases"] == [{"ip": "10.0.0.1", "hostnames": ["db.local"]}]
     assert pod_spec["readinessGates"] == [{"conditionType": "example.com/ready"}]
-    assert pod_spec["topologySpreadConstraints"][0]["topologyKey"] == "topology.kubernetes.io/zone"
+
+
+def test_another_spread_replaces_the_one_over_zones(tmp_path: Path) -> None:
+    """A hard spread over hosts beside the zone spread kgen renders for 3 replicas: the
+    input's is kept as a patch, and placement.spreadZones: false stands for kgen's own,
+    which is softer (ScheduleAnyway) and which a patch would replace whole (before, the
+    input's was left out)."""
+    pod = (
+        "      topologySpreadConstraints:\n"
+        "      - {maxSkew: 2, topologyKey: kubernetes.io/hostname,\n"
+        "         whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: api}}}\n"
+    )
+    result = import_text(tmp_path, _deployment(pod, replicas=3))
+    assert _blueprint(result)["spec"]["placement"] == {"spreadZones": False}
+    status, note = statuses(result)[f"{POD}.topologySpreadConstraints[0].maxSkew"]
+    assert status is Status.PATCHED
+    assert note.startswith("kept as a patch, with placement.spreadZones: false: kgen's own")
+    assert "ScheduleAnyway" in note
+    assert _pod(renders_back(result, tmp_path))["topologySpreadConstraints"] == [
+        {
+            "maxSkew": 2,
+            "topologyKey": "kubernetes.io/hostname",
+            "whenUnsatisfiable": "DoNotSchedule",
+            "labelSelector": {"matchLabels": {"app": "api"}},
+        }
+    ]
 
 
 def test_env_from_comes_before_env_as_kubernetes_sets_them(tmp_path: Path) -> None:

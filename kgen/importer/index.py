@@ -18,7 +18,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kgen.importer.processes import Run, plan
+from kgen.helpers import selector_labels
+from kgen.importer.processes import Run, plan, unit_names
 from kgen.importer.read import Resource
 
 #: What each kind is to this importer. Workloads become blueprints; parts fold into the
@@ -337,4 +338,20 @@ class Index:
                 and self.namespace(resource) == namespace
             ):
                 return resource
+        return None
+
+    def selector_of(self, workload: Resource) -> dict[str, str] | None:
+        """The labels kgen selects ``workload``'s pods by once imported: its blueprint's
+        name, and in a Monolith its process; None for a workload whose pods no blueprint
+        of this import runs long (a Job, a CronJob, one left out)."""
+        for made in group(self):
+            at = next((i for i, w in enumerate(made.workloads) if w is workload), None)
+            if at is None:
+                continue
+            if made.kind != "Monolith":
+                return selector_labels(made.app)
+            if workload.kind != "Deployment":
+                return None
+            runs = [Run(w, self.namespace(w), main_container(w)) for w in made.workloads]
+            return selector_labels(made.app, unit_names(made.app, runs)[at])
         return None

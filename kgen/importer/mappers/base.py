@@ -161,7 +161,14 @@ class Build:
         self.origins.setdefault(where, []).append(Origin(resource, path))
 
     def patch(
-        self, kind: str, name: str, out: JsonPath, value: Any, resource: Resource, path: JsonPath
+        self,
+        kind: str,
+        name: str,
+        out: JsonPath,
+        value: Any,
+        resource: Resource,
+        path: JsonPath,
+        note: str = "no blueprint field; kept as a patch",
     ) -> None:
         """Carry an input value that no field says as a merge patch on the rendered
         resource ``kind``/``name`` at ``out``."""
@@ -178,7 +185,7 @@ class Build:
             resource,
             path,
             Status.PATCHED,
-            "no blueprint field; kept as a patch",
+            note,
             Target(kind, name, out),
         )
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from kgen.helpers import selector_labels
 from kgen.importer.account import Status, value_at
-from kgen.importer.index import Group, Index, pod_spec, selects
+from kgen.importer.index import Group, Index, pod_labels, pod_spec, selects
 from kgen.importer.mappers import parts
 from kgen.importer.mappers.base import (
     Build,
@@ -397,6 +397,14 @@ _SPREAD = "topologySpreadConstraints"
 #: The labels kgen's selectors use (``selector_labels``): on every pod of the unit.
 _SELECTING = frozenset(selector_labels("name", "component"))
 #: Why a selector of the workload's own pods is kgen's labels in a patch.
+_SAME_PODS = "it selects the workload's own pods, as kgen's selects them"
+_PATCHED = "no blueprint field; kept as a patch"
+#: Why the input's spread replaces kgen's own spread over zones.
+_INSTEAD_OF_ZONES = (
+    "kept as a patch, with placement.spreadZones: false: kgen's own spread over zones "
+    "(maxSkew 1, whenUnsatisfiable: ScheduleAnyway) is another, and a patch would replace "
+    "it whole"
+)
 _OWN_PODS = (
     "it selects the workload's own pods: the patch selects them by kgen's labels, as "
     "matchExpressions (a patch may not write kgen's app.kubernetes.io/ labels in a matchLabels)"
@@ -404,31 +412,89 @@ _OWN_PODS = (
 
 
 def _affinity(build: Build, unit: Unit, spec: Mapping[str, Any]) -> None:
-    """A pod (anti-)affinity is a patch (kgen renders none); a term that selects the
-    unit's own pods by a label kgen writes itself selects them by kgen's labels (the input's
-    other labels stay on the pods: a term of those selects them as it is)."""
+    """A pod (anti-)affinity is a patch (kgen renders none). A term that selects pods by
+    a label kgen writes itself, which a patch may not name in a matchLabels, selects them
+    by kgen's labels: the unit's own pods, or the one imported app it selects; pods of no
+    app of this import by the same labels, as matchExpressions. (The input's other labels
+    stay on the pods: a term of those selects them as it is.)"""
     affinity = spec.get("affinity")
     workload, at = unit.resource, (*unit.pod, "affinity")
     if not isinstance(affinity, Mapping) or build.ledger.recorded(workload, at):
         return
     labels = labels_of(workload, (*unit.pod[:-1], "metadata", "labels"))
-    own = [
-        path
+    reserved = [
+        (path, term)
         for path, term in _terms(affinity)
-        if _own_term(term, labels, build.namespace) and _names_reserved(term["labelSelector"])
+        if isinstance(term.get("labelSelector"), Mapping) and _names_reserved(term["labelSelector"])
     ]
+    own = {path for path, term in reserved if _own_term(term, labels, build.namespace)}
     selector = _kgen_selector(unit, build.rendered(unit.kind, unit.name)) if own else None
-    if not selector:
+    if not reserved or (own and not selector):
         return  # a patch as it is (leftovers)
     patched = copy.deepcopy(dict(affinity))
-    for path in own:
-        term = patched
+    changes: list[tuple[JsonPath, str, bool]] = []
+    for path, term in reserved:
+        if path in own and selector:
+            written, why, loud = _expressions(selector), _OWN_PODS, False
+        else:
+            written, why, loud = _other_pods(build, term)
+        node = patched
         for part in path:
-            term = term[part]
-        term["labelSelector"] = _expressions(selector)
+            node = node[part]
+        node["labelSelector"] = written
+        if written != term["labelSelector"]:
+            changes.append((path, why, loud))
     build.patch(unit.kind, unit.name, at, patched, workload, at)
-    for path in own:
-        build.record(workload, (*at, *path, "labelSelector"), Status.CHANGED, _OWN_PODS)
+    for path, why, loud in changes:
+        build.record(workload, (*at, *path, "labelSelector"), Status.CHANGED, why, loud=loud)
+
+
+def _other_pods(build: Build, term: Mapping[str, Any]) -> tuple[dict[str, Any], str, bool]:
+    """The selector a patch writes for an affinity term of other pods that names a label
+    kgen writes itself, why, and whether to warn: the imported app it selects by kgen's
+    labels; else the same labels as matchExpressions (the same pods, as long as kgen does
+    not label them: a warning when an app of this import is among them)."""
+    selector: Mapping[str, Any] = term["labelSelector"]
+    namespaces = term.get("namespaces") or [build.namespace]
+    index = build.index
+    selected = (
+        []
+        if term.get("namespaceSelector") is not None or not isinstance(namespaces, list)
+        else [
+            w
+            for w in index.workloads
+            if index.namespace(w) in namespaces and selects(selector, pod_labels(w))
+        ]
+    )
+    targets = {str(index.selector_of(w)): (w, index.selector_of(w)) for w in selected}
+    if len(targets) == 1:
+        [(chosen, labels)] = targets.values()
+        if labels is not None:
+            return (
+                _expressions(labels),
+                f"it selects the pods of {chosen.kind} {index.namespace(chosen)}/{chosen.name}: "
+                "the patch selects them by kgen's labels, as matchExpressions",
+                False,
+            )
+    matched = dict(selector.get("matchLabels") or {})
+    kept = {k: v for k, v in matched.items() if not reserved_label(str(k))}
+    expressions = [
+        *(selector.get("matchExpressions") or []),
+        *(
+            {"key": k, "operator": "In", "values": [v]}
+            for k, v in matched.items()
+            if reserved_label(str(k))
+        ),
+    ]
+    written = {**({"matchLabels": kept} if kept else {}), "matchExpressions": expressions}
+    why = (
+        "kgen's app.kubernetes.io/ labels are matchExpressions here (a patch may not write "
+        "them in a matchLabels), which select the same pods"
+    )
+    if selected:
+        names = ", ".join(sorted(f"{w.kind} {w.name}" for w in selected))
+        why += f"; but kgen labels the pods of {names} its own way: check that it still does"
+    return written, why, bool(selected)
 
 
 def _terms(affinity: Mapping[str, Any]) -> Iterator[tuple[JsonPath, Mapping[str, Any]]]:
@@ -503,9 +569,10 @@ def _expressions(labels: Mapping[str, str]) -> dict[str, Any]:
 def _spread(build: Build, unit: Unit, constraints: Any) -> None:
     """The input's topologySpreadConstraints beside the spread over zones kgen renders
     when the unit may run several pods: the same (a selector of the unit's own pods read
-    as kgen's labels) is what kgen writes; another is left out, as a patch would replace
-    kgen's whole; where kgen renders none, a patch (own pods selected by kgen's labels where
-    the input's named one that kgen writes itself)."""
+    as kgen's labels) is what kgen writes; another one is kept as a patch, with
+    ``placement.spreadZones: false`` in place of kgen's own (softer: ScheduleAnyway), as
+    a patch would replace kgen's list whole. Own pods are selected by kgen's labels where
+    the input's named one that kgen writes itself."""
     workload, at = unit.resource, (*unit.pod, _SPREAD)
     if not isinstance(constraints, list) or not constraints or build.ledger.recorded(workload, at):
         return
@@ -521,24 +588,42 @@ def _spread(build: Build, unit: Unit, constraints: Any) -> None:
         build.left_out(workload, at, _LISTS)  # what kgen renders is not known
         return
     rendered = value_at(body, at)[1]
-    if not rendered:  # a patch: as for an affinity, only a selector of kgen's labels changes
-        own = {i for i in own if _names_reserved(constraints[i]["labelSelector"])}
-    written = {"matchLabels": selector} if rendered else _expressions(selector)
-    mine = [
-        {**constraint, "labelSelector": written} if index in own else constraint
+    if rendered and _selecting(constraints, own, {"matchLabels": selector}) == rendered:
+        build.record(workload, at, Status.HARDENED, "kgen writes the same: a spread over zones")
+        _own_selectors(build, unit, constraints, own, {"matchLabels": selector}, _SAME_PODS)
+        return
+    note = _PATCHED
+    if rendered:
+        build.here.setdefault("placement", {})["spreadZones"] = False
+        build.origin((*build.where, "placement", "spreadZones"), workload, at)
+        note = _INSTEAD_OF_ZONES
+    own = {i for i in own if _names_reserved(constraints[i]["labelSelector"])}
+    written = _expressions(selector)
+    build.patch(unit.kind, unit.name, at, _selecting(constraints, own, written), workload, at, note)
+    _own_selectors(build, unit, constraints, own, written, _OWN_PODS)
+
+
+def _selecting(constraints: list[Any], own: set[int], selector: Mapping[str, Any]) -> list[Any]:
+    """The constraints with ``selector`` for those (``own``) of the workload's own pods."""
+    return [
+        {**constraint, "labelSelector": selector} if index in own else constraint
         for index, constraint in enumerate(constraints)
     ]
-    if rendered and mine != rendered:
-        build.left_out(workload, at, _LISTS)
-        return
-    if rendered:
-        build.record(workload, at, Status.HARDENED, "kgen writes the same: a spread over zones")
-    else:
-        build.patch(unit.kind, unit.name, at, mine, workload, at)
-    why = "it selects the workload's own pods, as kgen's selects them" if rendered else _OWN_PODS
+
+
+def _own_selectors(
+    build: Build,
+    unit: Unit,
+    constraints: list[Any],
+    own: set[int],
+    written: Mapping[str, Any],
+    why: str,
+) -> None:
+    """Each selector of the workload's own pods that kgen writes another way: changed."""
+    at = (*unit.pod, _SPREAD)
     for index in sorted(own):
         if constraints[index]["labelSelector"] != written:
-            build.record(workload, (*at, index, "labelSelector"), Status.CHANGED, why)
+            build.record(unit.resource, (*at, index, "labelSelector"), Status.CHANGED, why)
 
 
 def _volumes(
