@@ -163,3 +163,35 @@ def test_affinity_to_several_imported_apps_is_warned_of(tmp_path: Path) -> None:
             {"key": "app.kubernetes.io/instance", "operator": "In", "values": ["rel"]}
         ],
     }
+
+
+def test_a_native_sidecar_is_one_of_the_sidecars(tmp_path: Path) -> None:
+    """An init container with restartPolicy: Always runs as long as the pod: it is one of
+    the sidecars, with a warning that it starts with the main container (before, it
+    stayed an init container without its restartPolicy, and the pod never started)."""
+    text = alb_app().replace(
+        "      containers:\n",
+        "      initContainers:\n"
+        "        - name: proxy\n"
+        "          image: ghcr.io/acme/proxy:2.0.0\n"
+        "          restartPolicy: Always\n"
+        "          ports: [{name: proxy, containerPort: 15001}]\n"
+        "          readinessProbe: {tcpSocket: {port: 15001}}\n"
+        "      containers:\n",
+    )
+    result = import_text(tmp_path, text)
+    spec = _spec(result)
+    assert "initContainers" not in spec
+    assert spec["sidecars"] == [
+        {
+            "name": "proxy",
+            "image": "ghcr.io/acme/proxy:2.0.0",
+            "ports": [{"name": "proxy", "port": 15001}],
+            "probes": {"readiness": {"tcp": {"port": 15001}}},
+        }
+    ]
+    [warning] = [w for w in imported.warnings(result) if "restartPolicy" in w]
+    assert "initContainers[0].restartPolicy: a native sidecar: kgen runs it as one of" in warning
+    pod = renders_back(result, tmp_path)[("Deployment", "web")]["spec"]["template"]["spec"]
+    assert [c["name"] for c in pod["containers"]] == ["web", "proxy"]
+    assert "initContainers" not in pod

@@ -257,10 +257,22 @@ def _containers(
             )
             # a sidecar kgen refuses as a whole (it cannot probe it) is left out alone
             build.origin(where, workload, (*pod, "containers", position))
+    initial = spec.get("initContainers") or []
+    for position, container in enumerate(initial):
+        if not _native_sidecar(container):
+            continue
+        at = (*pod, "initContainers", position)
+        where = ("spec", "sidecars", len(sidecars))
+        name = str(container.get("name"))
+        build.record(workload, (*at, "restartPolicy"), Status.CHANGED, _NATIVE, loud=True)
+        sidecars.append({"name": name, **mapper.map(container, at, where, "containers", name, {})})
+        build.origin(where, workload, at)
     if sidecars:
         build.spec["sidecars"] = sidecars
     inits: list[dict[str, Any]] = []
-    for position, container in enumerate(spec.get("initContainers") or []):
+    for position, container in enumerate(initial):
+        if _native_sidecar(container):
+            continue
         where = ("spec", "initContainers", len(inits))
         name = str(container.get("name"))
         inits.append(
@@ -275,6 +287,19 @@ def _containers(
         build.spec["initContainers"] = inits
     _volumes(build, unit, spec, containers, main_index)
     return service
+
+
+#: Why an init container with restartPolicy: Always is one of the sidecars.
+_NATIVE = (
+    "a native sidecar: kgen runs it as one of the sidecars, beside the main container, "
+    "started with it rather than before it (an app that needs it first must wait for it)"
+)
+
+
+def _native_sidecar(container: Any) -> bool:
+    """Whether an init container is a sidecar that runs as long as the pod (Kubernetes'
+    native sidecars: restartPolicy Always)."""
+    return isinstance(container, Mapping) and container.get("restartPolicy") == "Always"
 
 
 def main_container(unit: Unit, containers: list[Mapping[str, Any]]) -> int:
