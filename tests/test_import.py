@@ -155,6 +155,15 @@ BAD: dict[str, str] = {
         "spec: {}\n---\napiVersion: extensions/v1beta1\nkind: Deployment\n"
         "metadata: {name: web, namespace: shop}\nspec: {}\n"
     ),
+    "repeated-parts.yaml": (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg, namespace: shop}\n"
+        "data: {MODE: first}\n---\napiVersion: v1\nkind: ConfigMap\n"
+        "metadata: {name: cfg, namespace: shop}\ndata: {MODE: second}\n"
+        "---\napiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\n"
+        "spec: {selector: {app: api}, ports: [{port: 80}]}\n"
+        "---\napiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\n"
+        "spec: {selector: {app: api}, ports: [{port: 8080}]}\n"
+    ),
     "secret-without-store.yaml": (
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\n"
         "spec:\n  selector: {matchLabels: {app: api}}\n"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,6 +106,7 @@ def import_manifests(
     version = kube_version or DEFAULT_KUBE_VERSION
     problems.extend(shape_problems(resources, read_kinds, version))
     namespaces = _namespaces(resources, namespace, problems)
+    problems.extend(_repeated(resources, namespaces))
     if problems:
         raise ImportFailed(problems=problems, notes=read.notes)
     index = Index.build(resources, namespaces)
@@ -406,26 +407,40 @@ def _same_names(plans: list[Group], index: Index) -> list[Problem]:
         other = seen.setdefault((index.namespace(first), plan.app), first)
         if other is first:
             continue
-        if (other.kind, other.name) == (first.kind, first.name):
-            message = (
-                f"{first.kind} {first.name} again: the input has it already, at "
-                f"{other.pos(('metadata', 'name'))}"
-            )
-            hint = "remove one of the two (kubectl apply would keep the last)"
-        else:
-            message = (
-                f"{other.kind} {other.name} is imported as a blueprint named {plan.app} too: "
-                "both would render their Service, ServiceAccount and NetworkPolicy under "
-                "that name"
-            )
-            hint = "rename one of them, or import them into separate namespaces"
         problems.append(
             Problem(
                 first.pos(("metadata", "name")),
                 ("metadata", "name"),
-                message,
-                hint,
+                f"{other.kind} {other.name} is imported as a blueprint named {plan.app} too: "
+                "both would render their Service, ServiceAccount and NetworkPolicy under that "
+                "name",
+                "rename one of them, or import them into separate namespaces",
                 subject=f"{first.kind} {index.namespace(first)}/{first.name}",
+            )
+        )
+    return problems
+
+
+def _repeated(resources: Sequence[Resource], namespaces: Mapping[int, str]) -> list[Problem]:
+    """A resource written twice (one kind, namespace and name): kubectl apply keeps the
+    last, and import never guesses which one was meant."""
+    problems = []
+    seen: dict[tuple[str, str, str], Resource] = {}
+    for resource in resources:
+        if id(resource) not in namespaces or not resource.name:
+            continue
+        key = (resource.kind, namespaces[id(resource)], resource.name)
+        other = seen.setdefault(key, resource)
+        if other is resource:
+            continue
+        problems.append(
+            Problem(
+                resource.pos(("metadata", "name")),
+                ("metadata", "name"),
+                f"{resource.kind} {resource.name} again: the input has it already, at "
+                f"{other.pos(('metadata', 'name'))}",
+                "remove one of the two (kubectl apply would keep the last)",
+                subject=f"{resource.kind} {key[1]}/{resource.name}",
             )
         )
     return problems
