@@ -195,3 +195,69 @@ def test_a_native_sidecar_is_one_of_the_sidecars(tmp_path: Path) -> None:
     pod = renders_back(result, tmp_path)[("Deployment", "web")]["spec"]["template"]["spec"]
     assert [c["name"] for c in pod["containers"]] == ["web", "proxy"]
     assert "initContainers" not in pod
+
+
+def _autoscaled(hpa_spec: str) -> str:
+    """The app of :func:`alb_app` (2 replicas) with an autoscaling/v2 HPA of ``hpa_spec``."""
+    return alb_app().replace("spec:\n  selector", "spec:\n  replicas: 2\n  selector", 1) + (
+        "---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\n"
+        "metadata: {name: web, namespace: shop}\nspec:\n"
+        "  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n" + hpa_spec
+    )
+
+
+def test_an_autoscaler_without_min_replicas_keeps_kubernetes_default(tmp_path: Path) -> None:
+    """Kubernetes' HPA runs at least 1 pod when minReplicas is left out; kgen's default is
+    the workload's replicas: the blueprint says 1, and the report gives the reason. A
+    per-pod metric is one of autoscaling.metrics."""
+    result = import_text(
+        tmp_path,
+        _autoscaled(
+            "  maxReplicas: 5\n  metrics:\n  - type: Pods\n"
+            "    pods: {metric: {name: http_requests}, target: {type: AverageValue, "
+            "averageValue: 100}}\n"
+        ),
+    )
+    assert _spec(result)["autoscaling"] == {
+        "minReplicas": 1,
+        "maxReplicas": 5,
+        "metrics": [{"pods": {"name": "http_requests", "averageValue": 100}}],
+    }
+    hpa = renders_back(result, tmp_path)[("HorizontalPodAutoscaler", "web")]
+    assert hpa["spec"]["minReplicas"] == 1
+    assert hpa["spec"]["metrics"] == [
+        {
+            "type": "Pods",
+            "pods": {
+                "metric": {"name": "http_requests"},
+                "target": {"type": "AverageValue", "averageValue": "100"},
+            },
+        }
+    ]
+    [addition] = [
+        a
+        for a in result.additions
+        if a.kind == "HorizontalPodAutoscaler" and "spec.minReplicas" in a.paths
+    ]
+    assert addition.reason.startswith("Kubernetes' default (1)")
+
+
+def test_an_autoscaler_on_metrics_kgen_renders_none_of_is_warned_of(tmp_path: Path) -> None:
+    """Memory by average value has no field: left out, and a warning says that kgen's HPA
+    scales on CPU at 80% instead (before, only the left-out metric was said)."""
+    result = import_text(
+        tmp_path,
+        _autoscaled(
+            "  minReplicas: 2\n  maxReplicas: 5\n  metrics:\n  - type: Resource\n"
+            "    resource: {name: memory, target: {type: AverageValue, averageValue: 700Mi}}\n"
+        ),
+    )
+    warned = [w for w in imported.warnings(result) if "HorizontalPodAutoscaler" in w]
+    assert [w.split(": warning: ", 1)[1] for w in warned] == [
+        "HorizontalPodAutoscaler shop/web: spec.metrics: kgen's HPA scales on CPU at 80% of "
+        "the request instead: kgen renders none of these metrics (set autoscaling.cpu, memory "
+        "or metrics to choose)",
+        "HorizontalPodAutoscaler shop/web: spec.metrics[0]: no blueprint field: kgen scales on "
+        "CPU and memory utilisation and per-pod metrics' average values",
+    ]
+    renders_back(result, tmp_path)

@@ -171,6 +171,18 @@ DOCUMENTED: tuple[tuple[str, str, str], ...] = (
         "written out, as kgen's own default is fewer",
     ),
     ("*", "*backoffLimit", "kgen's job defaults: a few retries, then the job fails"),
+    (
+        "HorizontalPodAutoscaler",
+        "spec.minReplicas(kubernetes)",
+        "Kubernetes' default (1), which the input had by leaving minReplicas out: written "
+        "out, as kgen's own default is the workload's replicas",
+    ),
+    (
+        "HorizontalPodAutoscaler",
+        "spec.metrics[]*",
+        "kgen's HPA scales on CPU at 80% of the request when no metric it renders is given, "
+        "as Kubernetes' does",
+    ),
     ("*", "*activeDeadlineSeconds", "kgen's job defaults: a deadline for a run"),
     ("*", f"{_POD}.restartPolicy", "a job's pods are not restarted in place"),
     (
@@ -245,7 +257,9 @@ class Addition:
 
 
 #: A Job's retries when its spec sets none (Kubernetes' default).
-_BACKOFF = 6
+#: Kubernetes' defaults that kgen writes out where the input left the field out and
+#: kgen's own default differs: a Job's retries, an autoscaler's fewest pods.
+_KUBERNETES_DEFAULTS = {"backoffLimit": 6, "minReplicas": 1}
 
 
 def additions(
@@ -288,8 +302,8 @@ def additions(
             if own and flow is None:
                 continue  # said by the resource's own line
             shown, looked_up = flow or (_shown(path), _shown(path))
-            if path[-1] == "backoffLimit" and value == _BACKOFF and source is not None:
-                looked_up += "(kubernetes)"  # the input's Job retried as Kubernetes does
+            if source is not None and _KUBERNETES_DEFAULTS.get(str(path[-1])) == value:
+                looked_up += "(kubernetes)"  # the input's object did as Kubernetes does
             grouped.setdefault(reason_of(kind, looked_up), []).append(shown)
         for reason, paths in grouped.items():
             found.append(Addition(kind, namespace, name, reason, tuple(dict.fromkeys(paths))))

@@ -427,6 +427,10 @@ def _autoscaler(build: Build, hpa: Resource) -> None:
                 ("spec", key),
                 target(kind, app, "spec", key),
             )
+    if "minReplicas" not in spec and "maxReplicas" in spec:
+        # Kubernetes' default is 1 pod; kgen's is the workload's replicas
+        build.here["autoscaling"] = {"minReplicas": 1, **build.here.get("autoscaling", {})}
+        build.origin((*here, "autoscaling", "minReplicas"), hpa, ("spec", "maxReplicas"))
     scaled = build.unit.kind if build.unit is not None else "Deployment"
     build.record(
         hpa, ("spec", "scaleTargetRef"), Status.CHANGED, f"kgen's HPA scales its {scaled} {app}"
@@ -438,19 +442,17 @@ def _autoscaler(build: Build, hpa: Resource) -> None:
             hpa,
             ("spec", "targetCPUUtilizationPercentage"),
         )
-    for index, metric in enumerate(spec.get("metrics") or []):
-        resource = metric.get("resource") or {}
-        goal = resource.get("target") or {}
-        if (
-            metric.get("type") == "Resource"
-            and resource.get("name") in ("cpu", "memory")
-            and goal.get("type") == "Utilization"
-        ):
-            out = target(kind, app, "spec", "metrics", item("resource.name", resource["name"]))
-            at = (*here, "autoscaling", str(resource["name"]))
-            build.put(at, goal.get("averageUtilization"), hpa, ("spec", "metrics", index), out)
-        else:
-            build.left_out(hpa, ("spec", "metrics", index), "a metric kgen import does not map yet")
+    metrics = spec.get("metrics") or []
+    for index, metric in enumerate(metrics):
+        _metric(build, hpa, index, metric)
+    said = build.here.get("autoscaling", {})
+    if metrics and not any(key in said for key in ("cpu", "memory", "metrics")):
+        build.ledger.note(
+            hpa, ("spec", "metrics"),
+            "kgen's HPA scales on CPU at 80% of the request instead: kgen renders none of "
+            "these metrics (set autoscaling.cpu, memory or metrics to choose)",
+            build.ref,
+        )  # fmt: skip
     if "replicas" in build.here:
         build.here.pop("replicas")
         scaled_resource = build.unit.resource if build.unit is not None else build.workload
@@ -463,6 +465,53 @@ def _autoscaler(build: Build, hpa: Resource) -> None:
     build.leftovers(hpa, spec, ("spec",), kind, app, ("spec",))
     build.leftovers(hpa, hpa.body.get("metadata"), ("metadata",), kind, app, ("metadata",))
     build.leftovers(hpa, hpa.body, (), kind, app, ())
+
+
+def _metric(build: Build, hpa: Resource, index: int, metric: Any) -> None:
+    """One metric of an autoscaling/v2 HPA: CPU or memory utilisation, or a per-pod
+    metric's average value; kgen renders no other."""
+    app, kind, here = build.name, "HorizontalPodAutoscaler", build.where
+    at: JsonPath = ("spec", "metrics", index)
+    metric = metric if isinstance(metric, Mapping) else {}
+    resource = metric.get("resource") or {}
+    goal = resource.get("target") or {}
+    pods = metric.get("pods") or {}
+    aim = pods.get("target") or {}
+    name = (pods.get("metric") or {}).get("name")
+    if (
+        metric.get("type") == "Resource"
+        and resource.get("name") in ("cpu", "memory")
+        and goal.get("type") == "Utilization"
+    ):
+        out = target(kind, app, "spec", "metrics", item("resource.name", resource["name"]))
+        where = (*here, "autoscaling", str(resource["name"]))
+        build.put(where, goal.get("averageUtilization"), hpa, at, out)
+    elif metric.get("type") == "Pods" and aim.get("type") == "AverageValue" and name:
+        if (pods.get("metric") or {}).get("selector"):
+            build.left_out(
+                hpa,
+                at,
+                "a per-pod metric with a selector: kgen's per-pod metrics name the metric only",
+            )
+            return
+        listed: list[Any] = build.here.setdefault("autoscaling", {}).setdefault("metrics", [])
+        where = (*here, "autoscaling", "metrics", len(listed))
+        value = aim.get("averageValue")
+        listed.append({"pods": {"name": name, "averageValue": value}})
+        out = target(kind, app, "spec", "metrics", item("pods.metric.name", name))
+        build.origin(where, hpa, at)
+        build.record(hpa, at, Status.MAPPED, "", out)
+        if not isinstance(value, str):
+            build.record(
+                hpa, (*at, "pods", "target", "averageValue"), Status.CHANGED,
+                "written as text, as an HPA's target value is",
+            )  # fmt: skip
+    else:
+        build.left_out(
+            hpa, at,
+            "no blueprint field: kgen scales on CPU and memory utilisation and per-pod "
+            "metrics' average values",
+        )  # fmt: skip
 
 
 def _budget(build: Build, budget: Resource) -> None:
