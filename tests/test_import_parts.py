@@ -364,7 +364,7 @@ def test_an_ingress_to_two_apps_is_split_between_their_blueprints(tmp_path: Path
 
 def test_an_ingress_to_two_processes_and_an_app_it_cannot_route(tmp_path: Path) -> None:
     """One ALB Ingress to two processes of a Monolith and to a Microservice: each process
-    takes its route and the group; the Microservice's route (Exact) is left out at its
+    takes its route and the group; the Microservice's route (an ALB path pattern) is left out at its
     path with its own reason, and the processes' routes stay mapped."""
     text = (
         _processes("web", "api")
@@ -376,7 +376,7 @@ def test_an_ingress_to_two_processes_and_an_app_it_cannot_route(tmp_path: Path) 
             + "      - {path: /, pathType: Prefix, "
             "backend: {service: {name: shop-web, port: {name: web}}}}\n"
             + "  - host: cart.example.com\n    http:\n      paths:\n"
-            "      - {path: /cart, pathType: Exact, "
+            "      - {path: /cart/*/items, pathType: ImplementationSpecific, "
             "backend: {service: {name: cart, port: {name: web}}}}\n",
             "{alb.ingress.kubernetes.io/group.name: shop}",
             name="shop",
@@ -401,8 +401,8 @@ def test_an_ingress_to_two_processes_and_an_app_it_cannot_route(tmp_path: Path) 
         rule = rendered[("Ingress", name)]["spec"]["rules"][0]
         assert rule["http"]["paths"][0]["path"] == path
     exact = (
-        "pathType Exact: kgen routes ingress.path as a Prefix, which would route more "
-        "requests than the input does"
+        "pathType ImplementationSpecific on /cart/*/items: an ALB path pattern with "
+        "wildcards, and kgen routes a Prefix"
     )
     warned = _warnings(result, tmp_path, "Ingress")
     assert warned[0].startswith("77: warning: Ingress shop/shop: metadata: no alb.ingress.")

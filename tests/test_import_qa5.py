@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from kgen.importer import ImportResult
 from kgen.importer import output as imported
 from kgen.importer.account import Status
@@ -261,3 +263,51 @@ def test_an_autoscaler_on_metrics_kgen_renders_none_of_is_warned_of(tmp_path: Pa
         "CPU and memory utilisation and per-pod metrics' average values",
     ]
     renders_back(result, tmp_path)
+
+
+def _routed(path: str, kind: str, annotations: str = "") -> str:
+    """The app of :func:`alb_app` behind an Ingress of class ``kind`` routing ``path``."""
+    return alb_app() + alb_ingress(annotations or "    example.com/team: web").replace(
+        "ingressClassName: alb", f"ingressClassName: {kind}"
+    ).replace("{path: /, pathType: Prefix,", path)
+
+
+@pytest.mark.parametrize(
+    ("path", "kind", "prefix", "warned"),
+    [
+        ("{path: /api, pathType: Exact,", "nginx", "/api", "every path under /api reaches"),
+        ("{path: /api, pathType: ImplementationSpecific,", "nginx", "/api", ""),
+        ("{path: /api/*, pathType: ImplementationSpecific,", "alb", "/api", ""),
+        ("{path: /api, pathType: ImplementationSpecific,", "alb", "/api", "matched /api exactly"),
+    ],
+    ids=["exact", "nginx", "alb-wildcard", "alb-exact"],
+)
+def test_a_path_of_another_type_is_routed_as_a_prefix(
+    tmp_path: Path, path: str, kind: str, prefix: str, warned: str
+) -> None:
+    """An Exact path, or an ImplementationSpecific one that the controller matches as a
+    prefix (nginx without use-regex, an ALB pattern ending in /*), is kgen's Prefix route;
+    where that routes more requests than the input did, a warning at its pathType says so
+    (before, the whole Ingress was left out with its host and TLS)."""
+    result = import_text(tmp_path, _routed(path, kind))
+    ingress = _spec(result)["ingress"]
+    assert (ingress["host"], ingress["path"]) == ("shop.example.com", prefix)
+    said = [w for w in imported.warnings(result) if "pathType" in w]
+    assert [warned in w for w in said] == ([True] if warned else [])
+    rendered = renders_back(result, tmp_path)[("Ingress", "web")]
+    [route] = rendered["spec"]["rules"][0]["http"]["paths"]
+    assert (route["path"], route["pathType"]) == (prefix, "Prefix")
+
+
+def test_a_regular_expression_path_leaves_the_route_out(tmp_path: Path) -> None:
+    """nginx with use-regex matches a regular expression, which no prefix says: the
+    Ingress is left out, with that reason."""
+    text = _routed(
+        "{path: '/api/v[0-9]+', pathType: ImplementationSpecific,",
+        "nginx",
+        "    nginx.ingress.kubernetes.io/use-regex: 'true'",
+    )
+    result = import_text(tmp_path, text)
+    assert "ingress" not in _spec(result)
+    [said] = [w for w in imported.warnings(result) if "Ingress shop/web" in w]
+    assert "pathType ImplementationSpecific on /api/v[0-9]+: the nginx controller's own" in said

@@ -124,17 +124,9 @@ def _route(
             at: JsonPath = ("spec", "rules", i, "http", "paths", j)
             if service is None or not rule.get("host") or at not in routes.mine:
                 continue
-            kind = path.get("pathType")
-            if kind == "Exact":
-                return (
-                    "pathType Exact: kgen routes ingress.path as a Prefix, which would "
-                    "route more requests than the input does"
-                )
-            if kind == "ImplementationSpecific" and path.get("path", "/") not in ("/", "/*"):
-                return (
-                    f"pathType ImplementationSpecific on {path.get('path')}: the controller's "
-                    "own matching (a regular expression with nginx), and kgen routes a Prefix"
-                )
+            matched = as_prefix(ingress, path)
+            if isinstance(matched, str):
+                return matched
             port = _app_port(build, workload, service, (backend["service"].get("port") or {}))
             if port is None:
                 return (
@@ -145,6 +137,66 @@ def _route(
     return (
         "routes no host to the app: kgen's Ingress routes one host (ingress.host) to the "
         "app's Service"
+    )
+
+
+#: nginx reads an Ingress's paths as regular expressions with either annotation.
+_NGINX_REGEX = (
+    "nginx.ingress.kubernetes.io/use-regex",
+    "nginx.ingress.kubernetes.io/rewrite-target",
+)
+
+
+def as_prefix(ingress: Resource, path: Mapping[str, Any]) -> tuple[str, str, bool] | str:
+    """How kgen's Prefix route says an input path: the prefix, why it is written so (for a
+    pathType other than Prefix), and whether that routes more requests than the input
+    did (a warning); or why it cannot say it."""
+    written = str(path.get("path", "/"))
+    kind = path.get("pathType")
+    if kind == "Prefix":
+        return written, "", False
+    wider = (
+        f"kgen routes ingress.path as a Prefix: every path under {written} reaches the app "
+        f"now, not {written} alone"
+    )
+    if kind == "Exact":
+        return written, wider, True
+    spec = ingress.body.get("spec") or {}
+    annotations = (ingress.body.get("metadata") or {}).get("annotations") or {}
+    named = spec.get("ingressClassName") or annotations.get(_CLASS)
+    if named is None and written in ("/", "/*"):  # the default class: every path either way
+        return "/", "kgen routes the prefix /: the same requests", False
+    if named in (None, "alb"):
+        stem = written.removesuffix("/*")
+        if any(c in stem for c in "*?"):
+            return (
+                f"pathType ImplementationSpecific on {written}: an ALB path pattern with "
+                "wildcards, and kgen routes a Prefix"
+            )
+        if written.endswith("/*"):
+            return (
+                stem or "/",
+                (
+                    f"the ALB's {written} is every path under {stem}/: kgen routes the prefix "
+                    f"{stem or '/'}"
+                ),
+                False,
+            )
+        return written, f"the ALB matched {written} exactly; {wider}", True
+    if named == "nginx" and not any(
+        str(annotations.get(key, "")) not in ("", "false") for key in _NGINX_REGEX
+    ):
+        return (
+            written,
+            (
+                "nginx matches ImplementationSpecific as a prefix without use-regex: the same "
+                "requests"
+            ),
+            False,
+        )
+    return (
+        f"pathType ImplementationSpecific on {written}: the {named} controller's own "
+        "matching (a regular expression with nginx's use-regex), and kgen routes a Prefix"
     )
 
 
@@ -199,25 +251,21 @@ def _ingress(
     build.put(
         (*here, "host"), host, ingress, (*rule_at, "host"), target(kind, name, *route[:3], "host")
     )
-    prefix = path.get("path", "/")
-    if prefix == "/*":
-        build.put(
-            (*here, "path"), "/", ingress, (*at, "path"), status=Status.CHANGED,
-            note="the ALB's /* is every path: kgen routes the prefix /",
-        )  # fmt: skip
-    elif "path" in path:
+    matched = as_prefix(ingress, path)
+    assert not isinstance(matched, str)  # _route refused the others
+    prefix, note, loud = matched
+    if "path" in path and prefix == path["path"]:
         build.put(
             (*here, "path"), prefix, ingress, (*at, "path"), target(kind, name, *route, "path")
         )
+    elif "path" in path:
+        build.put((*here, "path"), prefix, ingress, (*at, "path"), status=Status.CHANGED, note=note)
     if path.get("pathType") == "Prefix":
         build.record(
             ingress, (*at, "pathType"), Status.MAPPED, "", target(kind, name, *route, "pathType")
         )
     else:
-        build.record(
-            ingress, (*at, "pathType"), Status.CHANGED,
-            "kgen routes the prefix /: the same requests",
-        )  # fmt: skip
+        build.record(ingress, (*at, "pathType"), Status.CHANGED, note, loud=loud)
     backend = (*at, "backend", "service")
     service_name = path["backend"]["service"]["name"]
     if service_name == name:
