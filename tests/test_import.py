@@ -155,6 +155,13 @@ BAD: dict[str, str] = {
         "spec: {}\n---\napiVersion: extensions/v1beta1\nkind: Deployment\n"
         "metadata: {name: web, namespace: shop}\nspec: {}\n"
     ),
+    "container-names.yaml": (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: shop}\n"
+        "spec:\n  selector: {matchLabels: {app: api}}\n"
+        "  template:\n    metadata: {labels: {app: api}}\n    spec:\n"
+        "      initContainers:\n      - {name: Init_Step, image: busybox:1.36.1}\n"
+        "      containers:\n      - {name: main-, image: nginx:1.27.3}\n"
+    ),
     "repeated-parts.yaml": (
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg, namespace: shop}\n"
         "data: {MODE: first}\n---\napiVersion: v1\nkind: ConfigMap\n"

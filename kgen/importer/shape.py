@@ -198,6 +198,16 @@ def _beyond_schema(resource: Resource) -> Iterator[tuple[JsonPath, str]]:
         pod = POD_PATHS[resource.kind]
         for group in ("containers", "initContainers"):
             for path, container in _matches(resource.body, (*pod, group, "*"), ()):
+                named = container.get("name") if isinstance(container, Mapping) else None
+                if isinstance(named, str) and not FORMATS["dns1123-label"].check(named):
+                    yield (
+                        (*path, "name"),
+                        (
+                            f"{named!r} is not a container name: the API server takes at most "
+                            "63 lowercase letters, digits and '-', starting and ending with a "
+                            "letter or digit"
+                        ),
+                    )
                 ports = container.get("ports") if isinstance(container, Mapping) else None
                 seen: set[str] = set()
                 for index, port in enumerate(ports if isinstance(ports, list) else []):
