@@ -25,6 +25,21 @@ MAX_CHAIN = 16
 MAX_DEPTH = 64
 
 YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the files in a folder kgen reads are: the suffixes it reads, and what messages
+    call the files."""
+
+    suffixes: tuple[str, ...]
+    noun: str
+
+
+#: Blueprints (render, validate, ...): YAML files.
+BLUEPRINT_FILES = Inputs(YAML_SUFFIXES, "blueprint")
+#: Kubernetes manifests (import): YAML and JSON files, as kubectl reads a folder.
+MANIFEST_FILES = Inputs((*YAML_SUFFIXES, ".json"), "manifest")
 #: The largest blueprint file kgen reads.
 MAX_FILE_BYTES = 8 * 1024 * 1024
 
@@ -64,8 +79,11 @@ def name_problem(path: Path) -> Problem | None:
     )
 
 
-def find_files(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
-    """Expand folders recursively into their YAML files, in a stable order.
+def find_files(
+    paths: Sequence[Path], inputs: Inputs = BLUEPRINT_FILES
+) -> tuple[list[Path], list[Problem]]:
+    """Expand folders recursively into their files of ``inputs`` (YAML blueprints unless
+    said), in a stable order.
 
     Hidden files and folders (``.git``, ``.github``) are skipped; a folder that cannot be
     read or a link that leads nowhere is a problem, never silently left out (its resources
@@ -80,11 +98,13 @@ def find_files(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
             if STDIN not in files:
                 files.append(STDIN)
             continue
-        kind = _file_type(path)
+        kind = _file_type(path, inputs)
         if kind == "folder":
-            found = _walk(path, problems)
+            found = _walk(path, problems, inputs)
             if not found and not problems:
-                raise UsageError(message=f"{display_path(path)}: no *.yaml or *.yml files")
+                wanted = [f"*{suffix}" for suffix in inputs.suffixes]
+                shown_suffixes = f"{', '.join(wanted[:-1])} or {wanted[-1]}"
+                raise UsageError(message=f"{display_path(path)}: no {shown_suffixes} files")
             files.extend(found)
         elif kind == "file" and is_defaults_file(path):
             raise UsageError(
@@ -105,7 +125,7 @@ def find_files(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
     return list(unique.values()), problems
 
 
-def _file_type(path: Path) -> str:
+def _file_type(path: Path, inputs: Inputs = BLUEPRINT_FILES) -> str:
     """'file', 'folder', or why kgen cannot read ``path`` (links followed)."""
     try:
         mode = path.stat().st_mode
@@ -117,7 +137,9 @@ def _file_type(path: Path) -> str:
         return "folder"
     if stat.S_ISREG(mode):
         return "file"
-    return "not a regular file or folder (a device, pipe or socket): kgen reads blueprint files"
+    return (
+        f"not a regular file or folder (a device, pipe or socket): kgen reads {inputs.noun} files"
+    )
 
 
 def _shown_path(path: Path) -> str:
@@ -126,7 +148,7 @@ def _shown_path(path: Path) -> str:
     return text if len(text) <= 200 else f"{text[:100]}...{text[-100:]}"
 
 
-def _walk(root: Path, problems: list[Problem]) -> list[Path]:
+def _walk(root: Path, problems: list[Problem], inputs: Inputs) -> list[Path]:
     def unreadable(error: OSError) -> None:
         where = display_path(Path(error.filename)) if error.filename else display_path(root)
         problems.append(
@@ -147,21 +169,21 @@ def _walk(root: Path, problems: list[Problem]) -> list[Path]:
             problem(
                 Path(folder),
                 f"folders nested more than {MAX_DEPTH} deep: kgen reads no deeper",
-                "keep blueprints in a shallower tree, or name the deep folder itself",
+                f"keep {inputs.noun}s in a shallower tree, or name the deep folder itself",
             )
             dirs[:] = []
         for name in sorted(dirs):
             if not name.startswith(".") and Path(folder, name).is_symlink():
                 problem(
                     Path(folder, name),
-                    "a link to a folder: kgen does not follow it, so its blueprints would be "
-                    "left out",
+                    f"a link to a folder: kgen does not follow it, so its {inputs.noun}s would "
+                    "be left out",
                     "name the folder itself on the command line",
                 )
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in names:
             path = Path(folder, name)
-            if name.startswith(".") or path.suffix.lower() not in YAML_SUFFIXES:
+            if name.startswith(".") or path.suffix.lower() not in inputs.suffixes:
                 continue
             bad_name = name_problem(path)
             if bad_name is not None:
@@ -170,7 +192,7 @@ def _walk(root: Path, problems: list[Problem]) -> list[Path]:
                 what = "a link that loops" if _loops(path) else "a link to nothing"
                 problem(path, f"{what}: cannot read it", "remove the link or fix its target")
             elif not path.is_file():
-                problem(path, "not a regular file", "keep only blueprint files in the folder")
+                problem(path, "not a regular file", f"keep only {inputs.noun} files in the folder")
             elif not path.resolve().is_relative_to(real_root):
                 problem(
                     path,

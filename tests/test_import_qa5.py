@@ -3,14 +3,17 @@ changes an import makes that the report alone used to tell."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from kgen import api
 from kgen.importer import ImportResult
 from kgen.importer import output as imported
 from kgen.importer.account import Status
+from tests.conftest import RunKgen
 from tests.importing import alb_app, alb_ingress, import_text, renders_back, spec_of, statuses
 
 _ARNS = [
@@ -311,3 +314,64 @@ def test_a_regular_expression_path_leaves_the_route_out(tmp_path: Path) -> None:
     assert "ingress" not in _spec(result)
     [said] = [w for w in imported.warnings(result) if "Ingress shop/web" in w]
     assert "pathType ImplementationSpecific on /api/v[0-9]+: the nginx controller's own" in said
+
+
+@pytest.mark.parametrize("wanted", ["metrics", "9121"])
+def test_a_service_port_of_a_sidecar_is_left_out_with_its_reason(
+    tmp_path: Path, wanted: str
+) -> None:
+    """A Service port targeting a sidecar's port (by name or number) is left out, saying
+    whose port it is (before: 'which no container declares', or, by number, a port of the
+    main container that it does not listen on)."""
+    text = (
+        alb_app()
+        .replace(
+            '        - {name: web, image: "ghcr.io/acme/web:1.0.0", ports: [{name: http, '
+            "containerPort: 8080}]}\n",
+            '        - {name: web, image: "ghcr.io/acme/web:1.0.0", ports: [{name: http, '
+            "containerPort: 8080}]}\n"
+            "        - {name: exporter, image: ghcr.io/acme/exporter:1.0.0, ports: [{name: "
+            "metrics, containerPort: 9121}]}\n",
+        )
+        .replace(
+            "ports: [{name: http, port: 80, targetPort: http}]",
+            f"ports: [{{name: http, port: 80, targetPort: http}}, {{name: metrics, port: 9121, "
+            f"targetPort: {wanted}}}]",
+        )
+    )
+    result = import_text(tmp_path, text)
+    assert [p["name"] for p in _spec(result)["ports"]] == ["http"]
+    [said] = [w for w in imported.warnings(result) if "Service shop/web: spec.ports[1]" in w]
+    assert said.endswith(
+        f"targets the port {wanted} of the sidecar exporter: kgen's Service publishes the main "
+        "container's ports, and a sidecar's only when monitoring.port names it"
+    )
+
+
+def test_json_manifests_in_a_folder_are_read(tmp_path: Path, kgen: RunKgen) -> None:
+    """kubectl reads *.json in a folder, and so does import: the Service in svc.json gives
+    the servicePort (before, the file was skipped without a word); a folder of neither
+    says it holds no *.yaml, *.yml or *.json files."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    deployment = alb_app().split("---\n")[0]
+    (folder / "app.yaml").write_text(deployment, encoding="utf-8")
+    as_json = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {
+            "selector": {"app": "web"},
+            "ports": [{"name": "http", "port": 80, "targetPort": "http"}],
+        },
+    }
+    (folder / "svc.json").write_text(json.dumps(as_json), encoding="utf-8")
+    (folder / "notes.txt").write_text("not read", encoding="utf-8")
+    result = api.import_manifests([folder])
+    assert _spec(result)["ports"] == [{"name": "http", "port": 8080, "servicePort": 80}]
+    (tmp_path / "empty").mkdir()
+    run = kgen("import", "empty", cwd=tmp_path)
+    assert (run.exit_code, run.stderr) == (
+        2,
+        "kgen: error: empty: no *.yaml, *.yml or *.json files\n",
+    )

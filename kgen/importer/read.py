@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kgen.load import STDIN, display_path, find_files, read_text
+from kgen.load import MANIFEST_FILES, STDIN, display_path, find_files, read_text
 from kgen.model import JsonPath, Problem, SourceMap, SourcePos
 from kgen.suggest import shown
 from kgen.yamlio import Budget, YamlError, load_documents
@@ -73,7 +73,7 @@ class Read:
 
 def read_manifests(paths: Sequence[Path]) -> Read:
     """Every resource under ``paths`` (files, folders read recursively, ``-``)."""
-    files, problems = find_files(paths)
+    files, problems = find_files(paths, MANIFEST_FILES)
     resources: list[Resource] = []
     notes: list[Problem] = []
     budget = Budget()

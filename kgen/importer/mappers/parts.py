@@ -259,6 +259,22 @@ def _service_port(
         ),
         None,
     )
+    beside = next(
+        (
+            str(sidecar.get("name"))
+            for sidecar in build.spec.get("sidecars", [])
+            for p in sidecar.get("ports", [])
+            if p["name"] == wanted or (p["port"] == wanted and p.get("protocol", "TCP") == protocol)
+        ),
+        None,
+    )
+    if entry is None and beside is not None:
+        build.left_out(
+            service, at,
+            f"targets the port {wanted} of the sidecar {beside}: kgen's Service publishes the "
+            "main container's ports, and a sidecar's only when monitoring.port names it",
+        )  # fmt: skip
+        return
     if entry is None and isinstance(wanted, int):
         name = str(port.get("name") or f"port-{wanted}")
         entry = {"name": name, "port": wanted}
