@@ -375,3 +375,16 @@ def test_json_manifests_in_a_folder_are_read(tmp_path: Path, kgen: RunKgen) -> N
         2,
         "kgen: error: empty: no *.yaml, *.yml or *.json files\n",
     )
+
+
+def test_a_base_60_number_is_text_as_kubectl_reads_it(tmp_path: Path) -> None:
+    """YAML 1.1 reads 12:30:00 as 45000, kubectl's reader as the text: an env value so
+    written is that text (before, an error said 45000 is not a string)."""
+    text = alb_app().replace(
+        "ports: [{name: http, containerPort: 8080}]}",
+        "ports: [{name: http, containerPort: 8080}], env: [{name: AT, value: 12:30:00}]}",
+    )
+    result = import_text(tmp_path, text)
+    assert _spec(result)["env"] == {"AT": "12:30:00"}
+    pod = renders_back(result, tmp_path)[("Deployment", "web")]["spec"]["template"]["spec"]
+    assert {"name": "AT", "value": "12:30:00"} in pod["containers"][0]["env"]

@@ -15,7 +15,7 @@ from typing import Any
 from kgen.load import MANIFEST_FILES, STDIN, display_path, find_files, read_text
 from kgen.model import JsonPath, Problem, SourceMap, SourcePos
 from kgen.suggest import shown
-from kgen.yamlio import Budget, YamlError, load_documents
+from kgen.yamlio import Budget, YamlError, load_documents, written_text
 
 #: kustomize's own file: a build recipe, not a resource (import what `kubectl kustomize` gives).
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -129,12 +129,15 @@ def _is_list(api_version: str, kind: str) -> bool:
 
 
 def without_nulls(resource: Resource) -> Resource:
-    """The resource with every map key whose value is null taken out, as the API server
-    reads an explicit null (``nodePort: null`` is no nodePort); ``written`` keeps it."""
-    body = _strip(resource.body)
+    """The resource as kubectl sends it: every map key whose value is null taken out, as
+    the API server reads an explicit null (``nodePort: null`` is no nodePort), and a
+    number YAML 1.1 reads in base 60 (``12:30:00``) as its text, as kubectl's reader
+    (which has no base 60) does; ``written`` keeps the nulls."""
+    read = _as_text(resource.body)
+    body = _strip(read)
     if body == resource.body:
         return resource
-    return Resource(body, resource.source, resource.prefix, resource.body)
+    return Resource(body, resource.source, resource.prefix, read)
 
 
 def _strip(node: Any) -> Any:
@@ -143,6 +146,16 @@ def _strip(node: Any) -> Any:
     if isinstance(node, list):
         return [_strip(item) for item in node]
     return node
+
+
+def _as_text(node: Any) -> Any:
+    """``node`` with each number written in base 60 as its text."""
+    if isinstance(node, Mapping):
+        return {key: _as_text(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_as_text(item) for item in node]
+    written = written_text(node)
+    return written if written is not None and ":" in written else node
 
 
 def _unpack(data: Any, source: SourceMap, prefix: JsonPath) -> Iterator[Resource | Problem]:
