@@ -388,3 +388,31 @@ def test_a_base_60_number_is_text_as_kubectl_reads_it(tmp_path: Path) -> None:
     assert _spec(result)["env"] == {"AT": "12:30:00"}
     pod = renders_back(result, tmp_path)[("Deployment", "web")]["spec"]["template"]["spec"]
     assert {"name": "AT", "value": "12:30:00"} in pod["containers"][0]["env"]
+
+
+@pytest.mark.parametrize("kind", ["ClusterIP", "LoadBalancer"])
+def test_a_port_the_input_service_left_out_is_published(tmp_path: Path, kind: str) -> None:
+    """kgen's Service publishes every port of the main container: the report says why of
+    the one the input's Service left out, and on a LoadBalancer (reachable from outside
+    the cluster) a warning says so too."""
+    text = alb_app("{}", kind).replace(
+        "ports: [{name: http, containerPort: 8080}]}",
+        "ports: [{name: http, containerPort: 8080}, {name: gossip, containerPort: 7946, "
+        "protocol: UDP}]}",
+    )
+    result = import_text(tmp_path, text)
+    [addition] = [a for a in result.additions if a.kind == "Service" and "publishes" in a.reason]
+    assert addition.reason == (
+        "kgen's Service publishes every port of the main container, where the input's left some out"
+    )
+    said = [w for w in imported.warnings(result) if "publishes every port" in w]
+    assert [w.split(": warning: ", 1)[1] for w in said] == (
+        [
+            "Service shop/web: spec.ports: kgen's Service publishes every port of the main "
+            "container: gossip 7946/UDP too, on the LoadBalancer, where the input's did not"
+        ]
+        if kind == "LoadBalancer"
+        else []
+    )
+    service = renders_back(result, tmp_path)[("Service", "web")]
+    assert [p["name"] for p in service["spec"]["ports"]] == ["http", "gossip"]

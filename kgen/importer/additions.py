@@ -98,6 +98,12 @@ DOCUMENTED: tuple[tuple[str, str, str], ...] = (
     ("*", "spec.revisionHistoryLimit", "kgen keeps a few old revisions, not Kubernetes' ten"),
     ("*", "spec.replicas", "kgen's default replicas"),
     ("*", "metadata.name", "kgen names each resource after its app (or the app's process)"),
+    (
+        "Service",
+        "spec.ports(published)",
+        "kgen's Service publishes every port of the main container, where the input's left "
+        "some out",
+    ),
     ("Service", "spec.ports[].*", "Service ports target the container port by name"),
     ("Service", "spec.type", "kgen writes the Service's type"),
     (
@@ -293,6 +299,7 @@ def additions(
         # list items again, was cubic in a long env list)
         lists: Selections = {}
         at = {spot for target in mapped if (spot := resolved(body, target, lists)) is not None}
+        ported = {spot[:3] for spot in at if spot[:2] == ("spec", "ports")}  # Service ports
         for path, value in _leaves(body):
             if any(path[:depth] in at for depth in range(len(path) + 1)):
                 continue
@@ -302,6 +309,8 @@ def additions(
             if own and flow is None:
                 continue  # said by the resource's own line
             shown, looked_up = flow or (_shown(path), _shown(path))
+            if kind == "Service" and path[:2] == ("spec", "ports") and path[:3] not in ported:
+                looked_up = "spec.ports(published)"  # a port the input's Service left out
             if source is not None and _KUBERNETES_DEFAULTS.get(str(path[-1])) == value:
                 looked_up += "(kubernetes)"  # the input's object did as Kubernetes does
             grouped.setdefault(reason_of(kind, looked_up), []).append(shown)

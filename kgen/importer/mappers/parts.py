@@ -184,8 +184,20 @@ def _service(build: Build, service: Resource) -> None:
         _default_scheme(build, service, annotations)
     settings = build.here
     ports = settings.setdefault("ports", [])
-    for index, port in enumerate(spec.get("ports") or []):
+    published = [
         _service_port(build, service, port, (*at, "ports", index), ports)
+        for index, port in enumerate(spec.get("ports") or [])
+    ]
+    more = [
+        f"{p['name']} {p['port']}/{p.get('protocol', 'TCP')}" for p in ports if p not in published
+    ]
+    if more and kind_of in ("NodePort", "LoadBalancer"):
+        build.ledger.note(
+            service, ("spec", "ports"),
+            f"kgen's Service publishes every port of the main container: {', '.join(more)} "
+            f"too, on the {kind_of}, where the input's did not",
+            build.ref,
+        )  # fmt: skip
     if not ports:
         del settings["ports"]
     build.leftovers(
@@ -247,7 +259,9 @@ def _service_port(
     ports: list[dict[str, Any]],
     *,
     headless: bool = False,
-) -> None:
+) -> dict[str, Any] | None:
+    """Map one port of the Service; return the blueprint port it publishes (None: left
+    out)."""
     app = f"{build.name}-headless" if headless else build.name
     wanted = port.get("targetPort", port.get("port"))
     protocol = port.get("protocol", "TCP")  # a number names one port of each protocol
@@ -274,7 +288,7 @@ def _service_port(
             f"targets the port {wanted} of the sidecar {beside}: kgen's Service publishes the "
             "main container's ports, and a sidecar's only when monitoring.port names it",
         )  # fmt: skip
-        return
+        return None
     if entry is None and isinstance(wanted, int):
         name = str(port.get("name") or f"port-{wanted}")
         entry = {"name": name, "port": wanted}
@@ -287,7 +301,7 @@ def _service_port(
         )
     elif entry is None:
         build.left_out(service, at, f"targets the port {wanted}, which no container declares")
-        return
+        return None
     else:
         build.record(
             service,
@@ -340,6 +354,7 @@ def _service_port(
                 (*at, key),
                 "no blueprint field, and a patch would replace the Service's ports whole",
             )
+    return entry
 
 
 def _headless(build: Build, service: Resource, *, alone: bool) -> None:
