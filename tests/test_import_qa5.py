@@ -416,3 +416,32 @@ def test_a_port_the_input_service_left_out_is_published(tmp_path: Path, kind: st
     )
     service = renders_back(result, tmp_path)[("Service", "web")]
     assert [p["name"] for p in service["spec"]["ports"]] == ["http", "gossip"]
+
+
+def test_the_ingress_shims_certificate_is_said_to_go(tmp_path: Path) -> None:
+    """cert-manager's ingress-shim made a Certificate named after the Secret; kgen renders
+    its own, <name>-tls, into that Secret: a warning says to delete the old one, which
+    would otherwise write the same Secret. Where the names are the same, kgen's replaces
+    it and nothing is said."""
+    ingress = (
+        "---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\n"
+        "  namespace: shop\n  annotations: {cert-manager.io/cluster-issuer: letsencrypt}\n"
+        "spec:\n  ingressClassName: nginx\n"
+        "  tls: [{hosts: [shop.example.com], secretName: SECRET}]\n  rules:\n"
+        "  - host: shop.example.com\n    http:\n      paths:\n"
+        "      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {name: http}}}}\n"
+    )
+    result = import_text(tmp_path, alb_app() + ingress.replace("SECRET", "shop-cert"))
+    [said] = [w for w in imported.warnings(result) if "ingress-shim" in w]
+    assert said.split(": warning: ", 1)[1] == (
+        'Ingress shop/web: metadata.annotations["cert-manager.io/cluster-issuer"]: '
+        "cert-manager's ingress-shim made the Certificate shop-cert from this annotation, and "
+        "kgen renders the Certificate web-tls into the same Secret: delete shop-cert once "
+        "kgen's is applied (kubectl delete certificate -n shop shop-cert), or two "
+        "Certificates write one Secret"
+    )
+    certificate = renders_back(result, tmp_path)[("Certificate", "web-tls")]
+    assert certificate["spec"]["secretName"] == "shop-cert"
+    (tmp_path / "same").mkdir()
+    same = import_text(tmp_path / "same", alb_app() + ingress.replace("SECRET", "web-tls"))
+    assert not [w for w in imported.warnings(same) if "ingress-shim" in w]

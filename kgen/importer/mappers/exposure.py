@@ -438,6 +438,16 @@ def _tls(
             build.record(ingress, at, Status.MAPPED, "", out)  # the Certificate's default
         else:  # with an issuer, the Secret the Certificate writes too
             build.put((*here, "secretName"), secret, ingress, at, out)
+        if issuer is not None and secret != f"{name}-tls":
+            namespace = build.namespace
+            build.ledger.note(
+                ingress, ("metadata", "annotations", _CLUSTER_ISSUER),
+                f"cert-manager's ingress-shim made the Certificate {secret} from this "
+                f"annotation, and kgen renders the Certificate {name}-tls into the same "
+                f"Secret: delete {secret} once kgen's is applied (kubectl delete certificate "
+                f"-n {namespace} {secret}), or two Certificates write one Secret",
+                build.ref,
+            )  # fmt: skip
     elif issuer is None:
         build.left_out(
             ingress, ("spec", "tls", chosen),
