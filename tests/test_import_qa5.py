@@ -445,3 +445,23 @@ def test_the_ingress_shims_certificate_is_said_to_go(tmp_path: Path) -> None:
     (tmp_path / "same").mkdir()
     same = import_text(tmp_path / "same", alb_app() + ingress.replace("SECRET", "web-tls"))
     assert not [w for w in imported.warnings(same) if "ingress-shim" in w]
+
+
+def test_an_alb_of_its_own_joining_a_group_is_warned_of(tmp_path: Path) -> None:
+    """An ALB Ingress without group.name had an ALB of its own: kgen's joins its shared
+    group, whose ALB replaces it with another DNS name, and a warning says so; an Ingress
+    already in a group keeps it, and nothing is said."""
+    scheme = "    alb.ingress.kubernetes.io/scheme: internet-facing"
+    result = import_text(tmp_path, alb_app() + alb_ingress(scheme))
+    [said] = [w for w in imported.warnings(result) if "an ALB of its own" in w]
+    assert said.split(": warning: ", 1)[1] == (
+        "Ingress shop/web: metadata.name: an ALB of its own (no group.name): kgen's Ingress "
+        "joins the shared group kgen-internet-facing-http, whose ALB the controller moves it "
+        "to, with another DNS name: point DNS at the group's (external-dns follows by "
+        "itself), or set ingress.group to choose the group"
+    )
+    grouped = alb_ingress(f"{scheme}\n    alb.ingress.kubernetes.io/group.name: shop")
+    (tmp_path / "grouped").mkdir()
+    result = import_text(tmp_path / "grouped", alb_app() + grouped)
+    assert _spec(result)["ingress"]["group"] == "shop"
+    assert not [w for w in imported.warnings(result) if "an ALB of its own" in w]

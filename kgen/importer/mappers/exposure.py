@@ -23,7 +23,7 @@ from kgen.importer.index import Index, pod_spec
 from kgen.importer.mappers.base import Build, part_metadata, target
 from kgen.importer.read import Resource
 from kgen.model import JsonPath
-from kgen.workloads import ALB_LISTENERS, ALB_LISTENERS_TLS
+from kgen.workloads import ALB_LISTENERS, ALB_LISTENERS_TLS, alb_group
 
 _ALB = "alb.ingress.kubernetes.io/"
 _CLASS = "kubernetes.io/ingress.class"
@@ -470,11 +470,32 @@ def _tls_hosts(
             )
 
 
+def _own_alb(build: Build, ingress: Resource, annotations: Mapping[str, Any]) -> None:
+    """An Ingress of no group has an ALB of its own; kgen's joins a group, whose ALB
+    replaces it (another DNS name): a warning. (With no class, the cluster's default
+    class served it, which the note of ``_class`` says.)"""
+    spec = ingress.body.get("spec") or {}
+    if (spec.get("ingressClassName") or annotations.get(_CLASS)) != "alb":
+        return
+    internal = annotations.get(f"{_ALB}scheme") != "internet-facing"
+    said = build.here.get("ingress", {})
+    group = alb_group({"internal": internal, **({"tls": {}} if "tls" in said else {})})
+    build.ledger.note(
+        ingress, ("metadata", "name"),
+        f"an ALB of its own (no group.name): kgen's Ingress joins the shared group {group}, "
+        "whose ALB the controller moves it to, with another DNS name: point DNS at the "
+        "group's (external-dns follows by itself), or set ingress.group to choose the group",
+        build.ref,
+    )  # fmt: skip
+
+
 def _alb(build: Build, ingress: Resource, annotations: Mapping[str, Any]) -> None:
     """The AWS Load Balancer Controller's annotations: scheme, group and certificate are
     fields; kgen derives the listeners, redirect, policy and health check; any other is
     one of ``ingress.annotations``. No scheme is the controller's default, internal."""
     name, here = build.name, (*build.where, "ingress")
+    if f"{_ALB}group.name" not in annotations:
+        _own_alb(build, ingress, annotations)
     for key, value in annotations.items():
         where = ("metadata", "annotations", key)
         out = target("Ingress", name, *where)
