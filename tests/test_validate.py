@@ -445,3 +445,24 @@ def test_a_deep_time_zone_is_an_error_not_a_crash() -> None:
     for name in ("right/UTC", "posix/UTC", "localtime", "posixrules"):
         assert not FORMATS["time-zone"].check(name), name
     assert FORMATS["time-zone"].check("Europe/Berlin")
+
+
+@pytest.mark.parametrize(
+    ("value", "secret"),
+    [
+        ("/etc/tls/tls.key", False),
+        ("/run/secrets/db", False),
+        ("/var/run/secrets/db/password", False),
+        ("/9j/4AAQSkZJRgABAQAAAQ", True),  # base64 may start with '/': no '.', no folder
+        ("/tls.key", True),
+        ("s3cr3t-v4lue", True),
+    ],
+)
+def test_a_file_path_under_a_secret_name_is_where_the_secret_is(value: str, secret: bool) -> None:
+    """TLS_KEY=/etc/tls/tls.key names the file that holds the key, not the key: no
+    problem. A value that could be base64 (no '.', no system or secrets folder) still is
+    one."""
+    problems = problems_of(microservice(env={"TLS_KEY": value}))
+    assert [p.message for p in problems] == (
+        ["TLS_KEY looks like a secret, and its value is written in the blueprint"] if secret else []
+    )

@@ -116,6 +116,15 @@ _NOT_A_SECRET = lazyre.compile(
 )
 #: Values that are settings, whatever the name: booleans and small numbers.
 _SETTING = lazyre.compile(r"true|false|yes|no|on|off|[0-9]{1,5}", re.IGNORECASE)
+#: A value that is a file's absolute path (TLS_KEY=/etc/tls/tls.key), not a secret: two or
+#: more names, the last with an extension, or under a folder that holds files of the
+#: system or of secrets (/run/secrets/db). A base64 secret may start with '/', but never
+#: holds a '.', and its letters are not one of these folders.
+_FILE_PATH = lazyre.compile(
+    r"(?=/(?:etc|var|run|secrets|mnt|opt|usr|srv|tmp|home|certs?|config|app|data|vault)/"
+    r"|.*\.[A-Za-z0-9]{1,8}\Z)"
+    r"(?:/[A-Za-z0-9_.@-]{1,255}){2,32}"
+)
 #: A URL with a password in it: scheme://user:password@host. It starts at the literal
 #: ``://`` (a leading scheme pattern would be tried at every letter: quadratic in the value).
 _URL_PASSWORD = lazyre.compile(r"://[^/@\s:]*:([^/@\s]+)@")
@@ -145,6 +154,7 @@ def env_secret_value_problems(unit: Unit) -> Iterator[Problem]:
                 _SECRET_NAME.search(name)
                 and not _NOT_A_SECRET.search(name)
                 and not _SETTING.fullmatch(value)
+                and not _FILE_PATH.fullmatch(value)  # where the secret is, not the secret
                 and not REFERENCE.fullmatch(value)  # $(OTHER): a reference, not a value
             ):
                 what = f"{name} looks like a secret"
