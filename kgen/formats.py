@@ -7,7 +7,7 @@ import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,9 +30,13 @@ DNS_SUBDOMAIN = lazyre.compile(
 _ENV_NAME = lazyre.compile(r"(?!\.\.)(?!\.\Z)[-._a-zA-Z][-._a-zA-Z0-9]*", re.ASCII)
 _LABEL_NAME = lazyre.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]", re.ASCII)
 _LABEL_VALUE = lazyre.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?", re.ASCII)
-_CPU = lazyre.compile(r"([0-9]+(\.[0-9]+)?|\.[0-9]+)m?", re.ASCII)
+#: A quantity is a number, then a suffix or a decimal exponent ('500e-3', '1E9', '1e+9'):
+#: Kubernetes' grammar without the sign, and without a point that ends the number ('1.').
+_QUANTITY_NUMBER = r"(?P<number>[0-9]+(?:\.[0-9]+)?|\.[0-9]+)"
+_EXPONENT = r"[eE][-+]?[0-9]+"
+_CPU = lazyre.compile(rf"{_QUANTITY_NUMBER}(?P<suffix>m|{_EXPONENT})?", re.ASCII)
 _MEMORY = lazyre.compile(
-    r"([0-9]+(\.[0-9]+)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?", re.ASCII
+    rf"{_QUANTITY_NUMBER}(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m|{_EXPONENT})?", re.ASCII
 )
 _MEMORY_SUFFIXES: dict[str, Decimal | int] = {
     "": 1, "m": Decimal("0.001"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
@@ -42,6 +46,13 @@ _MEMORY_SUFFIXES: dict[str, Decimal | int] = {
 #: Kubernetes keeps CPU as 64-bit millicores and memory as 64-bit bytes: larger ones overflow.
 MAX_QUANTITY = 2**63 - 1
 _MAX_QUANTITY_TEXT = 40
+#: Quantities are computed exactly (a checked one has at most 40 digits, times at most
+#: 2**60), and a decimal exponent only moves the point: '1e999999999' is a 1 and an
+#: exponent, compared with MAX_QUANTITY at once, never 10**999999999 worked out.
+_EXACT = Context(prec=1000, Emax=MAX_EMAX, Emin=MIN_EMIN)
+#: Exponents beyond it are taken as it: either way far beyond what Kubernetes holds, or a
+#: fraction far below a nanounit, so the verdict is the same.
+_EXPONENT_BOUND = 10**15
 
 _ABSOLUTE_PATH = lazyre.compile(r"/[^:\x00-\x1f\x7f]*")
 _LABEL = r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?"
@@ -167,22 +178,41 @@ def image_tag(value: str) -> str:
     return str(match["tag"]) if match is not None and match["tag"] else ""
 
 
+def _is_exponent(suffix: str) -> bool:
+    """Whether a quantity's suffix is a decimal exponent ('e-3', 'E9'), not exa ('E', 'Ei')."""
+    return len(suffix) > 1 and suffix[0] in "eE" and suffix[1] in "+-0123456789"
+
+
+def _scaled(number: str, suffix: str, places: int = 0) -> Decimal:
+    """``number`` times what ``suffix`` (one of _MEMORY_SUFFIXES or a decimal exponent)
+    stands for, times 10**``places``, exactly."""
+    if _is_exponent(suffix):
+        digits = suffix[1:].lstrip("+-").lstrip("0") or "0"
+        exponent = min(int(digits), _EXPONENT_BOUND) if len(digits) < 16 else _EXPONENT_BOUND
+        if suffix[1] == "-":
+            exponent = -exponent
+        return _EXACT.scaleb(Decimal(number), places + exponent)
+    return _EXACT.multiply(Decimal(number), Decimal(_MEMORY_SUFFIXES[suffix] * 10**places))
+
+
 def cpu_millis(value: str | int | float) -> Decimal:
-    """A CPU quantity in millicores."""
+    """A CPU quantity in millicores: cores ('0.5', 2, '500e-3') or millicores ('250m')."""
     text = str(value)
-    if text.endswith("m"):
-        return Decimal(text[:-1])
-    return Decimal(text) * 1000
+    match = _CPU.fullmatch(text)
+    if match is None:  # a number as Python writes it ('-1'): as Decimal reads it
+        return Decimal(text) * 1000
+    if match["suffix"] == "m":
+        return Decimal(match["number"])
+    return _scaled(match["number"], match["suffix"] or "", 3)
 
 
 def memory_bytes(value: str | int | float) -> Decimal:
-    """A memory or storage quantity in bytes."""
+    """A memory or storage quantity in bytes ('512Mi', '1.5G', 1024, '1e9')."""
     text = str(value)
     match = _MEMORY.fullmatch(text)
     if match is None:
         raise ValueError(text)
-    suffix = match[3] or ""
-    return Decimal(text[: len(text) - len(suffix)]) * _MEMORY_SUFFIXES[suffix]
+    return _scaled(match["number"], match["suffix"] or "")
 
 
 def _is_number(value: object) -> bool:
@@ -204,16 +234,23 @@ def _cpu_ok(value: object) -> bool:
 
 
 _METRIC_QUANTITY = lazyre.compile(
-    r"(?:[0-9]{1,18}(?:\.[0-9]{1,18})?|\.[0-9]{1,18})(?:m|k|M|G|T)?", re.ASCII
+    r"(?P<number>[0-9]{1,18}(?:\.[0-9]{1,18})?|\.[0-9]{1,18})"
+    rf"(?P<suffix>m|k|M|G|T|{_EXPONENT})?",
+    re.ASCII,
 )
+#: What a metric target may be: the range its suffixes reach, from '.000000000000000001m'
+#: to '999999999999999999T' (an exponent may not go beyond them).
+_METRIC_RANGE = (Decimal("1e-21"), Decimal("1e30"))
 
 
 def _metric_quantity_ok(value: object) -> bool:
     """A positive quantity, as an HPA's averageValue takes it (not bounded to millicores)."""
     text = _written(value)
-    if isinstance(value, bool) or not _METRIC_QUANTITY.fullmatch(text):
+    match = _METRIC_QUANTITY.fullmatch(text)
+    if isinstance(value, bool) or match is None:
         return False
-    return Decimal(text.rstrip("mkMGT")) > 0
+    low, high = _METRIC_RANGE
+    return low <= _scaled(match["number"], match["suffix"] or "") < high
 
 
 def _memory_ok(value: object) -> bool:
@@ -788,7 +825,14 @@ def format_message(format_name: str, value: object) -> tuple[str, str | None]:
         return f"{written} is longer than Prometheus can hold", "at most about 292 years"
     if format_name in ("cpu", "memory") and _MEMORY.fullmatch(text) and not memory_bytes(text):
         return f"{written} is zero", "a request or limit of nothing: write a size above zero"
-    if format_name == "memory" and isinstance(value, str) and _MEMORY.fullmatch(value):
+    match = _MEMORY.fullmatch(text) if format_name == "memory" else None
+    if match is not None and isinstance(value, str):
+        if _is_exponent(match["suffix"] or ""):
+            return (
+                f"{written} is not a whole number of bytes",
+                "the exponent leaves a fraction of a byte (1.5e-3 is 0.0015 bytes): write "
+                "whole bytes, e.g. '1e9' or '128Mi'",
+            )
         return (
             f"{written} is not a whole number of bytes",
             "the suffix m means milli (128m is 0.128 bytes): write Mi or M, e.g. '128Mi'",

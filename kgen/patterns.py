@@ -51,6 +51,8 @@ _AWS_REGION_PART = r"[a-z]{2}(?:-[a-z]+)+-[0-9]"
 _PARTITION = r"aws(?:-cn|-us-gov|-iso|-iso-b)?"
 _IAM_NAME = r"(?:/[A-Za-z0-9_+=,.@-]+)*/?[A-Za-z0-9_+=,.@-]{1,128}"
 _NUMBER = r"(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)"
+#: A quantity's decimal exponent ('500e-3', '1E9'), as kgen.formats reads it.
+_EXPONENT = r"[eE][-+]?[0-9]+"
 #: Characters Python's str.split() takes for whitespace: ECMAScript's \s lacks the
 #: information separators and NEL.
 _SPACE = r"[\s\x1c-\x1f\x85]"
@@ -73,10 +75,11 @@ _IMAGE = rf"^{_IMAGE_NAME}(?::(?!latest(?:@|$)){_TAG}(?:@{_DIGEST})?|(?::{_TAG})
 
 
 def _cpu() -> str:
-    """Cores in whole millicores: at most three decimals that are not zero."""
+    """Cores in whole millicores: at most three decimals that are not zero; cores with a
+    decimal exponent (any: looser)."""
     cores = r"(?:[0-9]+(?:\.[0-9]{1,3}0*)?|\.[0-9]{1,3}0*)"
     millis = r"(?:[0-9]+(?:\.0+)?|\.0+)m"
-    return rf"^(?![0.]*m?$)(?:{cores}|{millis})$"
+    return rf"^(?![0.]*(?:m|{_EXPONENT})?$)(?:{cores}|{millis}|{_NUMBER}{_EXPONENT})$"
 
 
 def _memory() -> str:
@@ -91,9 +94,11 @@ def _memory() -> str:
         f"{number(places)}{suffix}"
         for suffix, places in (("", 0), ("k", 3), ("M", 6), ("G", 9), ("T", 12), ("P", 15))
     )
-    # E: 18 decimals; binary suffixes: any decimals (looser); m: thousands of millibytes
-    others = rf"{number(18)}E|{_NUMBER}(?:Ki|Mi|Gi|Ti|Pi|Ei)|[0-9]*000(?:\.0+)?m"
-    return rf"^(?![0.]*(?:Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?$)(?:{decimal}|{others})$"
+    # E: 18 decimals; binary suffixes and decimal exponents: any decimals (looser); m:
+    # thousands of millibytes
+    others = rf"{number(18)}E|{_NUMBER}(?:Ki|Mi|Gi|Ti|Pi|Ei|{_EXPONENT})|[0-9]*000(?:\.0+)?m"
+    zero = rf"(?![0.]*(?:Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m|{_EXPONENT})?$)"
+    return rf"^{zero}(?:{decimal}|{others})$"
 
 
 def _cron() -> str:
@@ -124,7 +129,8 @@ PATTERNS: dict[str, Pattern] = {
     "label-key": Pattern(rf"^(?:(?=[^/]{{1,253}}/){_SUBDOMAIN}/)?(?=[^/]{{1,63}}$){_LABEL_NAME}$"),
     "label-value": Pattern(rf"^(?:{_LABEL_NAME})?$", 63),
     "metric-quantity": Pattern(
-        r"^(?![0.]*[mkMGT]?$)(?:[0-9]{1,18}(?:\.[0-9]{1,18})?|\.[0-9]{1,18})[mkMGT]?$",
+        rf"^(?![0.]*(?:[mkMGT]|{_EXPONENT})?$)(?:[0-9]{{1,18}}(?:\.[0-9]{{1,18}})?|\.[0-9]{{1,18}})"
+        rf"(?:[mkMGT]|{_EXPONENT})?$",
         numbers={"exclusiveMinimum": 0},
     ),
     "cpu": Pattern(_cpu(), 40, numbers={"exclusiveMinimum": 0}),
@@ -193,8 +199,9 @@ LOOSER: dict[str, str] = {
     "image": "names over 255 characters; an image with neither tag nor digest (a shared "
     "default may give the tag)",
     "cpu": "more than 2^63-1 millicores; numbers finer than a millicore",
-    "memory": "2^63 bytes or more; binary suffixes with fractions of a byte ('0.3Ki')",
-    "metric-quantity": "numbers written in exponent form (1e3)",
+    "memory": "2^63 bytes or more; binary suffixes and decimal exponents with fractions of a "
+    "byte ('0.3Ki', '1e-3')",
+    "metric-quantity": "decimal exponents beyond what the suffixes reach ('1e30', '1e-22')",
     "cidr": "addresses that are not IP addresses, and host bits set",
     "promql": "everything but blank text and length",
     "cron": "values outside a field's range, names in the wrong field, backwards ranges, "
