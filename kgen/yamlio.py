@@ -56,7 +56,7 @@ _SCALARS = yaml.constructor.SafeConstructor()
 #: Characters a value may not hold: NUL (no process can receive it), DEL and the C1 controls
 #: (kustomize refuses them, or turns U+0085 into a space, so the folder would differ from
 #: the stream), lone surrogates and the non-characters U+FFFE and U+FFFF.
-_UNCARRIED = lazyre.compile("[\x00\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_UNCARRIED = lazyre.compile("[\x00\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 
 
 class WrittenInt(int):
@@ -398,6 +398,11 @@ def _uncarried_message(character: str) -> str:
         return "the text holds a lone surrogate escape, which is not a character"
     if code >= 0xFFFE:
         return f"the text holds U+{code:04X}, which is not a character"
+    if code in (0x2028, 0x2029):
+        return (
+            f"the text holds U+{code:04X}, a line break to some YAML readers and a character "
+            "to others: the value would differ between tools"
+        )
     return (
         f"the text holds the control character U+{code:04X}, which kustomize cannot carry "
         "(the folder would no longer give the same objects as the stream)"

@@ -226,8 +226,9 @@ def test_yaml_1_1_booleans_under_an_alias_are_still_seen() -> None:
         ("1" + "0" * 5000, "a number written with more than 64 characters"),
         ("[" * 60 + "]" * 60, "values nest more than 50 levels deep"),
         ('"a\\x85b"', "the text holds the control character U+0085"),
+        ('"a\\u2028b"', "the text holds U+2028, a line break to some YAML readers"),
     ],
-    ids=["int", "float", "bool", "set", "long-number", "deep", "nel"],
+    ids=["int", "float", "bool", "set", "long-number", "deep", "nel", "line-separator"],
 )
 def test_odd_values_are_problems_at_their_position(value: str, message: str) -> None:
     problem = _only_problem(GOOD + f"  replicas: {value}\n")

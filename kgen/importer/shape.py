@@ -59,10 +59,14 @@ def shape_problems(
                 yield _not_served(resource, kube_version)
             continue  # a custom resource of a kind's name: not Kubernetes' kind
         strict = _strict(validator)
+        ranged = list(_out_of_range(resource))  # clearer than the schema's 'int32'
+        said = {path for path, _ in ranged}
         found: list[tuple[JsonPath, ValidationError | _Range]] = [
-            (tuple(e.absolute_path), e) for e in strict.iter_errors(resource.body)
+            (tuple(e.absolute_path), e)
+            for e in strict.iter_errors(resource.body)
+            if tuple(e.absolute_path) not in said
         ]
-        found.extend((path, _Range(message)) for path, message in _out_of_range(resource))
+        found.extend((path, _Range(message)) for path, message in ranged)
         found.extend((path, _Range(message)) for path, message in _beyond_schema(resource))
         found.sort(key=lambda pair: (resource.pos(pair[0]).line, resource.pos(pair[0]).column))
         for path, error in found[:_PER_RESOURCE]:
