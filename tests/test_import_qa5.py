@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from kgen import api
+from kgen.errors import InvalidInput
 from kgen.importer import ImportResult
 from kgen.importer import output as imported
 from kgen.importer.account import Status
@@ -465,3 +466,31 @@ def test_an_alb_of_its_own_joining_a_group_is_warned_of(tmp_path: Path) -> None:
     result = import_text(tmp_path / "grouped", alb_app() + grouped)
     assert _spec(result)["ingress"]["group"] == "shop"
     assert not [w for w in imported.warnings(result) if "an ALB of its own" in w]
+
+
+def test_a_number_past_its_range_is_one_error(tmp_path: Path) -> None:
+    """replicas past int32 is one error, the API server's range (before, the schema's
+    'not a int32' came too, at the same place)."""
+    text = alb_app().replace("spec:\n  selector", "spec:\n  replicas: 2147483648\n  selector", 1)
+    with pytest.raises(InvalidInput) as raised:
+        import_text(tmp_path, text)
+    [problem] = raised.value.problems
+    assert problem.message.startswith("2147483648 is not a number of replicas: the API server")
+
+
+def test_a_memory_size_written_as_a_decimal_is_its_text(tmp_path: Path) -> None:
+    """The API server reads memory: 2.0 as 2 bytes and 1.5e+9 as 1500M; kgen takes a
+    memory size as text: the blueprint says '2.0' and '1.5e+9', said as changed (before,
+    the whole workload was left out)."""
+    text = alb_app().replace(
+        "ports: [{name: http, containerPort: 8080}]}",
+        "ports: [{name: http, containerPort: 8080}], resources: {requests: {memory: 2.0}, "
+        "limits: {memory: 1.5e+9}}}",
+    )
+    result = import_text(tmp_path, text)
+    assert _spec(result)["resources"] == {"memory": "2.0", "limits": {"memory": "1.5e+9"}}
+    found = statuses(result)
+    at = "Deployment web: spec.template.spec.containers[0].resources"
+    assert found[f"{at}.requests.memory"] == (Status.CHANGED, "written as text: 2.0")
+    limits = renders_back(result, tmp_path)[("Deployment", "web")]["spec"]["template"]["spec"]
+    assert limits["containers"][0]["resources"]["limits"]["memory"] == "1.5e+9"

@@ -12,6 +12,7 @@ from kgen.importer.mappers.base import Build, item, target
 from kgen.importer.read import Resource
 from kgen.model import JsonPath
 from kgen.rules.environment import REFERENCE
+from kgen.yamlio import written_text
 
 _LISTS = "no blueprint field, and a patch would replace kgen's list of containers whole"
 #: The hardened settings kgen writes on every container, as an input may already have them.
@@ -491,31 +492,28 @@ class Containers:
             return result
         requests = node.get("requests") or {}
         limits = node.get("limits") or {}
+
+        def record(part: str, kind: str, value: Any) -> None:
+            at = (*path, part, kind)
+            if _as_text(kind, value) == value:
+                out = self.out(group, name, "resources", part, kind)
+                build.record(resource, at, Status.MAPPED, "", out)
+            else:  # a memory size is text to kgen: 2.0 is '2.0', the same quantity
+                build.record(resource, at, Status.CHANGED, f"written as text: {value!s}")
+
         for kind in ("cpu", "memory"):
             if kind in requests:
-                result[kind] = requests[kind]
+                result[kind] = _as_text(kind, requests[kind])
                 build.origin((*where, "resources", kind), resource, (*path, "requests", kind))
-                build.record(
-                    resource,
-                    (*path, "requests", kind),
-                    Status.MAPPED,
-                    "",
-                    self.out(group, name, "resources", "requests", kind),
-                )
+                record("requests", kind, requests[kind])
             if kind in limits:
-                result.setdefault("limits", {})[kind] = limits[kind]
+                result.setdefault("limits", {})[kind] = _as_text(kind, limits[kind])
                 build.origin(
                     (*where, "resources", "limits", kind), resource, (*path, "limits", kind)
                 )
-                build.record(
-                    resource,
-                    (*path, "limits", kind),
-                    Status.MAPPED,
-                    "",
-                    self.out(group, name, "resources", "limits", kind),
-                )
+                record("limits", kind, limits[kind])
                 if kind not in requests:  # Kubernetes requests what it limits
-                    result[kind] = limits[kind]
+                    result[kind] = _as_text(kind, limits[kind])
         for part in ("requests", "limits"):
             for kind in node.get(part) or {}:
                 if kind not in ("cpu", "memory"):
@@ -675,3 +673,11 @@ def secret_entry(build: Build, secret: str) -> dict[str, Any]:
     entry = {"name": name, "store": build.store or "", "key": f"{build.namespace}/{secret}"}
     secrets.append(entry)
     return entry
+
+
+def _as_text(kind: str, value: Any) -> Any:
+    """A memory size as kgen takes it: a decimal number (``2.0``, ``1.5e+9``, which the
+    API server reads as the quantities 2 and 1500M) as the text written."""
+    if kind != "memory" or not isinstance(value, float):
+        return value
+    return written_text(value) or repr(value)
