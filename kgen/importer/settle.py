@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from kgen import lazyre
@@ -105,14 +106,26 @@ def _render(
 ) -> tuple[list[Document], list[Problem]]:
     """Render ``text`` followed by the blueprints of ``context``: ``text`` comes first, so
     its positions are its own, and only its own problems are returned."""
-    documents, problems = render_text(
-        text + context, "<import>", kube_version=kube_version, check_output=check_output
-    )
-    problems = [_over_a_limit(p) if p.message.startswith(_OVER) else p for p in problems]
+    rendered, said = _rendered(text + context, kube_version, check_output)
+    documents = list(rendered)
+    problems = [_over_a_limit(p) if p.message.startswith(_OVER) else p for p in said]
     if not context:
         return documents, problems
     last = text.count("\n") + 1
     return documents, [p for p in problems if p.pos.line <= last]
+
+
+@lru_cache(maxsize=16)
+def _rendered(
+    text: str, kube_version: str | None, check_output: bool
+) -> tuple[tuple[Document, ...], tuple[Problem, ...]]:
+    """``render_text`` of the import's scratch text, kept for the same text: settling
+    before and after minimising and minimising's baseline render one blueprint alike (a
+    blueprint of thousands of variables takes a second a render)."""
+    documents, problems = render_text(
+        text, "<import>", kube_version=kube_version, check_output=check_output
+    )
+    return tuple(documents), tuple(problems)
 
 
 #: How the loader says one blueprint is over its limits (nodes or text).
