@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from kgen.errors import OutputError, UsageError
@@ -259,8 +260,9 @@ def report(result: ImportResult) -> str:
         entry = line.entry
         where = f"{_pos(line, line.path).file}:{_pos(line, line.path).line}"
         status = entry.status.value
+        below = line.path[len(entry.path) :]  # a leaf inside the value the entry maps
         detail = (
-            f" -> {', '.join(str(t) for t in entry.targets)}"
+            f" -> {', '.join(str(replace(t, path=(*t.path, *below))) for t in entry.targets)}"
             if entry.targets and entry.status is Status.MAPPED
             else ""
         )
