@@ -607,6 +607,8 @@ def import_(
     with error_boundary():
         if output == "":
             raise UsageError(message="-o '': name the output folder, e.g. -o blueprints")
+        if report_file == "":
+            raise UsageError(message="--report '': name the report file, e.g. --report report.txt")
         report = Path(report_file) if report_file is not None else None
         try:
             result = api.import_manifests(

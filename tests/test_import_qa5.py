@@ -494,3 +494,14 @@ def test_a_memory_size_written_as_a_decimal_is_its_text(tmp_path: Path) -> None:
     assert found[f"{at}.requests.memory"] == (Status.CHANGED, "written as text: 2.0")
     limits = renders_back(result, tmp_path)[("Deployment", "web")]["spec"]["template"]["spec"]
     assert limits["containers"][0]["resources"]["limits"]["memory"] == "1.5e+9"
+
+
+def test_an_empty_report_path_is_a_usage_error(tmp_path: Path, kgen: RunKgen) -> None:
+    """--report '' names no file (before, it was shown as --report .: a folder)."""
+    (tmp_path / "in.yaml").write_text(alb_app(), encoding="utf-8")
+    run = kgen("import", "in.yaml", "--report", "", "-o", "bp", cwd=tmp_path)
+    assert (run.exit_code, run.stderr) == (
+        2,
+        "kgen: error: --report '': name the report file, e.g. --report report.txt\n",
+    )
+    assert not (tmp_path / "bp").exists()
