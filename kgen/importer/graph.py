@@ -29,13 +29,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kgen.api import render_text
 from kgen.importer.account import Ledger, Status, value_at
 from kgen.importer.index import Group, Index, main_container, pod_labels, pod_spec, selects
 from kgen.importer.mappers.base import Build, reserved_label
 from kgen.importer.processes import Run, unit_names
 from kgen.importer.read import Resource
-from kgen.importer.settle import text_of
+from kgen.importer.settle import rendered_alone
 from kgen.model import JsonPath
 
 #: The kinds this step folds into the blueprints.
@@ -263,7 +262,7 @@ def _members(plans: Sequence[Group], builds: Sequence[Build]) -> list[Member]:
 
 def _rendered_ports(build: Build) -> dict[str, tuple[tuple[str, int, str], ...]]:
     """The rendered workloads of a blueprint by name, with their main container's ports."""
-    documents, _ = render_text(text_of(build), "<import>", check_output=False)
+    documents = rendered_alone(build)
     found: dict[str, tuple[tuple[str, int, str], ...]] = {}
     for document in documents:
         if document.kind not in ("Deployment", "StatefulSet", "CronJob", "Job"):

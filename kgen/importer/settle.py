@@ -128,6 +128,12 @@ def _rendered(
     return tuple(documents), tuple(problems)
 
 
+def rendered_alone(build: Build) -> list[Document]:
+    """What kgen renders of ``build``'s blueprint on its own, without checking the output
+    (kept for the same text, as every render of the import's is)."""
+    return list(_rendered(text_of(build), None, False)[0])
+
+
 #: How the loader says one blueprint is over its limits (nodes or text).
 _OVER = "one document (blueprint) expands to more than"
 

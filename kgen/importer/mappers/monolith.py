@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from kgen.api import render_text
 from kgen.formats import cron_problem
 from kgen.importer.account import Status, Target
 from kgen.importer.index import Group, Index, main_container, pod_path, pod_spec
@@ -30,7 +29,7 @@ from kgen.importer.mappers.workload import (
 )
 from kgen.importer.processes import JOBS, MIGRATION, Run, unit_names
 from kgen.importer.read import Resource
-from kgen.importer.settle import text_of
+from kgen.importer.settle import rendered_alone
 from kgen.model import JsonPath, Problem
 from kgen.workloads import migration_annotations
 
@@ -243,7 +242,7 @@ def name_migration(build: Build) -> None:
     settings; what the ledger says went to ``<app>-migrate`` went to that Job."""
     if "migrations" not in build.spec:
         return
-    documents, _ = render_text(text_of(build), "<import>", check_output=False)
+    documents = rendered_alone(build)
     jobs = [d.name for d in documents if d.kind == "Job"]
     if len(jobs) != 1:
         return
