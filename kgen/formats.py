@@ -243,6 +243,21 @@ _METRIC_QUANTITY = lazyre.compile(
 _METRIC_RANGE = (Decimal("1e-21"), Decimal("1e30"))
 
 
+#: The pod fields a variable may take (the downward API's fieldRef for env).
+_POD_FIELD = lazyre.compile(
+    r"metadata\.(?:name|namespace|uid)|spec\.(?:nodeName|serviceAccountName)"
+    r"|status\.(?:hostIPs?|podIPs?)|metadata\.(?:labels|annotations)\['(?P<key>[^'\]]+)'\]",
+    re.ASCII,
+)
+
+
+def _pod_field_ok(value: object) -> bool:
+    """A field of the pod that Kubernetes gives a variable; a label's or annotation's key
+    is a label key."""
+    match = _POD_FIELD.fullmatch(value) if isinstance(value, str) else None
+    return match is not None and (match["key"] is None or _label_key_ok(match["key"]))
+
+
 def _metric_quantity_ok(value: object) -> bool:
     """A positive quantity, as an HPA's averageValue takes it (not bounded to millicores)."""
     text = _written(value)
@@ -558,6 +573,13 @@ FORMATS: dict[str, Format] = {
         lambda v: bool(_ENV_NAME.fullmatch(v)),
         "environment variable name",
         "use letters, digits, '_', '-' and '.', not starting with a digit, e.g. 'LOG_LEVEL'",
+    ),
+    "pod-field": Format(
+        _pod_field_ok,
+        "pod field",
+        "write one of metadata.name, metadata.namespace, metadata.uid, "
+        "metadata.labels['KEY'], metadata.annotations['KEY'], spec.nodeName, "
+        "spec.serviceAccountName, status.hostIP, status.hostIPs, status.podIP or status.podIPs",
     ),
     "label-key": Format(
         _label_key_ok,

@@ -126,6 +126,10 @@ PATTERNS: dict[str, Pattern] = {
     "image-tag": Pattern(rf"^(?!latest$){_TAG}$"),
     "port-name": Pattern(r"^(?![\s\S]*--)(?=[\s\S]*[a-z])" + _LABEL + "$", 15),
     "env-name": Pattern(r"^(?!\.\.)(?!\.$)[-._a-zA-Z][-._a-zA-Z0-9]*$"),
+    "pod-field": Pattern(
+        r"^(?:metadata\.(?:name|namespace|uid)|spec\.(?:nodeName|serviceAccountName)"
+        r"|status\.(?:hostIPs?|podIPs?)|metadata\.(?:labels|annotations)\['[^'\]]+'\])$"
+    ),
     "label-key": Pattern(rf"^(?:(?=[^/]{{1,253}}/){_SUBDOMAIN}/)?(?=[^/]{{1,63}}$){_LABEL_NAME}$"),
     "label-value": Pattern(rf"^(?:{_LABEL_NAME})?$", 63),
     "metric-quantity": Pattern(
@@ -203,6 +207,7 @@ LOOSER: dict[str, str] = {
     "byte ('0.3Ki', '1e-3')",
     "metric-quantity": "decimal exponents beyond what the suffixes reach ('1e30', '1e-22')",
     "cidr": "addresses that are not IP addresses, and host bits set",
+    "pod-field": "a label or annotation key inside metadata.labels['...'] that is no label key",
     "promql": "everything but blank text and length",
     "cron": "values outside a field's range, names in the wrong field, backwards ranges, "
     "TZ, schedules that never run, @every below 1s or above 2562047h",

@@ -169,6 +169,10 @@ SAMPLES: dict[str, tuple[list[Any], list[Any]]] = {
     ),
     "port-name": (["http", "grpc-api", "h2c", "a1"], ["123", "a--b", "x" * 16, "HTTP", "-a"]),
     "env-name": (["LOG_LEVEL", "a.b", "-x", "_"], ["1ST", ".", "..x", "A B", ""]),
+    "pod-field": (
+        ["metadata.name", "status.podIPs", "metadata.labels['app.kubernetes.io/name']"],
+        ["spec.nodename", "metadata.labels", "metadata.labels['a']x", "status.phase", ""],
+    ),
     "label-key": (
         ["team", "example.com/team", "a_b.c", "A"],
         ["/team", "Example.com/team", "a/b/c", "x" * 64, "", "-a"],

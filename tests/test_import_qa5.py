@@ -505,3 +505,22 @@ def test_an_empty_report_path_is_a_usage_error(tmp_path: Path, kgen: RunKgen) ->
         "kgen: error: --report '': name the report file, e.g. --report report.txt\n",
     )
     assert not (tmp_path / "bp").exists()
+
+
+def test_a_variable_of_a_pod_field_is_field_env(tmp_path: Path) -> None:
+    """env's valueFrom.fieldRef (the downward API: a StatefulSet's POD_NAME) is fieldEnv,
+    rendered back the same (before, it was left out and the app lost its own name)."""
+    text = alb_app().replace(
+        "ports: [{name: http, containerPort: 8080}]}",
+        "ports: [{name: http, containerPort: 8080}], env: [{name: POD_NAME, valueFrom: "
+        "{fieldRef: {fieldPath: metadata.name}}}, {name: URL, value: 'http://$(POD_NAME)'}]}",
+    )
+    result = import_text(tmp_path, text)
+    spec = _spec(result)
+    assert spec["fieldEnv"] == {"POD_NAME": "metadata.name"}
+    assert spec["env"] == {"URL": "http://$(POD_NAME)"}
+    pod = renders_back(result, tmp_path)[("Deployment", "web")]["spec"]["template"]["spec"]
+    assert pod["containers"][0]["env"][0] == {
+        "name": "POD_NAME",
+        "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.name"}},
+    }

@@ -764,3 +764,37 @@ def test_patches_apply_before_validation() -> None:
     assert deployment.body["spec"]["template"]["spec"]["hostAliases"] == [{"ip": "10.0.0.1"}]
     [service] = [d for d in documents if d.kind == "Service"]
     assert "type" not in service.body["spec"]
+
+
+def test_field_env_sets_variables_from_the_pod_fields() -> None:
+    """fieldEnv: the downward API's fieldRef, after the secrets' variables and before env,
+    whose values may refer to them; a sidecar takes its own."""
+    settings: dict[str, Any] = {
+        "fieldEnv": {"POD_NAME": "metadata.name", "POD_IP": "status.podIP"},
+        "env": {"ADVERTISED": "$(POD_NAME).api:8080"},
+        "sidecars": [
+            {
+                "name": "agent",
+                "image": "ghcr.io/acme/agent:1.0.0",
+                "ports": [{"name": "agent", "port": 9000}],
+                "fieldEnv": {"NODE": "spec.nodeName"},
+            }
+        ],
+    }
+    pod = _pod(rendered(microservice(**settings)))
+    main, agent = pod["spec"]["containers"]
+    field = {"valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.name"}}}
+    assert main["env"][:2] == [
+        {"name": "POD_NAME", **field},
+        {
+            "name": "POD_IP",
+            "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "status.podIP"}},
+        },
+    ]
+    assert main["env"][2] == {"name": "ADVERTISED", "value": "$(POD_NAME).api:8080"}
+    assert agent["env"] == [
+        {
+            "name": "NODE",
+            "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "spec.nodeName"}},
+        }
+    ]

@@ -466,3 +466,30 @@ def test_a_file_path_under_a_secret_name_is_where_the_secret_is(value: str, secr
     assert [p.message for p in problems] == (
         ["TLS_KEY looks like a secret, and its value is written in the blueprint"] if secret else []
     )
+
+
+def test_a_variable_of_a_pod_field_is_set_once() -> None:
+    """fieldEnv and env of one name, in the main container or a sidecar: one would
+    silently win."""
+    sidecar = {
+        "name": "agent",
+        "image": "ghcr.io/acme/agent:1.0.0",
+        "ports": [{"name": "agent", "port": 9000}],
+        "fieldEnv": {"NODE": "spec.nodeName"},
+        "env": {"NODE": "here"},
+    }
+    text = microservice(
+        fieldEnv={"POD_NAME": "metadata.name"}, env={"POD_NAME": "api-0"}, sidecars=[sidecar]
+    )
+    assert [(p.path, p.message, p.hint) for p in problems_of(text)] == [
+        (
+            ("spec", "env", "POD_NAME"),
+            "POD_NAME is set by env and by spec.fieldEnv.POD_NAME",
+            "set each variable once: from the pod field, or as a plain value",
+        ),
+        (
+            ("spec", "sidecars", 0, "env", "NODE"),
+            "NODE is set by env and by spec.sidecars[0].fieldEnv.NODE",
+            "set each variable once: from the pod field, or as a plain value",
+        ),
+    ]

@@ -14,12 +14,12 @@ from kgen.rules.common import key_problem, problem
 from kgen.units import Unit
 
 
-def _variable_at(unit: Unit, name: str) -> JsonPath:
-    """Where an environment variable of the unit was written: its own env, or the one it
-    inherits."""
-    if name in unit.own.get("env", {}) or unit.inherited_from is None:
-        return (*unit.path, "env", name)
-    return (*unit.inherited_from, "env", name)
+def _variable_at(unit: Unit, name: str, field: str = "env") -> JsonPath:
+    """Where an environment variable of the unit was written: its own ``field`` (env or
+    fieldEnv), or the one it inherits."""
+    if name in unit.own.get(field, {}) or unit.inherited_from is None:
+        return (*unit.path, field, name)
+    return (*unit.inherited_from, field, name)
 
 
 @dataclass(frozen=True)
@@ -30,17 +30,29 @@ class _Environment:
     env: Mapping[str, Any]
     at: Callable[[str], JsonPath]
     from_secrets: tuple[tuple[str, JsonPath], ...]
+    #: The variables of pod fields (fieldEnv), which come after the secrets' and before env.
+    from_fields: tuple[tuple[str, JsonPath], ...] = ()
 
 
 def _environments(unit: Unit) -> Iterator[_Environment]:
     """The main container's variables, then each init container's and sidecar's."""
     yield _Environment(
-        unit.get("env", {}), lambda name: _variable_at(unit, name), tuple(_secret_variables(unit))
+        unit.get("env", {}),
+        lambda name: _variable_at(unit, name),
+        tuple(_secret_variables(unit)),
+        tuple((name, _variable_at(unit, name, "fieldEnv")) for name in unit.get("fieldEnv", {})),
     )
     for field in ("initContainers", "sidecars"):
         where = unit.written_at(field)
         for index, extra in enumerate(unit.get(field, [])):
-            yield _Environment(extra.get("env", {}), _under((*where, index, "env")), ())
+            yield _Environment(
+                extra.get("env", {}),
+                _under((*where, index, "env")),
+                (),
+                tuple(
+                    (name, (*where, index, "fieldEnv", name)) for name in extra.get("fieldEnv", {})
+                ),
+            )
 
 
 def _under(base: JsonPath) -> Callable[[str], JsonPath]:
@@ -80,24 +92,34 @@ def _secret_variables(unit: Unit) -> Iterator[tuple[str, JsonPath]]:
 
 
 def env_twice_problems(unit: Unit) -> Iterator[Problem]:
-    """A variable set by two secrets, or by a secret and by env: one would silently win."""
-    taken: dict[str, JsonPath] = {}
-    for name, where in _secret_variables(unit):
+    """A variable set by two secrets, or by two of a secret, fieldEnv and env: one would
+    silently win."""
+    for environment in _environments(unit):
+        taken: dict[str, JsonPath] = {}
+        for name, where in (*environment.from_secrets, *environment.from_fields):
+            if name in taken:
+                yield key_problem(
+                    unit.blueprint,
+                    where,
+                    f"{name} is set twice (also by {format_path(taken[name])})",
+                    "set each variable once",
+                )
+            taken.setdefault(name, where)
+        yield from _env_twice(unit, environment, taken)
+
+
+def _env_twice(
+    unit: Unit, environment: _Environment, taken: Mapping[str, JsonPath]
+) -> Iterator[Problem]:
+    for name in environment.env:
         if name in taken:
             yield key_problem(
                 unit.blueprint,
-                where,
-                f"{name} is set twice (also by {format_path(taken[name])})",
-                "set each variable once",
-            )
-        taken.setdefault(name, where)
-    for name in unit.get("env", {}):
-        if name in taken:
-            yield key_problem(
-                unit.blueprint,
-                _variable_at(unit, name),
+                environment.at(name),
                 f"{name} is set by env and by {format_path(taken[name])}",
-                "set each variable once: from the secret, or as a plain value",
+                "set each variable once: from the "
+                + ("pod field" if "fieldEnv" in taken[name] else "secret")
+                + ", or as a plain value",
             )
 
 
@@ -177,7 +199,9 @@ def env_reference_problems(unit: Unit) -> Iterator[Problem]:
     variables from secrets come first."""
     for environment in _environments(unit):
         env = environment.env
-        defined: set[str] = {name for name, _ in environment.from_secrets}
+        defined: set[str] = {
+            name for name, _ in (*environment.from_secrets, *environment.from_fields)
+        }
         for name, value in env.items():
             refs = {m.group(1) for m in REFERENCE.finditer(value if isinstance(value, str) else "")}
             for ref in sorted(refs - defined - {None}):

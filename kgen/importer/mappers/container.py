@@ -94,7 +94,10 @@ class Containers:
         ports = self._ports(container, path, where, port_names, group, name) if not init else []
         if ports:
             settings["ports"] = ports
-        env = self._env(container, path, where, group, name)
+        fields: dict[str, str] = {}
+        env = self._env(container, path, where, group, name, fields)
+        if fields:
+            settings["fieldEnv"] = fields
         if env:
             settings["env"] = env
         resources = self._resources(
@@ -165,8 +168,16 @@ class Containers:
         return ports
 
     def _env(
-        self, container: Mapping[str, Any], path: JsonPath, where: JsonPath, group: str, name: str
+        self,
+        container: Mapping[str, Any],
+        path: JsonPath,
+        where: JsonPath,
+        group: str,
+        name: str,
+        fields: dict[str, str],
     ) -> dict[str, Any]:
+        """The container's plain variables (``env``); those of pod fields (the downward
+        API's fieldRef) go to ``fields`` (``fieldEnv``)."""
         build, resource = self.build, self.resource
         env: dict[str, Any] = {}
         variables = container.get("env") or []
@@ -196,7 +207,20 @@ class Containers:
             source = variable.get("valueFrom") or {}
             config = source.get("configMapKeyRef")
             secret = source.get("secretKeyRef")
-            if isinstance(config, Mapping):
+            field = source.get("fieldRef")
+            if isinstance(field, Mapping) and field.get("apiVersion", "v1") == "v1":
+                fields[key] = str(field.get("fieldPath", ""))
+                build.origin((*where, "fieldEnv", key), resource, at)
+                ref = self.out(group, name, "env", item("name", key), "valueFrom", "fieldRef")
+                build.record(
+                    resource,
+                    (*at, "name"),
+                    Status.MAPPED,
+                    "",
+                    self.out(group, name, "env", item("name", key), "name"),
+                )
+                build.record(resource, (*at, "valueFrom", "fieldRef"), Status.MAPPED, "", ref)
+            elif isinstance(config, Mapping):
                 value = self._config_value(str(config.get("name")), str(config.get("key")))
                 if value is None:
                     build.left_out(
@@ -243,7 +267,7 @@ class Containers:
                 why = (
                     "secret variables of a sidecar or init container"
                     if secret
-                    else "the downward API and other variable sources"
+                    else "a container's resources (resourceFieldRef) and other variable sources"
                 )
                 build.left_out(
                     resource,
