@@ -410,7 +410,9 @@ def test_a_port_the_input_service_left_out_is_published(tmp_path: Path, kind: st
     assert [w.split(": warning: ", 1)[1] for w in said] == (
         [
             "Service shop/web: spec.ports: kgen's Service publishes every port of the main "
-            "container: gossip 7946/UDP too, on the LoadBalancer, where the input's did not"
+            "container: gossip 7946/UDP too, on the LoadBalancer, where the input's did not, "
+            "and kgen's NetworkPolicy admits it from every source: an admin or debug port is "
+            "reachable from outside"
         ]
         if kind == "LoadBalancer"
         else []
@@ -524,3 +526,55 @@ def test_a_variable_of_a_pod_field_is_field_env(tmp_path: Path) -> None:
         "name": "POD_NAME",
         "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.name"}},
     }
+
+
+def test_several_refused_certificate_arns_keep_https(tmp_path: Path) -> None:
+    """Every ARN of the list refused: the annotation is left out at its line, and the ALB
+    keeps HTTPS with the certificate found by the host (before, the second ARN's error
+    came after the first had taken the list out, and the whole app was left out)."""
+    bad = "arn:aws:acm:eu-west-1:123456789012:certificate/old"
+    text = alb_app() + alb_ingress(
+        "    alb.ingress.kubernetes.io/scheme: internet-facing\n"
+        f"    alb.ingress.kubernetes.io/certificate-arn: {bad}1,{bad}2"
+    )
+    result = import_text(tmp_path, text)
+    assert _spec(result)["ingress"]["tls"] == {}
+    key = 'Ingress web: metadata.annotations["alb.ingress.kubernetes.io/certificate-arn"]'
+    assert statuses(result)[key][0] is Status.LEFT_OUT
+    renders_back(result, tmp_path)
+
+
+def test_a_secret_named_by_image_pull_secrets_says_so(tmp_path: Path) -> None:
+    """A registry credential no blueprint reads is left out with its real use named
+    (before: 'no workload of the input uses it')."""
+    text = alb_app().replace(
+        "    spec:\n      containers:",
+        "    spec:\n      imagePullSecrets: [{name: regcred}]\n      containers:",
+    ) + (
+        "---\napiVersion: v1\nkind: Secret\nmetadata: {name: regcred, namespace: shop}\n"
+        "type: kubernetes.io/dockerconfigjson\ndata: {.dockerconfigjson: e30=}\n"
+    )
+    result = import_text(tmp_path, text, secret_store="vault")
+    [said] = [w for w in imported.warnings(result) if "Secret shop/regcred" in w]
+    assert said.endswith(
+        "a registry credential of web (imagePullSecrets, kept as a patch): kgen makes no "
+        "Secret of it, so keep this one in the namespace, or write it from your store yourself"
+    )
+
+
+def test_a_health_check_path_kgen_does_not_derive_is_warned_of(tmp_path: Path) -> None:
+    """kgen derives the ALB's health check path from the readiness probe: without one on
+    the Ingress's port the controller checks /, which may fail every target; a warning
+    says so and how to keep the input's path (before: a quiet 'changed')."""
+    text = alb_app() + alb_ingress(
+        "    alb.ingress.kubernetes.io/scheme: internet-facing\n"
+        "    alb.ingress.kubernetes.io/healthcheck-path: /health/ready"
+    )
+    result = import_text(tmp_path, text)
+    [said] = [w for w in imported.warnings(result) if "healthcheck-path" in w]
+    assert said.split('"]: ', 1)[1] == (
+        "kgen derives the ALB's health check path from an http readiness probe on the "
+        "Ingress's port: none, so the controller checks /, not /health/ready; an ALB whose "
+        "targets fail the check sends nothing: give the app an http readiness probe of "
+        "/health/ready on that port"
+    )

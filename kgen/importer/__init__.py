@@ -33,7 +33,16 @@ from kgen.importer.account import Item, Ledger, Line, Status, Target, account
 from kgen.importer.additions import Addition, additions
 from kgen.importer.graph import KINDS as POLICIES
 from kgen.importer.graph import fold_policies, unpoliced
-from kgen.importer.index import BUILT_IN_GROUPS, NOT_YET, PARTS, WORKLOADS, Group, Index, group
+from kgen.importer.index import (
+    BUILT_IN_GROUPS,
+    NOT_YET,
+    PARTS,
+    WORKLOADS,
+    Group,
+    Index,
+    group,
+    pod_spec,
+)
 from kgen.importer.mappers import FINISH, MAPPERS
 from kgen.importer.mappers.base import Build
 from kgen.importer.mappers.exposure import name_splits
@@ -308,6 +317,43 @@ def _unknown(resource: Resource, version: str) -> str:
     )
 
 
+def _named_elsewhere(index: Index, part: Resource) -> str | None:
+    """Why a ConfigMap or Secret that no blueprint reads is still named by a workload of
+    the input: a registry credential of imagePullSecrets, or a projected volume's source
+    (None: nothing names it)."""
+    pulling: list[str] = []
+    projecting: list[str] = []
+    key = "configMap" if part.kind == "ConfigMap" else "secret"
+    for workload in index.workloads:
+        if index.namespace(workload) != index.namespace(part):
+            continue
+        spec = pod_spec(workload)
+        pulls = spec.get("imagePullSecrets")
+        for entry in pulls if isinstance(pulls, list) and part.kind == "Secret" else []:
+            if isinstance(entry, Mapping) and entry.get("name") == part.name:
+                pulling.append(workload.name)
+        volumes = spec.get("volumes")
+        for volume in volumes if isinstance(volumes, list) else []:
+            projected = volume.get("projected") if isinstance(volume, Mapping) else None
+            sources = projected.get("sources") if isinstance(projected, Mapping) else None
+            for source in sources if isinstance(sources, list) else []:
+                named = source.get(key) if isinstance(source, Mapping) else None
+                if isinstance(named, Mapping) and named.get("name") == part.name:
+                    projecting.append(workload.name)
+    if pulling:
+        return (
+            f"a registry credential of {', '.join(sorted(set(pulling)))} (imagePullSecrets, "
+            "kept as a patch): kgen makes no Secret of it, so keep this one in the namespace, "
+            "or write it from your store yourself"
+        )
+    if projecting:
+        return (
+            f"read through a projected volume of {', '.join(sorted(set(projecting)))}, which "
+            "kgen leaves out (see its warning)"
+        )
+    return None
+
+
 def _classify(index: Index, ledger: Ledger, plans: list[Group], version: str) -> None:
     """What is not a workload or one of its parts is listed and left out, never guessed."""
     blueprint_of = {id(w): i for i, plan in enumerate(plans) for w in plan.workloads}
@@ -331,7 +377,9 @@ def _classify(index: Index, ledger: Ledger, plans: list[Group], version: str) ->
                     "watches (by its app.kubernetes.io/name or app label, or its name): "
                     "kgen import does not guess whose alerts these are",
                 }.get(kind, "no workload of the input uses it")
-                ledger.record(resource, (), Status.LEFT_OUT, why)
+                ledger.record(
+                    resource, (), Status.LEFT_OUT, _named_elsewhere(index, resource) or why
+                )
             elif (
                 len(owners) > 1
                 # each app's blueprint takes its own routes of an Ingress (exposure.py)

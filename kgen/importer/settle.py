@@ -162,7 +162,10 @@ def settle(build: Build, kube_version: str | None, builds: Sequence[Build] = ())
         where = _paths_of(text)
         fatal: list[Problem] = []
         dropped = False
+        gone: list[JsonPath] = []  # what this round took out: its other problems go with it
         for problem in problems:
+            if any(problem.path[: len(key)] == key for key in gone):
+                continue
             path = where.get((problem.pos.line, problem.pos.column), problem.path)
             if len(problem.path) > 1 and _present(build.blueprint, problem.path[:-1]):
                 # about a place in the blueprint, not at the first key of the map that
@@ -175,6 +178,7 @@ def settle(build: Build, kube_version: str | None, builds: Sequence[Build] = ())
             elif _present(build.blueprint, key):
                 _drop(build, key, f"kgen refuses it: {said.message}")
                 dropped = True
+                gone.append(key)
         if fatal or not dropped:
             return fatal or [
                 _at_input(build, None, _in_input_terms(build, p, where)) for p in problems

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from kgen.helpers import DERIVED_INGRESS_ANNOTATIONS
-from kgen.importer.account import Ledger, Status, leaves
+from kgen.importer.account import Ledger, Status, leaves, value_at
 from kgen.importer.index import Index, pod_spec
 from kgen.importer.mappers.base import Build, part_metadata, target
 from kgen.importer.read import Resource
@@ -470,6 +470,26 @@ def _tls_hosts(
             )
 
 
+def _health_check(build: Build, ingress: Resource, where: JsonPath, value: Any) -> None:
+    """healthcheck-path: kgen derives it from the readiness probe on the Ingress's port;
+    another (or none: the controller checks /) can fail every target, so it is warned
+    of, with how to keep it."""
+    name = build.name
+    body = build.rendered("Ingress", name)
+    found, rendered = value_at(body, where) if body is not None else (False, None)
+    if found and rendered == value:
+        build.record(ingress, where, Status.MAPPED, "", target("Ingress", name, *where))
+        return
+    now = f"{rendered}" if found else "none, so the controller checks /"
+    build.record(
+        ingress, where, Status.CHANGED,
+        "kgen derives the ALB's health check path from an http readiness probe on the "
+        f"Ingress's port: {now}, not {value}; an ALB whose targets fail the check sends "
+        f"nothing: give the app an http readiness probe of {value} on that port",
+        loud=True,
+    )  # fmt: skip
+
+
 def _own_alb(build: Build, ingress: Resource, annotations: Mapping[str, Any]) -> None:
     """An Ingress of no group has an ALB of its own; kgen's joins a group, whose ALB
     replaces it (another DNS name): a warning. (With no class, the cluster's default
@@ -526,6 +546,8 @@ def _alb(build: Build, ingress: Resource, annotations: Mapping[str, Any]) -> Non
                 f"not {value}",
                 loud=True,
             )  # fmt: skip
+        elif short == "healthcheck-path":
+            _health_check(build, ingress, where, value)
         elif key in DERIVED_INGRESS_ANNOTATIONS:  # the listeners, redirect, policy, health
             build.record(
                 ingress, where, Status.CHANGED,

@@ -195,7 +195,8 @@ def _service(build: Build, service: Resource) -> None:
         build.ledger.note(
             service, ("spec", "ports"),
             f"kgen's Service publishes every port of the main container: {', '.join(more)} "
-            f"too, on the {kind_of}, where the input's did not",
+            f"too, on the {kind_of}, where the input's did not, and kgen's NetworkPolicy "
+            "admits it from every source: an admin or debug port is reachable from outside",
             build.ref,
         )  # fmt: skip
     if not ports:
