@@ -578,3 +578,22 @@ def test_a_health_check_path_kgen_does_not_derive_is_warned_of(tmp_path: Path) -
         "targets fail the check sends nothing: give the app an http readiness probe of "
         "/health/ready on that port"
     )
+
+
+def test_a_derived_annotation_kgen_writes_the_same_is_mapped(tmp_path: Path) -> None:
+    """listen-ports and ssl-redirect as kgen derives them with tls: mapped (before, each
+    was reported as changed though the output has the input's value)."""
+    text = alb_app() + alb_ingress(
+        "    alb.ingress.kubernetes.io/scheme: internet-facing\n"
+        '    alb.ingress.kubernetes.io/listen-ports: \'[{"HTTP": 80}, {"HTTPS": 443}]\'\n'
+        "    alb.ingress.kubernetes.io/ssl-redirect: '443'"
+    ).replace(
+        "  ingressClassName: alb\n",
+        "  ingressClassName: alb\n  tls: [{hosts: [shop.example.com]}]\n",
+    )
+    result = import_text(tmp_path, text)
+    found = statuses(result)
+    for short in ("listen-ports", "ssl-redirect"):
+        key = f'Ingress web: metadata.annotations["alb.ingress.kubernetes.io/{short}"]'
+        assert found[key] == (Status.MAPPED, "")
+    renders_back(result, tmp_path)

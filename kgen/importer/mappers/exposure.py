@@ -470,6 +470,13 @@ def _tls_hosts(
             )
 
 
+def _renders(build: Build, where: JsonPath, value: Any) -> bool:
+    """Whether kgen's Ingress, as the blueprint so far renders it, has ``value`` at
+    ``where``."""
+    body = build.rendered("Ingress", build.name)
+    return body is not None and value_at(body, where) == (True, value)
+
+
 def _health_check(build: Build, ingress: Resource, where: JsonPath, value: Any) -> None:
     """healthcheck-path: kgen derives it from the readiness probe on the Ingress's port;
     another (or none: the controller checks /) can fail every target, so it is warned
@@ -477,7 +484,7 @@ def _health_check(build: Build, ingress: Resource, where: JsonPath, value: Any) 
     name = build.name
     body = build.rendered("Ingress", name)
     found, rendered = value_at(body, where) if body is not None else (False, None)
-    if found and rendered == value:
+    if _renders(build, where, value):
         build.record(ingress, where, Status.MAPPED, "", target("Ingress", name, *where))
         return
     now = f"{rendered}" if found else "none, so the controller checks /"
@@ -548,6 +555,8 @@ def _alb(build: Build, ingress: Resource, annotations: Mapping[str, Any]) -> Non
             )  # fmt: skip
         elif short == "healthcheck-path":
             _health_check(build, ingress, where, value)
+        elif key in DERIVED_INGRESS_ANNOTATIONS and _renders(build, where, value):
+            build.record(ingress, where, Status.MAPPED, "", out)  # kgen derives the same
         elif key in DERIVED_INGRESS_ANNOTATIONS:  # the listeners, redirect, policy, health
             build.record(
                 ingress, where, Status.CHANGED,
