@@ -101,8 +101,10 @@ def map_parts(build: Build, index: Index, workload: Resource, service: Resource 
                 continue
             if path[:1] == ("data",) or path[:1] == ("binaryData",):
                 build.left_out(
-                    config, path, "read by the app, but not as a file or variable kgen inlines"
-                )
+                    config, path,
+                    "no file or variable of the blueprint takes this key (a volume's items "
+                    "leave it out, or its only use is left out: see that warning)",
+                )  # fmt: skip
             else:
                 build.record(
                     config,
