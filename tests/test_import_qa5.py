@@ -597,3 +597,14 @@ def test_a_derived_annotation_kgen_writes_the_same_is_mapped(tmp_path: Path) -> 
         key = f'Ingress web: metadata.annotations["alb.ingress.kubernetes.io/{short}"]'
         assert found[key] == (Status.MAPPED, "")
     renders_back(result, tmp_path)
+
+
+def test_resources_say_cpu_and_memory_before_limits(tmp_path: Path) -> None:
+    """The blueprint's resources read as one writes them: cpu, memory, then limits."""
+    text = alb_app().replace(
+        "ports: [{name: http, containerPort: 8080}]}",
+        "ports: [{name: http, containerPort: 8080}], resources: {requests: {cpu: 250m, "
+        "memory: 256Mi}, limits: {cpu: '1', memory: 512Mi}}}",
+    )
+    resources = _spec(import_text(tmp_path, text))["resources"]
+    assert list(resources) == ["cpu", "memory", "limits"]

@@ -545,6 +545,8 @@ class Containers:
         for key in node:
             if key not in ("requests", "limits"):
                 build.left_out(resource, (*path, key), _LISTS)
+        if "limits" in result:  # cpu and memory first, as a blueprint is written
+            result["limits"] = result.pop("limits")
         return result
 
     def _probes(
