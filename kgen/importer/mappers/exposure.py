@@ -147,6 +147,14 @@ _NGINX_REGEX = (
 )
 
 
+def _class_named(ingress: Resource) -> Any:
+    """The class an Ingress names (spec.ingressClassName, else the older annotation);
+    None for the cluster's default class."""
+    spec = ingress.body.get("spec") or {}
+    annotations = (ingress.body.get("metadata") or {}).get("annotations") or {}
+    return spec.get("ingressClassName") or annotations.get(_CLASS)
+
+
 def as_prefix(ingress: Resource, path: Mapping[str, Any]) -> tuple[str, str, bool] | str:
     """How kgen's Prefix route says an input path: the prefix, why it is written so (for a
     pathType other than Prefix), and whether that routes more requests than the input
@@ -161,9 +169,8 @@ def as_prefix(ingress: Resource, path: Mapping[str, Any]) -> tuple[str, str, boo
     )
     if kind == "Exact":
         return written, wider, True
-    spec = ingress.body.get("spec") or {}
     annotations = (ingress.body.get("metadata") or {}).get("annotations") or {}
-    named = spec.get("ingressClassName") or annotations.get(_CLASS)
+    named = _class_named(ingress)
     if named is None and written in ("/", "/*"):  # the default class: every path either way
         return "/", "kgen routes the prefix /: the same requests", False
     if named in (None, "alb"):
@@ -484,7 +491,7 @@ def _health_check(build: Build, ingress: Resource, where: JsonPath, value: Any) 
     name = build.name
     body = build.rendered("Ingress", name)
     found, rendered = value_at(body, where) if body is not None else (False, None)
-    if _renders(build, where, value):
+    if found and rendered == value:
         build.record(ingress, where, Status.MAPPED, "", target("Ingress", name, *where))
         return
     now = f"{rendered}" if found else "none, so the controller checks /"
@@ -501,8 +508,7 @@ def _own_alb(build: Build, ingress: Resource, annotations: Mapping[str, Any]) ->
     """An Ingress of no group has an ALB of its own; kgen's joins a group, whose ALB
     replaces it (another DNS name): a warning. (With no class, the cluster's default
     class served it, which the note of ``_class`` says.)"""
-    spec = ingress.body.get("spec") or {}
-    if (spec.get("ingressClassName") or annotations.get(_CLASS)) != "alb":
+    if _class_named(ingress) != "alb":
         return
     internal = annotations.get(f"{_ALB}scheme") != "internet-facing"
     said = build.here.get("ingress", {})
