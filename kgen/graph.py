@@ -18,6 +18,7 @@ from typing import Any
 from kgen.model import JsonPath, Problem
 from kgen.suggest import did_you_mean, shown
 from kgen.units import Unit
+from kgen.workloads import published
 
 #: Edges (caller unit to target unit) one run may declare: each is a rule in two policies.
 MAX_EDGES = 20_000
@@ -66,15 +67,22 @@ class ServiceGraph:
 
 
 def published_ports(unit: Mapping[str, Any]) -> tuple[Port, ...]:
-    """The ports of a unit's main container, as its Service publishes them."""
-    return tuple(
-        Port(
-            str(port["name"]),
-            int(port["port"]),
-            str(port.get("protocol", "TCP")),
-            int(port.get("servicePort", port["port"])),
-        )
-        for port in unit.get("ports", [])
+    """The ports of a unit's main container its Service publishes (not those written
+    ``published: false``), as it publishes them."""
+    return tuple(_port(port) for port in published(unit))
+
+
+def container_ports(unit: Mapping[str, Any]) -> tuple[Port, ...]:
+    """Every port of a unit's main container, published or not."""
+    return tuple(_port(port) for port in unit.get("ports", []))
+
+
+def _port(port: Mapping[str, Any]) -> Port:
+    return Port(
+        str(port["name"]),
+        int(port["port"]),
+        str(port.get("protocol", "TCP")),
+        int(port.get("servicePort", port["port"])),
     )
 
 
@@ -151,7 +159,7 @@ def _resolve(
     if (namespace, app) == (caller.namespace, caller.app):
         # A Monolith's processes may call each other; nothing calls itself.
         targets = [unit for unit in targets or () if unit is not caller]
-        if not any(unit.get("ports") for unit in targets):
+        if not any(published(unit) for unit in targets):
             return _problem(
                 caller,
                 name_at,
@@ -169,13 +177,16 @@ def _resolve(
             else "dependsOn names apps of the blueprints kgen renders together (metadata.name)"
         )
         return _problem(caller, name_at, f"no app {app!r} in namespace {namespace!r}", hint)
-    with_ports = [unit for unit in targets if unit.get("ports")]
+    with_ports = [unit for unit in targets if published(unit)]
     if not with_ports:
+        kept = any(unit.get("ports") for unit in targets)
         return _problem(
             caller,
             name_at,
             f"{app} publishes no ports, so nothing can call it",
-            "give it ports, or remove the reference",
+            "its ports are all published: false: publish the one it calls, or remove the reference"
+            if kept
+            else "give it ports, or remove the reference",
         )
     edges = []
     for target in with_ports:
@@ -186,6 +197,14 @@ def _resolve(
             edges.append(Edge(caller, target, ports, at))
     if not edges:
         known = sorted({p.name for unit in with_ports for p in published_ports(unit)})
+        if any(_named(container_ports(unit), port) for unit in targets):
+            return _problem(
+                caller,
+                (*at, "port"),
+                f"{app} keeps port {shown(port)} unpublished (published: false): "
+                "nothing outside its pods can call it",
+                "call one of its published ports: " + ", ".join(known),
+            )
         return _problem(
             caller,
             (*at, "port"),

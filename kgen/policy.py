@@ -8,8 +8,9 @@ Ingress:
   ports only (a Cluster blueprint's VPC CIDR narrows this once that kind exists);
 - from Prometheus (pods labelled ``app.kubernetes.io/name: prometheus``, any namespace)
   on the metrics port, when the unit is monitored;
-- a StatefulApp's pods from each other, on their container ports (replicas of a database
-  or an ensemble talk to their peers through the headless Service).
+- a StatefulApp's pods from each other, on their container ports, published or not
+  (replicas of a database or an ensemble talk to their peers through the headless
+  Service).
 
 Egress: cluster DNS (kube-dns in kube-system, UDP and TCP 53); each unit this one depends
 on, on the container ports it calls; the declared ``egress`` blocks and ports; a
@@ -25,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from kgen.graph import Port, ServiceGraph, published_ports
+from kgen.graph import Port, ServiceGraph, container_ports, published_ports
 from kgen.helpers import selector_labels
 from kgen.units import Unit
 from kgen.workloads import ingress_port, metrics_port
@@ -57,7 +58,7 @@ def network_policy(unit: Unit, graph: ServiceGraph) -> dict[str, Any]:
     if scraped is not None:
         port = {"port": int(scraped["port"]), "protocol": "TCP"}
         ingress.append({"from": [PROMETHEUS_PEER], "ports": [port]})
-    own = published_ports(unit) if unit.workload == "StatefulSet" else ()
+    own = container_ports(unit) if unit.workload == "StatefulSet" else ()
     itself = {"podSelector": {"matchLabels": unit.selector}}
     if own:
         ingress.append({"from": [itself], "ports": _ports(own)})

@@ -71,10 +71,16 @@ def checkov_skips(unit: Any, written_at: JsonPath) -> dict[str, str]:
     return {"checkov.io/skip1": f"CKV_K8S_35=secrets as environment variables: {', '.join(fields)}"}
 
 
+def published(unit: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The main container's ports its Service publishes: all but those written
+    ``published: false`` (an admin or debug port kept on the pod)."""
+    return [port for port in unit.get("ports", []) if port.get("published", True)]
+
+
 def ingress_port(unit: Mapping[str, Any]) -> Mapping[str, Any]:
     """The port an Ingress sends requests to: the one ``ingress.port`` names, else the
-    first TCP port (validate checks that there is one)."""
-    ports: list[Mapping[str, Any]] = unit.get("ports", [])
+    first published TCP port (validate checks that there is one)."""
+    ports = published(unit)
     ref = unit["ingress"].get("port")
     for port in ports:
         if ref is None and port.get("protocol", "TCP") == "TCP":
@@ -102,12 +108,13 @@ def metrics_port(unit: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return None
 
 
-def service_ports(unit: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """What the unit's Service publishes: the main container's ports, and a sidecar's port
-    when Prometheus scrapes it."""
-    ports: list[Mapping[str, Any]] = list(unit.get("ports", []))
+def service_ports(unit: Mapping[str, Any], headless: bool = False) -> list[Mapping[str, Any]]:
+    """What the unit's Service publishes: the main container's published ports, and a
+    sidecar's port when Prometheus scrapes it. A StatefulApp's own headless Service, the
+    pods' names for each other, lists every port of the main container."""
+    ports = list(unit.get("ports", [])) if headless else published(unit)
     monitored = metrics_port(unit)
-    if monitored is not None and monitored not in ports:
+    if monitored is not None and monitored in sidecar_ports(unit):
         ports.append(monitored)
     return ports
 
@@ -363,6 +370,7 @@ TEMPLATE_GLOBALS = {
     "issues_certificate": issues_certificate,
     "metrics_port": metrics_port,
     "service_ports": service_ports,
+    "published": published,
     "scales_horizontally": scales_horizontally,
     "scales_on_queue": scales_on_queue,
     "pod_range": pod_range,

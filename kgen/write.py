@@ -88,7 +88,7 @@ def _text(document: Document) -> str:
 NAMESPACED_KINDS = frozenset({
     "certificate", "configmap", "cronjob", "deployment", "externalsecret",
     "horizontalpodautoscaler", "ingress", "job", "limitrange", "networkpolicy",
-    "persistentvolumeclaim", "poddisruptionbudget", "prometheusrule", "resourcequota",
+    "persistentvolumeclaim", "poddisruptionbudget", "podmonitor", "prometheusrule", "resourcequota",
     "scaledobject", "schedule", "service", "serviceaccount", "servicemonitor", "statefulset",
     "triggerauthentication", "verticalpodautoscaler",
 })  # fmt: skip

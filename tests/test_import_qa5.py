@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from kgen import api
 from kgen.errors import InvalidInput
@@ -392,33 +393,29 @@ def test_a_base_60_number_is_text_as_kubectl_reads_it(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("kind", ["ClusterIP", "LoadBalancer"])
-def test_a_port_the_input_service_left_out_is_published(tmp_path: Path, kind: str) -> None:
-    """kgen's Service publishes every port of the main container: the report says why of
-    the one the input's Service left out, and on a LoadBalancer (reachable from outside
-    the cluster) a warning says so too."""
+def test_a_port_the_input_service_left_out_stays_unpublished(tmp_path: Path, kind: str) -> None:
+    """A container port the input's Service did not publish (a gossip or admin port) is
+    ``published: false``: kgen's Service, and so its load balancer, leaves it out too, and
+    nothing is reported of it."""
     text = alb_app("{}", kind).replace(
         "ports: [{name: http, containerPort: 8080}]}",
         "ports: [{name: http, containerPort: 8080}, {name: gossip, containerPort: 7946, "
         "protocol: UDP}]}",
     )
     result = import_text(tmp_path, text)
-    [addition] = [a for a in result.additions if a.kind == "Service" and "publishes" in a.reason]
-    assert addition.reason == (
-        "kgen's Service publishes every port of the main container, where the input's left some out"
-    )
-    said = [w for w in imported.warnings(result) if "publishes every port" in w]
-    assert [w.split(": warning: ", 1)[1] for w in said] == (
-        [
-            "Service shop/web: spec.ports: kgen's Service publishes every port of the main "
-            "container: gossip 7946/UDP too, on the LoadBalancer, where the input's did not, "
-            "and kgen's NetworkPolicy admits it from every source: an admin or debug port is "
-            "reachable from outside"
-        ]
-        if kind == "LoadBalancer"
-        else []
-    )
-    service = renders_back(result, tmp_path)[("Service", "web")]
-    assert [p["name"] for p in service["spec"]["ports"]] == ["http", "gossip"]
+    [blueprint] = result.blueprints
+    assert yaml.safe_load(blueprint.text)["spec"]["ports"][1] == {
+        "name": "gossip",
+        "port": 7946,
+        "protocol": "UDP",
+        "published": False,
+    }
+    assert not [a for a in result.additions if "main container" in a.reason]
+    assert not [w for w in imported.warnings(result) if "gossip" in w]
+    rendered = renders_back(result, tmp_path)
+    assert [p["name"] for p in rendered[("Service", "web")]["spec"]["ports"]] == ["http"]
+    policy = rendered[("NetworkPolicy", "web")]["spec"]
+    assert all(port["port"] != 7946 for rule in policy.get("ingress", []) for port in rule["ports"])
 
 
 def test_the_ingress_shims_certificate_is_said_to_go(tmp_path: Path) -> None:

@@ -69,7 +69,8 @@ def test_only_a_headless_service(tmp_path: Path) -> None:
 
 def test_zookeeper_keeps_both_services(tmp_path: Path) -> None:
     """zk-hs (headless, the serviceName) becomes zk-headless and zk-cs (client) zk; the
-    ports of both fold into the app's ports, which both Services publish."""
+    ports of both fold into the app's ports; the client one publishes only its own (the
+    members' ports are published: false), the headless one every port."""
     kubectl = require_tool("kubectl")
     result = api.import_manifests([EXAMPLES / "zookeeper.yaml"], namespace="data")
     rendered = round_trip(result, tmp_path, kubectl)
@@ -77,7 +78,7 @@ def test_zookeeper_keeps_both_services(tmp_path: Path) -> None:
         name: [p["port"] for p in rendered["Service", name]["spec"]["ports"]]
         for name in ("zk", "zk-headless")
     }
-    assert ports == {"zk": [2181, 2888, 3888], "zk-headless": [2181, 2888, 3888]}
+    assert ports == {"zk": [2181], "zk-headless": [2181, 2888, 3888]}
     assert rendered["PodDisruptionBudget", "zk"]["spec"]["maxUnavailable"] == 1
 
 

@@ -66,7 +66,8 @@ def declared(blueprints: Iterable[Mapping[str, Any]]) -> set[tuple[Any, ...]]:
             for component, ports in apps[target]:
                 if (*target, component) == caller:
                     continue  # a process calls its app's other processes, never itself
-                for port in _chosen(ports, ref.get("port")):
+                published = [p for p in ports if p.get("published", True)]
+                for port in _chosen(published, ref.get("port")):
                     allowed.add(
                         (caller, (*target, component), port["port"], port.get("protocol", "TCP"))
                     )
@@ -157,6 +158,10 @@ def test_the_example_shop_allows_exactly_what_it_declares() -> None:
     database = pods[("data", "orders-db", None)]
     assert policies.allows(prometheus, database, 9187, "TCP")
     assert not policies.allows(prometheus, database, 5432, "TCP")
+    # ZooKeeper's members reach each other on their unpublished ports; nothing else does
+    zookeeper = pods[("data", "zk", None)]
+    assert policies.allows(zookeeper, zookeeper, 2888, "TCP")
+    assert not policies.allows(database, zookeeper, 2888, "TCP")
 
 
 _NAMES = st.sampled_from(["a", "b", "c", "d", "e"])
@@ -173,7 +178,7 @@ def _service_sets(draw: st.DrawFn) -> list[dict[str, Any]]:
             {
                 "name": f"p{index}",
                 "port": number,
-                **draw(st.sampled_from([{}, {"servicePort": 80 + index}])),
+                **draw(st.sampled_from([{}, {"servicePort": 80 + index}, {"published": False}])),
             }
             for index, number in enumerate(numbers)
         ]
@@ -192,7 +197,7 @@ def _service_sets(draw: st.DrawFn) -> list[dict[str, Any]]:
         )
     for blueprint in blueprints:
         me = blueprint["metadata"]["name"]
-        others = [b for b in blueprints if b["metadata"]["name"] != me and b["spec"]["ports"]]
+        others = [b for b in blueprints if b["metadata"]["name"] != me and _published(b)]
         chosen = (
             draw(
                 st.lists(
@@ -205,7 +210,7 @@ def _service_sets(draw: st.DrawFn) -> list[dict[str, Any]]:
         references: list[Any] = []
         for target in chosen:
             name, namespace = target["metadata"]["name"], target["metadata"]["namespace"]
-            port = draw(st.sampled_from([None, *[p["name"] for p in target["spec"]["ports"]]]))
+            port = draw(st.sampled_from([None, *[p["name"] for p in _published(target)]]))
             if (
                 namespace == blueprint["metadata"]["namespace"]
                 and port is None
@@ -219,6 +224,11 @@ def _service_sets(draw: st.DrawFn) -> list[dict[str, Any]]:
         if references:
             blueprint["spec"]["dependsOn"] = references
     return blueprints
+
+
+def _published(blueprint: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The ports a blueprint's Service publishes: the ones callers may name."""
+    return [p for p in blueprint["spec"]["ports"] if p.get("published", True)]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -101,8 +101,8 @@ DOCUMENTED: tuple[tuple[str, str, str], ...] = (
     (
         "Service",
         "spec.ports(published)",
-        "kgen's Service publishes every port of the main container, where the input's left "
-        "some out",
+        "kgen's headless Service lists every port of the main container (the pods' names "
+        "for each other), where the input's left some out",
     ),
     ("Service", "spec.ports[].*", "Service ports target the container port by name"),
     ("Service", "spec.type", "kgen writes the Service's type"),

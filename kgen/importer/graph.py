@@ -58,7 +58,7 @@ class Member:
     namespace: str
     where: JsonPath | None
     rendered: str
-    #: (name, number, protocol) of the rendered main container's ports
+    #: (name, number, protocol) of the rendered main container's ports its Service publishes
     ports: tuple[tuple[str, int, str], ...]
 
     @property
@@ -236,7 +236,7 @@ def _members(plans: Sequence[Group], builds: Sequence[Build]) -> list[Member]:
                     build.namespace,
                     ("spec",),
                     name,
-                    rendered.get(name, ()),
+                    _published(rendered.get(name, ()), build.spec),
                 )
             )
             continue
@@ -254,10 +254,23 @@ def _members(plans: Sequence[Group], builds: Sequence[Build]) -> list[Member]:
                     continue
                 where = ("spec", "schedules", schedules.index(name))
             unit = f"{build.app}-{name}"
-            found.append(
-                Member(workload, build, build.namespace, where, unit, rendered.get(unit, ()))
-            )
+            settings = processes.get(name) if workload.kind == "Deployment" else None
+            ports = _published(rendered.get(unit, ()), settings or {})
+            found.append(Member(workload, build, build.namespace, where, unit, ports))
     return found
+
+
+def _published(
+    ports: tuple[tuple[str, int, str], ...], settings: Mapping[str, Any]
+) -> tuple[tuple[str, int, str], ...]:
+    """The rendered ports a unit's Service publishes: not those its settings keep off it
+    (``published: false``), which no dependsOn may name."""
+    kept = {
+        port.get("name")
+        for port in settings.get("ports") or []
+        if isinstance(port, Mapping) and port.get("published") is False
+    }
+    return tuple(port for port in ports if port[0] not in kept)
 
 
 def _rendered_ports(build: Build) -> dict[str, tuple[tuple[str, int, str], ...]]:

@@ -13,7 +13,7 @@ from kgen.rules import environment, scaling, volumes
 from kgen.rules.common import key_problem, problem
 from kgen.suggest import did_you_mean, one_of
 from kgen.units import Unit
-from kgen.workloads import metrics_port, sidecar_ports
+from kgen.workloads import metrics_port, published, sidecar_ports
 
 UnitRule = Callable[[Unit], Iterator[Problem]]
 EXPOSED_TYPES = ("NodePort", "LoadBalancer")
@@ -24,6 +24,17 @@ def port_problems(unit: Unit) -> Iterator[Problem]:
     seen: dict[tuple[int, str], int] = {}
     ports = unit.written_at("ports")
     for index, port in enumerate(unit.get("ports", [])):
+        if not port.get("published", True):
+            for field in ("servicePort", "nodePort"):
+                if field in port:
+                    yield key_problem(
+                        unit.blueprint,
+                        (*ports, index, field),
+                        f"{field} is where the Service publishes the port, and this one is "
+                        "published: false",
+                        f"remove {field}, or published: false",
+                    )
+            continue
         if "nodePort" in port and service_type not in EXPOSED_TYPES:
             yield problem(
                 unit.blueprint,
@@ -55,12 +66,17 @@ def service_problems(unit: Unit) -> Iterator[Problem]:
             f"internal applies to a LoadBalancer, not to {service_type}",
             "remove it, or set type: LoadBalancer",
         )
-    if not unit.get("ports") and unit.written.get("service"):
+    if not published(unit) and unit.written.get("service"):
+        kept = bool(unit.get("ports"))
         yield key_problem(
             unit.blueprint,
             where,
-            "a Service needs ports, and there are none",
-            f"add {format_path(unit.written_at('ports'))}, or remove the service settings",
+            "a Service needs published ports, and every port is published: false"
+            if kept
+            else "a Service needs ports, and there are none",
+            "publish a port, or remove the service settings"
+            if kept
+            else f"add {format_path(unit.written_at('ports'))}, or remove the service settings",
         )
 
 
@@ -76,22 +92,37 @@ def ingress_problems(unit: Unit) -> Iterator[Problem]:
     ports = {(p["name"]): p for p in unit.get("ports", [])} | {
         p["port"]: p for p in unit.get("ports", [])
     }
-    if not tcp_ports(unit):
+    open_tcp = tcp_ports_of(published(unit))
+    if not open_tcp:
+        kept = bool(tcp_ports(unit))
         yield key_problem(
             blueprint,
             where,
-            "an Ingress sends HTTP to a TCP port of the app, and it has none",
-            f"add {format_path(unit.written_at('ports'))}",
+            "an Ingress sends HTTP to a published TCP port of the app, and every TCP port is "
+            "published: false"
+            if kept
+            else "an Ingress sends HTTP to a TCP port of the app, and it has none",
+            "publish the port the Ingress sends to"
+            if kept
+            else f"add {format_path(unit.written_at('ports'))}",
         )
     elif ref is not None and (ref not in ports or ports[ref].get("protocol", "TCP") != "TCP"):
-        known = ", ".join(p["name"] for p in tcp_ports(unit))
+        known = ", ".join(p["name"] for p in open_tcp)
         yield problem(
             blueprint,
             (*where, "port"),
             f"{ref!r} is not a TCP port of the app",
-            did_you_mean(str(ref), [p["name"] for p in tcp_ports(unit)]) or f"TCP ports: {known}",
+            did_you_mean(str(ref), [p["name"] for p in open_tcp]) or f"TCP ports: {known}",
         )
-    if unit.get("ports") and unit.get("service", {}).get("type") == "None":
+    elif ref is not None and not ports[ref].get("published", True):
+        yield problem(
+            blueprint,
+            (*where, "port"),
+            f"port {ref!r} is published: false, and an Ingress reaches the app through its Service",
+            f"send to a published port ({', '.join(p['name'] for p in open_tcp)}), or "
+            "publish this one",
+        )
+    if published(unit) and unit.get("service", {}).get("type") == "None":
         yield key_problem(
             blueprint,
             where,
@@ -140,7 +171,8 @@ def monitoring_problems(unit: Unit) -> Iterator[Problem]:
     if monitoring is None:
         return
     ref = monitoring["port"]
-    if metrics_port(unit) is None:
+    scraped = metrics_port(unit)
+    if scraped is None:
         names = [port["name"] for port in [*tcp_ports(unit), *tcp_ports_of(sidecar_ports(unit))]]
         yield problem(
             unit.blueprint,
@@ -149,12 +181,17 @@ def monitoring_problems(unit: Unit) -> Iterator[Problem]:
             did_you_mean(str(ref), names)
             or (f"TCP ports: {', '.join(names)}" if names else "add the metrics port to ports"),
         )
-    elif not unit.get("ports") and unit.workload != "StatefulSet":
+    elif not published(unit) and unit.workload != "StatefulSet" and scraped.get("published", True):
+        kept = bool(unit.get("ports"))
         yield key_problem(
             unit.blueprint,
             unit.written_at("monitoring"),
-            "Prometheus finds pods through the app's Service, and an app without ports has none",
-            f"add {format_path(unit.written_at('ports'))}",
+            "Prometheus finds pods through the app's Service, and an app without published "
+            "ports has none"
+            if kept
+            else "Prometheus finds pods through the app's Service, and an app without ports "
+            "has none",
+            "publish a port" if kept else f"add {format_path(unit.written_at('ports'))}",
         )
 
 

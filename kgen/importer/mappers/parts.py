@@ -67,10 +67,14 @@ def map_parts(build: Build, index: Index, workload: Resource, service: Resource 
                 f"{'a client and a headless Service' if headless else 'one'} per app "
                 f"({kept}); expose its ports there, or add an Ingress",
             )  # fmt: skip
-    if service is not None:
-        _service(build, service)
+    published = _service(build, service) if service is not None else None
     if headless is not None:
         _headless(build, headless, alone=service is None)
+    if published is not None:  # a port the input's Service left out, kgen's leaves out too
+        on_service = {id(port) for port in published}
+        for port in build.here.get("ports", []):
+            if id(port) not in on_service:
+                port["published"] = False
     for account in index.owned(workload, "ServiceAccount"):
         service_account(build, account)
     for hpa in index.owned(workload, "HorizontalPodAutoscaler"):
@@ -114,7 +118,8 @@ def map_parts(build: Build, index: Index, workload: Resource, service: Resource 
                 )
 
 
-def _service(build: Build, service: Resource) -> None:
+def _service(build: Build, service: Resource) -> list[dict[str, Any]]:
+    """Map the app's (client) Service; return the blueprint ports it publishes."""
     app, kind, here = build.name, "Service", build.where
     part_metadata(build, service, kind, app)
     spec = service.body.get("spec") or {}
@@ -190,17 +195,6 @@ def _service(build: Build, service: Resource) -> None:
         _service_port(build, service, port, (*at, "ports", index), ports)
         for index, port in enumerate(spec.get("ports") or [])
     ]
-    more = [
-        f"{p['name']} {p['port']}/{p.get('protocol', 'TCP')}" for p in ports if p not in published
-    ]
-    if more and kind_of in ("NodePort", "LoadBalancer"):
-        build.ledger.note(
-            service, ("spec", "ports"),
-            f"kgen's Service publishes every port of the main container: {', '.join(more)} "
-            f"too, on the {kind_of}, where the input's did not, and kgen's NetworkPolicy "
-            "admits it from every source: an admin or debug port is reachable from outside",
-            build.ref,
-        )  # fmt: skip
     if not ports:
         del settings["ports"]
     build.leftovers(
@@ -214,6 +208,7 @@ def _service(build: Build, service: Resource) -> None:
     )
     build.leftovers(service, service.body.get("metadata"), ("metadata",), kind, app, ("metadata",))
     build.leftovers(service, service.body, (), kind, app, ())
+    return [port for port in published if port is not None]
 
 
 #: The load balancer annotations kgen renders and their values (an internal scheme is
