@@ -29,9 +29,25 @@ _FEATURE_GATED: tuple[tuple[str, str, tuple[int, int]], ...] = (
 )
 
 
+#: Container fields that need a feature on by default only from some version on (before,
+#: older schemas refuse them, or the API server drops them): (the blueprint field, the
+#: container's keys, first version, a way round).
+_GATED_FIELDS: tuple[tuple[tuple[str, str], JsonPath, tuple[int, int], str], ...] = (
+    (
+        ("preStop", "sleep"),
+        ("lifecycle", "preStop", "sleep", "seconds"),
+        (1, 30),
+        "write preStop: {exec: [sleep, '<seconds>']} where the image has a sleep, or target "
+        "a newer version with --kube-version",
+    ),
+)
+
+
 def version_problems(document: Document, kube_version: str) -> Iterator[Problem]:
-    """Values the schema admits but the target version refuses unless a gate is enabled."""
+    """Values the schema admits but the target version refuses unless a gate is enabled,
+    and fields it does not know yet (said once, at the blueprint field)."""
     major, minor = (int(part) for part in kube_version.split("."))
+    yield from _gated_fields(document, (major, minor), kube_version)
     for key, value, since in _FEATURE_GATED:
         if (major, minor) >= since or not _has(document.body, key, value):
             continue
@@ -43,6 +59,41 @@ def version_problems(document: Document, kube_version: str) -> Iterator[Problem]
             f"(--kube-version is {kube_version})",
             "use another value, or target a newer version with --kube-version",
         )
+
+
+def _gated_fields(
+    document: Document, version: tuple[int, int], kube_version: str
+) -> Iterator[Problem]:
+    place = POD_TEMPLATES.get(document.kind)
+    template: Any = document.body
+    for part in place or ():
+        template = template.get(part) if isinstance(template, Mapping) else None
+    pod = template.get("spec") if isinstance(template, Mapping) else None
+    containers = pod.get("containers") if isinstance(pod, Mapping) else None
+    for field, keys, since, hint in _GATED_FIELDS:
+        if version >= since or not isinstance(containers, list) or place is None:
+            continue
+        for index, container in enumerate(containers):
+            value = _dig(container, keys)
+            if value is None:
+                continue
+            leaves = [(p, v) for p, v in _leaves(document.origin.data, ()) if p[-2:] == field]
+            written = [p for p, v in leaves if v == value] or [p for p, _ in leaves]
+            pos = document.origin.source.value_pos(written[0]) if written else None
+            yield _output_problem(
+                document,
+                pos or _anchor(document.origin),
+                (*place, "spec", "containers", index, *keys),
+                f"{'.'.join(field)} needs Kubernetes {since[0]}.{since[1]} or later "
+                f"(--kube-version is {kube_version})",
+                hint,
+            )
+
+
+def _dig(node: Any, keys: JsonPath) -> Any:
+    for key in keys:
+        node = node.get(key) if isinstance(node, Mapping) else None
+    return node
 
 
 def _has(node: Any, key: str, value: str) -> bool:

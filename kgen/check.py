@@ -361,7 +361,10 @@ def document_problems(document: Document, kube_version: str) -> Iterator[Problem
         yield from too_large
         if any(p.path == () for p in too_large):
             return  # over a megabyte: the size is the problem; no schema walk through it
-        yield from version_problems(document, kube_version)
+        too_new = list(version_problems(document, kube_version))
+        yield from too_new
+        if too_new:
+            return  # an older schema would refuse the same field again, less clearly
     fast = fast_validator(kube_version, document.api_version, document.kind)
     if fast is not None and fast(document.body):  # valid: no schema walk, no message
         if not is_unscoped(document):

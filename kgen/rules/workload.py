@@ -265,6 +265,51 @@ def _container_probe_problems(
             )
 
 
+#: Kubernetes' terminationGracePeriodSeconds when a pod sets none.
+DEFAULT_GRACE_SECONDS = 30
+
+
+def pre_stop_problems(unit: Unit) -> Iterator[Problem]:
+    """A preStop hook calls a TCP port of its own container, and its sleep ends before the
+    kubelet kills the container: the grace period counts from the start of the hook."""
+    grace = unit.get("terminationGracePeriodSeconds", DEFAULT_GRACE_SECONDS)
+    for settings, base in _probed(unit):
+        hook: Mapping[str, Any] | None = settings.get("preStop")
+        if hook is None:
+            continue
+        where = unit.written_at("preStop") if base == unit.path else (*base, "preStop")
+        ports: list[Mapping[str, Any]] = settings.get("ports", [])
+        by_name = {port["name"]: port for port in ports}
+        ref = hook.get("http", {}).get("port")
+        if isinstance(ref, str) and ref not in by_name:
+            yield problem(
+                unit.blueprint,
+                (*where, "http", "port"),
+                f"no port named {ref!r}",
+                did_you_mean(ref, by_name)
+                or (f"ports named here: {', '.join(by_name)}" if by_name else "there are no ports"),
+            )
+        elif ref is not None and any(
+            ref in (port["name"], port["port"]) and port.get("protocol", "TCP") != "TCP"
+            for port in ports
+        ):
+            yield problem(
+                unit.blueprint,
+                (*where, "http", "port"),
+                f"port {ref!r} is not a TCP port; an http hook needs one",
+                "call a TCP port, or use exec",
+            )
+        sleep = hook.get("sleep")
+        if sleep is not None and sleep >= grace:
+            yield problem(
+                unit.blueprint,
+                (*where, "sleep"),
+                f"the kubelet kills the container {grace} s after the pod begins to stop, "
+                f"preStop included: a sleep of {sleep} s leaves the app no time after SIGTERM",
+                f"sleep less than terminationGracePeriodSeconds ({grace}), or raise it",
+            )
+
+
 def container_problems(unit: Unit) -> Iterator[Problem]:
     """The containers of one pod share a network and a namespace of names: no two may
     have one name, nor listen on one port (by number and protocol) or name it alike."""
@@ -345,6 +390,7 @@ UNIT_RULES: tuple[UnitRule, ...] = (
     port_problems,
     service_problems,
     probe_problems,
+    pre_stop_problems,
     container_problems,
     volumes.storage_problems,
     volumes.mount_problems,

@@ -109,6 +109,11 @@ class Containers:
             probes = self._probes(container, path, where, group, name)
             if probes:
                 settings["probes"] = probes
+            lifecycle = container.get("lifecycle")
+            hook = self._pre_stop(lifecycle, (*path, "lifecycle"), group, name)
+            if hook:
+                settings["preStop"] = hook
+                build.origin((*where, "preStop"), resource, (*path, "lifecycle", "preStop"))
         self._security(container.get("securityContext"), (*path, "securityContext"))
         for key in container:
             if not build.ledger.recorded(resource, (*path, key)):
@@ -561,6 +566,63 @@ class Containers:
                     probes[kind] = found
                     self.build.origin((*where, "probes", kind), self.resource, (*path, key))
         return probes
+
+    def _pre_stop(self, lifecycle: Any, path: JsonPath, group: str, name: str) -> dict[str, Any]:
+        """``lifecycle.preStop`` as ``preStop``: the kubelet's sleep, a command, or an HTTP
+        GET; ``postStart`` and a hook kgen cannot say are left out, each with its reason."""
+        build, resource = self.build, self.resource
+        if not isinstance(lifecycle, Mapping):
+            return {}
+        if "postStart" in lifecycle:
+            build.left_out(
+                resource, (*path, "postStart"),
+                "no blueprint field (kgen renders preStop hooks only), and a patch would "
+                "replace kgen's list of containers whole",
+            )  # fmt: skip
+        hook, at = lifecycle.get("preStop"), (*path, "preStop")
+        if not isinstance(hook, Mapping):
+            return {}
+        result: dict[str, Any] = {}
+
+        def mapped(leaf: JsonPath, *out: str) -> None:
+            target = self.out(group, name, "lifecycle", "preStop", *out)
+            build.record(resource, (*at, *leaf), Status.MAPPED, "", target)
+
+        sleep, run, http = (hook.get(k) for k in ("sleep", "exec", "httpGet"))
+        seconds = sleep.get("seconds") if isinstance(sleep, Mapping) else None
+        if isinstance(seconds, int) and not isinstance(seconds, bool) and seconds >= 1:
+            result["sleep"] = seconds
+            mapped(("sleep", "seconds"), "sleep", "seconds")
+        elif isinstance(run, Mapping) and run.get("command"):
+            result["exec"] = run["command"]
+            mapped(("exec", "command"), "exec", "command")
+        elif isinstance(http, Mapping) and http.get("scheme", "HTTP") == "HTTP":
+            result["http"] = {"port": http.get("port"), "path": http.get("path", "/")}
+            mapped(("httpGet", "port"), "httpGet", "port")
+            if "path" in http:
+                mapped(("httpGet", "path"), "httpGet", "path")
+            if "scheme" in http:
+                build.record(
+                    resource, (*at, "httpGet", "scheme"), Status.DEFAULT, "Kubernetes' default"
+                )
+        elif "tcpSocket" in hook:
+            build.left_out(
+                resource, at,
+                "a tcpSocket hook, which the kubelet does not run (Kubernetes keeps the field "
+                "for compatibility only)",
+            )  # fmt: skip
+            return {}
+        else:
+            build.left_out(
+                resource, at,
+                "a hook kgen cannot say: preStop takes sleep (1 second or more), exec, or "
+                "httpGet over plain HTTP",
+            )  # fmt: skip
+            return {}
+        for leaf in _paths(hook, at):
+            if not build.ledger.recorded(resource, leaf):
+                build.left_out(resource, leaf, _LISTS)
+        return result
 
     def _probe(
         self, probe: Mapping[str, Any], path: JsonPath, group: str, name: str, key: str
