@@ -9,7 +9,9 @@ A kind's schema marks each such part with ``x-kgen-workload``:
   ``migrations``, each of its ``schedules``): named ``<app>-<suffix>``, where the suffix is
   fixed (``migrate``) or the map key (``{key}``) or the item's name (``{name}``); its listed
   fields are the enclosing object's merged with its own (JSON Merge Patch: maps merge, the
-  unit's own values win, ``null`` deletes). ``"probed": false`` for Jobs and CronJobs.
+  unit's own values win, ``null`` deletes), but those listed in ``"replace"`` (a hook: one
+  choice of handler), which the unit's own value replaces whole. ``"probed": false`` for
+  Jobs and CronJobs.
 
 Rules, the set view and the templates all read these units; none works out again what a
 unit is or where one of its values was written.
@@ -127,10 +129,13 @@ def _unit(
     parent_path = path[: -int(marker["inheritFrom"])]  # the object whose settings it takes
     parent = _at(blueprint.data, parent_path)
     settings = dict(own)
+    whole = set(marker.get("replace", ()))
     for field in inherit:
         if field in parent:
             settings[field] = (
-                merge_patch(parent[field], own[field]) if field in own else parent[field]
+                (own[field] if field in whole else merge_patch(parent[field], own[field]))
+                if field in own
+                else parent[field]
             )
     return Unit(
         blueprint,

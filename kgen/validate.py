@@ -244,8 +244,17 @@ def _translate_choice(
         present = [name for name in names if name in instance]
         found = f"found {one_of(present).replace(' or ', ' and ')}" if present else "found none"
         needs = "exactly one of" if error.validator == "oneOf" else "at least one of"
+        hint = (
+            "keep one (an environment's block that changes it writes the spec's as null "
+            f"beside its own, e.g. {present[0]}: null)"
+            if len(present) > 1
+            else None
+        )
         yield Problem(
-            blueprint.source.value_pos(path), path, f"needs {needs} {one_of(names)}, {found}"
+            blueprint.source.value_pos(path),
+            path,
+            f"needs {needs} {one_of(names)}, {found}",
+            hint,
         )
         return
     # Pick the branch meant for this type of value and report what is wrong inside it.

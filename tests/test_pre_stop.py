@@ -221,3 +221,65 @@ def test_import_maps_pre_stop_hooks_and_says_what_it_leaves_out(tmp_path: Path) 
         "api": {"preStop": {"sleep": {"seconds": 5}}},
         "agent": None,
     }
+
+
+def test_a_process_hook_replaces_the_apps_whole(kgen: RunKgen, tmp_path: Path) -> None:
+    """A hook is one choice of handler: a process's own is not merged with the app's (a
+    sleep and a command would be two), and the grace check reads the hook it gets."""
+    text = MONOLITH.replace("preStop: {sleep: 45}", "preStop: {exec: [bin/web-drain]}")
+    text = text.replace("preStop: {exec: [bin/drain]}", "preStop: {sleep: 50}")
+    text = text.replace(
+        "      command: [bin/web]\n",
+        "      command: [bin/web]\n      terminationGracePeriodSeconds: 20\n",
+    )
+    web = _containers(rendered_documents(text), "shop-web")["web"]
+    assert web["lifecycle"] == {"preStop": {"exec": {"command": ["bin/web-drain"]}}}
+
+
+def test_an_environment_that_changes_the_handler_is_told_how(kgen: RunKgen, tmp_path: Path) -> None:
+    text = (
+        microservice(preStop={"sleep": 10})
+        + "environments:\n  prod:\n    preStop: {exec: [drain]}\n"
+    )
+    (tmp_path / "api.yaml").write_text(text)
+    result = kgen("render", "api.yaml", "--env", "prod", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert (
+        "spec.preStop: needs exactly one of 'sleep', 'exec' or 'http', found 'sleep' and "
+        "'exec' (hint: keep one (an environment's block that changes it writes the spec's as "
+        "null beside its own, e.g. sleep: null))"
+    ) in result.stderr
+
+
+def test_import_refuses_handlers_the_api_server_refuses(kgen: RunKgen, tmp_path: Path) -> None:
+    """Two handlers, none, a port out of range, a negative sleep: the API server refuses
+    each, so the import does, at its line, and writes nothing."""
+    (tmp_path / "in.yaml").write_text(
+        INPUT.split("---", maxsplit=1)[0].replace(
+            '          lifecycle:\n            preStop: {exec: {command: [sh, -c, "sleep 15"]}}\n',
+            "          livenessProbe: {httpGet: {port: 2147483648}, tcpSocket: {port: 8080}}\n"
+            "          readinessProbe: {}\n"
+            "          lifecycle:\n"
+            "            preStop: {sleep: {seconds: -1}, exec: {command: [drain]}}\n",
+        )
+    )
+    result = kgen("import", "in.yaml", "-o", "bp", cwd=tmp_path)
+    assert result.exit_code == 1
+    found = [
+        line.split(": error: ", 1)[1].split(" (in the input)")[0]
+        for line in result.stderr.splitlines()[:-1]
+    ]
+    container = "Deployment web: spec.template.spec.containers[0]"
+    assert found == [
+        f"{container}.livenessProbe: a livenessProbe with httpGet and tcpSocket: the API "
+        "server takes exactly one of exec, httpGet, tcpSocket, grpc",
+        f"{container}.livenessProbe.httpGet.port: 2147483648 is not a port number: the API "
+        "server allows 1 to 65,535",
+        f"{container}.readinessProbe: a readinessProbe with no handler: the API server takes "
+        "exactly one of exec, httpGet, tcpSocket, grpc",
+        f"{container}.lifecycle.preStop: a preStop hook with exec and sleep: the API server "
+        "takes exactly one of exec, httpGet, tcpSocket, sleep",
+        f"{container}.lifecycle.preStop.sleep.seconds: -1 is not a number of seconds: the API "
+        "server allows 0 to 9,223,372,036,854,775,807",
+    ]
+    assert not (tmp_path / "bp").exists()
