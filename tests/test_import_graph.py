@@ -279,7 +279,8 @@ def test_a_peer_of_two_workloads_is_left_out(tmp_path: Path) -> None:
     assert _lines(result, "edge")["spec.ingress.0.from.0.podSelector.matchLabels.app"] == (
         "left out",
         "the policy selects several workloads (admin, web): kgen import does not guess whose "
-        "rule it is",
+        "rule it is, and kgen's NetworkPolicies deny what it admitted until the callers' "
+        "dependsOn says it",
     )
     assert unexplained(result) == []
 

@@ -208,9 +208,9 @@ def test_service_monitor_and_prometheus_rule(tmp_path: Path) -> None:
     warned = _warnings(result, tmp_path, "ServiceMonitor", "PrometheusRule")
     assert [w.split(": ", 3)[3] for w in warned] == [
         "metadata.labels.release: no blueprint field; kept as a patch on ServiceMonitor api",
-        "spec.endpoints[0].scrapeTimeout: no blueprint field: kgen's ServiceMonitor scrapes "
-        "one endpoint (monitoring.port, path, interval), and a merge patch would replace its "
-        "endpoints whole",
+        "spec.endpoints[0].scrapeTimeout: no blueprint field: kgen's ServiceMonitor (or "
+        "PodMonitor) scrapes one endpoint (monitoring.port, path, interval), and a merge patch "
+        "would replace its endpoints whole",
         "metadata.name: kgen names the PrometheusRule after the app: api; what refers to "
         "api-alerts must follow, and applying adds api beside it (delete api-alerts once "
         "nothing uses it)",

@@ -605,3 +605,56 @@ def test_resources_say_cpu_and_memory_before_limits(tmp_path: Path) -> None:
     )
     resources = _spec(import_text(tmp_path, text))["resources"]
     assert list(resources) == ["cpu", "memory", "limits"]
+
+
+def test_a_second_service_of_a_kept_off_port_says_why_it_stays_off(tmp_path: Path) -> None:
+    """An admin port on a ClusterIP Service of its own, beside the app's LoadBalancer:
+    kgen renders one Service, keeps the port off it, and says that publishing it would put
+    it on the load balancer (rather than "expose its ports there")."""
+    text = alb_app("{}", "LoadBalancer").replace(
+        "ports: [{name: http, containerPort: 8080}]}",
+        "ports: [{name: http, containerPort: 8080}, {name: admin, containerPort: 9901}]}",
+    )
+    text += (
+        "---\napiVersion: v1\nkind: Service\nmetadata: {name: web-admin, namespace: shop}\n"
+        "spec:\n  selector: {app: web}\n  ports: [{name: admin, port: 9901, targetPort: 9901}]\n"
+    )
+    result = import_text(tmp_path, text)
+    [said] = [w for w in imported.warnings(result) if "web-admin" in w]
+    assert said.split(": warning: ", 1)[1] == (
+        "Service shop/web-admin: <document>: a second Service of Deployment web: kgen renders "
+        "one per app (web), a LoadBalancer, which keeps admin off (published: false): "
+        "published there, it would be on the load balancer too, and kgen has no Service for "
+        "the cluster alone beside it; callers in the cluster no longer reach it through a "
+        "Service"
+    )
+
+
+def test_a_policy_of_several_workloads_says_what_is_now_denied(tmp_path: Path) -> None:
+    """A policy selecting a Monolith's processes together is not guessed at; its warning
+    says that kgen's policies deny its traffic until a blueprint says it."""
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: NAME, namespace: shop}\n"
+        "spec:\n  selector: {matchLabels: {app: shop, proc: NAME}}\n  template:\n"
+        "    metadata: {labels: {app: shop, proc: NAME}}\n    spec:\n      containers:\n"
+        "        - name: NAME\n          image: ghcr.io/example/shop:1.0.0\n"
+        "          command: [NAME]\n"
+        "          livenessProbe: {exec: {command: ['true']}}\n"
+        "          readinessProbe: {exec: {command: ['true']}}\n"
+    )
+    policy = (
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {name: shop-db, namespace: shop}\n"
+        "spec:\n  podSelector: {matchLabels: {app: shop}}\n  policyTypes: [Egress]\n"
+        "  egress:\n  - to: [{ipBlock: {cidr: 10.20.0.0/16}}]\n    ports: [{port: 5432}]\n"
+    )
+    text = "---\n".join(
+        [deployment.replace("NAME", "web"), deployment.replace("NAME", "worker"), policy]
+    )
+    result = import_text(tmp_path, text)
+    [said] = [w for w in imported.warnings(result) if "several workloads" in w]
+    assert said.split(": warning: ", 1)[1].endswith(
+        "kgen import does not guess whose rule it is, and kgen's NetworkPolicies deny what it "
+        "admitted until their dependsOn or egress (a Monolith's spec.egress reaches every "
+        "process) says it"
+    )

@@ -373,7 +373,10 @@ def _classify(index: Index, ledger: Ledger, plans: list[Group], version: str) ->
                     "Ingress": _unrouted(resource),
                     "ServiceMonitor": "selects no Service of a workload of the input (by "
                     "spec.selector.matchLabels, in a namespace its namespaceSelector names)",
-                    "PrometheusRule": "names no workload a ServiceMonitor of the input "
+                    "PodMonitor": "selects the pods of no workload of the input (by "
+                    "spec.selector.matchLabels, in a namespace its namespaceSelector names)",
+                    "PrometheusRule": "names no workload a ServiceMonitor or PodMonitor of the "
+                    "input "
                     "watches (by its app.kubernetes.io/name or app label, or its name): "
                     "kgen import does not guess whose alerts these are",
                 }.get(kind, "no workload of the input uses it")

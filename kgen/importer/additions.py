@@ -104,6 +104,12 @@ DOCUMENTED: tuple[tuple[str, str, str], ...] = (
         "kgen's headless Service lists every port of the main container (the pods' names "
         "for each other), where the input's left some out",
     ),
+    (
+        "ServiceMonitor",
+        "kind",
+        "kgen scrapes a port its Service publishes with a ServiceMonitor, where the input's "
+        "PodMonitor scraped the pods",
+    ),
     ("Service", "spec.ports[].*", "Service ports target the container port by name"),
     ("Service", "spec.type", "kgen writes the Service's type"),
     (

@@ -428,10 +428,16 @@ class _Policy:
             return
         if build is None or any(m.build is None for m in owners):
             shown = ", ".join(sorted(m.rendered for m in owners))
+            said = (
+                "their dependsOn or egress (a Monolith's spec.egress reaches every process)"
+                if direction == "egress"
+                else "the callers' dependsOn"
+            )
             self.record(
                 at, Status.LEFT_OUT,
                 f"the policy selects several workloads ({shown}): kgen import does not guess "
-                "whose rule it is",
+                f"whose rule it is, and kgen's NetworkPolicies deny what it admitted until "
+                f"{said} says it",
             )  # fmt: skip
             return
         owner = owners[0]

@@ -6,8 +6,9 @@ PodDisruptionBudget by its selector (it selects the workload's pod labels), an H
 ``scaleTargetRef``, a ServiceAccount, ConfigMap or Secret by the pod template naming it.
 What exposes or watches an app follows its Service: an Ingress belongs to the workload
 whose Service its backends name, a ServiceMonitor to the workload whose Service its
-selector selects. A PrometheusRule names no Service: it belongs to a workload a
-ServiceMonitor of the input watches when it names that workload (its
+selector selects, a PodMonitor to the workload whose pods it selects. A PrometheusRule
+names no Service: it belongs to a workload a ServiceMonitor or PodMonitor of the input
+watches when it names that workload (its
 ``app.kubernetes.io/name`` or ``app`` label, or its name, is the workload's name or
 starts with it and a '-'); a rule that names none, or several, is left out.
 """
@@ -34,6 +35,7 @@ PARTS = (
     "Secret",
     "Ingress",
     "ServiceMonitor",
+    "PodMonitor",
     "PrometheusRule",
 )
 #: Parts owned through another part (an Ingress through the Service it routes to), in the
@@ -236,6 +238,13 @@ class Index:
         """The one rule of ownership: whether ``part`` belongs to ``workload``."""
         if part.kind == "ServiceMonitor":  # it may watch other namespaces
             return self._watches(workload, part)
+        if part.kind == "PodMonitor":  # the pods themselves, in a namespace it watches
+            selector = _get(part.body, "spec", "selector")
+            if not isinstance(selector, Mapping) or selector.get("matchExpressions"):
+                return False
+            return self._in_reach(part, self.namespace(workload)) and _selects(
+                selector.get("matchLabels"), pod_labels(workload)
+            )
         if self.namespace(workload) != self.namespace(part):
             return False
         body = part.body
@@ -281,7 +290,7 @@ class Index:
                 for labels in found
                 if isinstance(labels, Mapping)
             )
-        watched = self.owned(workload, "ServiceMonitor")
+        watched = [*self.owned(workload, "ServiceMonitor"), *self.owned(workload, "PodMonitor")]
         own = _get(part.body, "metadata", "labels")
         named = (
             {own.get(k) for k in ("app.kubernetes.io/name", "app")}
@@ -295,7 +304,7 @@ class Index:
         )
 
     def _in_reach(self, monitor: Resource, namespace: str) -> bool:
-        """Whether a ServiceMonitor watches ``namespace``: its own, unless its
+        """Whether a ServiceMonitor or PodMonitor watches ``namespace``: its own, unless its
         namespaceSelector names others (``matchNames``) or every one (``any``)."""
         chosen = _get(monitor.body, "spec", "namespaceSelector")
         if not isinstance(chosen, Mapping) or not chosen:

@@ -133,6 +133,21 @@ _RANGES: tuple[tuple[frozenset[str], tuple[str, ...], int, int, str], ...] = (
     (frozenset({"Service"}), ("spec", "ports", "*", "nodePort"), *_PORT),
 )  # fmt: skip
 _CONTAINER_PORTS = (("containerPort",), ("hostPort",))
+#: A container's probes and hooks, and the handlers the API server takes in each (one).
+_PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
+_PROBE_HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")
+_HOOK_HANDLERS = ("exec", "httpGet", "tcpSocket", "sleep")
+_HANDLED = (
+    *(((probe,), _PROBE_HANDLERS) for probe in _PROBES),
+    *((("lifecycle", hook), _HOOK_HANDLERS) for hook in ("preStop", "postStart")),
+)
+#: Numbered ports of a container's handlers (a name is checked against its ports elsewhere).
+_HANDLER_PORTS = tuple(
+    (*where, handler, "port")
+    for where, handlers in _HANDLED
+    for handler in ("httpGet", "tcpSocket", "grpc")
+    if handler in handlers
+)
 
 
 def _out_of_range(resource: Resource) -> Iterator[tuple[JsonPath, str]]:
@@ -143,8 +158,13 @@ def _out_of_range(resource: Resource) -> Iterator[tuple[JsonPath, str]]:
     if resource.kind in POD_PATHS:
         pod = POD_PATHS[resource.kind]
         for group in ("containers", "initContainers"):
-            for field in _CONTAINER_PORTS:
-                rules.append(((*pod, group, "*", "ports", "*", *field), *_PORT))
+            for port in _CONTAINER_PORTS:
+                rules.append(((*pod, group, "*", "ports", "*", *port), *_PORT))
+            for field in _HANDLER_PORTS:
+                rules.append(((*pod, group, "*", *field), *_PORT))
+            for where in (("preStop",), ("postStart",)):
+                rules.append(((*pod, group, "*", "lifecycle", *where, "sleep", "seconds"),
+                              0, 2**63 - 1, "a number of seconds"))  # fmt: skip
     for pattern, lo, hi, what in rules:
         for path, value in _matches(resource.body, pattern, ()):
             if isinstance(value, int) and not isinstance(value, bool) and not lo <= value <= hi:
@@ -212,6 +232,20 @@ def _beyond_schema(resource: Resource) -> Iterator[tuple[JsonPath, str]]:
                             "letter or digit"
                         ),
                     )
+                for where, handlers in _HANDLED:
+                    handler = _dig(container, where)
+                    if not isinstance(handler, Mapping):
+                        continue
+                    given = [key for key in handlers if key in handler]
+                    if len(given) != 1:
+                        what = f"{where[-1]} hook" if len(where) > 1 else where[0]
+                        yield (
+                            (*path, *where),
+                            (
+                                f"a {what} with {' and '.join(given) if given else 'no handler'}:"
+                                f" the API server takes exactly one of {', '.join(handlers)}"
+                            ),
+                        )
                 ports = container.get("ports") if isinstance(container, Mapping) else None
                 seen: set[str] = set()
                 for index, port in enumerate(ports if isinstance(ports, list) else []):

@@ -50,6 +50,7 @@ RENDERED_VERSIONS = {
     "Ingress": "networking.k8s.io/v1",
     "NetworkPolicy": "networking.k8s.io/v1",
     "ServiceMonitor": "monitoring.coreos.com/v1",
+    "PodMonitor": "monitoring.coreos.com/v1",
     "PrometheusRule": "monitoring.coreos.com/v1",
 }
 
@@ -314,7 +315,7 @@ def part_metadata(build: Build, part: Resource, kind: str, name: str) -> None:
         f"{part.name} once nothing uses it)",
         target(kind, name, "metadata", "name") if same else None,
     )  # fmt: skip
-    build.version(part, name)
+    build.version(part, name, kind)
     build.record(part, ("kind",), Status.MAPPED, "", target(kind, name, "kind"))
     if "namespace" in (part.body.get("metadata") or {}):
         build.record(

@@ -1,7 +1,9 @@
-"""A ServiceMonitor and a PrometheusRule the app owns, folded into ``monitoring``.
+"""A ServiceMonitor (or PodMonitor) and a PrometheusRule the app owns, folded into
+``monitoring``.
 
 kgen's ServiceMonitor scrapes one port of the app's Service (``monitoring.port``, a
-container port) at ``path`` every ``interval``; its PrometheusRule holds the app's
+container port) at ``path`` every ``interval``, its PodMonitor a port the Service does not
+publish; its PrometheusRule holds the app's
 alerting rules (``alerts``: name, expr, for, severity) in one group. The first endpoint
 and every alert are mapped; another endpoint, a recording rule, or what an alert says
 beyond its fields (annotations, other labels) has no field, and a merge patch would
@@ -21,8 +23,8 @@ from kgen.importer.read import Resource
 from kgen.model import JsonPath
 
 _ENDPOINTS = (
-    "kgen's ServiceMonitor scrapes one endpoint (monitoring.port, path, interval), and a "
-    "merge patch would replace its endpoints whole"
+    "kgen's ServiceMonitor (or PodMonitor) scrapes one endpoint (monitoring.port, path, "
+    "interval), and a merge patch would replace its endpoints whole"
 )
 _RULES = (
     "kgen's PrometheusRule holds alerts of a name, expr, for and severity, and a merge "
@@ -32,21 +34,26 @@ _SEVERITIES = ("critical", "warning", "info")
 
 
 def map_monitoring(build: Build, index: Index, workload: Resource) -> None:
-    """The app's first ServiceMonitor as ``monitoring``, and the alerts of its first
-    PrometheusRule; any other is left out, saying why."""
-    monitors = index.owned(workload, "ServiceMonitor")
+    """The app's first ServiceMonitor (else its first PodMonitor) as ``monitoring``, and
+    the alerts of its first PrometheusRule; any other is left out, saying why."""
+    monitors = [*index.owned(workload, "ServiceMonitor"), *index.owned(workload, "PodMonitor")]
     for other in monitors[1:]:
         build.left_out(
-            other, (), f"a second ServiceMonitor of {build.app}: kgen renders one per app "
-            f"({monitors[0].name}); {_ENDPOINTS}",
+            other, (), f"a second monitor of {build.app}: kgen renders one per app "
+            f"({monitors[0].kind} {monitors[0].name}); {_ENDPOINTS}",
         )  # fmt: skip
     rules = index.owned(workload, "PrometheusRule")
-    mapped = bool(monitors) and _monitor(build, index, workload, monitors[0])
+    first = monitors[0] if monitors else None
+    mapped = first is not None and (
+        _monitor(build, index, workload, first)
+        if first.kind == "ServiceMonitor"
+        else _pod_monitor(build, index, first)
+    )
     for position, rule in enumerate(rules):
         if not mapped:
             build.left_out(
-                rule, (), "kgen renders alerts beside a ServiceMonitor (monitoring.port), "
-                f"and {build.app}'s was left out",
+                rule, (), "kgen renders alerts beside its monitor of the app "
+                f"(monitoring.port), and {build.app}'s was left out",
             )  # fmt: skip
         elif position:
             build.left_out(
@@ -114,6 +121,92 @@ def _monitor(build: Build, index: Index, workload: Resource, monitor: Resource) 
         build.record(
             monitor, ("spec", "namespaceSelector"), Status.CHANGED,
             f"kgen's ServiceMonitor watches its own namespace, {build.namespace}",
+        )  # fmt: skip
+    build.leftovers(monitor, spec, ("spec",), kind, name, ("spec",))
+    metadata = monitor.body.get("metadata")
+    build.leftovers(monitor, metadata, ("metadata",), kind, name, ("metadata",))
+    build.leftovers(monitor, monitor.body, (), kind, name, ())
+    return True
+
+
+def _pod_monitor(build: Build, index: Index, monitor: Resource) -> bool:
+    """Map the PodMonitor; whether it could be (its first endpoint scrapes a port of the
+    app's main container or of a sidecar). kgen scrapes a port its Service does not
+    publish (``published: false``) with a PodMonitor, and any other, as it scrapes every
+    port it publishes, with a ServiceMonitor: the same pods, through the Service."""
+    name, here = build.name, (*build.where, "monitoring")
+    if monitor.api_version != "monitoring.coreos.com/v1":  # no schema checked its shape
+        why = f"apiVersion {monitor.api_version}: kgen reads monitoring.coreos.com/v1"
+        build.left_out(monitor, (), why)
+        return False
+    spec = monitor.body.get("spec") or {}
+    endpoints = spec.get("podMetricsEndpoints") or []
+    first = endpoints[0] if endpoints and isinstance(endpoints[0], Mapping) else {}
+    key = next((k for k in ("port", "portNumber", "targetPort") if k in first), None)
+    wanted = first.get(key) if key is not None else None
+    main = [p for p in build.here.get("ports", []) if wanted in (p["name"], p["port"])]
+    beside = [
+        p
+        for sidecar in build.spec.get("sidecars", [])
+        for p in sidecar.get("ports", [])
+        if wanted in (p["name"], p["port"])
+    ]
+    if not main and not beside:
+        build.left_out(
+            monitor, (),
+            "its first endpoint scrapes no port kgen declares of the app's containers "
+            "(monitoring.port names a container port)",
+        )  # fmt: skip
+        return False
+    port = (main or beside)[0]
+    pods = bool(main) and port.get("published", True) is False
+    kind = "PodMonitor" if pods else "ServiceMonitor"
+    part_metadata(build, monitor, kind, name)
+    if not pods:
+        build.ledger.forget(monitor, ("kind",))
+        build.record(
+            monitor, ("kind",), Status.CHANGED,
+            f"kgen scrapes a port its Service publishes ({port['name']}) with a "
+            "ServiceMonitor: the same pods, through the Service",
+        )  # fmt: skip
+    if index.namespace(monitor) != build.namespace:
+        build.ledger.forget(monitor, ("metadata", "namespace"))
+        build.record(
+            monitor, ("metadata", "namespace"), Status.CHANGED,
+            f"kgen's {kind} sits beside the app, in {build.namespace}",
+        )  # fmt: skip
+    at: JsonPath = ("spec", "podMetricsEndpoints", 0)
+    out: tuple[str | int, ...] = at if pods else ("spec", "endpoints", 0)
+    key = key or "port"  # a port was found by it: it is there
+    if pods and key == "port" and first[key] == port["name"]:
+        build.put((*here, "port"), port["name"], monitor, (*at, key), target(kind, name, *out, key))
+    else:
+        build.put(
+            (*here, "port"), port["name"], monitor, (*at, key), status=Status.CHANGED,
+            note=f"kgen's {kind} names the port: {port['name']}",
+        )  # fmt: skip
+    for field in ("path", "interval"):
+        if field in first:
+            build.put(
+                (*here, field), first[field], monitor, (*at, field),
+                target(kind, name, *out, field),
+            )  # fmt: skip
+    for field in first:
+        if not build.ledger.recorded(monitor, (*at, field)):
+            build.left_out(monitor, (*at, field), f"no blueprint field: {_ENDPOINTS}")
+    for index_ in range(1, len(endpoints)):
+        build.left_out(
+            monitor, ("spec", "podMetricsEndpoints", index_), f"another endpoint: {_ENDPOINTS}"
+        )
+    build.record(
+        monitor, ("spec", "selector"), Status.CHANGED,
+        f"kgen's {kind} selects the app's {'pods' if pods else 'Service'} by its "
+        "app.kubernetes.io/ labels",
+    )  # fmt: skip
+    if "namespaceSelector" in spec:
+        build.record(
+            monitor, ("spec", "namespaceSelector"), Status.CHANGED,
+            f"kgen's {kind} watches its own namespace, {build.namespace}",
         )  # fmt: skip
     build.leftovers(monitor, spec, ("spec",), kind, name, ("spec",))
     metadata = monitor.body.get("metadata")

@@ -58,15 +58,6 @@ def port_names(service: Resource | None, container: Mapping[str, Any]) -> dict[i
 
 def map_parts(build: Build, index: Index, workload: Resource, service: Resource | None) -> None:
     headless = build.unit.headless if build.unit is not None else None
-    kept = ", ".join(s.name for s in (service, headless) if s is not None)
-    for other in index.owned(workload, "Service"):
-        if other is not service and other is not headless:
-            build.left_out(
-                other, (),
-                f"a second Service of {workload.kind} {build.app}: kgen renders "
-                f"{'a client and a headless Service' if headless else 'one'} per app "
-                f"({kept}); expose its ports there, or add an Ingress",
-            )  # fmt: skip
     published = _service(build, service) if service is not None else None
     if headless is not None:
         _headless(build, headless, alone=service is None)
@@ -75,6 +66,9 @@ def map_parts(build: Build, index: Index, workload: Resource, service: Resource 
         for port in build.here.get("ports", []):
             if id(port) not in on_service:
                 port["published"] = False
+    for other in index.owned(workload, "Service"):
+        if other is not service and other is not headless:
+            build.left_out(other, (), _second_service(build, workload, other, service, headless))
     for account in index.owned(workload, "ServiceAccount"):
         service_account(build, account)
     for hpa in index.owned(workload, "HorizontalPodAutoscaler"):
@@ -116,6 +110,43 @@ def map_parts(build: Build, index: Index, workload: Resource, service: Resource 
                     Status.CHANGED,
                     "its data is inlined: kgen renders a ConfigMap of its own",
                 )
+
+
+def _second_service(
+    build: Build,
+    workload: Resource,
+    other: Resource,
+    service: Resource | None,
+    headless: Resource | None,
+) -> str:
+    """Why a Service beside the app's is left out, and what becomes of its ports: those
+    kgen's Service keeps off (``published: false``) beside a load balancer stay off it,
+    since publishing them would put them on the load balancer."""
+    kept = ", ".join(s.name for s in (service, headless) if s is not None)
+    why = (
+        f"a second Service of {workload.kind} {build.app}: kgen renders "
+        f"{'a client and a headless Service' if headless else 'one'} per app ({kept})"
+    )
+    wanted = {
+        port.get("targetPort", port.get("port"))
+        for port in (other.body.get("spec") or {}).get("ports") or []
+        if isinstance(port, Mapping)
+    }
+    off = [
+        str(port["name"])
+        for port in build.here.get("ports", [])
+        if port.get("published") is False and ({port["name"], port["port"]} & wanted)
+    ]
+    kind_of = ((service.body.get("spec") or {}) if service is not None else {}).get("type")
+    if off and kind_of in ("NodePort", "LoadBalancer"):
+        they, them = ("they", "them") if len(off) > 1 else ("it", "it")
+        return (
+            f"{why}, a {kind_of}, which keeps {', '.join(off)} off (published: false): "
+            f"published there, {they} would be on the load balancer too, and kgen has no "
+            f"Service for the cluster alone beside it; callers in the cluster no longer "
+            f"reach {them} through a Service"
+        )
+    return f"{why}; expose its ports there, or add an Ingress"
 
 
 def _service(build: Build, service: Resource) -> list[dict[str, Any]]:
