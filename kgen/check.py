@@ -13,7 +13,6 @@ import importlib.util
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +52,8 @@ def _k8s_root() -> Path:
     spec = importlib.util.find_spec("kubernetes_validate")
     locations = list(spec.submodule_search_locations or []) if spec is not None else []
     if not locations:  # pragma: no cover - a dependency
+        from importlib import resources
+
         return Path(str(resources.files("kubernetes_validate"))) / _K8S_SCHEMAS
     return Path(locations[0]) / _K8S_SCHEMAS
 

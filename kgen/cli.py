@@ -7,23 +7,21 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from kgen import api
+from kgen import api, commands
 from kgen import gitops as gitops_objects
-from kgen.config import Config, load_config
-from kgen.errors import InternalError, InvalidInput, KgenError, TemplateBug, UsageError
-from kgen.folder import FolderPlan, folder_diff, refused_in
+from kgen.config import Config
+from kgen.errors import InvalidInput, UsageError
+from kgen.folder import folder_diff, refused_in
 from kgen.kinds import kind_names
 from kgen.model import Problem
 from kgen.progress import on_terminal
-from kgen.report import clean, format_bug, format_problems
+from kgen.report import clean
 from kgen.schema import bundled
 
 app = typer.Typer(
@@ -138,170 +136,10 @@ def render(
 ) -> None:
     """Render blueprints to one YAML stream on stdout, or to a folder with -o (-o - for
     stdout when kgen.toml names an output folder)."""
-    with error_boundary(problem_format.value):
-        if explain_value is not None:
-            if check or all_envs or eksctl or output is not None:
-                raise UsageError(
-                    message="--explain-value renders nothing: drop -o, --check, --all-envs "
-                    "and --eksctl"
-                )
-            if problem_format.value != "text":
-                raise UsageError(message="--explain-value prints text: drop --format")
-            listed = _config().environments
-            explained = api.explain_value(
-                _inputs(paths), explain_value, env=env, environments=listed
-            )
-            _write_stdout(explained)
-            return
-        config = _config()
-        if output is None and not eksctl and config.output is not None:
-            _refuse_one_environment(config, env, "render")
-            output = config.output
-        if output == "-":
-            output = None
-        kube_version = kube_version or config.kube_version
-        if all_envs or (config.all_envs and output is not None and env is None and not eksctl):
-            _render_all(
-                _inputs(paths), output, env, kube_version, eksctl=eksctl, check=check, jobs=jobs
-            )
-            return
-        _render(_inputs(paths), output, env, kube_version, eksctl=eksctl, check=check, jobs=jobs)
-
-
-def _render_all(
-    paths: list[Path],
-    output: str | None,
-    env: str | None,
-    kube_version: str | None,
-    *,
-    eksctl: bool,
-    check: bool,
-    jobs: int | None = None,
-) -> None:
-    """Every declared environment into DIR/<env>/, each a complete kustomize root."""
-    if output is None or output == "":
-        raise UsageError(message="--all-envs needs -o DIR: each environment gets DIR/<env>/")
-    if env is not None or eksctl:
-        raise UsageError(message="--all-envs renders every environment: drop --env and --eksctl")
-    if Path(output).exists() and not Path(output).is_dir():
-        raise UsageError(message=f"{clean(output, 300)}: exists and is not a folder")
-    drifted = False
-    shown = clean(output, 300)
-    with on_terminal(sys.stderr) as progress:
-        built = api.build_each_environment(
-            paths, kube_version=kube_version, environments=_config().environments,
-            progress=progress, jobs=jobs,
-        )  # fmt: skip
-    for name, result in built:
-        plan = api.to_folder(result, Path(output) / name, check=check)
-        drifted |= _report(plan, f"{shown}/{name}", check=check, prefix=f"{name}/")
-    for folder in api.other_environment_folders(Path(output), [name for name, _ in built]):
-        typer.echo(
-            f"kgen: {shown}/{clean(folder, 100)} holds a render of an environment no blueprint "
-            "declares any more: remove it when nothing deploys it",
-            err=True,
-        )
-    if drifted:
-        raise typer.Exit(1)
-
-
-def _refuse_one_environment(config: Config, env: str | None, verb: str) -> None:
-    """With all-envs, the settings' output folder holds a folder per environment: one
-    environment's render would write over them, and its diff compare with the wrong tree."""
-    if config.all_envs and env is not None and config.output not in (None, "", "-"):
-        raise UsageError(
-            message=f"--env {env}: kgen.toml writes every environment into "
-            f"{config.output}/<env>/ (all-envs); {verb} them all, or name another folder "
-            "with -o"
-        )
-
-
-def _config() -> Config:
-    """The project's settings (kgen.toml, or [tool.kgen] in pyproject.toml), here."""
-    return load_config(Path.cwd())
-
-
-def _inputs(paths: list[str] | None) -> list[Path]:
-    """The paths named, else the ones kgen.toml names; one of them there must be."""
-    if paths:
-        return _as_paths(paths)
-    config = _config()
-    if not config.paths:
-        raise UsageError(
-            message="name the blueprint files or folders (PATH...), or set paths in kgen.toml"
-        )
-    return _as_paths(list(config.paths))
-
-
-def _as_paths(paths: list[str]) -> list[Path]:
-    """The paths named; an empty one is refused (Path('') would read the working folder,
-    as an unset $VAR in a script would ask for by accident)."""
-    if any(path == "" for path in paths):
-        raise UsageError(message="'': an empty path; name a blueprint file or folder")
-    return [Path(path) for path in paths]
-
-
-def _render(
-    paths: list[Path],
-    output: str | None,
-    env: str | None,
-    kube_version: str | None,
-    *,
-    eksctl: bool,
-    check: bool,
-    jobs: int | None = None,
-) -> None:
-    if check and output is None:
-        raise UsageError(message="--check needs -o DIR: it compares a folder with the render")
-    if eksctl and output is not None:
-        raise UsageError(
-            message="--eksctl prints to stdout; with -o the ClusterConfigs go to DIR/_eksctl/"
-        )
-    if output == "":
-        raise UsageError(message="-o '': name the output folder, e.g. -o out")
-    listed = _config().environments
-    with on_terminal(sys.stderr) as progress:
-        result = api.build(
-            paths, env=env, kube_version=kube_version, environments=listed, progress=progress,
-            jobs=jobs,
-        )  # fmt: skip
-    if output is None:
-        _write_stdout(api.to_stream(result, eksctl=eksctl))
-        return
-    plan = api.to_folder(result, Path(output), check=check)
-    if _report(plan, clean(output, 300), check=check):
-        raise typer.Exit(1)
-
-
-def _report(plan: FolderPlan, output: str, *, check: bool, prefix: str = "") -> bool:
-    """Say what a render did to a folder (or, with ``check``, print the diff of what it
-    would do), warning of changes Kubernetes will not make in place; whether the folder
-    drifted from the render (only ``check`` reports so)."""
-    for refused in refused_in(plan):
-        typer.echo(f"kgen: warning: {clean(str(refused), 1000)}", err=True)
-    for path in plan.kept:
-        typer.echo(
-            f"kgen: left {output}/{path} alone: kgen wrote it once, but it no longer starts "
-            "with kgen's header; it is yours now",
-            err=True,
-        )
-    if plan.up_to_date:
-        typer.echo(f"kgen: {output} is up to date ({len(plan.files)} files)", err=True)
-        return False
-    if check:
-        _write_stdout(folder_diff(plan, prefix))
-        typer.echo(
-            f"kgen: {output} is not what render would write "
-            f"({len(plan.changed) + plan.record_changed} to write, {len(plan.stale)} to remove)",
-            err=True,
-        )
-        return True
-    typer.echo(
-        f"kgen: wrote {output} ({len(plan.changed)} of {len(plan.files)} files changed, "
-        f"{len(plan.stale)} removed)",
-        err=True,
-    )
-    return False
+    commands.render(
+        paths, output, env, kube_version, eksctl=eksctl, check=check, all_envs=all_envs,
+        explain_value=explain_value, problem_format=problem_format.value, jobs=jobs,
+    )  # fmt: skip
 
 
 @app.command()
@@ -324,10 +162,10 @@ def diff(
     """Show what `render -o DIR` would change in DIR, resource by resource (coloured on a
     terminal), and warn of changes Kubernetes will not make in place. Exit 1 when DIR
     differs, as diff does; nothing is written."""
-    with error_boundary(problem_format.value):
-        config = _config()
+    with commands.error_boundary(problem_format.value):
+        config = commands.config()
         if output is None:
-            _refuse_one_environment(config, env, "diff")
+            commands.refuse_one_environment(config, env, "diff")
         output = output if output is not None else config.output
         if not output or output == "-":
             raise UsageError(message="-o DIR: name the folder to compare with, e.g. -o out")
@@ -335,15 +173,15 @@ def diff(
         if config.all_envs and env is None:  # each environment's folder, as render writes
             with on_terminal(sys.stderr) as progress:
                 built = api.build_each_environment(
-                    _inputs(paths), kube_version=kube_version, environments=config.environments,
-                    progress=progress, jobs=jobs,
+                    commands.inputs(paths), kube_version=kube_version,
+                    environments=config.environments, progress=progress, jobs=jobs,
                 )  # fmt: skip
             plans = [(f"{name}/", api.to_folder(r, Path(output) / name, check=True))
                      for name, r in built]  # fmt: skip
         else:
             with on_terminal(sys.stderr) as progress:
                 result = api.build(
-                    _inputs(paths), env=env, kube_version=kube_version,
+                    commands.inputs(paths), env=env, kube_version=kube_version,
                     environments=config.environments, progress=progress, jobs=jobs,
                 )  # fmt: skip
             plans = [("", api.to_folder(result, Path(output), check=True))]
@@ -359,7 +197,7 @@ def diff(
             differs = True
             text = folder_diff(plan, prefix)
             colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-            _write_stdout(_coloured(text) if colour else text)
+            commands.write_stdout(_coloured(text) if colour else text)
             typer.echo(
                 f"kgen: {where}: {len(plan.changed) + plan.record_changed} file(s) to write, "
                 f"{len(plan.stale)} to remove",
@@ -367,7 +205,7 @@ def diff(
             )
         if not differs:
             return
-    raise typer.Exit(1)
+    raise SystemExit(1)
 
 
 def _coloured(diff_text: str) -> str:
@@ -438,8 +276,8 @@ def gitops(
     output, all-envs and environments)."""
     from kgen import gitops as objects
 
-    with error_boundary():
-        config = _config()
+    with commands.error_boundary():
+        config = commands.config()
         settings = config.gitops
         repo = repo if repo is not None else settings.get("repo")
         if not repo:
@@ -460,18 +298,18 @@ def gitops(
         with on_terminal(sys.stderr) as progress:
             if all_envs or config.all_envs:
                 built = api.build_each_environment(
-                    _inputs(paths), environments=listed, progress=progress
+                    commands.inputs(paths), environments=listed, progress=progress
                 )
                 environments = [env for env, _ in built]
             else:
-                api.validate_all(_inputs(paths), environments=listed, progress=progress)
+                api.validate_all(commands.inputs(paths), environments=listed, progress=progress)
         flags = _cluster_flags(cluster or [], tool.value, environments)
         clusters = _cluster_settings(config, tool.value, environments) | flags
         here = Path.cwd()
         found = objects.targets(name, objects.in_repository(path, here), environments, clusters)
         documents = objects.documents(tool.value, name, found, repo, branch)
         objects.check_documents(documents)
-        _write_stdout(objects.stream(documents))
+        commands.write_stdout(objects.stream(documents))
         _gitops_warnings(tool.value, path, environments, found)
 
 
@@ -604,7 +442,7 @@ def import_(
     from kgen.importer import ImportFailed
     from kgen.importer import output as imported
 
-    with error_boundary():
+    with commands.error_boundary():
         if output == "":
             raise UsageError(message="-o '': name the output folder, e.g. -o blueprints")
         if report_file == "":
@@ -612,7 +450,7 @@ def import_(
         report = Path(report_file) if report_file is not None else None
         try:
             result = api.import_manifests(
-                _as_paths(paths), namespace=namespace, secret_store=secret_store
+                commands.as_paths(paths), namespace=namespace, secret_store=secret_store
             )
         except ImportFailed as failed:  # a skipped kustomization may be why
             sys.stderr.write(imported.lines_of(imported.notes(failed.notes)))
@@ -622,7 +460,7 @@ def import_(
             imported.check_report(report, [path for path, _ in files])
         sys.stderr.write(imported.lines_of(imported.warnings(result)))
         if output is None:
-            _write_stdout(imported.to_stream(result))
+            commands.write_stdout(imported.to_stream(result))
             written = None
         else:
             written = imported.to_folder(result, Path(output))
@@ -639,18 +477,18 @@ def validate(
     jobs: Jobs = None,
 ) -> None:
     """Run every check of render, under every declared environment; write nothing."""
-    with error_boundary(problem_format.value):
-        config = _config()
+    with commands.error_boundary(problem_format.value):
+        config = commands.config()
         with on_terminal(sys.stderr) as progress:
             checked = api.validate_all(
-                _inputs(paths),
+                commands.inputs(paths),
                 kube_version=kube_version or config.kube_version,
                 environments=config.environments,
                 progress=progress,
                 jobs=jobs,
             )
     if problem_format is not ProblemFormat.text:
-        _write_stdout(_machine_report([], problem_format.value))
+        commands.write_stdout(commands.machine_report([], problem_format.value))
     environments = ", ".join(checked.environments) or "none declared"
     typer.echo(
         f"kgen: ok: {checked.blueprints} blueprint{'s' if checked.blueprints != 1 else ''}, "
@@ -676,12 +514,14 @@ def graph(
 ) -> None:
     """Print the service graph: workloads by namespace, dependsOn edges with their ports,
     entry points and egress blocks. Every check of render runs first."""
-    with error_boundary():
-        config = _config()
+    with commands.error_boundary():
+        config = commands.config()
         kube_version = kube_version or config.kube_version
         listed = config.environments
-        result = api.build(_inputs(paths), env=env, kube_version=kube_version, environments=listed)
-        _write_stdout(api.to_picture(result, picture_format.value))
+        result = api.build(
+            commands.inputs(paths), env=env, kube_version=kube_version, environments=listed
+        )
+        commands.write_stdout(api.to_picture(result, picture_format.value))
 
 
 @app.command()
@@ -697,13 +537,15 @@ def plan(
     capacity, with suggested node group sizes and their monthly on-demand cost."""
     from kgen.plan import to_json, to_table
 
-    with error_boundary():
-        found = api.plan(_inputs(paths), env=env, environments=_config().environments)
+    with commands.error_boundary():
+        found = api.plan(
+            commands.inputs(paths), env=env, environments=commands.config().environments
+        )
         if as_json:
-            _write_stdout(json.dumps(to_json(found), indent=2) + "\n")
+            commands.write_stdout(json.dumps(to_json(found), indent=2) + "\n")
         else:
             colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-            _write_stdout(to_table(found, colour=colour))
+            commands.write_stdout(to_table(found, colour=colour))
 
 
 @app.command()
@@ -719,8 +561,8 @@ def explain(
     """Print what a blueprint field is: description, type, default, and its fields."""
     from kgen.explain import explain as explained
 
-    with error_boundary():
-        _write_stdout(explained(field))
+    with commands.error_boundary():
+        commands.write_stdout(explained(field))
 
 
 def _complete_kind(incomplete: str) -> list[str]:
@@ -762,14 +604,14 @@ def schema(
     from kgen.editor import editor_schema, marked, schema_text
     from kgen.starter import known_kind, write_schema
 
-    with error_boundary():
+    with commands.error_boundary():
         if kind is None:
             document = editor_schema()
         else:
             name = known_kind(kind, documents=True)
             document = bundled(name) if output is None else marked(bundled(name), name)
         if output is None or output == "-":
-            _write_stdout(schema_text(document))
+            commands.write_stdout(schema_text(document))
             return
         if output == "":
             raise UsageError(message="-o '': an empty path; name the schema file")
@@ -815,7 +657,7 @@ def init(
     Never overwrites a file."""
     from kgen.starter import init as start
 
-    with error_boundary():
+    with commands.error_boundary():
         written = start(kind, name, namespace=namespace, output=output, schema=schema_file)
         schema_note = "wrote" if written.schema_written else "up to date:"
         typer.echo(
@@ -823,14 +665,6 @@ def init(
             f"({schema_note} {clean(written.schema.as_posix(), 300)})",
             err=True,
         )
-
-
-def _write_stdout(text: str) -> None:
-    """Output is UTF-8 whatever the locale or PYTHONIOENCODING says: the stream's bytes
-    never depend on the environment."""
-    sys.stdout.flush()
-    sys.stdout.buffer.write(text.encode("utf-8"))
-    sys.stdout.buffer.flush()
 
 
 def _version(value: bool) -> None:
@@ -851,92 +685,7 @@ def _root(
     """kgen: typed blueprints in, validated Kubernetes YAML out."""
 
 
-def _machine_report(problems: list[Problem], problem_format: str) -> str:
-    from kgen import __version__
-    from kgen.report import problems_json, problems_sarif
-
-    if problem_format == "json":
-        return problems_json(problems)
-    return problems_sarif(problems, __version__)
-
-
-@contextmanager
-def error_boundary(problem_format: str = "text") -> Iterator[None]:
-    """The one place where outcomes become exit codes and messages; no tracebacks.
-    Problems with the input go to stderr as text, or to stdout as JSON or SARIF."""
-    try:
-        yield
-    except InvalidInput as exc:
-        if problem_format != "text":
-            _write_stdout(_machine_report(list(exc.problems), problem_format))
-        sys.stderr.write(format_problems(exc.problems))
-        raise typer.Exit(exc.exit_code) from None
-    except UsageError as exc:
-        sys.stderr.write(f"kgen: error: {clean(exc.message, 500)}\n")
-        raise typer.Exit(exc.exit_code) from None
-    except TemplateBug as exc:
-        sys.stderr.write(format_bug(exc))
-        raise typer.Exit(exc.exit_code) from None
-    except InternalError as exc:
-        sys.stderr.write(f"kgen: internal error: {clean(exc.message, 2000)}; please report this\n")
-        raise typer.Exit(exc.exit_code) from None
-    except KgenError as exc:
-        sys.stderr.write(f"kgen: error: {clean(str(exc), 2000)}\n")
-        raise typer.Exit(exc.exit_code) from None
-    except BrokenPipeError:
-        # The reader went away (kgen render | head): not an error of ours.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        raise typer.Exit(0) from None
-    except (typer.Exit, typer.Abort, KeyboardInterrupt):
-        raise
-    except OSError as exc:  # writing the stream: a full disk, a closed pipe
-        sys.stderr.write(f"kgen: error: cannot write the output: {exc.strerror or exc}\n")
-        raise typer.Exit(1) from None
-    except Exception as exc:
-        if _debugging():
-            raise
-        sys.stderr.write(
-            f"kgen: internal error: {type(exc).__name__}: {exc} "
-            "(set KGEN_DEBUG=1 for a traceback; please report this)\n"
-        )
-        raise typer.Exit(3) from None
-
-
-def _debugging() -> bool:
-    """KGEN_DEBUG=1 (or true, yes, on) shows tracebacks; 0, false, no, off and empty do not."""
-    return os.environ.get("KGEN_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
-
-
 def main() -> None:
-    """The console script; output that cannot be written is an error, never a traceback."""
-    if sys.stdout is None or sys.stderr is None:  # started with a closed stream (>&-)
-        if sys.stderr is not None:
-            sys.stderr.write("kgen: error: standard output is closed; nothing to write to\n")
-            sys.stderr.flush()
-        os._exit(1)
-    code: int | str | None = 0
-    try:
-        app(prog_name="kgen")
-        sys.stdout.flush()
-    except SystemExit as exit_:
-        code = _flushed(exit_.code)
-    except OSError as exc:  # --help or --version into a full disk, a closed pipe
-        code = _write_failed(exc)
-    sys.exit(code)
-
-
-def _flushed(code: int | str | None) -> int | str | None:
-    try:
-        sys.stdout.flush()
-    except OSError as exc:
-        return _write_failed(exc)
-    return code
-
-
-def _write_failed(exc: OSError) -> int:
-    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush
-    if isinstance(exc, BrokenPipeError):
-        return 0  # the reader went away (kgen render | head): not an error of ours
-    sys.stderr.write(f"kgen: error: cannot write the output: {exc.strerror or exc}\n")
-    return 1
+    """The console script of every command (``kgen.entry`` sends all but the plain render
+    here)."""
+    commands.run(lambda: app(prog_name="kgen"))

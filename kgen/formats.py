@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kgen import lazyre
 from kgen.suggest import shown
@@ -489,6 +488,8 @@ def _time_zone_ok(value: str) -> bool:
         return False
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+)*", value, re.ASCII):
         return False
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # a CronJob's zone only: not at start
+
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, OSError):

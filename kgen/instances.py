@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from importlib import resources
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -80,6 +79,8 @@ def kube_reserved(vcpu: int, memory_mib: int, max_pods: int) -> Reserved:
 
 @cache
 def _table() -> Mapping[str, Any]:
+    from importlib import resources  # with a Cluster only: its import takes tempfile, lzma
+
     text = resources.files("kgen").joinpath(DATA_FILE).read_text(encoding="utf-8")
     table: Mapping[str, Any] = json.loads(text)
     return table

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from typing import Any
 
@@ -13,6 +12,8 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     lowered = {option.lower(): option for option in options}
     if word.lower() in lowered:
         return f"did you mean {lowered[word.lower()]!r}?"
+    import difflib  # a suggestion is for a mistake: not at every start
+
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}?" if close else None
 

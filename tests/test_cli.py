@@ -292,7 +292,7 @@ def test_a_closed_stdout_is_an_error_with_a_message(tmp_path: Path) -> None:
 
 
 def test_kgen_debug_0_does_not_turn_debugging_on() -> None:
-    from kgen.cli import _debugging
+    from kgen.commands import debugging as _debugging
 
     for value, expected in [("1", True), ("true", True), ("0", False), ("", False), ("no", False)]:
         os.environ["KGEN_DEBUG"] = value

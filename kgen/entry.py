@@ -1,0 +1,78 @@
+"""The ``kgen`` console script. The plain render (``kgen render [PATH...] [-o DIR]
+[--check] [--env NAME] [--kube-version X.Y]``, what a pre-commit hook, CI or an editor
+runs) goes straight to ``kgen.commands.render``, without loading the option parser: a
+cold render pays for what it renders. Every other command line, and any form this reader
+does not take as it is (``--help``, ``--format``, ``--``, an option given twice or without
+its value, a value that looks like an option), goes to the typer CLI, which renders the
+same way (``kgen.cli``).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+#: The options of the plain render that take a value, by every spelling the CLI takes.
+_VALUED = {"-o": "output", "--output": "output", "--env": "env", "--kube-version": "kube_version"}
+
+
+@dataclass
+class PlainRender:
+    """A plain render's command line."""
+
+    paths: list[str] = field(default_factory=list)
+    output: str | None = None
+    env: str | None = None
+    kube_version: str | None = None
+    check: bool = False
+
+
+def plain_render(args: list[str]) -> PlainRender | None:
+    """The settings of a plain ``render`` command line, or None for any other."""
+    if not args or args[0] != "render":
+        return None
+    found = PlainRender()
+    seen: set[str] = set()
+    at = 1
+    while at < len(args):
+        arg = args[at]
+        name, equals, value = arg.partition("=")
+        if arg == "--check":
+            key, value, at = "check", "", at + 1
+        elif equals and name.startswith("--") and name in _VALUED:
+            key, at = _VALUED[name], at + 1
+        elif arg in _VALUED:
+            if at + 1 == len(args) or (args[at + 1].startswith("-") and args[at + 1] != "-"):
+                return None  # no value, or one the parser may read otherwise
+            key, value, at = _VALUED[arg], args[at + 1], at + 2
+        elif arg == "-" or not arg.startswith("-"):
+            found.paths.append(arg)
+            at += 1
+            continue
+        else:
+            return None
+        if key in seen:
+            return None  # given twice: the parser's rules decide
+        seen.add(key)
+        if key == "check":
+            found.check = True
+        else:
+            setattr(found, key, value)
+    return found
+
+
+def main() -> None:
+    """Run ``kgen``: the plain render here, anything else through the CLI."""
+    plain = plain_render(sys.argv[1:])
+    if plain is None:
+        from kgen.cli import main as cli
+
+        cli()
+        return
+    from kgen import commands
+
+    commands.run(
+        lambda: commands.render(
+            plain.paths or None, plain.output, plain.env, plain.kube_version, check=plain.check
+        )
+    )

@@ -1,0 +1,166 @@
+"""The console script's fast path: a plain ``kgen render`` goes to ``kgen.commands`` without
+loading typer. Its command lines are read as the CLI reads them (anything else goes to the
+CLI), and it answers byte for byte as the CLI does: the same exit status, output, messages
+and files, on the whole bad-input corpus, on the shipped examples and on usage errors."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kgen import entry
+from kgen.cli import app
+from kgen.entry import PlainRender, plain_render
+from tests.conftest import REPO
+from tests.test_bad_inputs import CORPUS, EXTRA_ARGS
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["render"], PlainRender()),
+        (["render", "a.yaml", "b"], PlainRender(["a.yaml", "b"])),
+        (["render", "-"], PlainRender(["-"])),
+        (["render", "bp", "-o", "out"], PlainRender(["bp"], output="out")),
+        (["render", "bp", "--output=out", "--check"], PlainRender(["bp"], "out", check=True)),
+        (["render", "-o", "", "bp"], PlainRender(["bp"], output="")),
+        (["render", "--output=", "bp"], PlainRender(["bp"], output="")),
+        (
+            ["render", "--env", "prod", "--kube-version=1.30", "bp"],
+            PlainRender(["bp"], env="prod", kube_version="1.30"),
+        ),
+        (["render", "--env=-x", "bp"], PlainRender(["bp"], env="-x")),
+        (["render", "-o", "-", "bp"], PlainRender(["bp"], output="-")),
+    ],
+)
+def test_plain_render_lines_are_read_as_the_cli_reads_them(
+    args: list[str], expected: PlainRender
+) -> None:
+    assert plain_render(args) == expected
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["validate", "bp"],
+        ["render", "--help"],
+        ["render", "bp", "--format", "json"],
+        ["render", "bp", "--jobs", "2"],
+        ["render", "bp", "--all-envs", "-o", "out"],
+        ["render", "bp", "--eksctl"],
+        ["render", "bp", "-o"],  # no value: the parser says so
+        ["render", "bp", "-o", "--check"],  # a value that looks like an option
+        ["render", "bp", "-o", "a", "-o", "b"],  # twice
+        ["render", "bp", "--check", "--check"],
+        ["render", "--", "bp"],
+        ["render", "-oout", "bp"],
+        ["render", "--out", "x", "bp"],  # the parser's prefix matching, or an error
+        ["--version"],
+    ],
+)
+def test_any_other_line_goes_to_the_cli(args: list[str]) -> None:
+    assert plain_render(args) is None
+
+
+@dataclass(frozen=True)
+class Answer:
+    code: int | str | None
+    stdout: bytes
+    stderr: str
+
+
+def _fast(args: list[str]) -> Answer:
+    """The console script's answer, run in this process with its streams captured."""
+    out, err = io.BytesIO(), io.StringIO()
+    text = io.TextIOWrapper(out, encoding="utf-8")
+    saved = sys.argv, sys.stdout, sys.stderr
+    sys.argv, sys.stdout, sys.stderr = ["kgen", *args], text, err
+    code: int | str | None = 0
+    try:
+        entry.main()
+    except SystemExit as exit_:
+        code = exit_.code
+    finally:
+        text.flush()
+        sys.argv, sys.stdout, sys.stderr = saved
+    written = out.getvalue()
+    text.detach()
+    return Answer(code, written, err.getvalue())
+
+
+def _cli(args: list[str]) -> Answer:
+    result = CliRunner().invoke(app, args, catch_exceptions=False)
+    return Answer(result.exit_code, result.stdout_bytes, result.stderr)
+
+
+@pytest.mark.parametrize("name", CORPUS)
+def test_the_corpus_gets_the_same_answer(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    args = ["render", f"tests/bad/{name}", *EXTRA_ARGS.get(name, ())]
+    assert plain_render(args) is not None
+    fast = _fast(args)
+    assert fast == _cli(args)
+    assert fast.code == 1
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_folder_render_a_check_and_its_drift_are_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(REPO / "blueprints", tmp_path / "blueprints")
+    monkeypatch.chdir(tmp_path)
+    answers = []
+    for run in (_cli, _fast):
+        monkeypatch.chdir(tmp_path)
+        shutil.rmtree(tmp_path / "out", ignore_errors=True)
+        wrote = run(["render", "blueprints", "-o", "out", "--env", "prod"])
+        files = _files(tmp_path / "out")
+        same = run(["render", "blueprints", "-o", "out", "--env", "prod", "--check"])
+        (tmp_path / "out" / "shop" / "deployment-frontend.yaml").write_text("changed\n")
+        drift = run(["render", "blueprints", "-o", "out", "--check", "--env", "prod"])
+        stream = run(["render", "blueprints", "--kube-version", "1.31"])
+        usage = [run(["render", "blueprints", *extra]) for extra in (["--check"], ["-o", ""])]
+        answers.append((wrote, files, same, drift, stream, usage))
+    assert answers[0] == answers[1]
+    wrote, files, same, drift, stream, usage = answers[1]
+    assert (wrote.code, same.code, drift.code, stream.code) == (0, 0, 1, 0)
+    assert b"-changed" in drift.stdout and len(files) > 100
+    assert [answer.code for answer in usage] == [2, 2]
+
+
+def test_the_console_script_renders_through_the_fast_path(tmp_path: Path) -> None:
+    """``python -m kgen`` (as the ``kgen`` script) renders without importing typer, and
+    gives anything else to the CLI."""
+    probe = (
+        "import sys, runpy; sys.argv = ['kgen', *sys.argv[1:]]\n"
+        "try:\n    runpy.run_module('kgen', run_name='__main__')\n"
+        "finally:\n    sys.stderr.write('typer loaded\\n' if 'typer' in sys.modules else '')\n"
+    )
+    blueprint = REPO / "blueprints" / "shop" / "cart.yaml"
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "render", str(blueprint), "-o", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "typer loaded" not in done.stderr and "kgen: wrote" in done.stderr
+    other = subprocess.run(
+        [sys.executable, "-c", probe, "validate", str(blueprint)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert other.returncode == 0, other.stderr
+    assert "typer loaded" in other.stderr
