@@ -21,7 +21,6 @@ error at its line, so a misspelt setting is never silently ignored.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,6 +93,8 @@ def _parse(path: Path, shown: str, table: tuple[str, ...]) -> Config:
         raise refuse(exc.strerror or str(exc)) from None
     if len(raw) > MAX_CONFIG_BYTES:
         raise refuse(f"the file is larger than {MAX_CONFIG_BYTES // 1024} KiB")
+    import tomllib  # a project with settings only: not at every start
+
     try:
         text = raw.decode("utf-8")
         data: Any = tomllib.loads(text)

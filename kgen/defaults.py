@@ -76,13 +76,16 @@ def search_folders(folder: Path, cwd: Path) -> list[Path]:
 
 def _kgen_pyproject(path: Path) -> bool:
     """Whether ``path`` is a pyproject.toml with a ``[tool.kgen]`` table."""
-    import tomllib
-
     try:
         with path.open("rb") as handle:
             text = handle.read(1024 * 1024)
+    except OSError:  # absent or unreadable: no marker (and no TOML parser to load)
+        return False
+    import tomllib
+
+    try:
         tool = tomllib.loads(text.decode("utf-8")).get("tool")
-    except (OSError, ValueError):  # absent, unreadable, not TOML: no marker
+    except ValueError:  # not UTF-8, not TOML: no marker
         return False
     return isinstance(tool, dict) and "kgen" in tool
 

@@ -11,7 +11,6 @@ turns through a lock on its real location.
 
 from __future__ import annotations
 
-import difflib
 import errno
 import hashlib
 import os
@@ -340,6 +339,8 @@ def refused_in(plan: FolderPlan) -> list[Refused]:
 def folder_diff(plan: FolderPlan, prefix: str = "") -> str:
     """A unified diff from the folder as it is to the folder render would write; paths
     start with ``prefix`` (the environment's folder, with --all-envs)."""
+    import difflib  # --check and diff only
+
     chunks: list[str] = []
     for path in plan.changed:
         before = _read(plan.root / path)

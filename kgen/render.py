@@ -8,7 +8,6 @@ Macros return ``Markup`` and pass through unchanged: only template text makes st
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -144,6 +143,8 @@ def _render_text(template_name: str, context: Mapping[str, Any], blueprint: Blue
 def _template_frame(exc: BaseException, default: str) -> tuple[str, int | None]:
     """The innermost template file and line in a traceback that Jinja rewrote."""
     root = str(templates_root())
+    import traceback  # a template bug only: not at every start
+
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         if frame.filename.startswith(root) and frame.filename.endswith(".j2"):
             return frame.filename[len(root) + 1 :], frame.lineno
