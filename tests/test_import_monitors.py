@@ -114,8 +114,8 @@ def test_a_pod_monitor_of_a_published_port_becomes_a_service_monitor(tmp_path: P
         if line.resource.kind == "PodMonitor" and line.path == ("kind",)
     }
     assert kinds[("api", ("kind",))][1] == (
-        "kgen scrapes a port its Service publishes (metrics) with a ServiceMonitor: the same "
-        "pods, through the Service"
+        "kgen scrapes a sidecar's port (metrics) with a ServiceMonitor, through the app's "
+        "Service, which publishes it for Prometheus"
     )
     said = [w.split(": warning: ", 1)[1] for w in imported.warnings(result)]
     assert (

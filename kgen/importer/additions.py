@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
+from kgen.helpers import HEADLESS_LABEL
 from kgen.importer.account import Line, Selections, Status, TargetPath, resolved, value_at
 from kgen.importer.read import Resource
 from kgen.model import Document
@@ -100,6 +101,12 @@ DOCUMENTED: tuple[tuple[str, str, str], ...] = (
     ("*", "metadata.name", "kgen names each resource after its app (or the app's process)"),
     (
         "Service",
+        "spec.ports(monitored)",
+        "kgen's Service publishes the sidecar port monitoring.port names, for Prometheus, "
+        "where the input's left it out",
+    ),
+    (
+        "Service",
         "spec.ports(published)",
         "kgen's headless Service lists every port of the main container (the pods' names "
         "for each other), where the input's left some out",
@@ -168,6 +175,12 @@ DOCUMENTED: tuple[tuple[str, str, str], ...] = (
         "spec.*",
         "kgen's ServiceMonitor selects the app's Service by its labels and scrapes "
         "monitoring.port at its path (/metrics) and interval (30s)",
+    ),
+    (
+        "PodMonitor",
+        "spec.*",
+        "kgen's PodMonitor selects the app's pods by their labels and scrapes monitoring.port "
+        "by its name at its path (/metrics) and interval (30s)",
     ),
     ("*", "*annotations.*", "the blueprint's annotations are on every resource"),
     (
@@ -316,7 +329,11 @@ def additions(
                 continue  # said by the resource's own line
             shown, looked_up = flow or (_shown(path), _shown(path))
             if kind == "Service" and path[:2] == ("spec", "ports") and path[:3] not in ported:
-                looked_up = "spec.ports(published)"  # a port the input's Service left out
+                # a port the input's Service left out: a headless one lists every port of
+                # the main container; a client Service publishes only a monitored sidecar's
+                labels = _dig(body, ("metadata", "labels"))
+                headless = isinstance(labels, Mapping) and HEADLESS_LABEL in labels
+                looked_up = f"spec.ports({'published' if headless else 'monitored'})"
             if source is not None and _KUBERNETES_DEFAULTS.get(str(path[-1])) == value:
                 looked_up += "(kubernetes)"  # the input's object did as Kubernetes does
             grouped.setdefault(reason_of(kind, looked_up), []).append(shown)

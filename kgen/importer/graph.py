@@ -624,15 +624,33 @@ class _Policy:
                 "kgen writes the same: a StatefulApp's pods reach each other on their ports"
                 if caller.build.kind == "StatefulApp"
                 else f"{caller.rendered}'s pods calling each other: kgen has no field for it "
-                "(a pod reaches itself over localhost)"
+                "(a pod reaches itself over localhost, and only a StatefulApp's pods reach "
+                "each other)" + _denied(direction, f"the other pods of {owner.rendered}", owner)
             )
             status = Status.CHANGED if caller.build.kind == "StatefulApp" else Status.LEFT_OUT
             self.record(where, status, why, build)
             return status is Status.CHANGED, why
+        return self._depend(caller, target, other, owner, direction, ports, where)
+
+    def _depend(
+        self,
+        caller: Member,
+        target: Member,
+        other: Member,
+        owner: Member,
+        direction: str,
+        ports: Any,
+        where: JsonPath,
+    ) -> tuple[bool, str]:
+        """The caller's dependsOn on the target, on the rule's ports."""
+        build = owner.build
         names = _port_names(target, ports)
         if isinstance(names, str):
-            self.record(where, Status.LEFT_OUT, names, build)
+            peers = other.rendered
+            why = names + _denied(direction, peers, owner)
+            self.record(where, Status.LEFT_OUT, why, build)
             return False, names
+        names, wider = self._of_process(caller, target, names)
         shown = []
         for name in names:
             reference: Any = target.build.app
@@ -656,7 +674,32 @@ class _Policy:
             f"{caller.build.ref}",
         )  # fmt: skip
         self._denied(caller, target, names, direction, where)
+        if wider:
+            self.ledger.note(
+                self.policy, where,
+                f"kgen also admits {caller.rendered} -> {', '.join(wider)}: dependsOn names "
+                f"an app and a port, and other processes of {target.build.app} publish a port "
+                "of that name",
+                caller.build.ref,
+            )  # fmt: skip
         return True, ""
+
+    def _of_process(
+        self, caller: Member, target: Member, names: list[str | None]
+    ) -> tuple[list[str | None], list[str]]:
+        """dependsOn names an app: one process of a Monolith is named by its ports (every
+        port of the app's would admit the others too); and the other processes that
+        publish a port of the same name, which kgen admits as well, to warn of."""
+        siblings = [m for m in self.members if m.build is target.build and m is not target]
+        if None in names and any(m.ports for m in siblings):
+            names = [name for name, _, _ in target.ports]
+        wider = sorted(
+            f"{m.rendered} on {name}"
+            for m in siblings
+            for name, _, _ in m.ports
+            if name in names and m is not caller
+        )
+        return names, wider
 
     def _denied(
         self,

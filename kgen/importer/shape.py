@@ -141,6 +141,11 @@ _HANDLED = (
     *(((probe,), _PROBE_HANDLERS) for probe in _PROBES),
     *((("lifecycle", hook), _HOOK_HANDLERS) for hook in ("preStop", "postStart")),
 )
+#: A probe's counts and seconds, none of them negative.
+_PROBE_TIMINGS = (
+    "initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold",
+    "failureThreshold",
+)  # fmt: skip
 #: Numbered ports of a container's handlers (a name is checked against its ports elsewhere).
 _HANDLER_PORTS = tuple(
     (*where, handler, "port")
@@ -162,6 +167,12 @@ def _out_of_range(resource: Resource) -> Iterator[tuple[JsonPath, str]]:
                 rules.append(((*pod, group, "*", "ports", "*", *port), *_PORT))
             for field in _HANDLER_PORTS:
                 rules.append(((*pod, group, "*", *field), *_PORT))
+            for probe in _PROBES:
+                for timing in _PROBE_TIMINGS:
+                    rules.append(((*pod, group, "*", probe, timing), 0, 2**31 - 1,
+                                  "a probe's count or seconds"))  # fmt: skip
+                rules.append(((*pod, group, "*", probe, "terminationGracePeriodSeconds"),
+                              1, 2**63 - 1, "a probe's grace period"))  # fmt: skip
             for where in (("preStop",), ("postStart",)):
                 rules.append(((*pod, group, "*", "lifecycle", *where, "sleep", "seconds"),
                               0, 2**63 - 1, "a number of seconds"))  # fmt: skip
@@ -236,6 +247,17 @@ def _beyond_schema(resource: Resource) -> Iterator[tuple[JsonPath, str]]:
                     handler = _dig(container, where)
                     if not isinstance(handler, Mapping):
                         continue
+                    for kind in ("httpGet", "tcpSocket"):
+                        port = _dig(handler, (kind, "port"))
+                        if isinstance(port, str) and not FORMATS["port-name"].check(port):
+                            yield (
+                                (*path, *where, kind, "port"),
+                                (
+                                    f"{port!r} is neither a port number nor a port name: the "
+                                    "API server takes a name of at most 15 lowercase letters, "
+                                    "digits and '-', with a letter"
+                                ),
+                            )
                     given = [key for key in handlers if key in handler]
                     if len(given) != 1:
                         what = f"{where[-1]} hook" if len(where) > 1 else where[0]

@@ -167,7 +167,10 @@ def _pod_monitor(build: Build, index: Index, monitor: Resource) -> bool:
         build.record(
             monitor, ("kind",), Status.CHANGED,
             f"kgen scrapes a port its Service publishes ({port['name']}) with a "
-            "ServiceMonitor: the same pods, through the Service",
+            "ServiceMonitor: the same pods, through the Service"
+            if main
+            else f"kgen scrapes a sidecar's port ({port['name']}) with a ServiceMonitor, "
+            "through the app's Service, which publishes it for Prometheus",
         )  # fmt: skip
     if index.namespace(monitor) != build.namespace:
         build.ledger.forget(monitor, ("metadata", "namespace"))
