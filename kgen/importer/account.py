@@ -240,8 +240,10 @@ def account(resources: tuple[Resource, ...], ledger: Ledger) -> list[Line]:
             if value is None and (entry is None or entry.status is not Status.LEFT_OUT):
                 entry = Entry(resource, path, Status.DEFAULT, "null: nothing set")
             entry = entry or Entry(
-                resource, path, Status.LEFT_OUT, "no blueprint field (not recorded by kgen import)"
-            )
+                resource, path, Status.LEFT_OUT,
+                "kgen import does not read this value, so no blueprint says it (it has no "
+                "reason of its own yet: please report it)",
+            )  # fmt: skip
             lines.append(Line(resource, path, value, entry))
         lines.extend(Line(resource, n.path, _at(resource.body, n.path), n) for n in notes)
     return lines
