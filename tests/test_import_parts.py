@@ -256,9 +256,27 @@ def test_a_second_host_is_left_out_with_its_reason(tmp_path: Path) -> None:
     assert spec_of(result)["ingress"]["host"] == "api.example.com"
     assert _warnings(result, tmp_path, "Ingress") == [
         "35: warning: Ingress shop/api: spec.rules[1]: another host (www.example.com): kgen's "
-        "Ingress routes one host and path (ingress.host, ingress.path), and a merge patch "
-        "would replace its rules whole"
+        "Ingress routes one path, of one host and its aliases (ingress.host, ingress.aliases, "
+        "ingress.path), and a merge patch would replace its rules whole"
     ]
+
+
+def test_a_second_host_routed_the_same_way_is_an_alias(tmp_path: Path) -> None:
+    """www beside the apex, the same path to the same port, and both in the TLS hosts:
+    ``ingress.aliases``, and the Ingress renders back the input's rules and hosts."""
+    text = API + _ingress(
+        "  ingressClassName: nginx\n"
+        "  tls: [{hosts: [api.example.com, www.example.com], secretName: api-cert}]\n"
+        "  rules:\n" + _rule("api.example.com") + _rule("www.example.com")
+    )
+    result, rendered = _import(text, tmp_path)
+    assert spec_of(result)["ingress"]["aliases"] == ["www.example.com"]
+    spec = rendered[("Ingress", "api")]["spec"]
+    assert [rule["host"] for rule in spec["rules"]] == ["api.example.com", "www.example.com"]
+    assert spec["tls"] == [
+        {"hosts": ["api.example.com", "www.example.com"], "secretName": "api-cert"}
+    ]
+    assert _warnings(result, tmp_path, "Ingress") == []
 
 
 def test_an_ingress_to_no_service_of_the_input_is_left_out(tmp_path: Path) -> None:
@@ -357,8 +375,8 @@ def test_an_ingress_to_two_apps_is_split_between_their_blueprints(tmp_path: Path
         "to shop must follow, and applying adds api, cart beside it (delete shop once nothing "
         "uses it)",
         "64: warning: Ingress shop/shop: spec.rules[1].http.paths[1]: another path (/v2): "
-        "kgen's Ingress routes one host and path (ingress.host, ingress.path), and a merge "
-        "patch would replace its rules whole",
+        "kgen's Ingress routes one path, of one host and its aliases (ingress.host, "
+        "ingress.aliases, ingress.path), and a merge patch would replace its rules whole",
     ]
 
 

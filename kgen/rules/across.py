@@ -54,25 +54,33 @@ def node_port_problems(view: SetView) -> Iterator[Problem]:
 def ingress_route_problems(view: SetView) -> Iterator[Problem]:
     """One host and path go to one Service: two Ingresses claiming them would fight (on a
     shared ALB, one rule silently wins)."""
-    taken: dict[tuple[str, str], tuple[Unit, JsonPath]] = {}
+    taken: dict[tuple[str, str], tuple[Unit, JsonPath]] = {}  # the first place it is written
     for unit in view.units:
         ingress = unit.get("ingress")
         if ingress is None:
             continue
         where = unit.written_at("ingress")
-        route = (ingress["host"], ingress.get("path", "/").rstrip("/") or "/")
-        if route in taken:
-            owner, first = taken[route]
-            blueprint = owner.blueprint
-            yield Problem(
-                unit.blueprint.source.value_pos((*where, "host")),
-                (*where, "host"),
-                f"{route[0]}{route[1]} is routed to {blueprint.ref} already "
-                f"({blueprint.source.value_pos((*first, 'host'))})",
-                "give each app its own host or path",
-            )
-        else:
-            taken[route] = (unit, where)
+        path = ingress.get("path", "/").rstrip("/") or "/"
+        named = [((*where, "host"), ingress["host"])] + [
+            ((*where, "aliases", index), alias)
+            for index, alias in enumerate(ingress.get("aliases", []))
+        ]
+        for at, host in named:
+            route = (host, path)
+            if route in taken:
+                owner, first = taken[route]
+                blueprint = owner.blueprint
+                same = owner is unit
+                yield Problem(
+                    unit.blueprint.source.value_pos(at),
+                    at,
+                    f"{route[0]}{route[1]} is routed to "
+                    f"{'this app' if same else blueprint.ref} already "
+                    f"({blueprint.source.value_pos(first)})",
+                    "remove the repeated name" if same else "give each app its own host or path",
+                )
+            else:
+                taken[route] = (unit, at)
 
 
 def _where(blueprint: Blueprint, path: JsonPath) -> str:

@@ -1,11 +1,12 @@
 """An Ingress the app owns (it routes to the app's Service), folded into ``ingress``.
 
-kgen's Ingress routes one host and one path prefix to one port of the app's Service; its
-class says who serves it: with ``alb`` the AWS Load Balancer Controller, whose
-annotations kgen derives (scheme, group, certificate), with any other class TLS from an
-existing Secret or from a cert-manager Certificate kgen renders for the host. The first
-route to the app is mapped; another host or path has no field, and a merge patch would
-replace kgen's rules whole: it is left out, saying so. An Ingress that routes to several
+kgen's Ingress routes one path prefix of one host (and its aliases) to one port of the
+app's Service; its class says who serves it: with ``alb`` the AWS Load Balancer
+Controller, whose annotations kgen derives (scheme, group, certificate), with any other
+class TLS from an existing Secret or from a cert-manager Certificate kgen renders for the
+host. The first route to the app is mapped, and another host routed exactly the same way
+is an alias; another path has no field, and a merge patch would replace kgen's rules
+whole: it is left out, saying so. An Ingress that routes to several
 apps of the input is split: each app's blueprint maps its own route as above (and the
 class, TLS and annotations they share), and leaves the other apps' routes to them.
 """
@@ -33,8 +34,8 @@ _ISSUER = "cert-manager.io/issuer"
 #: (kgen adds HTTP, redirecting to it).
 _LISTENERS = (ALB_LISTENERS, ALB_LISTENERS_TLS, '[{"HTTPS": 443}]')
 _OTHER_ROUTE = (
-    "kgen's Ingress routes one host and path (ingress.host, ingress.path), and a merge "
-    "patch would replace its rules whole"
+    "kgen's Ingress routes one path, of one host and its aliases (ingress.host, "
+    "ingress.aliases, ingress.path), and a merge patch would replace its rules whole"
 )
 
 
@@ -258,6 +259,7 @@ def _ingress(
     build.put(
         (*here, "host"), host, ingress, (*rule_at, "host"), target(kind, name, *route[:3], "host")
     )
+    aliases = _aliases(ingress, spec, at, routes)
     matched = as_prefix(ingress, path)
     assert not isinstance(matched, str)  # _route refused the others
     prefix, note, loud = matched
@@ -293,16 +295,66 @@ def _ingress(
             (*here, "port"), port["name"], ingress, (*backend, "port", key),
             status=Status.CHANGED, note=f"kgen names the Service port: {port['name']}",
         )  # fmt: skip
+    _map_aliases(build, ingress, at, aliases)
     alb = _class(build, ingress, spec, annotations)
-    _tls(build, ingress, spec, annotations, host, alb=alb)
+    _tls(build, ingress, spec, annotations, [host, *(alias for _, alias in aliases)], alb=alb)
     if alb:
         _alb(build, ingress, annotations)
-    _other_routes(build, ingress, spec, at, routes)
+    _other_routes(build, ingress, spec, at, routes, {rule_at for rule_at, _ in aliases})
     _annotations(build, ingress, annotations)
     build.leftovers(ingress, spec, ("spec",), kind, name, ("spec",), lists=_OTHER_ROUTE)
     metadata = ingress.body.get("metadata")
     build.leftovers(ingress, metadata, ("metadata",), kind, name, ("metadata",))
     build.leftovers(ingress, ingress.body, (), kind, name, ())
+
+
+def _aliases(
+    ingress: Resource, spec: Mapping[str, Any], at: JsonPath, routes: _Routes
+) -> list[tuple[JsonPath, str]]:
+    """The other rules of the Ingress that route another host exactly as the mapped path
+    (its one path, the same prefix, type and backend): ``ingress.aliases``."""
+    mapped = _at(ingress.body, at)
+    hosts = {_at(ingress.body, at[:3]).get("host")}
+    found: list[tuple[JsonPath, str]] = []
+    for i, rule in enumerate(spec.get("rules") or []):
+        rule_at: JsonPath = ("spec", "rules", i)
+        paths = (rule.get("http") or {}).get("paths") or []
+        host = rule.get("host")
+        if rule_at == at[:3] or not isinstance(host, str) or host in hosts or len(paths) != 1:
+            continue
+        if (*rule_at, "http", "paths", 0) not in routes.mine or paths[0] != mapped:
+            continue
+        if set(rule) != {"host", "http"} or set(rule["http"]) != {"paths"}:
+            continue
+        hosts.add(host)
+        found.append((rule_at, host))
+    return found[:50]
+
+
+def _map_aliases(
+    build: Build, ingress: Resource, at: JsonPath, aliases: list[tuple[JsonPath, str]]
+) -> None:
+    """Each alias's host, and its path as the mapped path's (the same values, rendered in
+    the alias's own rule)."""
+    if not aliases:
+        return
+    name, here = build.name, (*build.where, "ingress")
+    node: dict[str, Any] = build.here.setdefault("ingress", {})
+    node["aliases"] = [alias for _, alias in aliases]
+    for k, (rule_at, _) in enumerate(aliases, start=1):
+        build.origin((*here, "aliases", k - 1), ingress, (*rule_at, "host"))
+        out = target("Ingress", name, "spec", "rules", k, "host")
+        build.record(ingress, (*rule_at, "host"), Status.MAPPED, "", out)
+        path_at = (*rule_at, "http", "paths", 0)
+        for leaf, _ in leaves(_at(ingress.body, path_at), path_at):
+            entry = build.ledger.covers(ingress, (*at, *leaf[len(path_at) :]))
+            if entry is None:
+                continue
+            moved = None
+            if entry.target is not None and entry.status is Status.MAPPED:
+                rest = entry.target.path[3:]  # below spec.rules[0]
+                moved = target("Ingress", name, "spec", "rules", k, *rest)
+            build.record(ingress, leaf, entry.status, entry.note, moved, loud=entry.loud)
 
 
 def _annotations(build: Build, ingress: Resource, annotations: Mapping[str, Any]) -> None:
@@ -384,14 +436,15 @@ def _tls(
     ingress: Resource,
     spec: Mapping[str, Any],
     annotations: Mapping[str, Any],
-    host: str,
+    hosts: list[str],
     *,
     alb: bool,
 ) -> None:
-    """HTTPS for the host: with alb ACM's certificate (by the host, or certificate-arn),
-    with other classes the Secret of spec.tls, written by cert-manager when an issuer
-    annotation names a ClusterIssuer."""
+    """HTTPS for the host (and its aliases): with alb ACM's certificate (by the host, or
+    certificate-arn), with other classes the Secret of spec.tls, written by cert-manager
+    when an issuer annotation names a ClusterIssuer."""
     name, here = build.name, (*build.where, "ingress", "tls")
+    host = hosts[0]
     entries = spec.get("tls") or []
     chosen = next((i for i, e in enumerate(entries) if host in (e.get("hosts") or [])), None)
     for index, _ in enumerate(entries):
@@ -406,7 +459,7 @@ def _tls(
     if alb and (chosen is not None or arn is not None or "HTTPS" in listens):
         build.here.setdefault("ingress", {}).setdefault("tls", {})
         if chosen is not None:
-            _tls_hosts(build, ingress, entries[chosen], chosen, host)
+            _tls_hosts(build, ingress, entries[chosen], chosen, hosts)
             if "secretName" in entries[chosen]:
                 build.left_out(
                     ingress, ("spec", "tls", chosen, "secretName"),
@@ -424,7 +477,7 @@ def _tls(
                 )  # fmt: skip
         return
     entry = entries[chosen]
-    _tls_hosts(build, ingress, entry, chosen, host)
+    _tls_hosts(build, ingress, entry, chosen, hosts)
     secret = entry.get("secretName")
     if issuer is not None:
         certificate = target("Certificate", f"{name}-tls", "spec", "issuerRef", "name")
@@ -464,17 +517,20 @@ def _tls(
 
 
 def _tls_hosts(
-    build: Build, ingress: Resource, entry: Mapping[str, Any], index: int, host: str
+    build: Build, ingress: Resource, entry: Mapping[str, Any], index: int, hosts: list[str]
 ) -> None:
+    """The TLS hosts: the host and its aliases are kgen's, in that order."""
     for position, found in enumerate(entry.get("hosts") or []):
         at = ("spec", "tls", index, "hosts", position)
-        if found == host:
-            out = target("Ingress", build.name, "spec", "tls", 0, "hosts", 0)
+        if found in hosts:
+            out = target("Ingress", build.name, "spec", "tls", 0, "hosts", hosts.index(found))
             build.record(ingress, at, Status.MAPPED, "", out)
         else:
             build.left_out(
-                ingress, at, f"another host: kgen's Ingress serves {host} alone (ingress.host)"
-            )
+                ingress, at,
+                f"another host: kgen's Ingress serves {', '.join(hosts)} alone (ingress.host "
+                "and aliases)",
+            )  # fmt: skip
 
 
 def _renders(build: Build, where: JsonPath, value: Any) -> bool:
@@ -593,12 +649,19 @@ def _extra(build: Build, ingress: Resource, key: str, value: Any) -> None:
 
 
 def _other_routes(
-    build: Build, ingress: Resource, spec: Mapping[str, Any], at: JsonPath, routes: _Routes
+    build: Build,
+    ingress: Resource,
+    spec: Mapping[str, Any],
+    at: JsonPath,
+    routes: _Routes,
+    aliased: set[JsonPath],
 ) -> None:
     """Every other host and path, and a default backend: no field, and no patch. The
-    routes to another app of the input are that app's to map."""
+    routes to another app of the input are that app's to map; an alias's rule is mapped."""
     for i, rule in enumerate(spec.get("rules") or []):
         rule_at: JsonPath = ("spec", "rules", i)
+        if rule_at in aliased:
+            continue
         paths = (rule.get("http") or {}).get("paths") or []
         theirs = [j for j in range(len(paths)) if (*rule_at, "http", "paths", j) in routes.theirs]
         if rule_at != at[:3] and not theirs:

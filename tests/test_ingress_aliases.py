@@ -1,0 +1,41 @@
+"""``ingress.aliases``: more names routed as the host is, each a rule of the Ingress, a
+TLS host and a name of the Certificate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.helpers import microservice, rendered_documents
+
+
+def _of(kind: str, ingress: dict[str, Any]) -> dict[str, Any]:
+    [found] = [d for d in rendered_documents(microservice(ingress=ingress)) if d.kind == kind]
+    return dict(found.body)
+
+
+def test_each_alias_is_a_rule_and_a_tls_host_of_the_alb() -> None:
+    spec = _of(
+        "Ingress", {"host": "shop.example.com", "aliases": ["www.shop.example.com"], "tls": {}}
+    )["spec"]
+    assert [(r["host"], r["http"]["paths"][0]["path"]) for r in spec["rules"]] == [
+        ("shop.example.com", "/"),
+        ("www.shop.example.com", "/"),
+    ]
+    assert spec["tls"] == [{"hosts": ["shop.example.com", "www.shop.example.com"]}]
+
+
+def test_the_certificate_names_every_alias() -> None:
+    ingress = {
+        "host": "shop.example.com",
+        "aliases": ["www.shop.example.com", "*.shop.example.com"],
+        "className": "nginx",
+        "tls": {"issuer": "letsencrypt"},
+    }
+    names = ["shop.example.com", "www.shop.example.com", "*.shop.example.com"]
+    assert _of("Certificate", ingress)["spec"]["dnsNames"] == names
+    assert _of("Ingress", ingress)["spec"]["tls"] == [{"hosts": names, "secretName": "api-tls"}]
+
+
+def test_without_aliases_the_ingress_is_as_before() -> None:
+    spec = _of("Ingress", {"host": "shop.example.com"})["spec"]
+    assert [rule["host"] for rule in spec["rules"]] == ["shop.example.com"]
