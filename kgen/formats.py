@@ -57,6 +57,10 @@ _ABSOLUTE_PATH = lazyre.compile(r"/[^:\x00-\x1f\x7f]*")
 _LABEL = r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?"
 _HOSTNAME = lazyre.compile(rf"(?:\*\.)?{_LABEL}(?:\.{_LABEL})*", re.ASCII)
 _URL_PATH = lazyre.compile(r"/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*", re.ASCII)
+#: A path and, after '?', a query (what a probe or hook requests: '/healthz?full=1').
+_HTTP_PATH = lazyre.compile(
+    r"(/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*)(?:\?[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*)?", re.ASCII
+)
 _ACM_ARN = lazyre.compile(
     r"arn:aws(?:-cn|-us-gov)?:acm:[a-z]{2}(?:-[a-z]+)+-[0-9]:[0-9]{12}:certificate/[0-9a-f-]{36}",
     re.ASCII,
@@ -469,6 +473,12 @@ def _is_ip(host: str) -> bool:
     return True
 
 
+def _http_path_ok(value: str) -> bool:
+    """A path as an Ingress takes it, then a query if any."""
+    found = _HTTP_PATH.fullmatch(value)
+    return found is not None and _ingress_path_ok(found[1])
+
+
 def _ingress_path_ok(path: str) -> bool:
     """What the API server refuses in the path of an Ingress rule."""
     return not any(bad in path.lower() for bad in ("//", "/./", "/../", "%2f")) and not (
@@ -669,6 +679,13 @@ FORMATS: dict[str, Format] = {
         "URL path",
         "write a path starting with '/', without spaces, '?', '#', '//', '/./', '/../' or "
         "'%2f' and not ending in '/.' or '/..', e.g. '/api'",
+    ),
+    "http-path": Format(
+        _http_path_ok,
+        "URL path",
+        "write a path starting with '/', without spaces, '#', '//', '/./', '/../' or '%2f' "
+        "and not ending in '/.' or '/..', then a query after '?' if it takes one, e.g. "
+        "'/healthz' or '/healthz?full=1'",
     ),
     "acm-certificate-arn": Format(
         lambda v: bool(_ACM_ARN.fullmatch(v)),

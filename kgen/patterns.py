@@ -154,6 +154,10 @@ PATTERNS: dict[str, Pattern] = {
         r"^(?![\s\S]*(?://|/\./|/\.\./|%2[fF]))(?![\s\S]*/\.\.?$)"
         r"/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$"
     ),
+    "http-path": Pattern(
+        r"^(?![^?]*(?://|/\./|/\.\./|%2[fF]))(?![^?]*/\.\.?(?:\?|$))"
+        r"/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*(?:\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?$"
+    ),
     "acm-certificate-arn": Pattern(
         rf"^arn:aws(?:-cn|-us-gov)?:acm:{_AWS_REGION_PART}:[0-9]{{12}}:certificate/"
         r"[0-9a-f-]{36}$"

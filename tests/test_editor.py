@@ -205,6 +205,10 @@ SAMPLES: dict[str, tuple[list[Any], list[Any]]] = {
         ["1.2.3.4", "Shop.example.com", "a_b.com", "*.", ""],
     ),
     "url-path": (["/", "/api", "/a-b/c~d"], ["api", "/a//b", "/a/./b", "/a/%2Fb", "/a/..", "/a b"]),
+    "http-path": (
+        ["/", "/healthz?js-enabled-only=true", "/a?b=c&d=/e//f", "/a?"],
+        ["healthz", "/a//b?x", "/a b", "/a#frag", "/a/..?x", "/a%2fb?x", "?x"],
+    ),
     "acm-certificate-arn": (
         ["arn:aws:acm:eu-west-1:123456789012:certificate/" + "0" * 36],
         ["arn:aws:acm:eu-west-1:123:certificate/x"],
