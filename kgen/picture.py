@@ -52,12 +52,13 @@ def _outside(unit: Unit) -> Iterator[tuple[_Outside, str]]:
     if ingress is not None:
         scheme = "https" if "tls" in ingress else "http"
         path = ingress.get("path", "/")
-        host = f"{scheme}://{ingress['host']}{path}"
         target = ingress.get("port")
         chosen = [p for p in ports if target in (p.name, p.number)] or [
             p for p in ports if p.protocol == "TCP"
         ][:1]
-        yield _Outside(f"ingress:{host}", host, True), _ports(chosen)
+        for name in [ingress["host"], *ingress.get("aliases", [])]:
+            host = f"{scheme}://{name}{path}"
+            yield _Outside(f"ingress:{host}", host, True), _ports(chosen)
     service = unit.get("service", {})
     if service.get("type") in ("NodePort", "LoadBalancer"):
         kind = service["type"]

@@ -3,6 +3,7 @@ TLS host and a name of the Certificate."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from tests.helpers import microservice, rendered_documents
@@ -39,3 +40,13 @@ def test_the_certificate_names_every_alias() -> None:
 def test_without_aliases_the_ingress_is_as_before() -> None:
     spec = _of("Ingress", {"host": "shop.example.com"})["spec"]
     assert [rule["host"] for rule in spec["rules"]] == ["shop.example.com"]
+
+
+def test_the_graph_shows_every_name(tmp_path: Path) -> None:
+    from kgen import api
+
+    ingress = {"host": "shop.example.com", "aliases": ["www.shop.example.com"], "tls": {}}
+    (tmp_path / "api.yaml").write_text(microservice(ingress=ingress))
+    picture = api.to_picture(api.build([tmp_path / "api.yaml"]), "mermaid")
+    assert '["https://shop.example.com/"]' in picture
+    assert '["https://www.shop.example.com/"]' in picture

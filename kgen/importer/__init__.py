@@ -48,7 +48,7 @@ from kgen.importer.mappers.base import Build
 from kgen.importer.mappers.exposure import name_splits
 from kgen.importer.mappers.monolith import malformed
 from kgen.importer.read import Resource, read_manifests, without_nulls
-from kgen.importer.settle import join_patches, minimise, settle, text_of
+from kgen.importer.settle import join_patches, minimise, routed_twice, settle, text_of
 from kgen.importer.shape import served_versions, shape_problems
 from kgen.model import Problem
 from kgen.suggest import did_you_mean
@@ -196,6 +196,7 @@ def _settled(
     """The blueprints kgen accepts, each alone; then the policies fold into them, and from
     there on each renders with the blueprints its dependsOn names."""
     builds = [b for b in builds if not _refused(b, settle(b, kube_version), ledger)]
+    routed_twice(builds)
     fold_policies(index, plans, builds, ledger)
     problems.extend(p for build in builds for p in settle(build, kube_version, builds))
     return builds

@@ -44,6 +44,11 @@ DOCUMENTED: tuple[tuple[str, str, str], ...] = (
     ),
     ("*", "*labels.app.kubernetes.io/*", "kgen's recommended app.kubernetes.io/ labels"),
     ("*", "*selector.*app.kubernetes.io/*", "kgen selects pods by app.kubernetes.io/ labels"),
+    (
+        "Service",
+        "metadata.labels.kgen.dev/headless",
+        "kgen marks a StatefulApp's own headless Service, which its ServiceMonitor leaves out",
+    ),
     ("*", "*.labels.app", "the blueprint's labels are on every resource"),
     ("*", "*.labels.*", "the blueprint's labels are on every resource"),
     ("*", "*annotations.argocd.argoproj.io/*", "Argo CD sync waves and hooks order a sync"),
@@ -109,7 +114,7 @@ DOCUMENTED: tuple[tuple[str, str, str], ...] = (
         "Service",
         "spec.ports(published)",
         "kgen's headless Service lists every port of the main container (the pods' names "
-        "for each other), where the input's left some out",
+        "for each other) and a monitored sidecar's, where the input's left some out",
     ),
     (
         "ServiceMonitor",

@@ -176,6 +176,8 @@ def settle(build: Build, kube_version: str | None, builds: Sequence[Build] = ())
             if key is None or key in _KEEP:
                 fatal.append(_at_input(build, key, said))
             elif _present(build.blueprint, key):
+                while _required(build, key) and key[:-1] not in _KEEP:
+                    key = key[:-1]  # what the schema requires goes with what requires it
                 _drop(build, key, f"kgen refuses it: {said.message}")
                 dropped = True
                 gone.append(key)
@@ -184,6 +186,47 @@ def settle(build: Build, kube_version: str | None, builds: Sequence[Build] = ())
                 _at_input(build, None, _in_input_terms(build, p, where)) for p in problems
             ]
     return []
+
+
+def routed_twice(builds: Sequence[Build]) -> None:
+    """One host and path go to one app (kgen refuses a set that routes them twice): where
+    the input's Ingresses route a host and path to several apps, the first app keeps it,
+    and a later one's alias (or its whole Ingress, for its host) is left out, saying so."""
+    taken: dict[tuple[str, str], str] = {}
+    for build in builds:
+        spec = build.blueprint.get("spec") or {}
+        places: list[JsonPath] = [("spec",)] + [
+            ("spec", "processes", name) for name in spec.get("processes") or {}
+        ]
+        for place in places:
+            ingress = _value_at(build.blueprint, (*place, "ingress"))
+            if not isinstance(ingress, dict):
+                continue
+            path = str(ingress.get("path", "/")).rstrip("/") or "/"
+            owner = f"{build.kind} {build.namespace}/{build.app}"
+            names = [("host", ingress.get("host")), *enumerate(ingress.get("aliases") or [])]
+            for key, host in reversed(names):  # later aliases first: indexes stay
+                first = taken.get((str(host), path))
+                if first is None or first == owner:
+                    continue
+                why = (
+                    f"{host}{path} is routed to {first} already: kgen routes a host and path "
+                    "to one app"
+                )
+                at = (*place, "ingress") if key == "host" else (*place, "ingress", "aliases", key)
+                _drop(build, at, why)
+                if key == "host":
+                    break
+            ingress = _value_at(build.blueprint, (*place, "ingress"))
+            if isinstance(ingress, dict):
+                for host in [ingress.get("host"), *(ingress.get("aliases") or [])]:
+                    taken.setdefault((str(host), path), owner)
+
+
+def _value_at(node: Any, path: JsonPath) -> Any:
+    for part in path:
+        node = node.get(str(part)) if isinstance(node, dict) else None
+    return node
 
 
 #: A place in the imported blueprint's text, as kgen's messages name another value.

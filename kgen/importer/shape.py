@@ -229,6 +229,8 @@ def _beyond_schema(resource: Resource) -> Iterator[tuple[JsonPath, str]]:
                 ),
             )
     yield from _bad_labels(resource)
+    if resource.kind == "Ingress":
+        yield from _bad_hosts(resource)
     if resource.kind in POD_PATHS:
         pod = POD_PATHS[resource.kind]
         for group in ("containers", "initContainers"):
@@ -282,6 +284,36 @@ def _beyond_schema(resource: Resource) -> Iterator[tuple[JsonPath, str]]:
                         )
                     if isinstance(named, str):
                         seen.add(named)
+
+
+def _bad_hosts(resource: Resource) -> Iterator[tuple[JsonPath, str]]:
+    """Hosts of an Ingress's rules and TLS the API server refuses: not a lowercase DNS
+    name (a wildcard first label allowed), or an IP address."""
+    places = [*_matches(resource.body, ("spec", "rules", "*", "host"), ())]
+    places += _matches(resource.body, ("spec", "tls", "*", "hosts", "*"), ())
+    for path, host in places:
+        if not isinstance(host, str):
+            continue  # the schema says it
+        name = host.removeprefix("*.")
+        if len(name) > 253 or not DNS_SUBDOMAIN.fullmatch(name) or _is_address(name):
+            yield (
+                path,
+                (
+                    f"{host!r} is not a host an Ingress takes: the API server wants a "
+                    "lowercase DNS name (letters, digits, '-' and '.', a '*.' wildcard first), "
+                    "not an IP address"
+                ),
+            )
+
+
+def _is_address(name: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
 
 
 #: What the API server takes as a label's name (a key after its prefix) and value.

@@ -312,9 +312,16 @@ def _aliases(
     ingress: Resource, spec: Mapping[str, Any], at: JsonPath, routes: _Routes
 ) -> list[tuple[JsonPath, str]]:
     """The other rules of the Ingress that route another host exactly as the mapped path
-    (its one path, the same prefix, type and backend): ``ingress.aliases``."""
+    (its one path, the same prefix, type and backend) and with the same TLS (the host's
+    entry of spec.tls, or none for both): ``ingress.aliases``."""
     mapped = _at(ingress.body, at)
-    hosts = {_at(ingress.body, at[:3]).get("host")}
+    main = _at(ingress.body, at[:3]).get("host")
+    hosts = {main}
+    entries = [e for e in spec.get("tls") or [] if isinstance(e, Mapping)]
+
+    def tls_of(host: object) -> int | None:
+        return next((i for i, e in enumerate(entries) if host in (e.get("hosts") or [])), None)
+
     found: list[tuple[JsonPath, str]] = []
     for i, rule in enumerate(spec.get("rules") or []):
         rule_at: JsonPath = ("spec", "rules", i)
@@ -326,6 +333,8 @@ def _aliases(
             continue
         if set(rule) != {"host", "http"} or set(rule["http"]) != {"paths"}:
             continue
+        if tls_of(host) != tls_of(main):
+            continue  # served with other TLS, or none: not the same
         hosts.add(host)
         found.append((rule_at, host))
     return found[:50]
@@ -665,7 +674,15 @@ def _other_routes(
         paths = (rule.get("http") or {}).get("paths") or []
         theirs = [j for j in range(len(paths)) if (*rule_at, "http", "paths", j) in routes.theirs]
         if rule_at != at[:3] and not theirs:
-            build.left_out(ingress, rule_at, f"another host ({rule.get('host')}): {_OTHER_ROUTE}")
+            host, main = rule.get("host"), _at(ingress.body, at[:3]).get("host")
+            what = (
+                "a rule for every host (it names none)"
+                if host is None
+                else f"another rule for {host}"
+                if host == main
+                else f"another host ({host})"
+            )
+            build.left_out(ingress, rule_at, f"{what}: {_OTHER_ROUTE}")
             continue
         for j, path in enumerate(paths):
             if (*rule_at, "http", "paths", j) not in (at, *routes.theirs):
