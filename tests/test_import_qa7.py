@@ -155,3 +155,55 @@ def test_other_rules_say_what_they_are(tmp_path: Path) -> None:
         "Ingress web/site: spec.rules[1]: another rule for example.org",
         "Ingress web/site: spec.rules[2]: a rule for every host (it names none)",
     ]
+
+
+def test_tls_without_a_secret_is_left_out_not_mapped(tmp_path: Path) -> None:
+    text = _site("site") + _ingress("site", ["example.org"], "  tls: [{hosts: [example.org]}]\n")
+    result = import_text(tmp_path, text)
+    tls = [line for line in result.lines if line.path[:2] == ("spec", "tls")]
+    assert tls and all(line.entry.status.value == "left out" for line in tls)
+    assert "tls" not in blueprint_of(result)["spec"]["ingress"]
+
+
+def test_of_two_processes_routing_one_host_the_first_written_keeps_it(tmp_path: Path) -> None:
+    """The Ingress the input writes first keeps the host, whatever the processes' names."""
+    process = _site("bill-NAME").replace(
+        "image: ghcr.io/acme/bill-NAME:2.0.1", "image: ghcr.io/acme/bill:2.0.1"
+    )
+    process = process.replace("ports: [", "command: [NAME]\n        ports: [", 1)
+    text = (
+        process.replace("NAME", "web")
+        + _ingress("bill-web", ["bill.example.org"])
+        + "---\n"
+        + process.replace("NAME", "api")
+        + _ingress("bill-api", ["bill.example.org"])
+    )
+    result = import_text(tmp_path, text)
+    processes = blueprint_of(result)["spec"]["processes"]
+    assert processes["web"]["ingress"]["host"] == "bill.example.org"
+    assert "ingress" not in processes["api"]
+    renders_back(result, tmp_path)
+
+
+def test_an_alias_another_app_routes_goes_with_its_rule_and_tls_host(tmp_path: Path) -> None:
+    tls = "  tls: [{hosts: [b.example.org, www.example.org], secretName: b}]\n"
+    text = (
+        _site("a")
+        + _ingress("a", ["www.example.org"])
+        + "---\n"
+        + _site("b")
+        + _ingress("b", ["b.example.org", "www.example.org"], tls)
+    )
+    result = import_text(tmp_path, text)
+    rendered = renders_back(result, tmp_path)  # no mapped value points at what is gone
+    assert [r["host"] for r in rendered[("Ingress", "b")]["spec"]["rules"]] == ["b.example.org"]
+    assert rendered[("Ingress", "b")]["spec"]["tls"][0]["hosts"] == ["b.example.org"]
+
+
+def test_an_ingress_path_kgen_refuses_takes_the_ingress_not_the_path(tmp_path: Path) -> None:
+    """Without its path the Ingress would route every path of the host: it goes whole."""
+    text = _site("site") + _ingress("site", ["example.org"]).replace(
+        "path: /,", "path: '/api?x=1',"
+    )
+    result = import_text(tmp_path, text)
+    assert "ingress" not in blueprint_of(result)["spec"]

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kgen.api import render_text
@@ -154,15 +154,40 @@ def import_manifests(
         Imported(b.namespace, b.app, text_of(b), b.workload)
         for b in sorted(builds, key=lambda b: (b.namespace, b.app))
     )
-    lines = account(resources, ledger)
     documents, _ = render_text(
         "".join(f"---\n{item.text}" for item in made), "<import>", check_output=False
     )
+    _unrendered(ledger, {(d.kind, d.name) for d in documents})
+    lines = account(resources, ledger)
     added = tuple(additions(documents, lines, namespaces))
     return ImportResult(
         made, tuple(lines), read.notes, namespaces, renders, seconds, added,
         unpoliced(index, builds),
     )  # fmt: skip
+
+
+def _unrendered(ledger: Ledger, rendered: set[tuple[str, str]]) -> None:
+    """A value mapped into a resource kgen does not render after all (an Ingress whose
+    route was left out while settling) is not mapped: it is left out with that resource,
+    or keeps only the places that do render."""
+    for key, entry in list(ledger.entries.items()):
+        if entry.status is not Status.MAPPED or not entry.targets:
+            continue
+        kept = [t for t in entry.targets if (t.kind, t.name) in rendered]
+        if len(kept) == len(entry.targets):
+            continue
+        if kept:
+            ledger.entries[key] = replace(entry, target=kept[0], also=tuple(kept[1:]))
+            continue
+        gone = entry.targets[0]
+        ledger.entries[key] = replace(
+            entry,
+            status=Status.LEFT_OUT,
+            note=f"kgen renders no {gone.kind} {gone.name}: what made it is left out (each "
+            "value with its reason)",
+            target=None,
+            also=(),
+        )
 
 
 def _mapped(
@@ -195,8 +220,8 @@ def _settled(
 ) -> list[Build]:
     """The blueprints kgen accepts, each alone; then the policies fold into them, and from
     there on each renders with the blueprints its dependsOn names."""
+    routed_twice(builds)  # first, or settling one Monolith alone picks among its processes
     builds = [b for b in builds if not _refused(b, settle(b, kube_version), ledger)]
-    routed_twice(builds)
     fold_policies(index, plans, builds, ledger)
     problems.extend(p for build in builds for p in settle(build, kube_version, builds))
     return builds

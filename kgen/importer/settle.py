@@ -30,6 +30,9 @@ _KEEP: frozenset[JsonPath] = frozenset({
     ("apiVersion",), ("kind",), ("metadata",), ("metadata", "name"),
     ("metadata", "namespace"), ("spec",), ("spec", "image"),
 })  # fmt: skip
+#: Values whose default would widen what their object does (an Ingress without its path
+#: routes every path of the host): the object goes with them.
+_WHOLE: frozenset[JsonPath] = frozenset({("ingress", "path")})
 #: Values that always show in the output: not worth a render each.
 _VERBATIM = frozenset(
     {
@@ -176,7 +179,7 @@ def settle(build: Build, kube_version: str | None, builds: Sequence[Build] = ())
             if key is None or key in _KEEP:
                 fatal.append(_at_input(build, key, said))
             elif _present(build.blueprint, key):
-                while _required(build, key) and key[:-1] not in _KEEP:
+                while (_required(build, key) or key[-2:] in _WHOLE) and key[:-1] not in _KEEP:
                     key = key[:-1]  # what the schema requires goes with what requires it
                 _drop(build, key, f"kgen refuses it: {said.message}")
                 dropped = True
@@ -190,37 +193,55 @@ def settle(build: Build, kube_version: str | None, builds: Sequence[Build] = ())
 
 def routed_twice(builds: Sequence[Build]) -> None:
     """One host and path go to one app (kgen refuses a set that routes them twice): where
-    the input's Ingresses route a host and path to several apps, the first app keeps it,
-    and a later one's alias (or its whole Ingress, for its host) is left out, saying so."""
+    the input's Ingresses route a host and path to several apps, the one written first
+    keeps it, and a later one's alias (or its whole Ingress, for its host) is left out,
+    saying so."""
     taken: dict[tuple[str, str], str] = {}
+    for build, place in sorted(_ingresses(builds), key=lambda found: _input_order(*found)):
+        ingress = _value_at(build.blueprint, (*place, "ingress"))
+        path = str(ingress.get("path", "/")).rstrip("/") or "/"
+        owner = f"{build.kind} {build.namespace}/{build.app}" + (
+            f" (process {place[-1]})" if place != ("spec",) else ""
+        )
+        names = [("host", ingress.get("host")), *enumerate(ingress.get("aliases") or [])]
+        for key, host in reversed(names):  # later aliases first: indexes stay
+            first = taken.get((str(host), path))
+            if first is None or first == owner:
+                continue
+            why = (
+                f"{host}{path} is routed to {first} already: kgen routes a host and path to one app"
+            )
+            at = (*place, "ingress") if key == "host" else (*place, "ingress", "aliases", key)
+            _drop(build, at, why)
+            if key == "host":
+                break
+        ingress = _value_at(build.blueprint, (*place, "ingress"))
+        if isinstance(ingress, dict):
+            for host in [ingress.get("host"), *(ingress.get("aliases") or [])]:
+                taken.setdefault((str(host), path), owner)
+
+
+def _ingresses(builds: Sequence[Build]) -> list[tuple[Build, JsonPath]]:
+    """Every blueprint's ingresses: the spec's, and each process's of a Monolith."""
+    found: list[tuple[Build, JsonPath]] = []
     for build in builds:
         spec = build.blueprint.get("spec") or {}
         places: list[JsonPath] = [("spec",)] + [
             ("spec", "processes", name) for name in spec.get("processes") or {}
         ]
         for place in places:
-            ingress = _value_at(build.blueprint, (*place, "ingress"))
-            if not isinstance(ingress, dict):
-                continue
-            path = str(ingress.get("path", "/")).rstrip("/") or "/"
-            owner = f"{build.kind} {build.namespace}/{build.app}"
-            names = [("host", ingress.get("host")), *enumerate(ingress.get("aliases") or [])]
-            for key, host in reversed(names):  # later aliases first: indexes stay
-                first = taken.get((str(host), path))
-                if first is None or first == owner:
-                    continue
-                why = (
-                    f"{host}{path} is routed to {first} already: kgen routes a host and path "
-                    "to one app"
-                )
-                at = (*place, "ingress") if key == "host" else (*place, "ingress", "aliases", key)
-                _drop(build, at, why)
-                if key == "host":
-                    break
-            ingress = _value_at(build.blueprint, (*place, "ingress"))
-            if isinstance(ingress, dict):
-                for host in [ingress.get("host"), *(ingress.get("aliases") or [])]:
-                    taken.setdefault((str(host), path), owner)
+            if isinstance(_value_at(build.blueprint, (*place, "ingress")), dict):
+                found.append((build, place))
+    return found
+
+
+def _input_order(build: Build, place: JsonPath) -> tuple[str, int, int]:
+    """Where the input writes an ingress's host: who comes first keeps a host and path."""
+    origins = build.origins.get((*place, "ingress", "host")) or []
+    if not origins:
+        return ("", 0, 0)
+    pos = origins[0].resource.pos(origins[0].path)
+    return (str(pos.file), pos.line, pos.column)
 
 
 def _value_at(node: Any, path: JsonPath) -> Any:

@@ -364,6 +364,7 @@ def _map_aliases(
                 rest = entry.target.path[3:]  # below spec.rules[0]
                 moved = target("Ingress", name, "spec", "rules", k, *rest)
             build.record(ingress, leaf, entry.status, entry.note, moved, loud=entry.loud)
+            build.origin((*here, "aliases", k - 1), ingress, leaf)  # left out with it
 
 
 def _annotations(build: Build, ingress: Resource, annotations: Mapping[str, Any]) -> None:
@@ -486,8 +487,15 @@ def _tls(
                 )  # fmt: skip
         return
     entry = entries[chosen]
-    _tls_hosts(build, ingress, entry, chosen, hosts)
     secret = entry.get("secretName")
+    if secret is None and issuer is None:
+        build.left_out(
+            ingress, ("spec", "tls", chosen),
+            "TLS without a Secret (the controller's default certificate): kgen's Ingress "
+            "reads tls.secretName, or the Secret of tls.issuer's Certificate",
+        )  # fmt: skip
+        return
+    _tls_hosts(build, ingress, entry, chosen, hosts)
     if issuer is not None:
         certificate = target("Certificate", f"{name}-tls", "spec", "issuerRef", "name")
         build.put(
@@ -517,12 +525,6 @@ def _tls(
                 f"-n {namespace} {secret}), or two Certificates write one Secret",
                 build.ref,
             )  # fmt: skip
-    elif issuer is None:
-        build.left_out(
-            ingress, ("spec", "tls", chosen),
-            "TLS without a Secret (the controller's default certificate): kgen's Ingress "
-            "reads tls.secretName, or the Secret of tls.issuer's Certificate",
-        )  # fmt: skip
 
 
 def _tls_hosts(
@@ -534,6 +536,9 @@ def _tls_hosts(
         if found in hosts:
             out = target("Ingress", build.name, "spec", "tls", 0, "hosts", hosts.index(found))
             build.record(ingress, at, Status.MAPPED, "", out)
+            if hosts.index(found):  # an alias's: left out with it
+                alias = (*build.where, "ingress", "aliases", hosts.index(found) - 1)
+                build.origin(alias, ingress, at)
         else:
             build.left_out(
                 ingress, at,

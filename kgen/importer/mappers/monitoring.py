@@ -84,12 +84,6 @@ def _monitor(build: Build, index: Index, workload: Resource, monitor: Resource) 
         )  # fmt: skip
         return False
     part_metadata(build, monitor, kind, name)
-    if index.namespace(monitor) != build.namespace:
-        build.ledger.forget(monitor, ("metadata", "namespace"))
-        build.record(
-            monitor, ("metadata", "namespace"), Status.CHANGED,
-            f"kgen's ServiceMonitor sits beside the app, in {build.namespace}",
-        )  # fmt: skip
     at: JsonPath = ("spec", "endpoints", 0)
     out: tuple[str | int, ...] = ("spec", "endpoints", 0)
     key = "port" if "port" in first else "targetPort"
@@ -102,6 +96,35 @@ def _monitor(build: Build, index: Index, workload: Resource, monitor: Resource) 
             (*here, "port"), port["name"], monitor, (*at, key), status=Status.CHANGED,
             note=f"kgen's ServiceMonitor names the Service port: {port['name']}",
         )  # fmt: skip
+    _scraping(build, index, monitor, kind, "endpoints", out, "Service")
+    return True
+
+
+def _scraping(
+    build: Build,
+    index: Index,
+    monitor: Resource,
+    kind: str,
+    listed: str,
+    out: tuple[str | int, ...],
+    selects: str,
+) -> None:
+    """What a ServiceMonitor and a PodMonitor say alike, once their port is mapped: the
+    namespace, the first endpoint's path and interval (what else it and the other
+    endpoints say is left out), the selector and namespaces (kgen's own), the rest.
+    ``kind`` is what kgen renders, ``listed`` the input's list of endpoints, ``out`` its
+    first endpoint in kgen's, ``selects`` what kgen's selects."""
+    name, here = build.name, (*build.where, "monitoring")
+    spec = monitor.body.get("spec") or {}
+    endpoints = spec.get(listed) or []
+    first = endpoints[0] if endpoints and isinstance(endpoints[0], Mapping) else {}
+    at: JsonPath = ("spec", listed, 0)
+    if index.namespace(monitor) != build.namespace:
+        build.ledger.forget(monitor, ("metadata", "namespace"))
+        build.record(
+            monitor, ("metadata", "namespace"), Status.CHANGED,
+            f"kgen's {kind} sits beside the app, in {build.namespace}",
+        )  # fmt: skip
     for field in ("path", "interval"):
         if field in first:
             build.put(
@@ -112,21 +135,20 @@ def _monitor(build: Build, index: Index, workload: Resource, monitor: Resource) 
         if not build.ledger.recorded(monitor, (*at, field)):
             build.left_out(monitor, (*at, field), f"no blueprint field: {_ENDPOINTS}")
     for index_ in range(1, len(endpoints)):
-        build.left_out(monitor, ("spec", "endpoints", index_), f"another endpoint: {_ENDPOINTS}")
+        build.left_out(monitor, ("spec", listed, index_), f"another endpoint: {_ENDPOINTS}")
     build.record(
         monitor, ("spec", "selector"), Status.CHANGED,
-        "kgen's ServiceMonitor selects the app's Service by its app.kubernetes.io/ labels",
+        f"kgen's {kind} selects the app's {selects} by its app.kubernetes.io/ labels",
     )  # fmt: skip
     if "namespaceSelector" in spec:
         build.record(
             monitor, ("spec", "namespaceSelector"), Status.CHANGED,
-            f"kgen's ServiceMonitor watches its own namespace, {build.namespace}",
+            f"kgen's {kind} watches its own namespace, {build.namespace}",
         )  # fmt: skip
     build.leftovers(monitor, spec, ("spec",), kind, name, ("spec",))
     metadata = monitor.body.get("metadata")
     build.leftovers(monitor, metadata, ("metadata",), kind, name, ("metadata",))
     build.leftovers(monitor, monitor.body, (), kind, name, ())
-    return True
 
 
 def _pod_monitor(build: Build, index: Index, monitor: Resource) -> bool:
@@ -172,12 +194,6 @@ def _pod_monitor(build: Build, index: Index, monitor: Resource) -> bool:
             else f"kgen scrapes a sidecar's port ({port['name']}) with a ServiceMonitor, "
             "through the app's Service, which publishes it for Prometheus",
         )  # fmt: skip
-    if index.namespace(monitor) != build.namespace:
-        build.ledger.forget(monitor, ("metadata", "namespace"))
-        build.record(
-            monitor, ("metadata", "namespace"), Status.CHANGED,
-            f"kgen's {kind} sits beside the app, in {build.namespace}",
-        )  # fmt: skip
     at: JsonPath = ("spec", "podMetricsEndpoints", 0)
     out: tuple[str | int, ...] = at if pods else ("spec", "endpoints", 0)
     key = key or "port"  # a port was found by it: it is there
@@ -188,33 +204,9 @@ def _pod_monitor(build: Build, index: Index, monitor: Resource) -> bool:
             (*here, "port"), port["name"], monitor, (*at, key), status=Status.CHANGED,
             note=f"kgen's {kind} names the port: {port['name']}",
         )  # fmt: skip
-    for field in ("path", "interval"):
-        if field in first:
-            build.put(
-                (*here, field), first[field], monitor, (*at, field),
-                target(kind, name, *out, field),
-            )  # fmt: skip
-    for field in first:
-        if not build.ledger.recorded(monitor, (*at, field)):
-            build.left_out(monitor, (*at, field), f"no blueprint field: {_ENDPOINTS}")
-    for index_ in range(1, len(endpoints)):
-        build.left_out(
-            monitor, ("spec", "podMetricsEndpoints", index_), f"another endpoint: {_ENDPOINTS}"
-        )
-    build.record(
-        monitor, ("spec", "selector"), Status.CHANGED,
-        f"kgen's {kind} selects the app's {'pods' if pods else 'Service'} by its "
-        "app.kubernetes.io/ labels",
-    )  # fmt: skip
-    if "namespaceSelector" in spec:
-        build.record(
-            monitor, ("spec", "namespaceSelector"), Status.CHANGED,
-            f"kgen's {kind} watches its own namespace, {build.namespace}",
-        )  # fmt: skip
-    build.leftovers(monitor, spec, ("spec",), kind, name, ("spec",))
-    metadata = monitor.body.get("metadata")
-    build.leftovers(monitor, metadata, ("metadata",), kind, name, ("metadata",))
-    build.leftovers(monitor, monitor.body, (), kind, name, ())
+    _scraping(
+        build, index, monitor, kind, "podMetricsEndpoints", out, "pods" if pods else "Service"
+    )
     return True
 
 
