@@ -65,11 +65,7 @@ def _gated_fields(
     document: Document, version: tuple[int, int], kube_version: str
 ) -> Iterator[Problem]:
     place = POD_TEMPLATES.get(document.kind)
-    template: Any = document.body
-    for part in place or ():
-        template = template.get(part) if isinstance(template, Mapping) else None
-    pod = template.get("spec") if isinstance(template, Mapping) else None
-    containers = pod.get("containers") if isinstance(pod, Mapping) else None
+    containers = _dig(document.body, (*place, "spec", "containers")) if place else None
     for field, keys, since, hint in _GATED_FIELDS:
         if version >= since or not isinstance(containers, list) or place is None:
             continue
@@ -470,9 +466,7 @@ def pod_problems(document: Document) -> Iterator[Problem]:
     place = POD_TEMPLATES.get(document.kind)
     if place is None:
         return
-    template: Any = body
-    for part in place:
-        template = template.get(part) if isinstance(template, Mapping) else None
+    template = _dig(body, place)
     if not isinstance(template, Mapping):
         return
     labels = (template.get("metadata") or {}).get("labels") or {}

@@ -18,7 +18,7 @@ from typing import Any
 
 from kgen import lazyre
 from kgen.api import render_text
-from kgen.importer.account import Status
+from kgen.importer.account import Status, value_at
 from kgen.importer.mappers.base import Build
 from kgen.kinds import registry
 from kgen.model import Document, JsonPath, Problem
@@ -198,7 +198,7 @@ def routed_twice(builds: Sequence[Build]) -> None:
     saying so."""
     taken: dict[tuple[str, str], str] = {}
     for build, place in sorted(_ingresses(builds), key=lambda found: _input_order(*found)):
-        ingress = _value_at(build.blueprint, (*place, "ingress"))
+        ingress = value_at(build.blueprint, (*place, "ingress"))[1]
         path = str(ingress.get("path", "/")).rstrip("/") or "/"
         owner = f"{build.kind} {build.namespace}/{build.app}" + (
             f" (process {place[-1]})" if place != ("spec",) else ""
@@ -215,7 +215,7 @@ def routed_twice(builds: Sequence[Build]) -> None:
             _drop(build, at, why)
             if key == "host":
                 break
-        ingress = _value_at(build.blueprint, (*place, "ingress"))
+        ingress = value_at(build.blueprint, (*place, "ingress"))[1]
         if isinstance(ingress, dict):
             for host in [ingress.get("host"), *(ingress.get("aliases") or [])]:
                 taken.setdefault((str(host), path), owner)
@@ -230,7 +230,7 @@ def _ingresses(builds: Sequence[Build]) -> list[tuple[Build, JsonPath]]:
             ("spec", "processes", name) for name in spec.get("processes") or {}
         ]
         for place in places:
-            if isinstance(_value_at(build.blueprint, (*place, "ingress")), dict):
+            if isinstance(value_at(build.blueprint, (*place, "ingress"))[1], dict):
                 found.append((build, place))
     return found
 
@@ -242,12 +242,6 @@ def _input_order(build: Build, place: JsonPath) -> tuple[str, int, int]:
         return ("", 0, 0)
     pos = origins[0].resource.pos(origins[0].path)
     return (str(pos.file), pos.line, pos.column)
-
-
-def _value_at(node: Any, path: JsonPath) -> Any:
-    for part in path:
-        node = node.get(str(part)) if isinstance(node, dict) else None
-    return node
 
 
 #: A place in the imported blueprint's text, as kgen's messages name another value.

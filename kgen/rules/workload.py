@@ -234,15 +234,7 @@ def _container_probe_problems(
             ref = probe.get(action, {}).get("port")
             at = (*where, probe_name, action, "port")
             if isinstance(ref, str) and ref not in by_name:
-                known = (
-                    f"ports named here: {', '.join(by_name)}" if by_name else "there are no ports"
-                )
-                yield problem(
-                    unit.blueprint,
-                    at,
-                    f"no port named {ref!r}",
-                    did_you_mean(ref, by_name) or known,
-                )
+                yield _no_port_named(unit, at, ref, by_name)
                 continue
             number = by_name[ref]["port"] if isinstance(ref, str) else ref
             if number is not None and number in declared and number not in tcp_numbers:
@@ -265,6 +257,14 @@ def _container_probe_problems(
             )
 
 
+def _no_port_named(unit: Unit, at: JsonPath, ref: str, by_name: Mapping[str, Any]) -> Problem:
+    """A probe or hook names a port its container does not have."""
+    known = f"ports named here: {', '.join(by_name)}" if by_name else "there are no ports"
+    return problem(
+        unit.blueprint, at, f"no port named {ref!r}", did_you_mean(ref, by_name) or known
+    )
+
+
 #: Kubernetes' terminationGracePeriodSeconds when a pod sets none.
 DEFAULT_GRACE_SECONDS = 30
 
@@ -282,13 +282,7 @@ def pre_stop_problems(unit: Unit) -> Iterator[Problem]:
         by_name = {port["name"]: port for port in ports}
         ref = hook.get("http", {}).get("port")
         if isinstance(ref, str) and ref not in by_name:
-            yield problem(
-                unit.blueprint,
-                (*where, "http", "port"),
-                f"no port named {ref!r}",
-                did_you_mean(ref, by_name)
-                or (f"ports named here: {', '.join(by_name)}" if by_name else "there are no ports"),
-            )
+            yield _no_port_named(unit, (*where, "http", "port"), ref, by_name)
         elif ref is not None and any(
             ref in (port["name"], port["port"]) and port.get("protocol", "TCP") != "TCP"
             for port in ports

@@ -31,6 +31,17 @@ _RULES = (
     "patch would replace its groups whole"
 )
 _SEVERITIES = ("critical", "warning", "info")
+#: The prometheus-operator apiVersion kgen reads and renders.
+_VERSION = "monitoring.coreos.com/v1"
+
+
+def _read(build: Build, resource: Resource) -> bool:
+    """Whether kgen reads the resource's apiVersion (no schema checked another's shape);
+    else it is left out, saying so."""
+    if resource.api_version == _VERSION:
+        return True
+    build.left_out(resource, (), f"apiVersion {resource.api_version}: kgen reads {_VERSION}")
+    return False
 
 
 def map_monitoring(build: Build, index: Index, workload: Resource) -> None:
@@ -68,9 +79,7 @@ def _monitor(build: Build, index: Index, workload: Resource, monitor: Resource) 
     """Map the ServiceMonitor; whether it could be (its first endpoint scrapes a port of
     the app's Service that a container port backs)."""
     name, kind, here = build.name, "ServiceMonitor", (*build.where, "monitoring")
-    if monitor.api_version != "monitoring.coreos.com/v1":  # no schema checked its shape
-        why = f"apiVersion {monitor.api_version}: kgen reads monitoring.coreos.com/v1"
-        build.left_out(monitor, (), why)
+    if not _read(build, monitor):
         return False
     spec = monitor.body.get("spec") or {}
     endpoints = spec.get("endpoints") or []
@@ -157,9 +166,7 @@ def _pod_monitor(build: Build, index: Index, monitor: Resource) -> bool:
     publish (``published: false``) with a PodMonitor, and any other, as it scrapes every
     port it publishes, with a ServiceMonitor: the same pods, through the Service."""
     name, here = build.name, (*build.where, "monitoring")
-    if monitor.api_version != "monitoring.coreos.com/v1":  # no schema checked its shape
-        why = f"apiVersion {monitor.api_version}: kgen reads monitoring.coreos.com/v1"
-        build.left_out(monitor, (), why)
+    if not _read(build, monitor):
         return False
     spec = monitor.body.get("spec") or {}
     endpoints = spec.get("podMetricsEndpoints") or []
@@ -214,7 +221,7 @@ def _scraped(
     build: Build, index: Index, workload: Resource, monitor: Resource, endpoint: Any
 ) -> dict[str, Any] | None:
     """The blueprint port the endpoint scrapes, through the Service the monitor selects."""
-    if monitor.api_version != "monitoring.coreos.com/v1" or not isinstance(endpoint, Mapping):
+    if monitor.api_version != _VERSION or not isinstance(endpoint, Mapping):
         return None
     selector = (monitor.body.get("spec") or {}).get("selector") or {}
     wanted = endpoint.get("port", endpoint.get("targetPort"))
@@ -235,10 +242,7 @@ def _scraped(
 def _rule(build: Build, rule: Resource) -> None:
     """The alerting rules of every group, as ``monitoring.alerts``."""
     name, kind, here = build.name, "PrometheusRule", (*build.where, "monitoring", "alerts")
-    if rule.api_version != "monitoring.coreos.com/v1":
-        build.left_out(
-            rule, (), f"apiVersion {rule.api_version}: kgen reads monitoring.coreos.com/v1"
-        )
+    if not _read(build, rule):
         return
     part_metadata(build, rule, kind, name)
     alerts: list[dict[str, Any]] = build.here.setdefault("monitoring", {}).setdefault("alerts", [])
