@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,8 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from jsonschema import Draft7Validator
+from jsonschema import Draft7Validator, validators
+from jsonschema.exceptions import ValidationError
 from syrupy.assertion import SnapshotAssertion
 
 from kgen.formats import FORMATS
@@ -53,6 +55,23 @@ def exported() -> dict[str, Any]:
 @cache
 def validator() -> Draft7Validator:
     return Draft7Validator(exported())
+
+
+def _type_unspelt(validator: Any, types: Any, instance: Any, schema: Any) -> Iterator[Any]:
+    """jsonschema's ``type``, without the value in its message."""
+    wanted = types if isinstance(types, list) else [types]
+    if not any(validator.is_type(instance, kind) for kind in wanted):
+        yield ValidationError(f"is not of type {', '.join(repr(kind) for kind in wanted)}")
+
+
+@cache
+def verdict_validator() -> Any:
+    """The exported schema's validator for a yes-or-no verdict. Its type errors do not
+    spell out the value: jsonschema visits an object's extra keys in a set's order (the
+    process's hash seed decides), and the repr of a billion-laughs list, met first, would
+    not end."""
+    extended = validators.extend(Draft7Validator, {"type": _type_unspelt})  # type: ignore[no-untyped-call]
+    return extended(exported())
 
 
 class _Yaml12Loader(yaml.SafeLoader):
@@ -380,7 +399,7 @@ def _editor_verdict(path: Path) -> str:
         return "yaml"
     if aliases > MAX_EDITOR_ALIASES:
         return "yaml"
-    return "schema" if not all(validator().is_valid(d) for d in documents) else "missed"
+    return "schema" if not all(verdict_validator().is_valid(d) for d in documents) else "missed"
 
 
 def test_what_an_editor_catches_of_the_corpus(snapshot: SnapshotAssertion) -> None:
