@@ -10,7 +10,6 @@ Every stage collects problems; ``build`` raises one ``InvalidInput`` holding all
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +40,7 @@ from kgen.load import load_paths, load_text
 from kgen.model import Blueprint, Document, Problem
 from kgen.patch import apply_patches
 from kgen.progress import Progress
+from kgen.record import dataclass, replace
 from kgen.render import render_blueprint
 from kgen.rules.against import toleration_problems
 from kgen.validate import Memo, validate_blueprints

@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
 from typing import Any
 
 from kgen.cluster import config_inputs, node_selector, role_arn, tolerations
 from kgen.graph import ServiceGraph, build_graph
 from kgen.model import Blueprint, Problem
 from kgen.policy import network_policy
+from kgen.record import dataclass, field
 from kgen.rules.across import SET_RULES
 from kgen.units import Unit
 from kgen.validate import Checked

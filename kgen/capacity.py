@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from kgen.formats import cpu_millis, memory_bytes
 from kgen.instances import InstanceType
+from kgen.record import dataclass
 from kgen.units import Unit
 from kgen.workloads import pod_range
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from kgen import lazyre
 from kgen.environments import MAX_ENVIRONMENTS, EnvironmentList
 from kgen.errors import InvalidInput
 from kgen.model import JsonPath, Problem, SourcePos
+from kgen.record import dataclass, field
 from kgen.suggest import did_you_mean, shown
 
 CONFIG_FILE = "kgen.toml"

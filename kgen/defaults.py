@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from typing import Any
 from kgen.environments import merge_environment
 from kgen.kinds import API_VERSION, registry
 from kgen.model import Blueprint, Inheritance, JsonPath, Problem, SourceMap, SourcePos
+from kgen.record import dataclass
 
 #: The names a defaults file has (the first is the one to write).
 DEFAULTS_FILES = ("kgen.defaults.yaml", "kgen.defaults.yml")
@@ -132,7 +132,7 @@ _NOT_SHARED_HINTS: dict[tuple[str | int, ...], str] = {
 
 
 def _hinted(problem: Problem) -> Problem:
-    from dataclasses import replace
+    from kgen.record import replace
 
     unknown = problem.message == "unknown field"
     hint = _NOT_SHARED_HINTS.get(tuple(problem.path[-2:])) if unknown else None

@@ -10,7 +10,8 @@ same way (``kgen.cli``).
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+
+from kgen.record import dataclass, field
 
 #: The options of the plain render that take a value, by every spelling the CLI takes.
 _VALUED = {"-o": "output", "--output": "output", "--env": "env", "--kube-version": "kube_version"}

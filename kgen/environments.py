@@ -4,11 +4,11 @@ lists of named items merged by name)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
 from typing import Any
 
 from kgen.errors import UsageError
 from kgen.model import Blueprint, JsonPath, Problem, SourcePos
+from kgen.record import dataclass, replace
 from kgen.suggest import did_you_mean
 from kgen.yamlio import MAX_NODES
 

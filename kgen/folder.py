@@ -20,11 +20,11 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from kgen.errors import InternalError, InvalidInput, OutputError
 from kgen.immutable import Refused, refused_changes
+from kgen.record import dataclass
 
 try:
     import fcntl

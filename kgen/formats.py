@@ -6,11 +6,11 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from kgen import lazyre
+from kgen.record import dataclass
 from kgen.suggest import shown
 
 if TYPE_CHECKING:

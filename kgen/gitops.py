@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kgen import lazyre
 from kgen.errors import UsageError
 from kgen.formats import FORMATS
+from kgen.record import dataclass
 from kgen.yamlio import dump_document
 
 #: A Git URL Argo CD and Flux clone: HTTPS or SSH, no credentials in it.

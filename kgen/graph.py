@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
 from typing import Any
 
 from kgen.model import JsonPath, Problem
+from kgen.record import dataclass, field
 from kgen.suggest import did_you_mean, shown
 from kgen.units import Unit
 from kgen.workloads import published

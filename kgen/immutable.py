@@ -7,10 +7,11 @@ warn of them before an apply fails, and say how to roll each out.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
+
+from kgen.record import dataclass
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from types import MappingProxyType
 from typing import Any, NamedTuple
+
+from kgen.record import dataclass
 
 #: The table, as a path inside the ``kgen`` package.
 DATA_FILE = "data/ec2_instances.json"

@@ -23,7 +23,6 @@ import pickle
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from kgen.check import document_problems_of
 from kgen.errors import KgenError
 from kgen.model import Blueprint, Document, JsonPath, Problem
 from kgen.patch import apply_patches
+from kgen.record import dataclass
 from kgen.render import render_blueprint
 from kgen.validate import Checked, Memo, check_blueprint
 from kgen.yamlio import dump_document

@@ -8,11 +8,11 @@ A kind is data: a folder ``kgen/kinds/<name>/`` of Jinja templates and a JSON Sc
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from kgen.record import dataclass
 from kgen.resources import KINDS_DIR, load_json
 
 API_VERSION = "kgen.dev/v1alpha1"

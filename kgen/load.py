@@ -6,7 +6,6 @@ import hashlib
 import os
 import stat
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -15,6 +14,7 @@ from kgen.defaults import KIND as DEFAULTS_KIND
 from kgen.errors import UsageError
 from kgen.kinds import API_VERSION, kind_names, registry
 from kgen.model import Blueprint, Problem, SourceMap, SourcePos
+from kgen.record import dataclass
 from kgen.suggest import did_you_mean, shown
 from kgen.yamlio import MAX_NODES, Budget, YamlError, load_documents
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kgen import lazyre
+from kgen.record import dataclass, field, replace
 
 _PLAIN_KEY = lazyre.compile(r"[A-Za-z0-9_-]+")
 

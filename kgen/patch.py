@@ -9,12 +9,12 @@ a resource is (its apiVersion, kind, name or namespace), is a problem at its lin
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from typing import Any
 
 from kgen.budget import OutputBudget
 from kgen.helpers import merge_patch
 from kgen.model import Blueprint, Document, JsonPath, Problem
+from kgen.record import replace
 from kgen.render import canonical
 from kgen.suggest import did_you_mean
 

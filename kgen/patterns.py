@@ -15,8 +15,9 @@ values, accepted and refused, through both and holds them to it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
+
+from kgen.record import dataclass, field
 
 
 @dataclass(frozen=True)

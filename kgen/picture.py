@@ -8,9 +8,9 @@ Deterministic: namespaces, units and edges in sorted order.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from kgen.graph import Port, ServiceGraph, published_ports
+from kgen.record import dataclass
 from kgen.units import Unit
 
 #: Mermaid node shapes by workload kind: (open, close).

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +28,7 @@ from kgen.cluster import group_types, repels
 from kgen.formats import cpu_millis, memory_bytes
 from kgen.instances import InstanceType, data_date, data_region, instance_type
 from kgen.model import Blueprint
+from kgen.record import dataclass, field
 from kgen.units import Unit
 
 #: Hours in a month, as AWS prices a month.

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from kgen.explain import follow_ref, type_name
 from kgen.formats import FORMATS
 from kgen.kinds import kind_names
+from kgen.record import dataclass
 from kgen.schema import OTHER_DOCUMENTS, bundled
 
 Schema = Mapping[str, Any]

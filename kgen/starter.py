@@ -13,7 +13,6 @@ touched, nor is an existing blueprint.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
@@ -21,6 +20,7 @@ from kgen.editor import editor_schema, schema_text, written_by_kgen
 from kgen.errors import OutputError, UsageError
 from kgen.formats import FORMATS
 from kgen.kinds import kind_names, registry, templates_root
+from kgen.record import dataclass
 from kgen.schema import subschema
 from kgen.suggest import did_you_mean
 

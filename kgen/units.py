@@ -20,11 +20,11 @@ unit is or where one of its values was written.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from kgen.helpers import merge_patch, selector_labels
 from kgen.model import Blueprint, JsonPath
+from kgen.record import dataclass
 from kgen.schema import document_schema, walk
 
 

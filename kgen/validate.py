@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from kgen import rules
@@ -17,6 +16,7 @@ from kgen.budget import OutputBudget
 from kgen.errors import InvalidInput
 from kgen.formats import format_message
 from kgen.model import Blueprint, JsonPath, Problem, format_path
+from kgen.record import dataclass, replace
 from kgen.schema import document_schema, fast_validator, subschema, validator, walk, with_defaults
 from kgen.suggest import did_you_mean, one_of, shown
 from kgen.units import Unit, derive_units

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
+
+from kgen.record import dataclass
 
 try:
     from yaml import CSafeDumper as _Dumper

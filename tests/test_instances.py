@@ -4,7 +4,6 @@ the table's date is a real day in the past."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from datetime import date
 from importlib import resources
@@ -20,6 +19,7 @@ from kgen.instances import (
     instance_types,
     kube_reserved,
 )
+from kgen.record import FrozenInstanceError
 
 FAMILY_SIZES = {
     "t3": ("medium", "large", "xlarge", "2xlarge"),
@@ -156,7 +156,7 @@ def test_lookups_are_loaded_once_and_unknown_types_are_none() -> None:
 
 def test_rows_are_frozen_and_the_mapping_read_only() -> None:
     it = instance_types()["c7g.large"]
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(FrozenInstanceError):
         it.vcpu = 4  # type: ignore[misc]
     with pytest.raises(TypeError):
         instance_types()["c7g.large"] = it  # type: ignore[index]

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kgen.api import render_text
@@ -51,6 +50,7 @@ from kgen.importer.read import Resource, read_manifests, without_nulls
 from kgen.importer.settle import join_patches, minimise, routed_twice, settle, text_of
 from kgen.importer.shape import served_versions, shape_problems
 from kgen.model import Problem
+from kgen.record import dataclass, replace
 from kgen.suggest import did_you_mean
 
 #: Built-in kinds the import reads none of, that a misspelt kind may have meant.

@@ -9,12 +9,12 @@ is reported as left out, never silently dropped.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
 from kgen.importer.read import Resource
 from kgen.model import JsonPath, format_path
+from kgen.record import dataclass, field, replace
 
 
 class Status(StrEnum):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -20,6 +19,7 @@ from kgen.helpers import HEADLESS_LABEL
 from kgen.importer.account import Line, Selections, Status, TargetPath, resolved, value_at
 from kgen.importer.read import Resource
 from kgen.model import Document
+from kgen.record import dataclass
 
 _POD = "*spec.template.spec"
 _CONTAINER = f"{_POD}.*ontainers[]"

@@ -26,7 +26,6 @@ of it at the peer or the workload (``unpoliced``: once, for an input without pol
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from kgen.importer.account import Ledger, Status, value_at
@@ -36,6 +35,7 @@ from kgen.importer.processes import Run, unit_names
 from kgen.importer.read import Resource
 from kgen.importer.settle import rendered_alone
 from kgen.model import JsonPath
+from kgen.record import dataclass
 
 #: The kinds this step folds into the blueprints.
 KINDS = ("NetworkPolicy",)

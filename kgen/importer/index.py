@@ -16,12 +16,12 @@ starts with it and a '-'); a rule that names none, or several, is left out.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from kgen.helpers import selector_labels
 from kgen.importer.processes import Run, plan, unit_names
 from kgen.importer.read import Resource
+from kgen.record import dataclass, field
 
 #: What each kind is to this importer. Workloads become blueprints; parts fold into the
 #: blueprint of the workload that owns them.

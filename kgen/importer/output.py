@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from kgen.errors import OutputError, UsageError
@@ -15,6 +14,7 @@ from kgen.importer.account import WARNED, Line, Status
 from kgen.importer.additions import DEFAULT_RESOURCES, HARDENED_CONTAINERS, HARDENED_PODS
 from kgen.importer.index import WORKLOADS
 from kgen.model import JsonPath, Problem, SourcePos, format_path
+from kgen.record import replace
 
 HEADER = "# Imported by kgen import from {file} ({ref}): review it, then keep it as your own."
 #: The first line of a report: what ``--report FILE`` may write over.

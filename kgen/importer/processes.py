@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from kgen.formats import DNS_LABEL
 from kgen.importer.read import Resource
+from kgen.record import dataclass
 
 #: The kinds that join a Monolith of Deployments: its migration and its schedules.
 JOBS = ("Job", "CronJob")

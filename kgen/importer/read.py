@@ -8,12 +8,12 @@ where, so every later message can name FILE:LINE.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kgen.load import MANIFEST_FILES, STDIN, display_path, find_files, read_text
 from kgen.model import JsonPath, Problem, SourceMap, SourcePos
+from kgen.record import dataclass
 from kgen.suggest import shown
 from kgen.yamlio import Budget, YamlError, load_documents, written_text
 

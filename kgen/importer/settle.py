@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -22,6 +21,7 @@ from kgen.importer.account import Status, value_at
 from kgen.importer.mappers.base import Build
 from kgen.kinds import registry
 from kgen.model import Document, JsonPath, Problem
+from kgen.record import replace
 from kgen.schema import subschema, walk
 from kgen.yamlio import YamlError, dump_document, load_documents
 

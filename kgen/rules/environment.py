@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from kgen import lazyre
 from kgen.model import JsonPath, Problem, format_path
+from kgen.record import dataclass
 from kgen.rules.common import key_problem, problem
 from kgen.units import Unit
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from kgen.api import render_text
@@ -14,6 +13,7 @@ from kgen.importer.account import Item, Ledger, Status, Target, TargetPath, valu
 from kgen.importer.index import Index
 from kgen.importer.read import Resource
 from kgen.model import Document, JsonPath, Problem
+from kgen.record import dataclass, field
 from kgen.yamlio import dump_document
 
 #: Metadata the cluster writes: never part of what a user declares.

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import nullcontext
-from dataclasses import dataclass, replace
 from typing import Any
 
 from kgen.helpers import DERIVED_INGRESS_ANNOTATIONS
@@ -24,6 +23,7 @@ from kgen.importer.index import Index, pod_spec
 from kgen.importer.mappers.base import Build, part_metadata, target
 from kgen.importer.read import Resource
 from kgen.model import JsonPath
+from kgen.record import dataclass, replace
 from kgen.workloads import ALB_LISTENERS, ALB_LISTENERS_TLS, alb_group
 
 _ALB = "alb.ingress.kubernetes.io/"

@@ -10,7 +10,6 @@ ConfigMap key inlined as a variable) is accounted to the process.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from kgen.formats import cron_problem
@@ -31,6 +30,7 @@ from kgen.importer.processes import JOBS, MIGRATION, Run, unit_names
 from kgen.importer.read import Resource
 from kgen.importer.settle import rendered_alone
 from kgen.model import JsonPath, Problem
+from kgen.record import replace
 from kgen.workloads import migration_annotations
 
 #: What kgen writes on every CronJob, whatever the blueprint says.

@@ -24,7 +24,6 @@ records are replaced by one that says why.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -32,6 +31,7 @@ from kgen.importer.account import Item, Status
 from kgen.importer.mappers.base import Build, Origin, Unit
 from kgen.kinds import registry
 from kgen.model import JsonPath
+from kgen.record import dataclass, replace
 
 #: What each workload kind is to a Monolith.
 ROLES = {"Deployment": "process", "Job": "migration", "CronJob": "schedule"}

@@ -12,7 +12,6 @@ mounts the claim at.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from kgen.importer.account import Status, TargetPath
@@ -29,6 +28,7 @@ from kgen.importer.mappers.workload import (
 )
 from kgen.importer.read import Resource
 from kgen.model import JsonPath, Problem
+from kgen.record import dataclass
 
 #: The revisionHistoryLimit kgen writes on every StatefulSet.
 REVISIONS = 5
