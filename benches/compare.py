@@ -6,7 +6,8 @@
 
 Each case times kgen and Helm alternately (kgen, Helm, kgen, Helm, ...) so that both see
 the same machine load, and reports the median of each and their ratio. Every kgen run is a
-fresh ``python -m kgen`` process, as a pre-commit hook or CI runs it; peak memory is the
+fresh process of the ``kgen`` console script beside the interpreter, as a user, a
+pre-commit hook or CI runs it (``python -m kgen`` when there is none); peak memory is the
 child process's maximum resident set size. The repositories come from benches/repo.py, the
 Helm releases render benches/chart (the same resources: tests/test_benches.py checks it).
 
@@ -85,7 +86,9 @@ def helm() -> str:
 
 
 def kgen(*arguments: str | Path) -> list[str]:
-    return [sys.executable, "-m", "kgen", *map(str, arguments)]
+    script = Path(sys.executable).with_name("kgen")
+    command = [str(script)] if script.is_file() else [sys.executable, "-m", "kgen"]
+    return [*command, *map(str, arguments)]
 
 
 def helm_releases(values: Path, out: Path, count: int) -> Run:
