@@ -1,5 +1,5 @@
 """``python -m kgen``: the same as the ``kgen`` command."""
 
-from kgen.entry import main
+from kgen.entry import console
 
-main()
+console()

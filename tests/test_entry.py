@@ -6,6 +6,7 @@ and files, on the whole bad-input corpus, on the shipped examples and on usage e
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import subprocess
 import sys
@@ -139,28 +140,96 @@ def test_a_folder_render_a_check_and_its_drift_are_the_same(
     assert [answer.code for answer in usage] == [2, 2]
 
 
+#: Runs ``python -m kgen`` as the console script does, and says on stderr, as the process
+#: leaves through os._exit, whether typer was loaded and with what status it left.
+PROBE = (
+    "import os, sys, runpy; sys.argv = ['kgen', *sys.argv[1:]]\n"
+    "leave = os._exit\n"
+    "def report(status):\n"
+    "    loaded = 'typer loaded ' if 'typer' in sys.modules else ''\n"
+    "    sys.stderr.write(f'{loaded}left {status}\\n'); sys.stderr.flush(); leave(status)\n"
+    "os._exit = report\n"
+    "runpy.run_module('kgen', run_name='__main__')\n"
+)
+
+
+def _probe(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, check=False
+    )
+
+
 def test_the_console_script_renders_through_the_fast_path(tmp_path: Path) -> None:
     """``python -m kgen`` (as the ``kgen`` script) renders without importing typer, and
-    gives anything else to the CLI."""
-    probe = (
-        "import sys, runpy; sys.argv = ['kgen', *sys.argv[1:]]\n"
-        "try:\n    runpy.run_module('kgen', run_name='__main__')\n"
-        "finally:\n    sys.stderr.write('typer loaded\\n' if 'typer' in sys.modules else '')\n"
-    )
+    gives anything else to the CLI; both leave without tearing the interpreter down."""
     blueprint = REPO / "blueprints" / "shop" / "cart.yaml"
-    done = subprocess.run(
-        [sys.executable, "-c", probe, "render", str(blueprint), "-o", str(tmp_path / "out")],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = _probe("render", str(blueprint), "-o", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
     assert "typer loaded" not in done.stderr and "kgen: wrote" in done.stderr
-    other = subprocess.run(
-        [sys.executable, "-c", probe, "validate", str(blueprint)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    assert done.stderr.endswith("left 0\n")
+    other = _probe("validate", str(blueprint))
     assert other.returncode == 0, other.stderr
-    assert "typer loaded" in other.stderr
+    assert other.stderr.endswith("typer loaded left 0\n")
+
+
+def test_the_console_script_writes_all_its_output_before_it_leaves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Leaving by os._exit loses nothing: the whole stream, the errors and the status are
+    those of the in-process command."""
+    monkeypatch.chdir(REPO)
+    for args in (["render", "blueprints"], ["render", "tests/bad/alias-bomb.yaml"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "kgen", *args], capture_output=True, check=False
+        )
+        here = _fast(args)
+        assert (done.returncode, done.stdout, done.stderr.decode()) == (
+            here.code,
+            here.stdout,
+            here.stderr,
+        )
+    assert len(_fast(["render", "blueprints"]).stdout) > 100_000
+
+
+def test_the_console_script_stops_quietly_when_its_reader_goes(tmp_path: Path) -> None:
+    """``kgen render | head``: the reader closing the pipe is no error of kgen's."""
+    reading = subprocess.Popen(
+        [sys.executable, "-m", "kgen", "render", str(REPO / "blueprints")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    assert reading.stdout is not None and reading.stderr is not None
+    reading.stdout.read(100)
+    reading.stdout.close()
+    errors = reading.stderr.read()
+    assert reading.wait() == 0
+    assert errors == b""
+
+
+class _Left(Exception):
+    def __init__(self, status: int) -> None:
+        self.status = status
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "printed"),
+    [(None, 0, ""), (0, 0, ""), (1, 1, ""), (3, 3, ""), ("kgen: stopped", 1, "kgen: stopped\n")],
+)
+def test_the_console_script_leaves_with_the_status_sys_exit_would_give(
+    code: object, status: int, printed: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def stop() -> None:
+        raise SystemExit(code)
+
+    def leave(status: int) -> None:
+        raise _Left(status)
+
+    err = io.StringIO()
+    monkeypatch.setattr(entry, "main", stop)
+    monkeypatch.setattr(os, "_exit", leave)
+    monkeypatch.setattr(sys, "stderr", err)
+    with pytest.raises(_Left) as left:
+        entry.console()
+    assert left.value.status == status
+    assert err.getvalue() == printed
