@@ -34,6 +34,7 @@ from kgen.errors import UsageError
 from kgen.hardening import hardening_problems
 from kgen.model import Document, JsonPath, Problem, format_path
 from kgen.resources import load_json
+from kgen.schema import FAST_INPUTS_FORMAT, without_annotations
 
 if TYPE_CHECKING:
     from jsonschema import FormatChecker
@@ -237,12 +238,14 @@ def _fast_inputs(version: str, api_version: str, kind: str) -> dict[str, Any]:
     def make() -> dict[str, Any]:
         schema, kubernetes = _schema_of(version, api_version, kind) or ({}, False)
         return {
-            "schema": _int_ranges(schema),
-            "definitions": _reached(_fast_definitions(version), schema) if kubernetes else None,
+            "schema": without_annotations(_int_ranges(schema)),
+            "definitions": without_annotations(_reached(_fast_definitions(version), schema))
+            if kubernetes
+            else None,
         }
 
     name = hashlib.sha256(f"{version}\0{api_version}\0{kind}".encode()).hexdigest()
-    folder = cache_folder("schemas", _schema_files_key(version))
+    folder = cache_folder("schemas", _schema_files_key(version), FAST_INPUTS_FORMAT)
     return json_entry(folder, f"{name}.json", frozenset({"schema", "definitions"}), make)
 
 

@@ -233,3 +233,38 @@ def test_the_console_script_leaves_with_the_status_sys_exit_would_give(
         entry.console()
     assert left.value.status == status
     assert err.getvalue() == printed
+
+
+def test_the_package_loads_its_api_on_first_use() -> None:
+    """``import kgen.entry`` loads no stage of kgen; the public names load when used."""
+    probe = (
+        "import sys, kgen.entry\n"
+        "print(sorted(m for m in sys.modules if m.startswith('kgen')))\n"
+        "import kgen\n"
+        "from kgen import *\n"
+        "print(sorted(kgen.__all__) == sorted({*kgen._PUBLIC, '__version__'}))\n"
+        "print(all(name in dir(kgen) for name in kgen.__all__), build is kgen.api.build)\n"
+        "try:\n    kgen.nothing\nexcept AttributeError as error:\n    print(error)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == [
+        "['kgen', 'kgen.entry', 'kgen.record']",
+        "True",
+        "True True",
+        "module 'kgen' has no attribute 'nothing'",
+    ]
+
+
+def test_the_console_script_collects_garbage_once_kgen_is_loaded(tmp_path: Path) -> None:
+    """The collector is off while the console script loads kgen, then on, with what the
+    imports made set aside (frozen)."""
+    probe = PROBE.replace(
+        "loaded = 'typer loaded ' if 'typer' in sys.modules else ''",
+        "import gc; loaded = f'gc {gc.isenabled()} {gc.get_freeze_count() > 1000} '",
+    )
+    blueprint = REPO / "blueprints" / "shop" / "cart.yaml"
+    for args in (["render", str(blueprint)], ["validate", str(blueprint)]):
+        done = subprocess.run(
+            [sys.executable, "-c", probe, *args], capture_output=True, text=True, check=False
+        )
+        assert done.stderr.endswith("gc True True left 0\n"), done.stderr
