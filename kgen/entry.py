@@ -88,14 +88,22 @@ def main() -> None:
 _IMPORTING = False
 
 
+#: Allocations between two collections of young objects, in the console script (Python's
+#: default is 700). kgen's values are trees, freed by reference counting; collecting
+#: every 700 allocations cost about 4% of a 200-blueprint render's CPU, every 10,000
+#: about a third of that, with the same peak memory.
+YOUNG_OBJECTS = 10_000
+
+
 def _imported() -> None:
     """After the console script's imports: what they made (modules, classes, functions)
     lives as long as the process, so the collector leaves it alone from here on
-    (``gc.freeze``) and runs as usual on what the command makes."""
+    (``gc.freeze``), and it collects what the command makes less often."""
     global _IMPORTING  # noqa: PLW0603 - the one switch of the console script
     if _IMPORTING:
         _IMPORTING = False
         gc.freeze()
+        gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
         gc.enable()
 
 

@@ -260,11 +260,12 @@ def test_the_console_script_collects_garbage_once_kgen_is_loaded(tmp_path: Path)
     imports made set aside (frozen)."""
     probe = PROBE.replace(
         "loaded = 'typer loaded ' if 'typer' in sys.modules else ''",
-        "import gc; loaded = f'gc {gc.isenabled()} {gc.get_freeze_count() > 1000} '",
+        "import gc; loaded = f'gc {gc.isenabled()} {gc.get_freeze_count() > 1000} "
+        "{gc.get_threshold()[0]} '",
     )
     blueprint = REPO / "blueprints" / "shop" / "cart.yaml"
     for args in (["render", str(blueprint)], ["validate", str(blueprint)]):
         done = subprocess.run(
             [sys.executable, "-c", probe, *args], capture_output=True, text=True, check=False
         )
-        assert done.stderr.endswith("gc True True left 0\n"), done.stderr
+        assert done.stderr.endswith("gc True True 10000 left 0\n"), done.stderr
