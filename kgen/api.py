@@ -81,12 +81,13 @@ def build(
     is rendered (``validate_all`` without the output).
     """
     given = check_kube_version(kube_version) if kube_version is not None else None
-    loaded, problems = _load(paths, environments, cache=cache)
+    store = RenderCache.open() if cache else None
+    loaded, problems = _load(paths, environments, store=store)
     chosen = select_environment(loaded, env, environments)  # the Cluster's version under --env
     version = given or _cluster_version(chosen) or DEFAULT_KUBE_VERSION
     names = run_environments(loaded, environments)
     view, documents, found, _ = _check_environments(
-        loaded, env, version, names, environments, progress=progress, jobs=jobs, use_cache=cache
+        loaded, env, version, names, environments, progress=progress, jobs=jobs, cache=store
     )
     problems.extend(found)
     if problems:
@@ -171,11 +172,12 @@ def validate_all(
     the number of environments times it.
     """
     given = check_kube_version(kube_version) if kube_version is not None else None
-    loaded, problems = _load(paths, environments, cache=cache)
+    store = RenderCache.open() if cache else None
+    loaded, problems = _load(paths, environments, store=store)
     version = given or _cluster_version(loaded) or DEFAULT_KUBE_VERSION
     names = run_environments(loaded, environments)
     checked = _check_environments(
-        loaded, None, version, names, environments, progress=progress, jobs=jobs, use_cache=cache
+        loaded, None, version, names, environments, progress=progress, jobs=jobs, cache=store
     )
     problems.extend(checked[2])
     if problems:
@@ -198,7 +200,8 @@ def build_each_environment(
     The blueprints are validated and rendered once per environment, not once per
     environment and folder. A usage error when there is no environment."""
     given = check_kube_version(kube_version) if kube_version is not None else None
-    loaded, problems = _load(paths, environments, cache=cache)
+    store = RenderCache.open() if cache else None
+    loaded, problems = _load(paths, environments, store=store)
     names = run_environments(loaded, environments)
     if not names:
         shown = " ".join(str(path) for path in paths)
@@ -217,7 +220,7 @@ def build_each_environment(
         wanted = [env for env in names if versions[env] == version]
         _, _, found, each = _check_environments(
             loaded, None, version, names, environments, keep_each=True, progress=progress,
-            jobs=jobs, use_cache=cache,
+            jobs=jobs, cache=store,
         )  # fmt: skip
         problems.extend(p for p in found if p not in problems)
         built.update({env: each[env] for env in wanted})
@@ -244,7 +247,7 @@ def _check_environments(
     keep_each: bool = False,
     progress: Progress | None = None,
     jobs: int | None = None,
-    use_cache: bool = False,
+    cache: RenderCache | None = None,
 ) -> tuple[
     SetView, list[Document], list[Problem], dict[str | None, tuple[SetView, list[Document]]]
 ]:
@@ -252,7 +255,9 @@ def _check_environments(
     then as written and under every other environment of the run (``names``): the view and
     documents of ``selected``, every problem (those only another environment has say
     which), and with ``keep_each`` the view and documents of every environment.
-    ``progress`` hears of each blueprint as its turn comes, pass by pass.
+    ``progress`` hears of each blueprint as its turn comes, pass by pass. ``cache``: the
+    run's cache (``kgen.jobs.RenderCache``), which then keeps what this run made, and what
+    loading kept, in one pack.
 
     A blueprint that an environment leaves as it is, and whose view of the set is the
     same, is validated, rendered and checked once: the work grows with the input, not with
@@ -266,7 +271,6 @@ def _check_environments(
     result: tuple[SetView, list[Document]] | None = None
     each: dict[str | None, tuple[SetView, list[Document]]] = {}
     others = [env for env in [None, *names] if env != selected]
-    cache = RenderCache.open() if use_cache else None
     for env in [selected, *others]:
         members = select_environment(loaded, env, listed)
         keys = cache.recall_checks(members, memo) if cache is not None else []
@@ -378,16 +382,14 @@ def _cluster_version(loaded: Sequence[Blueprint]) -> str | None:
 
 
 def _load(
-    paths: Sequence[Path], listed: EnvironmentList | None, *, cache: bool = False
+    paths: Sequence[Path], listed: EnvironmentList | None, *, store: RenderCache | None = None
 ) -> tuple[list[Blueprint], list[Problem]]:
     """Load, refusing an input without a single blueprint: rendering nothing into a folder
     would delete everything kgen wrote there. An environment name is checked against the
-    settings' list when there is one, else against the other names (a slip). ``cache``:
-    files read before come from kgen's cache (``kgen.load``)."""
-    store = RenderCache.open() if cache else None
+    settings' list when there is one, else against the other names (a slip). ``store``:
+    files read before come from the run's cache (``kgen.load``), which keeps the others
+    when the run flushes it."""
     loaded, problems = load_paths(paths, store)
-    if store is not None:
-        store.flush()
     over = list(environment_count_problems(loaded))
     if over:  # validating every environment is what the limit bounds: do none of it
         raise InvalidInput(problems=[*problems, *over])

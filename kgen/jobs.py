@@ -238,11 +238,17 @@ class RenderCache:
     INDEX = "index.pickle"
     #: A pack no index names is removed once this old (a run may be about to name it).
     ORPHAN_SECONDS = 600
+    #: One flush in this many (at random) looks through the folder for packs no index
+    #: names (a run killed between writing its pack and naming it, or one whose index
+    #: another run replaced); the others only write. Looking costs a status of every
+    #: pack, and a cache used for months holds thousands.
+    SWEEP_ONE_IN = 64
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.fresh: dict[str, bytes] = {}  # kept by this run, written by ``flush``
         self._index: dict[str, str] | None = None  # key -> pack
+        self._stamp: tuple[int, int, int] | None = None  # the index file read, as it was
         self._packs: dict[str, dict[str, bytes]] = {}
 
     @classmethod
@@ -276,7 +282,12 @@ class RenderCache:
         return self._index
 
     def _read_index(self) -> dict[str, str]:
+        """The index as it is now; the one read last when its file has not changed since."""
+        stamp = _stamp(self.folder / self.INDEX)
+        if self._index is not None and stamp is not None and stamp == self._stamp:
+            return dict(self._index)
         found = _unpickled(self.folder / self.INDEX)
+        self._stamp = stamp
         return found if isinstance(found, dict) else {}
 
     def _load(self, key: str) -> object:
@@ -332,13 +343,15 @@ class RenderCache:
                 pickle.dump(self.fresh, pack, protocol=5)
             index = self._read_index()  # as it is now: another run may have added to it
             index.update(dict.fromkeys(self.fresh, name))
-            index = self._pruned(index)
+            if len(index) > self.MAX_ENTRIES or os.urandom(1)[0] % self.SWEEP_ONE_IN == 0:
+                index = self._pruned(index)
             with tempfile.NamedTemporaryFile(dir=self.folder, delete=False) as file:
                 pickle.dump(index, file, protocol=5)
             os.replace(file.name, self.folder / self.INDEX)
         except OSError:
             return
         self._index = index
+        self._stamp = _stamp(self.folder / self.INDEX)
         self.fresh = {}
 
     def _pruned(self, index: dict[str, str]) -> dict[str, str]:
@@ -367,6 +380,15 @@ class RenderCache:
                 with contextlib.suppress(OSError):
                     os.unlink(self.folder / pack)
         return index
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """What tells a file apart from the one read before: its inode, size and time."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return (status.st_ino, status.st_size, status.st_mtime_ns)
 
 
 def _unpickled(path: Path) -> object:

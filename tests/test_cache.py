@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,10 +17,12 @@ import pytest
 from tests.conftest import REPO
 
 
-def _render(tmp_path: Path, out: str, cache: str) -> dict[str, bytes]:
+def _render(
+    tmp_path: Path, out: str, cache: str, blueprints: Path = REPO / "blueprints"
+) -> dict[str, bytes]:
     env = {**os.environ, "KGEN_CACHE_DIR": cache, "PYTHONPATH": str(REPO)}
     done = subprocess.run(
-        [sys.executable, "-m", "kgen", "render", str(REPO / "blueprints"), "-o", out],
+        [sys.executable, "-m", "kgen", "render", str(blueprints), "-o", out],
         cwd=tmp_path, env=env, capture_output=True, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr.decode()
@@ -121,6 +125,7 @@ def test_the_render_cache_keeps_its_newest_packs_and_reads_what_it_kept(
     from kgen.jobs import RenderCache
 
     monkeypatch.setattr(RenderCache, "MAX_ENTRIES", 5)
+    monkeypatch.setattr(RenderCache, "SWEEP_ONE_IN", 1)  # every flush looks for orphans
     for run in range(4):
         cache = RenderCache(tmp_path)
         for key in range(3):
@@ -146,3 +151,51 @@ def test_the_render_cache_keeps_its_newest_packs_and_reads_what_it_kept(
     assert RenderCache(tmp_path).recall("5-0") is None
     (tmp_path / RenderCache.INDEX).write_bytes(b"garbage")
     assert RenderCache(tmp_path).index == {}
+
+
+def test_a_run_keeps_what_it_made_in_one_pack(tmp_path: Path) -> None:
+    """Reading, checking and rendering a changed blueprint: one new pack a run."""
+    shutil.copytree(REPO / "blueprints", tmp_path / "blueprints")
+    folder = tmp_path / "blueprints" / "shop"
+    cache = tmp_path / "cache"
+    counts = []
+    for tag in ("1.0.1", "1.0.2", "1.0.3"):
+        cart = folder / "cart.yaml"
+        cart.write_text(
+            re.sub(r"(image: [^:\n]+:)[^\s]+", rf"\g<1>{tag}", cart.read_text("utf-8")), "utf-8"
+        )
+        _render(tmp_path, "out", str(cache), tmp_path / "blueprints")
+        counts.append(len(list(cache.rglob("*.pack"))))
+    assert counts == [1, 2, 3]
+
+
+def test_a_flush_reads_the_index_again_only_when_another_run_changed_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kgen import jobs
+    from kgen.jobs import RenderCache
+
+    reads: list[Path] = []
+    unpickled = jobs._unpickled
+
+    def counted(path: Path) -> object:
+        reads.append(path)
+        return unpickled(path)
+
+    monkeypatch.setattr(jobs, "_unpickled", counted)
+    monkeypatch.setattr(RenderCache, "SWEEP_ONE_IN", 10**9)  # never: not what this tests
+    ours = RenderCache(tmp_path)
+    ours.put("a", 1)
+    ours.flush()
+    assert ours.index == {"a": ours.index["a"]}
+    reads.clear()
+    ours.put("b", 2)
+    ours.flush()  # the index is as this run wrote it: not read again
+    assert reads == []
+    other = RenderCache(tmp_path)
+    other.put("c", 3)
+    other.flush()
+    ours.put("d", 4)
+    ours.flush()  # another run wrote it since: read, so its key stays
+    assert reads == [tmp_path / RenderCache.INDEX] * 2
+    assert sorted(RenderCache(tmp_path).index) == ["a", "b", "c", "d"]
