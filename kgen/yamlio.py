@@ -8,9 +8,10 @@ insertion key order, literal blocks for multi-line text, no aliases.
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -499,9 +500,56 @@ class _Untaken(Exception):
 
 
 class _TrustedLoader(_Loader):
+    #: Tags of plain scalars as resolved before, by value and how it was written: libyaml
+    #: asks for each scalar, and kgen's output repeats its keys and values.
+    _resolved: ClassVar[dict[tuple[str, Any], str]] = {}
+
     def construct_all(self) -> Iterator[Any]:
         while self.check_node():
-            yield self.construct_document(self.get_node())
+            node = self.get_node()
+            yield None if node is None else _trusted_value(node, set())
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        return _resolved_tag(self, self._resolved, kind, value, implicit)
+
+
+def _trusted_value(node: yaml.Node, seen: set[int]) -> Any:
+    """The value of a composed node, built directly (not through PyYAML's constructor
+    and its bookkeeping of every node); a collection met twice (an alias) is the event
+    builder's to read."""
+    if node.__class__ is yaml.ScalarNode:
+        return _trusted_scalar(None, node)
+    if id(node) in seen:
+        raise _Untaken
+    seen.add(id(node))
+    if node.__class__ is yaml.SequenceNode:
+        if node.tag != _SEQ_TAG:
+            raise _Untaken
+        return [_trusted_value(child, seen) for child in node.value]
+    if node.__class__ is not yaml.MappingNode or node.tag != _MAP_TAG:
+        raise _Untaken
+    result: dict[str, Any] = {}
+    merged: list[Any] = []
+    for key_node, value_node in node.value:
+        if key_node.__class__ is not yaml.ScalarNode:
+            raise _Untaken
+        if key_node.tag == _MERGE_TAG:
+            if merged:
+                raise _Untaken  # a second '<<'
+            sources = _trusted_value(value_node, seen)
+            merged = sources if value_node.__class__ is yaml.SequenceNode else [sources]
+            if not merged or not all(isinstance(source, dict) for source in merged):
+                raise _Untaken
+            continue
+        key = _trusted_scalar(None, key_node)
+        key = key if isinstance(key, str) else str(key_node.value)
+        if key in result:
+            raise _Untaken
+        result[key] = _trusted_value(value_node, seen)
+    for source in merged:
+        for key, value in source.items():
+            result.setdefault(key, value)
+    return result
 
 
 def _trusted_scalar(loader: Any, node: yaml.ScalarNode) -> Any:
@@ -632,8 +680,31 @@ def parse_plain(text: str) -> list[Any]:
 
 
 class _CanonicalDumper(_Dumper):
+    #: Tags of plain scalars as resolved before (libyaml's emitter asks twice a scalar).
+    _resolved: ClassVar[dict[tuple[str, Any], str]] = {}
+
     def ignore_aliases(self, data: Any) -> bool:
         return True
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        return _resolved_tag(self, self._resolved, kind, value, implicit)
+
+
+def _resolved_tag(
+    resolver: Any, memo: dict[tuple[str, Any], str], kind: Any, value: Any, implicit: Any
+) -> str:
+    """``resolver``'s tag for a node, a short plain scalar's from ``memo`` once resolved:
+    it depends on the value and how it is written only, and kgen's documents repeat their
+    keys and values."""
+    if kind is yaml.ScalarNode:
+        tag = memo.get((value, implicit))
+        if tag is not None:
+            return tag
+    resolve: Callable[..., str] = super(type(resolver), resolver).resolve
+    tag = resolve(kind, value, implicit)
+    if kind is yaml.ScalarNode and len(value) <= 64 and len(memo) < 100_000:
+        memo[(value, implicit)] = tag
+    return tag
 
 
 def _represent_int(dumper: _CanonicalDumper, value: int) -> yaml.Node:
@@ -679,13 +750,46 @@ _CanonicalDumper.add_representer(
 
 
 def dump_document(document: Any) -> str:
-    """Dump one document canonically (block style, key order kept, no aliases)."""
-    return yaml.dump(
-        document,
-        Dumper=_CanonicalDumper,
-        sort_keys=False,
+    """Dump one document canonically (block style, key order kept, no aliases): what
+    ``yaml.dump`` writes with these settings, its nodes made by ``_node``."""
+    stream = io.StringIO()
+    dumper = _CanonicalDumper(
+        stream,
         default_flow_style=False,
         allow_unicode=True,
         width=100_000,
         explicit_start=False,
+        sort_keys=False,
     )
+    try:
+        dumper.open()
+        dumper.serialize(_node(dumper, document))
+        dumper.close()
+    finally:
+        dumper.dispose()
+    return stream.getvalue()
+
+
+_INT_TAG = "tag:yaml.org,2002:int"
+_NULL_TAG = "tag:yaml.org,2002:null"
+
+
+def _node(dumper: _CanonicalDumper, value: Any) -> yaml.Node:
+    """The node ``dumper.represent_data`` makes of ``value``, made directly for the types
+    of kgen's documents (block-style mappings and sequences, strings, whole numbers,
+    booleans, null); any other value, PyYAML's representers make (or refuse)."""
+    kind = value.__class__
+    if kind is dict:
+        pairs = [(_node(dumper, k), _node(dumper, v)) for k, v in value.items()]
+        return yaml.MappingNode(_MAP_TAG, pairs, flow_style=False)
+    if kind is list:
+        return yaml.SequenceNode(_SEQ_TAG, [_node(dumper, v) for v in value], flow_style=False)
+    if kind is str:
+        return _represent_str(dumper, value)
+    if kind is int or kind is WrittenInt:
+        return yaml.ScalarNode(_INT_TAG, str(int(value)))
+    if kind is bool:
+        return dumper.represent_bool(value)
+    if value is None:
+        return yaml.ScalarNode(_NULL_TAG, "null")
+    return dumper.represent_data(value)
