@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from contextlib import contextmanager, suppress
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from kgen.errors import InternalError, InvalidInput, OutputError
 from kgen.immutable import Refused, refused_changes
@@ -71,39 +71,55 @@ class FolderPlan:
 # --- what is there ------------------------------------------------------------------------
 
 
-def _lstat(path: Path) -> os.stat_result | None:
+def _lstat(path: str | Path) -> os.stat_result | None:
     """The path's own status (links not followed), or None when there is nothing."""
     try:
-        return path.lstat()
+        return os.lstat(path)
     except FileNotFoundError:
         return None
     except NotADirectoryError:
         return None
     except OSError as exc:
-        raise OutputError(path=path, reason=exc.strerror or str(exc)) from exc
+        raise OutputError(path=Path(path), reason=exc.strerror or str(exc)) from exc
 
 
-def _written_by_kgen(path: Path) -> bool:
+#: The status of each path a plan looked at, under the folder's lock: a plan asks about a
+#: file several times (is it a link, is it inside, is it there), the system once. Plans
+#: name paths by text: making a pathlib path cost more than the system call, and a plan
+#: of 1,200 files made about 12,000 of them (benches/README.md, item 15).
+Statuses = dict[str, "os.stat_result | None"]
+
+
+def _status(path: str, statuses: Statuses | None) -> os.stat_result | None:
+    if statuses is None:
+        return _lstat(path)
+    if path not in statuses:
+        statuses[path] = _lstat(path)
+    return statuses[path]
+
+
+def _written_by_kgen(path: str | Path) -> bool:
     """Whether the regular file ``path`` starts with kgen's header. A file kgen cannot
     read is an error, never taken for one that is not kgen's."""
     try:
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:
             first = handle.readline(len(DO_NOT_EDIT) + 8)
     except OSError as exc:
-        raise OutputError(path=path, reason=exc.strerror or str(exc)) from exc
+        raise OutputError(path=Path(path), reason=exc.strerror or str(exc)) from exc
     return first.rstrip(b"\r\n") == f"# {DO_NOT_EDIT}".encode()
 
 
-def _read_text(path: Path, limit: int | None = None) -> str:
+def _read_text(path: str | Path, limit: int | None = None) -> str:
     """The file's exact text: no newline translation, so CRLF counts as a change."""
     try:
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:
             data = handle.read() if limit is None else handle.read(limit + 1)
         if limit is not None and len(data) > limit:
-            raise OutputError(path=path, reason=f"larger than {limit // 2**20} MiB")
+            raise OutputError(path=Path(path), reason=f"larger than {limit // 2**20} MiB")
         return data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise OutputError(path=path, reason=str(getattr(exc, "strerror", None) or exc)) from exc
+        reason = str(getattr(exc, "strerror", None) or exc)
+        raise OutputError(path=Path(path), reason=reason) from exc
 
 
 def _read(path: Path) -> str | None:
@@ -125,24 +141,27 @@ def _inside(
     root: Path,
     relative: str,
     real_root: Path | None = None,
-    parents: dict[Path, bool] | None = None,
+    parents: dict[str, bool] | None = None,
+    statuses: Statuses | None = None,
 ) -> bool:
-    """A normalised relative path whose real location (links followed) is inside root
-    (``real_root``: root resolved, when the caller has it; ``parents``: whether each
-    folder met so far in this plan, under its lock, is really inside root)."""
-    parts = PurePosixPath(relative).parts
-    if not parts or PurePosixPath(relative).is_absolute() or ".." in parts or "." in parts:
+    """A relative path made of plain names whose real location (links followed) is
+    inside root (``real_root``: root resolved, when the caller has it; ``parents``:
+    whether each folder met so far in this plan, under its lock, is really inside root;
+    ``statuses``: the plan's, ``_status``)."""
+    parts = relative.split("/")
+    if not relative or relative.startswith("/") or {"", ".", ".."} & set(parts):
         return False
-    path = root / relative
+    path = f"{root}/{relative}"
     try:
-        status = _lstat(path)
+        status = _status(path, statuses)
         if parents is None or (status is not None and stat.S_ISLNK(status.st_mode)):
-            return path.resolve().is_relative_to(real_root or root.resolve())
+            return Path(path).resolve().is_relative_to(real_root or root.resolve())
         # not a link: inside when its folder really is (each folder resolved once)
-        inside = parents.get(path.parent)
+        folder = path.rpartition("/")[0]
+        inside = parents.get(folder)
         if inside is None:
-            inside = parents[path.parent] = path.parent.resolve().is_relative_to(
-                real_root or root.resolve()
+            inside = parents[folder] = (
+                Path(folder).resolve().is_relative_to(real_root or root.resolve())
             )
         return inside
     except (OSError, RuntimeError):  # a link loop, a name too long
@@ -161,42 +180,52 @@ def _output_problem(target: Path, message: str, hint: str | None = None) -> Prob
 
 
 def _where_problem(
-    root: Path, shown: Path, relative: str, folders: set[Path] | None = None
+    root: Path,
+    shown: Path,
+    relative: str,
+    folders: set[str] | None = None,
+    statuses: Statuses | None = None,
 ) -> Problem | None:
-    """Why kgen may not write at ``relative`` inside ``root``: a link, something that is
-    not a folder on the way, or something that is not a regular file at the end.
-    ``folders``: the folders on the way already found fine, in this plan (under its lock)."""
-    parts = PurePosixPath(relative).parts
+    """Why kgen may not write at ``relative`` (plain names: one of ``KGEN_PATH``) inside
+    ``root``: a link, something that is not a folder on the way, or something that is
+    not a regular file at the end. ``folders``: the folders on the way already found
+    fine, in this plan (under its lock); ``statuses``: the plan's (``_status``)."""
+    parts = relative.split("/")
     for depth in range(1, len(parts) + 1):
-        path = root.joinpath(*parts[:depth])
+        path = f"{root}/{'/'.join(parts[:depth])}"
         if folders is not None and depth < len(parts) and path in folders:
             continue
-        status = _lstat(path)
+        status = _status(path, statuses)
         if status is None:
             return None
-        named = shown.joinpath(*parts[:depth])
         last = depth == len(parts)
         if stat.S_ISLNK(status.st_mode):
             return _output_problem(
-                named,
+                shown.joinpath(*parts[:depth]),
                 "is a link: kgen writes only regular files in real folders of the output",
                 "replace the link by the folder or file itself, or remove it",
             )
         if not last and not stat.S_ISDIR(status.st_mode):
-            return _output_problem(named, "is a file where kgen writes a folder", "move it away")
-        if not last and (path / OWNERSHIP_FILE).exists():
             return _output_problem(
-                named,
+                shown.joinpath(*parts[:depth]),
+                "is a file where kgen writes a folder",
+                "move it away",
+            )
+        if not last and Path(path, OWNERSHIP_FILE).exists():
+            return _output_problem(
+                shown.joinpath(*parts[:depth]),
                 "is another kgen output folder: kgen will not write inside it",
                 "render each set into a folder of its own, side by side",
             )
         if not last and folders is not None:
             folders.add(path)
         if last and stat.S_ISDIR(status.st_mode):
-            return _output_problem(named, "is a folder where kgen writes a file")
+            return _output_problem(
+                shown.joinpath(*parts[:depth]), "is a folder where kgen writes a file"
+            )
         if last and not stat.S_ISREG(status.st_mode):
             return _output_problem(
-                named,
+                shown.joinpath(*parts[:depth]),
                 "is not a regular file (a pipe, socket or device) where kgen writes a file",
                 "move it away",
             )
@@ -206,7 +235,9 @@ def _where_problem(
 # --- the ownership record -------------------------------------------------------------
 
 
-def _owned(root: Path, shown: Path) -> tuple[set[str], list[Problem]]:
+def _owned(
+    root: Path, shown: Path, statuses: Statuses | None = None
+) -> tuple[set[str], list[Problem]]:
     """The files kgen wrote in ``root``: those its record names, and any other file at a
     path kgen makes that starts with its header (a record cut short or lost). Entries that
     are not paths kgen writes inside the folder are problems."""
@@ -225,7 +256,7 @@ def _owned(root: Path, shown: Path) -> tuple[set[str], list[Problem]]:
         ]
     problems: list[Problem] = []
     real_root = _real(root)
-    parents: dict[Path, bool] = {}
+    parents: dict[str, bool] = {}
     owned: set[str] = set()
     for number, line in enumerate(_read_text(record, MAX_RECORD_BYTES).splitlines(), 1):
         if not line or line.startswith("#"):
@@ -233,7 +264,7 @@ def _owned(root: Path, shown: Path) -> tuple[set[str], list[Problem]]:
         if (
             KGEN_PATH.fullmatch(line)
             and real_root is not None
-            and _inside(root, line, real_root, parents)
+            and _inside(root, line, real_root, parents, statuses)
         ):
             owned.add(line)
         elif KGEN_PATH.fullmatch(line):
@@ -248,29 +279,48 @@ def _owned(root: Path, shown: Path) -> tuple[set[str], list[Problem]]:
                     subject="<output>",
                 )
             )
-    return owned | _recovered(root, known=owned), problems
+    return owned | _recovered(root, known=owned, statuses=statuses), problems
 
 
-def _recovered(root: Path, known: AbstractSet[str] = frozenset()) -> set[str]:
+def _recovered(
+    root: Path, known: AbstractSet[str] = frozenset(), statuses: Statuses | None = None
+) -> set[str]:
     """What kgen wrote in ``root``, found by its headers at the paths kgen makes (but the
     ``known`` ones, which the record names already: their headers need not be read)."""
     if not root.is_dir() or root.is_symlink():
         return set()
     found = set()
-    folders: set[Path] = set()
-    for path in [root / "kustomization.yaml", *root.glob("*/*.yaml")]:
-        relative = path.relative_to(root).as_posix()
+    folders: set[str] = set()
+    for relative in ["kustomization.yaml", *_yaml_one_down(root)]:
         if relative in known:
             continue
-        status = _lstat(path)
+        path = f"{root}/{relative}"
+        status = _status(path, statuses)
         if (
             status is not None
             and stat.S_ISREG(status.st_mode)
             and KGEN_PATH.fullmatch(relative)
-            and _where_problem(root, root, relative, folders) is None
+            and _where_problem(root, root, relative, folders, statuses) is None
             and _written_by_kgen(path)
         ):
             found.add(relative)
+    return found
+
+
+def _yaml_one_down(root: Path) -> list[str]:
+    """The ``*.yaml`` entries of the folders in ``root``, relative to it: what
+    ``root.glob("*/*.yaml")`` finds, without a path object for each."""
+    found: list[str] = []
+    with os.scandir(root) as entries:
+        for entry in entries:
+            try:
+                if entry.is_dir():
+                    with os.scandir(entry.path) as inner:
+                        found.extend(
+                            f"{entry.name}/{i.name}" for i in inner if i.name.endswith(".yaml")
+                        )
+            except OSError:  # a folder that cannot be read, as glob passes it by
+                continue
     return found
 
 
@@ -285,22 +335,25 @@ def plan_folder(root: Path, files: Mapping[str, str], shown: Path | None = None)
     status = _lstat(root)
     if status is not None and not stat.S_ISDIR(root.stat().st_mode):
         raise OutputError(path=shown, reason="exists and is not a folder")
-    owned, problems = _owned(root, shown)
+    statuses: Statuses = {}
+    owned, problems = _owned(root, shown, statuses)
     changed = []
-    folders: set[Path] = set()
+    folders: set[str] = set()
     real_root = _real(root)
-    parents: dict[Path, bool] = {}
+    parents: dict[str, bool] = {}
     for path, content in sorted(files.items()):
         if not KGEN_PATH.fullmatch(path):
             raise InternalError(message=f"refusing to write {path!a}: not a path kgen writes")
-        target = root / path
-        trouble = _where_problem(root, shown, path, folders)
-        if trouble is None and (real_root is None or not _inside(root, path, real_root, parents)):
+        target = f"{root}/{path}"
+        trouble = _where_problem(root, shown, path, folders, statuses)
+        if trouble is None and (
+            real_root is None or not _inside(root, path, real_root, parents, statuses)
+        ):
             trouble = _output_problem(shown / path, "is a link that leads out of the folder")
         if trouble is not None:
             problems.append(trouble)
             continue
-        if _lstat(target) is None:
+        if _status(target, statuses) is None:
             changed.append(path)
         elif path not in owned and not _written_by_kgen(target):
             problems.append(
@@ -317,9 +370,9 @@ def plan_folder(root: Path, files: Mapping[str, str], shown: Path | None = None)
     stale: list[str] = []
     kept: list[str] = []
     for path in sorted(owned - set(files)):
-        target = root / path
-        status = _lstat(target)
-        if status is None or _where_problem(root, shown, path, folders) is not None:
+        target = f"{root}/{path}"
+        status = _status(target, statuses)
+        if status is None or _where_problem(root, shown, path, folders, statuses) is not None:
             continue
         (stale if _written_by_kgen(target) else kept).append(path)
     record_changed = _read(root / OWNERSHIP_FILE) != _ownership_record(files)

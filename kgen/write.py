@@ -65,10 +65,12 @@ def source_comment(document: Document, base: Path | None = None) -> str:
     return f"# Source: {shown_file(document.origin.source.file, base)} ({document.origin.ref})\n"
 
 
-def shown_file(file: str, base: Path | None) -> str:
-    """The blueprint file as a source comment shows it (a file renders many documents)."""
+def shown_file(file: str, base: Path | None, *, resolved: bool = False) -> str:
+    """The blueprint file as a source comment shows it (a file renders many documents);
+    ``resolved``: ``base`` is already its real location."""
     if base is not None and not file.startswith("<"):  # <stdin> is no path
-        file = Path(os.path.relpath(Path(file).resolve(), base.resolve())).as_posix()
+        real = base if resolved else base.resolve()
+        file = Path(os.path.relpath(Path(file).resolve(), real)).as_posix()
     # A comment ends at a line break: keep anything that is not plain text out of it.
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in file)
 
@@ -166,7 +168,7 @@ def folder_files(documents: Sequence[Document], root: Path | None = None) -> dic
             )
         file = document.origin.source.file
         if file not in shown:  # a file renders many documents: resolve its path once
-            shown[file] = shown_file(file, base)
+            shown[file] = shown_file(file, base, resolved=True)
         header = f"# {DO_NOT_EDIT}\n# Source: {shown[file]} ({document.origin.ref})\n"
         files[path] = header + _text(document)
         if not is_eksctl(document):
