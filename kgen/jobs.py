@@ -250,6 +250,7 @@ class RenderCache:
         self._index: dict[str, str] | None = None  # key -> pack
         self._stamp: tuple[int, int, int] | None = None  # the index file read, as it was
         self._packs: dict[str, dict[str, bytes]] = {}
+        self._digests: dict[int, tuple[Blueprint, bytes]] = {}
 
     @classmethod
     def open(cls) -> RenderCache | None:
@@ -260,9 +261,18 @@ class RenderCache:
 
     def key(self, blueprint: Blueprint, view: SetView, version: str) -> str:
         digest = hashlib.sha256(version.encode())
-        digest.update(pickle.dumps(blueprint, protocol=5))
+        digest.update(self._digest(blueprint))
         digest.update(str(view.render_key(blueprint)).encode())
         return digest.hexdigest()
+
+    def _digest(self, blueprint: Blueprint) -> bytes:
+        """The hash of the blueprint with the place of every value, which its checks' and
+        renders' keys both take: pickled once a run, not once a key."""
+        found = self._digests.get(id(blueprint))
+        if found is None or found[0] is not blueprint:
+            digest = hashlib.sha256(pickle.dumps(blueprint, protocol=5)).digest()
+            found = self._digests[id(blueprint)] = (blueprint, digest)
+        return found[1]
 
     def recall(self, key: str) -> object:
         """Whatever was kept under ``key`` (``kgen.load``'s files read), or None."""
@@ -311,9 +321,7 @@ class RenderCache:
         blueprints; returns the key of each blueprint, for ``keep_checks``."""
         keys = []
         for blueprint in blueprints:
-            digest = hashlib.sha256(b"checked\0")
-            digest.update(pickle.dumps(blueprint, protocol=5))
-            key = digest.hexdigest()
+            key = hashlib.sha256(b"checked\0" + self._digest(blueprint)).hexdigest()
             keys.append(key)
             if id(blueprint) not in memo:
                 found = self._load(key)

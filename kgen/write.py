@@ -65,14 +65,28 @@ def source_comment(document: Document, base: Path | None = None) -> str:
     return f"# Source: {shown_file(document.origin.source.file, base)} ({document.origin.ref})\n"
 
 
-def shown_file(file: str, base: Path | None, *, resolved: bool = False) -> str:
+def shown_file(
+    file: str, base: Path | None, *, resolved: bool = False, folders: dict[str, Path] | None = None
+) -> str:
     """The blueprint file as a source comment shows it (a file renders many documents);
-    ``resolved``: ``base`` is already its real location."""
+    ``resolved``: ``base`` is already its real location; ``folders``: the real location
+    of each folder met so far, so that the files of one folder resolve it once."""
     if base is not None and not file.startswith("<"):  # <stdin> is no path
         real = base if resolved else base.resolve()
-        file = Path(os.path.relpath(Path(file).resolve(), real)).as_posix()
+        file = Path(os.path.relpath(_real_file(file, folders), real)).as_posix()
     # A comment ends at a line break: keep anything that is not plain text out of it.
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in file)
+
+
+def _real_file(file: str, folders: dict[str, Path] | None) -> Path:
+    """``Path(file).resolve()``: a file that is no link is its name in its folder's real
+    location."""
+    if folders is None or os.path.islink(file):
+        return Path(file).resolve()
+    folder, name = os.path.split(file)
+    if folder not in folders:
+        folders[folder] = Path(folder or ".").resolve()
+    return folders[folder] / name
 
 
 def render_stream(documents: Sequence[Document], *, eksctl: bool = False) -> str:
@@ -153,6 +167,7 @@ def folder_files(documents: Sequence[Document], root: Path | None = None) -> dic
     files: dict[str, str] = {}
     folders: dict[str, list[str]] = {}
     shown: dict[str, str] = {}
+    real_folders: dict[str, Path] = {}
     for document in apply_order(documents):
         path = document_path(document)
         if path in files:
@@ -168,7 +183,7 @@ def folder_files(documents: Sequence[Document], root: Path | None = None) -> dic
             )
         file = document.origin.source.file
         if file not in shown:  # a file renders many documents: resolve its path once
-            shown[file] = shown_file(file, base, resolved=True)
+            shown[file] = shown_file(file, base, resolved=True, folders=real_folders)
         header = f"# {DO_NOT_EDIT}\n# Source: {shown[file]} ({document.origin.ref})\n"
         files[path] = header + _text(document)
         if not is_eksctl(document):

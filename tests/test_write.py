@@ -498,3 +498,29 @@ def test_kgen_imports_and_locks_where_fcntl_does_not_exist(tmp_path: Path) -> No
     assert "locked [1]" in done.stderr
     assert (tmp_path / "out" / "kustomization.yaml").is_file()
     assert (tmp_path / ".out.kgen-lock").is_file()
+
+
+def test_source_headers_name_a_linked_blueprint_where_it_really_is(
+    tmp_path: Path, kgen: RunKgen
+) -> None:
+    """A header names each blueprint file by its real location (links followed), relative
+    to the folder's parent: a linked file, a file in a linked folder, and a plain one."""
+    real = tmp_path / "shared"
+    real.mkdir()
+    (real / "api.yaml").write_text(microservice())
+    (real / "web.yaml").write_text(microservice().replace("name: api\n", "name: web\n"))
+    repo = tmp_path / "repo"
+    (repo / "bp").mkdir(parents=True)
+    (repo / "bp" / "api.yaml").symlink_to(real / "api.yaml")
+    (repo / "bp" / "linked").symlink_to(real)
+    (repo / "bp" / "db.yaml").write_text(microservice().replace("name: api\n", "name: db\n"))
+    kgen("render", "bp/api.yaml", "bp/db.yaml", "bp/linked/web.yaml", "-o", "out", cwd=repo)
+    headers = {
+        path.name: path.read_text().splitlines()[1]
+        for path in (repo / "out" / "shop").glob("service-*.yaml")
+    }
+    assert headers == {
+        "service-api.yaml": "# Source: ../shared/api.yaml (Microservice shop/api)",
+        "service-db.yaml": "# Source: bp/db.yaml (Microservice shop/db)",
+        "service-web.yaml": "# Source: ../shared/web.yaml (Microservice shop/web)",
+    }
