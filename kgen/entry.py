@@ -110,7 +110,7 @@ def _imported() -> None:
 def console() -> NoReturn:
     """The console script and ``python -m kgen``: :func:`main`, then the process ends
     without tearing the interpreter down. Freeing every module and object at exit took
-    about 40 ms of a 250 ms cold render (benches/README.md, item 13), and kgen has nothing
+    about 40 ms of a 250 ms cold render (benches/README.md, item 14), and kgen has nothing
     left to do by then: its files are closed and its render processes joined. So the
     streams are flushed and the process leaves with the status ``sys.exit`` would give.
 

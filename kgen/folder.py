@@ -86,7 +86,7 @@ def _lstat(path: str | Path) -> os.stat_result | None:
 #: The status of each path a plan looked at, under the folder's lock: a plan asks about a
 #: file several times (is it a link, is it inside, is it there), the system once. Plans
 #: name paths by text: making a pathlib path cost more than the system call, and a plan
-#: of 1,200 files made about 12,000 of them (benches/README.md, item 15).
+#: of 1,200 files made about 12,000 of them (benches/README.md, item 17).
 Statuses = dict[str, "os.stat_result | None"]
 
 

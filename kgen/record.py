@@ -4,13 +4,13 @@ A cold ``kgen render`` defines about 35 of these classes before it reads a bluep
 :func:`dataclasses.dataclass` compiles six functions from source text for each frozen
 class (``__init__``, ``__repr__``, ``__eq__``, ``__hash__``, ``__setattr__``,
 ``__delattr__``), and importing it imports :mod:`inspect` with :mod:`ast` and :mod:`dis`:
-together about 50 ms of a 250 ms run (benches/README.md, item 13). Here only ``__init__``
-is compiled (construction is the one method on a hot path); the others are shared
-functions reading the class's fields. The behaviour is :func:`dataclasses.dataclass`'s for
-what kgen uses (``frozen``, ``order``, ``field(default=, default_factory=, repr=,
-compare=)``, ``replace``), and a type checker reads it as a dataclass (PEP 681), so a
-module switches by its import line alone. ``tests/test_record.py`` holds it to the
-standard library's behaviour.
+together about 50 ms of a 250 ms run (benches/README.md, item 14). Here only ``__init__``
+is compiled (construction is the one method on a hot path), once for all classes of one
+shape; the others are shared functions reading the class's fields. The behaviour is
+:func:`dataclasses.dataclass`'s for what kgen uses (``frozen``, ``order``,
+``field(default=, default_factory=, repr=, compare=)``, ``replace``), and a type checker
+reads it as a dataclass (PEP 681), so a module switches by its import line alone.
+``tests/test_record.py`` holds it to the standard library's behaviour.
 """
 
 from __future__ import annotations
