@@ -175,6 +175,7 @@ def _pos(file: str, mark: Any) -> SourcePos:
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _START = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
 _END = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 
@@ -287,7 +288,7 @@ class _Builder:
             tag = self.parser.resolve(yaml.ScalarNode, event.value, event.implicit)
         if tag in (_STR_TAG, _VALUE_TAG, _MERGE_TAG):
             value = event.value  # '=' and '<<' are YAML 1.1's value and merge keys: as values, text
-        elif tag == "tag:yaml.org,2002:timestamp":
+        elif tag == _TIMESTAMP_TAG:
             return str(event.value)  # keep dates as written; blueprints have no date fields
         else:
             if tag in _NUMBER_TAGS and len(event.value) > MAX_DIGITS:
@@ -515,10 +516,11 @@ class _TrustedLoader(_Loader):
 
 def _trusted_value(node: yaml.Node, seen: set[int]) -> Any:
     """The value of a composed node, built directly (not through PyYAML's constructor
-    and its bookkeeping of every node); a collection met twice (an alias) is the event
-    builder's to read."""
+    and its bookkeeping of every node), as the event builder builds it: keys as text (a
+    number's as written), no key twice, merged keys (``<<``) under the keys as written; a
+    collection met twice (an alias) is the event builder's to read."""
     if node.__class__ is yaml.ScalarNode:
-        return _trusted_scalar(None, node)
+        return _trusted_scalar(node)
     if id(node) in seen:
         raise _Untaken
     seen.add(id(node))
@@ -541,7 +543,7 @@ def _trusted_value(node: yaml.Node, seen: set[int]) -> Any:
             if not merged or not all(isinstance(source, dict) for source in merged):
                 raise _Untaken
             continue
-        key = _trusted_scalar(None, key_node)
+        key = _trusted_scalar(key_node)
         key = key if isinstance(key, str) else str(key_node.value)
         if key in result:
             raise _Untaken
@@ -552,10 +554,11 @@ def _trusted_value(node: yaml.Node, seen: set[int]) -> Any:
     return result
 
 
-def _trusted_scalar(loader: Any, node: yaml.ScalarNode) -> Any:
-    if not isinstance(node, yaml.ScalarNode) or (
-        node.tag not in _SCALAR_TAGS and node.tag not in (_VALUE_TAG, _MERGE_TAG)
-    ):
+def _trusted_scalar(node: yaml.ScalarNode) -> Any:
+    """A scalar's value as the event builder reads it: a timestamp kept as written."""
+    if node.tag == _TIMESTAMP_TAG:
+        return str(node.value)
+    if node.tag not in _SCALAR_TAGS and node.tag not in (_VALUE_TAG, _MERGE_TAG):
         raise _Untaken
     if node.tag in (_STR_TAG, _VALUE_TAG, _MERGE_TAG):
         return node.value
@@ -565,61 +568,6 @@ def _trusted_scalar(loader: Any, node: yaml.ScalarNode) -> Any:
         return _SCALARS.yaml_constructors[node.tag](_SCALARS, node)
     except (ValueError, ArithmeticError, LookupError, TypeError) as exc:
         raise _Untaken from exc
-
-
-def _trusted_mapping(loader: Any, node: yaml.MappingNode) -> dict[str, Any]:
-    """Keys as text (a number's as written), no key twice, merged keys (``<<``) under the
-    keys as written: the event builder's ``_mapping``."""
-    if not isinstance(node, yaml.MappingNode) or node.tag != _MAP_TAG:
-        raise _Untaken
-    result: dict[str, Any] = {}
-    merged: list[Any] = []
-    for key_node, value_node in node.value:
-        if not isinstance(key_node, yaml.ScalarNode):
-            raise _Untaken
-        if key_node.tag == _MERGE_TAG:
-            if merged:
-                raise _Untaken  # a second '<<'
-            sources = loader.construct_object(value_node, deep=True)
-            merged = sources if isinstance(value_node, yaml.SequenceNode) else [sources]
-            if not merged or not all(isinstance(source, dict) for source in merged):
-                raise _Untaken
-            continue
-        key = loader.construct_object(key_node)
-        key = key if isinstance(key, str) else str(key_node.value)
-        if key in result:
-            raise _Untaken
-        result[key] = loader.construct_object(value_node, deep=True)
-    for source in merged:
-        for key, value in source.items():
-            result.setdefault(key, value)
-    return result
-
-
-def _trusted_sequence(loader: Any, node: yaml.SequenceNode) -> list[Any]:
-    if not isinstance(node, yaml.SequenceNode) or node.tag != _SEQ_TAG:
-        raise _Untaken
-    return [loader.construct_object(child, deep=True) for child in node.value]
-
-
-def _trusted_timestamp(loader: Any, node: yaml.ScalarNode) -> str:
-    if not isinstance(node, yaml.ScalarNode):
-        raise _Untaken
-    return str(node.value)  # kept as written, as the event builder does
-
-
-def _untaken(loader: Any, node: yaml.Node) -> Any:
-    raise _Untaken
-
-
-_TrustedLoader.yaml_constructors = {
-    **{tag: _trusted_scalar for tag in (*_SCALAR_TAGS, _VALUE_TAG, _MERGE_TAG)},
-    "tag:yaml.org,2002:timestamp": _trusted_timestamp,
-    _MAP_TAG: _trusted_mapping,
-    _SEQ_TAG: _trusted_sequence,
-    None: _untaken,
-}
-_TrustedLoader.yaml_multi_constructors = {}
 
 
 def _refuse_ambiguous_breaks(text: str, file: str) -> None:
