@@ -59,29 +59,30 @@ def apply_order(documents: Iterable[Document]) -> list[Document]:
     return sorted(documents, key=key)
 
 
-def source_comment(document: Document, base: Path | None = None) -> str:
-    """``# Source: FILE (Kind namespace/name)``; FILE relative to ``base`` when given, so
-    that a folder's content does not depend on where kgen was run from."""
-    return f"# Source: {shown_file(document.origin.source.file, base)} ({document.origin.ref})\n"
+def source_comment(document: Document) -> str:
+    """``# Source: FILE (Kind namespace/name)``, FILE as it was named (a stream's header)."""
+    return f"# Source: {_printable(document.origin.source.file)} ({document.origin.ref})\n"
 
 
-def shown_file(
-    file: str, base: Path | None, *, resolved: bool = False, folders: dict[str, Path] | None = None
-) -> str:
-    """The blueprint file as a source comment shows it (a file renders many documents);
-    ``resolved``: ``base`` is already its real location; ``folders``: the real location
-    of each folder met so far, so that the files of one folder resolve it once."""
+def shown_file(file: str, base: Path | None, folders: dict[str, Path]) -> str:
+    """The blueprint file as a folder's header shows it: relative to ``base`` (a real
+    location) when given, so that a folder's content does not depend on where kgen was
+    run from. ``folders``: the real location of each folder met so far, so that the files
+    of one folder resolve it once."""
     if base is not None and not file.startswith("<"):  # <stdin> is no path
-        real = base if resolved else base.resolve()
-        file = Path(os.path.relpath(_real_file(file, folders), real)).as_posix()
-    # A comment ends at a line break: keep anything that is not plain text out of it.
+        file = Path(os.path.relpath(_real_file(file, folders), base)).as_posix()
+    return _printable(file)
+
+
+def _printable(file: str) -> str:
+    """A comment ends at a line break: anything that is not plain text kept out of it."""
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in file)
 
 
-def _real_file(file: str, folders: dict[str, Path] | None) -> Path:
+def _real_file(file: str, folders: dict[str, Path]) -> Path:
     """``Path(file).resolve()``: a file that is no link is its name in its folder's real
     location."""
-    if folders is None or os.path.islink(file):
+    if os.path.islink(file):
         return Path(file).resolve()
     folder, name = os.path.split(file)
     if folder not in folders:
@@ -183,7 +184,7 @@ def folder_files(documents: Sequence[Document], root: Path | None = None) -> dic
             )
         file = document.origin.source.file
         if file not in shown:  # a file renders many documents: resolve its path once
-            shown[file] = shown_file(file, base, resolved=True, folders=real_folders)
+            shown[file] = shown_file(file, base, real_folders)
         header = f"# {DO_NOT_EDIT}\n# Source: {shown[file]} ({document.origin.ref})\n"
         files[path] = header + _text(document)
         if not is_eksctl(document):
