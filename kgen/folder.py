@@ -199,36 +199,36 @@ def _where_problem(
         if status is None:
             return None
         last = depth == len(parts)
-        if stat.S_ISLNK(status.st_mode):
-            return _output_problem(
-                shown.joinpath(*parts[:depth]),
-                "is a link: kgen writes only regular files in real folders of the output",
-                "replace the link by the folder or file itself, or remove it",
-            )
-        if not last and not stat.S_ISDIR(status.st_mode):
-            return _output_problem(
-                shown.joinpath(*parts[:depth]),
-                "is a file where kgen writes a folder",
-                "move it away",
-            )
-        if not last and Path(path, OWNERSHIP_FILE).exists():
-            return _output_problem(
-                shown.joinpath(*parts[:depth]),
-                "is another kgen output folder: kgen will not write inside it",
-                "render each set into a folder of its own, side by side",
-            )
+        why = _why_not(status, last, path)
+        if why is not None:
+            return _output_problem(shown.joinpath(*parts[:depth]), *why)
         if not last and folders is not None:
             folders.add(path)
-        if last and stat.S_ISDIR(status.st_mode):
-            return _output_problem(
-                shown.joinpath(*parts[:depth]), "is a folder where kgen writes a file"
-            )
-        if last and not stat.S_ISREG(status.st_mode):
-            return _output_problem(
-                shown.joinpath(*parts[:depth]),
-                "is not a regular file (a pipe, socket or device) where kgen writes a file",
-                "move it away",
-            )
+    return None
+
+
+def _why_not(status: os.stat_result, last: bool, path: str) -> tuple[str, str | None] | None:
+    """Why kgen may not write through (``last``: at) ``path``, of that status, with the
+    hint; None when it may."""
+    if stat.S_ISLNK(status.st_mode):
+        return (
+            "is a link: kgen writes only regular files in real folders of the output",
+            "replace the link by the folder or file itself, or remove it",
+        )
+    if not last and not stat.S_ISDIR(status.st_mode):
+        return "is a file where kgen writes a folder", "move it away"
+    if not last and Path(path, OWNERSHIP_FILE).exists():
+        return (
+            "is another kgen output folder: kgen will not write inside it",
+            "render each set into a folder of its own, side by side",
+        )
+    if last and stat.S_ISDIR(status.st_mode):
+        return "is a folder where kgen writes a file", None
+    if last and not stat.S_ISREG(status.st_mode):
+        return (
+            "is not a regular file (a pipe, socket or device) where kgen writes a file",
+            "move it away",
+        )
     return None
 
 
