@@ -15,9 +15,9 @@ reads it as a dataclass (PEP 681), so a module switches by its import line alone
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from functools import cache
-from operator import attrgetter
 from types import CodeType, FunctionType
 from typing import Any, TypeVar, dataclass_transform, overload
 
@@ -145,7 +145,7 @@ def _build(cls: type[_T], *, frozen: bool, order: bool) -> type[_T]:
     # A class that defines __eq__ alone has a __hash__ of None in its body: not its own.
     own_hash = own.get("__hash__", _MISSING)
     explicit_hash = not (own_hash is _MISSING or (own_hash is None and "__eq__" in own))
-    add("__eq__", _compare(key, lambda a, b: a == b))
+    add("__eq__", _compare(key, operator.eq))
     if not explicit_hash:
         cls.__hash__ = _hash(key) if frozen else None  # type: ignore[method-assign,assignment]
     if order:
@@ -213,7 +213,7 @@ def _shape(count: int, factories: tuple[int, ...]) -> CodeType:
 def _key(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
     if not names:
         return lambda _: ()
-    many = attrgetter(*names)
+    many = operator.attrgetter(*names)
     if len(names) > 1:
         return many
     return lambda value: (many(value),)
@@ -247,10 +247,10 @@ def _hash(key: Callable[[Any], tuple[Any, ...]]) -> Callable[[Any], int]:
 
 
 _ORDER: dict[str, Callable[[Any, Any], bool]] = {
-    "__lt__": lambda a, b: a < b,
-    "__le__": lambda a, b: a <= b,
-    "__gt__": lambda a, b: a > b,
-    "__ge__": lambda a, b: a >= b,
+    "__lt__": operator.lt,
+    "__le__": operator.le,
+    "__gt__": operator.gt,
+    "__ge__": operator.ge,
 }
 
 
